@@ -1,0 +1,26 @@
+import type { RecordStore, StorageConnection, StorageSpec } from '../types.ts';
+import { MemoryRecordStore } from './adapter.ts';
+
+/**
+ * One connection's collections. Reopening a collection (a reload of the same
+ * automation) keeps its records, as a server-backed store would.
+ */
+export class MemoryConnection implements StorageConnection {
+  readonly backend = 'memory';
+  readonly #collections = new Map<string, MemoryRecordStore>();
+
+  async open(spec: StorageSpec): Promise<RecordStore> {
+    let store = this.#collections.get(spec.collection);
+    if (!store) {
+      store = new MemoryRecordStore();
+      this.#collections.set(spec.collection, store);
+    }
+    return store;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.#collections.clear();
+  }
+}

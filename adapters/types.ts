@@ -1,0 +1,131 @@
+/**
+ * The storage adapter contract. Every backend lives in `adapters/<backend>/` and
+ * exports a {@link StorageBackend}; the engine never imports a driver directly.
+ *
+ * Records cross this boundary flat: `{ id, createdAt, updatedAt, ...properties }`,
+ * with timestamps as ISO-8601 strings and properties that are absent left out.
+ */
+
+/** One record as the API shows it. */
+export interface StoredRecord {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  [property: string]: unknown;
+}
+
+/** How a top-level property is stored: typed scalars get their own column. */
+export type FieldKind = 'string' | 'integer' | 'number' | 'boolean' | 'json';
+
+export interface FieldSpec {
+  readonly name: string;
+  readonly kind: FieldKind;
+}
+
+/** What the compiler tells a backend about one automation's records. Pure data. */
+export interface StorageSpec {
+  /** Automation name, e.g. `support-tickets`. */
+  readonly automation: string;
+  /** Table / collection name derived from the automation name, e.g. `support_tickets`. */
+  readonly collection: string;
+  /** Top-level properties of the resource schema. */
+  readonly fields: readonly FieldSpec[];
+  /** Fields some list endpoint filters on by equality (worth an index). */
+  readonly filterable: readonly string[];
+  /** Fields some list endpoint sorts on (worth an index); may include `createdAt`, `updatedAt`, `id`. */
+  readonly sortable: readonly string[];
+}
+
+export type ScalarValue = string | number | boolean;
+
+export interface SortOrder {
+  /** A property name or `id` / `createdAt` / `updatedAt`. */
+  readonly field: string;
+  readonly direction: 'asc' | 'desc';
+}
+
+/**
+ * Keyset position: the sort value and id of the last record of the previous page.
+ * Ordering is `(field, id)`; missing values sort after present ones ascending and
+ * before them descending (the exact reverse), ties broken by `id`.
+ */
+export interface ListAfter {
+  readonly value: ScalarValue | null;
+  readonly id: string;
+}
+
+export interface ListQuery {
+  /** Equality filters, AND-ed. Values are already typed by the resource schema. */
+  readonly filters: readonly { readonly field: string; readonly value: ScalarValue }[];
+  readonly sort: SortOrder;
+  readonly after?: ListAfter;
+  readonly limit: number;
+}
+
+export interface ListPage {
+  readonly records: StoredRecord[];
+  /** True when at least one more record follows the last one returned. */
+  readonly hasMore: boolean;
+}
+
+/** Operations on one automation's records. Built once per bound automation. */
+export interface RecordStore {
+  get(id: string): Promise<StoredRecord | undefined>;
+  list(query: ListQuery): Promise<ListPage>;
+  /** Inserts a new record; `record.id` is fresh and chosen by the engine. */
+  create(record: StoredRecord): Promise<StoredRecord>;
+  /**
+   * Read-modify-write of one record, atomically (no lost updates between concurrent
+   * writers). `change` gets the current record and returns the next one; if it throws,
+   * nothing is written and the error propagates. Resolves `undefined` if no such id.
+   */
+  modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined>;
+  /** Resolves true if a record was deleted. */
+  delete(id: string): Promise<boolean>;
+}
+
+/** A live connection to one store, shared by every automation that names it. */
+export interface StorageConnection {
+  readonly backend: string;
+  /** Creates (or checks) what the automation needs in the store and returns its record store. */
+  open(spec: StorageSpec): Promise<RecordStore>;
+  /** Resolves if the store answers; rejects with a {@link StorageError} otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Settings of one named connection, after `${ENV}` interpolation. */
+export interface ConnectionSettings {
+  readonly name: string;
+  readonly backend: string;
+  /** Server URL; empty or absent means the backend's embedded mode where it has one. */
+  readonly url?: string;
+  readonly pool?: { readonly max?: number; readonly idleTimeoutSeconds?: number };
+}
+
+export interface ConnectContext {
+  /** Directory where embedded stores keep their files. */
+  readonly dataDir: string;
+}
+
+export interface StorageBackend {
+  readonly name: string;
+  connect(settings: ConnectionSettings, context: ConnectContext): Promise<StorageConnection>;
+}
+
+/**
+ * A failure inside a store, wrapped once at the adapter boundary with its cause kept.
+ * `unavailable` means the store cannot be reached (HTTP 503); `rejected` means the store
+ * refused the operation (for example a schema it cannot hold); `failed` is anything else.
+ * Messages never include connection strings or credentials.
+ */
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  constructor(
+    readonly kind: 'unavailable' | 'rejected' | 'failed',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

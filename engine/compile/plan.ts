@@ -1,0 +1,63 @@
+import type { ValidateFunction } from 'ajv';
+import type { FieldKind, StorageSpec } from '../../adapters/types.ts';
+
+/** The operations a manifest endpoint may declare. */
+export type Operation = 'list' | 'get' | 'create' | 'update' | 'replace' | 'delete';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A JSON Schema object as found in a manifest (already `$ref`-resolved at the top level). */
+export type JsonSchema = Record<string, unknown>;
+
+/** An equality filter a list endpoint accepts as `?field=value`. */
+export interface FilterPlan {
+  readonly field: string;
+  readonly kind: Exclude<FieldKind, 'json'>;
+  /** The property's own schema, for documentation (enum, format, description). */
+  readonly schema: JsonSchema;
+}
+
+export interface EndpointPlan {
+  readonly operation: Operation;
+  readonly method: HttpMethod;
+  /** OpenAPI-style path: `/accounts` or `/accounts/{id}`. */
+  readonly path: string;
+  /** Stable and unique across automations: `listAccounts`, `getAccount`, ... */
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  /** List only: declared equality filters, in manifest order. */
+  readonly filters: readonly FilterPlan[];
+  /** List only: sortable fields (`?sort=name` or `?sort=-name`), in manifest order. */
+  readonly sort: readonly string[];
+}
+
+/**
+ * One automation compiled from its manifest, without any I/O. Immutable (frozen):
+ * a reload builds a new plan beside the old one rather than editing it.
+ */
+export interface AutomationPlan {
+  readonly name: string;
+  readonly description: string;
+  /** `/<name>` */
+  readonly basePath: string;
+  /** Manifest file the plan came from (as given to the loader). */
+  readonly file: string;
+  /** PascalCase names for schemas and operation ids: `{ singular: 'Account', plural: 'Accounts' }`. */
+  readonly names: { readonly singular: string; readonly plural: string };
+  /** The resource schema of one record, as written (engine fields not included). */
+  readonly schema: JsonSchema;
+  readonly storage: {
+    readonly backend: string;
+    /** Name of the connection in council.config.yaml. */
+    readonly connection: string;
+    readonly spec: StorageSpec;
+  };
+  readonly endpoints: readonly EndpointPlan[];
+  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  /** Validates (and fills defaults into) a full record body; compiled once. */
+  readonly validate: ValidateFunction;
+}
+
+/** Fields the engine manages on every record; manifests may not declare them. */
+export const ENGINE_FIELDS = ['id', 'createdAt', 'updatedAt'] as const;

@@ -1,0 +1,23 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+/**
+ * A fresh ajv for one automation's resource schema. One instance per automation keeps
+ * `$id`s of different manifests from clashing and lets a replaced automation's compiled
+ * code be garbage-collected with it. Strict mode catches typos such as `minLenght`;
+ * `example` and `x-*`-style annotations used by OpenAPI authors stay allowed.
+ */
+export function createRecordAjv(): Ajv2020 {
+  const ajv = new Ajv2020({
+    allErrors: true,
+    useDefaults: true,
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    messages: true,
+  });
+  addFormats.default(ajv);
+  ajv.addKeyword('example');
+  return ajv;
+}

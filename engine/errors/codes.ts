@@ -1,0 +1,42 @@
+/**
+ * Every error code theCouncil emits, with the one-line meaning documented in
+ * documents/errors.md (a test keeps the two in step). Codes are never reused:
+ * retire one by leaving it out, never by giving it a new meaning.
+ */
+export const manifestIssueCodes = {
+  'file-unreadable': 'The manifest or a file it references could not be read.',
+  'yaml-syntax': 'The file is not valid YAML (or holds more than one document).',
+  'manifest-schema': 'The manifest does not match the manifest meta-schema.',
+  'schema-ref-unresolved': 'The `schema: { $ref }` file does not exist or could not be parsed.',
+  'schema-invalid': 'The resource schema is not a valid JSON Schema (draft 2020-12).',
+  'schema-not-object': 'The resource schema does not describe an object with properties.',
+  'property-reserved': 'The resource schema declares a field the engine manages (id, createdAt, updatedAt).',
+  'property-name-invalid': 'A top-level property name cannot be used as a column and query parameter name.',
+  'endpoint-duplicate': 'Two endpoints declare the same operation.',
+  'endpoint-option-misplaced': 'An option (filters, sort) is set on an operation that does not use it.',
+  'filter-unknown-field': 'A filter names a field the resource schema does not declare.',
+  'filter-not-scalar': 'A filter names a field that is not a string, integer, number or boolean.',
+  'filter-name-reserved': 'A filter field is named like a reserved query parameter (limit, cursor, sort).',
+  'sort-unknown-field': 'A sort field is not a scalar property of the schema nor id, createdAt or updatedAt.',
+  'connection-unknown': 'The storage connection is not defined in council.config.yaml.',
+  'connection-backend-mismatch': 'The named connection is for another backend.',
+  'name-duplicate': 'Two manifests use the same automation name (and so the same path).',
+  'path-reserved': 'The automation path collides with a route of the engine itself.',
+  'config-invalid': 'council.config.yaml does not match its schema.',
+  'config-env-missing': 'council.config.yaml uses ${VAR} and VAR is not set (use ${VAR:-default}).',
+} as const;
+
+export const problemCodes = {
+  'malformed-json': 'The request body is not valid JSON (400).',
+  'invalid-query': 'A query parameter is unknown, repeated or has an invalid value (400).',
+  'not-found': 'No record has this id, or no route has this path (404).',
+  'method-not-allowed': 'The path exists but does not accept this HTTP method (405).',
+  'payload-too-large': 'The request body exceeds the configured size limit (413).',
+  'unsupported-media-type': 'The request body is not sent as application/json (415).',
+  'validation-failed': 'The request body violates the resource schema (422).',
+  'storage-unavailable': 'The automation store cannot be reached right now; retry later (503).',
+  'internal-error': 'An unexpected failure; details are in the server log, not in the response (500).',
+} as const;
+
+export type ManifestIssueCode = keyof typeof manifestIssueCodes;
+export type ProblemCode = keyof typeof problemCodes;

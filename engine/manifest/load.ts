@@ -1,0 +1,111 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonSchema } from '../compile/plan.ts';
+import { hasErrors, type ManifestIssue } from './issues.ts';
+import type { LoadedManifest, Manifest } from './manifest.ts';
+import { validateManifestShape } from './meta.ts';
+import { checkResourceSchema } from './resource-schema.ts';
+import { resolveResourceSchema } from './schema-ref.ts';
+import { type ConnectionBackends, checkSemantics } from './semantics.ts';
+import { issueAt, parseSource, sourceValue } from './source.ts';
+
+/** First path segments the engine serves itself; no automation may take them. */
+export const ENGINE_ROUTES = ['health', 'openapi.json', 'docs', 'mcp', 'automations', 'admin', 'metrics', 'problems', 'console'];
+
+export interface LoadResult {
+  /** Manifests with no errors, ready to compile. */
+  readonly manifests: LoadedManifest[];
+  /** Every error and warning found, in every file. */
+  readonly issues: ManifestIssue[];
+}
+
+/** `*.yaml` / `*.yml` files under each path (a file or a directory, searched recursively), sorted. */
+export function manifestFiles(paths: readonly string[]): string[] {
+  const files: string[] = [];
+  const walk = (path: string) => {
+    // A missing path is kept so that loading it reports `file-unreadable` with its name.
+    if (!isDirectory(path)) return void files.push(path);
+    for (const entry of readdirSync(path).sort()) {
+      const child = join(path, entry);
+      if (isDirectory(child)) walk(child);
+      else if (/\.ya?ml$/.test(entry)) files.push(child);
+    }
+  };
+  for (const path of paths) walk(path);
+  return files;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Reads, parses and checks one manifest file. Never throws: problems come back as issues. */
+export function loadManifestFile(file: string, connections: ConnectionBackends): { manifest?: LoadedManifest; issues: ManifestIssue[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    return { issues: [{ code: 'file-unreadable', severity: 'error', file, line: 1, col: 1, pointer: '', message: `cannot read file (${reason})` }] };
+  }
+  const { source, issues } = parseSource(file, text);
+  if (issues.length) return { issues };
+  const value = sourceValue(source);
+  const shapeIssues = validateManifestShape(source, value);
+  const manifest = value as Manifest;
+  const schemaValue: unknown = (value as { schema?: unknown } | null)?.schema;
+  // The resource schema is checked even when the rest of the manifest is not valid, so
+  // one run reports both; semantic checks need a valid shape and wait for it.
+  if (typeof schemaValue !== 'object' || schemaValue === null || Array.isArray(schemaValue)) return { issues: shapeIssues };
+  const resolved = resolveResourceSchema(source, schemaValue as JsonSchema);
+  if (!resolved.schema || !resolved.at) return { issues: [...shapeIssues, ...resolved.issues] };
+  const schemaIssues = checkResourceSchema(resolved.schema, resolved.at);
+  if (shapeIssues.length) return { issues: [...shapeIssues, ...schemaIssues] };
+  const all = [...schemaIssues, ...checkSemantics(source, manifest, resolved.schema, connections)];
+  if (hasErrors(all)) return { issues: all };
+  const dependencies = resolved.file ? [file, resolved.file] : [file];
+  const loaded: LoadedManifest = { file, source, manifest, schema: resolved.schema as JsonSchema, schemaAt: resolved.at, dependencies };
+  return { manifest: loaded, issues: all };
+}
+
+/**
+ * Checks that manifests valid on their own also fit together: unique names (and so
+ * paths) and no path taken from the engine. The first file in sorted order keeps a
+ * contested name; the later ones are rejected.
+ */
+export function checkAcrossManifests(manifests: readonly LoadedManifest[]): { accepted: LoadedManifest[]; issues: ManifestIssue[] } {
+  const byName = new Map<string, LoadedManifest>();
+  const accepted: LoadedManifest[] = [];
+  const issues: ManifestIssue[] = [];
+  for (const loaded of manifests) {
+    const { name } = loaded.manifest;
+    const first = byName.get(name);
+    if (first) {
+      const { line, col } = first.source.lines.linePos((first.source.doc.get('name', true) as { range?: number[] } | undefined)?.range?.[0] ?? 0);
+      issues.push(issueAt(loaded.source, ['name'], 'name-duplicate', `automation "${name}" (path /${name}) is already defined at ${first.file}:${line}:${col}; rename one of them`));
+    } else if (ENGINE_ROUTES.includes(name)) {
+      issues.push(issueAt(loaded.source, ['name'], 'path-reserved', `path /${name} is served by the engine itself; choose another name`));
+    } else {
+      byName.set(name, loaded);
+      accepted.push(loaded);
+    }
+  }
+  return { accepted, issues };
+}
+
+/** Loads every manifest under `paths`, reporting all problems in all files. */
+export function loadManifests(paths: readonly string[], connections: ConnectionBackends): LoadResult {
+  const issues: ManifestIssue[] = [];
+  const valid: LoadedManifest[] = [];
+  for (const file of manifestFiles(paths)) {
+    const result = loadManifestFile(file, connections);
+    issues.push(...result.issues);
+    if (result.manifest) valid.push(result.manifest);
+  }
+  const across = checkAcrossManifests(valid);
+  return { manifests: across.accepted, issues: [...issues, ...across.issues] };
+}

@@ -1,0 +1,38 @@
+import type { JsonSchema, Operation } from '../compile/plan.ts';
+import type { PathSegment, SourceFile } from './source.ts';
+
+/** A manifest as written (version 1), after it passed the meta-schema. */
+export interface Manifest {
+  readonly name: string;
+  readonly singular?: string;
+  readonly description: string;
+  readonly storage: { readonly backend: string; readonly connection?: string };
+  readonly schema: JsonSchema;
+  readonly endpoints: readonly EndpointDeclaration[];
+}
+
+export interface EndpointDeclaration {
+  readonly operation: Operation;
+  readonly summary?: string;
+  readonly description?: string;
+  readonly filters?: readonly string[];
+  readonly sort?: readonly string[];
+}
+
+/** Where the resource schema text lives: inline in the manifest, or in a `$ref`-ed file. */
+export interface SchemaLocation {
+  readonly source: SourceFile;
+  /** Path of the schema inside `source` (`['schema']` inline, `[]` for a referenced file). */
+  readonly base: readonly PathSegment[];
+}
+
+/** A manifest read, parsed and meta-validated, with its resource schema resolved. */
+export interface LoadedManifest {
+  readonly file: string;
+  readonly source: SourceFile;
+  readonly manifest: Manifest;
+  readonly schema: JsonSchema;
+  readonly schemaAt: SchemaLocation;
+  /** Files this manifest was built from (itself and any `$ref`-ed schema file). */
+  readonly dependencies: readonly string[];
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { JsonSchema } from '../compile/plan.ts';
+import type { ManifestIssue } from './issues.ts';
+import type { SchemaLocation } from './manifest.ts';
+import { issueAt, parseSource, type SourceFile, sourceValue } from './source.ts';
+
+/**
+ * Resolves `schema: { $ref: ./file.yaml }` (relative to the manifest) to the schema in
+ * that file, keeping the file's own positions for later errors. Inline schemas and
+ * local refs (`#/...`) are returned as they are.
+ */
+export function resolveResourceSchema(
+  source: SourceFile,
+  schema: JsonSchema,
+): { schema?: JsonSchema; at?: SchemaLocation; file?: string; issues: ManifestIssue[] } {
+  const ref = schema.$ref;
+  if (typeof ref !== 'string' || ref.startsWith('#')) {
+    return { schema, at: { source, base: ['schema'] }, issues: [] };
+  }
+  const refPath = ['schema', '$ref'];
+  if (Object.keys(schema).length > 1) {
+    return {
+      issues: [
+        issueAt(source, ['schema'], 'schema-ref-unresolved', 'schema: a $ref to a file must stand alone; move the other keywords into that file'),
+      ],
+    };
+  }
+  const file = resolve(dirname(source.file), ref);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { issues: [issueAt(source, refPath, 'schema-ref-unresolved', `schema.$ref: cannot read "${ref}" (looked for ${file})`)] };
+  }
+  const parsed = parseSource(file, text);
+  if (parsed.issues.length) return { issues: parsed.issues, file };
+  const value = sourceValue(parsed.source);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { issues: [issueAt(parsed.source, [], 'schema-ref-unresolved', `${ref} must contain a JSON Schema object`)], file };
+  }
+  return { schema: value as JsonSchema, at: { source: parsed.source, base: [] }, file, issues: [] };
+}

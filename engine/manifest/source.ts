@@ -1,0 +1,95 @@
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { ManifestIssueCode } from '../errors/codes.ts';
+import type { ManifestIssue } from './issues.ts';
+
+/** A YAML (or JSON) file parsed with node positions, so any value can be traced back to line:col. */
+export interface SourceFile {
+  readonly file: string;
+  readonly text: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+}
+
+/** Parses text into a positioned document; YAML errors come back as issues, never thrown. */
+export function parseSource(file: string, text: string): { source: SourceFile; issues: ManifestIssue[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const source: SourceFile = { file, text, doc, lines };
+  const issues = doc.errors.map((error) => {
+    const { line, col } = lines.linePos(error.pos[0]);
+    return { code: 'yaml-syntax', severity: 'error', file, line, col, pointer: '', message: error.message } as const;
+  });
+  return { source, issues };
+}
+
+/** The plain value of a parsed document (aliases expanded, bounded against alias bombs). */
+export function sourceValue(source: SourceFile): unknown {
+  return source.doc.toJS({ maxAliasCount: 100 });
+}
+
+export type PathSegment = string | number;
+
+/** `/endpoints/0/filters` -> `['endpoints', 0, 'filters']` (JSON Pointer unescaping included). */
+export function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+export function pathToPointer(path: readonly PathSegment[]): string {
+  return path.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+/**
+ * Line and column of the node at `path`, or of the deepest existing ancestor when
+ * the path does not exist (a missing property points at its parent object).
+ * With `key: true` and a map entry at the end of the path, points at the key instead
+ * (an unknown property is best shown by its name).
+ */
+export function locate(source: SourceFile, path: readonly PathSegment[], options: { key?: boolean } = {}) {
+  let node: unknown = source.doc.contents;
+  let offset = rangeStart(node) ?? 0;
+  for (const [index, segment] of path.entries()) {
+    const last = index === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      const target = last && options.key ? pair.key : (pair.value ?? pair.key);
+      node = target;
+      offset = rangeStart(target) ?? offset;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment];
+      if (item === undefined) break;
+      node = item;
+      offset = rangeStart(item) ?? offset;
+    } else break;
+  }
+  return source.lines.linePos(offset);
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as Node | null)?.range?.[0];
+}
+
+/** Builds an issue positioned at `path` in `source`. */
+export function issueAt(
+  source: SourceFile,
+  path: readonly PathSegment[],
+  code: ManifestIssueCode,
+  message: string,
+  options: { key?: boolean; severity?: 'error' | 'warning' } = {},
+): ManifestIssue {
+  const { line, col } = locate(source, path, options);
+  return {
+    code,
+    severity: options.severity ?? 'error',
+    file: source.file,
+    line,
+    col,
+    pointer: pathToPointer(path),
+    message,
+  };
+}
