@@ -16,6 +16,7 @@ export function createRecordAjv(): Ajv2020 {
     strictTuples: false,
     strictRequired: false,
     messages: true,
+    verbose: true,
   });
   addFormats.default(ajv);
   ajv.addKeyword('example');

@@ -1,0 +1,17 @@
+import { compileAutomation } from '../compile/compile.ts';
+import type { AutomationPlan } from '../compile/plan.ts';
+import type { CouncilConfig } from '../config/config.ts';
+import { connectionBackends } from '../config/load.ts';
+import { hasErrors } from '../manifest/issues.ts';
+import { loadManifests } from '../manifest/load.ts';
+import { printIssues } from './validate.ts';
+
+/** Loads and compiles the project's manifests without touching any store; prints issues. */
+export function compileProject(config: CouncilConfig): { plans: AutomationPlan[]; ok: boolean } {
+  const result = loadManifests([config.automations], connectionBackends(config));
+  printIssues(result.issues);
+  const plans = result.manifests
+    .map((m) => compileAutomation(m, { pagination: config.pagination }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { plans, ok: !hasErrors(result.issues) };
+}

@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+import type { CouncilConfig } from '../config/config.ts';
+import { loadConfig } from '../config/load.ts';
+import { formatIssue } from '../manifest/issues.ts';
+import { resolve } from 'node:path';
+
+/** Options every command that reads the project accepts. */
+export const projectOptions = {
+  config: { type: 'string' },
+  automations: { type: 'string' },
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type ParsedArgs = ReturnType<typeof parseArgs>;
+
+/** Loads council.config.yaml (or defaults) and applies `--automations` / `--data`; exits 1 on config errors. */
+export function projectConfig(values: { config?: unknown; automations?: unknown; data?: unknown }): CouncilConfig {
+  const { config, issues } = loadConfig(values.config as string | undefined);
+  if (!config) {
+    for (const issue of issues) console.error(formatIssue(issue));
+    process.exit(1);
+  }
+  return {
+    ...config,
+    ...(typeof values.automations === 'string' ? { automations: resolve(values.automations) } : {}),
+    ...(typeof values.data === 'string' ? { dataDir: resolve(values.data) } : {}),
+  };
+}
+
+/** Thrown for a bad command line; main prints it with the usage and exits 2. */
+export class UsageError extends Error {}

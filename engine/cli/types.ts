@@ -1,0 +1,23 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateTypes } from '../types/index.ts';
+import { compileProject } from './compile-project.ts';
+import { projectConfig, projectOptions } from './options.ts';
+
+export const typesUsage = 'council types [--out DIR] [--config FILE] [--automations DIR]';
+
+/** Writes `<out>/<name>.ts` with the record and input types of each valid automation. */
+export async function typesCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...projectOptions, out: { type: 'string' } } });
+  const config = projectConfig(values);
+  const { plans, ok } = compileProject(config);
+  const out = values.out ?? 'types';
+  mkdirSync(out, { recursive: true });
+  for (const plan of plans) {
+    const file = join(out, `${plan.name}.ts`);
+    writeFileSync(file, await generateTypes(plan));
+    console.error(`wrote ${file}`);
+  }
+  return ok ? 0 : 1;
+}

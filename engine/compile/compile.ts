@@ -1,0 +1,56 @@
+import type { StorageSpec } from '../../adapters/types.ts';
+import type { LoadedManifest } from '../manifest/manifest.ts';
+import { compileEndpoint } from './endpoints.ts';
+import { fieldsOf } from './fields.ts';
+import { pascalCase, singularize } from './naming.ts';
+import type { AutomationPlan } from './plan.ts';
+import { createRecordAjv } from './record-ajv.ts';
+
+export interface CompileOptions {
+  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+}
+
+/**
+ * Compiles a checked manifest into an immutable plan: routes, operation ids, storage
+ * spec and the compiled record validator. Pure: no I/O, so it can run beside a serving
+ * version of the same automation and be thrown away if anything later fails.
+ */
+export function compileAutomation(loaded: LoadedManifest, options: CompileOptions): AutomationPlan {
+  const { manifest, schema } = loaded;
+  const basePath = `/${manifest.name}`;
+  const names = {
+    singular: pascalCase(manifest.singular ?? singularize(manifest.name)),
+    plural: pascalCase(manifest.name),
+  };
+  const endpoints = manifest.endpoints.map((e) => Object.freeze(compileEndpoint(e, basePath, names, schema)));
+  const listEndpoints = endpoints.filter((e) => e.operation === 'list');
+  const spec: StorageSpec = {
+    automation: manifest.name,
+    collection: manifest.name.replace(/-/g, '_'),
+    fields: fieldsOf(schema),
+    filterable: [...new Set(listEndpoints.flatMap((e) => e.filters.map((f) => f.field)))],
+    sortable: [...new Set(listEndpoints.flatMap((e) => e.sort))],
+  };
+  // ajv compiles a validator that fills defaults in place; it must never see the frozen schema.
+  const validate = createRecordAjv().compile(structuredClone(schema));
+  return deepFreeze({
+    name: manifest.name,
+    description: manifest.description,
+    basePath,
+    file: loaded.file,
+    names,
+    schema: structuredClone(schema),
+    storage: { backend: manifest.storage.backend, connection: manifest.storage.connection ?? manifest.storage.backend, spec },
+    endpoints,
+    pagination: { ...options.pagination },
+    validate,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) if (typeof child !== 'function') deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,50 @@
+import type { AutomationPlan, EndpointPlan, FilterPlan, HttpMethod, JsonSchema, Operation } from './plan.ts';
+import { fieldKind, followLocalRef, propertiesOf } from './fields.ts';
+import type { EndpointDeclaration } from '../manifest/manifest.ts';
+
+const ROUTES: Record<Operation, { method: HttpMethod; item: boolean; verb: string; plural: boolean }> = {
+  list: { method: 'GET', item: false, verb: 'list', plural: true },
+  get: { method: 'GET', item: true, verb: 'get', plural: false },
+  create: { method: 'POST', item: false, verb: 'create', plural: false },
+  update: { method: 'PATCH', item: true, verb: 'update', plural: false },
+  replace: { method: 'PUT', item: true, verb: 'replace', plural: false },
+  delete: { method: 'DELETE', item: true, verb: 'delete', plural: false },
+};
+
+const SUMMARIES: Record<Operation, (singular: string, plural: string) => string> = {
+  list: (_, plural) => `List ${plural}`,
+  get: (singular) => `Get one ${singular} by id`,
+  create: (singular) => `Create a ${singular}`,
+  update: (singular) => `Update some fields of a ${singular}`,
+  replace: (singular) => `Replace a ${singular}`,
+  delete: (singular) => `Delete a ${singular}`,
+};
+
+type Names = AutomationPlan['names'];
+
+/** Turns an endpoint declaration into its route, operation id and list options. */
+export function compileEndpoint(declaration: EndpointDeclaration, basePath: string, names: Names, schema: JsonSchema): EndpointPlan {
+  const route = ROUTES[declaration.operation];
+  const properties = propertiesOf(schema);
+  const words = { singular: spaced(names.singular), plural: spaced(names.plural) };
+  const filters: FilterPlan[] = (declaration.filters ?? []).map((field) => ({
+    field,
+    kind: fieldKind(properties[field], schema) as FilterPlan['kind'],
+    schema: (followLocalRef(properties[field], schema) ?? {}) as JsonSchema,
+  }));
+  return {
+    operation: declaration.operation,
+    method: route.method,
+    path: route.item ? `${basePath}/{id}` : basePath,
+    operationId: `${route.verb}${route.plural ? names.plural : names.singular}`,
+    summary: declaration.summary ?? SUMMARIES[declaration.operation](words.singular, words.plural),
+    ...(declaration.description === undefined ? {} : { description: declaration.description }),
+    filters,
+    sort: declaration.sort ?? [],
+  };
+}
+
+/** `SupportTicket` -> `support ticket`, for generated prose. */
+function spaced(pascal: string): string {
+  return pascal.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+}

@@ -1,0 +1,23 @@
+import type { ConnectionSettings } from '../../adapters/types.ts';
+
+/** council.config.yaml after interpolation, validation and defaults; paths are absolute. */
+export interface CouncilConfig {
+  /** The config file, or undefined when running on built-in defaults. */
+  readonly file: string | undefined;
+  readonly server: {
+    readonly port: number;
+    readonly host: string;
+    readonly publicUrl?: string;
+    readonly bodyLimit: number;
+  };
+  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  readonly automations: string;
+  readonly dataDir: string;
+  readonly connections: ReadonlyMap<string, ConnectionSettings>;
+}
+
+/** Connections every project has unless its config says otherwise: embedded postgres and memory. */
+export const DEFAULT_CONNECTIONS = {
+  postgres: { backend: 'postgres', url: '' },
+  memory: { backend: 'memory' },
+};

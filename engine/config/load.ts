@@ -1,0 +1,66 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ConnectionSettings } from '../../adapters/types.ts';
+import { ajvErrorsToIssues } from '../manifest/ajv-issues.ts';
+import type { ManifestIssue } from '../manifest/issues.ts';
+import { parseSource, type SourceFile, sourceValue } from '../manifest/source.ts';
+import { type CouncilConfig, DEFAULT_CONNECTIONS } from './config.ts';
+import { interpolateEnv } from './interpolate.ts';
+
+const schema = JSON.parse(readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8'));
+// Environment values are strings; coercion turns PORT=8080 into the integer the schema wants.
+const validate = new Ajv2020({ allErrors: true, verbose: true, useDefaults: true, coerceTypes: true }).compile(schema);
+
+export interface ConfigResult {
+  readonly config?: CouncilConfig;
+  readonly issues: ManifestIssue[];
+}
+
+/**
+ * Loads council.config.yaml. Without a file (none at the default path), built-in
+ * defaults apply so that `council validate` works in any folder.
+ */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const path = resolve(file ?? 'council.config.yaml');
+  if (!existsSync(path)) {
+    if (file !== undefined) {
+      return { issues: [{ code: 'file-unreadable', severity: 'error', file, line: 1, col: 1, pointer: '', message: 'config file not found' }] };
+    }
+    return fromValue(undefined, process.cwd(), { connections: DEFAULT_CONNECTIONS });
+  }
+  const { source, issues } = parseSource(file ?? 'council.config.yaml', readFileSync(path, 'utf8'));
+  if (issues.length) return { issues };
+  const envIssues = interpolateEnv(source, env);
+  if (envIssues.length) return { issues: envIssues };
+  return fromValue(source, dirname(path), sourceValue(source) ?? {}, path);
+}
+
+function fromValue(source: SourceFile | undefined, root: string, value: unknown, path?: string): ConfigResult {
+  if (!validate(value)) {
+    return { issues: source ? ajvErrorsToIssues(source, validate.errors, 'config-invalid') : [] };
+  }
+  const raw = value as {
+    server: CouncilConfig['server'];
+    pagination: CouncilConfig['pagination'];
+    automations: string;
+    dataDir: string;
+    connections: Record<string, Omit<ConnectionSettings, 'name'>>;
+  };
+  const connections = new Map(Object.entries(raw.connections).map(([name, c]) => [name, { ...c, name }]));
+  const publicUrl = raw.server.publicUrl || undefined;
+  const config: CouncilConfig = {
+    file: path,
+    server: { ...raw.server, ...(publicUrl ? { publicUrl } : {}) },
+    pagination: raw.pagination,
+    automations: resolve(root, raw.automations),
+    dataDir: resolve(root, raw.dataDir),
+    connections,
+  };
+  return { config, issues: [] };
+}
+
+/** Connection name -> backend, what manifest checks need to know about connections. */
+export function connectionBackends(config: CouncilConfig): Map<string, string> {
+  return new Map([...config.connections].map(([name, c]) => [name, c.backend]));
+}

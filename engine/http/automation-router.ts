@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import type { RecordStore } from '../../adapters/types.ts';
+import type { AutomationPlan } from '../compile/plan.ts';
+import { renderError } from './errors.ts';
+import { HttpProblem } from './problem.ts';
+import { recordHandler } from './record-handlers.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * One automation's own small router, mounted by base path. Built once when the
+ * automation is bound and never changed afterwards: a new version gets a new router.
+ */
+export function buildAutomationRouter(plan: AutomationPlan, store: RecordStore, options: { bodyLimit: number; logger: Logger }): Hono {
+  const app = new Hono();
+  const allowed = { collection: [] as string[], item: [] as string[] };
+  for (const endpoint of plan.endpoints) {
+    const item = endpoint.path.endsWith('/{id}');
+    const path = item ? `${plan.basePath}/:id` : plan.basePath;
+    app.on(endpoint.method, path, recordHandler(plan, endpoint, store, options.bodyLimit));
+    (item ? allowed.item : allowed.collection).push(endpoint.method);
+  }
+  app.notFound((c) => {
+    const rest = c.req.path.slice(plan.basePath.length);
+    const methods = rest === '' || rest === '/' ? allowed.collection : /^\/[^/]+$/.test(rest) ? allowed.item : [];
+    if (methods.length === 0) {
+      return new HttpProblem('not-found', `no route ${c.req.path}; see /openapi.json for the operations of ${plan.basePath}`).toResponse();
+    }
+    return new HttpProblem('method-not-allowed', `${c.req.method} is not available on ${c.req.path}; allowed: ${methods.join(', ')}`, {
+      headers: { allow: methods.join(', ') },
+    }).toResponse();
+  });
+  app.onError((error) => renderError(error, options.logger));
+  return app;
+}

@@ -1,0 +1,26 @@
+import { StorageError } from '../../adapters/types.ts';
+import type { Logger } from '../log.ts';
+import { HttpProblem } from './problem.ts';
+
+/**
+ * The one place errors become responses: problems render themselves; a store that
+ * cannot be reached is a 503 with Retry-After; anything else is logged with its cause
+ * and becomes a 500 that reveals nothing.
+ */
+export function renderError(error: unknown, logger: Logger): Response {
+  if (error instanceof HttpProblem) return error.toResponse();
+  if (error instanceof StorageError && error.kind === 'unavailable') {
+    logger.warn('storage unavailable', { error: error.message });
+    return new HttpProblem('storage-unavailable', 'the store behind this automation cannot be reached right now; retry after the delay in Retry-After', {
+      headers: { 'retry-after': '5' },
+    }).toResponse();
+  }
+  logger.error('request failed', { error: describe(error) });
+  return new HttpProblem('internal-error', 'an unexpected error happened; it has been logged. Retrying may not help.').toResponse();
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
+  return `${error.name}: ${error.message}${cause}`;
+}

@@ -1,0 +1,72 @@
+import { type ProblemCode, problemCodes } from '../errors/codes.ts';
+
+/** One invalid field or parameter: where (JSON Pointer) and what to change. */
+export interface FieldError {
+  readonly pointer: string;
+  readonly message: string;
+}
+
+const TITLES: Record<ProblemCode, string> = {
+  'malformed-json': 'Malformed JSON',
+  'invalid-query': 'Invalid query parameters',
+  'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
+  'payload-too-large': 'Payload too large',
+  'unsupported-media-type': 'Unsupported media type',
+  'validation-failed': 'Validation failed',
+  'storage-unavailable': 'Storage unavailable',
+  'internal-error': 'Internal error',
+};
+
+const STATUS: Record<ProblemCode, number> = {
+  'malformed-json': 400,
+  'invalid-query': 400,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  'validation-failed': 422,
+  'storage-unavailable': 503,
+  'internal-error': 500,
+};
+
+/**
+ * An HTTP error that renders itself as RFC 9457 problem+json. Thrown anywhere in a
+ * request; the one error handler turns it into the response.
+ */
+export class HttpProblem extends Error {
+  override readonly name = 'HttpProblem';
+  readonly status: number;
+
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly options: { errors?: readonly FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.status = STATUS[code];
+  }
+
+  toResponse(instance?: string): Response {
+    const body = {
+      type: `/problems/${this.code}`,
+      title: TITLES[this.code],
+      status: this.status,
+      detail: this.detail,
+      code: this.code,
+      ...(instance ? { instance } : {}),
+      ...(this.options.errors ? { errors: this.options.errors } : {}),
+    };
+    return new Response(JSON.stringify(body), {
+      status: this.status,
+      headers: { 'content-type': 'application/problem+json', ...this.options.headers },
+    });
+  }
+}
+
+/** What `GET /problems/{code}` serves: the documented meaning of each problem type. */
+export function describeProblem(code: string): { code: ProblemCode; title: string; status: number; description: string } | undefined {
+  if (!(code in problemCodes)) return undefined;
+  const known = code as ProblemCode;
+  return { code: known, title: TITLES[known], status: STATUS[known], description: problemCodes[known] };
+}

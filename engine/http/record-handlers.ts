@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'hono';
+import type { RecordStore, StoredRecord } from '../../adapters/types.ts';
+import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
+import { ENGINE_FIELDS } from '../compile/plan.ts';
+import { readJsonObject } from './body.ts';
+import { encodeCursor } from './cursor.ts';
+import { toFieldErrors } from './field-errors.ts';
+import { invalidQuery, parseListQuery } from './list-query.ts';
+import { HttpProblem } from './problem.ts';
+
+export type Handler = (c: Context) => Promise<Response>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Builds the request handler of one endpoint, closing over everything it needs once. */
+export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, store: RecordStore, bodyLimit: number): Handler {
+  const singular = plan.names.singular;
+  const notFound = (id: string) =>
+    new HttpProblem('not-found', `no ${singular} has id "${id}"; list ${plan.basePath} to find existing ids`);
+  const itemId = (c: Context) => {
+    const id = c.req.param('id') ?? '';
+    if (!UUID.test(id)) throw notFound(id);
+    return id.toLowerCase();
+  };
+  const validated = (body: Record<string, unknown>) => {
+    rejectEngineFields(body);
+    if (!plan.validate(body)) throw invalidBody(toFieldErrors(plan.validate.errors));
+    return body;
+  };
+
+  switch (endpoint.operation) {
+    case 'list':
+      return async (c) => {
+        const query = parseListQuery(plan, endpoint, new URL(c.req.url).searchParams);
+        const page = await store.list(query);
+        const last = page.records.at(-1);
+        const next = page.hasMore && last ? encodeCursor(query.sort, last) : null;
+        return c.json({ data: page.records, meta: { next, limit: query.limit } });
+      };
+    case 'get':
+      return async (c) => {
+        noQuery(c);
+        const id = itemId(c);
+        const record = await store.get(id);
+        if (!record) throw notFound(id);
+        return c.json({ data: record });
+      };
+    case 'create':
+      return async (c) => {
+        noQuery(c);
+        const body = validated(await readJsonObject(c, bodyLimit));
+        const now = new Date().toISOString();
+        const record = await store.create({ id: randomUUID(), createdAt: now, updatedAt: now, ...body });
+        c.header('Location', `${plan.basePath}/${record.id}`);
+        return c.json({ data: record }, 201);
+      };
+    case 'replace':
+      return async (c) => {
+        noQuery(c);
+        const id = itemId(c);
+        const body = validated(await readJsonObject(c, bodyLimit));
+        const record = await store.modify(id, (current) => ({
+          id,
+          createdAt: current.createdAt,
+          updatedAt: new Date().toISOString(),
+          ...body,
+        }));
+        if (!record) throw notFound(id);
+        return c.json({ data: record });
+      };
+    case 'update':
+      return async (c) => {
+        noQuery(c);
+        const id = itemId(c);
+        const patch = await readJsonObject(c, bodyLimit);
+        rejectEngineFields(patch);
+        const record = await store.modify(id, (current) => {
+          const { id: _id, createdAt, updatedAt: _updatedAt, ...data } = current;
+          const next = validated(mergePatch(data, patch) as Record<string, unknown>);
+          return { id, createdAt, updatedAt: new Date().toISOString(), ...next };
+        });
+        if (!record) throw notFound(id);
+        return c.json({ data: record });
+      };
+    case 'delete':
+      return async (c) => {
+        noQuery(c);
+        const id = itemId(c);
+        if (!(await store.delete(id))) throw notFound(id);
+        return c.body(null, 204);
+      };
+  }
+}
+
+/** RFC 7396 JSON merge patch: objects merge recursively, `null` removes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete base[key];
+    else base[key] = mergePatch(base[key], value);
+  }
+  return base;
+}
+
+function rejectEngineFields(body: Record<string, unknown>): void {
+  const present = ENGINE_FIELDS.filter((field) => field in body);
+  if (present.length) {
+    throw invalidBody(present.map((field) => ({ pointer: `/${field}`, message: 'is set by the engine and cannot be written; remove it' })));
+  }
+}
+
+function invalidBody(errors: { pointer: string; message: string }[]): HttpProblem {
+  const detail = errors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ');
+  return new HttpProblem('validation-failed', `the body does not match the schema; fix and retry: ${detail}`, { errors });
+}
+
+function noQuery(c: Context): void {
+  const url = c.req.url;
+  const start = url.indexOf('?');
+  if (start === -1 || start === url.length - 1) return;
+  const names = [...new URL(url).searchParams.keys()];
+  throw invalidQuery(names.map((name) => ({ pointer: `/query/${name}`, message: 'this operation takes no query parameters; remove it' })));
+}

@@ -1,0 +1,60 @@
+import { type OpenAPIObject, OpenApiBuilder, type SchemaObject } from 'openapi3-ts/oas31';
+import type { AutomationPlan } from '../compile/plan.ts';
+import { operationFor } from './operations.ts';
+import { PROBLEM_SCHEMA, problemSchema } from './problem.ts';
+import { problemResponses } from './responses.ts';
+import { automationSchemas } from './schemas.ts';
+
+export interface OpenApiOptions {
+  readonly title: string;
+  readonly version: string;
+  readonly description?: string;
+  /** Base URL of the API; `servers` is left out without it. */
+  readonly serverUrl?: string;
+}
+
+/**
+ * The OpenAPI 3.1 document describing the HTTP API of the given automations: one tag per
+ * automation, one operation per endpoint, component schemas per automation and shared
+ * problem+json error responses. Pure and deterministic: automations are ordered by name,
+ * so the same plans give byte-identical JSON whatever order they come in. Plans are not
+ * modified and the document shares no objects with them.
+ *
+ * @example
+ * const doc = buildOpenApi(plans, { title: 'theCouncil', version: '1.0.0', serverUrl: 'https://api.example.com' });
+ * response.json(doc);
+ */
+export function buildOpenApi(plans: readonly AutomationPlan[], options: OpenApiOptions): OpenAPIObject {
+  const builder = OpenApiBuilder.create({
+    openapi: '3.1.0',
+    info: {
+      title: options.title,
+      version: options.version,
+      ...(options.description !== undefined ? { description: options.description } : {}),
+    },
+    ...(options.serverUrl !== undefined ? { servers: [{ url: options.serverUrl }] } : {}),
+    tags: [],
+    paths: {},
+    components: { schemas: {}, responses: {} },
+  });
+  const owners = new Map<string, string>();
+  const addSchema = (name: string, schema: SchemaObject, owner: string) => {
+    const other = owners.get(name);
+    if (other !== undefined) {
+      throw new Error(`OpenAPI schema name "${name}" is produced by both "${other}" and "${owner}"; rename one (\`singular:\` in its manifest)`);
+    }
+    owners.set(name, owner);
+    builder.addSchema(name, schema);
+  };
+
+  addSchema(PROBLEM_SCHEMA, problemSchema(), 'the engine');
+  for (const [name, response] of problemResponses()) builder.addResponse(name, response);
+  for (const plan of [...plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    builder.addTag({ name: plan.name, description: plan.description });
+    for (const [name, schema] of automationSchemas(plan)) addSchema(name, schema, plan.name);
+    for (const endpoint of plan.endpoints) {
+      builder.addPath(endpoint.path, { [endpoint.method.toLowerCase()]: operationFor(plan, endpoint) });
+    }
+  }
+  return builder.getSpec();
+}

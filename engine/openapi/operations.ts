@@ -1,0 +1,123 @@
+import type { OperationObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
+import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
+import { idParameter, listParameters } from './parameters.ts';
+import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
+
+/** Error statuses each operation documents; 503 is added to all of them, 500 to none. */
+const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
+  list: [400],
+  get: [404],
+  create: [400, 413, 415, 422],
+  update: [400, 404, 413, 415, 422],
+  replace: [400, 404, 413, 415, 422],
+  delete: [404],
+};
+
+/** One OpenAPI operation for one endpoint of an automation. */
+export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan): OperationObject {
+  const operation: OperationObject = {
+    operationId: endpoint.operationId,
+    tags: [plan.name],
+    summary: endpoint.summary,
+    description: endpoint.description ?? defaultDescription(plan, endpoint.operation),
+  };
+  if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
+  else if (endpoint.operation !== 'create') operation.parameters = [idParameter(plan)];
+  const body = requestBody(plan, endpoint.operation);
+  if (body) operation.requestBody = body;
+  operation.responses = { ...successResponse(plan, endpoint.operation), ...errorResponses(endpoint.operation) };
+  return operation;
+}
+
+function defaultDescription(plan: AutomationPlan, operation: Operation): string {
+  const { one, many } = recordNouns(plan);
+  const what: Record<Operation, string> = {
+    list: `Lists ${many}, one page at a time: to read further, call again with \`cursor\` set to \`meta.next\` until it is null.`,
+    get: `Returns one ${one} by its id.`,
+    create: `Creates one ${one} and returns it with its new \`id\`.`,
+    update: `Changes some fields of one ${one}: send only the fields to change; \`null\` removes an optional field.`,
+    replace: `Replaces one ${one} as a whole: fields left out are removed or reset to their defaults.`,
+    delete: `Deletes one ${one} for good.`,
+  };
+  return `${what[operation]} ${plan.description}`;
+}
+
+function requestBody(plan: AutomationPlan, operation: Operation): RequestBodyObject | undefined {
+  const names = schemaNames(plan);
+  const { one } = recordNouns(plan);
+  if (operation === 'create' || operation === 'replace') {
+    return {
+      required: true,
+      description: operation === 'create' ? `The new ${one}.` : `The ${one} as it should be; every field not sent is removed or reset to its default.`,
+      content: { 'application/json': { schema: schemaRef(names.input) } },
+    };
+  }
+  if (operation === 'update') {
+    // application/json first: it is what most clients (and GPT actions) send.
+    return {
+      required: true,
+      description: `The fields to change (JSON merge patch); \`null\` removes an optional field.`,
+      content: {
+        'application/json': { schema: schemaRef(names.patch) },
+        'application/merge-patch+json': { schema: schemaRef(names.patch) },
+      },
+    };
+  }
+  return undefined;
+}
+
+function successResponse(plan: AutomationPlan, operation: Operation): ResponsesObject {
+  const { record } = schemaNames(plan);
+  const { one, many } = recordNouns(plan);
+  const single = (description: string) => ({ description, content: { 'application/json': { schema: dataOf(record) } } });
+  switch (operation) {
+    case 'list':
+      return { 200: { description: `One page of ${many}.`, content: { 'application/json': { schema: pageOf(record) } } } };
+    case 'get':
+      return { 200: single(`The ${one}.`) };
+    case 'create':
+      return {
+        201: {
+          ...single(`The ${one} as stored, with its new \`id\`.`),
+          headers: {
+            Location: { description: `URL of the new ${one}.`, schema: { type: 'string', format: 'uri-reference' } },
+          },
+        },
+      };
+    case 'update':
+    case 'replace':
+      return { 200: single(`The ${one} as stored after the change.`) };
+    case 'delete':
+      return { 204: { description: `The ${one} was deleted. No body.` } };
+  }
+}
+
+function errorResponses(operation: Operation): ResponsesObject {
+  return Object.fromEntries([...ERRORS[operation], 503].map((status) => [status, responseRef(PROBLEM_RESPONSES[status as ProblemStatus])]));
+}
+
+function dataOf(record: string): SchemaObject {
+  return { type: 'object', required: ['data'], properties: { data: schemaRef(record) } };
+}
+
+function pageOf(record: string): SchemaObject {
+  return {
+    type: 'object',
+    required: ['data', 'meta'],
+    properties: {
+      data: { type: 'array', items: schemaRef(record), description: 'The records of this page, in the requested order.' },
+      meta: {
+        type: 'object',
+        required: ['next', 'limit'],
+        properties: {
+          next: {
+            type: ['string', 'null'],
+            description: 'Cursor of the next page: pass it as `cursor` to continue. null when this is the last page.',
+          },
+          limit: { type: 'integer', description: 'The page size that was applied.' },
+        },
+      },
+    },
+  };
+}

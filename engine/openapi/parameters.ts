@@ -1,0 +1,63 @@
+import type { ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
+import { followLocalRef } from '../compile/fields.ts';
+import type { AutomationPlan, EndpointPlan, FilterPlan, JsonSchema } from '../compile/plan.ts';
+import { recordNouns } from './names.ts';
+
+/** The order a list returns when `?sort` is left out: the first declared sort field, else `createdAt`. */
+export function defaultSort(endpoint: EndpointPlan): string {
+  return endpoint.sort[0] ?? 'createdAt';
+}
+
+/** `{id}` in `/accounts/{id}`. */
+export function idParameter(plan: AutomationPlan): ParameterObject {
+  return {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: `The \`id\` of the ${recordNouns(plan).one}, as returned when it was created or listed.`,
+    schema: { type: 'string', format: 'uuid' },
+  };
+}
+
+/** Query parameters of a list endpoint: `limit`, `cursor`, `sort` (when it declares sort fields), then one per filter. */
+export function listParameters(plan: AutomationPlan, endpoint: EndpointPlan): ParameterObject[] {
+  const { defaultLimit, maxLimit } = plan.pagination;
+  const parameters: ParameterObject[] = [
+    {
+      name: 'limit',
+      in: 'query',
+      description: `How many records to return at most (1 to ${maxLimit}, default ${defaultLimit}).`,
+      schema: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
+    },
+    {
+      name: 'cursor',
+      in: 'query',
+      description: 'Opaque position for the next page: copy `meta.next` from the previous response. Leave out for the first page. Keep the same `sort`, `limit` and filters from page to page.',
+      schema: { type: 'string' },
+    },
+  ];
+  if (endpoint.sort.length > 0) {
+    parameters.push({
+      name: 'sort',
+      in: 'query',
+      description: `Field to order by, ascending; prefix with \`-\` for descending (\`-${endpoint.sort[0]}\`). Records with the same value are ordered by \`id\`.`,
+      schema: { type: 'string', enum: endpoint.sort.flatMap((field) => [field, `-${field}`]), default: defaultSort(endpoint) },
+    });
+  }
+  return [...parameters, ...endpoint.filters.map((filter) => filterParameter(plan, filter))];
+}
+
+function filterParameter(plan: AutomationPlan, filter: FilterPlan): ParameterObject {
+  const property = followLocalRef(filter.schema, plan.schema);
+  const { enum: choices, format, description } = (typeof property === 'object' && property !== null ? property : {}) as JsonSchema;
+  const schema: SchemaObject = { type: filter.kind };
+  if (Array.isArray(choices)) schema.enum = choices.filter((choice) => choice !== null);
+  if (typeof format === 'string') schema.format = format;
+  const about = typeof description === 'string' ? ` ${description}` : '';
+  return {
+    name: filter.field,
+    in: 'query',
+    description: `Exact-match filter: only ${recordNouns(plan).many} whose \`${filter.field}\` equals this value.${about}`,
+    schema: typeof description === 'string' ? { ...schema, description } : schema,
+  };
+}

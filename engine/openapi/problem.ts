@@ -1,0 +1,41 @@
+import type { SchemaObject } from 'openapi3-ts/oas31';
+import { problemCodes } from '../errors/codes.ts';
+
+export const PROBLEM_SCHEMA = 'Problem';
+
+/** The RFC 9457 problem details every error response carries, as `application/problem+json`. */
+export function problemSchema(): SchemaObject {
+  const codes = Object.entries(problemCodes).map(([code, meaning]) => `\`${code}\`: ${meaning}`);
+  return {
+    type: 'object',
+    description: 'What went wrong (RFC 9457 problem details). Act on `code` and `errors`; `title` and `detail` are for people.',
+    required: ['type', 'title', 'status', 'detail', 'code'],
+    properties: {
+      type: { type: 'string', format: 'uri-reference', description: 'URI identifying the kind of problem.' },
+      title: { type: 'string', description: 'Short summary of the kind of problem; the same for every occurrence.' },
+      status: { type: 'integer', minimum: 400, maximum: 599, description: 'The HTTP status code, repeated.' },
+      detail: { type: 'string', description: 'What went wrong with this request, in words.' },
+      instance: { type: 'string', format: 'uri-reference', description: 'Identifies this occurrence of the problem.' },
+      code: {
+        type: 'string',
+        enum: Object.keys(problemCodes),
+        description: `Stable machine-readable code; branch on this rather than on \`title\`. ${codes.join(' ')}`,
+      },
+      errors: {
+        type: 'array',
+        description: 'Every invalid field found, not just the first (for `validation-failed` and `invalid-query`).',
+        items: {
+          type: 'object',
+          required: ['pointer', 'message'],
+          properties: {
+            pointer: {
+              type: 'string',
+              description: 'JSON Pointer (RFC 6901) to the invalid value: into the request body (for example `/email`) or `/query/<param>` for a query parameter.',
+            },
+            message: { type: 'string', description: 'What is wrong with the value and what is expected.' },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { ResponseObject } from 'openapi3-ts/oas31';
+import { schemaRef } from './names.ts';
+import { PROBLEM_SCHEMA } from './problem.ts';
+
+/** Error statuses an operation may document, each served by one shared response component. */
+export type ProblemStatus = 400 | 404 | 413 | 415 | 422 | 503;
+
+/** Component name of the shared response for each documented error status. */
+export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
+  400: 'BadRequest',
+  404: 'NotFound',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'ValidationFailed',
+  503: 'ServiceUnavailable',
+};
+
+/** What a caller should do on each error, written for a model acting without a human. */
+const ADVICE: Readonly<Record<ProblemStatus, string>> = {
+  400: 'The request could not be read: the body is not valid JSON (`code: malformed-json`), or a query parameter is unknown, repeated or invalid (`code: invalid-query`, with `errors[].pointer` = `/query/<param>`). Fix the request as `detail` and `errors` say, then retry.',
+  404: 'No record has this id (`code: not-found`): it never existed or was deleted. Do not retry with the same id; list the records to find the right one.',
+  413: 'The request body is larger than the server accepts (`code: payload-too-large`). Send a smaller body, for example with shorter text fields, then retry.',
+  415: 'The body was not sent as JSON (`code: unsupported-media-type`). Retry with the header `Content-Type: application/json`.',
+  422: 'The body does not match the schema (`code: validation-failed`). `errors` lists every invalid field, each with a JSON Pointer and a message. Fix the fields listed in `errors` and retry.',
+  503: 'The store behind this automation cannot be reached right now (`code: storage-unavailable`). Wait the number of seconds in `Retry-After`, then retry the same request.',
+};
+
+/** The shared error responses, keyed by component name, in status order. */
+export function problemResponses(): [string, ResponseObject][] {
+  return (Object.keys(PROBLEM_RESPONSES) as `${ProblemStatus}`[]).map((key) => {
+    const status = Number(key) as ProblemStatus;
+    const response: ResponseObject = {
+      description: ADVICE[status],
+      content: { 'application/problem+json': { schema: schemaRef(PROBLEM_SCHEMA) } },
+    };
+    if (status === 503) {
+      response.headers = {
+        'Retry-After': {
+          description: 'Seconds to wait before retrying.',
+          schema: { type: 'integer', minimum: 0 },
+        },
+      };
+    }
+    return [PROBLEM_RESPONSES[status], response];
+  });
+}

@@ -1,0 +1,92 @@
+import type { SchemaObject } from 'openapi3-ts/oas31';
+import { type AutomationPlan, ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
+import { embedResourceSchema } from './embed.ts';
+import { recordNouns, schemaNames } from './names.ts';
+
+/**
+ * The component schemas of one automation, in document order: the record (`Account`),
+ * the create/replace body (`AccountInput`), the merge-patch body (`AccountPatch`), then
+ * the resource schema's hoisted definitions (`Account_Address`, ...).
+ */
+export function automationSchemas(plan: AutomationPlan): [string, SchemaObject][] {
+  const names = schemaNames(plan);
+  const { root, defs } = embedResourceSchema(plan.schema, plan.names.singular, names.input);
+  return [
+    [names.record, recordSchema(plan, structuredClone(root))],
+    [names.input, inputSchema(plan, structuredClone(root))],
+    [names.patch, patchSchema(plan, structuredClone(root))],
+    ...defs.map(([name, def]): [string, SchemaObject] => [name, def as SchemaObject]),
+  ];
+}
+
+function recordSchema(plan: AutomationPlan, root: JsonSchema): SchemaObject {
+  const { title: _title, description, type: _type, required, properties, ...rest } = root;
+  const lead = typeof description === 'string' ? description : `One ${recordNouns(plan).one}.`;
+  const ownRequired = Array.isArray(required) ? (required as string[]) : [];
+  return {
+    type: 'object',
+    description: `${lead} As stored and returned by the API, with the fields the server manages: \`id\`, \`createdAt\` and \`updatedAt\`.`,
+    required: [...new Set([...ENGINE_FIELDS, ...ownRequired])],
+    properties: { ...engineProperties(plan), ...(properties as SchemaObject['properties']) },
+    ...rest,
+  };
+}
+
+function engineProperties(plan: AutomationPlan): Record<(typeof ENGINE_FIELDS)[number], SchemaObject> {
+  return {
+    id: {
+      type: 'string',
+      format: 'uuid',
+      readOnly: true,
+      description: `Unique id of the ${recordNouns(plan).one}, set by the server. Use it in \`${plan.basePath}/{id}\`.`,
+    },
+    createdAt: { type: 'string', format: 'date-time', readOnly: true, description: 'When the record was created, set by the server.' },
+    updatedAt: { type: 'string', format: 'date-time', readOnly: true, description: 'When the record was last changed, set by the server.' },
+  };
+}
+
+function inputSchema(plan: AutomationPlan, root: JsonSchema): SchemaObject {
+  if (typeof root.description === 'string') return root as SchemaObject;
+  const description = `The fields of one ${recordNouns(plan).one}, as sent to create or replace it. Leave out \`id\`, \`createdAt\` and \`updatedAt\`: the server sets them.`;
+  return { description, ...root } as SchemaObject;
+}
+
+/**
+ * Only the keywords about which properties exist carry over: the constraints between
+ * properties (`required`, `allOf`, `if`, ...) apply to the merged record, which the server
+ * validates against the input schema after applying the patch.
+ */
+function patchSchema(plan: AutomationPlan, root: JsonSchema): SchemaObject {
+  const names = schemaNames(plan);
+  const patch: JsonSchema = {
+    type: 'object',
+    description: `Changes to one ${recordNouns(plan).one}, as a JSON merge patch (RFC 7396): send only the fields to change; \`null\` removes an optional field; nested objects are merged the same way. The merged record must still be a valid \`${names.input}\`.`,
+    properties: mapValues(root.properties, nullable),
+  };
+  if (root.patternProperties !== undefined) patch.patternProperties = mapValues(root.patternProperties, nullable);
+  if (root.additionalProperties !== undefined) patch.additionalProperties = nullable(root.additionalProperties);
+  if (root.unevaluatedProperties !== undefined) patch.unevaluatedProperties = nullable(root.unevaluatedProperties);
+  if (root.propertyNames !== undefined) patch.propertyNames = root.propertyNames;
+  return patch as SchemaObject;
+}
+
+/**
+ * `schema` or `null`. The description moves up so readers see it first; a `default` is
+ * dropped because leaving a field out of a patch keeps its value rather than resetting it.
+ * Boolean schemas stay as they are: `additionalProperties: false` must still refuse unknown fields.
+ */
+function nullable(schema: unknown): SchemaObject {
+  // OpenAPI 3.1 schemas may be booleans; openapi3-ts's types do not say so.
+  if (typeof schema === 'boolean') return schema as unknown as SchemaObject;
+  const { description, default: _default, ...rest } = (schema ?? {}) as JsonSchema;
+  const removes: SchemaObject = { type: 'null', description: 'Removes the field (allowed only if the field is optional).' };
+  return {
+    ...(typeof description === 'string' ? { description } : {}),
+    anyOf: [rest as SchemaObject, removes],
+  };
+}
+
+function mapValues<T>(map: unknown, f: (value: unknown) => T): Record<string, T> {
+  const entries = typeof map === 'object' && map !== null ? Object.entries(map) : [];
+  return Object.fromEntries(entries.map(([key, value]) => [key, f(value)]));
+}

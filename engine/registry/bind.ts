@@ -1,0 +1,17 @@
+import type { AutomationPlan } from '../compile/plan.ts';
+import { buildAutomationRouter } from '../http/automation-router.ts';
+import type { Logger } from '../log.ts';
+import type { ConnectionPool } from './connections.ts';
+import type { MountedAutomation } from './registry.ts';
+
+/** Binds a compiled plan to its store (creating tables as needed) and builds its router. */
+export async function bindAutomation(
+  plan: AutomationPlan,
+  connections: ConnectionPool,
+  options: { bodyLimit: number; logger: Logger },
+): Promise<MountedAutomation> {
+  const connection = await connections.get(plan.storage.connection);
+  const store = await connection.open(plan.storage.spec);
+  const router = buildAutomationRouter(plan, store, options);
+  return Object.freeze({ plan, store, router, loadedAt: new Date().toISOString() });
+}

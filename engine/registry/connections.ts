@@ -1,0 +1,75 @@
+import { loadBackend } from '../../adapters/index.ts';
+import type { ConnectionSettings, StorageConnection } from '../../adapters/types.ts';
+import { StorageError } from '../../adapters/types.ts';
+
+export interface ConnectionStatus {
+  readonly name: string;
+  readonly backend: string;
+  readonly mode: 'embedded' | 'server' | 'in-process';
+  readonly state: 'up' | 'down' | 'unused';
+  readonly error?: string;
+}
+
+/**
+ * The named connections of council.config.yaml, each opened on first use and shared by
+ * every automation that names it. A connection that fails to open is retried on the
+ * next use instead of being remembered as failed.
+ */
+export class ConnectionPool {
+  readonly #settings: ReadonlyMap<string, ConnectionSettings>;
+  readonly #dataDir: string;
+  readonly #open = new Map<string, Promise<StorageConnection>>();
+
+  constructor(settings: ReadonlyMap<string, ConnectionSettings>, dataDir: string) {
+    this.#settings = settings;
+    this.#dataDir = dataDir;
+  }
+
+  get(name: string): Promise<StorageConnection> {
+    let connection = this.#open.get(name);
+    if (!connection) {
+      const settings = this.#settings.get(name);
+      if (!settings) return Promise.reject(new StorageError('rejected', `no connection named "${name}"`));
+      connection = loadBackend(settings.backend).then((backend) => backend.connect(settings, { dataDir: this.#dataDir }));
+      connection.catch(() => this.#open.delete(name));
+      this.#open.set(name, connection);
+    }
+    return connection;
+  }
+
+  /** Pings every opened connection (bounded by `timeoutMs`) for /health. Never rejects. */
+  async status(timeoutMs = 1000): Promise<ConnectionStatus[]> {
+    return Promise.all(
+      [...this.#settings.values()].map(async (s) => {
+        const base = { name: s.name, backend: s.backend, mode: modeOf(s) } as const;
+        const open = this.#open.get(s.name);
+        if (!open) return { ...base, state: 'unused' as const };
+        try {
+          const connection = await open;
+          await withTimeout(connection.ping(), timeoutMs);
+          return { ...base, state: 'up' as const };
+        } catch (error) {
+          return { ...base, state: 'down' as const, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+  }
+
+  async closeAll(): Promise<void> {
+    const open = [...this.#open.values()];
+    this.#open.clear();
+    await Promise.allSettled(open.map(async (c) => (await c).close()));
+  }
+}
+
+function modeOf(settings: ConnectionSettings): ConnectionStatus['mode'] {
+  if (settings.backend === 'memory') return 'in-process';
+  return settings.url ? 'server' : 'embedded';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StorageError('unavailable', `no answer within ${ms} ms`)), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}

@@ -1,0 +1,64 @@
+import type { Hono } from 'hono';
+import type { RecordStore } from '../../adapters/types.ts';
+import type { AutomationPlan } from '../compile/plan.ts';
+import type { ManifestIssue } from '../manifest/issues.ts';
+
+/** A compiled automation bound to its store and mounted under its base path. Immutable. */
+export interface MountedAutomation {
+  readonly plan: AutomationPlan;
+  readonly store: RecordStore;
+  readonly router: Hono;
+  readonly loadedAt: string;
+}
+
+/** Why a manifest is not serving: its file failed checks, or its store could not be prepared. */
+export interface AutomationFailure {
+  readonly file: string;
+  readonly name?: string;
+  readonly state: 'invalid' | 'unavailable';
+  readonly errors: readonly string[];
+  readonly issues: readonly ManifestIssue[];
+}
+
+/**
+ * What is serving right now. Requests look automations up by the first path segment,
+ * so routing cost stays flat however many automations there are; replacing one is a
+ * single Map assignment, so a request sees either the old version or the new one.
+ */
+export class AutomationRegistry {
+  readonly #mounted = new Map<string, MountedAutomation>();
+  readonly #failures = new Map<string, AutomationFailure>();
+  #version = 0;
+
+  match(segment: string): MountedAutomation | undefined {
+    return this.#mounted.get(segment);
+  }
+
+  mount(automation: MountedAutomation): void {
+    this.#mounted.set(automation.plan.name, automation);
+    this.#failures.delete(automation.plan.file);
+    this.#version++;
+  }
+
+  unmount(name: string): void {
+    if (this.#mounted.delete(name)) this.#version++;
+  }
+
+  recordFailure(failure: AutomationFailure): void {
+    this.#failures.set(failure.file, failure);
+  }
+
+  /** Serving automations, sorted by name (the order OpenAPI and /health list them). */
+  serving(): MountedAutomation[] {
+    return [...this.#mounted.values()].sort((a, b) => (a.plan.name < b.plan.name ? -1 : 1));
+  }
+
+  failures(): AutomationFailure[] {
+    return [...this.#failures.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
+  }
+
+  /** Changes whenever the set of serving automations changes (cache key for derived views). */
+  get version(): number {
+    return this.#version;
+  }
+}

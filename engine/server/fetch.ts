@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import type { CouncilConfig } from '../config/config.ts';
+import { renderError } from '../http/errors.ts';
+import { describeProblem, HttpProblem } from '../http/problem.ts';
+import type { Logger } from '../log.ts';
+import type { ConnectionPool } from '../registry/connections.ts';
+import type { AutomationRegistry } from '../registry/registry.ts';
+import { healthReport } from './health.ts';
+import { openApiView } from './openapi-view.ts';
+
+/**
+ * The engine's fetch handler: a request whose first path segment names a serving
+ * automation goes straight to that automation's router (one Map lookup); everything
+ * else goes to the engine's own routes.
+ */
+export function createFetch(registry: AutomationRegistry, connections: ConnectionPool, config: CouncilConfig, logger: Logger) {
+  const engineApp = new Hono();
+  const openapi = openApiView(registry, config);
+  engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections)));
+  engineApp.get('/openapi.json', (c) => c.json(openapi()));
+  engineApp.get('/problems/:code', (c) => {
+    const problem = describeProblem(c.req.param('code'));
+    if (!problem) throw new HttpProblem('not-found', `no problem type "${c.req.param('code')}"`);
+    return c.json(problem);
+  });
+  engineApp.notFound((c) => {
+    const names = registry.serving().map((m) => m.plan.basePath);
+    return new HttpProblem('not-found', `no route ${c.req.path}; automations are served under ${names.join(', ') || '(none loaded)'}; see /openapi.json`).toResponse();
+  });
+  engineApp.onError((error) => renderError(error, logger));
+
+  return (request: Request): Promise<Response> => {
+    const mounted = registry.match(firstSegment(request.url));
+    return Promise.resolve(mounted ? mounted.router.fetch(request) : engineApp.fetch(request));
+  };
+}
+
+/** `http://h/accounts/1?x` -> `accounts`, without building a URL object on the hot path. */
+export function firstSegment(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2) + 1;
+  if (start === 0) return '';
+  let end = start;
+  while (end < url.length) {
+    const ch = url.charCodeAt(end);
+    if (ch === 47 || ch === 63 || ch === 35) break; // '/', '?', '#'
+    end++;
+  }
+  return url.slice(start, end);
+}

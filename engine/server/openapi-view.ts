@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import type { OpenAPIObject } from 'openapi3-ts/oas31';
+import type { CouncilConfig } from '../config/config.ts';
+import { buildOpenApi } from '../openapi/index.ts';
+import type { AutomationRegistry } from '../registry/registry.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
+
+/** Options for the whole-engine OpenAPI document. */
+export function openApiOptions(config: CouncilConfig) {
+  return {
+    title: 'theCouncil',
+    version: pkg.version,
+    description: pkg.description,
+    ...(config.server.publicUrl ? { serverUrl: config.server.publicUrl } : {}),
+  };
+}
+
+/** The OpenAPI document of what is serving, rebuilt only when that changes. */
+export function openApiView(registry: AutomationRegistry, config: CouncilConfig): () => OpenAPIObject {
+  let cached: { version: number; doc: OpenAPIObject } | undefined;
+  return () => {
+    if (cached?.version !== registry.version) {
+      cached = { version: registry.version, doc: buildOpenApi(registry.serving().map((m) => m.plan), openApiOptions(config)) };
+    }
+    return cached.doc;
+  };
+}
