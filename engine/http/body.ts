@@ -19,7 +19,8 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
   const bytes = await readLimited(c.req.raw, limit);
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    value = SUSPECT_ESCAPE.test(text) ? JSON.parse(text, rejectUnstorableStrings) : JSON.parse(text);
   } catch (error) {
     throw new HttpProblem('malformed-json', `the request body is not valid JSON: ${(error as Error).message}`);
   }
@@ -29,6 +30,21 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
     });
   }
   return value as Record<string, unknown>;
+}
+
+// JSON may escape characters no store keeps faithfully (PostgreSQL text refuses NUL and
+// lone surrogates); they are refused for every backend so behaviour does not depend on it.
+const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function rejectUnstorableStrings(key: string, value: unknown): unknown {
+  for (const text of [key, value]) {
+    if (typeof text === 'string' && (text.includes('\u0000') || LONE_SURROGATE.test(text))) {
+      throw new Error('strings must be well-formed Unicode without NUL (\\u0000) characters');
+    }
+  }
+  return value;
 }
 
 async function readLimited(request: Request, limit: number): Promise<Uint8Array> {

@@ -7,7 +7,7 @@ import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
 import { toFieldErrors } from './field-errors.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
-import { HttpProblem } from './problem.ts';
+import { type FieldError, HttpProblem } from './problem.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
 
@@ -23,9 +23,12 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
     if (!UUID.test(id)) throw notFound(id);
     return id.toLowerCase();
   };
+  // Engine-field errors and schema errors are reported together, so one retry can fix all.
   const validated = (body: Record<string, unknown>) => {
-    rejectEngineFields(body);
-    if (!plan.validate(body)) throw invalidBody(toFieldErrors(plan.validate.errors));
+    const errors = engineFieldErrors(body);
+    for (const field of ENGINE_FIELDS) delete body[field];
+    if (!plan.validate(body)) errors.push(...toFieldErrors(plan.validate.errors));
+    if (errors.length) throw invalidBody(errors);
     return body;
   };
 
@@ -74,7 +77,8 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         noQuery(c);
         const id = itemId(c);
         const patch = await readJsonObject(c, bodyLimit);
-        rejectEngineFields(patch);
+        const engineErrors = engineFieldErrors(patch);
+        if (engineErrors.length) throw invalidBody(engineErrors);
         const record = await store.modify(id, (current) => {
           const { id: _id, createdAt, updatedAt: _updatedAt, ...data } = current;
           const next = validated(mergePatch(data, patch) as Record<string, unknown>);
@@ -105,14 +109,14 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return base;
 }
 
-function rejectEngineFields(body: Record<string, unknown>): void {
-  const present = ENGINE_FIELDS.filter((field) => field in body);
-  if (present.length) {
-    throw invalidBody(present.map((field) => ({ pointer: `/${field}`, message: 'is set by the engine and cannot be written; remove it' })));
-  }
+function engineFieldErrors(body: Record<string, unknown>): FieldError[] {
+  return ENGINE_FIELDS.filter((field) => field in body).map((field) => ({
+    pointer: `/${field}`,
+    message: 'is set by the engine and cannot be written; remove it',
+  }));
 }
 
-function invalidBody(errors: { pointer: string; message: string }[]): HttpProblem {
+function invalidBody(errors: readonly FieldError[]): HttpProblem {
   const detail = errors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ');
   return new HttpProblem('validation-failed', `the body does not match the schema; fix and retry: ${detail}`, { errors });
 }

@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../engine/server/listen.ts';
+import { contactsManifest } from './support/contacts.ts';
+import { call, makeProject, startServer, type TestProject } from './support/project.ts';
+import { postgresServerGate } from './support/postgres-server.ts';
+
+/**
+ * The HTTP contract of documents/http.md, through a real listening server, once per
+ * store: every backend must answer the same requests with the same statuses and bodies.
+ */
+function httpContract(label: string, storage: string, options: { url?: string; skip?: string | false } = {}) {
+  describe(`HTTP contract on ${label}`, { skip: options.skip ?? false }, () => {
+    const name = `contacts${Math.random().toString(36).slice(2, 8)}`;
+    const base = `/${name}`;
+    let project: TestProject;
+    let server: RunningServer;
+    let url: string;
+    const req = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+      call(url, method, path, body, headers);
+    const create = async (body: Record<string, unknown>) => {
+      const r = await req('POST', base, body);
+      assert.equal(r.status, 201, r.text);
+      return r.json.data;
+    };
+
+    before(async () => {
+      project = makeProject({ 'contacts.yaml': contactsManifest(name, storage) }, options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {});
+      server = await startServer(project);
+      url = server.url;
+      assert.equal(server.engine.registry.failures().length, 0, JSON.stringify(server.engine.registry.failures()));
+    });
+    after(async () => {
+      await server?.close();
+      project?.remove();
+    });
+
+    it('creates with 201, Location, engine fields and schema defaults', async () => {
+      const r = await req('POST', base, { name: 'Ada', email: 'ada@example.com' });
+      assert.equal(r.status, 201);
+      const data = r.json.data;
+      assert.match(data.id, /^[0-9a-f-]{36}$/);
+      assert.equal(r.headers.get('location'), `${base}/${data.id}`);
+      assert.equal(data.plan, 'free');
+      assert.equal(data.vip, false);
+      assert.equal(data.createdAt, data.updatedAt);
+      assert.ok(!Number.isNaN(Date.parse(data.createdAt)));
+      const got = await req('GET', `${base}/${data.id}`);
+      assert.equal(got.status, 200);
+      assert.deepEqual(got.json, { data });
+    });
+
+    it('round-trips nested objects, arrays, numbers and unicode', async () => {
+      const body = { name: 'Zoë 🚀 "quoted"', email: 'z@example.com', age: 41, score: 2.5, address: { city: 'Kraków', zip: '30-001' }, tags: ['a', 'b'] };
+      const created = await create(body);
+      const got = await req('GET', `${base}/${created.id}`);
+      assert.deepEqual({ ...got.json.data, id: undefined, createdAt: undefined, updatedAt: undefined }, { ...body, plan: 'free', vip: false, id: undefined, createdAt: undefined, updatedAt: undefined });
+    });
+
+    it('404 for unknown and malformed ids, on every item operation', async () => {
+      for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', "1' or '1'='1"]) {
+        const path = `${base}/${encodeURIComponent(id)}`;
+        for (const [method, body] of [['GET'], ['DELETE'], ['PATCH', { name: 'x' }], ['PUT', { name: 'x', email: 'x@example.com' }]] as const) {
+          const r = await req(method, path, body);
+          assert.equal(r.status, 404, `${method} ${path}: ${r.text}`);
+          assert.equal(r.headers.get('content-type'), 'application/problem+json');
+          assert.equal(r.json.code, 'not-found');
+        }
+      }
+    });
+
+    it('422 names every invalid field with a pointer; additionalProperties is enforced', async () => {
+      const r = await req('POST', base, { email: 'nope', plan: 'gold', extra: 1, age: -1, id: 'x' });
+      assert.equal(r.status, 422);
+      assert.equal(r.headers.get('content-type'), 'application/problem+json');
+      assert.equal(r.json.code, 'validation-failed');
+      assert.equal(r.json.status, 422);
+      assert.equal(typeof r.json.type, 'string');
+      assert.equal(typeof r.json.title, 'string');
+      const pointers = r.json.errors.map((e: { pointer: string }) => e.pointer).sort();
+      assert.deepEqual(pointers, ['/age', '/email', '/extra', '/id', '/name', '/plan']);
+      for (const e of r.json.errors) assert.equal(typeof e.message, 'string');
+      const arrayBody = await req('POST', base, [1, 2]);
+      assert.equal(arrayBody.status, 422);
+    });
+
+    it('400 malformed JSON, 415 non-JSON, 413 too large (declared and chunked)', async () => {
+      assert.equal((await req('POST', base, '{"name": "x",')).status, 400);
+      assert.equal((await req('POST', base, '{"name": "x"}', { 'content-type': 'text/plain' })).status, 415);
+      assert.equal((await req('POST', base, 'name=x', { 'content-type': 'application/x-www-form-urlencoded' })).status, 415);
+      const noType = await fetch(`${url}${base}`, { method: 'POST', body: new Uint8Array([123, 125]) });
+      assert.equal(noType.status, 415);
+      const big = JSON.stringify({ name: 'x'.repeat(70 * 1024), email: 'a@example.com' });
+      const declared = await req('POST', base, big);
+      assert.equal(declared.status, 413);
+      assert.equal(declared.json.code, 'payload-too-large');
+      const chunked = await rawRequest(url, 'POST', base, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, [big.slice(0, 40000), big.slice(40000)]);
+      assert.equal(chunked.status, 413);
+      const badUtf8 = await fetch(`${url}${base}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) });
+      assert.equal(badUtf8.status, 400);
+    });
+
+    it('PATCH merges, null removes an optional field, and the result must still be valid', async () => {
+      const created = await create({ name: 'Bo', email: 'bo@example.com', age: 30, address: { city: 'Oslo', zip: '0150' } });
+      const patched = await req('PATCH', `${base}/${created.id}`, { age: 31, address: { zip: null } }, { 'content-type': 'application/merge-patch+json' });
+      assert.equal(patched.status, 200, patched.text);
+      assert.equal(patched.json.data.age, 31);
+      assert.deepEqual(patched.json.data.address, { city: 'Oslo' });
+      assert.equal(patched.json.data.createdAt, created.createdAt);
+      assert.ok(patched.json.data.updatedAt >= created.updatedAt);
+      const cleared = await req('PATCH', `${base}/${created.id}`, { age: null });
+      assert.equal(cleared.status, 200);
+      assert.equal('age' in cleared.json.data, false);
+      const invalid = await req('PATCH', `${base}/${created.id}`, { name: null, plan: 'gold' });
+      assert.equal(invalid.status, 422);
+      assert.deepEqual(invalid.json.errors.map((e: { pointer: string }) => e.pointer).sort(), ['/name', '/plan']);
+      const unchanged = await req('GET', `${base}/${created.id}`);
+      assert.equal(unchanged.json.data.name, 'Bo');
+      assert.equal((await req('PATCH', `${base}/${created.id}`, { createdAt: 'x' })).status, 422);
+    });
+
+    it('PUT replaces the whole record, keeps id and createdAt, applies defaults', async () => {
+      const created = await create({ name: 'Cy', email: 'cy@example.com', plan: 'pro', age: 5 });
+      const replaced = await req('PUT', `${base}/${created.id}`, { name: 'Cyd', email: 'cyd@example.com' });
+      assert.equal(replaced.status, 200, replaced.text);
+      assert.equal(replaced.json.data.id, created.id);
+      assert.equal(replaced.json.data.createdAt, created.createdAt);
+      assert.equal(replaced.json.data.plan, 'free');
+      assert.equal('age' in replaced.json.data, false);
+      assert.equal((await req('PUT', `${base}/${created.id}`, { name: 'no email' })).status, 422);
+    });
+
+    it('DELETE answers 204 with no body, then the record is gone', async () => {
+      const created = await create({ name: 'Del', email: 'del@example.com' });
+      const deleted = await req('DELETE', `${base}/${created.id}`);
+      assert.equal(deleted.status, 204);
+      assert.equal(deleted.text, '');
+      assert.equal((await req('GET', `${base}/${created.id}`)).status, 404);
+      assert.equal((await req('DELETE', `${base}/${created.id}`)).status, 404);
+    });
+
+    describe('list', () => {
+      const listName = `people${Math.random().toString(36).slice(2, 8)}`;
+      let listServer: RunningServer;
+      let listProject: TestProject;
+      let lurl: string;
+      const lbase = `/${listName}`;
+      const all: Record<string, any>[] = [];
+
+      before(async () => {
+        listProject = makeProject({ 'people.yaml': contactsManifest(listName, storage) }, options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {});
+        listServer = await startServer(listProject);
+        lurl = listServer.url;
+        for (let i = 0; i < 45; i++) {
+          const body: Record<string, unknown> = { name: `P${String((i * 7) % 45).padStart(2, '0')}`, email: `p${i}@example.com`, plan: i % 3 === 0 ? 'pro' : 'free', vip: i % 2 === 0 };
+          if (i % 5 !== 0) body.age = i % 10;
+          const r = await call(lurl, 'POST', lbase, body);
+          assert.equal(r.status, 201);
+          all.push(r.json.data);
+        }
+      });
+      after(async () => {
+        await listServer?.close();
+        listProject?.remove();
+      });
+
+      const page = (query: string) => call(lurl, 'GET', `${lbase}${query}`);
+      async function walk(query: string, limit: number) {
+        const seen: Record<string, any>[] = [];
+        let next: string | null = null;
+        let pages = 0;
+        do {
+          const sep = query ? '&' : '?';
+          const r = await page(`${query}${sep}limit=${limit}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+          assert.equal(r.status, 200, r.text);
+          assert.equal(r.json.meta.limit, limit);
+          assert.ok(r.json.data.length <= limit);
+          seen.push(...r.json.data);
+          next = r.json.meta.next;
+          pages++;
+          assert.ok(pages < 100);
+        } while (next);
+        return seen;
+      }
+
+      it('envelope with default limit 20 and meta.next', async () => {
+        const r = await page('');
+        assert.equal(r.status, 200);
+        assert.equal(r.json.data.length, 20);
+        assert.deepEqual(Object.keys(r.json.meta).sort(), ['limit', 'next']);
+        assert.equal(r.json.meta.limit, 20);
+        assert.equal(typeof r.json.meta.next, 'string');
+      });
+
+      it('pages through every record exactly once in createdAt order', async () => {
+        const seen = await walk('', 10);
+        assert.deepEqual(seen.map((r) => r.id), all.map((r) => r.id));
+      });
+
+      for (const sort of ['name', '-name', 'age', '-age', '-createdAt']) {
+        it(`sort=${sort} pages in order, missing values last ascending / first descending`, async () => {
+          const seen = await walk(`?sort=${sort}`, 7);
+          assert.equal(seen.length, 45);
+          assert.equal(new Set(seen.map((r) => r.id)).size, 45);
+          const field = sort.replace('-', '');
+          const desc = sort.startsWith('-');
+          const expected = [...all].sort((a, b) => {
+            const av = a[field] ?? null;
+            const bv = b[field] ?? null;
+            let c = av === bv ? 0 : av === null ? 1 : bv === null ? -1 : av < bv ? -1 : 1;
+            if (c === 0) c = a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+            return desc ? -c : c;
+          });
+          assert.deepEqual(seen.map((r) => r.id), expected.map((r) => r.id));
+        });
+      }
+
+      it('typed filters: string enum, integer, boolean, combined', async () => {
+        const pro = await walk('?plan=pro', 50);
+        assert.deepEqual(pro.map((r) => r.id).sort(), all.filter((r) => r.plan === 'pro').map((r) => r.id).sort());
+        const age3 = await walk('?age=3', 50);
+        assert.deepEqual(age3.map((r) => r.id).sort(), all.filter((r) => r.age === 3).map((r) => r.id).sort());
+        const vipPro = await walk('?vip=true&plan=pro', 50);
+        assert.deepEqual(vipPro.map((r) => r.id).sort(), all.filter((r) => r.vip && r.plan === 'pro').map((r) => r.id).sort());
+      });
+
+      it('400 for bad limits, unknown or repeated parameters, bad filter values, bad sort, bad cursor', async () => {
+        for (const q of ['?limit=0', '?limit=101', '?limit=abc', '?limit=1.5', '?nope=1', '?plan=gold', '?age=old', '?age=1.5', '?vip=yes', '?score=abc', '?sort=email', '?sort=', '?plan=pro&plan=free', '?cursor=garbage', '?cursor=eyJ4IjoxfQ']) {
+          const r = await page(q);
+          assert.equal(r.status, 400, `${q}: ${r.text}`);
+          assert.equal(r.json.code, 'invalid-query');
+          assert.ok(r.json.errors.length >= 1);
+          assert.match(r.json.errors[0].pointer, /^\/query\//);
+        }
+        const typo = await page('?plna=pro');
+        assert.match(typo.json.errors[0].message, /did you mean "plan"/);
+        const first = await page('?sort=name&limit=5');
+        const mismatch = await page(`?sort=-name&cursor=${encodeURIComponent(first.json.meta.next)}`);
+        assert.equal(mismatch.status, 400);
+      });
+
+      it('a cursor stays valid while records are inserted: no duplicates, nothing skipped', async () => {
+        const seen: string[] = [];
+        let next: string | null = null;
+        const inserted: string[] = [];
+        do {
+          const r = await page(`?sort=name&limit=8${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+          seen.push(...r.json.data.map((x: { id: string }) => x.id));
+          next = r.json.meta.next;
+          const extra = await call(lurl, 'POST', lbase, { name: `P${String(inserted.length * 3).padStart(2, '0')}x`, email: 'late@example.com' });
+          inserted.push(extra.json.data.id);
+        } while (next);
+        assert.equal(new Set(seen).size, seen.length);
+        for (const record of all) assert.ok(seen.includes(record.id), `record ${record.name} was skipped`);
+        for (const id of inserted) await call(lurl, 'DELETE', `${lbase}/${id}`);
+      });
+    });
+
+    it('405 with Allow for an operation the manifest does not declare; 404 for unknown paths', async () => {
+      const r = await req('POST', `${base}/00000000-0000-4000-8000-000000000000`, {});
+      assert.equal(r.status, 405);
+      assert.equal(r.headers.get('allow'), 'GET, PATCH, PUT, DELETE');
+      assert.equal((await req('GET', `${base}/a/b`)).status, 404);
+      const unknown = await req('GET', '/no-such-automation');
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.headers.get('content-type'), 'application/problem+json');
+    });
+
+    it('never answers 500 to hostile input', async () => {
+      const bodies = ['{"__proto__": {"polluted": true}, "name": "p", "email": "p@example.com"}', '{"constructor": {"prototype": {}}}', '['.repeat(5000) + ']'.repeat(5000), '{"name": 1e400, "email": "x"}', '"just a string"', 'null', '\u0000', '{"name": "\\ud800", "email": "a@example.com"}'];
+      for (const body of bodies) {
+        const r = await req('POST', base, body);
+        assert.ok(r.status >= 400 && r.status < 500, `${body.slice(0, 40)} -> ${r.status} ${r.text}`);
+      }
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      for (const path of [`${base}?limit=${'9'.repeat(400)}`, `${base}?sort=${'-'.repeat(50)}`, `${base}?cursor=${'A'.repeat(5000)}`, `${base}/%00`, `${base}/%ZZ`]) {
+        const r = await req('GET', path);
+        assert.ok(r.status >= 400 && r.status < 500, `${path.slice(0, 60)} -> ${r.status}`);
+      }
+    });
+  });
+}
+
+/** A raw HTTP/1.1 request, for bodies fetch cannot send (chunked with no length). */
+function rawRequest(base: string, method: string, path: string, headers: Record<string, string>, chunks: string[]) {
+  return new Promise<{ status: number }>((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method, headers }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+httpContract('memory', '  backend: memory');
+httpContract('postgres (embedded PGlite)', '  backend: postgres');
+const gate = await postgresServerGate();
+httpContract('postgres (server)', '  backend: postgres\n  connection: pgserver', { url: gate.url, skip: gate.skip });
