@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HttpProblem } from './problem.ts';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
@@ -14,12 +15,14 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
   if (!JSON_TYPE.test(type)) {
     throw new HttpProblem('unsupported-media-type', `send the body as JSON with "Content-Type: application/json"${type ? ` (got "${type}")` : ''}`);
   }
-  const declared = Number(c.req.header('content-length') ?? Number.NaN);
-  if (declared > limit) throw tooLarge(limit);
-  const bytes = await readLimited(c.req.raw, limit);
+  const length = c.req.header('content-length');
+  if (length !== undefined && Number(length) > limit) throw tooLarge(limit);
+  // With a declared length Node's parser already stops the body there, so the server's
+  // fast path can read it whole; only a chunked body is counted while it streams.
+  const bytes = length !== undefined ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw, limit);
   let value: unknown;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const text = UTF8.decode(bytes);
     value = SUSPECT_ESCAPE.test(text) ? JSON.parse(text, rejectUnstorableStrings) : JSON.parse(text);
   } catch (error) {
     throw new HttpProblem('malformed-json', `the request body is not valid JSON: ${(error as Error).message}`);

@@ -1,2 +1,2 @@
 export { buildOpenApi, type OpenApiOptions } from './document.ts';
-export { mapSchemaRefs, localRefSegments } from './refs.ts';
+export { decodeSegment, localRefSegments, mapSchemaRefs } from './refs.ts';

@@ -3,10 +3,8 @@ import { followLocalRef } from '../compile/fields.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan, JsonSchema } from '../compile/plan.ts';
 import { recordNouns } from './names.ts';
 
-/** The order a list returns when `?sort` is left out: the first declared sort field, else `createdAt`. */
-export function defaultSort(endpoint: EndpointPlan): string {
-  return endpoint.sort[0] ?? 'createdAt';
-}
+/** The order a list returns when `?sort` is left out (the engine's `parseListQuery`). */
+const DEFAULT_SORT = 'createdAt';
 
 /** `{id}` in `/accounts/{id}`. */
 export function idParameter(plan: AutomationPlan): ParameterObject {
@@ -36,12 +34,17 @@ export function listParameters(plan: AutomationPlan, endpoint: EndpointPlan): Pa
       schema: { type: 'string' },
     },
   ];
+  // Without declared sort fields the engine refuses `?sort`, so it is not offered at all.
   if (endpoint.sort.length > 0) {
+    const values = endpoint.sort.flatMap((field) => [field, `-${field}`]);
+    const schema: SchemaObject = { type: 'string', enum: values };
+    // `default` only when it is also a value the caller may send.
+    if (values.includes(DEFAULT_SORT)) schema.default = DEFAULT_SORT;
     parameters.push({
       name: 'sort',
       in: 'query',
-      description: `Field to order by, ascending; prefix with \`-\` for descending (\`-${endpoint.sort[0]}\`). Records with the same value are ordered by \`id\`.`,
-      schema: { type: 'string', enum: endpoint.sort.flatMap((field) => [field, `-${field}`]), default: defaultSort(endpoint) },
+      description: `Field to order by, ascending; prefix with \`-\` for descending (\`-${endpoint.sort[0]}\`). Left out: by \`${DEFAULT_SORT}\`, oldest first. Records with the same value are ordered by \`id\`.`,
+      schema,
     });
   }
   return [...parameters, ...endpoint.filters.map((filter) => filterParameter(plan, filter))];

@@ -14,7 +14,7 @@ export interface Engine {
   readonly registry: AutomationRegistry;
   readonly connections: ConnectionPool;
   /** The whole HTTP surface as a fetch handler (engine routes + every automation). */
-  readonly fetch: (request: Request) => Promise<Response>;
+  readonly fetch: (request: Request) => Response | Promise<Response>;
   close(): Promise<void>;
 }
 

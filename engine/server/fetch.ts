@@ -29,9 +29,9 @@ export function createFetch(registry: AutomationRegistry, connections: Connectio
   });
   engineApp.onError((error) => renderError(error, logger));
 
-  return (request: Request): Promise<Response> => {
+  return (request: Request): Response | Promise<Response> => {
     const mounted = registry.match(firstSegment(request.url));
-    return Promise.resolve(mounted ? mounted.router.fetch(request) : engineApp.fetch(request));
+    return mounted ? mounted.router.fetch(request) : engineApp.fetch(request);
   };
 }
 

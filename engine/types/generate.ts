@@ -1,6 +1,6 @@
 import { compile } from 'json-schema-to-typescript';
 import { type AutomationPlan, ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
-import { localRefSegments, mapSchemaRefs } from '../openapi/index.ts';
+import { decodeSegment, localRefSegments, mapSchemaRefs } from '../openapi/index.ts';
 
 type CompilableSchema = Parameters<typeof compile>[0];
 
@@ -28,27 +28,29 @@ export async function generateTypes(plan: AutomationPlan): Promise<string> {
 /**
  * The record schema as the root, extending the resource schema kept under `$defs`. Refs
  * into the resource schema's root (`#`, `#/properties/...`) are redirected there, since
- * the root is now the record.
+ * the root is now the record; `definitions` join `$defs` (the generator takes only one).
  */
 function typesSchema(plan: AutomationPlan): JsonSchema {
   const { singular } = plan.names;
-  const declared = plan.schema.$defs;
-  let inputKey = `${singular}Input`;
-  while (typeof declared === 'object' && declared !== null && inputKey in declared) inputKey = `_${inputKey}`;
+  const defs = defKeys(plan.schema, `${singular}Input`);
   const rewrite = (ref: string): string => {
     const segments = localRefSegments(ref);
     if (!segments) return ref;
-    const [keyword, key] = segments;
-    if ((keyword === '$defs' || keyword === 'definitions') && key !== undefined) return ref;
-    return `#/$defs/${inputKey}${ref.slice(1)}`;
+    const [keyword, key, ...rest] = segments;
+    const moved = keyword !== undefined && key !== undefined ? defs.keys.get(`${keyword}/${decodeSegment(key)}`) : undefined;
+    if (moved !== undefined) return `#/$defs/${encodeSegment(moved)}${rest.map((s) => `/${s}`).join('')}`;
+    return `#/$defs/${defs.input}${ref.slice(1)}`;
   };
-  const mapped = mapSchemaRefs(plan.schema, rewrite) as JsonSchema;
-  const { $defs, definitions, $id: _id, $schema: _dialect, title: _title, ...input } = mapped;
+  const { $defs, definitions, $id: _id, $schema: _dialect, title: _title, ...resource } = mapSchemaRefs(plan.schema, rewrite) as JsonSchema;
+  const hoisted: JsonSchema = {};
+  for (const [keyword, map] of [['$defs', $defs], ['definitions', definitions]] as const) {
+    for (const [key, def] of Object.entries((map ?? {}) as JsonSchema)) hoisted[defs.keys.get(`${keyword}/${key}`) ?? key] = def;
+  }
   return {
     title: singular,
     description: `One ${singular} as the API returns it: the input fields plus the ones the server manages.`,
     type: 'object',
-    extends: [{ $ref: `#/$defs/${inputKey}` }],
+    extends: [{ $ref: `#/$defs/${defs.input}` }],
     properties: {
       id: { type: 'string', format: 'uuid', description: 'Unique id, set by the server.' },
       createdAt: { type: 'string', format: 'date-time', description: 'When the record was created (ISO 8601), set by the server.' },
@@ -57,15 +59,39 @@ function typesSchema(plan: AutomationPlan): JsonSchema {
     required: [...ENGINE_FIELDS],
     additionalProperties: false,
     $defs: {
-      ...($defs as JsonSchema | undefined),
-      [inputKey]: {
+      ...hoisted,
+      [defs.input]: {
         title: `${singular}Input`,
-        ...(typeof input.description === 'string' ? {} : { description: `The fields of one ${singular}, as sent to create or replace it.` }),
-        ...input,
+        ...(typeof resource.description === 'string' ? {} : { description: `The fields of one ${singular}, as sent to create or replace it.` }),
+        ...resource,
       },
     },
-    ...(definitions !== undefined ? { definitions } : {}),
   };
+}
+
+/**
+ * Keys under the merged `$defs`: `$defs/K` keeps `K`; `definitions/K` keeps it too unless
+ * taken, then becomes `definitions_K`. `input` is a free key for the resource schema itself.
+ */
+function defKeys(schema: JsonSchema, wanted: string): { keys: Map<string, string>; input: string } {
+  const keys = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const keyword of ['$defs', 'definitions'] as const) {
+    const map = schema[keyword];
+    for (const key of typeof map === 'object' && map !== null ? Object.keys(map) : []) {
+      let name = key;
+      while (taken.has(name)) name = `${keyword.replace('$', '')}_${name}`;
+      taken.add(name);
+      keys.set(`${keyword}/${key}`, name);
+    }
+  }
+  let input = wanted;
+  while (taken.has(input)) input = `_${input}`;
+  return { keys, input };
+}
+
+function encodeSegment(key: string): string {
+  return encodeURIComponent(key.replace(/~/g, '~0').replace(/\//g, '~1'));
 }
 
 function banner(file: string): string {

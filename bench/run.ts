@@ -1,0 +1,63 @@
+// npm run bench: requests/s of the engine vs a hand-written Hono app on the same store,
+// measured in one run with autocannon, servers in child processes (one core each side).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { NOTE } from './servers/shared.ts';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CONNECTIONS = 10;
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  id: string;
+}
+
+async function start(kind: 'engine' | 'baseline', store: string): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(`./servers/${kind}.ts`, import.meta.url).pathname, store], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
+  return { child, ...(JSON.parse(line) as { url: string; id: string }) };
+}
+
+async function measure(target: Started, operation: 'get' | 'post', seconds: number): Promise<number> {
+  const options =
+    operation === 'get'
+      ? { url: `${target.url}/notes/${target.id}` }
+      : { url: `${target.url}/notes`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify(NOTE) };
+  const result = await autocannon({ ...options, connections: CONNECTIONS, duration: seconds });
+  const expected = operation === 'get' ? '2xx' : '2xx';
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${operation} on ${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors (${expected} expected)`);
+  return result.requests.average;
+}
+
+const rows: string[] = [];
+for (const store of ['memory', 'postgres']) {
+  const engine = await start('engine', store);
+  const baseline = await start('baseline', store);
+  try {
+    for (const operation of ['get', 'post'] as const) {
+      await measure(engine, operation, 1);
+      await measure(baseline, operation, 1);
+      const e: number[] = [];
+      const b: number[] = [];
+      // Alternate the two so drift on the machine hits both alike.
+      for (let round = 0; round < ROUNDS; round++) {
+        e.push(await measure(engine, operation, DURATION));
+        b.push(await measure(baseline, operation, DURATION));
+      }
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      const label = `${operation === 'get' ? 'GET by id' : 'POST'} on ${store === 'postgres' ? 'PGlite' : 'memory'}`;
+      rows.push(`${label.padEnd(20)} engine ${mean(e).toFixed(0).padStart(7)} req/s   hand-written ${mean(b).toFixed(0).padStart(7)} req/s   ratio ${(mean(e) / mean(b)).toFixed(2)}x`);
+      console.log(rows.at(-1));
+    }
+  } finally {
+    engine.child.kill('SIGTERM');
+    baseline.child.kill('SIGTERM');
+  }
+}
+console.log(`\n${CONNECTIONS} connections, ${ROUNDS} x ${DURATION}s per side, alternating; Node ${process.version}`);

@@ -1,0 +1,36 @@
+// The engine serving one `notes` automation on the store named in argv[2] (memory | postgres).
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { silentLogger } from '../../engine/log.ts';
+import { startEngine } from '../../engine/server/engine.ts';
+import { announce, NOTE, NOTE_SCHEMA } from './shared.ts';
+
+const backend = process.argv[2] ?? 'memory';
+const root = mkdtempSync(join(tmpdir(), 'council-bench-'));
+mkdirSync(join(root, 'automations'));
+const manifest = {
+  name: 'notes',
+  description: 'Benchmark notes.',
+  storage: { backend },
+  schema: NOTE_SCHEMA,
+  endpoints: [{ operation: 'get' }, { operation: 'create' }],
+};
+writeFileSync(join(root, 'automations', 'notes.yaml'), stringify(manifest));
+const engine = await startEngine(
+  {
+    file: undefined,
+    server: { port: 0, host: '127.0.0.1', bodyLimit: 1 << 20 },
+    pagination: { defaultLimit: 20, maxLimit: 100 },
+    automations: join(root, 'automations'),
+    dataDir: join(root, 'data'),
+    connections: new Map([[backend, { name: backend, backend, url: '' }]]),
+  },
+  silentLogger,
+);
+const seeded = await engine.fetch(
+  new Request('http://bench/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(NOTE) }),
+);
+const { data } = (await seeded.json()) as { data: { id: string } };
+announce(engine.fetch, data.id);

@@ -1,0 +1,23 @@
+import { serve } from '@hono/node-server';
+
+/** The record the benchmarks read and write, and its JSON Schema, shared by engine and baseline. */
+export const NOTE = { text: 'benchmark note', topic: 'bench', pinned: false };
+
+export const NOTE_SCHEMA = {
+  type: 'object',
+  required: ['text'],
+  additionalProperties: false,
+  properties: {
+    text: { type: 'string', minLength: 1, maxLength: 2000 },
+    topic: { type: 'string' },
+    pinned: { type: 'boolean', default: false },
+  },
+};
+
+/** Listens on a free loopback port and tells the parent where, plus the id to GET. */
+export function announce(fetch: (request: Request) => Response | Promise<Response>, id: string): void {
+  const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${info.port}`, id })}\n`);
+  });
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}

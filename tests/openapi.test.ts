@@ -1,0 +1,466 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
+import type { AutomationPlan } from '../engine/compile/plan.ts';
+import { buildOpenApi, mapSchemaRefs } from '../engine/openapi/index.ts';
+import { makePlan } from './support/plans.ts';
+
+const options = { title: 'theCouncil', version: '1.2.3', description: 'Test API.' };
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+function operations(doc: OpenAPIObject): OperationObject[] {
+  return Object.values(doc.paths ?? {}).flatMap((item) =>
+    METHODS.flatMap((method) => (item[method] ? [item[method] as OperationObject] : [])),
+  );
+}
+
+function operation(doc: OpenAPIObject, operationId: string): OperationObject {
+  const found = operations(doc).find((op) => op.operationId === operationId);
+  assert.ok(found, `no operation ${operationId}`);
+  return found;
+}
+
+function queryParameter(op: OperationObject, name: string): ParameterObject {
+  const found = (op.parameters as ParameterObject[]).find((p) => p.name === name && p.in === 'query');
+  assert.ok(found, `no query parameter ${name}`);
+  return found;
+}
+
+function schema(doc: OpenAPIObject, name: string): SchemaObject {
+  const found = doc.components?.schemas?.[name];
+  assert.ok(found, `no component schema ${name}`);
+  return found as SchemaObject;
+}
+
+function response(op: OperationObject, status: string): ResponseObject {
+  const found = op.responses?.[status] as ResponseObject | undefined;
+  assert.ok(found, `${op.operationId} has no ${status} response`);
+  return found;
+}
+
+function jsonBody(found: ResponseObject): SchemaObject {
+  const body = found.content?.['application/json']?.schema as SchemaObject | undefined;
+  assert.ok(body, 'no application/json schema');
+  return body;
+}
+
+function property(of: SchemaObject, name: string): SchemaObject {
+  const found = of.properties?.[name] as SchemaObject | undefined;
+  assert.ok(found, `no property ${name}`);
+  return found;
+}
+
+/** Every `$ref` string in the document, with the JSON path where it occurs (cycles, as left by resolving, are cut). */
+function refsIn(node: unknown, path = '', seen = new WeakSet<object>()): { ref: string; at: string }[] {
+  if (typeof node !== 'object' || node === null || seen.has(node)) return [];
+  seen.add(node);
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === '$ref' && typeof value === 'string' ? [{ ref: value, at: path }] : refsIn(value, `${path}/${key}`, seen),
+  );
+}
+
+function resolvePointer(doc: unknown, ref: string): unknown {
+  assert.ok(ref.startsWith('#/'), `not a local ref: ${ref}`);
+  return ref
+    .slice(2)
+    .split('/')
+    .map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined), doc);
+}
+
+async function assertValidOpenApi(doc: OpenAPIObject): Promise<void> {
+  const validator = new Validator();
+  const result = await validator.validate(structuredClone(doc) as unknown as Record<string, unknown>);
+  assert.equal(result.valid, true, `invalid OpenAPI document: ${JSON.stringify(result.errors, null, 2)}`);
+  assert.equal(validator.version, '3.1');
+  const resolved = validator.resolveRefs() as unknown as OpenAPIObject;
+  assert.equal(refsIn(resolved.paths).length, 0, 'refs left after resolving');
+}
+
+/** Ajv over the document itself, so `#/components/schemas/...` refs resolve exactly as written. */
+function componentValidator(doc: OpenAPIObject) {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema(structuredClone(doc) as object, 'openapi.json');
+  return (name: string, value: unknown): boolean => {
+    const validate = ajv.getSchema(`openapi.json#/components/schemas/${name}`);
+    assert.ok(validate, `ajv cannot find ${name}`);
+    return validate(structuredClone(value)) as boolean;
+  };
+}
+
+describe('buildOpenApi', () => {
+  const plan = makePlan();
+  const doc = buildOpenApi([plan], options);
+
+  test('is a valid OpenAPI 3.1 document whose refs all resolve', async () => {
+    assert.equal(doc.openapi, '3.1.0');
+    await assertValidOpenApi(doc);
+    for (const { ref, at } of refsIn(doc)) {
+      assert.notEqual(resolvePointer(doc, ref), undefined, `${ref} at ${at} does not resolve`);
+    }
+  });
+
+  test('info and servers come from the options; servers only when a URL is given', () => {
+    assert.deepEqual(doc.info, { title: 'theCouncil', version: '1.2.3', description: 'Test API.' });
+    assert.equal('servers' in doc, false);
+    const served = buildOpenApi([plan], { title: 'x', version: '1', serverUrl: 'https://api.example.com' });
+    assert.deepEqual(served.servers, [{ url: 'https://api.example.com' }]);
+    assert.equal('description' in served.info, false);
+  });
+
+  test('one tag per automation and one operation per endpoint', () => {
+    assert.deepEqual(doc.tags, [{ name: 'accounts', description: plan.description }]);
+    assert.deepEqual(Object.keys(doc.paths ?? {}), ['/accounts', '/accounts/{id}']);
+    assert.deepEqual(Object.keys(doc.paths?.['/accounts'] ?? {}), ['get', 'post']);
+    assert.deepEqual(Object.keys(doc.paths?.['/accounts/{id}'] ?? {}), ['get', 'patch', 'put', 'delete']);
+    for (const op of operations(doc)) {
+      assert.deepEqual(op.tags, ['accounts']);
+      assert.ok(op.summary && op.description, `${op.operationId} lacks a summary or description`);
+    }
+  });
+
+  test('operation ids are unique and safe for GPT actions', () => {
+    const ids = operations(doc).map((op) => op.operationId ?? '');
+    assert.deepEqual(ids.sort(), ['createAccount', 'deleteAccount', 'getAccount', 'listAccounts', 'replaceAccount', 'updateAccount']);
+    for (const id of ids) assert.match(id, /^[a-zA-Z0-9_-]{1,64}$/);
+  });
+
+  test('an endpoint description is kept; a missing one is written from the automation description', () => {
+    assert.equal(operation(doc, 'getAccount').description, 'Look up one record by id before changing it.');
+    assert.ok(operation(doc, 'listAccounts').description?.endsWith(plan.description));
+    assert.match(operation(doc, 'listAccounts').description ?? '', /meta\.next/);
+  });
+
+  test('the list operation takes limit, cursor, sort and one exact-match filter per declared field', () => {
+    const list = operation(doc, 'listAccounts');
+    assert.deepEqual(
+      (list.parameters as ParameterObject[]).map((p) => `${p.in}:${p.name}`),
+      ['query:limit', 'query:cursor', 'query:sort', 'query:plan'],
+    );
+    for (const p of list.parameters as ParameterObject[]) assert.ok(p.description, `${p.name} lacks a description`);
+    assert.deepEqual(queryParameter(list, 'limit').schema, { type: 'integer', minimum: 1, maximum: 100, default: 20 });
+    assert.deepEqual(queryParameter(list, 'cursor').schema, { type: 'string' });
+    assert.deepEqual(queryParameter(list, 'sort').schema, {
+      type: 'string',
+      enum: ['name', '-name', 'createdAt', '-createdAt'],
+      default: 'createdAt',
+    });
+    const filter = queryParameter(list, 'plan');
+    assert.equal(filter.required, undefined);
+    assert.match(filter.description ?? '', /exact-match/i);
+    assert.deepEqual(filter.schema, { type: 'string', enum: ['free', 'pro', 'enterprise'], description: 'Subscription plan.' });
+  });
+
+  test('filters copy format, follow $defs refs and drop null from enums; sort is offered only with sort fields', () => {
+    const custom = makePlan({
+      name: 'contacts',
+      schema: {
+        type: 'object',
+        properties: {
+          email: { type: 'string', format: 'email' },
+          tier: { $ref: '#/$defs/Tier' },
+          vip: { type: 'boolean' },
+          score: { type: ['integer', 'null'] },
+        },
+        $defs: { Tier: { type: ['string', 'null'], enum: ['gold', 'silver', null], description: 'Loyalty tier.' } },
+      },
+      filters: ['email', 'tier', 'vip', 'score'],
+      sort: [],
+      pagination: { defaultLimit: 5, maxLimit: 50 },
+    });
+    const list = operation(buildOpenApi([custom], options), 'listContacts');
+    assert.deepEqual(
+      (list.parameters as ParameterObject[]).map((p) => p.name),
+      ['limit', 'cursor', 'email', 'tier', 'vip', 'score'],
+    );
+    assert.deepEqual(queryParameter(list, 'limit').schema, { type: 'integer', minimum: 1, maximum: 50, default: 5 });
+    const sorted = operation(buildOpenApi([makePlan({ sort: ['seats', 'name'] })], options), 'listAccounts');
+    assert.deepEqual(queryParameter(sorted, 'sort').schema, { type: 'string', enum: ['seats', '-seats', 'name', '-name'] }, 'createdAt is no default it cannot send');
+    assert.match(queryParameter(sorted, 'sort').description ?? '', /Left out: by `createdAt`/);
+    assert.deepEqual(queryParameter(list, 'email').schema, { type: 'string', format: 'email' });
+    assert.deepEqual(queryParameter(list, 'tier').schema, { type: 'string', enum: ['gold', 'silver'], description: 'Loyalty tier.' });
+    assert.deepEqual(queryParameter(list, 'vip').schema, { type: 'boolean' });
+    assert.deepEqual(queryParameter(list, 'score').schema, { type: 'integer' });
+  });
+
+  test('every operation documents problem+json errors and 503, never 500', () => {
+    const expected: Record<string, string[]> = {
+      listAccounts: ['200', '400', '503'],
+      getAccount: ['200', '404', '503'],
+      createAccount: ['201', '400', '413', '415', '422', '503'],
+      updateAccount: ['200', '400', '404', '413', '415', '422', '503'],
+      replaceAccount: ['200', '400', '404', '413', '415', '422', '503'],
+      deleteAccount: ['204', '404', '503'],
+    };
+    for (const op of operations(doc)) {
+      const responses = op.responses as Record<string, { $ref?: string }>;
+      assert.deepEqual(Object.keys(responses), expected[op.operationId ?? '']);
+      for (const [status, response] of Object.entries(responses)) {
+        if (Number(status) < 400) continue;
+        const ref = response.$ref ?? '';
+        assert.ok(ref.startsWith('#/components/responses/'), `${op.operationId} ${status} is not a shared response`);
+        const shared = resolvePointer(doc, ref) as ResponseObject;
+        assert.deepEqual(shared.content, { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } });
+        assert.ok(shared.description.length > 40, `${ref} needs advice for the caller`);
+      }
+    }
+    assert.deepEqual(Object.keys(doc.components?.responses ?? {}), [
+      'BadRequest',
+      'NotFound',
+      'PayloadTooLarge',
+      'UnsupportedMediaType',
+      'ValidationFailed',
+      'ServiceUnavailable',
+    ]);
+    const unavailable = doc.components?.responses?.ServiceUnavailable as ResponseObject;
+    assert.deepEqual(Object.keys(unavailable.headers ?? {}), ['Retry-After']);
+    const invalid = doc.components?.responses?.ValidationFailed as ResponseObject;
+    assert.match(invalid.description, /Fix the fields listed in `errors`/);
+  });
+
+  test('success responses wrap records in data, list pages carry meta, create sends Location', () => {
+    const page = jsonBody(response(operation(doc, 'listAccounts'), '200'));
+    assert.deepEqual(page.required, ['data', 'meta']);
+    const { data, meta } = page.properties as Record<string, SchemaObject>;
+    assert.deepEqual({ ...data, description: undefined }, { type: 'array', items: { $ref: '#/components/schemas/Account' }, description: undefined });
+    assert.deepEqual(meta?.required, ['next', 'limit']);
+    assert.ok(meta);
+    assert.deepEqual(property(meta, 'next').type, ['string', 'null']);
+    assert.deepEqual(property(meta, 'limit').type, 'integer');
+    const created = response(operation(doc, 'createAccount'), '201');
+    assert.deepEqual(created.content?.['application/json']?.schema, {
+      type: 'object',
+      required: ['data'],
+      properties: { data: { $ref: '#/components/schemas/Account' } },
+    });
+    assert.deepEqual(Object.keys(created.headers ?? {}), ['Location']);
+    assert.equal(response(operation(doc, 'deleteAccount'), '204').content, undefined);
+  });
+
+  test('request bodies: create and replace take the input, update takes a merge patch', () => {
+    for (const id of ['createAccount', 'replaceAccount']) {
+      assert.deepEqual(operation(doc, id).requestBody, {
+        ...operation(doc, id).requestBody,
+        required: true,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/AccountInput' } } },
+      });
+    }
+    const patch = operation(doc, 'updateAccount').requestBody as { required: boolean; content: Record<string, unknown> };
+    assert.equal(patch.required, true);
+    assert.deepEqual(Object.keys(patch.content).sort(), ['application/json', 'application/merge-patch+json']);
+    for (const media of Object.values(patch.content)) {
+      assert.deepEqual(media, { schema: { $ref: '#/components/schemas/AccountPatch' } });
+    }
+    for (const id of ['getAccount', 'updateAccount', 'replaceAccount', 'deleteAccount']) {
+      assert.deepEqual(operation(doc, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined })), [
+        { name: 'id', in: 'path', required: true, description: undefined, schema: { type: 'string', format: 'uuid' } },
+      ]);
+    }
+  });
+
+  test('Account, AccountInput and AccountPatch describe the record, the body and the patch', () => {
+    const record = schema(doc, 'Account');
+    assert.deepEqual(record.required, ['id', 'createdAt', 'updatedAt', 'name', 'email']);
+    assert.deepEqual(Object.keys(record.properties ?? {}), ['id', 'createdAt', 'updatedAt', 'name', 'email', 'plan', 'seats', 'address']);
+    assert.deepEqual(record.properties?.id, { ...(record.properties?.id as object), type: 'string', format: 'uuid', readOnly: true });
+    for (const field of ['createdAt', 'updatedAt']) {
+      assert.deepEqual(record.properties?.[field], { ...(record.properties?.[field] as object), type: 'string', format: 'date-time', readOnly: true });
+    }
+    assert.equal(record.additionalProperties, false);
+
+    const { $defs: _defs, $schema: _dialect, ...written } = plan.schema;
+    const input = schema(doc, 'AccountInput');
+    assert.deepEqual(input, {
+      ...written,
+      properties: { ...(written.properties as object), address: { $ref: '#/components/schemas/Account_Address' } },
+    });
+
+    const patch = schema(doc, 'AccountPatch');
+    assert.equal(patch.required, undefined);
+    assert.equal(patch.additionalProperties, false);
+    assert.deepEqual(Object.keys(patch.properties ?? {}), ['name', 'email', 'plan', 'seats', 'address']);
+    assert.deepEqual(patch.properties?.plan, {
+      description: 'Subscription plan.',
+      anyOf: [{ type: 'string', enum: ['free', 'pro', 'enterprise'] }, property(patch, 'plan').anyOf?.[1]],
+    });
+    for (const name of ['Account', 'AccountInput', 'AccountPatch', 'Problem']) {
+      assert.ok(schema(doc, name).description, `${name} lacks a description`);
+    }
+  });
+
+  test('the component schemas accept and refuse the same values as the engine', () => {
+    const valid = componentValidator(doc);
+    const body = { name: 'Ada', email: 'ada@example.com', address: { city: 'Paris', country: 'FR' } };
+    const stored = {
+      id: '3f1c1a8e-2b7d-4c55-9a43-1f2e3d4c5b6a',
+      createdAt: '2025-01-02T03:04:05.000Z',
+      updatedAt: '2025-01-02T03:04:05.000Z',
+      plan: 'free',
+      ...body,
+    };
+    assert.equal(valid('Account', stored), true);
+    assert.equal(valid('Account', { ...stored, id: undefined }), false, 'id is required');
+    assert.equal(valid('Account', { ...stored, extra: 1 }), false, 'additionalProperties is kept');
+
+    const bodies: unknown[] = [
+      body,
+      { name: 'Ada', email: 'ada@example.com', plan: 'pro', seats: 3 },
+      { name: 'Ada' },
+      { name: '', email: 'ada@example.com' },
+      { name: 'Ada', email: 'not an email' },
+      { name: 'Ada', email: 'ada@example.com', plan: 'gold' },
+      { name: 'Ada', email: 'ada@example.com', address: { city: 'Paris', country: 'France' } },
+      { name: 'Ada', email: 'ada@example.com', id: stored.id },
+    ];
+    for (const candidate of bodies) {
+      assert.equal(valid('AccountInput', candidate), plan.validate(structuredClone(candidate)), JSON.stringify(candidate));
+    }
+
+    assert.equal(valid('AccountPatch', {}), true);
+    assert.equal(valid('AccountPatch', { plan: null, address: null }), true);
+    assert.equal(valid('AccountPatch', { address: { city: 'Oslo' } }), true);
+    assert.equal(valid('AccountPatch', { plan: 'gold' }), false);
+    assert.equal(valid('AccountPatch', { name: 5 }), false);
+    assert.equal(valid('AccountPatch', { unknown: 'x' }), false);
+  });
+
+  test('the Problem schema follows RFC 9457 plus code and errors', () => {
+    const problem = schema(doc, 'Problem');
+    assert.deepEqual(problem.required, ['type', 'title', 'status', 'detail', 'code']);
+    assert.deepEqual(Object.keys(problem.properties ?? {}), ['type', 'title', 'status', 'detail', 'instance', 'code', 'errors']);
+    assert.equal(property(problem, 'type').format, 'uri-reference');
+    assert.equal(property(problem, 'status').type, 'integer');
+    const errors = property(problem, 'errors');
+    assert.equal(errors.type, 'array');
+    assert.deepEqual((errors.items as SchemaObject).required, ['pointer', 'message']);
+    const valid = componentValidator(doc);
+    const problemBody = {
+      type: 'https://thecouncil.dev/problems/validation-failed',
+      title: 'Validation failed',
+      status: 422,
+      detail: 'The body has 1 invalid field.',
+      code: 'validation-failed',
+      errors: [{ pointer: '/email', message: 'must match format "email"' }],
+    };
+    assert.equal(valid('Problem', problemBody), true);
+    assert.equal(valid('Problem', { ...problemBody, status: '422' }), false);
+  });
+
+  test('$defs and definitions are hoisted to components and every ref is rewritten to resolve', async () => {
+    const thing = makePlan({
+      name: 'things',
+      filters: [],
+      sort: [],
+      schema: {
+        $id: 'https://example.com/schemas/thing.json',
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          alias: { $ref: '#/properties/name' },
+          home: { $ref: '#/$defs/street%20address' },
+          work: { $ref: '#/$defs/a~1b' },
+          legacy: { $ref: '#/definitions/Legacy' },
+          parts: { type: 'array', items: { $ref: '#/$defs/Part' } },
+        },
+        $defs: {
+          'street address': { type: 'string' },
+          'a/b': { type: 'string' },
+          Part: { type: 'object', properties: { child: { $ref: '#/$defs/Part' }, label: { $ref: '#/$defs/Part/properties/name' }, name: { type: 'string' } } },
+        },
+        definitions: { Legacy: { type: 'integer' } },
+      },
+    });
+    const built = buildOpenApi([thing], options);
+    await assertValidOpenApi(built);
+    const names = Object.keys(built.components?.schemas ?? {});
+    assert.deepEqual(names.filter((n) => n.startsWith('Thing_')), ['Thing_street_address', 'Thing_a_b', 'Thing_Part', 'Thing_Legacy']);
+    const input = schema(built, 'ThingInput');
+    assert.equal('$id' in input, false);
+    assert.equal('$defs' in input || 'definitions' in input, false);
+    assert.deepEqual(input.properties?.alias, { $ref: '#/components/schemas/ThingInput/properties/name' });
+    assert.deepEqual(input.properties?.home, { $ref: '#/components/schemas/Thing_street_address' });
+    assert.deepEqual(input.properties?.work, { $ref: '#/components/schemas/Thing_a_b' });
+    assert.deepEqual(input.properties?.legacy, { $ref: '#/components/schemas/Thing_Legacy' });
+    assert.deepEqual(schema(built, 'Thing_Part').properties?.label, { $ref: '#/components/schemas/Thing_Part/properties/name' });
+    for (const { ref, at } of refsIn(built)) {
+      assert.match(ref, /^#\/components\//, `${ref} at ${at}`);
+      assert.notEqual(resolvePointer(built, ref), undefined, `${ref} at ${at} does not resolve`);
+    }
+  });
+
+  test('refs are rewritten only where a schema is expected, never inside data', () => {
+    const rewritten = mapSchemaRefs(
+      {
+        properties: { a: { $ref: '#/x' }, $ref: { type: 'string' } },
+        items: [{ $ref: '#/y' }],
+        default: { $ref: '#/x' },
+        enum: [{ $ref: '#/x' }],
+        examples: [{ $ref: '#/x' }],
+        not: { $ref: 'https://example.com/other.json' },
+      },
+      (ref) => `${ref}!`,
+    );
+    assert.deepEqual(rewritten, {
+      properties: { a: { $ref: '#/x!' }, $ref: { type: 'string' } },
+      items: [{ $ref: '#/y!' }],
+      default: { $ref: '#/x' },
+      enum: [{ $ref: '#/x' }],
+      examples: [{ $ref: '#/x' }],
+      not: { $ref: 'https://example.com/other.json!' },
+    });
+  });
+
+  test('two automations share one document without colliding', async () => {
+    const tickets = makePlan({ name: 'support-tickets', filters: ['plan'], sort: ['createdAt'] });
+    const both = buildOpenApi([plan, tickets], options);
+    await assertValidOpenApi(both);
+    assert.deepEqual(both.tags?.map((t) => t.name), ['accounts', 'support-tickets']);
+    assert.equal(operations(both).length, 12);
+    const ids = operations(both).map((op) => op.operationId);
+    assert.equal(new Set(ids).size, ids.length);
+    const schemas = Object.keys(both.components?.schemas ?? {});
+    for (const name of ['Account', 'AccountInput', 'AccountPatch', 'Account_Address', 'SupportTicket', 'SupportTicketInput', 'SupportTicketPatch', 'SupportTicket_Address']) {
+      assert.ok(schemas.includes(name), `missing ${name}`);
+    }
+    assert.deepEqual(operation(both, 'getSupportTicket').tags, ['support-tickets']);
+    assert.deepEqual(
+      property(jsonBody(response(operation(both, 'listSupportTickets'), '200')), 'data'),
+      { type: 'array', items: { $ref: '#/components/schemas/SupportTicket' }, description: 'The records of this page, in the requested order.' },
+    );
+  });
+
+  test('two automations with the same schema names are refused rather than merged', () => {
+    const clash = makePlan({ name: 'customers', singular: 'account' });
+    assert.throws(() => buildOpenApi([plan, clash], options), /"Account".*"accounts".*"customers"/);
+  });
+
+  test('output is deterministic, independent of plan order, and leaves the plans untouched', () => {
+    const tickets = makePlan({ name: 'support-tickets' });
+    const before = JSON.stringify([plan, tickets]);
+    const first = JSON.stringify(buildOpenApi([plan, tickets], options));
+    assert.equal(JSON.stringify(buildOpenApi([plan, tickets], options)), first);
+    assert.equal(JSON.stringify(buildOpenApi([tickets, plan], options)), first);
+    assert.equal(JSON.stringify([plan, tickets]), before);
+  });
+
+  test('the document shares no object with the plans nor with itself', () => {
+    const seen = new Set<object>();
+    const planObjects = new Set<object>();
+    const collect = (node: unknown, into: Set<object>, where: string, unique: boolean) => {
+      if (typeof node !== 'object' || node === null) return;
+      if (unique) assert.equal(into.has(node), false, `object at ${where} appears twice`);
+      into.add(node);
+      for (const [key, value] of Object.entries(node)) collect(value, into, `${where}/${key}`, unique);
+    };
+    collect(plan as unknown as Omit<AutomationPlan, 'validate'>, planObjects, '', false);
+    collect(doc, seen, '', true);
+    for (const object of seen) {
+      assert.equal(planObjects.has(object), false);
+      assert.equal(Object.isFrozen(object), false);
+    }
+  });
+});
