@@ -29,7 +29,16 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     }
     return fromValue(undefined, process.cwd(), { connections: DEFAULT_CONNECTIONS });
   }
-  const { source, issues } = parseSource(file ?? 'council.config.yaml', readFileSync(path, 'utf8'));
+  const name = file ?? 'council.config.yaml';
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    // A directory or a file without read permission: report it like a missing file, never throw.
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    return { issues: [{ code: 'file-unreadable', severity: 'error', file: name, line: 1, col: 1, pointer: '', message: `cannot read config file (${reason})` }] };
+  }
+  const { source, issues } = parseSource(name, text);
   if (issues.length) return { issues };
   const envIssues = interpolateEnv(source, env);
   if (envIssues.length) return { issues: envIssues };

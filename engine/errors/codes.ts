@@ -21,6 +21,7 @@ export const manifestIssueCodes = {
   'connection-unknown': 'The storage connection is not defined in council.config.yaml.',
   'connection-backend-mismatch': 'The named connection is for another backend.',
   'name-duplicate': 'Two manifests use the same automation name (and so the same path).',
+  'record-name-duplicate': 'Two automations would publish the same schema or operation names (e.g. `account` and `accounts`).',
   'path-reserved': 'The automation path collides with a route of the engine itself.',
   'config-invalid': 'council.config.yaml does not match its schema.',
   'config-env-missing': 'council.config.yaml uses ${VAR} and VAR is not set (use ${VAR:-default}).',

@@ -7,7 +7,8 @@ import { validateManifestShape } from './meta.ts';
 import { checkResourceSchema } from './resource-schema.ts';
 import { resolveResourceSchema } from './schema-ref.ts';
 import { type ConnectionBackends, checkSemantics } from './semantics.ts';
-import { issueAt, parseSource, sourceValue } from './source.ts';
+import { pascalCase, singularize } from '../compile/naming.ts';
+import { issueAt, locate, parseSource, sourceValue } from './source.ts';
 
 /** First path segments the engine serves itself; no automation may take them. */
 export const ENGINE_ROUTES = ['health', 'openapi.json', 'docs', 'mcp', 'automations', 'admin', 'metrics', 'problems', 'console'];
@@ -79,22 +80,39 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
  */
 export function checkAcrossManifests(manifests: readonly LoadedManifest[]): { accepted: LoadedManifest[]; issues: ManifestIssue[] } {
   const byName = new Map<string, LoadedManifest>();
+  const byRecordName = new Map<string, LoadedManifest>();
   const accepted: LoadedManifest[] = [];
   const issues: ManifestIssue[] = [];
   for (const loaded of manifests) {
     const { name } = loaded.manifest;
     const first = byName.get(name);
+    const names = recordNames(loaded);
+    const clash = names.map((n) => byRecordName.get(n)).find(Boolean);
     if (first) {
-      const { line, col } = first.source.lines.linePos((first.source.doc.get('name', true) as { range?: number[] } | undefined)?.range?.[0] ?? 0);
-      issues.push(issueAt(loaded.source, ['name'], 'name-duplicate', `automation "${name}" (path /${name}) is already defined at ${first.file}:${line}:${col}; rename one of them`));
+      issues.push(issueAt(loaded.source, ['name'], 'name-duplicate', `automation "${name}" (path /${name}) is already defined at ${where(first)}; rename one of them`));
     } else if (ENGINE_ROUTES.includes(name)) {
       issues.push(issueAt(loaded.source, ['name'], 'path-reserved', `path /${name} is served by the engine itself; choose another name`));
+    } else if (clash) {
+      issues.push(issueAt(loaded.source, ['name'], 'record-name-duplicate', `automation "${name}" would publish names (${names.join(', ')}) already used by "${clash.manifest.name}" at ${where(clash)}; set \`singular:\` or rename one of them`));
     } else {
       byName.set(name, loaded);
+      for (const n of names) byRecordName.set(n, loaded);
       accepted.push(loaded);
     }
   }
   return { accepted, issues };
+}
+
+/** The PascalCase names an automation publishes in OpenAPI schemas and operation ids. */
+function recordNames(loaded: LoadedManifest): string[] {
+  const { name, singular } = loaded.manifest;
+  const one = pascalCase(singular ?? singularize(name));
+  return [...new Set([one, `${one}Input`, `${one}Patch`, pascalCase(name)])];
+}
+
+function where(loaded: LoadedManifest): string {
+  const { line, col } = locate(loaded.source, ['name']);
+  return `${loaded.file}:${line}:${col}`;
 }
 
 /** Loads every manifest under `paths`, reporting all problems in all files. */

@@ -1,4 +1,4 @@
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { ManifestIssueCode } from '../errors/codes.ts';
 import type { ManifestIssue } from './issues.ts';
 
@@ -19,6 +19,22 @@ export function parseSource(file: string, text: string): { source: SourceFile; i
     const { line, col } = lines.linePos(error.pos[0]);
     return { code: 'yaml-syntax', severity: 'error', file, line, col, pointer: '', message: error.message } as const;
   });
+  // toJS throws, rather than reporting, when aliases expand past the bound (an alias bomb).
+  if (!issues.length) {
+    try {
+      sourceValue(source);
+    } catch (error) {
+      let at = 0;
+      visit(doc, {
+        Alias(_, node) {
+          at = node.range?.[0] ?? at;
+          return visit.BREAK;
+        },
+      });
+      const { line, col } = lines.linePos(at);
+      issues.push({ code: 'yaml-syntax', severity: 'error', file, line, col, pointer: '', message: (error as Error).message });
+    }
+  }
   return { source, issues };
 }
 
