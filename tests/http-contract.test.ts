@@ -71,7 +71,7 @@ function httpContract(label: string, storage: string, options: { url?: string; s
     });
 
     it('422 names every invalid field with a pointer; additionalProperties is enforced', async () => {
-      const r = await req('POST', base, { email: 'nope', plan: 'gold', extra: 1, age: -1, id: 'x' });
+      const r = await req('POST', base, { name: null, email: 'nope', plan: 'gold', extra: 1, age: -1, id: 'x' });
       assert.equal(r.status, 422);
       assert.equal(r.headers.get('content-type'), 'application/problem+json');
       assert.equal(r.json.code, 'validation-failed');
@@ -232,6 +232,12 @@ function httpContract(label: string, storage: string, options: { url?: string; s
           assert.equal(r.json.code, 'invalid-query');
           assert.ok(r.json.errors.length >= 1);
           assert.match(r.json.errors[0].pointer, /^\/query\//);
+        }
+        const forge = (payload: unknown) => encodeURIComponent(Buffer.from(JSON.stringify(payload)).toString('base64url'));
+        const uuid = '00000000-0000-4000-8000-000000000000';
+        for (const q of [`?sort=age&cursor=${forge({ s: 'age', v: 'abc', i: uuid })}`, `?sort=name&cursor=${forge({ s: 'name', v: 'x', i: 'not-a-uuid' })}`, `?cursor=${forge({ s: 'createdAt', v: 'yesterday', i: uuid })}`, `?cursor=${forge({ s: 'createdAt', v: null, i: uuid })}`, `?sort=age&cursor=${forge({ s: 'age', v: 1.5, i: uuid })}`]) {
+          const r = await page(q);
+          assert.equal(r.status, 400, `forged cursor ${q}: ${r.text}`);
         }
         const typo = await page('?plna=pro');
         assert.match(typo.json.errors[0].message, /did you mean "plan"/);

@@ -1,7 +1,7 @@
 import type { ListQuery, ScalarValue, SortOrder } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import { decodeCursor } from './cursor.ts';
+import { type CursorValueKind, decodeCursor } from './cursor.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
 
 const DEFAULT_SORT: SortOrder = { field: 'createdAt', direction: 'asc' };
@@ -34,7 +34,14 @@ export function parseListQuery(plan: AutomationPlan, endpoint: EndpointPlan, par
   }
   if (errors.length) throw invalidQuery(errors);
   const cursor = params.get('cursor');
-  return { filters, sort, limit, ...(cursor ? { after: decodeCursor(cursor, sort) } : {}) };
+  return { filters, sort, limit, ...(cursor ? { after: decodeCursor(cursor, sort, cursorKind(plan, sort.field)) } : {}) };
+}
+
+function cursorKind(plan: AutomationPlan, field: string): CursorValueKind {
+  if (field === 'id') return 'uuid';
+  if (field === 'createdAt' || field === 'updatedAt') return 'timestamp';
+  const kind = plan.storage.spec.fields.find((f) => f.name === field)?.kind;
+  return kind === undefined || kind === 'json' ? 'string' : kind;
 }
 
 function parseLimit(raw: string | null, pagination: AutomationPlan['pagination'], errors: FieldError[]): number {

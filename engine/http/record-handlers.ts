@@ -24,9 +24,11 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
     return id.toLowerCase();
   };
   // Engine-field errors and schema errors are reported together, so one retry can fix all.
+  // A top-level null means "not set", as in a merge patch, so every store keeps the same thing.
   const validated = (body: Record<string, unknown>) => {
     const errors = engineFieldErrors(body);
     for (const field of ENGINE_FIELDS) delete body[field];
+    for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
     if (!plan.validate(body)) errors.push(...toFieldErrors(plan.validate.errors));
     if (errors.length) throw invalidBody(errors);
     return body;

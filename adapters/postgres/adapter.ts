@@ -1,0 +1,117 @@
+import { type ListPage, type ListQuery, type RecordStore, StorageError, type StoredRecord } from '../types.ts';
+import type { Executor, Row } from './executor.ts';
+import { type ColumnKind, type ColumnSpec, EXTRA_COLUMN, type TableSchema } from './schema.ts';
+import { listArguments, type RecordStatements, type Statement } from './statements.ts';
+
+// Ids are uuid columns: anything else cannot exist, so it is answered without a query.
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * One table's records. Runs statements built once at `open()`; the request path only
+ * encodes arguments, runs one statement and maps the rows back.
+ */
+export class PostgresRecordStore implements RecordStore {
+  readonly #db: Executor;
+  readonly #statements: RecordStatements;
+  readonly #schema: TableSchema;
+
+  constructor(db: Executor, schema: TableSchema, statements: RecordStatements) {
+    this.#db = db;
+    this.#schema = schema;
+    this.#statements = statements;
+  }
+
+  async get(id: string): Promise<StoredRecord | undefined> {
+    if (!uuidPattern.test(id)) return undefined;
+    const [row] = await run(this.#db, this.#statements.get, [id]);
+    return row && this.#decode(row);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const statement = this.#statements.list(query);
+    const filters = query.filters.map((f) => this.#encode(f.field, f.value));
+    const after = query.after ? this.#encode(query.sort.field, query.after.value) : null;
+    const rows = await run(this.#db, statement, listArguments(filters, query, after));
+    const hasMore = rows.length > query.limit;
+    return { records: (hasMore ? rows.slice(0, query.limit) : rows).map((r) => this.#decode(r)), hasMore };
+  }
+
+  async create(record: StoredRecord): Promise<StoredRecord> {
+    return this.#decode(single(await run(this.#db, this.#statements.insert, this.#encodeRecord(record))));
+  }
+
+  async modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined> {
+    if (!uuidPattern.test(id)) return undefined;
+    return this.#db.transaction(async (tx) => {
+      const [row] = await run(tx, this.#statements.lock, [id]);
+      if (!row) return undefined;
+      const next = change(this.#decode(row));
+      const updated = await run(tx, this.#statements.update, this.#encodeRecord({ ...next, id }));
+      return this.#decode(single(updated));
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!uuidPattern.test(id)) return false;
+    return (await run(this.#db, this.#statements.delete, [id])).length > 0;
+  }
+
+  #encode(field: string, value: unknown): unknown {
+    return encode(this.#schema.byName.get(field)?.kind ?? 'string', value);
+  }
+
+  #encodeRecord(record: StoredRecord): unknown[] {
+    return this.#schema.columns.map((c) => encode(c.kind, c.name === EXTRA_COLUMN ? this.#extras(record) : record[c.name]));
+  }
+
+  /** Properties without a column of their own, or undefined when there are none. */
+  #extras(record: StoredRecord): Record<string, unknown> | undefined {
+    let extras: Record<string, unknown> | undefined;
+    for (const key of Object.keys(record)) {
+      if (!this.#schema.byName.has(key)) (extras ??= {})[key] = record[key];
+    }
+    return extras;
+  }
+
+  #decode(row: Row): StoredRecord {
+    const record: Record<string, unknown> = {};
+    for (const column of this.#schema.columns) {
+      const value = row[column.name];
+      if (value === null || value === undefined) continue;
+      if (column.name === EXTRA_COLUMN) Object.assign(record, value);
+      else record[column.name] = decode(column, value);
+    }
+    return record as StoredRecord;
+  }
+}
+
+function run(db: Executor, statement: Statement, args: readonly unknown[]): Promise<Row[]> {
+  return db.query(
+    statement.text,
+    statement.slots.map((slot) => args[slot]),
+  );
+}
+
+function single(rows: Row[]): Row {
+  const [row] = rows;
+  if (!row) throw new StorageError('failed', 'postgres returned no row for a write that must return one');
+  return row;
+}
+
+/** JSON goes as text (cast to jsonb in SQL): PGlite and postgres.js then bind it alike. */
+function encode(kind: ColumnKind, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  return kind === 'json' ? JSON.stringify(value) : value;
+}
+
+/** postgres.js returns bigint as a string and both drivers return timestamptz as a Date. */
+function decode(column: ColumnSpec, value: unknown): unknown {
+  switch (column.kind) {
+    case 'integer':
+      return Number(value);
+    case 'timestamp':
+      return (value instanceof Date ? value : new Date(String(value))).toISOString();
+    default:
+      return value;
+  }
+}

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { type FieldKind, StorageError, type StorageSpec } from '../types.ts';
+
+/** How a value is kept: a record property's kind, or one of the built-in columns. */
+export type ColumnKind = FieldKind | 'uuid' | 'timestamp';
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  /** The type as `format_type()` prints it, so it compares with the catalog. */
+  readonly type: string;
+  /** Collation name, or '' for types that have none. */
+  readonly collation: string;
+}
+
+/**
+ * Holds the properties a record has beyond the declared fields (schemas without
+ * `additionalProperties: false` accept them), so nothing a client sent is lost. No
+ * property can be named like it: property names are letters, digits and underscores.
+ */
+export const EXTRA_COLUMN = '@extra';
+
+/** One automation's table, with the DDL that creates it. Pure data, built without I/O. */
+export interface TableSchema {
+  readonly table: string;
+  /** `id`, `createdAt`, `updatedAt`, one column per property, then {@link EXTRA_COLUMN}. */
+  readonly columns: readonly ColumnSpec[];
+  readonly byName: ReadonlyMap<string, ColumnSpec>;
+  readonly createTable: string;
+  readonly createIndexes: readonly string[];
+}
+
+/** A column as the catalog describes it (see {@link existingColumnsQuery}). */
+export interface ExistingColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly collation: string;
+}
+
+const dialect = new PgDialect();
+const maxIdentifierBytes = 63;
+
+const types: Record<ColumnKind, { type: string; collation: string }> = {
+  uuid: { type: 'uuid', collation: '' },
+  timestamp: { type: 'timestamp with time zone', collation: '' },
+  // Byte order, so ORDER BY matches JavaScript's `<` (exactly, below U+D800).
+  string: { type: 'text', collation: 'C' },
+  integer: { type: 'bigint', collation: '' },
+  number: { type: 'double precision', collation: '' },
+  boolean: { type: 'boolean', collation: '' },
+  json: { type: 'jsonb', collation: '' },
+};
+
+const builtIns: readonly ColumnSpec[] = [
+  column('id', 'uuid'),
+  column('createdAt', 'timestamp'),
+  column('updatedAt', 'timestamp'),
+];
+
+/** Reads a table's live columns; `$1` is the table name. Empty if there is no table. */
+export const existingColumnsQuery = `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
+  coalesce(c.collname, '') as collation
+from pg_attribute a left join pg_collation c on c.oid = a.attcollation
+where a.attrelid = to_regclass(quote_ident($1::text)) and a.attnum > 0 and not a.attisdropped`;
+
+/**
+ * The table a spec needs. Rejects names Postgres would silently truncate and
+ * properties that collide with the built-in columns.
+ */
+export function tableSchema(spec: StorageSpec): TableSchema {
+  const table = spec.collection;
+  checkIdentifier(table, `collection "${table}"`);
+  const columns = [...builtIns];
+  for (const field of spec.fields) {
+    if (columns.some((c) => c.name === field.name)) {
+      throw new StorageError(
+        'rejected',
+        `property "${field.name}" of "${table}" repeats a column (id, createdAt, updatedAt are built in)`,
+      );
+    }
+    checkIdentifier(field.name, `property "${field.name}" of "${table}"`);
+    columns.push(column(field.name, field.kind));
+  }
+  columns.push(column(EXTRA_COLUMN, 'json'));
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const definitions = columns.map((c) =>
+    c.name === 'id'
+      ? sql`${columnDefinition(c)} primary key`
+      : builtIns.includes(c)
+        ? sql`${columnDefinition(c)} not null`
+        : columnDefinition(c),
+  );
+  const createTable = render(
+    sql`create table if not exists ${sql.identifier(table)} (${sql.join(definitions, sql`, `)})`,
+  );
+  const indexed = (fields: readonly string[]) => {
+    const unknown = fields.find((f) => !byName.has(f));
+    if (unknown !== undefined) throw new StorageError('rejected', `"${table}" indexes unknown field "${unknown}"`);
+    // The primary key already orders and finds by id.
+    return [...new Set(fields)].filter((f) => f !== 'id');
+  };
+  const createIndexes = [
+    ...indexed(spec.filterable).map((f) => createIndex(table, [f], `${table}_${f}_idx`)),
+    ...indexed(spec.sortable).map((f) => createIndex(table, [f, 'id'], `${table}_${f}_id_idx`)),
+  ];
+  return { table, columns, byName, createTable, createIndexes };
+}
+
+/** `ALTER TABLE ... ADD COLUMN` for a property column the table lacks. */
+export function addColumn(table: string, column: ColumnSpec): string {
+  return render(sql`alter table ${sql.identifier(table)} add column if not exists ${columnDefinition(column)}`);
+}
+
+/**
+ * Compares the wanted columns with the live ones. Built-in columns that are missing
+ * and any column of another type are conflicts: they are reported, never altered.
+ */
+export function diffColumns(
+  schema: TableSchema,
+  existing: readonly ExistingColumn[],
+): { missing: ColumnSpec[]; conflicts: string[] } {
+  const live = new Map(existing.map((c) => [c.name, c]));
+  const missing: ColumnSpec[] = [];
+  const conflicts: string[] = [];
+  for (const wanted of schema.columns) {
+    const found = live.get(wanted.name);
+    if (!found) {
+      if (builtIns.includes(wanted)) conflicts.push(`table "${schema.table}" has no column "${wanted.name}"`);
+      else missing.push(wanted);
+      continue;
+    }
+    const have = typeText(found.type, found.collation);
+    const need = typeText(wanted.type, wanted.collation);
+    if (have !== need) {
+      conflicts.push(`table "${schema.table}" column "${wanted.name}" is ${have} but the manifest needs ${need}`);
+    }
+  }
+  return { missing, conflicts };
+}
+
+function column(name: string, kind: ColumnKind): ColumnSpec {
+  return { name, kind, ...types[kind] };
+}
+
+function columnDefinition(c: ColumnSpec): SQL {
+  const collate = c.collation ? sql` collate ${sql.identifier(c.collation)}` : sql``;
+  return sql`${sql.identifier(c.name)} ${sql.raw(c.type)}${collate}`;
+}
+
+function createIndex(table: string, fields: readonly string[], name: string): string {
+  const columns = sql.join(
+    fields.map((f) => sql.identifier(f)),
+    sql`, `,
+  );
+  return render(
+    sql`create index if not exists ${sql.identifier(indexName(name))} on ${sql.identifier(table)} (${columns})`,
+  );
+}
+
+/** Postgres truncates names past 63 bytes; keep them unique with a hash of the full name. */
+export function indexName(name: string): string {
+  if (Buffer.byteLength(name) <= maxIdentifierBytes) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  let prefix = name;
+  while (Buffer.byteLength(prefix) > maxIdentifierBytes - hash.length - 1) prefix = prefix.slice(0, -1);
+  return `${prefix}_${hash}`;
+}
+
+function typeText(type: string, collation: string): string {
+  return collation && collation !== 'default' ? `${type} COLLATE "${collation}"` : type;
+}
+
+function checkIdentifier(name: string, what: string): void {
+  if (name.length === 0 || Buffer.byteLength(name) > maxIdentifierBytes || name.includes('\0')) {
+    throw new StorageError('rejected', `${what} cannot be a Postgres identifier (1 to 63 bytes, no NUL)`);
+  }
+}
+
+function render(query: SQL): string {
+  return dialect.sqlToQuery(query).sql;
+}

@@ -1,0 +1,138 @@
+import { type Placeholder, type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { type ListQuery, StorageError } from '../types.ts';
+import type { ColumnKind, ColumnSpec, TableSchema } from './schema.ts';
+
+/**
+ * SQL text with numbered placeholders. `slots[n]` is the index, in the argument
+ * list the caller builds, of the value bound to `$n+1` (one value may fill several).
+ */
+export interface Statement {
+  readonly text: string;
+  readonly slots: readonly number[];
+}
+
+/**
+ * Every statement one record store runs, built once when the automation is opened.
+ * Arguments: `get`, `lock`, `delete` take `[id]`; `insert` and `update` take one
+ * encoded value per column in `schema.columns` order; a list statement takes
+ * `[...filterValues, afterValue, afterId, limit]` (see {@link listArguments}).
+ */
+export interface RecordStatements {
+  readonly get: Statement;
+  /** `get` with `FOR UPDATE`, for read-modify-write inside a transaction. */
+  readonly lock: Statement;
+  readonly insert: Statement;
+  readonly update: Statement;
+  readonly delete: Statement;
+  /** The statement for this query's shape: filtered fields, sort, and cursor (none, null or value). */
+  list(query: ListQuery): Statement;
+}
+
+const dialect = new PgDialect();
+
+/** Builds the statements of one table; list statements are built on first use per shape and kept. */
+export function recordStatements(schema: TableSchema): RecordStatements {
+  const table = sql.identifier(schema.table);
+  const columns = sql.join(
+    schema.columns.map((c) => sql.identifier(c.name)),
+    sql`, `,
+  );
+  const byId = sql`${sql.identifier('id')} = ${param(0, 'uuid')}`;
+  const values = schema.columns.map((c, i) => param(i, c.kind));
+  const assignments = schema.columns.map((c, i) => sql`${sql.identifier(c.name)} = ${param(i, c.kind)}`).slice(1);
+  const lists = new Map<string, Statement>();
+  return {
+    get: build(sql`select ${columns} from ${table} where ${byId}`),
+    lock: build(sql`select ${columns} from ${table} where ${byId} for update`),
+    insert: build(sql`insert into ${table} (${columns}) values (${sql.join(values, sql`, `)}) returning ${columns}`),
+    update: build(sql`update ${table} set ${sql.join(assignments, sql`, `)} where ${byId} returning ${columns}`),
+    delete: build(sql`delete from ${table} where ${byId} returning ${sql.identifier('id')}`),
+    list(query) {
+      const key = listShape(query);
+      let statement = lists.get(key);
+      if (!statement) {
+        statement = build(listStatement(schema, columns, query));
+        lists.set(key, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+/** The argument list a list statement expects; values must already be encoded. */
+export function listArguments(filterValues: readonly unknown[], query: ListQuery, afterValue: unknown): unknown[] {
+  return [...filterValues, afterValue, query.after?.id ?? null, query.limit + 1];
+}
+
+function listStatement(schema: TableSchema, columns: SQL, query: ListQuery): SQL {
+  const filters = query.filters.length;
+  const { field, direction } = query.sort;
+  const sortColumn = columnOf(schema, field);
+  const conditions = query.filters.map(
+    (f, i) => sql`${sql.identifier(f.field)} = ${param(i, columnOf(schema, f.field).kind)}`,
+  );
+  if (query.after) conditions.push(keyset(sortColumn, direction, query.after.value === null, filters));
+  const where = conditions.length ? sql` where ${sql.join(conditions, sql` and `)}` : sql``;
+  const f = sql.identifier(field);
+  const id = sql.identifier('id');
+  const order =
+    field === 'id'
+      ? sql`${id} ${sql.raw(direction)}`
+      : direction === 'asc'
+        ? sql`${f} asc nulls last, ${id} asc`
+        : sql`${f} desc nulls first, ${id} desc`;
+  return sql`select ${columns} from ${sql.identifier(schema.table)}${where} order by ${order} limit ${param(filters + 2, 'integer')}`;
+}
+
+/**
+ * "Strictly after the cursor" in `(field, id)` order, with missing values after present
+ * ones ascending and before them descending (see adapters/keyset.ts).
+ */
+function keyset(column: ColumnSpec, direction: 'asc' | 'desc', afterNull: boolean, first: number): SQL {
+  const f = sql.identifier(column.name);
+  const id = sql.identifier('id');
+  const value = param(first, column.kind);
+  const afterId = param(first + 1, 'uuid');
+  if (column.name === 'id') return direction === 'asc' ? sql`${id} > ${afterId}` : sql`${id} < ${afterId}`;
+  if (direction === 'asc') {
+    return afterNull
+      ? sql`(${f} is null and ${id} > ${afterId})`
+      : sql`((${f}, ${id}) > (${value}, ${afterId}) or ${f} is null)`;
+  }
+  return afterNull
+    ? sql`((${f} is null and ${id} < ${afterId}) or ${f} is not null)`
+    : sql`(${f}, ${id}) < (${value}, ${afterId})`;
+}
+
+function listShape(query: ListQuery): string {
+  const cursor = query.after ? (query.after.value === null ? 'null' : 'value') : 'none';
+  // NUL cannot occur in a Postgres identifier, so the key is unambiguous.
+  return [query.sort.field, query.sort.direction, cursor, ...query.filters.map((f) => f.field)].join('\0');
+}
+
+function columnOf(schema: TableSchema, field: string): ColumnSpec {
+  const column = schema.byName.get(field);
+  if (!column) throw new StorageError('rejected', `"${schema.table}" has no field "${field}"`);
+  return column;
+}
+
+// Explicit casts make both drivers bind the same types; JSON travels as text on both.
+const casts: Record<ColumnKind, string> = {
+  uuid: 'uuid',
+  timestamp: 'timestamptz',
+  string: 'text',
+  integer: 'bigint',
+  number: 'double precision',
+  boolean: 'boolean',
+  json: 'text::jsonb',
+};
+
+function param(slot: number, kind: ColumnKind): SQL {
+  return sql`${sql.placeholder(String(slot))}::${sql.raw(casts[kind])}`;
+}
+
+function build(query: SQL): Statement {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return { text, slots: params.map((p) => Number((p as Placeholder).name)) };
+}

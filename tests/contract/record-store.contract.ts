@@ -1,0 +1,368 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { compareRecords, sortValue } from '../../adapters/keyset.ts';
+import {
+  type FieldSpec,
+  type ListAfter,
+  type ListQuery,
+  type RecordStore,
+  type SortOrder,
+  type StorageConnection,
+  StorageError,
+  type StorageSpec,
+  type StoredRecord,
+} from '../../adapters/types.ts';
+
+export interface ContractOptions {
+  /** Skips the whole suite with this reason, e.g. the store is not reachable. */
+  readonly skip?: string | false;
+  /** Capabilities the backend does not have, each with the reason its tests are skipped. */
+  readonly lacks?: {
+    /** The store keeps no per-property types, so a changed property type cannot conflict. */
+    readonly columnTypes?: string;
+  };
+}
+
+type Filters = ListQuery['filters'];
+
+const fields: readonly FieldSpec[] = [
+  { name: 'name', kind: 'string' },
+  { name: 'age', kind: 'integer' },
+  { name: 'score', kind: 'number' },
+  { name: 'active', kind: 'boolean' },
+  { name: 'tags', kind: 'json' },
+  { name: 'profile', kind: 'json' },
+];
+const sortFields = ['name', 'age', 'score', 'active', 'createdAt', 'updatedAt', 'id'];
+const sorts: SortOrder[] = sortFields.flatMap((field) => [
+  { field, direction: 'asc' as const },
+  { field, direction: 'desc' as const },
+]);
+
+/** A spec over a collection name no other test uses. */
+export function contractSpec(
+  extra: readonly FieldSpec[] = [],
+  collection = `c_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+): StorageSpec {
+  return {
+    automation: collection.replaceAll('_', '-'),
+    collection,
+    fields: [...fields, ...extra],
+    filterable: ['name', 'age', 'active'],
+    sortable: sortFields,
+  };
+}
+
+let clock = Date.parse('2024-03-01T12:00:00.000Z');
+
+function newRecord(properties: Record<string, unknown> = {}, at?: string): StoredRecord {
+  clock += 1000;
+  const stamp = at ?? new Date(clock).toISOString();
+  return { id: randomUUID(), createdAt: stamp, updatedAt: stamp, ...properties };
+}
+
+/**
+ * Records with ties, missing values, negative numbers, case and non-ASCII strings
+ * (all below U+D800, where UTF-16 and UTF-8 orders agree).
+ */
+function variedRecords(count: number): StoredRecord[] {
+  const names = ['alpha', 'Alpha', 'beta', 'b', 'ärger', 'zeta', 'Zeta', '中文', '', 'a b', 'ab', 'Ωmega', undefined];
+  const ages = [30, -4, 0, 30, 17, 9007199254740991, undefined, 42, 30];
+  const scores = [1.5, -0.25, 0, 1e10, 3.125, undefined, 1.5];
+  const actives = [true, false, undefined];
+  const base = Date.parse('2024-01-01T00:00:00.000Z');
+  return Array.from({ length: count }, (_, i) => {
+    const createdAt = new Date(base + (i % 15) * 60_000).toISOString();
+    const updatedAt = new Date(base + (i % 7) * 3_600_000 + 123).toISOString();
+    const values = {
+      name: names[i % names.length],
+      age: ages[i % ages.length],
+      score: scores[i % scores.length],
+      active: actives[i % actives.length],
+    };
+    const present = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+    return { ...newRecord(present, createdAt), updatedAt };
+  });
+}
+
+function expectedOrder(records: readonly StoredRecord[], sort: SortOrder, filters: Filters = []): string[] {
+  return records
+    .filter((r) => filters.every((f) => r[f.field] === f.value))
+    .sort(compareRecords(sort))
+    .map((r) => r.id);
+}
+
+/** Lists every page; `between` runs after each page but the last. Checks `hasMore` on each. */
+async function pageThrough(
+  store: RecordStore,
+  sort: SortOrder,
+  limit: number,
+  filters: Filters = [],
+  between?: () => Promise<void>,
+): Promise<StoredRecord[]> {
+  const seen: StoredRecord[] = [];
+  let after: ListAfter | undefined;
+  for (let page = 0; page < 1000; page++) {
+    const result = await store.list({ filters, sort, limit, ...(after && { after }) });
+    seen.push(...result.records);
+    if (!result.hasMore) return seen;
+    assert.equal(result.records.length, limit, 'a page with more after it is full');
+    const last = result.records.at(-1) as StoredRecord;
+    after = { value: sortValue(last, sort.field), id: last.id };
+    await between?.();
+  }
+  throw new Error('paging did not end');
+}
+
+async function createAll(store: RecordStore, records: readonly StoredRecord[]): Promise<void> {
+  for (const record of records) await store.create(record);
+}
+
+const isoTimestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * The behaviour every {@link RecordStore} must have. Each test opens its own collection;
+ * orders are checked against `compareRecords` from adapters/keyset.ts.
+ */
+export function runRecordStoreContract(
+  name: string,
+  makeConnection: () => Promise<StorageConnection>,
+  options: ContractOptions = {},
+): void {
+  describe(`${name}: record store contract`, { skip: options.skip ?? false }, () => {
+    let connection: StorageConnection;
+    before(async () => {
+      connection = await makeConnection();
+    });
+    after(async () => {
+      await connection?.close();
+    });
+    const open = (spec: StorageSpec = contractSpec()) => connection.open(spec);
+
+    it('create and get round-trip every kind of value', async () => {
+      const store = await open();
+      const records = [
+        newRecord({
+          name: 'naïve café 中文 Ωmega 😀 "quoted" \'single\' back\\slash\nnew line\ttab',
+          age: 9007199254740991,
+          score: -1234.5678e-3,
+          active: false,
+          tags: ['a', 1, true, null, { nested: [1, 2, { deep: 'x' }] }],
+          profile: { bio: 'é😀', nested: { list: [], empty: {}, n: 0.1, negative: -7 }, 'key "with" quotes': 'v' },
+        }),
+        newRecord({ name: '', age: 0, score: 0, active: true, tags: 'just a string', profile: 42 }),
+        newRecord({ age: -5, score: 1e-7, tags: [], profile: { a: { b: { c: { d: [[1], [2, [3]]] } } } } }),
+        newRecord(),
+      ];
+      for (const record of records) {
+        assert.deepEqual(await store.create(record), record);
+        const stored = await store.get(record.id);
+        assert.deepEqual(stored, record);
+        assert.match(stored?.createdAt ?? '', isoTimestamp);
+        assert.match(stored?.updatedAt ?? '', isoTimestamp);
+      }
+    });
+
+    it('keeps properties the spec does not declare (schemas that allow additional properties)', async () => {
+      const store = await open();
+      const record = newRecord({ name: 'open schema', nickname: 'Al', meta: { source: 'import', n: [1, 2] } });
+      assert.deepEqual(await store.create(record), record);
+      assert.deepEqual(await store.get(record.id), record);
+      const next = { ...record, nickname: undefined, other: true };
+      delete next.nickname;
+      assert.deepEqual(await store.modify(record.id, () => next), next);
+      assert.deepEqual(await store.get(record.id), next);
+    });
+
+    it('get of an unknown or malformed id is undefined', async () => {
+      const store = await open();
+      await store.create(newRecord({ name: 'present' }));
+      assert.equal(await store.get(randomUUID()), undefined);
+      assert.equal(await store.get('not-a-uuid'), undefined);
+    });
+
+    it('delete reports whether a record was deleted', async () => {
+      const store = await open();
+      const record = await store.create(newRecord({ name: 'doomed' }));
+      assert.equal(await store.delete(record.id), true);
+      assert.equal(await store.get(record.id), undefined);
+      assert.equal(await store.delete(record.id), false);
+      assert.equal(await store.delete('not-a-uuid'), false);
+    });
+
+    it('modify writes and returns the changed record, dropping removed properties', async () => {
+      const store = await open();
+      const record = await store.create(newRecord({ name: 'before', age: 1, tags: ['x'] }));
+      const next = {
+        id: record.id,
+        createdAt: record.createdAt,
+        updatedAt: '2030-01-01T00:00:00.000Z',
+        name: 'after',
+        profile: { k: [1] },
+      };
+      const returned = await store.modify(record.id, (current) => {
+        assert.deepEqual(current, record);
+        return next;
+      });
+      assert.deepEqual(returned, next);
+      assert.deepEqual(await store.get(record.id), next);
+    });
+
+    it('modify of an unknown id resolves undefined without calling change', async () => {
+      const store = await open();
+      const change = () => assert.fail('change must not be called');
+      assert.equal(await store.modify(randomUUID(), change), undefined);
+      assert.equal(await store.modify('not-a-uuid', change), undefined);
+    });
+
+    it('modify whose change throws writes nothing and rethrows the same error', async () => {
+      const store = await open();
+      const record = await store.create(newRecord({ name: 'kept', age: 7 }));
+      const boom = new Error('boom');
+      await assert.rejects(
+        store.modify(record.id, (current) => {
+          current.name = 'changed';
+          throw boom;
+        }),
+        (error) => error === boom,
+      );
+      assert.deepEqual(await store.get(record.id), record);
+      // The store still works after the rollback.
+      assert.equal((await store.modify(record.id, (c) => ({ ...c, age: 8 })))?.age, 8);
+    });
+
+    it('20 concurrent modify increments lose no update', async () => {
+      const store = await open();
+      const record = await store.create(newRecord({ age: 0 }));
+      const increment = (current: StoredRecord) => ({ ...current, age: (current.age as number) + 1 });
+      await Promise.all(Array.from({ length: 20 }, () => store.modify(record.id, increment)));
+      assert.equal((await store.get(record.id))?.age, 20);
+    });
+
+    it('list filters by equality on strings, integers and booleans', async () => {
+      const store = await open();
+      const records = variedRecords(40);
+      await createAll(store, records);
+      const cases: Filters[] = [
+        [{ field: 'name', value: 'alpha' }],
+        [{ field: 'name', value: '中文' }],
+        [{ field: 'name', value: '' }],
+        [{ field: 'age', value: 30 }],
+        [{ field: 'age', value: 0 }],
+        [{ field: 'active', value: false }],
+        [
+          { field: 'active', value: true },
+          { field: 'age', value: 30 },
+        ],
+        [{ field: 'name', value: 'nobody' }],
+      ];
+      const sort: SortOrder = { field: 'id', direction: 'asc' };
+      for (const filters of cases) {
+        const page = await store.list({ filters, sort, limit: 100 });
+        assert.deepEqual(
+          page.records.map((r) => r.id),
+          expectedOrder(records, sort, filters),
+          JSON.stringify(filters),
+        );
+        assert.equal(page.hasMore, false);
+      }
+    });
+
+    it('list sorts like compareRecords, missing values last ascending and first descending', async () => {
+      const store = await open();
+      const records = variedRecords(45);
+      await createAll(store, records);
+      for (const sort of sorts) {
+        const page = await store.list({ filters: [], sort, limit: 100 });
+        assert.deepEqual(
+          page.records.map((r) => r.id),
+          expectedOrder(records, sort),
+          `${sort.field} ${sort.direction}`,
+        );
+        assert.deepEqual(page.records, [...records].sort(compareRecords(sort)));
+      }
+    });
+
+    it('keyset paging visits every record exactly once, in order, for every sort', async () => {
+      const store = await open();
+      const records = variedRecords(45);
+      await createAll(store, records);
+      for (const sort of sorts) {
+        const seen = await pageThrough(store, sort, 10);
+        assert.deepEqual(
+          seen.map((r) => r.id),
+          expectedOrder(records, sort),
+          `${sort.field} ${sort.direction}`,
+        );
+      }
+      const filters: Filters = [{ field: 'active', value: true }];
+      for (const sort of sorts) {
+        const seen = await pageThrough(store, sort, 4, filters);
+        assert.deepEqual(
+          seen.map((r) => r.id),
+          expectedOrder(records, sort, filters),
+          `filtered ${sort.field} ${sort.direction}`,
+        );
+      }
+    });
+
+    it('hasMore is false exactly on the last page', async () => {
+      const store = await open();
+      const records = variedRecords(10);
+      await createAll(store, records);
+      const sort: SortOrder = { field: 'name', direction: 'asc' };
+      assert.equal((await store.list({ filters: [], sort, limit: 10 })).hasMore, false);
+      assert.equal((await store.list({ filters: [], sort, limit: 9 })).hasMore, true);
+      const seen = await pageThrough(store, sort, 5);
+      assert.equal(seen.length, 10);
+      const empty = await store.list({ filters: [{ field: 'name', value: 'nobody' }], sort, limit: 5 });
+      assert.deepEqual(empty, { records: [], hasMore: false });
+    });
+
+    it('paging stays correct while records are inserted between pages', async () => {
+      for (const sort of sorts) {
+        const store = await open();
+        const existing = variedRecords(30);
+        await createAll(store, existing);
+        const inserted = variedRecords(26);
+        const seen = await pageThrough(store, sort, 7, [], async () => createAll(store, inserted.splice(0, 5)));
+        const ids = seen.map((r) => r.id);
+        const label = `${sort.field} ${sort.direction}`;
+        assert.equal(new Set(ids).size, ids.length, `no duplicates (${label})`);
+        for (const record of existing) assert.ok(ids.includes(record.id), `pre-existing record visited (${label})`);
+        const compare = compareRecords(sort);
+        for (let i = 1; i < seen.length; i++)
+          assert.ok(compare(seen[i - 1] as StoredRecord, seen[i] as StoredRecord) < 0, `in order (${label})`);
+      }
+    });
+
+    it('reopening a spec keeps its records, also with a property added', async () => {
+      const spec = contractSpec();
+      const first = await open(spec);
+      const record = await first.create(newRecord({ name: 'survivor', tags: { a: 1 } }));
+      assert.deepEqual(await (await open(spec)).get(record.id), record);
+      const grown = await open(contractSpec([{ name: 'nickname', kind: 'string' }], spec.collection));
+      assert.deepEqual(await grown.get(record.id), record);
+      const added = await grown.create(newRecord({ name: 'newcomer', nickname: 'nick' }));
+      assert.deepEqual(await grown.get(added.id), added);
+      const page = await grown.list({ filters: [], sort: { field: 'nickname', direction: 'asc' }, limit: 10 });
+      assert.deepEqual(
+        page.records.map((r) => r.id),
+        [added.id, record.id],
+      );
+    });
+
+    it('open rejects a spec whose property changed type', { skip: options.lacks?.columnTypes ?? false }, async () => {
+      const spec = contractSpec();
+      const store = await open(spec);
+      const record = await store.create(newRecord({ age: 3 }));
+      const changed = {
+        ...spec,
+        fields: spec.fields.map((f) => (f.name === 'age' ? { ...f, kind: 'string' as const } : f)),
+      };
+      await assert.rejects(open(changed), (error) => error instanceof StorageError && error.kind === 'rejected');
+      assert.deepEqual(await (await open(spec)).get(record.id), record);
+    });
+  });
+}
