@@ -1,0 +1,16 @@
+# theCouncil: serves the manifests in /app/automations; embedded data under /app/.council/data.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+# tsx runs the TypeScript sources directly, so production dependencies are all it needs.
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY engine ./engine
+COPY adapters ./adapters
+COPY schemas ./schemas
+COPY automations ./automations
+COPY council.config.yaml ./
+EXPOSE 8080
+VOLUME ["/app/.council/data"]
+CMD ["node", "bin/council.mjs", "serve"]
