@@ -56,7 +56,9 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     dataDir: string;
     connections: Record<string, Omit<ConnectionSettings, 'name'>>;
   };
-  const connections = new Map(Object.entries(raw.connections).map(([name, c]) => [name, { ...c, name }]));
+  // The built-in connections stay available unless the file redefines them by name.
+  const all = { ...DEFAULT_CONNECTIONS, ...raw.connections };
+  const connections = new Map(Object.entries(all).map(([name, c]) => [name, { ...c, name }]));
   const publicUrl = raw.server.publicUrl || undefined;
   const config: CouncilConfig = {
     file: path,

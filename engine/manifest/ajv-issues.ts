@@ -16,14 +16,23 @@ export function ajvErrorsToIssues(
 ): ManifestIssue[] {
   const seen = new Set<string>();
   const issues: ManifestIssue[] = [];
-  for (const error of errors ?? []) {
+  for (const error of mostSpecific(errors ?? [])) {
     const issue = toIssue(source, error, code, base);
-    const key = `${issue.line}:${issue.col}:${issue.message}`;
+    // One node gets one issue: alternatives of a union (`type: strnig` fails `enum`,
+    // `array` and `anyOf` at once) would otherwise count as several errors for one typo.
+    const key = error.keyword === 'additionalProperties' || error.keyword === 'required' ? `${issue.line}:${issue.col}:${issue.message}` : `${issue.line}:${issue.col}`;
     if (seen.has(key)) continue;
     seen.add(key);
     issues.push(issue);
   }
   return issues;
+}
+
+/** Drops `anyOf`/`oneOf` summaries whose branches already reported at the same place. */
+function mostSpecific(errors: readonly ErrorObject[]): ErrorObject[] {
+  const umbrella = new Set(['anyOf', 'oneOf']);
+  const specific = new Set(errors.filter((e) => !umbrella.has(e.keyword)).map((e) => e.instancePath));
+  return errors.filter((e) => !umbrella.has(e.keyword) || !specific.has(e.instancePath));
 }
 
 function toIssue(source: SourceFile, error: ErrorObject, code: ManifestIssueCode, base: readonly PathSegment[]) {

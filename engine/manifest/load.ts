@@ -87,13 +87,14 @@ export function checkAcrossManifests(manifests: readonly LoadedManifest[]): { ac
     const { name } = loaded.manifest;
     const first = byName.get(name);
     const names = recordNames(loaded);
-    const clash = names.map((n) => byRecordName.get(n)).find(Boolean);
+    const clashing = names.filter((n) => byRecordName.has(n));
+    const clash = clashing[0] === undefined ? undefined : byRecordName.get(clashing[0]);
     if (first) {
       issues.push(issueAt(loaded.source, ['name'], 'name-duplicate', `automation "${name}" (path /${name}) is already defined at ${where(first)}; rename one of them`));
     } else if (ENGINE_ROUTES.includes(name)) {
       issues.push(issueAt(loaded.source, ['name'], 'path-reserved', `path /${name} is served by the engine itself; choose another name`));
     } else if (clash) {
-      issues.push(issueAt(loaded.source, ['name'], 'record-name-duplicate', `automation "${name}" would publish names (${names.join(', ')}) already used by "${clash.manifest.name}" at ${where(clash)}; set \`singular:\` or rename one of them`));
+      issues.push(issueAt(loaded.source, ['name'], 'record-name-duplicate', `automation "${name}" would publish names (${clashing.join(', ')}) already used by "${clash.manifest.name}" at ${where(clash)}; set \`singular:\` or rename one of them`));
     } else {
       byName.set(name, loaded);
       for (const n of names) byRecordName.set(n, loaded);

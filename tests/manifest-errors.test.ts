@@ -1,0 +1,325 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { compileAutomation } from '../engine/compile/compile.ts';
+import { type ManifestIssueCode, manifestIssueCodes } from '../engine/errors/codes.ts';
+import { formatIssue, type ManifestIssue } from '../engine/manifest/issues.ts';
+import { loadManifests } from '../engine/manifest/load.ts';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/manifests/', import.meta.url));
+const VALID = join(FIXTURES, 'valid');
+const INVALID = join(FIXTURES, 'invalid');
+const connections = new Map([
+  ['postgres', 'postgres'],
+  ['memory', 'memory'],
+  ['cache', 'memory'],
+]);
+const pagination = { defaultLimit: 20, maxLimit: 100 };
+
+/** Codes only council.config.yaml can produce; tests/config.test.ts covers them. */
+const CONFIG_ONLY: readonly ManifestIssueCode[] = ['config-invalid', 'config-env-missing'];
+
+/** One line of `<name>.expected.json`. `file` is relative to the expected file; default: the manifest `<name>.yaml`. */
+interface ExpectedIssue {
+  readonly code: ManifestIssueCode;
+  readonly line: number;
+  readonly col: number;
+  readonly file?: string;
+  readonly includes?: string;
+}
+
+/**
+ * An invalid fixture: `<name>.expected.json` next to what it describes, the manifest
+ * `<name>.yaml` or the folder `<name>/` loaded as one project. When neither exists the
+ * subject is the missing `<name>.yaml` itself (that is how `file-unreadable` is pinned).
+ */
+interface InvalidFixture {
+  readonly name: string;
+  readonly subject: string;
+  readonly defaultFile: string;
+  readonly expected: readonly ExpectedIssue[];
+}
+
+function invalidFixtures(): InvalidFixture[] {
+  return readdirSync(INVALID)
+    .filter((entry) => entry.endsWith('.expected.json'))
+    .sort()
+    .map((entry) => {
+      const name = entry.slice(0, -'.expected.json'.length);
+      const folder = join(INVALID, name);
+      const subject = existsSync(folder) && statSync(folder).isDirectory() ? folder : join(INVALID, `${name}.yaml`);
+      const expected = JSON.parse(readFileSync(join(INVALID, entry), 'utf8')) as ExpectedIssue[];
+      return { name, subject, defaultFile: join(INVALID, `${name}.yaml`), expected };
+    });
+}
+
+/** `file:code:line:col`, the identity an issue is compared by. */
+function key(file: string, code: string, line: number, col: number): string {
+  return `${resolve(file)}:${code}:${line}:${col}`;
+}
+
+function expectedKeys(fixture: InvalidFixture): string[] {
+  return fixture.expected.map((e) => key(e.file ? resolve(INVALID, e.file) : fixture.defaultFile, e.code, e.line, e.col));
+}
+
+function producedKeys(issues: readonly ManifestIssue[]): string[] {
+  return issues.map((i) => key(i.file, i.code, i.line, i.col));
+}
+
+const sortedSet = (keys: readonly string[]) => [...new Set(keys)].sort();
+
+const fixtures = invalidFixtures();
+
+describe('invalid manifest fixtures', () => {
+  for (const fixture of fixtures) {
+    test(`${fixture.name} produces exactly the issues in ${fixture.name}.expected.json`, () => {
+      const { issues, manifests } = loadManifests([fixture.subject], connections);
+      assert.deepEqual(sortedSet(producedKeys(issues)), sortedSet(expectedKeys(fixture)));
+      for (const issue of issues) {
+        assert.equal(issue.severity, 'error');
+        assert.ok(issue.line >= 1 && issue.col >= 1, `${issue.code} at ${issue.line}:${issue.col}`);
+      }
+      for (const e of fixture.expected.filter((x) => x.includes !== undefined)) {
+        const file = e.file ? resolve(INVALID, e.file) : fixture.defaultFile;
+        const at = issues.filter((i) => key(i.file, i.code, i.line, i.col) === key(file, e.code, e.line, e.col));
+        assert.ok(
+          at.some((i) => i.message.includes(e.includes as string)),
+          `no ${e.code} at ${e.line}:${e.col} mentions ${JSON.stringify(e.includes)}; got ${JSON.stringify(at.map((i) => i.message))}`,
+        );
+      }
+      // A manifest with errors is never handed on to the compiler.
+      const rejected = new Set(issues.map((i) => resolve(i.file)));
+      for (const m of manifests) assert.ok(!rejected.has(resolve(m.file)), `${m.file} has errors but was accepted`);
+    });
+  }
+
+  test('every invalid manifest and folder has an expected file', () => {
+    const subjects = readdirSync(INVALID).filter((f) => /\.ya?ml$/.test(f) || statSync(join(INVALID, f)).isDirectory());
+    const described = new Set(fixtures.map((f) => f.subject));
+    assert.deepEqual(
+      subjects.filter((f) => !described.has(join(INVALID, f))),
+      [],
+    );
+  });
+
+  test('loading every invalid fixture in one run reports the issues of all of them', () => {
+    const { issues, manifests } = loadManifests([INVALID], connections);
+    assert.deepEqual(sortedSet(producedKeys(issues)), sortedSet(fixtures.filter((f) => existsSync(f.subject)).flatMap(expectedKeys)));
+    // Only the first file of each clashing pair survives.
+    assert.deepEqual(
+      manifests.map((m) => m.file),
+      [join(INVALID, 'name-duplicate', 'a-tickets.yaml'), join(INVALID, 'record-name-duplicate', 'a-accounts.yaml')],
+    );
+  });
+
+  test('the second manifest with a name is rejected, pointing at the first', () => {
+    const { issues, manifests } = loadManifests([join(INVALID, 'name-duplicate')], connections);
+    assert.deepEqual(
+      manifests.map((m) => m.manifest.name),
+      ['tickets'],
+    );
+    assert.equal(manifests[0]?.manifest.storage.backend, 'memory');
+    assert.deepEqual(
+      issues.map((i) => [i.code, i.file, i.pointer]),
+      [['name-duplicate', join(INVALID, 'name-duplicate', 'b-tickets.yaml'), '/name']],
+    );
+  });
+
+  test('a meta-schema error does not hide resource schema errors in the same file', () => {
+    const { issues } = loadManifests([join(INVALID, 'several-meta-and-schema-errors.yaml')], connections);
+    assert.deepEqual([...new Set(issues.map((i) => i.code))].sort(), ['manifest-schema', 'schema-invalid']);
+  });
+
+  test('issues carry the JSON Pointer of the offending node', () => {
+    const pointers = (file: string) => loadManifests([join(INVALID, file)], connections).issues.map((i) => i.pointer);
+    assert.deepEqual(pointers('filter-unknown-field.yaml'), ['/endpoints/0/filters/1']);
+    assert.deepEqual(pointers('manifest-unknown-property.yaml'), ['/endpoints/1/sumary']);
+    assert.deepEqual(pointers('property-reserved.yaml'), ['/schema/properties/id']);
+    assert.deepEqual(pointers('connection-unknown.yaml'), ['/storage/connection']);
+    assert.deepEqual(pointers('manifest-missing-description.yaml'), ['']);
+  });
+});
+
+describe('error code coverage', () => {
+  const produced = new Set(fixtures.flatMap((f) => f.expected.map((e) => e.code)));
+
+  test('every manifest issue code is produced by a fixture or is config-only', () => {
+    const missing = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter((c) => !produced.has(c) && !CONFIG_ONLY.includes(c));
+    assert.deepEqual(missing, []);
+  });
+
+  test('config-only codes come from no manifest and are asserted in tests/config.test.ts', () => {
+    const configTest = readFileSync(fileURLToPath(new URL('./config.test.ts', import.meta.url)), 'utf8');
+    for (const code of CONFIG_ONLY) {
+      assert.ok(code in manifestIssueCodes, `${code} is not a manifest issue code`);
+      assert.ok(!produced.has(code), `${code} is listed as config-only but a manifest fixture produces it`);
+      assert.ok(configTest.includes(`'${code}'`), `tests/config.test.ts never asserts ${code}`);
+    }
+  });
+});
+
+describe('valid manifest fixtures', () => {
+  const files = readdirSync(VALID)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+
+  test('there are valid fixtures for memory and postgres, inline and $ref schemas', () => {
+    const { manifests } = loadManifests([VALID], connections);
+    assert.deepEqual(new Set(manifests.map((m) => m.manifest.storage.backend)), new Set(['memory', 'postgres']));
+    assert.ok(
+      manifests.some((m) => m.dependencies.length === 2),
+      'no fixture refers to a schema file',
+    );
+    assert.ok(
+      manifests.some((m) => m.dependencies.length === 1),
+      'no fixture has an inline schema',
+    );
+    const operations = new Set(manifests.flatMap((m) => m.manifest.endpoints.map((e) => e.operation)));
+    assert.deepEqual([...operations].sort(), ['create', 'delete', 'get', 'list', 'replace', 'update']);
+  });
+
+  for (const file of files) {
+    test(`${file} loads with no issues and compiles`, () => {
+      const { issues, manifests } = loadManifests([join(VALID, file)], connections);
+      assert.deepEqual(issues, []);
+      const [loaded] = manifests;
+      assert.ok(loaded);
+      const plan = compileAutomation(loaded, { pagination });
+      assert.equal(plan.basePath, `/${loaded.manifest.name}`);
+      assert.equal(plan.endpoints.length, loaded.manifest.endpoints.length);
+      assert.ok(Object.isFrozen(plan));
+    });
+  }
+
+  test('the $ref-ed schema compiles into the plan with its filters, sort and operation ids', () => {
+    const { manifests } = loadManifests([join(VALID, 'contacts.yaml')], connections);
+    const [loaded] = manifests;
+    assert.ok(loaded);
+    assert.deepEqual(loaded.dependencies, [join(VALID, 'contacts.yaml'), join(FIXTURES, 'schemas', 'contact.schema.yaml')]);
+    const plan = compileAutomation(loaded, { pagination });
+    assert.deepEqual(
+      plan.endpoints.map((e) => e.operationId),
+      ['listContacts', 'getContact', 'createContact', 'updateContact', 'replaceContact', 'deleteContact'],
+    );
+    assert.deepEqual(plan.storage.spec.filterable, ['company', 'vip', 'score']);
+    assert.deepEqual(plan.storage.spec.sortable, ['name', 'score', 'createdAt', 'updatedAt', 'id']);
+    assert.equal(plan.storage.connection, 'postgres');
+  });
+
+  test('a named connection and an explicit singular reach the plan', () => {
+    const { manifests } = loadManifests([join(VALID, 'people.yaml')], connections);
+    const [loaded] = manifests;
+    assert.ok(loaded);
+    const plan = compileAutomation(loaded, { pagination });
+    assert.equal(plan.storage.connection, 'cache');
+    assert.equal(plan.names.singular, 'Person');
+    assert.deepEqual(
+      plan.storage.spec.fields.map((f) => [f.name, f.kind]),
+      [
+        ['name', 'string'],
+        ['role', 'string'],
+        ['age', 'integer'],
+        ['address', 'json'],
+      ],
+    );
+  });
+});
+
+describe('formatIssue', () => {
+  const file = join(INVALID, 'filter-unknown-field.yaml');
+  const text = readFileSync(file, 'utf8');
+  const [issue] = loadManifests([file], connections).issues;
+  assert.ok(issue);
+
+  test('renders FILE:LINE:COL: message, the source line, and a caret under the column', () => {
+    const lines = formatIssue(issue, text).split('\n');
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0], `${file}:15:9: ${issue.message}`);
+    assert.equal(lines[1], `  ${text.split('\n')[14]}`);
+    assert.equal(lines[2], `  ${' '.repeat(8)}^`);
+    // The caret sits under the first character of the offending item.
+    assert.equal(lines[1]?.slice(lines[2]?.indexOf('^')).startsWith('stauts'), true);
+  });
+
+  test('without the source text it is the head line alone', () => {
+    assert.equal(formatIssue(issue), `${file}:15:9: ${issue.message}`);
+  });
+
+  test('warnings are marked as such', () => {
+    const warning: ManifestIssue = { ...issue, severity: 'warning' };
+    assert.equal(formatIssue(warning).startsWith(`${file}:15:9: warning: `), true);
+  });
+
+  test('a caret at column 1 has no padding, and a line past the end of the text prints the head only', () => {
+    const atStart: ManifestIssue = { ...issue, line: 2, col: 1 };
+    assert.deepEqual(formatIssue(atStart, text).split('\n').slice(1), [`  ${text.split('\n')[1]}`, '  ^']);
+    const beyond: ManifestIssue = { ...issue, line: 999, col: 1 };
+    assert.equal(formatIssue(beyond, text), `${file}:999:1: ${issue.message}`);
+  });
+});
+
+describe('hostile input never throws', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'council-manifest-errors-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const valid = readFileSync(join(VALID, 'notes.yaml'), 'utf8');
+  const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256));
+
+  const cases: Record<string, string | Buffer> = {
+    'empty.yaml': '',
+    'whitespace.yaml': '\n\n   \n',
+    'comment-only.yaml': '# nothing here\n',
+    'truncated.yaml': valid.slice(0, Math.floor(valid.length / 2)),
+    'truncated-mid-flow.yaml': 'name: notes\nendpoints: [{ operation: li',
+    'binary.yaml': bytes,
+    'nul-bytes.yaml': Buffer.from('name: notes\0\0\0\ndescription: \0'),
+    'alias-bomb.yaml': `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+    'scalar.yaml': 'just a string\n',
+    'list.yaml': '- name: notes\n',
+  };
+  for (const [name, content] of Object.entries(cases)) {
+    test(`${name} gives issues, not an exception`, () => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      const result = loadManifests([path], connections);
+      assert.equal(result.manifests.length, 0);
+      assert.ok(result.issues.length > 0, 'no issue reported');
+      for (const issue of result.issues) {
+        assert.ok(issue.code in manifestIssueCodes, issue.code);
+        assert.equal(issue.file, path);
+        assert.ok(Number.isInteger(issue.line) && issue.line >= 1 && Number.isInteger(issue.col) && issue.col >= 1);
+        const text = typeof content === 'string' ? content : content.toString('utf8');
+        assert.doesNotThrow(() => formatIssue(issue, text));
+      }
+    });
+  }
+
+  test('an empty file is reported as a manifest-schema issue at 1:1', () => {
+    const path = join(dir, 'empty.yaml');
+    writeFileSync(path, '');
+    assert.deepEqual(
+      loadManifests([path], connections).issues.map((i) => [i.code, i.line, i.col]),
+      [['manifest-schema', 1, 1]],
+    );
+  });
+
+  test('an alias bomb is a yaml-syntax issue at the first alias, not an exception', () => {
+    const path = join(dir, 'alias-bomb.yaml');
+    writeFileSync(path, cases['alias-bomb.yaml'] as string);
+    assert.deepEqual(
+      loadManifests([path], connections).issues.map((i) => [i.code, i.line, i.col]),
+      [['yaml-syntax', 2, 8]],
+    );
+  });
+
+  test('a path that is not there is one file-unreadable issue naming it', () => {
+    const path = join(dir, 'nope', 'missing.yaml');
+    const { issues } = loadManifests([path], connections);
+    assert.deepEqual(
+      issues.map((i) => [i.code, i.file, i.line, i.col]),
+      [['file-unreadable', path, 1, 1]],
+    );
+  });
+});
