@@ -28,10 +28,16 @@ async function measure(target: Started, operation: 'get' | 'post', seconds: numb
   const options =
     operation === 'get'
       ? { url: `${target.url}/notes/${target.id}` }
-      : { url: `${target.url}/notes`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify(NOTE) };
+      : {
+          url: `${target.url}/notes`,
+          method: 'POST' as const,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(NOTE),
+        };
   const result = await autocannon({ ...options, connections: CONNECTIONS, duration: seconds });
   const expected = operation === 'get' ? '2xx' : '2xx';
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${operation} on ${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors (${expected} expected)`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${operation} on ${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors (${expected} expected)`);
   return result.requests.average;
 }
 
@@ -52,7 +58,9 @@ for (const store of ['memory', 'postgres']) {
       }
       const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
       const label = `${operation === 'get' ? 'GET by id' : 'POST'} on ${store === 'postgres' ? 'PGlite' : 'memory'}`;
-      rows.push(`${label.padEnd(20)} engine ${mean(e).toFixed(0).padStart(7)} req/s   hand-written ${mean(b).toFixed(0).padStart(7)} req/s   ratio ${(mean(e) / mean(b)).toFixed(2)}x`);
+      rows.push(
+        `${label.padEnd(20)} engine ${mean(e).toFixed(0).padStart(7)} req/s   hand-written ${mean(b).toFixed(0).padStart(7)} req/s   ratio ${(mean(e) / mean(b)).toFixed(2)}x`,
+      );
       console.log(rows.at(-1));
     }
   } finally {

@@ -15,6 +15,10 @@ export const consoleLogger: Logger = {
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 function write(level: string, message: string, fields?: Record<string, unknown>): void {
-  const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('') : '';
+  const extra = fields
+    ? Object.entries(fields)
+        .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join('')
+    : '';
   process.stderr.write(`${new Date().toISOString()} ${level} ${message}${extra}\n`);
 }

@@ -10,8 +10,7 @@ import { type ConnectionSettings, type StorageConnection, StorageError } from '.
 import { contractSpec, runRecordStoreContract } from './contract/record-store.contract.ts';
 import { requireStore } from './support/stores.ts';
 
-const serverUrl =
-  process.env.COUNCIL_TEST_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const serverUrl = process.env.COUNCIL_TEST_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const server = await requireStore('postgres', () => probe(serverUrl), {
   url: serverUrl,
   env: 'COUNCIL_TEST_POSTGRES_URL',

@@ -3,8 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../engine/server/listen.ts';
 import { contactsManifest } from './support/contacts.ts';
-import { call, makeProject, startServer, type TestProject } from './support/project.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
+import { call, makeProject, startServer, type TestProject } from './support/project.ts';
 
 /**
  * The HTTP contract of documents/http.md, through a real listening server, once per
@@ -17,8 +17,7 @@ function httpContract(label: string, storage: string, options: { url?: string; s
     let project: TestProject;
     let server: RunningServer;
     let url: string;
-    const req = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-      call(url, method, path, body, headers);
+    const req = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => call(url, method, path, body, headers);
     const create = async (body: Record<string, unknown>) => {
       const r = await req('POST', base, body);
       assert.equal(r.status, 201, r.text);
@@ -26,7 +25,10 @@ function httpContract(label: string, storage: string, options: { url?: string; s
     };
 
     before(async () => {
-      project = makeProject({ 'contacts.yaml': contactsManifest(name, storage) }, options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {});
+      project = makeProject(
+        { 'contacts.yaml': contactsManifest(name, storage) },
+        options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {},
+      );
       server = await startServer(project);
       url = server.url;
       assert.equal(server.engine.registry.failures().length, 0, JSON.stringify(server.engine.registry.failures()));
@@ -52,16 +54,31 @@ function httpContract(label: string, storage: string, options: { url?: string; s
     });
 
     it('round-trips nested objects, arrays, numbers and unicode', async () => {
-      const body = { name: 'Zoë 🚀 "quoted"', email: 'z@example.com', age: 41, score: 2.5, address: { city: 'Kraków', zip: '30-001' }, tags: ['a', 'b'] };
+      const body = {
+        name: 'Zoë 🚀 "quoted"',
+        email: 'z@example.com',
+        age: 41,
+        score: 2.5,
+        address: { city: 'Kraków', zip: '30-001' },
+        tags: ['a', 'b'],
+      };
       const created = await create(body);
       const got = await req('GET', `${base}/${created.id}`);
-      assert.deepEqual({ ...got.json.data, id: undefined, createdAt: undefined, updatedAt: undefined }, { ...body, plan: 'free', vip: false, id: undefined, createdAt: undefined, updatedAt: undefined });
+      assert.deepEqual(
+        { ...got.json.data, id: undefined, createdAt: undefined, updatedAt: undefined },
+        { ...body, plan: 'free', vip: false, id: undefined, createdAt: undefined, updatedAt: undefined },
+      );
     });
 
     it('404 for unknown and malformed ids, on every item operation', async () => {
       for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', "1' or '1'='1"]) {
         const path = `${base}/${encodeURIComponent(id)}`;
-        for (const [method, body] of [['GET'], ['DELETE'], ['PATCH', { name: 'x' }], ['PUT', { name: 'x', email: 'x@example.com' }]] as const) {
+        for (const [method, body] of [
+          ['GET'],
+          ['DELETE'],
+          ['PATCH', { name: 'x' }],
+          ['PUT', { name: 'x', email: 'x@example.com' }],
+        ] as const) {
           const r = await req(method, path, body);
           assert.equal(r.status, 404, `${method} ${path}: ${r.text}`);
           assert.equal(r.headers.get('content-type'), 'application/problem+json');
@@ -95,15 +112,27 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       const declared = await req('POST', base, big);
       assert.equal(declared.status, 413);
       assert.equal(declared.json.code, 'payload-too-large');
-      const chunked = await rawRequest(url, 'POST', base, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, [big.slice(0, 40000), big.slice(40000)]);
+      const chunked = await rawRequest(url, 'POST', base, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, [
+        big.slice(0, 40000),
+        big.slice(40000),
+      ]);
       assert.equal(chunked.status, 413);
-      const badUtf8 = await fetch(`${url}${base}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) });
+      const badUtf8 = await fetch(`${url}${base}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      });
       assert.equal(badUtf8.status, 400);
     });
 
     it('PATCH merges, null removes an optional field, and the result must still be valid', async () => {
       const created = await create({ name: 'Bo', email: 'bo@example.com', age: 30, address: { city: 'Oslo', zip: '0150' } });
-      const patched = await req('PATCH', `${base}/${created.id}`, { age: 31, address: { zip: null } }, { 'content-type': 'application/merge-patch+json' });
+      const patched = await req(
+        'PATCH',
+        `${base}/${created.id}`,
+        { age: 31, address: { zip: null } },
+        { 'content-type': 'application/merge-patch+json' },
+      );
       assert.equal(patched.status, 200, patched.text);
       assert.equal(patched.json.data.age, 31);
       assert.deepEqual(patched.json.data.address, { city: 'Oslo' });
@@ -149,11 +178,19 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       const all: Record<string, any>[] = [];
 
       before(async () => {
-        listProject = makeProject({ 'people.yaml': contactsManifest(listName, storage) }, options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {});
+        listProject = makeProject(
+          { 'people.yaml': contactsManifest(listName, storage) },
+          options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {},
+        );
         listServer = await startServer(listProject);
         lurl = listServer.url;
         for (let i = 0; i < 45; i++) {
-          const body: Record<string, unknown> = { name: `P${String((i * 7) % 45).padStart(2, '0')}`, email: `p${i}@example.com`, plan: i % 3 === 0 ? 'pro' : 'free', vip: i % 2 === 0 };
+          const body: Record<string, unknown> = {
+            name: `P${String((i * 7) % 45).padStart(2, '0')}`,
+            email: `p${i}@example.com`,
+            plan: i % 3 === 0 ? 'pro' : 'free',
+            vip: i % 2 === 0,
+          };
           if (i % 5 !== 0) body.age = i % 10;
           const r = await call(lurl, 'POST', lbase, body);
           assert.equal(r.status, 201);
@@ -195,7 +232,10 @@ function httpContract(label: string, storage: string, options: { url?: string; s
 
       it('pages through every record exactly once in createdAt order', async () => {
         const seen = await walk('', 10);
-        assert.deepEqual(seen.map((r) => r.id), all.map((r) => r.id));
+        assert.deepEqual(
+          seen.map((r) => r.id),
+          all.map((r) => r.id),
+        );
       });
 
       for (const sort of ['name', '-name', 'age', '-age', '-createdAt']) {
@@ -212,21 +252,58 @@ function httpContract(label: string, storage: string, options: { url?: string; s
             if (c === 0) c = a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
             return desc ? -c : c;
           });
-          assert.deepEqual(seen.map((r) => r.id), expected.map((r) => r.id));
+          assert.deepEqual(
+            seen.map((r) => r.id),
+            expected.map((r) => r.id),
+          );
         });
       }
 
       it('typed filters: string enum, integer, boolean, combined', async () => {
         const pro = await walk('?plan=pro', 50);
-        assert.deepEqual(pro.map((r) => r.id).sort(), all.filter((r) => r.plan === 'pro').map((r) => r.id).sort());
+        assert.deepEqual(
+          pro.map((r) => r.id).sort(),
+          all
+            .filter((r) => r.plan === 'pro')
+            .map((r) => r.id)
+            .sort(),
+        );
         const age3 = await walk('?age=3', 50);
-        assert.deepEqual(age3.map((r) => r.id).sort(), all.filter((r) => r.age === 3).map((r) => r.id).sort());
+        assert.deepEqual(
+          age3.map((r) => r.id).sort(),
+          all
+            .filter((r) => r.age === 3)
+            .map((r) => r.id)
+            .sort(),
+        );
         const vipPro = await walk('?vip=true&plan=pro', 50);
-        assert.deepEqual(vipPro.map((r) => r.id).sort(), all.filter((r) => r.vip && r.plan === 'pro').map((r) => r.id).sort());
+        assert.deepEqual(
+          vipPro.map((r) => r.id).sort(),
+          all
+            .filter((r) => r.vip && r.plan === 'pro')
+            .map((r) => r.id)
+            .sort(),
+        );
       });
 
       it('400 for bad limits, unknown or repeated parameters, bad filter values, bad sort, bad cursor', async () => {
-        for (const q of ['?limit=0', '?limit=101', '?limit=abc', '?limit=1.5', '?nope=1', '?plan=gold', '?age=old', '?age=1.5', '?vip=yes', '?score=abc', '?sort=email', '?sort=', '?plan=pro&plan=free', '?cursor=garbage', '?cursor=eyJ4IjoxfQ']) {
+        for (const q of [
+          '?limit=0',
+          '?limit=101',
+          '?limit=abc',
+          '?limit=1.5',
+          '?nope=1',
+          '?plan=gold',
+          '?age=old',
+          '?age=1.5',
+          '?vip=yes',
+          '?score=abc',
+          '?sort=email',
+          '?sort=',
+          '?plan=pro&plan=free',
+          '?cursor=garbage',
+          '?cursor=eyJ4IjoxfQ',
+        ]) {
           const r = await page(q);
           assert.equal(r.status, 400, `${q}: ${r.text}`);
           assert.equal(r.json.code, 'invalid-query');
@@ -235,7 +312,13 @@ function httpContract(label: string, storage: string, options: { url?: string; s
         }
         const forge = (payload: unknown) => encodeURIComponent(Buffer.from(JSON.stringify(payload)).toString('base64url'));
         const uuid = '00000000-0000-4000-8000-000000000000';
-        for (const q of [`?sort=age&cursor=${forge({ s: 'age', v: 'abc', i: uuid })}`, `?sort=name&cursor=${forge({ s: 'name', v: 'x', i: 'not-a-uuid' })}`, `?cursor=${forge({ s: 'createdAt', v: 'yesterday', i: uuid })}`, `?cursor=${forge({ s: 'createdAt', v: null, i: uuid })}`, `?sort=age&cursor=${forge({ s: 'age', v: 1.5, i: uuid })}`]) {
+        for (const q of [
+          `?sort=age&cursor=${forge({ s: 'age', v: 'abc', i: uuid })}`,
+          `?sort=name&cursor=${forge({ s: 'name', v: 'x', i: 'not-a-uuid' })}`,
+          `?cursor=${forge({ s: 'createdAt', v: 'yesterday', i: uuid })}`,
+          `?cursor=${forge({ s: 'createdAt', v: null, i: uuid })}`,
+          `?sort=age&cursor=${forge({ s: 'age', v: 1.5, i: uuid })}`,
+        ]) {
           const r = await page(q);
           assert.equal(r.status, 400, `forged cursor ${q}: ${r.text}`);
         }
@@ -254,7 +337,10 @@ function httpContract(label: string, storage: string, options: { url?: string; s
           const r = await page(`?sort=name&limit=8${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
           seen.push(...r.json.data.map((x: { id: string }) => x.id));
           next = r.json.meta.next;
-          const extra = await call(lurl, 'POST', lbase, { name: `P${String(inserted.length * 3).padStart(2, '0')}x`, email: 'late@example.com' });
+          const extra = await call(lurl, 'POST', lbase, {
+            name: `P${String(inserted.length * 3).padStart(2, '0')}x`,
+            email: 'late@example.com',
+          });
           inserted.push(extra.json.data.id);
         } while (next);
         assert.equal(new Set(seen).size, seen.length);
@@ -274,13 +360,28 @@ function httpContract(label: string, storage: string, options: { url?: string; s
     });
 
     it('never answers 500 to hostile input', async () => {
-      const bodies = ['{"__proto__": {"polluted": true}, "name": "p", "email": "p@example.com"}', '{"constructor": {"prototype": {}}}', '['.repeat(5000) + ']'.repeat(5000), '{"name": 1e400, "email": "x"}', '"just a string"', 'null', '\u0000', '{"name": "\\ud800", "email": "a@example.com"}'];
+      const bodies = [
+        '{"__proto__": {"polluted": true}, "name": "p", "email": "p@example.com"}',
+        '{"constructor": {"prototype": {}}}',
+        '['.repeat(5000) + ']'.repeat(5000),
+        '{"name": 1e400, "email": "x"}',
+        '"just a string"',
+        'null',
+        '\u0000',
+        '{"name": "\\ud800", "email": "a@example.com"}',
+      ];
       for (const body of bodies) {
         const r = await req('POST', base, body);
         assert.ok(r.status >= 400 && r.status < 500, `${body.slice(0, 40)} -> ${r.status} ${r.text}`);
       }
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
-      for (const path of [`${base}?limit=${'9'.repeat(400)}`, `${base}?sort=${'-'.repeat(50)}`, `${base}?cursor=${'A'.repeat(5000)}`, `${base}/%00`, `${base}/%ZZ`]) {
+      for (const path of [
+        `${base}?limit=${'9'.repeat(400)}`,
+        `${base}?sort=${'-'.repeat(50)}`,
+        `${base}?cursor=${'A'.repeat(5000)}`,
+        `${base}/%00`,
+        `${base}/%ZZ`,
+      ]) {
         const r = await req('GET', path);
         assert.ok(r.status >= 400 && r.status < 500, `${path.slice(0, 60)} -> ${r.status}`);
       }

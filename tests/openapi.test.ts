@@ -179,7 +179,11 @@ describe('buildOpenApi', () => {
     );
     assert.deepEqual(queryParameter(list, 'limit').schema, { type: 'integer', minimum: 1, maximum: 50, default: 5 });
     const sorted = operation(buildOpenApi([makePlan({ sort: ['seats', 'name'] })], options), 'listAccounts');
-    assert.deepEqual(queryParameter(sorted, 'sort').schema, { type: 'string', enum: ['seats', '-seats', 'name', '-name'] }, 'createdAt is no default it cannot send');
+    assert.deepEqual(
+      queryParameter(sorted, 'sort').schema,
+      { type: 'string', enum: ['seats', '-seats', 'name', '-name'] },
+      'createdAt is no default it cannot send',
+    );
     assert.match(queryParameter(sorted, 'sort').description ?? '', /Left out: by `createdAt`/);
     assert.deepEqual(queryParameter(list, 'email').schema, { type: 'string', format: 'email' });
     assert.deepEqual(queryParameter(list, 'tier').schema, { type: 'string', enum: ['gold', 'silver'], description: 'Loyalty tier.' });
@@ -226,7 +230,10 @@ describe('buildOpenApi', () => {
     const page = jsonBody(response(operation(doc, 'listAccounts'), '200'));
     assert.deepEqual(page.required, ['data', 'meta']);
     const { data, meta } = page.properties as Record<string, SchemaObject>;
-    assert.deepEqual({ ...data, description: undefined }, { type: 'array', items: { $ref: '#/components/schemas/Account' }, description: undefined });
+    assert.deepEqual(
+      { ...data, description: undefined },
+      { type: 'array', items: { $ref: '#/components/schemas/Account' }, description: undefined },
+    );
     assert.deepEqual(meta?.required, ['next', 'limit']);
     assert.ok(meta);
     assert.deepEqual(property(meta, 'next').type, ['string', 'null']);
@@ -256,9 +263,10 @@ describe('buildOpenApi', () => {
       assert.deepEqual(media, { schema: { $ref: '#/components/schemas/AccountPatch' } });
     }
     for (const id of ['getAccount', 'updateAccount', 'replaceAccount', 'deleteAccount']) {
-      assert.deepEqual(operation(doc, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined })), [
-        { name: 'id', in: 'path', required: true, description: undefined, schema: { type: 'string', format: 'uuid' } },
-      ]);
+      assert.deepEqual(
+        operation(doc, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined })),
+        [{ name: 'id', in: 'path', required: true, description: undefined, schema: { type: 'string', format: 'uuid' } }],
+      );
     }
   });
 
@@ -268,7 +276,12 @@ describe('buildOpenApi', () => {
     assert.deepEqual(Object.keys(record.properties ?? {}), ['id', 'createdAt', 'updatedAt', 'name', 'email', 'plan', 'seats', 'address']);
     assert.deepEqual(record.properties?.id, { ...(record.properties?.id as object), type: 'string', format: 'uuid', readOnly: true });
     for (const field of ['createdAt', 'updatedAt']) {
-      assert.deepEqual(record.properties?.[field], { ...(record.properties?.[field] as object), type: 'string', format: 'date-time', readOnly: true });
+      assert.deepEqual(record.properties?.[field], {
+        ...(record.properties?.[field] as object),
+        type: 'string',
+        format: 'date-time',
+        readOnly: true,
+      });
     }
     assert.equal(record.additionalProperties, false);
 
@@ -369,7 +382,10 @@ describe('buildOpenApi', () => {
         $defs: {
           'street address': { type: 'string' },
           'a/b': { type: 'string' },
-          Part: { type: 'object', properties: { child: { $ref: '#/$defs/Part' }, label: { $ref: '#/$defs/Part/properties/name' }, name: { type: 'string' } } },
+          Part: {
+            type: 'object',
+            properties: { child: { $ref: '#/$defs/Part' }, label: { $ref: '#/$defs/Part/properties/name' }, name: { type: 'string' } },
+          },
         },
         definitions: { Legacy: { type: 'integer' } },
       },
@@ -377,7 +393,10 @@ describe('buildOpenApi', () => {
     const built = buildOpenApi([thing], options);
     await assertValidOpenApi(built);
     const names = Object.keys(built.components?.schemas ?? {});
-    assert.deepEqual(names.filter((n) => n.startsWith('Thing_')), ['Thing_street_address', 'Thing_a_b', 'Thing_Part', 'Thing_Legacy']);
+    assert.deepEqual(
+      names.filter((n) => n.startsWith('Thing_')),
+      ['Thing_street_address', 'Thing_a_b', 'Thing_Part', 'Thing_Legacy'],
+    );
     const input = schema(built, 'ThingInput');
     assert.equal('$id' in input, false);
     assert.equal('$defs' in input || 'definitions' in input, false);
@@ -418,19 +437,32 @@ describe('buildOpenApi', () => {
     const tickets = makePlan({ name: 'support-tickets', filters: ['plan'], sort: ['createdAt'] });
     const both = buildOpenApi([plan, tickets], options);
     await assertValidOpenApi(both);
-    assert.deepEqual(both.tags?.map((t) => t.name), ['accounts', 'support-tickets']);
+    assert.deepEqual(
+      both.tags?.map((t) => t.name),
+      ['accounts', 'support-tickets'],
+    );
     assert.equal(operations(both).length, 12);
     const ids = operations(both).map((op) => op.operationId);
     assert.equal(new Set(ids).size, ids.length);
     const schemas = Object.keys(both.components?.schemas ?? {});
-    for (const name of ['Account', 'AccountInput', 'AccountPatch', 'Account_Address', 'SupportTicket', 'SupportTicketInput', 'SupportTicketPatch', 'SupportTicket_Address']) {
+    for (const name of [
+      'Account',
+      'AccountInput',
+      'AccountPatch',
+      'Account_Address',
+      'SupportTicket',
+      'SupportTicketInput',
+      'SupportTicketPatch',
+      'SupportTicket_Address',
+    ]) {
       assert.ok(schemas.includes(name), `missing ${name}`);
     }
     assert.deepEqual(operation(both, 'getSupportTicket').tags, ['support-tickets']);
-    assert.deepEqual(
-      property(jsonBody(response(operation(both, 'listSupportTickets'), '200')), 'data'),
-      { type: 'array', items: { $ref: '#/components/schemas/SupportTicket' }, description: 'The records of this page, in the requested order.' },
-    );
+    assert.deepEqual(property(jsonBody(response(operation(both, 'listSupportTickets'), '200')), 'data'), {
+      type: 'array',
+      items: { $ref: '#/components/schemas/SupportTicket' },
+      description: 'The records of this page, in the requested order.',
+    });
   });
 
   test('two automations with the same schema names are refused rather than merged', () => {

@@ -96,8 +96,22 @@ describe('server', () => {
       assert.equal(json.openapi, '3.1.0');
       const result = await new Validator().validate(json);
       assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
-      const ids = Object.values(json.paths).flatMap((item) => Object.values(item as object).map((op: { operationId: string }) => op.operationId));
-      assert.deepEqual(ids.sort(), ['createAccount', 'createNote', 'deleteAccount', 'deleteNote', 'getAccount', 'getNote', 'listAccounts', 'listNotes', 'replaceAccount', 'updateAccount', 'updateNote']);
+      const ids = Object.values(json.paths).flatMap((item) =>
+        Object.values(item as object).map((op: { operationId: string }) => op.operationId),
+      );
+      assert.deepEqual(ids.sort(), [
+        'createAccount',
+        'createNote',
+        'deleteAccount',
+        'deleteNote',
+        'getAccount',
+        'getNote',
+        'listAccounts',
+        'listNotes',
+        'replaceAccount',
+        'updateAccount',
+        'updateNote',
+      ]);
     } finally {
       await server.close();
     }

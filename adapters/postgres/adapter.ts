@@ -66,11 +66,8 @@ export class PostgresRecordStore implements RecordStore {
 
   /** Properties without a column of their own, or undefined when there are none. */
   #extras(record: StoredRecord): Record<string, unknown> | undefined {
-    let extras: Record<string, unknown> | undefined;
-    for (const key of Object.keys(record)) {
-      if (!this.#schema.byName.has(key)) (extras ??= {})[key] = record[key];
-    }
-    return extras;
+    const keys = Object.keys(record).filter((key) => !this.#schema.byName.has(key));
+    return keys.length ? Object.fromEntries(keys.map((key) => [key, record[key]])) : undefined;
   }
 
   #decode(row: Row): StoredRecord {

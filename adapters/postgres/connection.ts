@@ -10,14 +10,7 @@ import {
 } from '../types.ts';
 import { PostgresRecordStore } from './adapter.ts';
 import { type Executor, pgliteExecutor, postgresJsExecutor } from './executor.ts';
-import {
-  addColumn,
-  diffColumns,
-  type ExistingColumn,
-  existingColumnsQuery,
-  type TableSchema,
-  tableSchema,
-} from './schema.ts';
+import { addColumn, diffColumns, type ExistingColumn, existingColumnsQuery, type TableSchema, tableSchema } from './schema.ts';
 import { recordStatements } from './statements.ts';
 
 /**
@@ -25,10 +18,7 @@ import { recordStatements } from './statements.ts';
  * embedded PGlite database under `<dataDir>/postgres/<name>`. Each driver is
  * imported only when a connection uses it.
  */
-export async function connectPostgres(
-  settings: ConnectionSettings,
-  context: ConnectContext,
-): Promise<StorageConnection> {
+export async function connectPostgres(settings: ConnectionSettings, context: ConnectContext): Promise<StorageConnection> {
   const label = `postgres connection "${settings.name}"`;
   return settings.url ? connectServer(settings.url, settings, label) : connectEmbedded(settings, context, label);
 }

@@ -57,11 +57,7 @@ export function postgresJsExecutor(sql: postgres.Sql | postgres.TransactionSql, 
     },
     transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
       if (!('begin' in sql)) return fn(self);
-      return guardedTransaction(
-        label,
-        fn,
-        (body) => sql.begin((tx) => body(postgresJsExecutor(tx, label))) as Promise<T>,
-      );
+      return guardedTransaction(label, fn, (body) => sql.begin((tx) => body(postgresJsExecutor(tx, label))) as Promise<T>);
     },
   };
   return self;

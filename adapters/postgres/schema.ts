@@ -53,11 +53,7 @@ const types: Record<ColumnKind, { type: string; collation: string }> = {
   json: { type: 'jsonb', collation: '' },
 };
 
-const builtIns: readonly ColumnSpec[] = [
-  column('id', 'uuid'),
-  column('createdAt', 'timestamp'),
-  column('updatedAt', 'timestamp'),
-];
+const builtIns: readonly ColumnSpec[] = [column('id', 'uuid'), column('createdAt', 'timestamp'), column('updatedAt', 'timestamp')];
 
 /** Reads a table's live columns; `$1` is the table name. Empty if there is no table. */
 export const existingColumnsQuery = `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
@@ -75,10 +71,7 @@ export function tableSchema(spec: StorageSpec): TableSchema {
   const columns = [...builtIns];
   for (const field of spec.fields) {
     if (columns.some((c) => c.name === field.name)) {
-      throw new StorageError(
-        'rejected',
-        `property "${field.name}" of "${table}" repeats a column (id, createdAt, updatedAt are built in)`,
-      );
+      throw new StorageError('rejected', `property "${field.name}" of "${table}" repeats a column (id, createdAt, updatedAt are built in)`);
     }
     checkIdentifier(field.name, `property "${field.name}" of "${table}"`);
     columns.push(column(field.name, field.kind));
@@ -92,9 +85,7 @@ export function tableSchema(spec: StorageSpec): TableSchema {
         ? sql`${columnDefinition(c)} not null`
         : columnDefinition(c),
   );
-  const createTable = render(
-    sql`create table if not exists ${sql.identifier(table)} (${sql.join(definitions, sql`, `)})`,
-  );
+  const createTable = render(sql`create table if not exists ${sql.identifier(table)} (${sql.join(definitions, sql`, `)})`);
   const indexed = (fields: readonly string[]) => {
     const unknown = fields.find((f) => !byName.has(f));
     if (unknown !== undefined) throw new StorageError('rejected', `"${table}" indexes unknown field "${unknown}"`);
@@ -117,10 +108,7 @@ export function addColumn(table: string, column: ColumnSpec): string {
  * Compares the wanted columns with the live ones. Built-in columns that are missing
  * and any column of another type are conflicts: they are reported, never altered.
  */
-export function diffColumns(
-  schema: TableSchema,
-  existing: readonly ExistingColumn[],
-): { missing: ColumnSpec[]; conflicts: string[] } {
+export function diffColumns(schema: TableSchema, existing: readonly ExistingColumn[]): { missing: ColumnSpec[]; conflicts: string[] } {
   const live = new Map(existing.map((c) => [c.name, c]));
   const missing: ColumnSpec[] = [];
   const conflicts: string[] = [];
@@ -154,9 +142,7 @@ function createIndex(table: string, fields: readonly string[], name: string): st
     fields.map((f) => sql.identifier(f)),
     sql`, `,
   );
-  return render(
-    sql`create index if not exists ${sql.identifier(indexName(name))} on ${sql.identifier(table)} (${columns})`,
-  );
+  return render(sql`create index if not exists ${sql.identifier(indexName(name))} on ${sql.identifier(table)} (${columns})`);
 }
 
 /** Postgres truncates names past 63 bytes; keep them unique with a hash of the full name. */

@@ -69,9 +69,7 @@ function listStatement(schema: TableSchema, columns: SQL, query: ListQuery): SQL
   const filters = query.filters.length;
   const { field, direction } = query.sort;
   const sortColumn = columnOf(schema, field);
-  const conditions = query.filters.map(
-    (f, i) => sql`${sql.identifier(f.field)} = ${param(i, columnOf(schema, f.field).kind)}`,
-  );
+  const conditions = query.filters.map((f, i) => sql`${sql.identifier(f.field)} = ${param(i, columnOf(schema, f.field).kind)}`);
   if (query.after) conditions.push(keyset(sortColumn, direction, query.after.value === null, filters));
   const where = conditions.length ? sql` where ${sql.join(conditions, sql` and `)}` : sql``;
   const f = sql.identifier(field);
@@ -96,13 +94,9 @@ function keyset(column: ColumnSpec, direction: 'asc' | 'desc', afterNull: boolea
   const afterId = param(first + 1, 'uuid');
   if (column.name === 'id') return direction === 'asc' ? sql`${id} > ${afterId}` : sql`${id} < ${afterId}`;
   if (direction === 'asc') {
-    return afterNull
-      ? sql`(${f} is null and ${id} > ${afterId})`
-      : sql`((${f}, ${id}) > (${value}, ${afterId}) or ${f} is null)`;
+    return afterNull ? sql`(${f} is null and ${id} > ${afterId})` : sql`((${f}, ${id}) > (${value}, ${afterId}) or ${f} is null)`;
   }
-  return afterNull
-    ? sql`((${f} is null and ${id} < ${afterId}) or ${f} is not null)`
-    : sql`(${f}, ${id}) < (${value}, ${afterId})`;
+  return afterNull ? sql`((${f} is null and ${id} < ${afterId}) or ${f} is not null)` : sql`(${f}, ${id}) < (${value}, ${afterId})`;
 }
 
 function listShape(query: ListQuery): string {

@@ -35,10 +35,14 @@ async function pgliteStore(): Promise<Store> {
       return rows[0] && row(rows[0]);
     },
     async create(r) {
-      const { rows } = await pg.query<Record<string, unknown>>(
-        'insert into notes values ($1, $2, $3, $4, $5, $6) returning *',
-        [r.id, r.createdAt, r.updatedAt, r.text, r.topic ?? null, r.pinned],
-      );
+      const { rows } = await pg.query<Record<string, unknown>>('insert into notes values ($1, $2, $3, $4, $5, $6) returning *', [
+        r.id,
+        r.createdAt,
+        r.updatedAt,
+        r.text,
+        r.topic ?? null,
+        r.pinned,
+      ]);
       return row(rows[0] as Record<string, unknown>);
     },
   };

@@ -1,5 +1,5 @@
 // The engine serving one `notes` automation on the store named in argv[2] (memory | postgres).
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';

@@ -10,7 +10,8 @@ export const newUsage = 'council new NAME [--backend memory|postgres] [--automat
 export async function newCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...projectOptions, backend: { type: 'string' } }, allowPositionals: true });
   const [name] = positionals;
-  if (!name || !/^[a-z][a-z0-9-]*$/.test(name)) throw new UsageError('NAME must be lowercase letters, digits and dashes, starting with a letter (e.g. support-tickets)');
+  if (!name || !/^[a-z][a-z0-9-]*$/.test(name))
+    throw new UsageError('NAME must be lowercase letters, digits and dashes, starting with a letter (e.g. support-tickets)');
   const backend = values.backend ?? 'postgres';
   if (!['memory', 'postgres'].includes(backend)) throw new UsageError(`--backend must be memory or postgres, got "${backend}"`);
   const config = projectConfig(values);

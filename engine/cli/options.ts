@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import type { parseArgs } from 'node:util';
 import type { CouncilConfig } from '../config/config.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatIssue } from '../manifest/issues.ts';
-import { resolve } from 'node:path';
 
 /** Options every command that reads the project accepts. */
 export const projectOptions = {

@@ -11,7 +11,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   const config = projectConfig(values);
   const portText = values.port ?? process.env.PORT;
   const port = portText === undefined ? config.server.port : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${portText}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be an integer from 0 to 65535, got "${portText}"`);
   const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger);
   const serving = server.engine.registry.serving();
   const failed = server.engine.registry.failures();

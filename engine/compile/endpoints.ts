@@ -1,6 +1,6 @@
-import type { AutomationPlan, EndpointPlan, FilterPlan, HttpMethod, JsonSchema, Operation } from './plan.ts';
-import { fieldKind, followLocalRef, propertiesOf } from './fields.ts';
 import type { EndpointDeclaration } from '../manifest/manifest.ts';
+import { fieldKind, followLocalRef, propertiesOf } from './fields.ts';
+import type { AutomationPlan, EndpointPlan, FilterPlan, HttpMethod, JsonSchema, Operation } from './plan.ts';
 
 const ROUTES: Record<Operation, { method: HttpMethod; item: boolean; verb: string; plural: boolean }> = {
   list: { method: 'GET', item: false, verb: 'list', plural: true },

@@ -25,7 +25,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const path = resolve(file ?? 'council.config.yaml');
   if (!existsSync(path)) {
     if (file !== undefined) {
-      return { issues: [{ code: 'file-unreadable', severity: 'error', file, line: 1, col: 1, pointer: '', message: 'config file not found' }] };
+      return {
+        issues: [{ code: 'file-unreadable', severity: 'error', file, line: 1, col: 1, pointer: '', message: 'config file not found' }],
+      };
     }
     return fromValue(undefined, process.cwd(), { connections: DEFAULT_CONNECTIONS });
   }
@@ -36,7 +38,19 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   } catch (error) {
     // A directory or a file without read permission: report it like a missing file, never throw.
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    return { issues: [{ code: 'file-unreadable', severity: 'error', file: name, line: 1, col: 1, pointer: '', message: `cannot read config file (${reason})` }] };
+    return {
+      issues: [
+        {
+          code: 'file-unreadable',
+          severity: 'error',
+          file: name,
+          line: 1,
+          col: 1,
+          pointer: '',
+          message: `cannot read config file (${reason})`,
+        },
+      ],
+    };
   }
   const { source, issues } = parseSource(name, text);
   if (issues.length) return { issues };

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
+import type { Logger } from '../log.ts';
 import { renderError } from './errors.ts';
 import { HttpProblem } from './problem.ts';
 import { recordHandler } from './record-handlers.ts';
-import type { Logger } from '../log.ts';
 
 /**
  * One automation's own small router, mounted by base path. Built once when the

@@ -13,7 +13,10 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 export async function readJsonObject(c: Context, limit: number): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? '';
   if (!JSON_TYPE.test(type)) {
-    throw new HttpProblem('unsupported-media-type', `send the body as JSON with "Content-Type: application/json"${type ? ` (got "${type}")` : ''}`);
+    throw new HttpProblem(
+      'unsupported-media-type',
+      `send the body as JSON with "Content-Type: application/json"${type ? ` (got "${type}")` : ''}`,
+    );
   }
   const length = c.req.header('content-length');
   if (length !== undefined && Number(length) > limit) throw tooLarge(limit);
@@ -29,7 +32,9 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new HttpProblem('validation-failed', 'the request body must be a JSON object', {
-      errors: [{ pointer: '', message: `must be an object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` }],
+      errors: [
+        { pointer: '', message: `must be an object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` },
+      ],
     });
   }
   return value as Record<string, unknown>;

@@ -1,5 +1,5 @@
-import type { ListAfter, ScalarValue, SortOrder, StoredRecord } from '../../adapters/types.ts';
 import { sortValue } from '../../adapters/keyset.ts';
+import type { ListAfter, ScalarValue, SortOrder, StoredRecord } from '../../adapters/types.ts';
 import { HttpProblem } from './problem.ts';
 
 /**

@@ -11,9 +11,13 @@ export function renderError(error: unknown, logger: Logger): Response {
   if (error instanceof HttpProblem) return error.toResponse();
   if (error instanceof StorageError && error.kind === 'unavailable') {
     logger.warn('storage unavailable', { error: error.message });
-    return new HttpProblem('storage-unavailable', 'the store behind this automation cannot be reached right now; retry after the delay in Retry-After', {
-      headers: { 'retry-after': '5' },
-    }).toResponse();
+    return new HttpProblem(
+      'storage-unavailable',
+      'the store behind this automation cannot be reached right now; retry after the delay in Retry-After',
+      {
+        headers: { 'retry-after': '5' },
+      },
+    ).toResponse();
   }
   logger.error('request failed', { error: describe(error) });
   return new HttpProblem('internal-error', 'an unexpected error happened; it has been logged. Retrying may not help.').toResponse();

@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { didYouMean } from '../errors/did-you-mean.ts';
+import { pathToPointer } from '../manifest/source.ts';
 import type { FieldError } from './problem.ts';
 
 /**
@@ -25,22 +26,21 @@ function describe(error: ErrorObject): FieldError {
   const at = error.instancePath;
   switch (error.keyword) {
     case 'required':
-      return { pointer: `${at}/${escape(error.params.missingProperty)}`, message: 'is required' };
+      return { pointer: `${at}${pathToPointer([error.params.missingProperty])}`, message: 'is required' };
     case 'additionalProperties': {
       const name = String(error.params.additionalProperty);
       const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
       return {
-        pointer: `${at}/${escape(name)}`,
+        pointer: `${at}${pathToPointer([name])}`,
         message: `is not an allowed property${didYouMean(name, allowed)}${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`,
       };
     }
     case 'enum':
-      return { pointer: at, message: `must be one of: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        pointer: at,
+        message: `must be one of: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     default:
       return { pointer: at, message: error.message ?? 'is invalid' };
   }
-}
-
-function escape(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -17,7 +17,10 @@ export function parseListQuery(plan: AutomationPlan, endpoint: EndpointPlan, par
   const single = (name: string) => params.getAll(name).length <= 1;
   for (const name of new Set(params.keys())) {
     if (!known.includes(name)) {
-      errors.push({ pointer: `/query/${name}`, message: `unknown query parameter${didYouMean(name, known)}; accepted: ${known.join(', ')}` });
+      errors.push({
+        pointer: `/query/${name}`,
+        message: `unknown query parameter${didYouMean(name, known)}; accepted: ${known.join(', ')}`,
+      });
     } else if (!single(name)) {
       errors.push({ pointer: `/query/${name}`, message: 'given more than once; pass it once' });
     }

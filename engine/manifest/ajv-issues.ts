@@ -20,7 +20,10 @@ export function ajvErrorsToIssues(
     const issue = toIssue(source, error, code, base);
     // One node gets one issue: alternatives of a union (`type: strnig` fails `enum`,
     // `array` and `anyOf` at once) would otherwise count as several errors for one typo.
-    const key = error.keyword === 'additionalProperties' || error.keyword === 'required' ? `${issue.line}:${issue.col}:${issue.message}` : `${issue.line}:${issue.col}`;
+    const key =
+      error.keyword === 'additionalProperties' || error.keyword === 'required'
+        ? `${issue.line}:${issue.col}:${issue.message}`
+        : `${issue.line}:${issue.col}`;
     if (seen.has(key)) continue;
     seen.add(key);
     issues.push(issue);

@@ -26,7 +26,5 @@ export function hasErrors(issues: readonly ManifestIssue[]): boolean {
 
 /** Orders issues by file, then position, so reports are stable. */
 export function sortIssues(issues: readonly ManifestIssue[]): ManifestIssue[] {
-  return [...issues].sort((a, b) =>
-    a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1,
-  );
+  return [...issues].sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pascalCase, singularize } from '../compile/naming.ts';
 import type { JsonSchema } from '../compile/plan.ts';
 import { hasErrors, type ManifestIssue } from './issues.ts';
 import type { LoadedManifest, Manifest } from './manifest.ts';
@@ -7,7 +8,6 @@ import { validateManifestShape } from './meta.ts';
 import { checkResourceSchema } from './resource-schema.ts';
 import { resolveResourceSchema } from './schema-ref.ts';
 import { type ConnectionBackends, checkSemantics } from './semantics.ts';
-import { pascalCase, singularize } from '../compile/naming.ts';
 import { issueAt, locate, parseSource, sourceValue } from './source.ts';
 
 /** First path segments the engine serves itself; no automation may take them. */
@@ -51,7 +51,9 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    return { issues: [{ code: 'file-unreadable', severity: 'error', file, line: 1, col: 1, pointer: '', message: `cannot read file (${reason})` }] };
+    return {
+      issues: [{ code: 'file-unreadable', severity: 'error', file, line: 1, col: 1, pointer: '', message: `cannot read file (${reason})` }],
+    };
   }
   const { source, issues } = parseSource(file, text);
   if (issues.length) return { issues };
@@ -90,11 +92,25 @@ export function checkAcrossManifests(manifests: readonly LoadedManifest[]): { ac
     const clashing = names.filter((n) => byRecordName.has(n));
     const clash = clashing[0] === undefined ? undefined : byRecordName.get(clashing[0]);
     if (first) {
-      issues.push(issueAt(loaded.source, ['name'], 'name-duplicate', `automation "${name}" (path /${name}) is already defined at ${where(first)}; rename one of them`));
+      issues.push(
+        issueAt(
+          loaded.source,
+          ['name'],
+          'name-duplicate',
+          `automation "${name}" (path /${name}) is already defined at ${where(first)}; rename one of them`,
+        ),
+      );
     } else if (ENGINE_ROUTES.includes(name)) {
       issues.push(issueAt(loaded.source, ['name'], 'path-reserved', `path /${name} is served by the engine itself; choose another name`));
     } else if (clash) {
-      issues.push(issueAt(loaded.source, ['name'], 'record-name-duplicate', `automation "${name}" would publish names (${clashing.join(', ')}) already used by "${clash.manifest.name}" at ${where(clash)}; set \`singular:\` or rename one of them`));
+      issues.push(
+        issueAt(
+          loaded.source,
+          ['name'],
+          'record-name-duplicate',
+          `automation "${name}" would publish names (${clashing.join(', ')}) already used by "${clash.manifest.name}" at ${where(clash)}; set \`singular:\` or rename one of them`,
+        ),
+      );
     } else {
       byName.set(name, loaded);
       for (const n of names) byRecordName.set(n, loaded);

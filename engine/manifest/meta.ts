@@ -9,8 +9,7 @@ import type { SourceFile } from './source.ts';
 export function metaValidator(fileName: string, code: ManifestIssueCode) {
   const schema = JSON.parse(readFileSync(new URL(`../../schemas/${fileName}`, import.meta.url), 'utf8'));
   const validate = new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(schema);
-  return (source: SourceFile, value: unknown): ManifestIssue[] =>
-    validate(value) ? [] : ajvErrorsToIssues(source, validate.errors, code);
+  return (source: SourceFile, value: unknown): ManifestIssue[] => (validate(value) ? [] : ajvErrorsToIssues(source, validate.errors, code));
 }
 
 /** Checks a parsed manifest against schemas/manifest.schema.json. */

@@ -1,7 +1,7 @@
 import { isMap, isPair, isScalar, visit } from 'yaml';
-import { createRecordAjv } from '../compile/record-ajv.ts';
-import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { propertiesOf } from '../compile/fields.ts';
+import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
+import { createRecordAjv } from '../compile/record-ajv.ts';
 import { ajvErrorsToIssues } from './ajv-issues.ts';
 import type { ManifestIssue } from './issues.ts';
 import type { SchemaLocation } from './manifest.ts';
@@ -34,9 +34,25 @@ export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): Man
   for (const name of Object.keys(propertiesOf(schema))) {
     const path = [...at.base, 'properties', name];
     if ((ENGINE_FIELDS as readonly string[]).includes(name)) {
-      issues.push(issueAt(at.source, path, 'property-reserved', `property "${name}" is managed by the engine on every record; remove it from the schema`, { key: true }));
+      issues.push(
+        issueAt(
+          at.source,
+          path,
+          'property-reserved',
+          `property "${name}" is managed by the engine on every record; remove it from the schema`,
+          { key: true },
+        ),
+      );
     } else if (!PROPERTY_NAME.test(name)) {
-      issues.push(issueAt(at.source, path, 'property-name-invalid', `property "${name}" must match ${PROPERTY_NAME.source} (letters, digits, underscore) so it can name a column and a query parameter`, { key: true }));
+      issues.push(
+        issueAt(
+          at.source,
+          path,
+          'property-name-invalid',
+          `property "${name}" must match ${PROPERTY_NAME.source} (letters, digits, underscore) so it can name a column and a query parameter`,
+          { key: true },
+        ),
+      );
     }
   }
   return issues;

@@ -22,7 +22,12 @@ export function resolveResourceSchema(
   if (Object.keys(schema).length > 1) {
     return {
       issues: [
-        issueAt(source, ['schema'], 'schema-ref-unresolved', 'schema: a $ref to a file must stand alone; move the other keywords into that file'),
+        issueAt(
+          source,
+          ['schema'],
+          'schema-ref-unresolved',
+          'schema: a $ref to a file must stand alone; move the other keywords into that file',
+        ),
       ],
     };
   }

@@ -29,28 +29,61 @@ function checkEndpoints(source: SourceFile, manifest: Manifest, schema: JsonSche
   manifest.endpoints.forEach((endpoint, index) => {
     const at = ['endpoints', index];
     if (seen.has(endpoint.operation)) {
-      issues.push(issueAt(source, [...at, 'operation'], 'endpoint-duplicate', `operation "${endpoint.operation}" is declared twice; keep one`));
+      issues.push(
+        issueAt(source, [...at, 'operation'], 'endpoint-duplicate', `operation "${endpoint.operation}" is declared twice; keep one`),
+      );
     }
     seen.add(endpoint.operation);
     for (const option of ['filters', 'sort'] as const) {
       if (endpoint[option] && endpoint.operation !== 'list') {
-        issues.push(issueAt(source, [...at, option], 'endpoint-option-misplaced', `"${option}" only applies to the list operation, not "${endpoint.operation}"`, { key: true }));
+        issues.push(
+          issueAt(
+            source,
+            [...at, option],
+            'endpoint-option-misplaced',
+            `"${option}" only applies to the list operation, not "${endpoint.operation}"`,
+            { key: true },
+          ),
+        );
       }
     }
     endpoint.filters?.forEach((field, i) => {
       const path = [...at, 'filters', i];
       if (!(field in properties)) {
-        issues.push(issueAt(source, path, 'filter-unknown-field', `filter "${field}" is not a property of the schema${didYouMean(field, Object.keys(properties))}`));
+        issues.push(
+          issueAt(
+            source,
+            path,
+            'filter-unknown-field',
+            `filter "${field}" is not a property of the schema${didYouMean(field, Object.keys(properties))}`,
+          ),
+        );
       } else if (!scalars.includes(field)) {
-        issues.push(issueAt(source, path, 'filter-not-scalar', `filter "${field}" must be a string, integer, number or boolean property; objects and arrays cannot be filtered`));
+        issues.push(
+          issueAt(
+            source,
+            path,
+            'filter-not-scalar',
+            `filter "${field}" must be a string, integer, number or boolean property; objects and arrays cannot be filtered`,
+          ),
+        );
       } else if ((RESERVED_QUERY_PARAMETERS as readonly string[]).includes(field)) {
-        issues.push(issueAt(source, path, 'filter-name-reserved', `filter "${field}" would shadow the "${field}" query parameter every list accepts`));
+        issues.push(
+          issueAt(source, path, 'filter-name-reserved', `filter "${field}" would shadow the "${field}" query parameter every list accepts`),
+        );
       }
     });
     const sortable = [...scalars, ...ENGINE_FIELDS];
     endpoint.sort?.forEach((field, i) => {
       if (!sortable.includes(field)) {
-        issues.push(issueAt(source, [...at, 'sort', i], 'sort-unknown-field', `sort field "${field}" must be a string, integer, number or boolean property, or id, createdAt, updatedAt${didYouMean(field, sortable)}`));
+        issues.push(
+          issueAt(
+            source,
+            [...at, 'sort', i],
+            'sort-unknown-field',
+            `sort field "${field}" must be a string, integer, number or boolean property, or id, createdAt, updatedAt${didYouMean(field, sortable)}`,
+          ),
+        );
       }
     });
   });
@@ -64,10 +97,24 @@ function checkConnection(source: SourceFile, manifest: Manifest, connections: Co
   const actual = connections.get(name);
   if (actual === undefined) {
     const known = [...connections.keys()];
-    return [issueAt(source, path, 'connection-unknown', `no connection named "${name}" in council.config.yaml${didYouMean(name, known) || (known.length ? ` (defined: ${known.join(', ')})` : '')}`)];
+    return [
+      issueAt(
+        source,
+        path,
+        'connection-unknown',
+        `no connection named "${name}" in council.config.yaml${didYouMean(name, known) || (known.length ? ` (defined: ${known.join(', ')})` : '')}`,
+      ),
+    ];
   }
   if (actual !== backend) {
-    return [issueAt(source, path, 'connection-backend-mismatch', `connection "${name}" is a ${actual} connection, but storage.backend is ${backend}`)];
+    return [
+      issueAt(
+        source,
+        path,
+        'connection-backend-mismatch',
+        `connection "${name}" is a ${actual} connection, but storage.backend is ${backend}`,
+      ),
+    ];
   }
   return [];
 }

@@ -41,7 +41,9 @@ export function buildOpenApi(plans: readonly AutomationPlan[], options: OpenApiO
   const addSchema = (name: string, schema: SchemaObject, owner: string) => {
     const other = owners.get(name);
     if (other !== undefined) {
-      throw new Error(`OpenAPI schema name "${name}" is produced by both "${other}" and "${owner}"; rename one (\`singular:\` in its manifest)`);
+      throw new Error(
+        `OpenAPI schema name "${name}" is produced by both "${other}" and "${owner}"; rename one (\`singular:\` in its manifest)`,
+      );
     }
     owners.set(name, owner);
     builder.addSchema(name, schema);

@@ -49,7 +49,8 @@ function requestBody(plan: AutomationPlan, operation: Operation): RequestBodyObj
   if (operation === 'create' || operation === 'replace') {
     return {
       required: true,
-      description: operation === 'create' ? `The new ${one}.` : `The ${one} as it should be; every field not sent is removed or reset to its default.`,
+      description:
+        operation === 'create' ? `The new ${one}.` : `The ${one} as it should be; every field not sent is removed or reset to its default.`,
       content: { 'application/json': { schema: schemaRef(names.input) } },
     };
   }

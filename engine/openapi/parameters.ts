@@ -30,7 +30,8 @@ export function listParameters(plan: AutomationPlan, endpoint: EndpointPlan): Pa
     {
       name: 'cursor',
       in: 'query',
-      description: 'Opaque position for the next page: copy `meta.next` from the previous response. Leave out for the first page. Keep the same `sort`, `limit` and filters from page to page.',
+      description:
+        'Opaque position for the next page: copy `meta.next` from the previous response. Leave out for the first page. Keep the same `sort`, `limit` and filters from page to page.',
       schema: { type: 'string' },
     },
   ];

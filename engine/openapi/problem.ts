@@ -30,7 +30,8 @@ export function problemSchema(): SchemaObject {
           properties: {
             pointer: {
               type: 'string',
-              description: 'JSON Pointer (RFC 6901) to the invalid value: into the request body (for example `/email`) or `/query/<param>` for a query parameter.',
+              description:
+                'JSON Pointer (RFC 6901) to the invalid value: into the request body (for example `/email`) or `/query/<param>` for a query parameter.',
             },
             message: { type: 'string', description: 'What is wrong with the value and what is expected.' },
           },

@@ -1,9 +1,9 @@
 import { compileAutomation } from '../compile/compile.ts';
-import { connectionBackends } from '../config/load.ts';
 import type { CouncilConfig } from '../config/config.ts';
+import { connectionBackends } from '../config/load.ts';
+import type { Logger } from '../log.ts';
 import { formatIssue, type ManifestIssue } from '../manifest/issues.ts';
 import { loadManifests } from '../manifest/load.ts';
-import type { Logger } from '../log.ts';
 import { bindAutomation } from '../registry/bind.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AutomationRegistry } from '../registry/registry.ts';

@@ -25,7 +25,10 @@ export function createFetch(registry: AutomationRegistry, connections: Connectio
   });
   engineApp.notFound((c) => {
     const names = registry.serving().map((m) => m.plan.basePath);
-    return new HttpProblem('not-found', `no route ${c.req.path}; automations are served under ${names.join(', ') || '(none loaded)'}; see /openapi.json`).toResponse();
+    return new HttpProblem(
+      'not-found',
+      `no route ${c.req.path}; automations are served under ${names.join(', ') || '(none loaded)'}; see /openapi.json`,
+    ).toResponse();
   });
   engineApp.onError((error) => renderError(error, logger));
 

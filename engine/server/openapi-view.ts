@@ -21,7 +21,13 @@ export function openApiView(registry: AutomationRegistry, config: CouncilConfig)
   let cached: { version: number; doc: OpenAPIObject } | undefined;
   return () => {
     if (cached?.version !== registry.version) {
-      cached = { version: registry.version, doc: buildOpenApi(registry.serving().map((m) => m.plan), openApiOptions(config)) };
+      cached = {
+        version: registry.version,
+        doc: buildOpenApi(
+          registry.serving().map((m) => m.plan),
+          openApiOptions(config),
+        ),
+      };
     }
     return cached.doc;
   };

@@ -43,7 +43,10 @@ function typesSchema(plan: AutomationPlan): JsonSchema {
   };
   const { $defs, definitions, $id: _id, $schema: _dialect, title: _title, ...resource } = mapSchemaRefs(plan.schema, rewrite) as JsonSchema;
   const hoisted: JsonSchema = {};
-  for (const [keyword, map] of [['$defs', $defs], ['definitions', definitions]] as const) {
+  for (const [keyword, map] of [
+    ['$defs', $defs],
+    ['definitions', definitions],
+  ] as const) {
     for (const [key, def] of Object.entries((map ?? {}) as JsonSchema)) hoisted[defs.keys.get(`${keyword}/${key}`) ?? key] = def;
   }
   return {
@@ -62,7 +65,9 @@ function typesSchema(plan: AutomationPlan): JsonSchema {
       ...hoisted,
       [defs.input]: {
         title: `${singular}Input`,
-        ...(typeof resource.description === 'string' ? {} : { description: `The fields of one ${singular}, as sent to create or replace it.` }),
+        ...(typeof resource.description === 'string'
+          ? {}
+          : { description: `The fields of one ${singular}, as sent to create or replace it.` }),
         ...resource,
       },
     },

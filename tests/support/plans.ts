@@ -57,9 +57,7 @@ export function makePlan(overrides: PlanOverrides = {}): AutomationPlan {
   const basePath = `/${name}`;
   const endpoints =
     overrides.endpoints ??
-    (overrides.operations ?? ALL_OPERATIONS).map((operation) =>
-      endpoint(operation, { basePath, singular, plural, schema, filters, sort }),
-    );
+    (overrides.operations ?? ALL_OPERATIONS).map((operation) => endpoint(operation, { basePath, singular, plural, schema, filters, sort }));
   const plan: AutomationPlan = {
     name,
     description: overrides.description ?? `Customer ${name} of the shop, one per paying customer.`,

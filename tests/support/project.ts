@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionSettings } from '../../adapters/types.ts';
@@ -16,7 +16,10 @@ export interface TestProject {
   remove(): void;
 }
 
-export function makeProject(manifests: Record<string, string>, connections: Record<string, Omit<ConnectionSettings, 'name'>> = {}): TestProject {
+export function makeProject(
+  manifests: Record<string, string>,
+  connections: Record<string, Omit<ConnectionSettings, 'name'>> = {},
+): TestProject {
   const root = mkdtempSync(join(tmpdir(), 'council-test-'));
   const automations = join(root, 'automations');
   const dataDir = join(root, 'data');

@@ -22,11 +22,7 @@ export interface StoreLocation {
   readonly env?: string;
 }
 
-export async function requireStore(
-  name: StoreName,
-  probe: () => Promise<void>,
-  location: StoreLocation = {},
-): Promise<StoreGate> {
+export async function requireStore(name: StoreName, probe: () => Promise<void>, location: StoreLocation = {}): Promise<StoreGate> {
   try {
     await probe();
     return { skip: false };
