@@ -298,6 +298,9 @@ function httpContract(label: string, storage: string, options: { url?: string; s
           '?age=1.5',
           '?vip=yes',
           '?score=abc',
+          '?age=-1',
+          '?email=a@example.com',
+          '?sort=name,-age',
           '?sort=email',
           '?sort=',
           '?plan=pro&plan=free',
@@ -312,21 +315,54 @@ function httpContract(label: string, storage: string, options: { url?: string; s
         }
         const forge = (payload: unknown) => encodeURIComponent(Buffer.from(JSON.stringify(payload)).toString('base64url'));
         const uuid = '00000000-0000-4000-8000-000000000000';
+        const ok = { s: 'age', f: {}, l: 5, v: 3, i: uuid };
+        assert.equal((await page(`?cursor=${forge(ok)}`)).status, 200, 'the forging helper builds a well-formed cursor');
         for (const q of [
-          `?sort=age&cursor=${forge({ s: 'age', v: 'abc', i: uuid })}`,
-          `?sort=name&cursor=${forge({ s: 'name', v: 'x', i: 'not-a-uuid' })}`,
-          `?cursor=${forge({ s: 'createdAt', v: 'yesterday', i: uuid })}`,
-          `?cursor=${forge({ s: 'createdAt', v: null, i: uuid })}`,
-          `?sort=age&cursor=${forge({ s: 'age', v: 1.5, i: uuid })}`,
+          `?cursor=${forge({ ...ok, v: 'abc' })}`,
+          `?cursor=${forge({ ...ok, s: 'name', i: 'not-a-uuid' })}`,
+          `?cursor=${forge({ ...ok, s: 'createdAt', v: 'yesterday' })}`,
+          `?cursor=${forge({ ...ok, s: 'createdAt', v: null })}`,
+          `?cursor=${forge({ ...ok, v: 1.5 })}`,
+          `?cursor=${forge({ ...ok, s: 'email' })}`,
+          `?cursor=${forge({ ...ok, l: 1000 })}`,
+          `?cursor=${forge({ ...ok, f: { plan: 'gold' } })}`,
+          `?cursor=${forge({ ...ok, f: { nope: 1 } })}`,
+          `?cursor=${forge({ ...ok, f: { age: '3' } })}`,
+          `?cursor=${forge({ ...ok, f: [] })}`,
         ]) {
           const r = await page(q);
           assert.equal(r.status, 400, `forged cursor ${q}: ${r.text}`);
         }
         const typo = await page('?plna=pro');
         assert.match(typo.json.errors[0].message, /did you mean "plan"/);
+        const notFilterable = await page('?email=a@example.com');
+        assert.match(notFilterable.json.errors[0].message, /is a field but this list cannot filter on it/);
         const first = await page('?sort=name&limit=5');
-        const mismatch = await page(`?sort=-name&cursor=${encodeURIComponent(first.json.meta.next)}`);
+        const next = encodeURIComponent(first.json.meta.next);
+        const mismatch = await page(`?sort=-name&cursor=${next}`);
         assert.equal(mismatch.status, 400);
+        assert.equal(mismatch.json.errors[0].pointer, '/query/sort');
+        assert.equal((await page(`?plan=pro&cursor=${next}`)).status, 400);
+      });
+
+      it('?cursor= alone continues the same list: sort, filters and limit travel in the cursor', async () => {
+        const first = await page('?plan=free&sort=-age&limit=4');
+        assert.equal(first.status, 200);
+        const seen = [...first.json.data];
+        let next: string | null = first.json.meta.next;
+        while (next) {
+          const r = await page(`?cursor=${encodeURIComponent(next)}`);
+          assert.equal(r.status, 200, r.text);
+          assert.equal(r.json.meta.limit, 4);
+          seen.push(...r.json.data);
+          next = r.json.meta.next;
+        }
+        const expected = await walk('?plan=free&sort=-age', 100);
+        assert.deepEqual(seen.map((r) => r.id), expected.map((r) => r.id));
+        assert.ok(seen.every((r) => r.plan === 'free'));
+        const repeated = await page(`?plan=free&sort=-age&limit=2&cursor=${encodeURIComponent(first.json.meta.next)}`);
+        assert.equal(repeated.status, 200, 'repeating the same sort and filters is allowed, and limit may change');
+        assert.equal(repeated.json.data.length, 2);
       });
 
       it('a cursor stays valid while records are inserted: no duplicates, nothing skipped', async () => {

@@ -10,8 +10,15 @@ import { printIssues } from './validate.ts';
 export function compileProject(config: CouncilConfig): { plans: AutomationPlan[]; ok: boolean } {
   const result = loadManifests([config.automations], connectionBackends(config));
   printIssues(result.issues);
-  const plans = result.manifests
-    .map((m) => compileAutomation(m, { pagination: config.pagination }))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
-  return { plans, ok: !hasErrors(result.issues) };
+  let ok = !hasErrors(result.issues);
+  const plans: AutomationPlan[] = [];
+  for (const manifest of result.manifests) {
+    try {
+      plans.push(compileAutomation(manifest, { pagination: config.pagination }));
+    } catch (error) {
+      console.error(`${manifest.file}:1:1: could not be compiled: ${(error as Error).message}`);
+      ok = false;
+    }
+  }
+  return { plans: plans.sort((a, b) => (a.name < b.name ? -1 : 1)), ok };
 }

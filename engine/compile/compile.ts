@@ -22,7 +22,8 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     singular: pascalCase(manifest.singular ?? singularize(manifest.name)),
     plural: pascalCase(manifest.name),
   };
-  const endpoints = manifest.endpoints.map((e) => Object.freeze(compileEndpoint(e, basePath, names, schema)));
+  const ajv = createRecordAjv();
+  const endpoints = manifest.endpoints.map((e) => Object.freeze(compileEndpoint(e, basePath, names, schema, ajv)));
   const listEndpoints = endpoints.filter((e) => e.operation === 'list');
   const spec: StorageSpec = {
     automation: manifest.name,
@@ -32,7 +33,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     sortable: [...new Set(listEndpoints.flatMap((e) => e.sort))],
   };
   // ajv compiles a validator that fills defaults in place; it must never see the frozen schema.
-  const validate = createRecordAjv().compile(structuredClone(schema));
+  const validate = ajv.compile(structuredClone(schema));
   return deepFreeze({
     name: manifest.name,
     description: manifest.description,

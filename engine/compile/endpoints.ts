@@ -1,3 +1,4 @@
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { EndpointDeclaration } from '../manifest/manifest.ts';
 import { fieldKind, followLocalRef, propertiesOf } from './fields.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan, HttpMethod, JsonSchema, Operation } from './plan.ts';
@@ -23,7 +24,13 @@ const SUMMARIES: Record<Operation, (singular: string, plural: string) => string>
 type Names = AutomationPlan['names'];
 
 /** Turns an endpoint declaration into its route, operation id and list options. */
-export function compileEndpoint(declaration: EndpointDeclaration, basePath: string, names: Names, schema: JsonSchema): EndpointPlan {
+export function compileEndpoint(
+  declaration: EndpointDeclaration,
+  basePath: string,
+  names: Names,
+  schema: JsonSchema,
+  ajv: Ajv2020,
+): EndpointPlan {
   const route = ROUTES[declaration.operation];
   const properties = propertiesOf(schema);
   const words = { singular: spaced(names.singular), plural: spaced(names.plural) };
@@ -31,6 +38,8 @@ export function compileEndpoint(declaration: EndpointDeclaration, basePath: stri
     field,
     kind: fieldKind(properties[field], schema) as FilterPlan['kind'],
     schema: (followLocalRef(properties[field], schema) ?? {}) as JsonSchema,
+    // The property's schema with the root's definitions beside it, so local $refs resolve.
+    check: ajv.compile({ ...withoutDefault(properties[field]), ...definitionsOf(schema) }),
   }));
   return {
     operation: declaration.operation,
@@ -42,6 +51,17 @@ export function compileEndpoint(declaration: EndpointDeclaration, basePath: stri
     filters,
     sort: declaration.sort ?? [],
   };
+}
+
+/** A property schema as a standalone root: ajv's strict mode refuses a `default` there. */
+function withoutDefault(property: unknown): JsonSchema {
+  const { default: _default, ...rest } = structuredClone(property as JsonSchema);
+  return rest;
+}
+
+function definitionsOf(schema: JsonSchema): JsonSchema {
+  const { $defs, definitions } = structuredClone(schema);
+  return { ...($defs === undefined ? {} : { $defs }), ...(definitions === undefined ? {} : { definitions }) };
 }
 
 /** `SupportTicket` -> `support ticket`, for generated prose. */

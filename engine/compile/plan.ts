@@ -15,6 +15,8 @@ export interface FilterPlan {
   readonly kind: Exclude<FieldKind, 'json'>;
   /** The property's own schema, for documentation (enum, format, description). */
   readonly schema: JsonSchema;
+  /** Checks a typed filter value against the property's schema (enum, range, format), compiled once. */
+  readonly check: ValidateFunction;
 }
 
 export interface EndpointPlan {

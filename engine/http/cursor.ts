@@ -1,58 +1,64 @@
 import { sortValue } from '../../adapters/keyset.ts';
-import type { ListAfter, ScalarValue, SortOrder, StoredRecord } from '../../adapters/types.ts';
+import type { ListQuery, ScalarValue, StoredRecord } from '../../adapters/types.ts';
 import { HttpProblem } from './problem.ts';
 
 /**
- * Opaque list cursors: the sort they were made for plus the keyset position (sort
- * value and id of the last record served). A cursor stays valid while records are
- * inserted or deleted, because it names a position, not an offset.
+ * What an opaque list cursor holds: the whole query it continues (sort, filters,
+ * limit) and the keyset position (sort value and id of the last record served). So
+ * `?cursor=` alone fetches the next page of the same list, and a cursor stays valid
+ * while records are inserted or deleted, because it names a position, not an offset.
  */
-export function encodeCursor(sort: SortOrder, last: StoredRecord): string {
-  const payload = { s: sortKey(sort), v: sortValue(last, sort.field), i: last.id };
+export interface CursorState {
+  /** `field` or `-field`. */
+  readonly sort: string;
+  readonly filters: Readonly<Record<string, ScalarValue>>;
+  readonly limit: number;
+  readonly value: ScalarValue | null;
+  readonly id: string;
+}
+
+export function encodeCursor(query: ListQuery, last: StoredRecord): string {
+  const payload = {
+    s: `${query.sort.direction === 'desc' ? '-' : ''}${query.sort.field}`,
+    f: Object.fromEntries(query.filters.map((f) => [f.field, f.value])),
+    l: query.limit,
+    v: sortValue(last, query.sort.field),
+    i: last.id,
+  };
   return Buffer.from(JSON.stringify(payload)).toString('base64url');
 }
 
-/** What a cursor's sort value must be: a property's kind, or a built-in field's type. */
-export type CursorValueKind = 'string' | 'integer' | 'number' | 'boolean' | 'uuid' | 'timestamp';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-const valueChecks: Record<CursorValueKind, (v: unknown) => boolean> = {
-  string: (v) => typeof v === 'string',
-  integer: (v) => Number.isSafeInteger(v),
-  number: (v) => typeof v === 'number' && Number.isFinite(v),
-  boolean: (v) => typeof v === 'boolean',
-  uuid: (v) => typeof v === 'string' && UUID.test(v),
-  timestamp: (v) => typeof v === 'string' && TIMESTAMP.test(v) && !Number.isNaN(Date.parse(v)),
-};
-
 /**
- * Reads a cursor back, checking every part, so a tampered cursor is a 400 and never
- * reaches a store as a value of the wrong type.
+ * Reads a cursor's structure. Its values are only shaped here; the list query checks
+ * them against the automation like any other input, so a forged cursor is a 400.
  */
-export function decodeCursor(cursor: string, sort: SortOrder, kind: CursorValueKind): ListAfter {
-  let payload: { s?: unknown; v?: unknown; i?: unknown };
+export function readCursor(text: string): CursorState {
+  let payload: Record<string, unknown> | null = null;
   try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('is not a cursor this API issued; copy meta.next from the previous page unchanged');
-  }
-  const value = payload?.v;
-  const valid = value === null ? kind !== 'uuid' && kind !== 'timestamp' : valueChecks[kind](value);
-  if (!valueChecks.uuid(payload?.i) || !valid || typeof payload.s !== 'string') {
-    throw invalid('is not a cursor this API issued; copy meta.next from the previous page unchanged');
-  }
-  if (payload.s !== sortKey(sort)) {
-    throw invalid(`was issued for sort=${payload.s}; pass the same sort with this cursor, or drop the cursor to start over`);
-  }
-  return { value: value as ScalarValue | null, id: payload.i as string };
+    payload = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {}
+  const filters = payload?.f;
+  const shaped =
+    typeof payload === 'object' &&
+    payload !== null &&
+    typeof payload.s === 'string' &&
+    typeof payload.i === 'string' &&
+    Number.isSafeInteger(payload.l) &&
+    (payload.v === null || isScalar(payload.v)) &&
+    typeof filters === 'object' &&
+    filters !== null &&
+    !Array.isArray(filters) &&
+    Object.values(filters).every(isScalar);
+  if (!shaped || !payload) throw invalidCursor();
+  return { sort: payload.s, filters, limit: payload.l, value: payload.v, id: payload.i } as CursorState;
 }
 
-function sortKey(sort: SortOrder): string {
-  return `${sort.direction === 'desc' ? '-' : ''}${sort.field}`;
-}
-
-function invalid(message: string): HttpProblem {
+export function invalidCursor(): HttpProblem {
+  const message =
+    'is not a cursor this API issued for this list; pass meta.next from the previous page unchanged, or drop cursor to start over';
   return new HttpProblem('invalid-query', `cursor ${message}`, { errors: [{ pointer: '/query/cursor', message }] });
+}
+
+function isScalar(value: unknown): value is ScalarValue {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
 }

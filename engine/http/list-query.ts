@@ -1,50 +1,53 @@
-import type { ListQuery, ScalarValue, SortOrder } from '../../adapters/types.ts';
+import type { ListAfter, ListQuery, ScalarValue, SortOrder } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import { type CursorValueKind, decodeCursor } from './cursor.ts';
+import { type CursorState, invalidCursor, readCursor } from './cursor.ts';
+import { toFieldErrors } from './field-errors.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
 
 const DEFAULT_SORT: SortOrder = { field: 'createdAt', direction: 'asc' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
- * Reads a list request's query string into a typed {@link ListQuery}. Every problem
- * is collected (unknown or repeated parameters, bad values) and reported in one 400.
+ * Reads a list request's query string into a typed {@link ListQuery}. With a cursor,
+ * sort, filters and limit come from the cursor; sort and filters may be repeated but
+ * not changed, limit may change. Every problem is collected and reported in one 400.
  */
 export function parseListQuery(plan: AutomationPlan, endpoint: EndpointPlan, params: URLSearchParams): ListQuery {
+  const errors = unknownOrRepeated(plan, endpoint, params);
+  const cursorText = params.get('cursor');
+  const cursor = cursorText ? readCursor(cursorText) : undefined;
+  const sortText = params.get('sort');
+  if (cursor && sortText !== null && sortText !== cursor.sort) {
+    errors.push({
+      pointer: '/query/sort',
+      message: `differs from the cursor's sort (${cursor.sort}); drop sort to continue with the cursor, or drop cursor to start over`,
+    });
+  }
+  const sort = parseSort(sortText ?? cursor?.sort ?? null, endpoint, errors);
+  const filters = parseFilters(endpoint, params, cursor, errors);
+  const limitText = params.get('limit');
+  const limit = limitText === null && cursor ? cursorLimit(cursor, plan) : parseLimit(limitText, plan.pagination, errors);
+  if (errors.length) throw invalidQuery(errors);
+  return { filters, sort, limit, ...(cursor ? { after: keysetOf(plan, sort, cursor) } : {}) };
+}
+
+function unknownOrRepeated(plan: AutomationPlan, endpoint: EndpointPlan, params: URLSearchParams): FieldError[] {
   const errors: FieldError[] = [];
-  const filtersByName = new Map(endpoint.filters.map((f) => [f.field, f]));
-  const known = ['limit', 'cursor', 'sort', ...filtersByName.keys()];
-  const single = (name: string) => params.getAll(name).length <= 1;
+  const known = ['limit', 'cursor', 'sort', ...endpoint.filters.map((f) => f.field)];
+  const properties = plan.storage.spec.fields.map((f) => f.name);
   for (const name of new Set(params.keys())) {
     if (!known.includes(name)) {
-      errors.push({
-        pointer: `/query/${name}`,
-        message: `unknown query parameter${didYouMean(name, known)}; accepted: ${known.join(', ')}`,
-      });
-    } else if (!single(name)) {
+      const why = properties.includes(name)
+        ? `"${name}" is a field but this list cannot filter on it`
+        : `unknown query parameter${didYouMean(name, known)}`;
+      errors.push({ pointer: `/query/${name}`, message: `${why}; accepted: ${known.join(', ')}` });
+    } else if (params.getAll(name).length > 1) {
       errors.push({ pointer: `/query/${name}`, message: 'given more than once; pass it once' });
     }
   }
-  const limit = parseLimit(params.get('limit'), plan.pagination, errors);
-  const sort = parseSort(params.get('sort'), endpoint, errors);
-  const filters: { field: string; value: ScalarValue }[] = [];
-  for (const [name, filter] of filtersByName) {
-    const raw = params.get(name);
-    if (raw === null) continue;
-    const value = parseFilterValue(raw, filter);
-    if (value === undefined) errors.push({ pointer: `/query/${name}`, message: filterHint(filter) });
-    else filters.push({ field: name, value });
-  }
-  if (errors.length) throw invalidQuery(errors);
-  const cursor = params.get('cursor');
-  return { filters, sort, limit, ...(cursor ? { after: decodeCursor(cursor, sort, cursorKind(plan, sort.field)) } : {}) };
-}
-
-function cursorKind(plan: AutomationPlan, field: string): CursorValueKind {
-  if (field === 'id') return 'uuid';
-  if (field === 'createdAt' || field === 'updatedAt') return 'timestamp';
-  const kind = plan.storage.spec.fields.find((f) => f.name === field)?.kind;
-  return kind === undefined || kind === 'json' ? 'string' : kind;
+  return errors;
 }
 
 function parseLimit(raw: string | null, pagination: AutomationPlan['pagination'], errors: FieldError[]): number {
@@ -56,46 +59,103 @@ function parseLimit(raw: string | null, pagination: AutomationPlan['pagination']
   return limit;
 }
 
+function cursorLimit(cursor: CursorState, plan: AutomationPlan): number {
+  if (!(cursor.limit >= 1 && cursor.limit <= plan.pagination.maxLimit)) throw invalidCursor();
+  return cursor.limit;
+}
+
 function parseSort(raw: string | null, endpoint: EndpointPlan, errors: FieldError[]): SortOrder {
   if (raw === null) return DEFAULT_SORT;
   const field = raw.startsWith('-') ? raw.slice(1) : raw;
   if (!endpoint.sort.includes(field)) {
     const accepted = endpoint.sort.flatMap((f) => [f, `-${f}`]);
+    const oneField = raw.includes(',') ? 'sort by one field at a time; ' : '';
     errors.push({
       pointer: '/query/sort',
       message: accepted.length
-        ? `cannot sort by "${field}"${didYouMean(field, endpoint.sort)}; accepted: ${accepted.join(', ')}`
+        ? `${oneField}cannot sort by "${field}"${didYouMean(field, endpoint.sort)}; accepted: ${accepted.join(', ')}`
         : 'this list has no sortable fields; remove sort',
     });
   }
   return { field, direction: raw.startsWith('-') ? 'desc' : 'asc' };
 }
 
-function parseFilterValue(raw: string, filter: FilterPlan): ScalarValue | undefined {
-  let value: ScalarValue | undefined;
-  switch (filter.kind) {
-    case 'string':
-      value = raw;
-      break;
-    case 'boolean':
-      value = raw === 'true' ? true : raw === 'false' ? false : undefined;
-      break;
-    case 'integer':
-      value = /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : undefined;
-      break;
-    case 'number':
-      value = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
-      break;
+/** Filters from the query string, or from the cursor (which the query may repeat but not change). */
+function parseFilters(endpoint: EndpointPlan, params: URLSearchParams, cursor: CursorState | undefined, errors: FieldError[]) {
+  const filters: { field: string; value: ScalarValue }[] = [];
+  const given = endpoint.filters.filter((f) => params.has(f.field));
+  for (const filter of given) {
+    const raw = params.get(filter.field) ?? '';
+    const value = fromQueryText(raw, filter);
+    const problem = value === undefined ? `must be ${kindText(filter)}` : valueProblem(filter, value);
+    if (problem) errors.push({ pointer: `/query/${filter.field}`, message: problem });
+    else filters.push({ field: filter.field, value: value as ScalarValue });
   }
-  const choices = filter.schema.enum;
-  if (value !== undefined && Array.isArray(choices) && !choices.includes(value)) return undefined;
-  return value;
+  if (!cursor) return filters;
+  const fromCursor = Object.entries(cursor.filters).map(([field, value]) => ({ field, value }));
+  const byName = new Map(endpoint.filters.map((f) => [f.field, f]));
+  for (const { field, value } of fromCursor) {
+    const filter = byName.get(field);
+    if (!filter || typeof value !== jsType(filter) || valueProblem(filter, value)) throw invalidCursor();
+  }
+  const same = given.length === 0 || (filters.length === fromCursor.length && filters.every((f) => cursor.filters[f.field] === f.value));
+  if (!same) {
+    errors.push({
+      pointer: '/query/cursor',
+      message: 'was issued for other filters; drop the filters to continue with the cursor, or drop cursor to start over',
+    });
+  }
+  return fromCursor;
 }
 
-function filterHint(filter: FilterPlan): string {
-  const choices = filter.schema.enum;
-  if (Array.isArray(choices)) return `must be one of: ${choices.map(String).join(', ')}`;
-  return filter.kind === 'boolean' ? 'must be true or false' : `must be ${filter.kind === 'integer' ? 'an integer' : 'a number'}`;
+function fromQueryText(raw: string, filter: FilterPlan): ScalarValue | undefined {
+  switch (filter.kind) {
+    case 'string':
+      return raw;
+    case 'boolean':
+      return raw === 'true' ? true : raw === 'false' ? false : undefined;
+    case 'integer':
+      return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : undefined;
+    case 'number':
+      return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
+  }
+}
+
+/** Why a typed value can never match (outside the enum, range or format), or undefined. */
+function valueProblem(filter: FilterPlan, value: ScalarValue): string | undefined {
+  if (filter.check(value)) return undefined;
+  return toFieldErrors(filter.check.errors)[0]?.message ?? 'is not a value this field can have';
+}
+
+function kindText(filter: FilterPlan): string {
+  return filter.kind === 'boolean' ? 'true or false' : filter.kind === 'integer' ? 'an integer' : 'a number';
+}
+
+function jsType(filter: FilterPlan): string {
+  return filter.kind === 'integer' ? 'number' : filter.kind;
+}
+
+function keysetOf(plan: AutomationPlan, sort: SortOrder, cursor: CursorState): ListAfter {
+  const { value, id } = cursor;
+  const field = sort.field;
+  const kind =
+    field === 'id'
+      ? 'uuid'
+      : field === 'createdAt' || field === 'updatedAt'
+        ? 'timestamp'
+        : plan.storage.spec.fields.find((f) => f.name === field)?.kind;
+  const valid =
+    value === null
+      ? kind !== 'uuid' && kind !== 'timestamp'
+      : kind === 'uuid'
+        ? typeof value === 'string' && UUID.test(value)
+        : kind === 'timestamp'
+          ? typeof value === 'string' && TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value))
+          : kind === 'integer'
+            ? Number.isSafeInteger(value)
+            : typeof value === kind;
+  if (!valid || !UUID.test(id)) throw invalidCursor();
+  return { value, id };
 }
 
 export function invalidQuery(errors: FieldError[]): HttpProblem {

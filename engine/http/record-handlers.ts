@@ -40,7 +40,7 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         const query = parseListQuery(plan, endpoint, new URL(c.req.url).searchParams);
         const page = await store.list(query);
         const last = page.records.at(-1);
-        const next = page.hasMore && last ? encodeCursor(query.sort, last) : null;
+        const next = page.hasMore && last ? encodeCursor(query, last) : null;
         return c.json({ data: page.records, meta: { next, limit: query.limit } });
       };
     case 'get':

@@ -31,14 +31,21 @@ export async function startEngine(config: CouncilConfig, logger: Logger): Promis
   const options = { bodyLimit: config.server.bodyLimit, logger };
   await Promise.all(
     loaded.manifests.map(async (manifest) => {
-      const plan = compileAutomation(manifest, { pagination: config.pagination });
+      const { name, storage } = manifest.manifest;
+      let step = 'compile';
       try {
+        const plan = compileAutomation(manifest, { pagination: config.pagination });
+        step = 'bind';
         registry.mount(await bindAutomation(plan, connections, options));
-        logger.info('automation loaded', { name: plan.name, file: plan.file, backend: plan.storage.backend });
+        logger.info('automation loaded', { name, file: plan.file, backend: plan.storage.backend });
       } catch (error) {
-        const message = `${plan.file}:1:1: storage "${plan.storage.connection}" could not be prepared: ${(error as Error).message}`;
+        const reason = (error as Error).message;
+        const message =
+          step === 'compile'
+            ? `${manifest.file}:1:1: could not be compiled: ${reason}`
+            : `${manifest.file}:1:1: storage "${storage.connection ?? storage.backend}" could not be prepared: ${reason}`;
         logger.error(message);
-        registry.recordFailure({ file: plan.file, name: plan.name, state: 'unavailable', errors: [message], issues: [] });
+        registry.recordFailure({ file: manifest.file, name, state: step === 'compile' ? 'invalid' : 'unavailable', errors: [message], issues: [] });
       }
     }),
   );

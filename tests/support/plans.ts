@@ -105,6 +105,7 @@ function endpoint(
           field,
           kind: fieldKind(properties[field], at.schema) as FilterPlan['kind'],
           schema: properties[field] ?? {},
+          check: createRecordAjv().compile({ type: fieldKind(properties[field], at.schema) }),
         }))
       : [];
   return {
