@@ -358,7 +358,10 @@ function httpContract(label: string, storage: string, options: { url?: string; s
           next = r.json.meta.next;
         }
         const expected = await walk('?plan=free&sort=-age', 100);
-        assert.deepEqual(seen.map((r) => r.id), expected.map((r) => r.id));
+        assert.deepEqual(
+          seen.map((r) => r.id),
+          expected.map((r) => r.id),
+        );
         assert.ok(seen.every((r) => r.plan === 'free'));
         const repeated = await page(`?plan=free&sort=-age&limit=2&cursor=${encodeURIComponent(first.json.meta.next)}`);
         assert.equal(repeated.status, 200, 'repeating the same sort and filters is allowed, and limit may change');

@@ -9,6 +9,7 @@ export const manifestIssueCodes = {
   'manifest-schema': 'The manifest does not match the manifest meta-schema.',
   'schema-ref-unresolved': 'The `schema: { $ref }` file does not exist or could not be parsed.',
   'schema-invalid': 'The resource schema is not a valid JSON Schema (draft 2020-12).',
+  'schema-default-invalid': 'A property `default` does not satisfy the property schema itself.',
   'schema-not-object': 'The resource schema does not describe an object with properties.',
   'property-reserved': 'The resource schema declares a field the engine manages (id, createdAt, updatedAt).',
   'property-name-invalid': 'A top-level property name cannot be used as a column and query parameter name.',

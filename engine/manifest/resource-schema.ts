@@ -1,11 +1,13 @@
+import type { ValidateFunction } from 'ajv';
 import { isMap, isPair, isScalar, visit } from 'yaml';
 import { propertiesOf } from '../compile/fields.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { createRecordAjv } from '../compile/record-ajv.ts';
+import { didYouMean } from '../errors/did-you-mean.ts';
 import { ajvErrorsToIssues } from './ajv-issues.ts';
 import type { ManifestIssue } from './issues.ts';
 import type { SchemaLocation } from './manifest.ts';
-import { issueAt, pathToPointer } from './source.ts';
+import { issueAt, type PathSegment, pointerToPath } from './source.ts';
 
 /** Column and query-parameter safe: PostgreSQL identifiers are at most 63 bytes. */
 const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -24,9 +26,9 @@ export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): Man
   }
   const issues: ManifestIssue[] = [];
   try {
-    ajv.compile(schema);
+    issues.push(...checkDefaults(ajv.compile(structuredClone(schema)), schema, at));
   } catch (error) {
-    issues.push(compileIssue(error, at));
+    issues.push(compileIssue(error, at, Object.keys(ajv.formats)));
   }
   if (schema.type !== 'object' || typeof schema.properties !== 'object') {
     issues.push(issueAt(at.source, at.base, 'schema-not-object', 'schema: a record schema needs `type: object` and `properties`'));
@@ -58,28 +60,132 @@ export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): Man
   return issues;
 }
 
-/** ajv's strict-mode compile errors name a keyword but no path: find that keyword in the YAML. */
-function compileIssue(error: unknown, at: SchemaLocation): ManifestIssue {
-  const message = error instanceof Error ? error.message : String(error);
-  const keyword = /keyword: "([^"]+)"/.exec(message)?.[1];
-  const offset = keyword ? findKeyOffset(at, keyword) : undefined;
-  const base = issueAt(at.source, at.base, 'schema-invalid', `invalid JSON Schema: ${message}`);
-  if (offset === undefined) return base;
-  const { line, col } = at.source.lines.linePos(offset);
-  return { ...base, line, col, pointer: pathToPointer(at.base) };
+/**
+ * A top-level `default` must satisfy its own property schema: ajv fills defaults in
+ * without checking them, so a bad one would make every create that omits it fail.
+ */
+function checkDefaults(validate: ValidateFunction, schema: JsonSchema, at: SchemaLocation): ManifestIssue[] {
+  const properties = propertiesOf(schema);
+  const withDefault = Object.keys(properties).filter((name) => (properties[name] as JsonSchema | null)?.default !== undefined);
+  if (withDefault.length === 0) return [];
+  validate(Object.fromEntries(withDefault.map((name) => [name, (properties[name] as JsonSchema).default])));
+  return withDefault.flatMap((name) => {
+    const error = validate.errors?.find((e) => e.instancePath === `/${name}` || e.instancePath.startsWith(`/${name}/`));
+    if (!error) return [];
+    const path = [...at.base, 'properties', name, 'default'];
+    return [
+      issueAt(
+        at.source,
+        path,
+        'schema-default-invalid',
+        `property "${name}": default ${JSON.stringify((properties[name] as JsonSchema).default)} ${error.message ?? 'does not match the property schema'}`,
+      ),
+    ];
+  });
 }
 
-function findKeyOffset(at: SchemaLocation, keyword: string): number | undefined {
+/**
+ * ajv's compile errors name the culprit in prose, not as a path: read it out of the
+ * message (unknown keyword, unknown format, unresolved $ref) and point at it.
+ */
+function compileIssue(error: unknown, at: SchemaLocation, formats: readonly string[]): ManifestIssue {
+  const raw = error instanceof Error ? error.message : String(error);
+  const keyword = /unknown keyword: "([^"]+)"/.exec(raw)?.[1];
+  const format = /unknown format "([^"]+)" ignored in schema at path "#([^"]*)"/.exec(raw);
+  const ref = /can't resolve reference (\S+)/.exec(raw)?.[1];
+  let message = `invalid JSON Schema: ${raw}`;
+  let offset: number | undefined;
+  if (keyword) {
+    message = `unknown keyword "${keyword}"${didYouMean(keyword, SCHEMA_KEYWORDS)}; strict mode refuses unknown keywords so typos cannot disable a rule`;
+    offset = findPairOffset(at, (key) => key === keyword);
+  } else if (format) {
+    const [, name = '', pointer = ''] = format;
+    message = `unknown format "${name}"${didYouMean(name, formats)}; known formats: ${formats.join(', ')}`;
+    offset = offsetOf(at, [...pointerToPath(pointer), 'format']);
+  } else if (ref) {
+    message = `$ref "${ref}" does not resolve to anything in this schema`;
+    offset = findPairOffset(at, (key, value) => key === '$ref' && value === ref, true);
+  }
+  const issue = issueAt(at.source, at.base, 'schema-invalid', message);
+  if (offset === undefined) return issue;
+  const { line, col } = at.source.lines.linePos(offset);
+  return { ...issue, line, col };
+}
+
+function offsetOf(at: SchemaLocation, path: readonly PathSegment[]): number | undefined {
+  return (at.source.doc.getIn([...at.base, ...path], true) as { range?: number[] } | undefined)?.range?.[0];
+}
+
+/** Offset of the first map entry under the schema whose key (and value) match: the key, or the value with `atValue`. */
+function findPairOffset(at: SchemaLocation, match: (key: unknown, value: unknown) => boolean, atValue = false): number | undefined {
   const root = at.base.length ? at.source.doc.getIn(at.base, true) : at.source.doc.contents;
   let found: number | undefined;
   if (!isMap(root)) return undefined;
   visit(root, {
     Pair(_, pair) {
-      if (isPair(pair) && isScalar(pair.key) && pair.key.value === keyword) {
-        found = pair.key.range?.[0];
+      if (isPair(pair) && isScalar(pair.key) && match(pair.key.value, isScalar(pair.value) ? pair.value.value : undefined)) {
+        found = ((atValue ? pair.value : pair.key) as { range?: number[] } | null)?.range?.[0];
         return visit.BREAK;
       }
     },
   });
   return found;
 }
+
+/** JSON Schema 2020-12 keywords, for "did you mean" on an unknown one. */
+const SCHEMA_KEYWORDS = [
+  '$ref',
+  '$defs',
+  '$id',
+  '$schema',
+  '$anchor',
+  '$comment',
+  'type',
+  'enum',
+  'const',
+  'properties',
+  'required',
+  'additionalProperties',
+  'patternProperties',
+  'propertyNames',
+  'minProperties',
+  'maxProperties',
+  'items',
+  'prefixItems',
+  'contains',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minContains',
+  'maxContains',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'dependentRequired',
+  'dependentSchemas',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'example',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  'contentMediaType',
+  'contentEncoding',
+];

@@ -45,7 +45,13 @@ export async function startEngine(config: CouncilConfig, logger: Logger): Promis
             ? `${manifest.file}:1:1: could not be compiled: ${reason}`
             : `${manifest.file}:1:1: storage "${storage.connection ?? storage.backend}" could not be prepared: ${reason}`;
         logger.error(message);
-        registry.recordFailure({ file: manifest.file, name, state: step === 'compile' ? 'invalid' : 'unavailable', errors: [message], issues: [] });
+        registry.recordFailure({
+          file: manifest.file,
+          name,
+          state: step === 'compile' ? 'invalid' : 'unavailable',
+          errors: [message],
+          issues: [],
+        });
       }
     }),
   );
