@@ -98,6 +98,7 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       const pointers = r.json.errors.map((e: { pointer: string }) => e.pointer).sort();
       assert.deepEqual(pointers, ['/age', '/email', '/extra', '/id', '/name', '/plan']);
       for (const e of r.json.errors) assert.equal(typeof e.message, 'string');
+      assert.match(r.json.errors.find((e: { pointer: string }) => e.pointer === '/email').message, /email address, e\.g\./);
       const arrayBody = await req('POST', base, [1, 2]);
       assert.equal(arrayBody.status, 422);
     });
@@ -147,6 +148,11 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       const unchanged = await req('GET', `${base}/${created.id}`);
       assert.equal(unchanged.json.data.name, 'Bo');
       assert.equal((await req('PATCH', `${base}/${created.id}`, { createdAt: 'x' })).status, 422);
+      const jsonPatch = await req('PATCH', `${base}/${created.id}`, [{ op: 'replace', path: '/age', value: 1 }], {
+        'content-type': 'application/json-patch+json',
+      });
+      assert.equal(jsonPatch.status, 415);
+      assert.match(jsonPatch.json.detail, /merge patch/);
     });
 
     it('PUT replaces the whole record, keeps id and createdAt, applies defaults', async () => {
@@ -393,6 +399,9 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       assert.equal(r.status, 405);
       assert.equal(r.headers.get('allow'), 'GET, PATCH, PUT, DELETE');
       assert.equal((await req('GET', `${base}/a/b`)).status, 404);
+      const slash = await req('GET', `${base}/`);
+      assert.equal(slash.status, 404);
+      assert.match(slash.json.detail, /remove the trailing slash/);
       const unknown = await req('GET', '/no-such-automation');
       assert.equal(unknown.status, 404);
       assert.equal(unknown.headers.get('content-type'), 'application/problem+json');

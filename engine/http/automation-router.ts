@@ -21,7 +21,11 @@ export function buildAutomationRouter(plan: AutomationPlan, store: RecordStore, 
   }
   app.notFound((c) => {
     const rest = c.req.path.slice(plan.basePath.length);
-    const methods = rest === '' || rest === '/' ? allowed.collection : /^\/[^/]+$/.test(rest) ? allowed.item : [];
+    if (rest.endsWith('/')) {
+      const without = c.req.path.replace(/\/+$/, '');
+      return new HttpProblem('not-found', `no route ${c.req.path}; remove the trailing slash: ${without}`).toResponse();
+    }
+    const methods = rest === '' ? allowed.collection : /^\/[^/]+$/.test(rest) ? allowed.item : [];
     if (methods.length === 0) {
       return new HttpProblem('not-found', `no route ${c.req.path}; see /openapi.json for the operations of ${plan.basePath}`).toResponse();
     }

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HttpProblem } from './problem.ts';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const JSON_PATCH_TYPE = /^application\/json-patch\+json\s*(?:;|$)/i;
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
@@ -12,6 +13,12 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  */
 export async function readJsonObject(c: Context, limit: number): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? '';
+  if (JSON_PATCH_TYPE.test(type)) {
+    throw new HttpProblem(
+      'unsupported-media-type',
+      'this API does not take JSON Patch (RFC 6902) operation lists; send a JSON merge patch instead: an object with the fields to change (null removes a field), as application/json or application/merge-patch+json',
+    );
+  }
   if (!JSON_TYPE.test(type)) {
     throw new HttpProblem(
       'unsupported-media-type',

@@ -22,6 +22,21 @@ export function toFieldErrors(errors: readonly ErrorObject[] | null | undefined)
   return out;
 }
 
+/** What a value of each common format looks like, so a model can produce one. */
+const FORMAT_SHAPES: Record<string, string> = {
+  date: 'a date as YYYY-MM-DD, e.g. 2026-01-31',
+  'date-time': 'an RFC 3339 date-time with a time zone, e.g. 2026-01-31T09:30:00Z',
+  time: 'a time with a time zone as HH:MM:SS, e.g. 09:30:00Z',
+  email: 'an email address, e.g. name@example.com',
+  uri: 'an absolute URI, e.g. https://example.com/page',
+  url: 'an absolute URL, e.g. https://example.com/page',
+  uuid: 'a UUID, e.g. 123e4567-e89b-42d3-a456-426614174000',
+  hostname: 'a host name, e.g. api.example.com',
+  ipv4: 'an IPv4 address, e.g. 192.0.2.1',
+  ipv6: 'an IPv6 address, e.g. 2001:db8::1',
+  duration: 'an ISO 8601 duration, e.g. P3DT4H',
+};
+
 function describe(error: ErrorObject): FieldError {
   const at = error.instancePath;
   switch (error.keyword) {
@@ -40,6 +55,10 @@ function describe(error: ErrorObject): FieldError {
         pointer: at,
         message: `must be one of: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
       };
+    case 'format':
+      return { pointer: at, message: `must be ${FORMAT_SHAPES[String(error.params.format)] ?? `in "${error.params.format}" format`}` };
+    case 'uniqueItems':
+      return { pointer: at, message: `must not repeat items (items ${error.params.j} and ${error.params.i} are equal)` };
     default:
       return { pointer: at, message: error.message ?? 'is invalid' };
   }
