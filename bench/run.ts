@@ -16,10 +16,18 @@ interface Started {
   id: string;
 }
 
+// Servers never outlive the benchmark, even when it is interrupted.
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(signal, () => process.exit(1));
+
 async function start(kind: 'engine' | 'baseline', store: string): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL(`./servers/${kind}.ts`, import.meta.url).pathname, store], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.add(child);
   const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
   return { child, ...(JSON.parse(line) as { url: string; id: string }) };
 }
