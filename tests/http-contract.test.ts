@@ -265,6 +265,31 @@ function httpContract(label: string, storage: string, options: { url?: string; s
         });
       }
 
+      it('a list that declares no sort still pages to the end in createdAt order', async () => {
+        const manifest = contactsManifest(`${listName}x`, storage).replace('    sort: [name, age, createdAt]\n', '');
+        const unsorted = makeProject({ 'unsorted.yaml': manifest }, options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {});
+        const s = await startServer(unsorted);
+        try {
+          const path = `/${listName}x`;
+          const ids: string[] = [];
+          for (let i = 0; i < 12; i++) ids.push((await call(s.url, 'POST', path, { name: `U${i}`, email: `u${i}@example.com` })).json.data.id);
+          const seen: string[] = [];
+          let next: string | null = null;
+          do {
+            const r = await call(s.url, 'GET', `${path}?limit=5${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+            assert.equal(r.status, 200, r.text);
+            seen.push(...r.json.data.map((d: { id: string }) => d.id));
+            next = r.json.meta.next;
+          } while (next);
+          assert.deepEqual(seen, ids);
+          const explicit = await call(s.url, 'GET', `${path}?sort=createdAt`);
+          assert.equal(explicit.status, 400, 'an undeclared sort stays refused when asked for by name');
+        } finally {
+          await s.close();
+          unsorted.remove();
+        }
+      });
+
       it('typed filters: string enum, integer, boolean, combined', async () => {
         const pro = await walk('?plan=pro', 50);
         assert.deepEqual(

@@ -205,7 +205,7 @@ describe('valid manifest fixtures', () => {
       ['listContacts', 'getContact', 'createContact', 'updateContact', 'replaceContact', 'deleteContact'],
     );
     assert.deepEqual(plan.storage.spec.filterable, ['company', 'vip', 'score']);
-    assert.deepEqual(plan.storage.spec.sortable, ['name', 'score', 'createdAt', 'updatedAt', 'id']);
+    assert.deepEqual(plan.storage.spec.sortable, ['createdAt', 'name', 'score', 'updatedAt', 'id']);
     assert.equal(plan.storage.connection, 'postgres');
   });
 

@@ -30,7 +30,8 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     collection: manifest.name.replace(/-/g, '_'),
     fields: fieldsOf(schema),
     filterable: [...new Set(listEndpoints.flatMap((e) => e.filters.map((f) => f.field)))],
-    sortable: [...new Set(listEndpoints.flatMap((e) => e.sort))],
+    // createdAt is every list's default order, so it is indexed whenever there is a list.
+    sortable: [...new Set(listEndpoints.flatMap((e) => ['createdAt', ...e.sort]))],
   };
   // ajv compiles a validator that fills defaults in place; it must never see the frozen schema.
   const validate = ajv.compile(structuredClone(schema));

@@ -25,7 +25,7 @@ export function parseListQuery(plan: AutomationPlan, endpoint: EndpointPlan, par
       message: `differs from the cursor's sort (${cursor.sort}); drop sort to continue with the cursor, or drop cursor to start over`,
     });
   }
-  const sort = parseSort(sortText ?? cursor?.sort ?? null, endpoint, errors);
+  const sort = parseSort(sortText ?? cursor?.sort ?? null, endpoint, errors, cursor !== undefined && sortText === null);
   const filters = parseFilters(endpoint, params, cursor, errors);
   const limitText = params.get('limit');
   const limit = limitText === null && cursor ? cursorLimit(cursor, plan) : parseLimit(limitText, plan.pagination, errors);
@@ -64,8 +64,9 @@ function cursorLimit(cursor: CursorState, plan: AutomationPlan): number {
   return cursor.limit;
 }
 
-function parseSort(raw: string | null, endpoint: EndpointPlan, errors: FieldError[]): SortOrder {
-  if (raw === null) return DEFAULT_SORT;
+/** `fromCursor`: the cursor of a default-ordered page carries `createdAt`, declared or not. */
+function parseSort(raw: string | null, endpoint: EndpointPlan, errors: FieldError[], fromCursor = false): SortOrder {
+  if (raw === null || (fromCursor && raw === DEFAULT_SORT.field)) return DEFAULT_SORT;
   const field = raw.startsWith('-') ? raw.slice(1) : raw;
   if (!endpoint.sort.includes(field)) {
     const accepted = endpoint.sort.flatMap((f) => [f, `-${f}`]);
