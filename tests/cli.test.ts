@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -34,9 +35,9 @@ interface Run {
 }
 
 /** Runs `node bin/council.mjs ...args` in `cwd` and resolves with its exit code and output, whatever the code. */
-function council(cwd: string, args: readonly string[]): Promise<Run> {
+function council(cwd: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env, timeout: TIMEOUT }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, timeout: TIMEOUT }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') return reject(error);
       resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
     });
@@ -176,10 +177,50 @@ describe('council validate', { concurrency: true }, () => {
     const missingVar = await council(root, ['validate', '--config', 'needs-env.yaml']);
     assert.equal(missingVar.code, 1);
     assert.match(missingVar.stderr, /^needs-env\.yaml:2:9: environment variable COUNCIL_CLI_TEST_HOST is not set/m);
+    assert.match(missingVar.stderr, /\n {4}host: \$\{COUNCIL_CLI_TEST_HOST\}\n {10}\^/, 'the source line and a caret follow');
 
     const missingFile = await council(root, ['validate', '--config', 'nope.yaml']);
     assert.equal(missingFile.code, 1);
     assert.match(missingFile.stderr, /^nope\.yaml:1:1: /m);
+  });
+});
+
+describe('council serve', () => {
+  /** A port some other process holds, for as long as the test runs. */
+  async function occupiedPort(): Promise<{ port: number; release: () => Promise<void> }> {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    return { port, release: () => new Promise((resolve) => holder.close(() => resolve())) };
+  }
+
+  test('a port in use is one line that says what to do, exit 1; an empty PORT falls back to the config port', async () => {
+    const { port, release } = await occupiedPort();
+    try {
+      const root = project(['valid/notes.yaml']);
+      writeFileSync(join(root, 'council.config.yaml'), `server:\n  port: ${port}\n  host: 127.0.0.1\n`);
+      const run = await council(root, ['serve', '--data', join(root, 'data')], { PORT: '' });
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(
+        run.stderr.trim().split('\n').at(-1),
+        `council serve: cannot listen on 127.0.0.1:${port}: the port is already in use; stop the other server or pick another port with --port or PORT`,
+      );
+      assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      await release();
+    }
+  });
+
+  test('a PORT or --port that is not a port is a usage error (exit 2) naming where it came from', async () => {
+    const root = project();
+    // The config does not read PORT here, so the command line check is the one that speaks.
+    writeFileSync(join(root, 'council.config.yaml'), 'server:\n  host: 127.0.0.1\n');
+    const fromEnv = await council(root, ['serve'], { PORT: 'eighty' });
+    assert.equal(fromEnv.code, 2);
+    assert.match(fromEnv.stderr, /^council serve: PORT must be an integer from 0 to 65535, got "eighty"$/m);
+    const fromFlag = await council(root, ['serve', '--port', '1e3']);
+    assert.equal(fromFlag.code, 2);
+    assert.match(fromFlag.stderr, /^council serve: --port must be an integer from 0 to 65535, got "1e3"$/m);
   });
 });
 

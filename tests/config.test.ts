@@ -122,6 +122,17 @@ describe('types and defaults', () => {
     assert.deepEqual(at(loadConfig(file, { PORT: '70000' }).issues), [['config-invalid', 2, 9]]);
   });
 
+  test('a defaultLimit above maxLimit is config-invalid at defaultLimit', () => {
+    const file = configFile('pagination:\n  defaultLimit: 50\n  maxLimit: 10\n');
+    const { issues } = loadConfig(file, {});
+    assert.deepEqual(at(issues), [['config-invalid', 2, 17]]);
+    assert.match(issues[0]?.message ?? '', /defaultLimit \(50\) is above maxLimit \(10\)/);
+    assert.deepEqual(loaded(loadConfig(configFile('pagination:\n  defaultLimit: 10\n  maxLimit: 10\n'), {})).pagination, {
+      defaultLimit: 10,
+      maxLimit: 10,
+    });
+  });
+
   test('an empty file gets every default', () => {
     const config = loaded(loadConfig(configFile(''), {}));
     assert.deepEqual(config.server, { port: 8080, host: '0.0.0.0', bodyLimit: 1048576 });

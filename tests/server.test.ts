@@ -74,6 +74,9 @@ describe('server', () => {
       assert.equal(health.json.status, 'degraded');
       const down = health.json.automations.find((a: { name?: string }) => a.name === 'down');
       assert.equal(down.state, 'unavailable');
+      const remote = health.json.connections.find((c: { name: string }) => c.name === 'remote');
+      assert.equal(remote.state, 'down', 'a connection that failed to open is down, not unused');
+      assert.equal(typeof remote.error, 'string');
       assert.doesNotMatch(health.text, /hunter2|admin:/);
       const openapi = await call(server.url, 'GET', '/openapi.json');
       assert.doesNotMatch(openapi.text, /hunter2/);

@@ -4,7 +4,7 @@ import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import { hasErrors } from '../manifest/issues.ts';
 import { loadManifests } from '../manifest/load.ts';
-import { printIssues } from './validate.ts';
+import { printIssues } from './print-issues.ts';
 
 /** Loads and compiles the project's manifests without touching any store; prints issues. */
 export function compileProject(config: CouncilConfig): { plans: AutomationPlan[]; ok: boolean } {

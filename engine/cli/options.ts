@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
 import type { CouncilConfig } from '../config/config.ts';
 import { loadConfig } from '../config/load.ts';
-import { formatIssue } from '../manifest/issues.ts';
+import { printIssues } from './print-issues.ts';
 
 /** Options every command that reads the project accepts. */
 export const projectOptions = {
@@ -18,7 +18,7 @@ export type ParsedArgs = ReturnType<typeof parseArgs>;
 export function projectConfig(values: { config?: unknown; automations?: unknown; data?: unknown }): CouncilConfig {
   const { config, issues } = loadConfig(values.config as string | undefined);
   if (!config) {
-    for (const issue of issues) console.error(formatIssue(issue));
+    printIssues(issues);
     process.exit(1);
   }
   return {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { consoleLogger } from '../log.ts';
-import { listen } from '../server/listen.ts';
+import { ListenError, listen } from '../server/listen.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
 export const serveUsage = 'council serve [--config FILE] [--automations DIR] [--port N] [--data DIR]';
@@ -9,11 +9,16 @@ export const serveUsage = 'council serve [--config FILE] [--automations DIR] [--
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...projectOptions, port: { type: 'string' } } });
   const config = projectConfig(values);
-  const portText = values.port ?? process.env.PORT;
-  const port = portText === undefined ? config.server.port : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be an integer from 0 to 65535, got "${portText}"`);
-  const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger);
+  // An empty PORT counts as unset, as `${PORT:-8080}` does in the config.
+  const [portText, portSource] = values.port !== undefined ? [values.port, '--port'] : [process.env.PORT || undefined, 'PORT'];
+  const port = portText === undefined ? config.server.port : /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${portSource} must be an integer from 0 to 65535, got "${portText}"`);
+  const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger).catch((error) => {
+    if (!(error instanceof ListenError)) throw error;
+    console.error(`council serve: ${error.message}`);
+    return undefined;
+  });
+  if (!server) return 1;
   const serving = server.engine.registry.serving();
   const failed = server.engine.registry.failures();
   console.log(`theCouncil serving ${serving.length} automation(s) at ${server.url}`);

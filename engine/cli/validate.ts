@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectionBackends } from '../config/load.ts';
-import { formatIssue, type ManifestIssue, sortIssues } from '../manifest/issues.ts';
 import { loadManifests } from '../manifest/load.ts';
 import { projectConfig, projectOptions } from './options.ts';
+import { printIssues } from './print-issues.ts';
 
 export const validateUsage = 'council validate [PATH...] [--config FILE]';
 
@@ -18,21 +17,4 @@ export async function validateCommand(args: string[]): Promise<number> {
   const files = new Set([...result.manifests.map((m) => m.file), ...result.issues.map((i) => i.file)]).size;
   console.log(`${files} manifest(s) checked: ${errors} error(s), ${warnings} warning(s)`);
   return errors ? 1 : 0;
-}
-
-/** Prints issues as `FILE:LINE:COL: message` with the source line and a caret, on stderr. */
-export function printIssues(issues: readonly ManifestIssue[]): void {
-  const texts = new Map<string, string | undefined>();
-  for (const issue of sortIssues(issues)) {
-    if (!texts.has(issue.file)) texts.set(issue.file, readText(issue.file));
-    console.error(formatIssue(issue, texts.get(issue.file)));
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

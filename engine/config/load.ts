@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ConnectionSettings } from '../../adapters/types.ts';
 import { ajvErrorsToIssues } from '../manifest/ajv-issues.ts';
 import type { ManifestIssue } from '../manifest/issues.ts';
-import { parseSource, type SourceFile, sourceValue } from '../manifest/source.ts';
+import { issueAt, parseSource, type SourceFile, sourceValue } from '../manifest/source.ts';
 import { type CouncilConfig, DEFAULT_CONNECTIONS } from './config.ts';
 import { interpolateEnv } from './interpolate.ts';
 
@@ -70,6 +70,11 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     dataDir: string;
     connections: Record<string, Omit<ConnectionSettings, 'name'>>;
   };
+  const { defaultLimit, maxLimit } = raw.pagination;
+  if (source && defaultLimit > maxLimit) {
+    const message = `defaultLimit (${defaultLimit}) is above maxLimit (${maxLimit}); lower defaultLimit or raise maxLimit`;
+    return { issues: [issueAt(source, ['pagination', 'defaultLimit'], 'config-invalid', message)] };
+  }
   // The built-in connections stay available unless the file redefines them by name.
   const all = { ...DEFAULT_CONNECTIONS, ...raw.connections };
   const connections = new Map(Object.entries(all).map(([name, c]) => [name, { ...c, name }]));

@@ -13,12 +13,13 @@ export interface ConnectionStatus {
 /**
  * The named connections of council.config.yaml, each opened on first use and shared by
  * every automation that names it. A connection that fails to open is retried on the
- * next use instead of being remembered as failed.
+ * next use; until one succeeds, /health reports it down with the last failure.
  */
 export class ConnectionPool {
   readonly #settings: ReadonlyMap<string, ConnectionSettings>;
   readonly #dataDir: string;
   readonly #open = new Map<string, Promise<StorageConnection>>();
+  readonly #lastFailure = new Map<string, string>();
 
   constructor(settings: ReadonlyMap<string, ConnectionSettings>, dataDir: string) {
     this.#settings = settings;
@@ -31,7 +32,13 @@ export class ConnectionPool {
       const settings = this.#settings.get(name);
       if (!settings) return Promise.reject(new StorageError('rejected', `no connection named "${name}"`));
       connection = loadBackend(settings.backend).then((backend) => backend.connect(settings, { dataDir: this.#dataDir }));
-      connection.catch(() => this.#open.delete(name));
+      connection.then(
+        () => this.#lastFailure.delete(name),
+        (error) => {
+          this.#open.delete(name);
+          this.#lastFailure.set(name, messageOf(error));
+        },
+      );
       this.#open.set(name, connection);
     }
     return connection;
@@ -43,13 +50,14 @@ export class ConnectionPool {
       [...this.#settings.values()].map(async (s) => {
         const base = { name: s.name, backend: s.backend, mode: modeOf(s) } as const;
         const open = this.#open.get(s.name);
-        if (!open) return { ...base, state: 'unused' as const };
+        const failure = this.#lastFailure.get(s.name);
+        if (!open) return failure === undefined ? { ...base, state: 'unused' as const } : { ...base, state: 'down' as const, error: failure };
         try {
           const connection = await open;
           await withTimeout(connection.ping(), timeoutMs);
           return { ...base, state: 'up' as const };
         } catch (error) {
-          return { ...base, state: 'down' as const, error: error instanceof Error ? error.message : String(error) };
+          return { ...base, state: 'down' as const, error: messageOf(error) };
         }
       }),
     );
@@ -60,6 +68,10 @@ export class ConnectionPool {
     this.#open.clear();
     await Promise.allSettled(open.map(async (c) => (await c).close()));
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function modeOf(settings: ConnectionSettings): ConnectionStatus['mode'] {

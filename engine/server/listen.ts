@@ -10,12 +10,27 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The server could not bind its address; the message is one line an operator can act on. */
+export class ListenError extends Error {}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the port is already in use; stop the other server or pick another port with --port or PORT',
+  EACCES: 'permission denied; ports below 1024 need privileges, pick another port with --port or PORT',
+  EADDRNOTAVAIL: 'this machine has no such address; check server.host (HOST)',
+};
+
 /** Starts the engine and listens on `config.server` (port 0 picks a free port). */
 export async function listen(config: CouncilConfig, logger: Logger): Promise<RunningServer> {
   const engine = await startEngine(config, logger);
+  const { port: wanted, host: hostname } = config.server;
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: engine.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
+    const s = serve({ fetch: engine.fetch, port: wanted, hostname }, () => resolve(s));
     s.once('error', reject);
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    // Release the stores opened for nothing (PGlite holds its data directory).
+    await engine.close();
+    const reason = LISTEN_ERRORS[error.code ?? ''] ?? error.message;
+    throw new ListenError(`cannot listen on ${hostname}:${wanted}: ${reason}`);
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
