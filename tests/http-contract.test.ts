@@ -147,7 +147,14 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       assert.deepEqual(invalid.json.errors.map((e: { pointer: string }) => e.pointer).sort(), ['/name', '/plan']);
       const unchanged = await req('GET', `${base}/${created.id}`);
       assert.equal(unchanged.json.data.name, 'Bo');
-      assert.equal((await req('PATCH', `${base}/${created.id}`, { createdAt: 'x' })).status, 422);
+      const engineAndSchema = await req('PATCH', `${base}/${created.id}`, { createdAt: 'x', plan: 'gold' });
+      assert.equal(engineAndSchema.status, 422);
+      assert.deepEqual(
+        engineAndSchema.json.errors.map((e: { pointer: string }) => e.pointer).sort(),
+        ['/createdAt', '/plan'],
+        'engine-field and schema errors come in one answer',
+      );
+      assert.equal((await req('GET', `${base}/${created.id}`)).json.data.createdAt, created.createdAt);
       const jsonPatch = await req('PATCH', `${base}/${created.id}`, [{ op: 'replace', path: '/age', value: 1 }], {
         'content-type': 'application/json-patch+json',
       });
@@ -447,6 +454,9 @@ function httpContract(label: string, storage: string, options: { url?: string; s
         const r = await req('POST', base, body);
         assert.ok(r.status >= 400 && r.status < 500, `${body.slice(0, 40)} -> ${r.status} ${r.text}`);
       }
+      const surrogate = await req('POST', base, '{"name": "\\udc00", "email": "a@example.com"}');
+      assert.equal(surrogate.status, 400);
+      assert.match(surrogate.json.detail, /unpaired surrogate/);
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
       for (const path of [
         `${base}?limit=${'9'.repeat(400)}`,

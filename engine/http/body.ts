@@ -56,7 +56,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 function rejectUnstorableStrings(key: string, value: unknown): unknown {
   for (const text of [key, value]) {
     if (typeof text === 'string' && (text.includes('\u0000') || LONE_SURROGATE.test(text))) {
-      throw new Error('strings must be well-formed Unicode without NUL (\\u0000) characters');
+      throw new Error('strings must be well-formed Unicode: no NUL (\\u0000) and no unpaired surrogate (\\uD800-\\uDFFF) escapes');
     }
   }
   return value;

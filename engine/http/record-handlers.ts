@@ -25,8 +25,7 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
   };
   // Engine-field errors and schema errors are reported together, so one retry can fix all.
   // A top-level null means "not set", as in a merge patch, so every store keeps the same thing.
-  const validated = (body: Record<string, unknown>) => {
-    const errors = engineFieldErrors(body);
+  const validated = (body: Record<string, unknown>, errors = engineFieldErrors(body)) => {
     for (const field of ENGINE_FIELDS) delete body[field];
     for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
     if (!plan.validate(body)) errors.push(...toFieldErrors(plan.validate.errors));
@@ -80,10 +79,10 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         const id = itemId(c);
         const patch = await readJsonObject(c, bodyLimit);
         const engineErrors = engineFieldErrors(patch);
-        if (engineErrors.length) throw invalidBody(engineErrors);
+        for (const field of ENGINE_FIELDS) delete patch[field];
         const record = await store.modify(id, (current) => {
           const { id: _id, createdAt, updatedAt: _updatedAt, ...data } = current;
-          const next = validated(mergePatch(data, patch) as Record<string, unknown>);
+          const next = validated(mergePatch(data, patch) as Record<string, unknown>, [...engineErrors]);
           return { id, createdAt, updatedAt: new Date().toISOString(), ...next };
         });
         if (!record) throw notFound(id);
