@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateTypes } from '../types/index.ts';
 import { compileProject } from './compile-project.ts';
@@ -13,10 +13,11 @@ export async function typesCommand(args: string[]): Promise<number> {
   const config = projectConfig(values);
   const { plans, ok } = compileProject(config);
   const out = values.out ?? 'types';
+  const root = config.file ? dirname(config.file) : process.cwd();
   mkdirSync(out, { recursive: true });
   for (const plan of plans) {
     const file = join(out, `${plan.name}.ts`);
-    writeFileSync(file, await generateTypes(plan));
+    writeFileSync(file, await generateTypes(plan, relative(root, plan.file).split(sep).join('/')));
     console.error(`wrote ${file}`);
   }
   return ok ? 0 : 1;

@@ -47,14 +47,13 @@ export class HttpProblem extends Error {
     this.status = STATUS[code];
   }
 
-  toResponse(instance?: string): Response {
+  toResponse(): Response {
     const body = {
       type: `/problems/${this.code}`,
       title: TITLES[this.code],
       status: this.status,
       detail: this.detail,
       code: this.code,
-      ...(instance ? { instance } : {}),
       ...(this.options.errors ? { errors: this.options.errors } : {}),
     };
     return new Response(JSON.stringify(body), {

@@ -7,11 +7,11 @@ import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 /** Error statuses each operation documents; 503 is added to all of them, 500 to none. */
 const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   list: [400],
-  get: [404],
+  get: [400, 404],
   create: [400, 413, 415, 422],
   update: [400, 404, 413, 415, 422],
   replace: [400, 404, 413, 415, 422],
-  delete: [404],
+  delete: [400, 404],
 };
 
 /** One OpenAPI operation for one endpoint of an automation. */

@@ -31,7 +31,7 @@ export function listParameters(plan: AutomationPlan, endpoint: EndpointPlan): Pa
       name: 'cursor',
       in: 'query',
       description:
-        'Opaque position for the next page: copy `meta.next` from the previous response. Leave out for the first page. Keep the same `sort`, `limit` and filters from page to page.',
+        'Opaque position for the next page: copy `meta.next` from the previous response unchanged; leave out for the first page. The cursor carries the sort, filters and limit of its list, so `cursor` alone fetches the next page; `sort` and filters may be repeated but not changed, `limit` may change.',
       schema: { type: 'string' },
     },
   ];

@@ -15,7 +15,6 @@ export function problemSchema(): SchemaObject {
       title: { type: 'string', description: 'Short summary of the kind of problem; the same for every occurrence.' },
       status: { type: 'integer', minimum: 400, maximum: 599, description: 'The HTTP status code, repeated.' },
       detail: { type: 'string', description: 'What went wrong with this request, in words.' },
-      instance: { type: 'string', format: 'uri-reference', description: 'Identifies this occurrence of the problem.' },
       code: {
         type: 'string',
         enum: Object.keys(problemCodes),

@@ -11,12 +11,15 @@ type CompilableSchema = Parameters<typeof compile>[0];
  * Deterministic, and never reads a file or the network: only same-document refs occur
  * in a compiled plan's schema.
  *
- * @example await writeFile('types/accounts.ts', await generateTypes(plan));
+ * `source` names the manifest in the banner (default: the plan's file); pass a path
+ * relative to the project so generated files do not depend on where it was checked out.
+ *
+ * @example await writeFile('types/accounts.ts', await generateTypes(plan, 'automations/accounts.yaml'));
  */
-export async function generateTypes(plan: AutomationPlan): Promise<string> {
+export async function generateTypes(plan: AutomationPlan, source: string = plan.file): Promise<string> {
   const record = plan.names.singular;
   return compile(typesSchema(plan) as CompilableSchema, record, {
-    bannerComment: banner(plan.file),
+    bannerComment: banner(source),
     $refOptions: { resolve: { external: false } },
     // Tuples for every `maxItems` are precise but unreadable; records keep plain arrays.
     ignoreMinAndMaxItems: true,
