@@ -286,6 +286,19 @@ describe('council (no command, unknown command, help)', { concurrency: true }, (
     const run = await council(project(), ['validate', '--frobnicate']);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /usage: council validate/);
+    const serveOnly = await council(project(), ['validate', '--data', 'somewhere']);
+    assert.equal(serveOnly.code, 2, '--data belongs to serve alone');
+  });
+
+  test('the options a usage line lists are accepted', async () => {
+    const root = project(['valid/notes.yaml']);
+    const help = await council(root, ['validate', '--help']);
+    assert.match(help.stderr, /^usage: council validate \[PATH\.\.\.\] \[--config FILE\] \[--automations DIR\]$/m);
+    const validated = await council(root, ['validate', '--config', 'council.config.yaml', '--automations', 'automations']);
+    assert.equal(validated.code, 0, validated.stderr);
+    const created = await council(root, ['new', 'orders', '--backend', 'memory', '--config', 'council.config.yaml', '--automations', 'automations']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.ok(existsSync(join(root, 'automations', 'orders.yaml')));
   });
 });
 

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { singularize } from '../compile/naming.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
-export const newUsage = 'council new NAME [--backend memory|postgres] [--automations DIR]';
+export const newUsage = 'council new NAME [--backend memory|postgres] [--config FILE] [--automations DIR]';
 
 /** Scaffolds a commented manifest that validates as written. */
 export async function newCommand(args: string[]): Promise<number> {

@@ -4,11 +4,10 @@ import type { CouncilConfig } from '../config/config.ts';
 import { loadConfig } from '../config/load.ts';
 import { printIssues } from './print-issues.ts';
 
-/** Options every command that reads the project accepts. */
+/** Options every command that reads the project accepts (`serve` adds `--data` and `--port`). */
 export const projectOptions = {
   config: { type: 'string' },
   automations: { type: 'string' },
-  data: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

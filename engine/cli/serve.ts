@@ -7,7 +7,7 @@ export const serveUsage = 'council serve [--config FILE] [--automations DIR] [--
 
 /** Serves every valid manifest; invalid ones are reported and skipped. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...projectOptions, port: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { ...projectOptions, data: { type: 'string' }, port: { type: 'string' } } });
   const config = projectConfig(values);
   // An empty PORT counts as unset, as `${PORT:-8080}` does in the config.
   const [portText, portSource] = values.port !== undefined ? [values.port, '--port'] : [process.env.PORT || undefined, 'PORT'];

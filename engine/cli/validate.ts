@@ -4,7 +4,7 @@ import { loadManifests } from '../manifest/load.ts';
 import { projectConfig, projectOptions } from './options.ts';
 import { printIssues } from './print-issues.ts';
 
-export const validateUsage = 'council validate [PATH...] [--config FILE]';
+export const validateUsage = 'council validate [PATH...] [--config FILE] [--automations DIR]';
 
 /** Checks manifests (default: the configured automations directory). Exit 1 on any error. */
 export async function validateCommand(args: string[]): Promise<number> {
