@@ -274,12 +274,16 @@ function httpContract(label: string, storage: string, options: { url?: string; s
 
       it('a list that declares no sort still pages to the end in createdAt order', async () => {
         const manifest = contactsManifest(`${listName}x`, storage).replace('    sort: [name, age, createdAt]\n', '');
-        const unsorted = makeProject({ 'unsorted.yaml': manifest }, options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {});
+        const unsorted = makeProject(
+          { 'unsorted.yaml': manifest },
+          options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {},
+        );
         const s = await startServer(unsorted);
         try {
           const path = `/${listName}x`;
           const ids: string[] = [];
-          for (let i = 0; i < 12; i++) ids.push((await call(s.url, 'POST', path, { name: `U${i}`, email: `u${i}@example.com` })).json.data.id);
+          for (let i = 0; i < 12; i++)
+            ids.push((await call(s.url, 'POST', path, { name: `U${i}`, email: `u${i}@example.com` })).json.data.id);
           const seen: string[] = [];
           let next: string | null = null;
           do {

@@ -336,6 +336,15 @@ describe('buildOpenApi', () => {
     assert.equal(valid('AccountPatch', {}), true);
     assert.equal(valid('AccountPatch', { plan: null, address: null }), true);
     assert.equal(valid('AccountPatch', { address: { city: 'Oslo' } }), true);
+    assert.equal(valid('AccountInput', { name: 'Ada', email: 'ada@example.com', address: { country: 'NO' } }), false, 'city is required');
+    assert.equal(
+      valid('AccountPatch', { address: { country: 'NO' } }),
+      true,
+      'a nested object merges, so its required fields may be left out',
+    );
+    assert.equal(valid('AccountPatch', { address: { street: null } }), true, 'null removes a nested field');
+    assert.equal(valid('AccountPatch', { address: { city: 5 } }), false, 'nested types still hold');
+    assert.equal(valid('AccountPatch', { address: { planet: 'Mars' } }), false, 'nested additionalProperties still holds');
     assert.equal(valid('AccountPatch', { plan: 'gold' }), false);
     assert.equal(valid('AccountPatch', { name: 5 }), false);
     assert.equal(valid('AccountPatch', { unknown: 'x' }), false);

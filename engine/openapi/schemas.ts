@@ -14,7 +14,7 @@ export function automationSchemas(plan: AutomationPlan): [string, SchemaObject][
   return [
     [names.record, recordSchema(plan, structuredClone(root))],
     [names.input, inputSchema(plan, structuredClone(root))],
-    [names.patch, patchSchema(plan, structuredClone(root))],
+    [names.patch, patchSchema(plan, structuredClone(root), new Map(defs))],
     ...defs.map(([name, def]): [string, SchemaObject] => [name, def as SchemaObject]),
   ];
 }
@@ -56,18 +56,52 @@ function inputSchema(plan: AutomationPlan, root: JsonSchema): SchemaObject {
  * properties (`required`, `allOf`, `if`, ...) apply to the merged record, which the server
  * validates against the input schema after applying the patch.
  */
-function patchSchema(plan: AutomationPlan, root: JsonSchema): SchemaObject {
+function patchSchema(plan: AutomationPlan, root: JsonSchema, defs: ReadonlyMap<string, unknown>): SchemaObject {
   const names = schemaNames(plan);
+  return {
+    ...objectPatch(root, defs, new Set()),
+    description: `Changes to one ${recordNouns(plan).one}, as a JSON merge patch (RFC 7396): send only the fields to change; \`null\` removes an optional field; nested objects are merged the same way. The merged record must still be a valid \`${names.input}\`.`,
+  } as SchemaObject;
+}
+
+/** The patch form of an object schema; nested objects merge too, so they get the same treatment. */
+function objectPatch(schema: JsonSchema, defs: ReadonlyMap<string, unknown>, expanding: ReadonlySet<string>): JsonSchema {
   const patch: JsonSchema = {
     type: 'object',
-    description: `Changes to one ${recordNouns(plan).one}, as a JSON merge patch (RFC 7396): send only the fields to change; \`null\` removes an optional field; nested objects are merged the same way. The merged record must still be a valid \`${names.input}\`.`,
-    properties: mapValues(root.properties, nullable),
+    properties: mapValues(schema.properties, (p) => nullable(nestedPatch(p, defs, expanding))),
   };
-  if (root.patternProperties !== undefined) patch.patternProperties = mapValues(root.patternProperties, nullable);
-  if (root.additionalProperties !== undefined) patch.additionalProperties = nullable(root.additionalProperties);
-  if (root.unevaluatedProperties !== undefined) patch.unevaluatedProperties = nullable(root.unevaluatedProperties);
-  if (root.propertyNames !== undefined) patch.propertyNames = root.propertyNames;
-  return patch as SchemaObject;
+  if (schema.patternProperties !== undefined) patch.patternProperties = mapValues(schema.patternProperties, nullable);
+  if (schema.additionalProperties !== undefined) patch.additionalProperties = nullable(schema.additionalProperties);
+  if (schema.unevaluatedProperties !== undefined) patch.unevaluatedProperties = nullable(schema.unevaluatedProperties);
+  if (schema.propertyNames !== undefined) patch.propertyNames = schema.propertyNames;
+  return patch;
+}
+
+const COMPONENT_REF = '#/components/schemas/';
+
+/**
+ * A property that holds an object with declared properties (inline, or a hoisted
+ * definition it refers to) as a patch of that object; anything else is replaced whole.
+ * A definition already being expanded keeps its $ref, so recursive schemas end.
+ */
+function nestedPatch(property: unknown, defs: ReadonlyMap<string, unknown>, expanding: ReadonlySet<string>): unknown {
+  if (typeof property !== 'object' || property === null) return property;
+  let schema = property as JsonSchema;
+  let seen = expanding;
+  const { $ref, description } = schema;
+  if (typeof $ref === 'string' && $ref.startsWith(COMPONENT_REF)) {
+    const name = decodeURIComponent($ref.slice(COMPONENT_REF.length));
+    const target = defs.get(name);
+    if (expanding.has(name) || typeof target !== 'object' || target === null) return property;
+    schema = { ...(target as JsonSchema), ...(typeof description === 'string' ? { description } : {}) };
+    seen = new Set([...expanding, name]);
+  } else if (schema.$ref !== undefined) {
+    return property;
+  }
+  const mergeable = schema.type === 'object' && typeof schema.properties === 'object';
+  if (!mergeable || ['allOf', 'anyOf', 'oneOf', 'not', 'if', '$ref'].some((k) => k in schema)) return property;
+  const about = schema.description;
+  return { ...(typeof about === 'string' ? { description: about } : {}), ...objectPatch(schema, defs, seen) };
 }
 
 /**

@@ -51,7 +51,8 @@ export class ConnectionPool {
         const base = { name: s.name, backend: s.backend, mode: modeOf(s) } as const;
         const open = this.#open.get(s.name);
         const failure = this.#lastFailure.get(s.name);
-        if (!open) return failure === undefined ? { ...base, state: 'unused' as const } : { ...base, state: 'down' as const, error: failure };
+        if (!open)
+          return failure === undefined ? { ...base, state: 'unused' as const } : { ...base, state: 'down' as const, error: failure };
         try {
           const connection = await open;
           await withTimeout(connection.ping(), timeoutMs);
