@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
@@ -8,6 +7,7 @@ import { encodeCursor } from './cursor.ts';
 import { toFieldErrors } from './field-errors.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
+import { newRecordId } from './record-id.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
 
@@ -55,7 +55,7 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         noQuery(c);
         const body = validated(await readJsonObject(c, bodyLimit));
         const now = new Date().toISOString();
-        const record = await store.create({ id: randomUUID(), createdAt: now, updatedAt: now, ...body });
+        const record = await store.create({ id: newRecordId(), createdAt: now, updatedAt: now, ...body });
         c.header('Location', `${plan.basePath}/${record.id}`);
         return c.json({ data: record }, 201);
       };
