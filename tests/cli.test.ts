@@ -171,6 +171,14 @@ describe('council validate', { concurrency: true }, () => {
     assert.match(mixed.stdout, /^3 manifest\(s\) checked: 2 error\(s\)/m);
   });
 
+  test('an error inside a $ref-ed schema file is named relative like its manifest, and counts one manifest', async () => {
+    const root = project(['invalid/schema-invalid-in-ref-file.yaml']);
+    const run = await council(root, ['validate', 'automations/schema-invalid-in-ref-file.yaml']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^schemas\/bad-type\.schema\.yaml:5:11: /m);
+    assert.match(run.stdout, /^1 manifest\(s\) checked: 1 error\(s\)/m);
+  });
+
   test('a config error stops the command with exit 1 and FILE:LINE:COL', async () => {
     const root = project(['valid/notes.yaml']);
     writeFileSync(join(root, 'needs-env.yaml'), 'server:\n  host: ${COUNCIL_CLI_TEST_HOST}\n');

@@ -103,6 +103,24 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       assert.equal(arrayBody.status, 422);
     });
 
+    it('an integer JSON cannot carry exactly is refused, never stored rounded', async () => {
+      const body = '{"name": "Big", "email": "big@example.com", "age": 9007199254740993}';
+      const r = await req('POST', base, body);
+      assert.equal(r.status, 422, r.text);
+      assert.deepEqual(r.json.errors, [
+        {
+          pointer: '/age',
+          message: 'must be an integer from -9007199254740991 to 9007199254740991: larger integers cannot be kept exactly',
+        },
+      ]);
+      const largest = await create({ name: 'Big', email: 'big@example.com', age: Number.MAX_SAFE_INTEGER });
+      assert.equal((await req('GET', `${base}/${largest.id}`)).json.data.age, Number.MAX_SAFE_INTEGER);
+      const filter = await req('GET', `${base}?age=9007199254740993`);
+      assert.equal(filter.status, 400);
+      assert.match(filter.json.errors[0].message, /larger integers cannot be kept exactly/);
+      await req('DELETE', `${base}/${largest.id}`);
+    });
+
     it('400 malformed JSON, 415 non-JSON, 413 too large (declared and chunked)', async () => {
       assert.equal((await req('POST', base, '{"name": "x",')).status, 400);
       assert.equal((await req('POST', base, '{"name": "x"}', { 'content-type': 'text/plain' })).status, 415);
@@ -293,6 +311,13 @@ function httpContract(label: string, storage: string, options: { url?: string; s
             next = r.json.meta.next;
           } while (next);
           assert.deepEqual(seen, ids);
+          const unknown = await call(s.url, 'GET', `${path}?nope=1`);
+          assert.equal(unknown.status, 400);
+          assert.match(
+            unknown.json.errors[0].message,
+            /accepted: limit, cursor, plan, age, vip, score$/,
+            'sort is not offered where it is refused',
+          );
           const explicit = await call(s.url, 'GET', `${path}?sort=createdAt`);
           assert.equal(explicit.status, 400, 'an undeclared sort stays refused when asked for by name');
         } finally {
@@ -433,7 +458,10 @@ function httpContract(label: string, storage: string, options: { url?: string; s
     it('405 with Allow for an operation the manifest does not declare; 404 for unknown paths', async () => {
       const r = await req('POST', `${base}/00000000-0000-4000-8000-000000000000`, {});
       assert.equal(r.status, 405);
-      assert.equal(r.headers.get('allow'), 'GET, PATCH, PUT, DELETE');
+      assert.equal(r.headers.get('allow'), 'GET, HEAD, PATCH, PUT, DELETE');
+      const created = await create({ name: 'Head', email: 'head@example.com' });
+      const head = await req('HEAD', `${base}/${created.id}`);
+      assert.equal(head.status, 200, 'HEAD, listed in Allow, is answered');
       assert.equal((await req('GET', `${base}/a/b`)).status, 404);
       const slash = await req('GET', `${base}/`);
       assert.equal(slash.status, 404);

@@ -228,6 +228,37 @@ describe('valid manifest fixtures', () => {
   });
 });
 
+describe('generated summaries', () => {
+  test('read as English: "an" before a vowel sound, "a" before a consonant sound', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'council-summaries-'));
+    try {
+      const summaries = (name: string) => {
+        const file = join(dir, `${name}.yaml`);
+        const endpoints = ['list', 'create', 'update', 'replace', 'delete'].map((op) => `  - operation: ${op}`).join('\n');
+        writeFileSync(
+          file,
+          `name: ${name}\ndescription: Test.\nstorage: { backend: memory }\nschema: { type: object, properties: { label: { type: string } } }\nendpoints:\n${endpoints}\n`,
+        );
+        const [loaded] = loadManifests([file], connections).manifests;
+        assert.ok(loaded);
+        return compileAutomation(loaded, { pagination }).endpoints.map((e) => e.summary);
+      };
+      assert.deepEqual(summaries('inventory-items'), [
+        'List inventory items',
+        'Create an inventory item',
+        'Update some fields of an inventory item',
+        'Replace an inventory item',
+        'Delete an inventory item',
+      ]);
+      assert.equal(summaries('users')[1], 'Create a user');
+      assert.equal(summaries('units')[1], 'Create a unit');
+      assert.equal(summaries('orders')[1], 'Create an order');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('formatIssue', () => {
   const file = join(INVALID, 'filter-unknown-field.yaml');
   const text = readFileSync(file, 'utf8');

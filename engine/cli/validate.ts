@@ -14,7 +14,6 @@ export async function validateCommand(args: string[]): Promise<number> {
   printIssues(result.issues);
   const errors = result.issues.filter((i) => i.severity === 'error').length;
   const warnings = result.issues.length - errors;
-  const files = new Set([...result.manifests.map((m) => m.file), ...result.issues.map((i) => i.file)]).size;
-  console.log(`${files} manifest(s) checked: ${errors} error(s), ${warnings} warning(s)`);
+  console.log(`${result.files.length} manifest(s) checked: ${errors} error(s), ${warnings} warning(s)`);
   return errors ? 1 : 0;
 }

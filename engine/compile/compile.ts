@@ -5,6 +5,7 @@ import { fieldsOf } from './fields.ts';
 import { pascalCase, singularize } from './naming.ts';
 import type { AutomationPlan } from './plan.ts';
 import { createRecordAjv } from './record-ajv.ts';
+import { boundIntegers } from './safe-integers.ts';
 
 export interface CompileOptions {
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
@@ -34,7 +35,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     sortable: [...new Set(listEndpoints.flatMap((e) => ['createdAt', ...e.sort]))],
   };
   // ajv compiles a validator that fills defaults in place; it must never see the frozen schema.
-  const validate = ajv.compile(structuredClone(schema));
+  const validate = ajv.compile(boundIntegers(structuredClone(schema)));
   return deepFreeze({
     name: manifest.name,
     description: manifest.description,

@@ -15,10 +15,10 @@ const ROUTES: Record<Operation, { method: HttpMethod; item: boolean; verb: strin
 const SUMMARIES: Record<Operation, (singular: string, plural: string) => string> = {
   list: (_, plural) => `List ${plural}`,
   get: (singular) => `Get one ${singular} by id`,
-  create: (singular) => `Create a ${singular}`,
-  update: (singular) => `Update some fields of a ${singular}`,
-  replace: (singular) => `Replace a ${singular}`,
-  delete: (singular) => `Delete a ${singular}`,
+  create: (singular) => `Create ${article(singular)} ${singular}`,
+  update: (singular) => `Update some fields of ${article(singular)} ${singular}`,
+  replace: (singular) => `Replace ${article(singular)} ${singular}`,
+  delete: (singular) => `Delete ${article(singular)} ${singular}`,
 };
 
 type Names = AutomationPlan['names'];
@@ -62,6 +62,11 @@ function withoutDefault(property: unknown): JsonSchema {
 function definitionsOf(schema: JsonSchema): JsonSchema {
   const { $defs, definitions } = structuredClone(schema);
   return { ...($defs === undefined ? {} : { $defs }), ...(definitions === undefined ? {} : { definitions }) };
+}
+
+/** `an` before a vowel sound as spelled (`an invoice`, `a user`: close enough for generated summaries). */
+function article(noun: string): 'a' | 'an' {
+  return /^[aeio]|^u(?!s|t|ni(?!n))/.test(noun) ? 'an' : 'a';
 }
 
 /** `SupportTicket` -> `support ticket`, for generated prose. */

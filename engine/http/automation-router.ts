@@ -17,7 +17,8 @@ export function buildAutomationRouter(plan: AutomationPlan, store: RecordStore, 
     const item = endpoint.path.endsWith('/{id}');
     const path = item ? `${plan.basePath}/:id` : plan.basePath;
     app.on(endpoint.method, path, recordHandler(plan, endpoint, store, options.bodyLimit));
-    (item ? allowed.item : allowed.collection).push(endpoint.method);
+    // HEAD is answered wherever GET is (Hono runs the GET handler without the body).
+    (item ? allowed.item : allowed.collection).push(...(endpoint.method === 'GET' ? ['GET', 'HEAD'] : [endpoint.method]));
   }
   app.notFound((c) => {
     const rest = c.req.path.slice(plan.basePath.length);

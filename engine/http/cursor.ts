@@ -56,7 +56,10 @@ export function readCursor(text: string): CursorState {
 export function invalidCursor(): HttpProblem {
   const message =
     'is not a cursor this API issued for this list; pass meta.next from the previous page unchanged, or drop cursor to start over';
-  return new HttpProblem('invalid-query', `cursor ${message}`, { errors: [{ pointer: '/query/cursor', message }] });
+  // Worded like every other query problem (see invalidQuery in list-query.ts).
+  return new HttpProblem('invalid-query', `fix these query parameters and retry: cursor: ${message}`, {
+    errors: [{ pointer: '/query/cursor', message }],
+  });
 }
 
 function isScalar(value: unknown): value is ScalarValue {

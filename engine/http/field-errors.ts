@@ -37,6 +37,8 @@ const FORMAT_SHAPES: Record<string, string> = {
   duration: 'an ISO 8601 duration, e.g. P3DT4H',
 };
 
+export const SAFE_INTEGER = `must be an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}: larger integers cannot be kept exactly`;
+
 function describe(error: ErrorObject): FieldError {
   const at = error.instancePath;
   switch (error.keyword) {
@@ -57,6 +59,11 @@ function describe(error: ErrorObject): FieldError {
       };
     case 'format':
       return { pointer: at, message: `must be ${FORMAT_SHAPES[String(error.params.format)] ?? `in "${error.params.format}" format`}` };
+    case 'maximum':
+    case 'minimum':
+      // The engine's own bound (see compile/safe-integers.ts), not the manifest's.
+      if (Math.abs(Number(error.params.limit)) === Number.MAX_SAFE_INTEGER) return { pointer: at, message: SAFE_INTEGER };
+      return { pointer: at, message: error.message ?? 'is out of range' };
     case 'uniqueItems':
       return { pointer: at, message: `must not repeat items (items ${error.params.j} and ${error.params.i} are equal)` };
     default:

@@ -2,7 +2,7 @@ import type { ListAfter, ListQuery, ScalarValue, SortOrder } from '../../adapter
 import type { AutomationPlan, EndpointPlan, FilterPlan } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { type CursorState, invalidCursor, readCursor } from './cursor.ts';
-import { toFieldErrors } from './field-errors.ts';
+import { SAFE_INTEGER, toFieldErrors } from './field-errors.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
 
 const DEFAULT_SORT: SortOrder = { field: 'createdAt', direction: 'asc' };
@@ -35,7 +35,8 @@ export function parseListQuery(plan: AutomationPlan, endpoint: EndpointPlan, par
 
 function unknownOrRepeated(plan: AutomationPlan, endpoint: EndpointPlan, params: URLSearchParams): FieldError[] {
   const errors: FieldError[] = [];
-  const known = ['limit', 'cursor', 'sort', ...endpoint.filters.map((f) => f.field)];
+  // `sort` is a known parameter only where the list declares sort fields.
+  const known = ['limit', 'cursor', ...(endpoint.sort.length ? ['sort'] : []), ...endpoint.filters.map((f) => f.field)];
   const properties = plan.storage.spec.fields.map((f) => f.name);
   for (const name of new Set(params.keys())) {
     if (!known.includes(name)) {
@@ -88,7 +89,7 @@ function parseFilters(endpoint: EndpointPlan, params: URLSearchParams, cursor: C
   for (const filter of given) {
     const raw = params.get(filter.field) ?? '';
     const value = fromQueryText(raw, filter);
-    const problem = value === undefined ? `must be ${kindText(filter)}` : valueProblem(filter, value);
+    const problem = value === undefined ? kindProblem(filter, raw) : valueProblem(filter, value);
     if (problem) errors.push({ pointer: `/query/${filter.field}`, message: problem });
     else filters.push({ field: filter.field, value: value as ScalarValue });
   }
@@ -128,8 +129,9 @@ function valueProblem(filter: FilterPlan, value: ScalarValue): string | undefine
   return toFieldErrors(filter.check.errors)[0]?.message ?? 'is not a value this field can have';
 }
 
-function kindText(filter: FilterPlan): string {
-  return filter.kind === 'boolean' ? 'true or false' : filter.kind === 'integer' ? 'an integer' : 'a number';
+function kindProblem(filter: FilterPlan, raw: string): string {
+  if (filter.kind === 'integer' && /^-?\d+$/.test(raw)) return SAFE_INTEGER;
+  return `must be ${filter.kind === 'boolean' ? 'true or false' : filter.kind === 'integer' ? 'an integer' : 'a number'}`;
 }
 
 function jsType(filter: FilterPlan): string {

@@ -16,8 +16,10 @@ export const ENGINE_ROUTES = ['health', 'openapi.json', 'docs', 'mcp', 'automati
 export interface LoadResult {
   /** Manifests with no errors, ready to compile. */
   readonly manifests: LoadedManifest[];
-  /** Every error and warning found, in every file. */
+  /** Every error and warning found, in every file (manifests and the schema files they use). */
   readonly issues: ManifestIssue[];
+  /** The manifest files checked. */
+  readonly files: string[];
 }
 
 /** `*.yaml` / `*.yml` files under each path (a file or a directory, searched recursively), sorted. */
@@ -136,11 +138,12 @@ function where(loaded: LoadedManifest): string {
 export function loadManifests(paths: readonly string[], connections: ConnectionBackends): LoadResult {
   const issues: ManifestIssue[] = [];
   const valid: LoadedManifest[] = [];
-  for (const file of manifestFiles(paths)) {
+  const files = manifestFiles(paths);
+  for (const file of files) {
     const result = loadManifestFile(file, connections);
     issues.push(...result.issues);
     if (result.manifest) valid.push(result.manifest);
   }
   const across = checkAcrossManifests(valid);
-  return { manifests: across.accepted, issues: [...issues, ...across.issues] };
+  return { manifests: across.accepted, issues: [...issues, ...across.issues], files };
 }

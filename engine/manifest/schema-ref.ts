@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { JsonSchema } from '../compile/plan.ts';
 import type { ManifestIssue } from './issues.ts';
 import type { SchemaLocation } from './manifest.ts';
@@ -31,7 +31,8 @@ export function resolveResourceSchema(
       ],
     };
   }
-  const file = resolve(dirname(source.file), ref);
+  // Named like the manifest was (relative stays relative), so reports read the same.
+  const file = isAbsolute(ref) ? ref : join(dirname(source.file), ref);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -16,8 +16,9 @@ export function parseSource(file: string, text: string): { source: SourceFile; i
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const source: SourceFile = { file, text, doc, lines };
   const issues = doc.errors.map((error) => {
-    const { line, col } = lines.linePos(error.pos[0]);
-    return { code: 'yaml-syntax', severity: 'error', file, line, col, pointer: '', message: error.message } as const;
+    const { line, col } = lines.linePos(pastIndentation(text, error.pos[0]));
+    const message = yamlMessage(error.code, error.message);
+    return { code: 'yaml-syntax', severity: 'error', file, line, col, pointer: '', message } as const;
   });
   // toJS throws, rather than reporting, when aliases expand past the bound (an alias bomb).
   if (!issues.length) {
@@ -36,6 +37,26 @@ export function parseSource(file: string, text: string): { source: SourceFile; i
     }
   }
   return { source, issues };
+}
+
+/** The library's words, made actionable for the YAML mistakes people make most. */
+function yamlMessage(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS')
+    return 'this file must hold one YAML document: remove the `---` line and whatever follows it, or move it to its own file';
+  if (code === 'BAD_INDENT' && message.includes('same column'))
+    return `${message}: indent this key exactly like the other keys of its mapping`;
+  if (code === 'TAB_AS_INDENT') return `${message}: indent with spaces`;
+  if (code === 'DUPLICATE_KEY') return `${message}: keep one of the two entries`;
+  return message;
+}
+
+/** The yaml library places some errors at the start of an indented line; point at its first character instead. */
+function pastIndentation(text: string, offset: number): number {
+  let at = offset;
+  const lineStart = at === 0 || text[at - 1] === '\n';
+  if (!lineStart) return offset;
+  while (text[at] === ' ' || text[at] === '\t') at++;
+  return at;
 }
 
 /** The plain value of a parsed document (aliases expanded, bounded against alias bombs). */
