@@ -99,6 +99,12 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       assert.deepEqual(pointers, ['/age', '/email', '/extra', '/id', '/name', '/plan']);
       for (const e of r.json.errors) assert.equal(typeof e.message, 'string');
       assert.match(r.json.errors.find((e: { pointer: string }) => e.pointer === '/email').message, /email address, e\.g\./);
+      const worded = await req('POST', base, { name: '', email: 'a@example.com', age: 'x', tags: 'one' });
+      assert.deepEqual(Object.fromEntries(worded.json.errors.map((e: { pointer: string; message: string }) => [e.pointer, e.message])), {
+        '/name': 'must be at least 1 character long',
+        '/age': 'must be an integer',
+        '/tags': 'must be an array',
+      });
       const arrayBody = await req('POST', base, [1, 2]);
       assert.equal(arrayBody.status, 422);
     });

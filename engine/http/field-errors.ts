@@ -37,6 +37,20 @@ const FORMAT_SHAPES: Record<string, string> = {
   duration: 'an ISO 8601 duration, e.g. P3DT4H',
 };
 
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  integer: 'an integer',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+  null: 'null',
+};
+
+function typeName(type: string): string {
+  return TYPE_NAMES[type] ?? type;
+}
+
 export const SAFE_INTEGER = `must be an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}: larger integers cannot be kept exactly`;
 
 function describe(error: ErrorObject): FieldError {
@@ -64,6 +78,20 @@ function describe(error: ErrorObject): FieldError {
       // The engine's own bound (see compile/safe-integers.ts), not the manifest's.
       if (Math.abs(Number(error.params.limit)) === Number.MAX_SAFE_INTEGER) return { pointer: at, message: SAFE_INTEGER };
       return { pointer: at, message: error.message ?? 'is out of range' };
+    case 'type':
+      return { pointer: at, message: `must be ${String(error.params.type).split(',').map(typeName).join(' or ')}` };
+    case 'minLength':
+    case 'maxLength': {
+      const limit = Number(error.params.limit);
+      const bound = error.keyword === 'minLength' ? 'at least' : 'at most';
+      return { pointer: at, message: `must be ${bound} ${limit} character${limit === 1 ? '' : 's'} long` };
+    }
+    case 'minItems':
+    case 'maxItems': {
+      const limit = Number(error.params.limit);
+      const bound = error.keyword === 'minItems' ? 'at least' : 'at most';
+      return { pointer: at, message: `must have ${bound} ${limit} item${limit === 1 ? '' : 's'}` };
+    }
     case 'uniqueItems':
       return { pointer: at, message: `must not repeat items (items ${error.params.j} and ${error.params.i} are equal)` };
     default:
