@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pascalCase, singularize } from '../compile/naming.ts';
@@ -46,8 +47,20 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** What loading one manifest file found, valid or not. */
+export interface FileLoad {
+  readonly manifest?: LoadedManifest;
+  readonly issues: ManifestIssue[];
+  /** Files read: the manifest, then its `$ref`-ed schema file if it names one (even one that failed). */
+  readonly dependencies: readonly string[];
+  /** Hash of exactly the texts these checks read, so a later change to any of them is noticed. */
+  readonly fingerprint: string;
+  /** The manifest file does not exist (any more). */
+  readonly missing: boolean;
+}
+
 /** Reads, parses and checks one manifest file. Never throws: problems come back as issues. */
-export function loadManifestFile(file: string, connections: ConnectionBackends): { manifest?: LoadedManifest; issues: ManifestIssue[] } {
+export function loadManifestFile(file: string, connections: ConnectionBackends): FileLoad {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -55,26 +68,55 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     return {
       issues: [{ code: 'file-unreadable', severity: 'error', file, line: 1, col: 1, pointer: '', message: `cannot read file (${reason})` }],
+      dependencies: [file],
+      fingerprint: fingerprintOf([undefined]),
+      missing: reason === 'ENOENT',
     };
   }
+  const done = (issues: ManifestIssue[], resolved?: { file?: string; text?: string }, manifest?: LoadedManifest): FileLoad => ({
+    ...(manifest ? { manifest } : {}),
+    issues,
+    dependencies: resolved?.file ? [file, resolved.file] : [file],
+    fingerprint: fingerprintOf(resolved?.file ? [text, resolved.text] : [text]),
+    missing: false,
+  });
   const { source, issues } = parseSource(file, text);
-  if (issues.length) return { issues };
+  if (issues.length) return done(issues);
   const value = sourceValue(source);
   const shapeIssues = validateManifestShape(source, value);
   const manifest = value as Manifest;
   const schemaValue: unknown = (value as { schema?: unknown } | null)?.schema;
   // The resource schema is checked even when the rest of the manifest is not valid, so
   // one run reports both; semantic checks need a valid shape and wait for it.
-  if (typeof schemaValue !== 'object' || schemaValue === null || Array.isArray(schemaValue)) return { issues: shapeIssues };
+  if (typeof schemaValue !== 'object' || schemaValue === null || Array.isArray(schemaValue)) return done(shapeIssues);
   const resolved = resolveResourceSchema(source, schemaValue as JsonSchema);
-  if (!resolved.schema || !resolved.at) return { issues: [...shapeIssues, ...resolved.issues] };
+  if (!resolved.schema || !resolved.at) return done([...shapeIssues, ...resolved.issues], resolved);
   const schemaIssues = checkResourceSchema(resolved.schema, resolved.at);
-  if (shapeIssues.length) return { issues: [...shapeIssues, ...schemaIssues] };
+  if (shapeIssues.length) return done([...shapeIssues, ...schemaIssues], resolved);
   const all = [...schemaIssues, ...checkSemantics(source, manifest, resolved.schema, connections)];
-  if (hasErrors(all)) return { issues: all };
+  if (hasErrors(all)) return done(all, resolved);
   const dependencies = resolved.file ? [file, resolved.file] : [file];
   const loaded: LoadedManifest = { file, source, manifest, schema: resolved.schema as JsonSchema, schemaAt: resolved.at, dependencies };
-  return { manifest: loaded, issues: all };
+  return done(all, resolved, loaded);
+}
+
+/** The fingerprint the given files have on disk now (compare with {@link FileLoad.fingerprint}). */
+export function fingerprintOnDisk(files: readonly string[]): string {
+  return fingerprintOf(
+    files.map((f) => {
+      try {
+        return readFileSync(f, 'utf8');
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+}
+
+function fingerprintOf(texts: readonly (string | undefined)[]): string {
+  const hash = createHash('sha256');
+  for (const text of texts) hash.update(text === undefined ? '\u0001missing' : `\u0000${text}`);
+  return hash.digest('hex').slice(0, 16);
 }
 
 /**

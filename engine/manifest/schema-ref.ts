@@ -13,7 +13,7 @@ import { issueAt, parseSource, type SourceFile, sourceValue } from './source.ts'
 export function resolveResourceSchema(
   source: SourceFile,
   schema: JsonSchema,
-): { schema?: JsonSchema; at?: SchemaLocation; file?: string; issues: ManifestIssue[] } {
+): { schema?: JsonSchema; at?: SchemaLocation; file?: string; text?: string; issues: ManifestIssue[] } {
   const ref = schema.$ref;
   if (typeof ref !== 'string' || ref.startsWith('#')) {
     return { schema, at: { source, base: ['schema'] }, issues: [] };
@@ -37,13 +37,13 @@ export function resolveResourceSchema(
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return { issues: [issueAt(source, refPath, 'schema-ref-unresolved', `schema.$ref: cannot read "${ref}" (looked for ${file})`)] };
+    return { issues: [issueAt(source, refPath, 'schema-ref-unresolved', `schema.$ref: cannot read "${ref}" (looked for ${file})`)], file };
   }
   const parsed = parseSource(file, text);
-  if (parsed.issues.length) return { issues: parsed.issues, file };
+  if (parsed.issues.length) return { issues: parsed.issues, file, text };
   const value = sourceValue(parsed.source);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { issues: [issueAt(parsed.source, [], 'schema-ref-unresolved', `${ref} must contain a JSON Schema object`)], file };
+    return { issues: [issueAt(parsed.source, [], 'schema-ref-unresolved', `${ref} must contain a JSON Schema object`)], file, text };
   }
-  return { schema: value as JsonSchema, at: { source: parsed.source, base: [] }, file, issues: [] };
+  return { schema: value as JsonSchema, at: { source: parsed.source, base: [] }, file, text, issues: [] };
 }

@@ -3,15 +3,16 @@ import { buildAutomationRouter } from '../http/automation-router.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from './connections.ts';
 import type { MountedAutomation } from './registry.ts';
+import { Traffic } from './traffic.ts';
 
 /** Binds a compiled plan to its store (creating tables as needed) and builds its router. */
 export async function bindAutomation(
   plan: AutomationPlan,
   connections: ConnectionPool,
-  options: { bodyLimit: number; logger: Logger },
+  options: { bodyLimit: number; logger: Logger; version: string },
 ): Promise<MountedAutomation> {
   const connection = await connections.get(plan.storage.connection);
   const store = await connection.open(plan.storage.spec);
   const router = buildAutomationRouter(plan, store, options);
-  return Object.freeze({ plan, store, router, loadedAt: new Date().toISOString() });
+  return Object.freeze({ plan, store, router, loadedAt: new Date().toISOString(), version: options.version, traffic: new Traffic() });
 }

@@ -16,7 +16,7 @@ export interface ConnectionStatus {
  * next use; until one succeeds, /health reports it down with the last failure.
  */
 export class ConnectionPool {
-  readonly #settings: ReadonlyMap<string, ConnectionSettings>;
+  #settings: ReadonlyMap<string, ConnectionSettings>;
   readonly #dataDir: string;
   readonly #open = new Map<string, Promise<StorageConnection>>();
   readonly #lastFailure = new Map<string, string>();
@@ -42,6 +42,33 @@ export class ConnectionPool {
       this.#open.set(name, connection);
     }
     return connection;
+  }
+
+  /**
+   * Takes new settings. Connections whose settings changed (or that are gone) are taken
+   * out of the pool, so the next `get` opens them afresh; the caller closes the old ones
+   * with {@link closeRetired} once nothing uses them. Memory connections keep their data.
+   */
+  reconfigure(next: ReadonlyMap<string, ConnectionSettings>): { changed: string[]; retired: Promise<StorageConnection>[] } {
+    const changed: string[] = [];
+    const retired: Promise<StorageConnection>[] = [];
+    for (const name of new Set([...this.#settings.keys(), ...next.keys()])) {
+      const before = this.#settings.get(name);
+      const after = next.get(name);
+      const same = before?.backend === 'memory' && after?.backend === 'memory' ? true : JSON.stringify(before) === JSON.stringify(after);
+      if (same) continue;
+      changed.push(name);
+      const open = this.#open.get(name);
+      if (open) retired.push(open);
+      this.#open.delete(name);
+      this.#lastFailure.delete(name);
+    }
+    this.#settings = next;
+    return { changed, retired };
+  }
+
+  async closeRetired(retired: readonly Promise<StorageConnection>[]): Promise<void> {
+    await Promise.allSettled(retired.map(async (c) => (await c).close()));
   }
 
   /** Pings every opened connection (bounded by `timeoutMs`) for /health. Never rejects. */

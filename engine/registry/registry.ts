@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import type { ManifestIssue } from '../manifest/issues.ts';
+import type { Traffic } from './traffic.ts';
 
 /** A compiled automation bound to its store and mounted under its base path. Immutable. */
 export interface MountedAutomation {
@@ -9,15 +10,24 @@ export interface MountedAutomation {
   readonly store: RecordStore;
   readonly router: Hono;
   readonly loadedAt: string;
+  /** Fingerprint of the manifest (and schema file) texts this version was built from. */
+  readonly version: string;
+  /** Requests in flight on this version. */
+  readonly traffic: Traffic;
 }
 
-/** Why a manifest is not serving: its file failed checks, or its store could not be prepared. */
+/**
+ * Why a manifest file is not serving its current text: it failed checks, or its store
+ * could not be prepared. If an earlier version of it is serving, that one keeps serving.
+ */
 export interface AutomationFailure {
   readonly file: string;
   readonly name?: string;
   readonly state: 'invalid' | 'unavailable';
   readonly errors: readonly string[];
   readonly issues: readonly ManifestIssue[];
+  /** When this failure was found. */
+  readonly at: string;
 }
 
 /**
@@ -46,6 +56,14 @@ export class AutomationRegistry {
 
   recordFailure(failure: AutomationFailure): void {
     this.#failures.set(failure.file, failure);
+  }
+
+  clearFailure(file: string): void {
+    this.#failures.delete(file);
+  }
+
+  failureOf(file: string): AutomationFailure | undefined {
+    return this.#failures.get(file);
   }
 
   /** Serving automations, sorted by name (the order OpenAPI and /health list them). */

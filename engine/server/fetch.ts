@@ -5,6 +5,7 @@ import { describeProblem, HttpProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
+import type { Reloader } from '../reload/reloader.ts';
 import { healthReport } from './health.ts';
 import { openApiView } from './openapi-view.ts';
 
@@ -13,10 +14,16 @@ import { openApiView } from './openapi-view.ts';
  * automation goes straight to that automation's router (one Map lookup); everything
  * else goes to the engine's own routes.
  */
-export function createFetch(registry: AutomationRegistry, connections: ConnectionPool, config: CouncilConfig, logger: Logger) {
+export function createFetch(
+  registry: AutomationRegistry,
+  connections: ConnectionPool,
+  config: () => CouncilConfig,
+  logger: Logger,
+  reloader: Reloader,
+) {
   const engineApp = new Hono();
   const openapi = openApiView(registry, config);
-  engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections)));
+  engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
   engineApp.get('/openapi.json', (c) => c.json(openapi()));
   engineApp.get('/problems/:code', (c) => {
     const problem = describeProblem(c.req.param('code'));
@@ -34,7 +41,22 @@ export function createFetch(registry: AutomationRegistry, connections: Connectio
 
   return (request: Request): Response | Promise<Response> => {
     const mounted = registry.match(firstSegment(request.url));
-    return mounted ? mounted.router.fetch(request) : engineApp.fetch(request);
+    if (!mounted) return engineApp.fetch(request);
+    // Counted so a reload can tell when the version it replaced has finished its requests.
+    const { traffic } = mounted;
+    traffic.active++;
+    let response: Response | Promise<Response>;
+    try {
+      response = mounted.router.fetch(request);
+    } catch (error) {
+      traffic.leave();
+      throw error;
+    }
+    if (!(response instanceof Promise)) {
+      traffic.leave();
+      return response;
+    }
+    return response.finally(() => traffic.leave());
   };
 }
 

@@ -1,23 +1,40 @@
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
+import type { ReloadOutcome } from '../reload/reloader.ts';
 
 /**
- * What `GET /health` reports: every automation that is serving, invalid or unavailable,
- * and every configured connection (never its URL). Status is `degraded` when anything
- * is not serving or a used connection is down.
+ * What `GET /health` reports: every automation (serving, degraded: serving an older
+ * version because its file's latest text failed, invalid or unavailable), every
+ * configured connection (never its URL) and the reload counters. Status is `degraded`
+ * when anything is not serving its file's latest text or a used connection is down.
  */
-export async function healthReport(registry: AutomationRegistry, connections: ConnectionPool) {
-  const serving = registry.serving().map((m) => ({
-    name: m.plan.name,
-    state: 'serving' as const,
-    file: m.plan.file,
-    path: m.plan.basePath,
-    backend: m.plan.storage.backend,
-    connection: m.plan.storage.connection,
-    loadedAt: m.loadedAt,
-  }));
-  const failed = registry.failures().map((f) => ({ ...(f.name ? { name: f.name } : {}), state: f.state, file: f.file, errors: f.errors }));
+export async function healthReport(registry: AutomationRegistry, connections: ConnectionPool, reloads: Record<ReloadOutcome, number>) {
+  const mounted = registry.serving();
+  const servingFiles = new Set(mounted.map((m) => m.plan.file));
+  const serving = mounted.map((m) => {
+    const failure = registry.failureOf(m.plan.file);
+    return {
+      name: m.plan.name,
+      state: failure ? ('degraded' as const) : ('serving' as const),
+      file: m.plan.file,
+      path: m.plan.basePath,
+      backend: m.plan.storage.backend,
+      connection: m.plan.storage.connection,
+      version: m.version,
+      loadedAt: m.loadedAt,
+      ...(failure ? { errors: failure.errors, failedAt: failure.at } : {}),
+    };
+  });
+  const failed = registry
+    .failures()
+    .filter((f) => !servingFiles.has(f.file))
+    .map((f) => ({ ...(f.name ? { name: f.name } : {}), state: f.state, file: f.file, errors: f.errors, failedAt: f.at }));
   const connectionStates = await connections.status();
-  const healthy = failed.length === 0 && connectionStates.every((c) => c.state !== 'down');
-  return { status: healthy ? 'ok' : 'degraded', automations: [...serving, ...failed], connections: connectionStates };
+  const healthy = registry.failures().length === 0 && connectionStates.every((c) => c.state !== 'down');
+  return {
+    status: healthy ? 'ok' : 'degraded',
+    automations: [...serving, ...failed],
+    connections: connectionStates,
+    reloads: { ...reloads },
+  };
 }

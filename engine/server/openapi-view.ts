@@ -17,17 +17,13 @@ export function openApiOptions(config: CouncilConfig) {
 }
 
 /** The OpenAPI document of what is serving, rebuilt only when that changes. */
-export function openApiView(registry: AutomationRegistry, config: CouncilConfig): () => OpenAPIObject {
-  let cached: { version: number; doc: OpenAPIObject } | undefined;
+export function openApiView(registry: AutomationRegistry, config: () => CouncilConfig): () => OpenAPIObject {
+  let cached: { version: number; config: CouncilConfig; doc: OpenAPIObject } | undefined;
   return () => {
-    if (cached?.version !== registry.version) {
-      cached = {
-        version: registry.version,
-        doc: buildOpenApi(
-          registry.serving().map((m) => m.plan),
-          openApiOptions(config),
-        ),
-      };
+    const current = config();
+    if (cached?.version !== registry.version || cached.config !== current) {
+      const plans = registry.serving().map((m) => m.plan);
+      cached = { version: registry.version, config: current, doc: buildOpenApi(plans, openApiOptions(current)) };
     }
     return cached.doc;
   };

@@ -1,0 +1,325 @@
+import { existsSync, statSync } from 'node:fs';
+import { sep } from 'node:path';
+import { compileAutomation } from '../compile/compile.ts';
+import type { CouncilConfig } from '../config/config.ts';
+import { connectionBackends } from '../config/load.ts';
+import type { Logger } from '../log.ts';
+import { formatIssue, hasErrors, type ManifestIssue } from '../manifest/issues.ts';
+import { checkAcrossManifests, type FileLoad, fingerprintOnDisk, loadManifestFile, manifestFiles } from '../manifest/load.ts';
+import type { LoadedManifest } from '../manifest/manifest.ts';
+import { bindAutomation } from '../registry/bind.ts';
+import type { ConnectionPool } from '../registry/connections.ts';
+import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
+
+export type ReloadOutcome = 'loaded' | 'updated' | 'unchanged' | 'rejected' | 'removed';
+
+export interface ReloadReport {
+  readonly trigger: string;
+  readonly ms: number;
+  readonly files: readonly { readonly file: string; readonly name?: string; readonly outcome: ReloadOutcome }[];
+}
+
+/** What the engine knows of one manifest file: the version serving (if any) and what it last read. */
+interface FileEntry {
+  readonly file: string;
+  /** Files whose change must reload this one: those of the serving version and of the last text read. */
+  readonly dependencies: readonly string[];
+  /** Fingerprint of the last texts read (serving or failed). */
+  readonly fingerprint: string;
+  readonly loaded?: LoadedManifest;
+  readonly mounted?: MountedAutomation;
+}
+
+/** Issue codes that depend on other manifests: such a file is retried when another one goes away. */
+const CROSS_CODES = new Set(['name-duplicate', 'record-name-duplicate']);
+
+interface Built {
+  readonly file: string;
+  readonly load: FileLoad;
+  readonly mounted?: MountedAutomation;
+  readonly failure?: Omit<AutomationFailure, 'file' | 'at'>;
+}
+
+/**
+ * Turns manifest files into serving automations, one file at a time: a file is read,
+ * checked against the others, compiled and bound off to the side, and only then swapped
+ * in, in one synchronous step with every other file of the same batch. A file that
+ * fails leaves its previous version serving. Files not named in a reload are not
+ * touched: same plan, same store, same compiled validators. Reloads run one at a time.
+ */
+export class Reloader {
+  readonly #entries = new Map<string, FileEntry>();
+  readonly #registry: AutomationRegistry;
+  readonly #connections: ConnectionPool;
+  readonly #logger: Logger;
+  #config: CouncilConfig;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** How many files each reload outcome has had since start (for metrics). */
+  readonly counts: Record<ReloadOutcome, number> = { loaded: 0, updated: 0, unchanged: 0, rejected: 0, removed: 0 };
+
+  constructor(config: CouncilConfig, registry: AutomationRegistry, connections: ConnectionPool, logger: Logger) {
+    this.#config = config;
+    this.#registry = registry;
+    this.#connections = connections;
+    this.#logger = logger;
+  }
+
+  get config(): CouncilConfig {
+    return this.#config;
+  }
+
+  /**
+   * Reloads what the given paths affect: manifest files (added, changed or gone),
+   * schema files manifests `$ref`, folders that were removed. `force` rebuilds even
+   * files whose text did not change.
+   */
+  reload(paths: Iterable<string>, options: { force?: boolean; trigger?: string } = {}): Promise<ReloadReport> {
+    const list = [...paths];
+    return this.#serialize(() => this.#apply(this.#affected(list), options.force ?? false, options.trigger ?? 'watch'));
+  }
+
+  /** Rescans the automations folder and reloads every file in it, and every file that left it. */
+  reloadAll(options: { force?: boolean; trigger?: string } = {}): Promise<ReloadReport> {
+    return this.#serialize(() => {
+      const files = new Set([...this.#entries.keys(), ...manifestFiles([this.#config.automations]).filter((f) => this.#isManifest(f))]);
+      return this.#apply(files, options.force ?? false, options.trigger ?? 'full');
+    });
+  }
+
+  /**
+   * Applies a new config: automations whose connection changed are rebound on the new
+   * one, a change of pagination or body limit rebuilds every automation, and files that
+   * failed are retried (a connection they named may exist now). Connections that were
+   * replaced are closed once the versions using them have finished their requests.
+   */
+  reconfigure(next: CouncilConfig): Promise<ReloadReport> {
+    return this.#serialize(async () => {
+      const previous = this.#config;
+      for (const key of ['automations', 'dataDir'] as const) {
+        if (previous[key] !== next[key]) this.#logger.warn(`config ${key} changed; it takes effect after a restart`);
+      }
+      if (previous.server.port !== next.server.port || previous.server.host !== next.server.host) {
+        this.#logger.warn('config server.port/host changed; it takes effect after a restart');
+      }
+      const kept = { ...next, automations: previous.automations, dataDir: previous.dataDir };
+      const everything =
+        previous.server.bodyLimit !== next.server.bodyLimit || JSON.stringify(previous.pagination) !== JSON.stringify(next.pagination);
+      const { changed, retired } = this.#connections.reconfigure(next.connections);
+      this.#config = kept;
+      const files = new Set<string>();
+      for (const entry of this.#entries.values()) {
+        const connection = entry.mounted?.plan.storage.connection;
+        if (everything || (connection !== undefined && changed.includes(connection)) || this.#registry.failureOf(entry.file)) {
+          files.add(entry.file);
+        }
+      }
+      const before = new Map([...this.#entries].map(([file, e]) => [file, e.mounted]));
+      const report = await this.#apply(files, true, 'config');
+      // Old connections close only after every version bound to them has drained.
+      const replaced = [...before.values()].filter((m) => m && changed.includes(m.plan.storage.connection));
+      void Promise.all(replaced.map((m) => m?.traffic.whenIdle())).then(() => this.#connections.closeRetired(retired));
+      return report;
+    });
+  }
+
+  /** Manifest files among (or depending on) `paths` whose texts on disk differ from what was last read. */
+  stale(paths: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const file of this.#affected([...paths])) {
+      const entry = this.#entries.get(file);
+      if (entry ? fingerprintOnDisk(entry.dependencies) !== entry.fingerprint : existsSync(file)) out.push(file);
+    }
+    return out;
+  }
+
+  /** Files outside the automations folder that manifests depend on (`$ref`-ed schema files), to watch. */
+  dependencyFiles(): string[] {
+    const inside = this.#config.automations + sep;
+    return [...new Set([...this.#entries.values()].flatMap((e) => e.dependencies))].filter((f) => !f.startsWith(inside));
+  }
+
+  #serialize<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(job);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #isManifest(path: string): boolean {
+    return path.startsWith(this.#config.automations + sep) && /\.ya?ml$/.test(path);
+  }
+
+  /** The manifest files a set of changed paths affects. */
+  #affected(paths: readonly string[]): Set<string> {
+    const files = new Set<string>();
+    for (const path of paths) {
+      if (this.#isManifest(path)) files.add(path);
+      if (isDirectory(path)) for (const f of manifestFiles([path])) if (this.#isManifest(f)) files.add(f);
+      for (const entry of this.#entries.values()) {
+        if (entry.dependencies.includes(path) || entry.file.startsWith(path + sep)) files.add(entry.file);
+      }
+    }
+    return files;
+  }
+
+  async #apply(files: Set<string>, force: boolean, trigger: string): Promise<ReloadReport> {
+    const started = performance.now();
+    const backends = connectionBackends(this.#config);
+    const outcomes = new Map<string, { name?: string; outcome: ReloadOutcome }>();
+    const removed: string[] = [];
+    const candidates: { file: string; load: FileLoad }[] = [];
+    const rejected: Built[] = [];
+    for (const file of [...files].sort()) {
+      const load = loadManifestFile(file, backends);
+      const entry = this.#entries.get(file);
+      if (load.missing) {
+        if (entry) removed.push(file);
+      } else if (!force && entry?.mounted && entry.fingerprint === load.fingerprint && !this.#registry.failureOf(file)) {
+        outcomes.set(file, { name: entry.mounted.plan.name, outcome: 'unchanged' });
+      } else if (load.manifest) {
+        candidates.push({ file, load });
+      } else {
+        rejected.push({ file, load, failure: { state: 'invalid', errors: load.issues.map((i) => formatIssue(i)), issues: load.issues } });
+      }
+      for (const issue of load.issues) if (issue.severity === 'warning') this.#logger.warn(formatIssue(issue));
+    }
+
+    // Names and paths are checked against every version that will still serve: the
+    // files not in this batch, and the old versions of files whose new text is rejected.
+    const rebuilt = new Set(candidates.map((c) => c.file));
+    const others = [...this.#entries.values()].filter((e) => e.loaded && !rebuilt.has(e.file) && !removed.includes(e.file));
+    const across = checkAcrossManifests([
+      ...others.map((e) => e.loaded as LoadedManifest),
+      ...candidates.map((c) => c.load.manifest as LoadedManifest),
+    ]);
+    const accepted = new Set(across.accepted);
+    const crossIssues = groupByFile(across.issues);
+    const built = await Promise.all(
+      candidates.map(async ({ file, load }): Promise<Built> => {
+        const manifest = load.manifest as LoadedManifest;
+        if (!accepted.has(manifest)) {
+          const issues = crossIssues.get(file) ?? [];
+          return {
+            file,
+            load,
+            failure: { name: manifest.manifest.name, state: 'invalid', errors: issues.map((i) => formatIssue(i)), issues },
+          };
+        }
+        return this.#build(file, load, manifest);
+      }),
+    );
+    const retired = this.#commit([...built, ...rejected], removed, outcomes);
+    for (const old of retired) void old.traffic.whenIdle();
+
+    // A file that lost a name contest may win it now that another file let go of the name.
+    const letGo = removed.length > 0 || [...outcomes.values()].some((o) => o.outcome === 'updated');
+    const waiting = [...this.#entries.values()]
+      .filter((e) => !files.has(e.file) && this.#registry.failureOf(e.file)?.issues.some((i) => CROSS_CODES.has(i.code)))
+      .map((e) => e.file);
+    const ms = performance.now() - started;
+    const report: ReloadReport = { trigger, ms, files: [...outcomes].map(([file, o]) => ({ file, ...o })) };
+    this.#log(report);
+    if (letGo && waiting.length) {
+      const retry = await this.#apply(new Set(waiting), true, `${trigger} (retry)`);
+      return { trigger, ms: performance.now() - started, files: [...report.files, ...retry.files] };
+    }
+    return report;
+  }
+
+  async #build(file: string, load: FileLoad, manifest: LoadedManifest): Promise<Built> {
+    const { name, storage } = manifest.manifest;
+    let plan: ReturnType<typeof compileAutomation>;
+    try {
+      plan = compileAutomation(manifest, { pagination: this.#config.pagination });
+    } catch (error) {
+      const message = `${file}:1:1: could not be compiled: ${(error as Error).message}`;
+      return { file, load, failure: { name, state: 'invalid', errors: [message], issues: [] } };
+    }
+    try {
+      const options = { bodyLimit: this.#config.server.bodyLimit, logger: this.#logger, version: load.fingerprint };
+      return { file, load, mounted: await bindAutomation(plan, this.#connections, options) };
+    } catch (error) {
+      const message = `${file}:1:1: storage "${storage.connection ?? storage.backend}" could not be prepared: ${(error as Error).message}`;
+      return { file, load, failure: { name, state: 'unavailable', errors: [message], issues: [] } };
+    }
+  }
+
+  /** The swap: synchronous, so no request sees part of a batch. Returns the versions taken out of service. */
+  #commit(built: readonly Built[], removed: readonly string[], outcomes: Map<string, { name?: string; outcome: ReloadOutcome }>) {
+    const at = new Date().toISOString();
+    const retired: MountedAutomation[] = [];
+    const release = (mounted: MountedAutomation | undefined) => {
+      if (!mounted) return;
+      if (this.#registry.match(mounted.plan.name) === mounted) this.#registry.unmount(mounted.plan.name);
+      retired.push(mounted);
+    };
+    for (const file of removed) {
+      const entry = this.#entries.get(file);
+      release(entry?.mounted);
+      this.#registry.clearFailure(file);
+      this.#entries.delete(file);
+      outcomes.set(file, { ...(entry?.mounted ? { name: entry.mounted.plan.name } : {}), outcome: 'removed' });
+    }
+    for (const { file, load, mounted, failure } of built) {
+      const entry = this.#entries.get(file);
+      const holder = mounted && this.#registry.match(mounted.plan.name);
+      if (mounted && holder && holder.plan.file !== file) {
+        // Only possible when the file that held the name failed to rebind under a new one.
+        const message = `${file}:1:1: automation "${mounted.plan.name}" is still served from ${holder.plan.file}; rename one of them`;
+        this.#fail(file, load, entry, { name: mounted.plan.name, state: 'invalid', errors: [message], issues: [] }, at, outcomes);
+        continue;
+      }
+      if (mounted) {
+        if (entry?.mounted && entry.mounted.plan.name !== mounted.plan.name) release(entry.mounted);
+        else if (entry?.mounted) retired.push(entry.mounted);
+        this.#registry.mount(mounted);
+        this.#entries.set(file, { file, dependencies: load.dependencies, fingerprint: load.fingerprint, loaded: load.manifest, mounted });
+        outcomes.set(file, { name: mounted.plan.name, outcome: entry?.mounted ? 'updated' : 'loaded' });
+      } else if (failure) {
+        this.#fail(file, load, entry, failure, at, outcomes);
+      }
+    }
+    for (const { outcome } of outcomes.values()) this.counts[outcome]++;
+    return retired;
+  }
+
+  #fail(
+    file: string,
+    load: FileLoad,
+    entry: FileEntry | undefined,
+    failure: Omit<AutomationFailure, 'file' | 'at'>,
+    at: string,
+    outcomes: Map<string, { name?: string; outcome: ReloadOutcome }>,
+  ): void {
+    this.#registry.recordFailure({ file, at, ...failure });
+    const dependencies = [...new Set([...(entry?.dependencies ?? []), ...load.dependencies])];
+    this.#entries.set(file, { ...entry, file, dependencies, fingerprint: load.fingerprint });
+    for (const line of failure.errors) this.#logger.error(line);
+    if (entry?.mounted) this.#logger.warn(`${file}: the previous version of "${entry.mounted.plan.name}" keeps serving`);
+    outcomes.set(file, { ...(failure.name ? { name: failure.name } : {}), outcome: 'rejected' });
+  }
+
+  #log(report: ReloadReport): void {
+    const by = (outcome: ReloadOutcome) => report.files.filter((f) => f.outcome === outcome).map((f) => f.name ?? f.file);
+    const fields: Record<string, unknown> = { trigger: report.trigger, ms: Math.round(report.ms * 10) / 10 };
+    for (const outcome of ['loaded', 'updated', 'removed', 'rejected'] as const) {
+      const names = by(outcome);
+      if (names.length) fields[outcome] = names.join(',');
+    }
+    if (report.files.length === 0 || report.files.every((f) => f.outcome === 'unchanged')) return;
+    (report.files.some((f) => f.outcome === 'rejected') ? this.#logger.warn : this.#logger.info)('reload', fields);
+  }
+}
+
+function groupByFile(issues: readonly ManifestIssue[]): Map<string, ManifestIssue[]> {
+  const byFile = new Map<string, ManifestIssue[]>();
+  for (const issue of issues) if (hasErrors([issue])) byFile.set(issue.file, [...(byFile.get(issue.file) ?? []), issue]);
+  return byFile;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
