@@ -28,7 +28,8 @@ export function newRecordId(now = Date.now()): string {
     randomFillSync(pool);
     poolAt = 0;
   }
-  pool.copy(bytes, 0, poolAt, (poolAt += 16));
+  pool.copy(bytes, 0, poolAt, poolAt + 16);
+  poolAt += 16;
   const ms = lastMs;
   bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
   bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
