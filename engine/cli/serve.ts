@@ -1,19 +1,26 @@
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.ts';
 import { consoleLogger } from '../log.ts';
+import { formatIssue } from '../manifest/issues.ts';
+import type { Engine } from '../server/engine.ts';
 import { ListenError, listen } from '../server/listen.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
-export const serveUsage = 'council serve [--config FILE] [--automations DIR] [--port N] [--data DIR]';
+export const serveUsage = 'council serve [--config FILE] [--automations DIR] [--port N] [--data DIR] [--no-watch]';
 
 /** Serves every valid manifest; invalid ones are reported and skipped. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...projectOptions, data: { type: 'string' }, port: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { ...projectOptions, data: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' } },
+  });
   const config = projectConfig(values);
   // An empty PORT counts as unset, as `${PORT:-8080}` does in the config.
   const [portText, portSource] = values.port !== undefined ? [values.port, '--port'] : [process.env.PORT || undefined, 'PORT'];
   const port = portText === undefined ? config.server.port : /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`${portSource} must be an integer from 0 to 65535, got "${portText}"`);
-  const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger).catch((error) => {
+  const watch = values['no-watch'] ? false : {};
+  const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger, { watch }).catch((error) => {
     if (!(error instanceof ListenError)) throw error;
     console.error(`council serve: ${error.message}`);
     return undefined;
@@ -25,11 +32,26 @@ export async function serveCommand(args: string[]): Promise<number> {
   for (const m of serving) console.log(`  ${server.url}${m.plan.basePath}  (${m.plan.storage.backend}, ${m.plan.file})`);
   if (failed.length) console.log(`  ${failed.length} manifest(s) skipped; see the errors above and ${server.url}/health`);
   console.log(`  OpenAPI: ${server.url}/openapi.json   health: ${server.url}/health`);
+  console.log(`  ${watch ? 'watching for changes' : 'not watching (--no-watch)'}; SIGHUP reloads everything`);
+  // SIGHUP re-reads the config and rebuilds every automation, changed or not (a store that is back, a file edited unseen).
+  const hangup = () => void fullReload(server.engine, values.config as string | undefined);
+  process.on('SIGHUP', hangup);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.off('SIGHUP', hangup);
   await server.close();
   return 0;
+}
+
+async function fullReload(engine: Engine, configFile: string | undefined): Promise<void> {
+  consoleLogger.info('SIGHUP: reloading the config and every automation');
+  if (engine.config.file) {
+    const { config, issues } = loadConfig(configFile ?? engine.config.file);
+    for (const issue of issues) consoleLogger.error(formatIssue(issue));
+    if (config) await engine.reloader.reconfigure(config);
+  }
+  await engine.reloader.reloadAll({ force: true, trigger: 'SIGHUP' });
 }

@@ -1,10 +1,13 @@
 import { type ServerType, serve } from '@hono/node-server';
 import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
+import { type ProjectWatcher, type WatchOptions, watchProject } from '../reload/watch.ts';
 import { type Engine, startEngine } from './engine.ts';
 
 export interface RunningServer {
   readonly engine: Engine;
+  /** The file watcher, when the server was started with `watch`. */
+  readonly watcher?: ProjectWatcher;
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
   close(): Promise<void>;
@@ -20,7 +23,11 @@ const LISTEN_ERRORS: Record<string, string> = {
 };
 
 /** Starts the engine and listens on `config.server` (port 0 picks a free port). */
-export async function listen(config: CouncilConfig, logger: Logger): Promise<RunningServer> {
+export async function listen(
+  config: CouncilConfig,
+  logger: Logger,
+  options: { watch?: WatchOptions | false } = {},
+): Promise<RunningServer> {
   const engine = await startEngine(config, logger);
   const { port: wanted, host: hostname } = config.server;
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -32,13 +39,16 @@ export async function listen(config: CouncilConfig, logger: Logger): Promise<Run
     const reason = LISTEN_ERRORS[error.code ?? ''] ?? error.message;
     throw new ListenError(`cannot listen on ${hostname}:${wanted}: ${reason}`);
   });
+  const watcher = options.watch ? await watchProject(engine.reloader, logger, options.watch) : undefined;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
   return {
     engine,
+    ...(watcher ? { watcher } : {}),
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     async close() {
+      await watcher?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.close();
     },
