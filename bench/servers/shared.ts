@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { stringify } from 'yaml';
 
 /** The record the benchmarks read and write, and its JSON Schema, shared by engine and baseline. */
 export const NOTE = { text: 'benchmark note', topic: 'bench', pinned: false };
@@ -20,4 +21,14 @@ export function announce(fetch: (request: Request) => Response | Promise<Respons
     process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${info.port}`, id })}\n`);
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+/** A memory-backed manifest serving get and create of notes, as YAML. */
+export function notesManifest(name: string, description = 'Benchmark notes.'): string {
+  return stringify({
+    name,
+    description,
+    storage: { backend: 'memory' },
+    schema: NOTE_SCHEMA,
+    endpoints: [{ operation: 'get' }, { operation: 'create' }],
+  });
 }

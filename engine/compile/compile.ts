@@ -23,7 +23,8 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     singular: pascalCase(manifest.singular ?? singularize(manifest.name)),
     plural: pascalCase(manifest.name),
   };
-  const ajv = createRecordAjv();
+  // The manifest checks validated this schema against the meta-schema already.
+  const ajv = createRecordAjv({ validateSchema: false });
   const endpoints = manifest.endpoints.map((e) => Object.freeze(compileEndpoint(e, basePath, names, schema, ajv)));
   const listEndpoints = endpoints.filter((e) => e.operation === 'list');
   const spec: StorageSpec = {

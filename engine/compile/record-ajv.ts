@@ -7,8 +7,11 @@ import addFormats from 'ajv-formats';
  * code be garbage-collected with it. Strict mode catches typos such as `minLenght`;
  * OpenAPI's `example` annotation stays allowed (ajv cannot allow a whole `x-` family).
  */
-export function createRecordAjv(): Ajv2020 {
+export function createRecordAjv(options: { validateSchema?: boolean } = {}): Ajv2020 {
   const ajv = new Ajv2020({
+    // Checking a schema against the draft 2020-12 meta-schema compiles that meta-schema
+    // anew in every instance (~10 ms); callers that checked the schema already skip it.
+    validateSchema: options.validateSchema ?? true,
     allErrors: true,
     useDefaults: true,
     strict: true,

@@ -124,17 +124,21 @@ function fingerprintOf(texts: readonly (string | undefined)[]): string {
  * paths) and no path taken from the engine. The first file in sorted order keeps a
  * contested name; the later ones are rejected.
  */
-export function checkAcrossManifests(manifests: readonly LoadedManifest[]): { accepted: LoadedManifest[]; issues: ManifestIssue[] } {
+export function checkAcrossManifests(
+  manifests: readonly LoadedManifest[],
+  taken?: TakenNames,
+): { accepted: LoadedManifest[]; issues: ManifestIssue[] } {
   const byName = new Map<string, LoadedManifest>();
   const byRecordName = new Map<string, LoadedManifest>();
   const accepted: LoadedManifest[] = [];
   const issues: ManifestIssue[] = [];
+  const holderOf = (recordName: string) => byRecordName.get(recordName) ?? taken?.recordName(recordName);
   for (const loaded of manifests) {
     const { name } = loaded.manifest;
-    const first = byName.get(name);
+    const first = byName.get(name) ?? taken?.name(name);
     const names = recordNames(loaded);
-    const clashing = names.filter((n) => byRecordName.has(n));
-    const clash = clashing[0] === undefined ? undefined : byRecordName.get(clashing[0]);
+    const clashing = names.filter((n) => holderOf(n) !== undefined);
+    const clash = clashing[0] === undefined ? undefined : holderOf(clashing[0]);
     if (first) {
       issues.push(
         issueAt(
@@ -164,12 +168,30 @@ export function checkAcrossManifests(manifests: readonly LoadedManifest[]): { ac
   return { accepted, issues };
 }
 
-/** The PascalCase names an automation publishes in OpenAPI schemas and operation ids. */
-function recordNames(loaded: LoadedManifest): string[] {
-  const { name, singular } = loaded.manifest;
-  const one = pascalCase(singular ?? singularize(name));
-  return [...new Set([one, `${one}Input`, `${one}Patch`, pascalCase(name)])];
+/**
+ * Names already taken by manifests outside the list being checked (the ones a reload
+ * keeps serving), looked up instead of re-checked so a reload costs the same among
+ * 10 automations or 1,000.
+ */
+export interface TakenNames {
+  name(name: string): LoadedManifest | undefined;
+  recordName(recordName: string): LoadedManifest | undefined;
 }
+
+/** The PascalCase names an automation publishes in OpenAPI schemas and operation ids. */
+export function recordNames(loaded: LoadedManifest): string[] {
+  let names = recordNamesCache.get(loaded);
+  if (!names) {
+    const { name, singular } = loaded.manifest;
+    const one = pascalCase(singular ?? singularize(name));
+    names = [...new Set([one, `${one}Input`, `${one}Patch`, pascalCase(name)])];
+    recordNamesCache.set(loaded, names);
+  }
+  return names;
+}
+
+// A reload checks one file against every serving manifest; their names need computing once.
+const recordNamesCache = new WeakMap<LoadedManifest, string[]>();
 
 function where(loaded: LoadedManifest): string {
   const { line, col } = locate(loaded.source, ['name']);

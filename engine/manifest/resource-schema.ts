@@ -9,6 +9,9 @@ import type { ManifestIssue } from './issues.ts';
 import type { SchemaLocation } from './manifest.ts';
 import { issueAt, type PathSegment, pointerToPath } from './source.ts';
 
+/** One instance checks every schema against the meta-schema, which it compiles once. */
+const metaValidator = createRecordAjv();
+
 /** Column and query-parameter safe: PostgreSQL identifiers are at most 63 bytes. */
 const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -17,14 +20,14 @@ const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * mode, and that it describes an object whose top-level properties can be stored.
  */
 export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): ManifestIssue[] {
-  const ajv = createRecordAjv();
-  if (!ajv.validateSchema(schema)) {
-    return ajvErrorsToIssues(at.source, ajv.errors, 'schema-invalid', at.base).map((i) => ({
+  if (!metaValidator.validateSchema(schema)) {
+    return ajvErrorsToIssues(at.source, metaValidator.errors, 'schema-invalid', at.base).map((i) => ({
       ...i,
       message: `invalid JSON Schema: ${i.message}`,
     }));
   }
   const issues: ManifestIssue[] = [];
+  const ajv = createRecordAjv({ validateSchema: false });
   try {
     issues.push(...checkDefaults(ajv.compile(structuredClone(schema)), schema, at));
   } catch (error) {

@@ -5,7 +5,7 @@ import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 import { formatIssue, hasErrors, type ManifestIssue } from '../manifest/issues.ts';
-import { checkAcrossManifests, type FileLoad, fingerprintOnDisk, loadManifestFile, manifestFiles } from '../manifest/load.ts';
+import { checkAcrossManifests, type FileLoad, fingerprintOnDisk, loadManifestFile, manifestFiles, recordNames } from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { bindAutomation } from '../registry/bind.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
@@ -49,6 +49,9 @@ interface Built {
  */
 export class Reloader {
   readonly #entries = new Map<string, FileEntry>();
+  /** Serving manifests by automation name and by published record name, for the name checks. */
+  readonly #byName = new Map<string, LoadedManifest>();
+  readonly #byRecordName = new Map<string, LoadedManifest>();
   readonly #registry: AutomationRegistry;
   readonly #connections: ConnectionPool;
   readonly #logger: Logger;
@@ -185,12 +188,12 @@ export class Reloader {
 
     // Names and paths are checked against every version that will still serve: the
     // files not in this batch, and the old versions of files whose new text is rejected.
-    const rebuilt = new Set(candidates.map((c) => c.file));
-    const others = [...this.#entries.values()].filter((e) => e.loaded && !rebuilt.has(e.file) && !removed.includes(e.file));
-    const across = checkAcrossManifests([
-      ...others.map((e) => e.loaded as LoadedManifest),
-      ...candidates.map((c) => c.load.manifest as LoadedManifest),
-    ]);
+    const leaving = new Set([...candidates.map((c) => c.file), ...removed]);
+    const staying = (m: LoadedManifest | undefined) => (m && !leaving.has(m.file) ? m : undefined);
+    const across = checkAcrossManifests(
+      candidates.map((c) => c.load.manifest as LoadedManifest),
+      { name: (n) => staying(this.#byName.get(n)), recordName: (n) => staying(this.#byRecordName.get(n)) },
+    );
     const accepted = new Set(across.accepted);
     const crossIssues = groupByFile(across.issues);
     const built = await Promise.all(
@@ -212,9 +215,12 @@ export class Reloader {
 
     // A file that lost a name contest may win it now that another file let go of the name.
     const letGo = removed.length > 0 || [...outcomes.values()].some((o) => o.outcome === 'updated');
-    const waiting = [...this.#entries.values()]
-      .filter((e) => !files.has(e.file) && this.#registry.failureOf(e.file)?.issues.some((i) => CROSS_CODES.has(i.code)))
-      .map((e) => e.file);
+    const waiting = letGo
+      ? this.#registry
+          .failures()
+          .filter((f) => !files.has(f.file) && this.#entries.has(f.file) && f.issues.some((i) => CROSS_CODES.has(i.code)))
+          .map((f) => f.file)
+      : [];
     const ms = performance.now() - started;
     const report: ReloadReport = { trigger, ms, files: [...outcomes].map(([file, o]) => ({ file, ...o })) };
     this.#log(report);
@@ -255,6 +261,7 @@ export class Reloader {
     for (const file of removed) {
       const entry = this.#entries.get(file);
       release(entry?.mounted);
+      this.#index(entry?.loaded, undefined);
       this.#registry.clearFailure(file);
       this.#entries.delete(file);
       outcomes.set(file, { ...(entry?.mounted ? { name: entry.mounted.plan.name } : {}), outcome: 'removed' });
@@ -272,6 +279,7 @@ export class Reloader {
         if (entry?.mounted && entry.mounted.plan.name !== mounted.plan.name) release(entry.mounted);
         else if (entry?.mounted) retired.push(entry.mounted);
         this.#registry.mount(mounted);
+        this.#index(entry?.loaded, load.manifest);
         this.#entries.set(file, { file, dependencies: load.dependencies, fingerprint: load.fingerprint, loaded: load.manifest, mounted });
         outcomes.set(file, { name: mounted.plan.name, outcome: entry?.mounted ? 'updated' : 'loaded' });
       } else if (failure) {
@@ -280,6 +288,18 @@ export class Reloader {
     }
     for (const { outcome } of outcomes.values()) this.counts[outcome]++;
     return retired;
+  }
+
+  /** Replaces a file's serving manifest in the name indexes. */
+  #index(before: LoadedManifest | undefined, after: LoadedManifest | undefined): void {
+    if (before) {
+      if (this.#byName.get(before.manifest.name) === before) this.#byName.delete(before.manifest.name);
+      for (const n of recordNames(before)) if (this.#byRecordName.get(n) === before) this.#byRecordName.delete(n);
+    }
+    if (after) {
+      this.#byName.set(after.manifest.name, after);
+      for (const n of recordNames(after)) this.#byRecordName.set(n, after);
+    }
   }
 
   #fail(
