@@ -95,8 +95,14 @@ describe('hot reload', () => {
     assert.equal((await t.health()).status, 'degraded');
     assert.equal(await t.status('/alpha'), 200, 'still serving');
 
+    assert.doesNotMatch((await t.get('/automations/alpha/types.ts')).text, /done\?: boolean/);
     t.project.write('a.yaml', manifest('alpha', { extra: '    done: { type: boolean }\n' }));
     await until(async () => (await t.automation('alpha')).state === 'serving', 'alpha fixed');
+    const types = await t.get('/automations/alpha/types.ts');
+    assert.equal(types.status, 200);
+    assert.match(types.text, /done\?: boolean/, 'the served types follow the version serving');
+    assert.equal(types.headers.get('etag'), `"${(await t.automation('alpha')).version}"`);
+    assert.equal((await t.get('/automations/nothing/types.ts')).status, 404);
     assert.notEqual((await t.automation('alpha')).version, before.version);
     assert.equal((await t.health()).status, 'ok');
     assert.equal((await call(t.url, 'POST', '/alpha', { title: 'x', done: true })).status, 201, 'the fixed version serves');

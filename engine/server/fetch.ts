@@ -1,11 +1,13 @@
+import path from 'node:path';
 import { Hono } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
 import { renderError } from '../http/errors.ts';
 import { describeProblem, HttpProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
-import type { AutomationRegistry } from '../registry/registry.ts';
+import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import type { Reloader } from '../reload/reloader.ts';
+import { generateTypes } from '../types/index.ts';
 import { healthReport } from './health.ts';
 import { openApiView } from './openapi-view.ts';
 
@@ -25,6 +27,20 @@ export function createFetch(
   const openapi = openApiView(registry, config);
   engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
   engineApp.get('/openapi.json', (c) => c.json(openapi()));
+  // TypeScript types of what serves now, so clients can regenerate after every reload.
+  const types = new WeakMap<MountedAutomation, Promise<string>>();
+  engineApp.get('/automations/:name/types.ts', async (c) => {
+    const mounted = registry.match(c.req.param('name'));
+    if (!mounted) throw new HttpProblem('not-found', `no automation "${c.req.param('name')}" is serving; see /health`);
+    let source = types.get(mounted);
+    if (!source) {
+      const file = config().file;
+      const root = file ? path.dirname(file) : process.cwd();
+      source = generateTypes(mounted.plan, path.relative(root, mounted.plan.file).split(path.sep).join('/'));
+      types.set(mounted, source);
+    }
+    return c.body(await source, 200, { 'content-type': 'text/plain; charset=utf-8', etag: `"${mounted.version}"` });
+  });
   engineApp.get('/problems/:code', (c) => {
     const problem = describeProblem(c.req.param('code'));
     if (!problem) throw new HttpProblem('not-found', `no problem type "${c.req.param('code')}"`);
