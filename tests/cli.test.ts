@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the config syntax under test
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -216,6 +217,37 @@ describe('council serve', () => {
       assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
     } finally {
       await release();
+    }
+  });
+
+  test('--no-watch ignores saves until SIGHUP reloads everything', async () => {
+    const root = project(['valid/notes.yaml']);
+    writeFileSync(join(root, 'council.config.yaml'), 'server:\n  port: 0\n  host: 127.0.0.1\n');
+    const child = spawn(process.execPath, [BIN, 'serve', '--no-watch', '--data', join(root, 'data')], { cwd: root, env });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+          const found = /serving \d+ automation\(s\) at (\S+)/.exec(out);
+          if (found?.[1]) resolve(found[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      const notes = join(root, 'automations', 'notes.yaml');
+      writeFileSync(notes, readFileSync(notes, 'utf8').replace(/^name: notes$/m, 'name: memos'));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal((await fetch(`${url}/notes`)).status, 200, 'not watching: the old version serves');
+      child.kill('SIGHUP');
+      const deadline = Date.now() + 5000;
+      while ((await fetch(`${url}/memos`)).status !== 200) {
+        assert.ok(Date.now() < deadline, 'SIGHUP did not reload');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal((await fetch(`${url}/notes`)).status, 404);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
     }
   });
 
