@@ -34,6 +34,22 @@ export interface StorageSpec {
   readonly filterable: readonly string[];
   /** Fields some list endpoint sorts on (worth an index); may include `createdAt`, `updatedAt`, `id`. */
   readonly sortable: readonly string[];
+  /**
+   * Destructive changes the manifest allows on an existing store: columns of removed
+   * properties to drop although they hold values, and properties whose values may be
+   * converted to a new type. Without them such changes are refused.
+   */
+  readonly migrations?: { readonly drop: readonly string[]; readonly retype: readonly string[] };
+}
+
+/** What opening a spec would change in the store (`council migrate --dry-run`). */
+export interface StoragePlan {
+  /** The table, collection or index the spec maps to. */
+  readonly target: string;
+  /** Statements that would run, in order, each with why. */
+  readonly steps: readonly { readonly statement: string; readonly why: string }[];
+  /** Changes that would lose data and that the manifest has not allowed: opening refuses them all. */
+  readonly refused: readonly { readonly field: string; readonly message: string }[];
 }
 
 export type ScalarValue = string | number | boolean;
@@ -89,6 +105,8 @@ export interface StorageConnection {
   readonly backend: string;
   /** Creates (or checks) what the automation needs in the store and returns its record store. */
   open(spec: StorageSpec): Promise<RecordStore>;
+  /** What {@link open} would change for this spec, without changing anything. */
+  plan(spec: StorageSpec): Promise<StoragePlan>;
   /** Resolves if the store answers; rejects with a {@link StorageError} otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -121,11 +139,14 @@ export interface StorageBackend {
  */
 export class StorageError extends Error {
   override readonly name = 'StorageError';
+  /** The property the error is about, when there is one (so a manifest position can be shown). */
+  readonly field: string | undefined;
   constructor(
     readonly kind: 'unavailable' | 'rejected' | 'failed',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; field?: string },
   ) {
     super(message, options);
+    this.field = options?.field;
   }
 }

@@ -107,6 +107,7 @@ function recording(connection: StorageConnection): StorageConnection {
       created.add(spec.collection);
       return connection.open(spec);
     },
+    plan: (spec) => connection.plan(spec),
     ping: () => connection.ping(),
     close: () => connection.close(),
   };

@@ -21,6 +21,8 @@ const pagination = { defaultLimit: 20, maxLimit: 100 };
 
 /** Codes only council.config.yaml can produce; tests/config.test.ts covers them. */
 const CONFIG_ONLY: readonly ManifestIssueCode[] = ['config-invalid', 'config-env-missing'];
+/** Codes only binding to a live store can produce; tests/schema-evolution.test.ts covers them. */
+const STORE_ONLY: readonly ManifestIssueCode[] = ['storage-change-refused'];
 
 /** One line of `<name>.expected.json`. `file` is relative to the expected file; default: the manifest `<name>.yaml`. */
 interface ExpectedIssue {
@@ -147,8 +149,18 @@ describe('error code coverage', () => {
   const produced = new Set(fixtures.flatMap((f) => f.expected.map((e) => e.code)));
 
   test('every manifest issue code is produced by a fixture or is config-only', () => {
-    const missing = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter((c) => !produced.has(c) && !CONFIG_ONLY.includes(c));
+    const missing = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter(
+      (c) => !produced.has(c) && !CONFIG_ONLY.includes(c) && !STORE_ONLY.includes(c),
+    );
     assert.deepEqual(missing, []);
+  });
+
+  test('store-only codes come from no manifest and are asserted in tests/schema-evolution.test.ts', () => {
+    const evolutionTest = readFileSync(fileURLToPath(new URL('./schema-evolution.test.ts', import.meta.url)), 'utf8');
+    for (const code of STORE_ONLY) {
+      assert.ok(!produced.has(code), `${code} is listed as store-only but a manifest fixture produces it`);
+      assert.ok(evolutionTest.includes(`'${code}'`), `tests/schema-evolution.test.ts never asserts ${code}`);
+    }
   });
 
   test('config-only codes come from no manifest and are asserted in tests/config.test.ts', () => {

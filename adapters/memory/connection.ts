@@ -1,4 +1,4 @@
-import type { RecordStore, StorageConnection, StorageSpec } from '../types.ts';
+import type { RecordStore, StorageConnection, StoragePlan, StorageSpec } from '../types.ts';
 import { MemoryRecordStore } from './adapter.ts';
 
 /**
@@ -16,6 +16,11 @@ export class MemoryConnection implements StorageConnection {
       this.#collections.set(spec.collection, store);
     }
     return store;
+  }
+
+  /** Memory keeps whole records: there is nothing to create or migrate. */
+  async plan(spec: StorageSpec): Promise<StoragePlan> {
+    return { target: `memory collection ${spec.collection}`, steps: [], refused: [] };
   }
 
   async ping(): Promise<void> {}

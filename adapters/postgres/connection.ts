@@ -6,11 +6,13 @@ import {
   type RecordStore,
   type StorageConnection,
   StorageError,
+  type StoragePlan,
   type StorageSpec,
 } from '../types.ts';
 import { PostgresRecordStore } from './adapter.ts';
 import { type Executor, pgliteExecutor, postgresJsExecutor } from './executor.ts';
-import { addColumn, diffColumns, type ExistingColumn, existingColumnsQuery, type TableSchema, tableSchema } from './schema.ts';
+import { planMigration } from './migration.ts';
+import { type TableSchema, tableSchema } from './schema.ts';
 import { recordStatements } from './statements.ts';
 
 /**
@@ -73,8 +75,14 @@ class PostgresConnection implements StorageConnection {
 
   async open(spec: StorageSpec): Promise<RecordStore> {
     const schema = tableSchema(spec);
-    await this.#db.transaction((tx) => prepareTable(tx, schema));
+    await this.#db.transaction((tx) => prepareTable(tx, schema, spec));
     return new PostgresRecordStore(this.#db, schema, recordStatements(schema));
+  }
+
+  async plan(spec: StorageSpec): Promise<StoragePlan> {
+    const schema = tableSchema(spec);
+    // Inside a transaction for the lock; nothing is written.
+    return this.#db.transaction((tx) => lockedPlan(tx, schema, spec));
   }
 
   async ping(): Promise<void> {
@@ -87,22 +95,21 @@ class PostgresConnection implements StorageConnection {
   }
 }
 
-/** Creates the table or adds its missing columns, then its indexes. Never drops or alters. */
-async function prepareTable(db: Executor, schema: TableSchema): Promise<void> {
+/**
+ * Brings the table to the spec: plans the change (see planMigration) and runs it, or
+ * refuses the whole change if any part of it would lose values the manifest did not
+ * allow to lose. The caller runs it in one transaction, so it applies entirely or not at all.
+ */
+async function prepareTable(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<void> {
+  const plan = await lockedPlan(db, schema, spec);
+  if (plan.refused.length > 0) {
+    throw new StorageError('rejected', plan.refused.map((r) => r.message).join('; '), { field: plan.refused[0]?.field });
+  }
+  for (const step of plan.steps) await db.query(step.statement, []);
+}
+
+async function lockedPlan(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<StoragePlan> {
   // Serializes concurrent opens of one table, from other processes too, so IF NOT EXISTS cannot race.
   await db.query('select pg_advisory_xact_lock(hashtext($1::text))', [schema.table]);
-  const existing = (await db.query(existingColumnsQuery, [schema.table])) as unknown as ExistingColumn[];
-  if (existing.length === 0) {
-    await db.query(schema.createTable, []);
-  } else {
-    const { missing, conflicts } = diffColumns(schema, existing);
-    if (conflicts.length > 0) {
-      throw new StorageError(
-        'rejected',
-        `${conflicts.join('; ')}; theCouncil never alters or drops columns: migrate the table or rename the property`,
-      );
-    }
-    for (const column of missing) await db.query(addColumn(schema.table, column), []);
-  }
-  for (const statement of schema.createIndexes) await db.query(statement, []);
+  return planMigration(db, schema, spec);
 }

@@ -29,7 +29,8 @@ export interface TableSchema {
   readonly columns: readonly ColumnSpec[];
   readonly byName: ReadonlyMap<string, ColumnSpec>;
   readonly createTable: string;
-  readonly createIndexes: readonly string[];
+  /** Every index the spec wants, by name (the name is what the catalog lists). */
+  readonly indexes: readonly { readonly name: string; readonly statement: string }[];
 }
 
 /** A column as the catalog describes it (see {@link existingColumnsQuery}). */
@@ -92,11 +93,11 @@ export function tableSchema(spec: StorageSpec): TableSchema {
     // The primary key already orders and finds by id.
     return [...new Set(fields)].filter((f) => f !== 'id');
   };
-  const createIndexes = [
+  const indexes = [
     ...indexed(spec.filterable).map((f) => createIndex(table, [f], `${table}_${f}_idx`)),
     ...indexed(spec.sortable).map((f) => createIndex(table, [f, 'id'], `${table}_${f}_id_idx`)),
   ];
-  return { table, columns, byName, createTable, createIndexes };
+  return { table, columns, byName, createTable, indexes };
 }
 
 /** `ALTER TABLE ... ADD COLUMN` for a property column the table lacks. */
@@ -104,28 +105,44 @@ export function addColumn(table: string, column: ColumnSpec): string {
   return render(sql`alter table ${sql.identifier(table)} add column if not exists ${columnDefinition(column)}`);
 }
 
+export function dropColumn(table: string, name: string): string {
+  return render(sql`alter table ${sql.identifier(table)} drop column if exists ${sql.identifier(name)}`);
+}
+
 /**
- * Compares the wanted columns with the live ones. Built-in columns that are missing
- * and any column of another type are conflicts: they are reported, never altered.
+ * `ALTER COLUMN ... TYPE` converting each value: JSON to and from scalars goes through
+ * its text form; scalars cast (a value that cannot convert fails the whole statement).
+ * `empty`: the column holds no value, so nothing is converted.
  */
-export function diffColumns(schema: TableSchema, existing: readonly ExistingColumn[]): { missing: ColumnSpec[]; conflicts: string[] } {
-  const live = new Map(existing.map((c) => [c.name, c]));
-  const missing: ColumnSpec[] = [];
-  const conflicts: string[] = [];
-  for (const wanted of schema.columns) {
-    const found = live.get(wanted.name);
-    if (!found) {
-      if (builtIns.includes(wanted)) conflicts.push(`table "${schema.table}" has no column "${wanted.name}"`);
-      else missing.push(wanted);
-      continue;
-    }
-    const have = typeText(found.type, found.collation);
-    const need = typeText(wanted.type, wanted.collation);
-    if (have !== need) {
-      conflicts.push(`table "${schema.table}" column "${wanted.name}" is ${have} but the manifest needs ${need}`);
-    }
-  }
-  return { missing, conflicts };
+export function retypeColumn(table: string, from: ExistingColumn, to: ColumnSpec, empty: boolean): string {
+  const name = sql.identifier(to.name);
+  const using = empty
+    ? sql`null`
+    : to.type === 'jsonb'
+      ? sql`to_jsonb(${name})`
+      : from.type === 'jsonb'
+        ? sql`(${name} #>> '{}')::${sql.raw(to.type)}`
+        : sql`${name}::${sql.raw(to.type)}`;
+  const collate = to.collation ? sql` collate ${sql.identifier(to.collation)}` : sql``;
+  return render(sql`alter table ${sql.identifier(table)} alter column ${name} type ${sql.raw(to.type)}${collate} using ${using}`);
+}
+
+/** Does the column hold any value? `$1`-free: names are identifiers. */
+export function holdsValuesQuery(table: string, column: string): string {
+  return render(sql`select exists (select 1 from ${sql.identifier(table)} where ${sql.identifier(column)} is not null) as "holds"`);
+}
+
+/** Index names of a table; `$1` is the table name. */
+export const existingIndexesQuery = `select indexname as name from pg_indexes where schemaname = current_schema() and tablename = $1`;
+
+/** Built-in columns are never changed; their absence or another type is a conflict nobody can allow. */
+export function isBuiltIn(name: string): boolean {
+  return builtIns.some((c) => c.name === name);
+}
+
+/** Type and collation as `format_type` and the catalog print them, for messages and comparisons. */
+export function typeText(type: string, collation: string): string {
+  return collation && collation !== 'default' ? `${type} COLLATE "${collation}"` : type;
 }
 
 function column(name: string, kind: ColumnKind): ColumnSpec {
@@ -137,12 +154,16 @@ function columnDefinition(c: ColumnSpec): SQL {
   return sql`${sql.identifier(c.name)} ${sql.raw(c.type)}${collate}`;
 }
 
-function createIndex(table: string, fields: readonly string[], name: string): string {
+function createIndex(table: string, fields: readonly string[], name: string): { name: string; statement: string } {
   const columns = sql.join(
     fields.map((f) => sql.identifier(f)),
     sql`, `,
   );
-  return render(sql`create index if not exists ${sql.identifier(indexName(name))} on ${sql.identifier(table)} (${columns})`);
+  const short = indexName(name);
+  return {
+    name: short,
+    statement: render(sql`create index if not exists ${sql.identifier(short)} on ${sql.identifier(table)} (${columns})`),
+  };
 }
 
 /** Postgres truncates names past 63 bytes; keep them unique with a hash of the full name. */
@@ -152,10 +173,6 @@ export function indexName(name: string): string {
   let prefix = name;
   while (Buffer.byteLength(prefix) > maxIdentifierBytes - hash.length - 1) prefix = prefix.slice(0, -1);
   return `${prefix}_${hash}`;
-}
-
-function typeText(type: string, collation: string): string {
-  return collation && collation !== 'default' ? `${type} COLLATE "${collation}"` : type;
 }
 
 function checkIdentifier(name: string, what: string): void {

@@ -4,10 +4,11 @@ import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import { hasErrors } from '../manifest/issues.ts';
 import { loadManifests } from '../manifest/load.ts';
+import type { LoadedManifest } from '../manifest/manifest.ts';
 import { printIssues } from './print-issues.ts';
 
 /** Loads and compiles the project's manifests without touching any store; prints issues. */
-export function compileProject(config: CouncilConfig): { plans: AutomationPlan[]; ok: boolean } {
+export function compileProject(config: CouncilConfig): { plans: AutomationPlan[]; manifests: Map<string, LoadedManifest>; ok: boolean } {
   const result = loadManifests([config.automations], connectionBackends(config));
   printIssues(result.issues);
   let ok = !hasErrors(result.issues);
@@ -20,5 +21,6 @@ export function compileProject(config: CouncilConfig): { plans: AutomationPlan[]
       ok = false;
     }
   }
-  return { plans: plans.sort((a, b) => (a.name < b.name ? -1 : 1)), ok };
+  const manifests = new Map(result.manifests.map((m) => [m.manifest.name, m]));
+  return { plans: plans.sort((a, b) => (a.name < b.name ? -1 : 1)), manifests, ok };
 }

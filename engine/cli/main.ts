@@ -1,3 +1,4 @@
+import { migrateCommand, migrateUsage } from './migrate.ts';
 import { newCommand, newUsage } from './new.ts';
 import { openapiCommand, openapiUsage } from './openapi.ts';
 import { UsageError } from './options.ts';
@@ -11,6 +12,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   openapi: { run: openapiCommand, usage: openapiUsage },
   types: { run: typesCommand, usage: typesUsage },
   new: { run: newCommand, usage: newUsage },
+  migrate: { run: migrateCommand, usage: migrateUsage },
 };
 
 const usage = `usage:\n${Object.values(commands)

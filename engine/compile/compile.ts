@@ -34,6 +34,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     filterable: [...new Set(listEndpoints.flatMap((e) => e.filters.map((f) => f.field)))],
     // createdAt is every list's default order, so it is indexed whenever there is a list.
     sortable: [...new Set(listEndpoints.flatMap((e) => ['createdAt', ...e.sort]))],
+    migrations: { drop: manifest.storage.migrations?.drop ?? [], retype: manifest.storage.migrations?.retype ?? [] },
   };
   // ajv compiles a validator that fills defaults in place; it must never see the frozen schema.
   const validate = ajv.compile(boundIntegers(structuredClone(schema)));

@@ -6,7 +6,11 @@ export interface Manifest {
   readonly name: string;
   readonly singular?: string;
   readonly description: string;
-  readonly storage: { readonly backend: string; readonly connection?: string };
+  readonly storage: {
+    readonly backend: string;
+    readonly connection?: string;
+    readonly migrations?: { readonly drop?: readonly string[]; readonly retype?: readonly string[] };
+  };
   readonly schema: JsonSchema;
   readonly endpoints: readonly EndpointDeclaration[];
 }

@@ -18,7 +18,36 @@ export function checkSemantics(
   schema: JsonSchema,
   connections: ConnectionBackends,
 ): ManifestIssue[] {
-  return [...checkEndpoints(source, manifest, schema), ...checkConnection(source, manifest, connections)];
+  return [
+    ...checkEndpoints(source, manifest, schema),
+    ...checkConnection(source, manifest, connections),
+    ...checkMigrations(source, manifest, schema),
+  ];
+}
+
+/** `storage.migrations` names columns: only PostgreSQL has them, `drop` removed properties, `retype` declared ones. */
+function checkMigrations(source: SourceFile, manifest: Manifest, schema: JsonSchema): ManifestIssue[] {
+  const migrations = manifest.storage.migrations;
+  if (!migrations) return [];
+  if (manifest.storage.backend !== 'postgres') {
+    const message = `storage.migrations applies to postgres tables; ${manifest.storage.backend} keeps no columns, remove it`;
+    return [issueAt(source, ['storage', 'migrations'], 'migrations-invalid', message, { key: true })];
+  }
+  const declared = Object.keys(propertiesOf(schema));
+  const issues: ManifestIssue[] = [];
+  (migrations.drop ?? []).forEach((name, index) => {
+    if (declared.includes(name)) {
+      const message = `"${name}" is a declared property, so its column is kept; remove it from drop, or remove the property to drop its column`;
+      issues.push(issueAt(source, ['storage', 'migrations', 'drop', index], 'migrations-invalid', message));
+    }
+  });
+  (migrations.retype ?? []).forEach((name, index) => {
+    if (!declared.includes(name)) {
+      const message = `"${name}" is not a declared property${didYouMean(name, declared)}; retype converts the values of a property the schema declares`;
+      issues.push(issueAt(source, ['storage', 'migrations', 'retype', index], 'migrations-invalid', message));
+    }
+  });
+  return issues;
 }
 
 function checkEndpoints(source: SourceFile, manifest: Manifest, schema: JsonSchema): ManifestIssue[] {

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
+import { StorageError } from '../../adapters/types.ts';
 import { compileAutomation } from '../compile/compile.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
@@ -7,6 +8,7 @@ import type { Logger } from '../log.ts';
 import { formatIssue, hasErrors, type ManifestIssue } from '../manifest/issues.ts';
 import { checkAcrossManifests, type FileLoad, fingerprintOnDisk, loadManifestFile, manifestFiles, recordNames } from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
+import { storageRefusal } from '../manifest/storage-refusal.ts';
 import { bindAutomation } from '../registry/bind.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
@@ -244,6 +246,15 @@ export class Reloader {
       const options = { bodyLimit: this.#config.server.bodyLimit, logger: this.#logger, version: load.fingerprint };
       return { file, load, mounted: await bindAutomation(plan, this.#connections, options) };
     } catch (error) {
+      if (error instanceof StorageError && error.kind === 'rejected' && error.field !== undefined) {
+        // A change the store refuses, about one property: point at it (or at storage, for a removed one).
+        const issue = storageRefusal(
+          manifest,
+          error.field,
+          `storage "${storage.connection ?? storage.backend}" refused the change: ${error.message}`,
+        );
+        return { file, load, failure: { name, state: 'unavailable', errors: [formatIssue(issue)], issues: [issue] } };
+      }
       const message = `${file}:1:1: storage "${storage.connection ?? storage.backend}" could not be prepared: ${(error as Error).message}`;
       return { file, load, failure: { name, state: 'unavailable', errors: [message], issues: [] } };
     }

@@ -361,8 +361,73 @@ export function runRecordStoreContract(
         ...spec,
         fields: spec.fields.map((f) => (f.name === 'age' ? { ...f, kind: 'string' as const } : f)),
       };
-      await assert.rejects(open(changed), (error) => error instanceof StorageError && error.kind === 'rejected');
+      await assert.rejects(open(changed), (error) => error instanceof StorageError && error.kind === 'rejected' && error.field === 'age');
       assert.deepEqual(await (await open(spec)).get(record.id), record);
+    });
+
+    describe('schema evolution', { skip: options.lacks?.columnTypes ?? false }, () => {
+      const retyped = (spec: StorageSpec, name: string, kind: FieldSpec['kind']) => ({
+        ...spec,
+        fields: spec.fields.map((f) => (f.name === name ? { ...f, kind } : f)),
+      });
+      const without = (spec: StorageSpec, name: string) => ({
+        ...spec,
+        fields: spec.fields.filter((f) => f.name !== name),
+        filterable: spec.filterable.filter((f) => f !== name),
+        sortable: spec.sortable.filter((f) => f !== name),
+      });
+
+      it('a retype of a column with values converts them only when allowed; plan() shows it and changes nothing', async () => {
+        const spec = contractSpec();
+        const record = await (await open(spec)).create(newRecord({ age: 3 }));
+        const changed = retyped(spec, 'age', 'string');
+        const refusedPlan = await connection.plan(changed);
+        assert.equal(refusedPlan.refused.length, 1);
+        assert.match(refusedPlan.refused[0]?.message ?? '', /storage\.migrations\.retype/);
+        assert.deepEqual(await (await open(spec)).get(record.id), record, 'planning changed nothing');
+        const allowed = { ...changed, migrations: { drop: [], retype: ['age'] } };
+        assert.deepEqual((await connection.plan(allowed)).refused, []);
+        const store = await open(allowed);
+        assert.equal((await store.get(record.id))?.age, '3');
+        assert.deepEqual((await connection.plan(allowed)).steps, [], 'nothing left to do once applied');
+      });
+
+      it('a column without values is retyped, and a removed property without values dropped, without asking', async () => {
+        const spec = contractSpec();
+        const store = await open(spec);
+        const record = await store.create(newRecord({ name: 'no age, no score' }));
+        const plan = await connection.plan(without(retyped(spec, 'age', 'string'), 'score'));
+        assert.deepEqual(plan.refused, []);
+        assert.equal(plan.steps.length, 2, JSON.stringify(plan.steps));
+        const evolved = await open(without(retyped(spec, 'age', 'string'), 'score'));
+        assert.deepEqual(await evolved.get(record.id), record);
+        assert.equal((await evolved.create(newRecord({ age: 'ageless' }))).age, 'ageless');
+      });
+
+      it('a removed property whose column holds values is refused unless listed under drop; then its values are gone', async () => {
+        const spec = contractSpec();
+        const record = await (await open(spec)).create(newRecord({ name: 'scored', score: 1.5 }));
+        await assert.rejects(
+          open(without(spec, 'score')),
+          (error) => error instanceof StorageError && error.field === 'score' && /migrations\.drop/.test(error.message),
+        );
+        assert.equal((await (await open(spec)).get(record.id))?.score, 1.5, 'refused means nothing changed');
+        const dropped = await open({ ...without(spec, 'score'), migrations: { drop: ['score'], retype: [] } });
+        assert.equal((await dropped.get(record.id))?.score, undefined);
+        assert.equal((await (await open(spec)).get(record.id))?.score, undefined, 'the property comes back empty');
+      });
+
+      it('a new filter or sort field gets its index; plan() lists only what is missing', async () => {
+        const spec = { ...contractSpec(), filterable: ['name'] };
+        await open(spec);
+        const grown = { ...spec, filterable: ['name', 'score'] };
+        const plan = await connection.plan(grown);
+        assert.deepEqual(plan.refused, []);
+        assert.equal(plan.steps.length, 1);
+        assert.match(plan.steps[0]?.statement ?? '', /^create index if not exists "[^"]*score[^"]*"/);
+        await open(grown);
+        assert.deepEqual((await connection.plan(grown)).steps, []);
+      });
     });
   });
 }

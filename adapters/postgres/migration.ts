@@ -1,0 +1,96 @@
+import type { StoragePlan, StorageSpec } from '../types.ts';
+import type { Executor } from './executor.ts';
+import {
+  addColumn,
+  dropColumn,
+  EXTRA_COLUMN,
+  type ExistingColumn,
+  existingColumnsQuery,
+  existingIndexesQuery,
+  holdsValuesQuery,
+  isBuiltIn,
+  retypeColumn,
+  type TableSchema,
+  typeText,
+} from './schema.ts';
+
+/**
+ * What it takes to bring the live table to the schema, read from the catalog and the
+ * data, without changing anything. Adding columns and indexes is always done; a change
+ * that would lose values (dropping a column that holds some, converting one to another
+ * type) only where `spec.migrations` allows it for that property, and refused otherwise.
+ * A removed property whose column is empty is dropped; an empty column is retyped freely.
+ */
+export async function planMigration(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<StoragePlan> {
+  const { table } = schema;
+  const allow = { drop: spec.migrations?.drop ?? [], retype: spec.migrations?.retype ?? [] };
+  const existing = (await db.query(existingColumnsQuery, [table])) as unknown as ExistingColumn[];
+  if (existing.length === 0) {
+    const steps = [{ statement: schema.createTable, why: `create table "${table}"` }];
+    for (const index of schema.indexes) steps.push({ statement: index.statement, why: `index ${index.name}` });
+    return { target: `table ${table}`, steps, refused: [] };
+  }
+  const steps: { statement: string; why: string }[] = [];
+  const refused: { field: string; message: string }[] = [];
+  const holdsValues = async (column: string) => {
+    const [row] = await db.query(holdsValuesQuery(table, column), []);
+    return row?.holds === true;
+  };
+  const live = new Map(existing.map((c) => [c.name, c]));
+
+  for (const wanted of schema.columns) {
+    const found = live.get(wanted.name);
+    const need = typeText(wanted.type, wanted.collation);
+    if (!found) {
+      if (isBuiltIn(wanted.name))
+        refused.push({ field: wanted.name, message: `table "${table}" has no column "${wanted.name}"; it was not created by theCouncil` });
+      else steps.push({ statement: addColumn(table, wanted), why: `new property ${wanted.name}: add a nullable ${need} column` });
+      continue;
+    }
+    const have = typeText(found.type, found.collation);
+    if (have === need) continue;
+    if (isBuiltIn(wanted.name)) {
+      refused.push({
+        field: wanted.name,
+        message: `table "${table}" column "${wanted.name}" is ${have}, not ${need}; it was not created by theCouncil`,
+      });
+    } else if (found.type === wanted.type) {
+      // Only the collation differs: the values stay the same, only their order changes.
+      steps.push({ statement: retypeColumn(table, found, wanted, false), why: `${wanted.name}: collation of ${have} to ${need}` });
+    } else if (!(await holdsValues(wanted.name))) {
+      steps.push({
+        statement: retypeColumn(table, found, wanted, true),
+        why: `${wanted.name}: ${have} to ${need} (the column holds no value)`,
+      });
+    } else if (allow.retype.includes(wanted.name)) {
+      steps.push({
+        statement: retypeColumn(table, found, wanted, false),
+        why: `${wanted.name}: convert the values from ${have} to ${need} (storage.migrations.retype)`,
+      });
+    } else {
+      refused.push({
+        field: wanted.name,
+        message: `property "${wanted.name}" is now ${need} but its column is ${have} and holds values; to convert them, list ${wanted.name} under storage.migrations.retype (values that cannot convert fail the change), or restore the property's type`,
+      });
+    }
+  }
+  for (const found of existing) {
+    if (schema.byName.has(found.name) || isBuiltIn(found.name) || found.name === EXTRA_COLUMN) continue;
+    if (!(await holdsValues(found.name))) {
+      steps.push({ statement: dropColumn(table, found.name), why: `property ${found.name} was removed (the column holds no value)` });
+    } else if (allow.drop.includes(found.name)) {
+      steps.push({
+        statement: dropColumn(table, found.name),
+        why: `property ${found.name} was removed: drop its column and values (storage.migrations.drop)`,
+      });
+    } else {
+      refused.push({
+        field: found.name,
+        message: `property "${found.name}" was removed but its column still holds values; to delete them, list ${found.name} under storage.migrations.drop, or put the property back`,
+      });
+    }
+  }
+  const indexes = new Set(((await db.query(existingIndexesQuery, [table])) as unknown as { name: string }[]).map((r) => r.name));
+  for (const index of schema.indexes) if (!indexes.has(index.name)) steps.push({ statement: index.statement, why: `index ${index.name}` });
+  return { target: `table ${table}`, steps, refused };
+}

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '../engine/log.ts';
+import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { postgresServerGate } from './support/postgres-server.ts';
+import { call, makeProject, type TestProject } from './support/project.ts';
+
+const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
+
+/** A postgres manifest; `properties` lines go under `properties:`, `storage` lines under `storage:`. */
+function manifest(name: string, properties: string, storage = ''): string {
+  return `name: ${name}
+description: Schema evolution tests.
+storage:
+  backend: postgres
+  connection: pg
+${storage}schema:
+  type: object
+  additionalProperties: false
+  properties:
+    title: { type: string }
+${properties}endpoints:
+  - operation: list
+    filters: [title]
+  - operation: get
+  - operation: create
+`;
+}
+
+async function until(check: () => Promise<boolean>, what: string, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
+    await sleep(15);
+  }
+}
+
+/** Schema evolution on reload, through the watcher and real HTTP, on one kind of PostgreSQL. */
+function evolution(label: string, pg: { url?: string; skip?: string | false }) {
+  describe(`schema evolution on ${label}`, { skip: pg.skip ?? false }, () => {
+    const projects: { project: TestProject; server: RunningServer }[] = [];
+    after(async () => {
+      for (const { project, server } of projects) {
+        await server.close();
+        project.remove();
+      }
+    });
+
+    async function start(text: (name: string) => string) {
+      const name = `evo${Math.random().toString(36).slice(2, 8)}`;
+      const project = makeProject({ 'evo.yaml': text(name) }, { pg: { backend: 'postgres', url: pg.url ?? '' } });
+      const server = await listen(project.config(), silentLogger, { watch: {} });
+      projects.push({ project, server });
+      const automation = async () =>
+        (await call(server.url, 'GET', '/health')).json.automations.find((a: { name?: string }) => a.name === name);
+      const failure = () => server.engine.registry.failureOf(join(project.automations, 'evo.yaml'));
+      return { name, project, url: server.url, automation, failure, save: (t: string) => project.write('evo.yaml', t) };
+    }
+
+    it('an added optional property becomes a column; existing records are untouched', async () => {
+      const t = await start((n) => manifest(n, ''));
+      const old = await call(t.url, 'POST', `/${t.name}`, { title: 'before' });
+      t.save(manifest(t.name, '    priority: { type: integer }\n'));
+      await until(
+        async () => (await call(t.url, 'POST', `/${t.name}`, { title: 'after', priority: 2 })).status === 201,
+        'priority accepted',
+      );
+      assert.deepEqual((await call(t.url, 'GET', `/${t.name}/${old.json.data.id}`)).json.data, old.json.data);
+    });
+
+    it('removing a property with values is refused (the old version serves) until the manifest lists it under drop', async () => {
+      const t = await start((n) => manifest(n, '    legacy: { type: string }\n'));
+      const record = await call(t.url, 'POST', `/${t.name}`, { title: 'x', legacy: 'keep me?' });
+      t.save(manifest(t.name, ''));
+      await until(async () => (await t.automation())?.state === 'degraded', 'degraded');
+      const degraded = await t.automation();
+      assert.match(
+        degraded.errors[0],
+        /evo\.yaml:3:1: storage "pg" refused the change: property "legacy" was removed but its column still holds values/,
+      );
+      assert.deepEqual(
+        t.failure()?.issues.map((i) => [i.code, i.line, i.col]),
+        [['storage-change-refused', 3, 1]],
+      );
+      assert.equal((await call(t.url, 'GET', `/${t.name}/${record.json.data.id}`)).json.data.legacy, 'keep me?', 'nothing was dropped');
+      assert.equal((await call(t.url, 'POST', `/${t.name}`, { title: 'y', legacy: 'old version' })).status, 201, 'the old version serves');
+
+      t.save(manifest(t.name, '', '  migrations:\n    drop: [legacy]\n'));
+      await until(async () => (await t.automation())?.state === 'serving', 'serving after drop');
+      assert.equal((await call(t.url, 'GET', `/${t.name}/${record.json.data.id}`)).json.data.legacy, undefined);
+      assert.equal((await call(t.url, 'POST', `/${t.name}`, { title: 'z', legacy: 'x' })).status, 422);
+    });
+
+    it('retyping a property with values is refused at the property, then converted when listed under retype', async () => {
+      const t = await start((n) => manifest(n, '    rank: { type: integer }\n'));
+      const record = await call(t.url, 'POST', `/${t.name}`, { title: 'x', rank: 7 });
+      t.save(manifest(t.name, '    rank: { type: string }\n'));
+      await until(async () => (await t.automation())?.state === 'degraded', 'degraded');
+      assert.match((await t.automation()).errors[0], /evo\.yaml:11:5: storage "pg" refused the change: property "rank" is now text/);
+      t.save(manifest(t.name, '    rank: { type: string }\n', '  migrations:\n    retype: [rank]\n'));
+      await until(async () => (await t.automation())?.state === 'serving', 'serving after retype');
+      assert.equal((await call(t.url, 'GET', `/${t.name}/${record.json.data.id}`)).json.data.rank, '7');
+    });
+  });
+}
+
+evolution('PGlite (embedded)', {});
+const gate = await postgresServerGate();
+evolution('the PostgreSQL server', { url: gate.url, skip: gate.skip });
+
+describe('council migrate', () => {
+  const run = (cwd: string, args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [BIN, 'migrate', ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) =>
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr }),
+      );
+    });
+
+  it('--dry-run prints the plan and the refusals with FILE:LINE:COL, changes nothing; without it, applies', async () => {
+    const project = makeProject({ 'evo.yaml': manifest('tasks', '    legacy: { type: string }\n') });
+    try {
+      writeFileSync(join(project.root, 'council.config.yaml'), 'connections:\n  pg: { backend: postgres }\ndataDir: data\n');
+      const created = await run(project.root, []);
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stdout, /^tasks \(pg, table tasks\): \d+ step\(s\) applied$/m);
+      assert.match(created.stdout, /create table "tasks"/);
+      assert.match((await run(project.root, ['--dry-run'])).stdout, /^tasks \(pg, table tasks\): up to date$/m);
+
+      // A value in legacy, written the way the server would: through the engine on the same data folder.
+      const server = await listen(
+        {
+          ...project.config(),
+          dataDir: join(project.root, 'data'),
+          connections: new Map([['pg', { name: 'pg', backend: 'postgres', url: '' }]]),
+        },
+        silentLogger,
+      );
+      assert.equal((await call(server.url, 'POST', '/tasks', { title: 't', legacy: 'v' })).status, 201);
+      await server.close();
+
+      project.write('evo.yaml', manifest('tasks', '    due: { type: string, format: date }\n'));
+      const refused = await run(project.root, ['--dry-run']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stdout, /^tasks \(pg, table tasks\): 1 change\(s\) refused, nothing would run$/m);
+      assert.match(refused.stdout, /new property due: add a nullable text COLLATE "C" column/);
+      assert.match(refused.stderr, /evo\.yaml:3:1: storage "pg" refuses: property "legacy" was removed/);
+
+      project.write('evo.yaml', manifest('tasks', '    due: { type: string, format: date }\n', '  migrations:\n    drop: [legacy]\n'));
+      const planned = await run(project.root, ['--dry-run']);
+      assert.equal(planned.code, 0, planned.stderr);
+      assert.match(planned.stdout, /2 step\(s\) would run/);
+      assert.match(planned.stdout, /drop column if exists "legacy"/);
+      const applied = await run(project.root, []);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match((await run(project.root, ['--dry-run'])).stdout, /up to date/);
+    } finally {
+      project.remove();
+    }
+  });
+});
