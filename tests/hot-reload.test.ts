@@ -7,7 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../engine/config/load.ts';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { postgresServerGate } from './support/postgres-server.ts';
 import { call, makeProject, type TestProject } from './support/project.ts';
+
+const pgGate = await postgresServerGate();
 
 /** A small memory-backed manifest; `extra` lines are appended under `properties:`. */
 function manifest(name: string, options: { extra?: string; operations?: string[]; ref?: string } = {}): string {
@@ -129,6 +132,37 @@ describe('hot reload', () => {
     await until(async () => (await t.automation('alpha'))?.file === target, 'alpha served from its new file');
     assert.equal((await t.health()).status, 'ok');
     assert.equal(await t.status(`/alpha/${created.json.data.id}`), 200);
+  });
+
+  it('an editor that saves by writing a temporary file and renaming it over the manifest is seen', async () => {
+    const t = await start({ 'a.yaml': manifest('alpha') });
+    for (let round = 1; round <= 3; round++) {
+      const temp = join(t.project.automations, `.a.yaml.${round}.tmp`);
+      writeFileSync(temp, manifest('alpha', { extra: `    v${round}: { type: integer }\n` }));
+      renameSync(temp, join(t.project.automations, 'a.yaml'));
+      await until(async () => (await call(t.url, 'POST', '/alpha', { title: 'x', [`v${round}`]: 1 })).status === 201, `save ${round}`);
+    }
+    assert.equal((await t.health()).status, 'ok');
+  });
+
+  it('a connection whose URL changes in the config is rebound; the old one closes after its requests', { skip: pgGate.skip }, async () => {
+    const config = (url: string) =>
+      `automations: automations\ndataDir: data\nconnections:\n  pg:\n    backend: postgres\n    url: "${url}"\n`;
+    const name = `moving${Math.random().toString(36).slice(2, 8)}`;
+    const t = await start(
+      { 'm.yaml': manifest(name).replace('  backend: memory\n', '  backend: postgres\n  connection: pg\n') },
+      { configText: config('') },
+    );
+    const embedded = await call(t.url, 'POST', `/${name}`, { title: 'in PGlite' });
+    assert.equal(embedded.status, 201);
+    const before = t.server.engine.registry.match(name);
+    writeFileSync(join(t.project.root, 'council.config.yaml'), config(pgGate.url));
+    await until(async () => t.server.engine.registry.match(name) !== before, 'rebound');
+    assert.equal((await t.get(`/${name}/${embedded.json.data.id}`)).status, 404, 'now on the server, which never had that record');
+    assert.equal((await call(t.url, 'POST', `/${name}`, { title: 'on the server' })).status, 201);
+    const pg = (await t.health()).connections.find((c: { name: string }) => c.name === 'pg');
+    assert.equal(pg.mode, 'server');
+    assert.equal(pg.state, 'up');
   });
 
   it('a change to a shared $ref schema file reloads every automation that uses it, and only those', async () => {

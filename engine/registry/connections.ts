@@ -47,7 +47,9 @@ export class ConnectionPool {
   /**
    * Takes new settings. Connections whose settings changed (or that are gone) are taken
    * out of the pool, so the next `get` opens them afresh; the caller closes the old ones
-   * with {@link closeRetired} once nothing uses them. Memory connections keep their data.
+   * with {@link closeRetired} once nothing uses them. Memory and embedded connections
+   * stay open unless their backend or URL changes: reopening would lose the memory's
+   * records, and a second PGlite on the same folder cannot open while the first holds it.
    */
   reconfigure(next: ReadonlyMap<string, ConnectionSettings>): { changed: string[]; retired: Promise<StorageConnection>[] } {
     const changed: string[] = [];
@@ -55,8 +57,7 @@ export class ConnectionPool {
     for (const name of new Set([...this.#settings.keys(), ...next.keys()])) {
       const before = this.#settings.get(name);
       const after = next.get(name);
-      const same = before?.backend === 'memory' && after?.backend === 'memory' ? true : JSON.stringify(before) === JSON.stringify(after);
-      if (same) continue;
+      if (sameStore(before, after)) continue;
       changed.push(name);
       const open = this.#open.get(name);
       if (open) retired.push(open);
@@ -96,6 +97,13 @@ export class ConnectionPool {
     this.#open.clear();
     await Promise.allSettled(open.map(async (c) => (await c).close()));
   }
+}
+
+function sameStore(before: ConnectionSettings | undefined, after: ConnectionSettings | undefined): boolean {
+  if (!before || !after) return before === after;
+  if (before.backend !== after.backend || (before.url ?? '') !== (after.url ?? '')) return false;
+  // Pool settings matter only to a server connection.
+  return !after.url || JSON.stringify(before.pool ?? {}) === JSON.stringify(after.pool ?? {});
 }
 
 function messageOf(error: unknown): string {
