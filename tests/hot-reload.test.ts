@@ -21,6 +21,31 @@ function manifest(name: string, options: { extra?: string; operations?: string[]
   return `name: ${name}\ndescription: ${name} for the hot reload tests.\nstorage:\n  backend: memory\n${schema}endpoints:\n${operations.map((o) => `  - operation: ${o}`).join('\n')}\n`;
 }
 
+/**
+ * POSTs `body` but holds back its second half until `during` has run, so the request is
+ * in flight (its handler waiting on the body) the whole time.
+ */
+function postAcrossSwap(url: string, path: string, body: unknown, during: () => Promise<void>): Promise<{ status: number; text: string }> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const req = httpRequest({ host: hostname, port, method: 'POST', path, headers: { 'content-type': 'application/json' } }, (res) => {
+      let answer = '';
+      res.on('data', (chunk) => {
+        answer += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: answer }));
+    });
+    req.on('error', reject);
+    req.write(text.slice(0, 5));
+    (async () => {
+      await sleep(100);
+      await during();
+      req.end(text.slice(5));
+    })().catch(reject);
+  });
+}
+
 /** Polls `check` until it returns true (or throws the last failure after `ms`). */
 async function until(check: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -156,8 +181,13 @@ describe('hot reload', () => {
     const embedded = await call(t.url, 'POST', `/${name}`, { title: 'in PGlite' });
     assert.equal(embedded.status, 201);
     const before = t.server.engine.registry.match(name);
-    writeFileSync(join(t.project.root, 'council.config.yaml'), config(pgGate.url));
-    await until(async () => t.server.engine.registry.match(name) !== before, 'rebound');
+    // A write in flight on the embedded connection while the config moves it: it must still land there.
+    const inFlight = await postAcrossSwap(t.url, `/${name}`, { title: 'late, in PGlite' }, async () => {
+      writeFileSync(join(t.project.root, 'council.config.yaml'), config(pgGate.url));
+      await until(async () => t.server.engine.registry.match(name) !== before, 'rebound');
+    });
+    assert.equal(inFlight.status, 201, `the old connection stayed open for its request: ${inFlight.text}`);
+    assert.equal(before?.traffic.active, 0);
     assert.equal((await t.get(`/${name}/${embedded.json.data.id}`)).status, 404, 'now on the server, which never had that record');
     assert.equal((await call(t.url, 'POST', `/${name}`, { title: 'on the server' })).status, 201);
     const pg = (await t.health()).connections.find((c: { name: string }) => c.name === 'pg');
@@ -252,34 +282,14 @@ describe('hot reload', () => {
 
   it('a request in flight during a swap completes on the version it started on, and its write is kept', async () => {
     const t = await start({ 'a.yaml': manifest('alpha') });
-    const port = new URL(t.url).port;
-    const body = JSON.stringify({ title: 'in flight' });
-    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = httpRequest(
-        { host: '127.0.0.1', port, method: 'POST', path: '/alpha', headers: { 'content-type': 'application/json' } },
-        (res) => {
-          let text = '';
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        },
-      );
-      req.on('error', reject);
-      // Half the body now, the rest after the swap: the handler is waiting on it meanwhile.
-      req.write(body.slice(0, 5));
-      (async () => {
-        await sleep(100);
-        const old = t.server.engine.registry.match('alpha');
-        assert.ok(old);
-        assert.equal(old.traffic.active, 1, 'the request is in flight on the old version');
-        t.project.write('a.yaml', manifest('alpha', { extra: '    done: { type: boolean }\n' }));
-        await until(() => t.server.engine.registry.match('alpha') !== old, 'swapped');
-        assert.equal((await call(t.url, 'POST', '/alpha', { title: 'new', done: true })).status, 201, 'new requests see the new version');
-        req.end(body.slice(5));
-      })().catch(reject);
+    const done = await postAcrossSwap(t.url, '/alpha', { title: 'in flight' }, async () => {
+      const old = t.server.engine.registry.match('alpha');
+      assert.ok(old);
+      assert.equal(old.traffic.active, 1, 'the request is in flight on the old version');
+      t.project.write('a.yaml', manifest('alpha', { extra: '    done: { type: boolean }\n' }));
+      await until(() => t.server.engine.registry.match('alpha') !== old, 'swapped');
+      assert.equal((await call(t.url, 'POST', '/alpha', { title: 'new', done: true })).status, 201, 'new requests see the new version');
     });
-    const done = await response;
     assert.equal(done.status, 201, done.text);
     const id = JSON.parse(done.text).data.id;
     assert.equal((await t.get(`/alpha/${id}`)).json.data.title, 'in flight');
