@@ -10,6 +10,7 @@ export { StorageError } from './types.ts';
 const loaders: Record<string, () => Promise<StorageBackend>> = {
   memory: async () => (await import('./memory/index.ts')).memoryBackend,
   postgres: async () => (await import('./postgres/index.ts')).postgresBackend,
+  redis: async () => (await import('./redis/index.ts')).redisBackend,
 };
 
 /** Names of the backends this build knows, in the order the docs list them. */

@@ -8,7 +8,7 @@
  * describe('postgres server', { skip: gate.skip }, () => { ... });
  */
 
-export type StoreName = 'postgres' | 'redis' | 'mongodb' | 'mysql';
+export type StoreName = 'postgres' | 'redis' | 'mongodb' | 'opensearch' | 'mysql';
 
 export interface StoreGate {
   /** A reason to pass to `describe(name, { skip })`, or false when the store answered. */

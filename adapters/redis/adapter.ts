@@ -1,0 +1,110 @@
+import type { ListPage, ListQuery, RecordStore, StorageSpec, StoredRecord } from '../types.ts';
+import { StorageError } from '../types.ts';
+import { encodeSortValue, type IndexOp, indexEntries, type RedisKeys, removing, type SortKind } from './keys.ts';
+
+/** Runs one of the connection's Lua scripts (see scripts.ts) with string arguments. */
+export type RunScript = (name: 'apply' | 'list', args: readonly string[]) => Promise<unknown>;
+
+/** How often a write is retried when another writer changed the record in between. */
+const MAX_ATTEMPTS = 100;
+
+/**
+ * One automation's records in Redis. Writes are compare-and-set Lua scripts: a record and
+ * all its index entries change together, and only if the record is still what the
+ * writer read, so concurrent `modify` calls retry instead of losing an update.
+ */
+export class RedisRecordStore implements RecordStore {
+  readonly #keys: RedisKeys;
+  readonly #spec: StorageSpec;
+  readonly #kinds: ReadonlyMap<string, SortKind>;
+  readonly #run: RunScript;
+  readonly #get: (key: string) => Promise<string | null>;
+  readonly #ttl: string;
+
+  constructor(
+    keys: RedisKeys,
+    spec: StorageSpec,
+    kinds: ReadonlyMap<string, SortKind>,
+    io: { run: RunScript; get: (key: string) => Promise<string | null> },
+    ttlSeconds = 0,
+  ) {
+    this.#keys = keys;
+    this.#spec = spec;
+    this.#kinds = kinds;
+    this.#run = io.run;
+    this.#get = io.get;
+    this.#ttl = String(Math.round(ttlSeconds * 1000));
+  }
+
+  async get(id: string): Promise<StoredRecord | undefined> {
+    const text = await this.#get(this.#keys.record + id);
+    return text === null ? undefined : (JSON.parse(text) as StoredRecord);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const { field, direction } = query.sort;
+    const kind = this.#kinds.get(field);
+    if (!kind) throw new StorageError('rejected', `"${this.#spec.collection}" has no index to sort by "${field}"`);
+    for (const f of query.filters) {
+      if (!this.#spec.filterable.includes(f.field)) throw new StorageError('rejected', `"${this.#spec.collection}" cannot filter on "${f.field}"`);
+    }
+    const byId = kind === 'id';
+    let phase = '';
+    let cursor = '';
+    if (query.after) {
+      const encoded = query.after.value === null ? undefined : encodeSortValue(kind, query.after.value);
+      phase = byId || encoded !== undefined ? 'values' : 'missing';
+      cursor = byId ? query.after.id : encoded === undefined ? query.after.id : `${encoded}\0${query.after.id}`;
+    }
+    const args = [
+      this.#keys.record,
+      byId ? this.#keys.ids : this.#keys.sorted(field),
+      byId ? '' : this.#keys.missing(field),
+      direction,
+      phase,
+      cursor,
+      String(query.limit + 1),
+      byId ? 'id' : 'lex',
+      ...query.filters.map((f) => this.#keys.filter(f.field, f.value)),
+    ];
+    const texts = (await this.#run('list', args)) as string[];
+    const records = texts.map((t) => JSON.parse(t) as StoredRecord);
+    return { records: records.slice(0, query.limit), hasMore: records.length > query.limit };
+  }
+
+  async create(record: StoredRecord): Promise<StoredRecord> {
+    const applied = await this.#apply(record.id, '', JSON.stringify(record), this.#entries(record));
+    if (!applied) throw new StorageError('failed', `"${this.#spec.collection}" already has a record with id ${record.id}`);
+    return record;
+  }
+
+  async modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const text = await this.#get(this.#keys.record + id);
+      if (text === null) return undefined;
+      const current = JSON.parse(text) as StoredRecord;
+      const next = change(structuredClone(current));
+      const ops = [...removing(this.#entries(current)), ...this.#entries(next)];
+      if (await this.#apply(id, text, JSON.stringify(next), ops)) return next;
+    }
+    throw new StorageError('failed', `"${this.#spec.collection}" record ${id} kept changing under ${MAX_ATTEMPTS} attempts to write it`);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const text = await this.#get(this.#keys.record + id);
+      if (text === null) return false;
+      if (await this.#apply(id, text, '', removing(this.#entries(JSON.parse(text) as StoredRecord)))) return true;
+    }
+    throw new StorageError('failed', `"${this.#spec.collection}" record ${id} kept changing under ${MAX_ATTEMPTS} attempts to delete it`);
+  }
+
+  #entries(record: StoredRecord): IndexOp[] {
+    return indexEntries(this.#keys, this.#spec, this.#kinds, record);
+  }
+
+  async #apply(id: string, expected: string, next: string, ops: readonly IndexOp[]): Promise<boolean> {
+    const args = [this.#keys.record + id, expected, next, next === '' ? '0' : this.#ttl, ...ops.flat()];
+    return (await this.#run('apply', args)) === 1;
+  }
+}

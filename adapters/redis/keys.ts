@@ -1,0 +1,97 @@
+import type { FieldKind, ScalarValue, StorageSpec, StoredRecord } from '../types.ts';
+
+/**
+ * Key layout of one automation under `<prefix>:<collection>:`:
+ * - `r:<id>`: the record, as JSON (get, write and delete are O(1));
+ * - `ids`: every id (sorted set, score 0, ordered by id);
+ * - `s:<field>`: `<encoded value>\0<id>` for each record that has the field (sorted set,
+ *   score 0, so members order by bytes: by value, then id);
+ * - `m:<field>`: ids of records without the field;
+ * - `f:<field>:<JSON value>`: ids of records with that value (set), for equality filters;
+ * - `meta`: which fields are indexed, and how, so a changed spec rebuilds its indexes.
+ */
+export class RedisKeys {
+  readonly base: string;
+  readonly record: string;
+  readonly ids: string;
+  readonly meta: string;
+
+  constructor(prefix: string, collection: string) {
+    this.base = `${prefix}:${collection}:`;
+    this.record = `${this.base}r:`;
+    this.ids = `${this.base}ids`;
+    this.meta = `${this.base}meta`;
+  }
+
+  sorted(field: string): string {
+    return `${this.base}s:${field}`;
+  }
+
+  missing(field: string): string {
+    return `${this.base}m:${field}`;
+  }
+
+  filter(field: string, value: ScalarValue): string {
+    return `${this.base}f:${field}:${JSON.stringify(value)}`;
+  }
+}
+
+/** How a sortable field's values are encoded: built-in timestamps sort as ISO text. */
+export type SortKind = Exclude<FieldKind, 'json'> | 'id';
+
+/** The sortable fields of a spec with their kind (createdAt and updatedAt are ISO strings). */
+export function sortKinds(spec: StorageSpec): Map<string, SortKind> {
+  const kinds = new Map<string, SortKind>();
+  for (const field of spec.sortable) {
+    if (field === 'id') kinds.set(field, 'id');
+    else if (field === 'createdAt' || field === 'updatedAt') kinds.set(field, 'string');
+    else {
+      const kind = spec.fields.find((f) => f.name === field)?.kind;
+      if (kind && kind !== 'json') kinds.set(field, kind);
+    }
+  }
+  return kinds;
+}
+
+/**
+ * A value as bytes that order like the value: strings as they are (UTF-8 byte order,
+ * as PostgreSQL's COLLATE "C"); numbers as the 16 hex digits of their IEEE 754 bits with
+ * the sign bit flipped (negatives: every bit flipped), which order numerically;
+ * booleans as 0 and 1. Undefined when the value is not of the field's kind.
+ */
+export function encodeSortValue(kind: SortKind, value: unknown): string | undefined {
+  if (kind === 'string' || kind === 'id') return typeof value === 'string' ? value : undefined;
+  if (kind === 'boolean') return typeof value === 'boolean' ? (value ? '1' : '0') : undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value === 0 ? 0 : value);
+  const high = view.getUint32(0);
+  const low = view.getUint32(4);
+  const negative = high >>> 31 === 1;
+  const h = negative ? ~high >>> 0 : (high | 0x80000000) >>> 0;
+  const l = negative ? ~low >>> 0 : low;
+  return h.toString(16).padStart(8, '0') + l.toString(16).padStart(8, '0');
+}
+
+export type IndexOp = readonly ['zadd' | 'zrem' | 'sadd' | 'srem', string, string];
+
+/** The index entries a record has under a spec, as `add` operations (flip them to remove). */
+export function indexEntries(keys: RedisKeys, spec: StorageSpec, kinds: ReadonlyMap<string, SortKind>, record: StoredRecord): IndexOp[] {
+  const ops: IndexOp[] = [['zadd', keys.ids, record.id]];
+  for (const [field, kind] of kinds) {
+    if (kind === 'id') continue;
+    const encoded = encodeSortValue(kind, record[field]);
+    ops.push(encoded === undefined ? ['zadd', keys.missing(field), record.id] : ['zadd', keys.sorted(field), `${encoded}\0${record.id}`]);
+  }
+  for (const field of spec.filterable) {
+    const value = record[field];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      ops.push(['sadd', keys.filter(field, value), record.id]);
+    }
+  }
+  return ops;
+}
+
+export function removing(ops: readonly IndexOp[]): IndexOp[] {
+  return ops.map(([op, key, member]) => [op === 'zadd' ? 'zrem' : 'srem', key, member]);
+}

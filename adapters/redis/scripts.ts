@@ -1,0 +1,104 @@
+/**
+ * Lua scripts, so that each write (the record and every index entry of it) and each
+ * page read is one atomic step on the server. Keys travel as arguments: theCouncil
+ * targets one Redis (not Cluster), where that is allowed.
+ */
+
+/**
+ * Compare-and-set of one record with its index entries.
+ * ARGV: record key, expected current JSON ('' = must not exist), new JSON ('' = delete),
+ * TTL in ms ('0' = none), then groups of (op, key, member) with op zadd | zrem | sadd | srem.
+ * Returns 1 when applied, 0 when the record was not as expected (the caller re-reads and retries).
+ */
+export const APPLY = `
+local current = redis.call('GET', ARGV[1])
+if ARGV[2] == '' then
+  if current then return 0 end
+elseif current ~= ARGV[2] then
+  return 0
+end
+for i = 5, #ARGV, 3 do
+  local op, key, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if op == 'zadd' then redis.call('ZADD', key, 0, member)
+  elseif op == 'zrem' then redis.call('ZREM', key, member)
+  elseif op == 'sadd' then redis.call('SADD', key, member)
+  else redis.call('SREM', key, member) end
+end
+if ARGV[3] == '' then
+  redis.call('DEL', ARGV[1])
+elseif ARGV[4] ~= '0' then
+  redis.call('SET', ARGV[1], ARGV[3], 'PX', ARGV[4])
+else
+  redis.call('SET', ARGV[1], ARGV[3])
+end
+return 1
+`;
+
+/**
+ * One page of a list, as record JSON strings. Every index is a sorted set whose members
+ * all have score 0, so it is ordered by member bytes: \`<encoded value>\\0<id>\` for
+ * values (see keys.ts), the bare id for the set of records missing the value and for
+ * the id index. Ascending walks values then missing ones; descending the reverse.
+ * ARGV: record key prefix, values index, missing index ('' = none), 'asc' | 'desc',
+ * cursor phase ('' = first page, 'values' or 'missing'), cursor member, how many to
+ * return, 'lex' (members carry a value) | 'id' (members are ids), then filter set keys.
+ * Expired records (their key is gone) are skipped.
+ */
+export const LIST = `
+local prefix, valuesKey, missingKey, dir = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local phase, cursor, need, shape = ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local filters = {}
+for i = 9, #ARGV do filters[#filters + 1] = ARGV[i] end
+local out = {}
+local CHUNK = 256
+
+local function idOf(member)
+  if shape == 'id' then return member end
+  local at = #member
+  while at > 0 and string.byte(member, at) ~= 0 do at = at - 1 end
+  return string.sub(member, at + 1)
+end
+
+local function take(id)
+  for _, key in ipairs(filters) do
+    if redis.call('SISMEMBER', key, id) == 0 then return false end
+  end
+  local record = redis.call('GET', prefix .. id)
+  if record then out[#out + 1] = record end
+  return #out >= need
+end
+
+-- Walks key from just after 'from' (nil: from the start) in direction dir; true once enough.
+local function walk(key, from, ids)
+  if key == '' then return false end
+  local rev = dir == 'desc'
+  local start = from and ('(' .. from) or (rev and '+' or '-')
+  local stop = rev and '-' or '+'
+  local offset = 0
+  while true do
+    local members
+    if rev then
+      members = redis.call('ZRANGE', key, start, stop, 'BYLEX', 'REV', 'LIMIT', offset, CHUNK)
+    else
+      members = redis.call('ZRANGE', key, start, stop, 'BYLEX', 'LIMIT', offset, CHUNK)
+    end
+    for _, member in ipairs(members) do
+      if take(ids and member or idOf(member)) then return true end
+    end
+    if #members < CHUNK then return false end
+    offset = offset + CHUNK
+  end
+end
+
+local function values(from) return walk(valuesKey, from, false) end
+local function missing(from) return walk(missingKey, from, true) end
+
+if dir == 'asc' then
+  if phase == 'missing' then missing(cursor)
+  elseif not values(phase == 'values' and cursor or nil) then missing(nil) end
+else
+  if phase == 'values' then values(cursor)
+  elseif not missing(phase == 'missing' and cursor or nil) then values(nil) end
+end
+return out
+`;
