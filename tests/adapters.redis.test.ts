@@ -1,20 +1,14 @@
-import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { redisBackend } from '../adapters/redis/index.ts';
-import { runRecordStoreContract } from './contract/record-store.contract.ts';
-import { requireStore } from './support/stores.ts';
+import { encodeSortValue } from '../adapters/redis/keys.ts';
+import { StorageError } from '../adapters/types.ts';
+import { contractSpec, runRecordStoreContract } from './contract/record-store.contract.ts';
+import { redisServerGate } from './support/redis-server.ts';
 
-const url = process.env.COUNCIL_TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const gate = await requireStore(
-  'redis',
-  async () => {
-    const client = createClient({ url, socket: { connectTimeout: 3000, reconnectStrategy: false } });
-    client.on('error', () => {});
-    await client.connect();
-    await client.close();
-  },
-  { url, env: 'COUNCIL_TEST_REDIS_URL' },
-);
+const { url, skip } = await redisServerGate();
+const gate = { skip };
 
 runRecordStoreContract('redis', () => redisBackend.connect({ name: 'contract', backend: 'redis', url }, { dataDir: '' }), {
   skip: gate.skip,
@@ -29,4 +23,54 @@ after(async () => {
   await client.connect();
   for await (const keys of client.scanIterator({ MATCH: 'council:c_*', COUNT: 1000 })) if (keys.length) await client.del(keys);
   await client.close();
+});
+
+describe('redis: sort encoding', () => {
+  it('orders numbers and booleans as bytes exactly as they compare', () => {
+    const numbers = [-1e300, -12.5, -1, -0.001, 0, 1e-9, 0.5, 1, 2, 10, 1e15, Number.MAX_SAFE_INTEGER, 1e300];
+    const encoded = numbers.map((n) => encodeSortValue('number', n) as string);
+    assert.deepEqual([...encoded].sort(), encoded);
+    assert.equal(encodeSortValue('integer', -0), encodeSortValue('integer', 0));
+    assert.ok((encodeSortValue('boolean', false) as string) < (encodeSortValue('boolean', true) as string));
+    assert.equal(encodeSortValue('integer', 'seven'), undefined, 'a value of another kind counts as missing');
+  });
+});
+
+describe('redis: indexes follow the spec', { skip: gate.skip }, () => {
+  it('a filter added to the spec finds the records written before it', async () => {
+    const connection = await redisBackend.connect({ name: 'reindex', backend: 'redis', url }, { dataDir: '' });
+    try {
+      const spec = { ...contractSpec(), filterable: [] };
+      const store = await connection.open(spec);
+      const stamp = '2024-01-01T00:00:00.000Z';
+      for (const [i, name] of ['ann', 'bob', 'ann'].entries()) {
+        await store.create({ id: `00000000-0000-4000-8000-00000000000${i}`, createdAt: stamp, updatedAt: stamp, name });
+      }
+      const planned = await connection.plan({ ...spec, filterable: ['name'] });
+      assert.equal(planned.steps.length, 1, 'plan() says the indexes will be rebuilt');
+      const filtered = await connection.open({ ...spec, filterable: ['name'] });
+      const page = await filtered.list({
+        filters: [{ field: 'name', value: 'ann' }],
+        sort: { field: 'createdAt', direction: 'asc' },
+        limit: 10,
+      });
+      assert.deepEqual(
+        page.records.map((r) => r.id),
+        ['00000000-0000-4000-8000-000000000000', '00000000-0000-4000-8000-000000000002'],
+      );
+      assert.deepEqual((await connection.plan({ ...spec, filterable: ['name'] })).steps, []);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('an unreachable server is unavailable, never a hang, and names no url', async () => {
+    const secret = 'redis://:hunter2@127.0.0.1:1';
+    await assert.rejects(redisBackend.connect({ name: 'down', backend: 'redis', url: secret }, { dataDir: '' }), (error) => {
+      assert.ok(error instanceof StorageError);
+      assert.equal(error.kind, 'unavailable');
+      assert.doesNotMatch(error.message, /hunter2/);
+      return true;
+    });
+  });
 });

@@ -152,7 +152,7 @@ describe('types and defaults', () => {
     assert.ok(!config.server.publicUrl);
   });
 
-  test('connections keep their settings and gain their name; the built-in postgres and memory stay unless redefined', () => {
+  test('connections keep their settings and gain their name; the built-in postgres, redis and memory stay unless redefined', () => {
     const file = configFile(
       [
         'connections:',
@@ -177,6 +177,7 @@ describe('types and defaults', () => {
       connectionBackends(config),
       new Map([
         ['postgres', 'postgres'],
+        ['redis', 'redis'],
         ['memory', 'memory'],
         ['main', 'postgres'],
         ['cache', 'memory'],
@@ -281,7 +282,7 @@ describe('finding the config file', () => {
     assert.deepEqual(at(loadConfig(folder, {}).issues), [['file-unreadable', 1, 1]]);
   });
 
-  test('no config file at the default path: built-in defaults with postgres (embedded) and memory connections', () => {
+  test('no config file at the default path: built-in defaults with postgres (embedded), redis (on memory without a url) and memory connections', () => {
     const empty = mkdtempSync(join(root, 'empty-'));
     const { result, cwd } = inFolder(empty, () => ({ result: loadConfig(undefined, {}), cwd: process.cwd() }));
     const config = loaded(result);
@@ -290,6 +291,7 @@ describe('finding the config file', () => {
       [...config.connections.values()],
       [
         { name: 'postgres', backend: 'postgres', url: '' },
+        { name: 'redis', backend: 'redis', url: '' },
         { name: 'memory', backend: 'memory' },
       ],
     );
@@ -314,9 +316,11 @@ describe('finding the config file', () => {
       [...connectionBackends(config)],
       [
         ['postgres', 'postgres'],
+        ['redis', 'redis'],
         ['memory', 'memory'],
       ],
     );
+    assert.equal(config.connections.get('redis')?.url, '', 'no REDIS_URL: redis runs on memory');
     assert.equal(config.server.port, 8080);
   });
 });

@@ -5,12 +5,17 @@ import type { RunningServer } from '../engine/server/listen.ts';
 import { contactsManifest } from './support/contacts.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { call, makeProject, startServer, type TestProject } from './support/project.ts';
+import { redisServerGate } from './support/redis-server.ts';
 
 /**
  * The HTTP contract of documents/http.md, through a real listening server, once per
  * store: every backend must answer the same requests with the same statuses and bodies.
  */
-function httpContract(label: string, storage: string, options: { url?: string; skip?: string | false } = {}) {
+function httpContract(
+  label: string,
+  storage: string,
+  options: { url?: string; skip?: string | false; connections?: Record<string, { backend: string; url?: string }> } = {},
+) {
   describe(`HTTP contract on ${label}`, { skip: options.skip ?? false }, () => {
     const name = `contacts${Math.random().toString(36).slice(2, 8)}`;
     const base = `/${name}`;
@@ -25,10 +30,7 @@ function httpContract(label: string, storage: string, options: { url?: string; s
     };
 
     before(async () => {
-      project = makeProject(
-        { 'contacts.yaml': contactsManifest(name, storage) },
-        options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {},
-      );
+      project = makeProject({ 'contacts.yaml': contactsManifest(name, storage) }, connectionsOf(options));
       server = await startServer(project);
       url = server.url;
       assert.equal(server.engine.registry.failures().length, 0, JSON.stringify(server.engine.registry.failures()));
@@ -215,10 +217,7 @@ function httpContract(label: string, storage: string, options: { url?: string; s
       const all: Record<string, any>[] = [];
 
       before(async () => {
-        listProject = makeProject(
-          { 'people.yaml': contactsManifest(listName, storage) },
-          options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {},
-        );
+        listProject = makeProject({ 'people.yaml': contactsManifest(listName, storage) }, connectionsOf(options));
         listServer = await startServer(listProject);
         lurl = listServer.url;
         for (let i = 0; i < 45; i++) {
@@ -298,10 +297,7 @@ function httpContract(label: string, storage: string, options: { url?: string; s
 
       it('a list that declares no sort still pages to the end in createdAt order', async () => {
         const manifest = contactsManifest(`${listName}x`, storage).replace('    sort: [name, age, createdAt]\n', '');
-        const unsorted = makeProject(
-          { 'unsorted.yaml': manifest },
-          options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {},
-        );
+        const unsorted = makeProject({ 'unsorted.yaml': manifest }, connectionsOf(options));
         const s = await startServer(unsorted);
         try {
           const path = `/${listName}x`;
@@ -525,5 +521,18 @@ function rawRequest(base: string, method: string, path: string, headers: Record<
 
 httpContract('memory', '  backend: memory');
 httpContract('postgres (embedded PGlite)', '  backend: postgres');
+/** The extra connections a suite's manifests name. */
+function connectionsOf(options: { url?: string; connections?: Record<string, { backend: string; url?: string }> }) {
+  return options.connections ?? (options.url ? { pgserver: { backend: 'postgres', url: options.url } } : {});
+}
+
 const gate = await postgresServerGate();
 httpContract('postgres (server)', '  backend: postgres\n  connection: pgserver', { url: gate.url, skip: gate.skip });
+const redisGate = await redisServerGate();
+httpContract('redis', '  backend: redis\n  connection: rds', {
+  skip: redisGate.skip,
+  connections: { rds: { backend: 'redis', url: redisGate.url } },
+});
+httpContract('redis without a url (memory fallback)', '  backend: redis\n  connection: rdsmem', {
+  connections: { rdsmem: { backend: 'redis', url: '' } },
+});

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { silentLogger } from '../engine/log.ts';
+import { listen } from '../engine/server/listen.ts';
 import { contactsManifest } from './support/contacts.ts';
 import { call, makeProject, startServer, type TestProject } from './support/project.ts';
 
@@ -83,6 +85,31 @@ describe('server', () => {
       assert.deepEqual(Object.keys(openapi.json.paths).sort(), ['/up', '/up/{id}']);
     } finally {
       await server.close();
+    }
+  });
+
+  it('a redis connection without a url serves from memory and says so; strict mode refuses it', async () => {
+    const p = project(
+      { 'sessions.yaml': contactsManifest('sessions', '  backend: redis\n  connection: cache') },
+      { cache: { backend: 'redis', url: '' } },
+    );
+    const lenient = await startServer(p);
+    try {
+      assert.equal((await call(lenient.url, 'POST', '/sessions', { name: 'a', email: 'a@example.com' })).status, 201);
+      const cache = (await call(lenient.url, 'GET', '/health')).json.connections.find((c: { name: string }) => c.name === 'cache');
+      assert.deepEqual([cache.mode, cache.state], ['embedded: memory', 'up']);
+    } finally {
+      await lenient.close();
+    }
+    const strict = await listen(p.config(), silentLogger, { strict: true });
+    try {
+      assert.equal((await call(strict.url, 'GET', '/sessions')).status, 404);
+      const health = (await call(strict.url, 'GET', '/health')).json;
+      const sessions = health.automations.find((a: { name?: string }) => a.name === 'sessions');
+      assert.equal(sessions.state, 'unavailable');
+      assert.match(sessions.errors[0], /has no url \(strict mode serves no redis automation from memory\)/);
+    } finally {
+      await strict.close();
     }
   });
 

@@ -46,7 +46,8 @@ export class RedisRecordStore implements RecordStore {
     const kind = this.#kinds.get(field);
     if (!kind) throw new StorageError('rejected', `"${this.#spec.collection}" has no index to sort by "${field}"`);
     for (const f of query.filters) {
-      if (!this.#spec.filterable.includes(f.field)) throw new StorageError('rejected', `"${this.#spec.collection}" cannot filter on "${f.field}"`);
+      if (!this.#spec.filterable.includes(f.field))
+        throw new StorageError('rejected', `"${this.#spec.collection}" cannot filter on "${f.field}"`);
     }
     const byId = kind === 'id';
     let phase = '';

@@ -8,17 +8,16 @@ import {
   type StoragePlan,
   type StorageSpec,
 } from '../types.ts';
-import { type RunScript, RedisRecordStore } from './adapter.ts';
+import { RedisRecordStore, type RunScript } from './adapter.ts';
 import { indexEntries, RedisKeys, sortKinds } from './keys.ts';
 import { APPLY, LIST } from './scripts.ts';
 
 type Client = ReturnType<typeof createClient>;
 
 const SCRIPTS = { apply: APPLY, list: LIST } as const;
-const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([name, body]) => [name, createHash('sha1').update(body).digest('hex')])) as Record<
-  keyof typeof SCRIPTS,
-  string
->;
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, body]) => [name, createHash('sha1').update(body).digest('hex')]),
+) as Record<keyof typeof SCRIPTS, string>;
 
 /** Keys of all automations live under this prefix, so a shared Redis database stays tidy. */
 const PREFIX = 'council';
@@ -32,11 +31,17 @@ export async function connectRedis(settings: ConnectionSettings): Promise<Storag
   const label = `redis connection "${settings.name}"`;
   if (!settings.url) throw new StorageError('unavailable', `${label} has no url`);
   let client: Client;
+  // The first connection fails fast (start-up reports the store down); after that the
+  // client keeps reconnecting, so a server that comes back serves again without restart.
+  let connected = false;
   try {
     client = createClient({
       url: settings.url,
       disableOfflineQueue: true,
-      socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(retries * 100, 2000) },
+      socket: {
+        connectTimeout: 5000,
+        reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(retries * 100, 2000) : cause),
+      },
     });
   } catch {
     // No cause: a URL parse error carries the URL itself.
@@ -46,6 +51,7 @@ export async function connectRedis(settings: ConnectionSettings): Promise<Storag
   client.on('error', () => {});
   try {
     await client.connect();
+    connected = true;
   } catch (error) {
     client.destroy();
     throw new StorageError('unavailable', `${label} could not connect (${codeOf(error)})`);

@@ -6,13 +6,19 @@ import type { Engine } from '../server/engine.ts';
 import { ListenError, listen } from '../server/listen.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
-export const serveUsage = 'council serve [--config FILE] [--automations DIR] [--port N] [--data DIR] [--no-watch]';
+export const serveUsage = 'council serve [--config FILE] [--automations DIR] [--port N] [--data DIR] [--no-watch] [--strict]';
 
 /** Serves every valid manifest; invalid ones are reported and skipped. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { ...projectOptions, data: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' } },
+    options: {
+      ...projectOptions,
+      data: { type: 'string' },
+      port: { type: 'string' },
+      'no-watch': { type: 'boolean' },
+      strict: { type: 'boolean' },
+    },
   });
   const config = projectConfig(values);
   // An empty PORT counts as unset, as `${PORT:-8080}` does in the config.
@@ -20,7 +26,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   const port = portText === undefined ? config.server.port : /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`${portSource} must be an integer from 0 to 65535, got "${portText}"`);
   const watch = values['no-watch'] ? false : {};
-  const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger, { watch }).catch((error) => {
+  // Production never serves a redis/mongodb/opensearch automation from memory by accident.
+  const strict = values.strict === true || process.env.NODE_ENV === 'production';
+  const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger, { watch, strict }).catch((error) => {
     if (!(error instanceof ListenError)) throw error;
     console.error(`council serve: ${error.message}`);
     return undefined;

@@ -19,5 +19,6 @@ export interface CouncilConfig {
 /** Connections every project has unless its config says otherwise: embedded postgres and memory. */
 export const DEFAULT_CONNECTIONS = {
   postgres: { backend: 'postgres', url: '' },
+  redis: { backend: 'redis', url: '' },
   memory: { backend: 'memory' },
 };

@@ -1,11 +1,21 @@
 import { loadBackend } from '../../adapters/index.ts';
 import type { ConnectionSettings, StorageConnection } from '../../adapters/types.ts';
 import { StorageError } from '../../adapters/types.ts';
+import type { Logger } from '../log.ts';
+
+/** Backends whose connections fall back to memory without a URL (postgres has PGlite instead). */
+const MEMORY_FALLBACK = ['redis', 'mongodb', 'opensearch'];
+
+export interface PoolOptions {
+  /** Refuse the memory fallback: a connection without a URL fails (`--strict`, NODE_ENV=production). */
+  readonly strict?: boolean;
+  readonly logger?: Logger;
+}
 
 export interface ConnectionStatus {
   readonly name: string;
   readonly backend: string;
-  readonly mode: 'embedded' | 'server' | 'in-process';
+  readonly mode: 'embedded' | 'server' | 'in-process' | 'embedded: memory';
   readonly state: 'up' | 'down' | 'unused';
   readonly error?: string;
 }
@@ -20,10 +30,12 @@ export class ConnectionPool {
   readonly #dataDir: string;
   readonly #open = new Map<string, Promise<StorageConnection>>();
   readonly #lastFailure = new Map<string, string>();
+  readonly #options: PoolOptions;
 
-  constructor(settings: ReadonlyMap<string, ConnectionSettings>, dataDir: string) {
+  constructor(settings: ReadonlyMap<string, ConnectionSettings>, dataDir: string, options: PoolOptions = {}) {
     this.#settings = settings;
     this.#dataDir = dataDir;
+    this.#options = options;
   }
 
   get(name: string): Promise<StorageConnection> {
@@ -31,7 +43,7 @@ export class ConnectionPool {
     if (!connection) {
       const settings = this.#settings.get(name);
       if (!settings) return Promise.reject(new StorageError('rejected', `no connection named "${name}"`));
-      connection = loadBackend(settings.backend).then((backend) => backend.connect(settings, { dataDir: this.#dataDir }));
+      connection = this.#connect(settings);
       connection.then(
         () => this.#lastFailure.delete(name),
         (error) => {
@@ -42,6 +54,27 @@ export class ConnectionPool {
       this.#open.set(name, connection);
     }
     return connection;
+  }
+
+  /**
+   * Opens a connection. A redis, mongodb or opensearch connection without a URL runs on
+   * the memory backend, so `npm start` serves every example without a server; it says
+   * so in the log and in /health, and strict mode refuses it instead.
+   */
+  async #connect(settings: ConnectionSettings): Promise<StorageConnection> {
+    if (settings.url || !MEMORY_FALLBACK.includes(settings.backend)) {
+      return (await loadBackend(settings.backend)).connect(settings, { dataDir: this.#dataDir });
+    }
+    if (this.#options.strict) {
+      throw new StorageError(
+        'unavailable',
+        `${settings.backend} connection "${settings.name}" has no url (strict mode serves no ${settings.backend} automation from memory)`,
+      );
+    }
+    this.#options.logger?.warn(
+      `${settings.backend} connection "${settings.name}" has no url: its automations run on MEMORY (records are lost on restart); set its url, or run with --strict to refuse this`,
+    );
+    return (await loadBackend('memory')).connect(settings, { dataDir: this.#dataDir });
   }
 
   /**
@@ -112,7 +145,8 @@ function messageOf(error: unknown): string {
 
 function modeOf(settings: ConnectionSettings): ConnectionStatus['mode'] {
   if (settings.backend === 'memory') return 'in-process';
-  return settings.url ? 'server' : 'embedded';
+  if (settings.url) return 'server';
+  return MEMORY_FALLBACK.includes(settings.backend) ? 'embedded: memory' : 'embedded';
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

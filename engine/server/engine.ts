@@ -22,9 +22,9 @@ export interface Engine {
  * invalid manifest, or one whose store cannot be prepared, is reported and skipped;
  * the others serve. Later changes go through `engine.reloader`.
  */
-export async function startEngine(config: CouncilConfig, logger: Logger): Promise<Engine> {
+export async function startEngine(config: CouncilConfig, logger: Logger, options: { strict?: boolean } = {}): Promise<Engine> {
   const registry = new AutomationRegistry();
-  const connections = new ConnectionPool(config.connections, config.dataDir);
+  const connections = new ConnectionPool(config.connections, config.dataDir, { strict: options.strict ?? false, logger });
   const reloader = new Reloader(config, registry, connections, logger);
   await reloader.reloadAll({ trigger: 'start' });
   const fetch = createFetch(registry, connections, () => reloader.config, logger, reloader);

@@ -26,9 +26,9 @@ const LISTEN_ERRORS: Record<string, string> = {
 export async function listen(
   config: CouncilConfig,
   logger: Logger,
-  options: { watch?: WatchOptions | false } = {},
+  options: { watch?: WatchOptions | false; strict?: boolean } = {},
 ): Promise<RunningServer> {
-  const engine = await startEngine(config, logger);
+  const engine = await startEngine(config, logger, { strict: options.strict ?? false });
   const { port: wanted, host: hostname } = config.server;
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: engine.fetch, port: wanted, hostname }, () => resolve(s));
