@@ -4,7 +4,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { NOTE } from './servers/shared.ts';
+import { createClient } from 'redis';
+import { NOTE, REDIS_BENCH_URL } from './servers/shared.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -49,8 +50,23 @@ async function measure(target: Started, operation: 'get' | 'post', seconds: numb
   return result.requests.average;
 }
 
+/** Redis is measured when one answers; the run says so when it does not. */
+async function redisAnswers(): Promise<boolean> {
+  const client = createClient({ url: REDIS_BENCH_URL, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.close();
+    return true;
+  } catch {
+    console.log(`redis: no server at ${REDIS_BENCH_URL} (set REDIS_URL); not measured`);
+    return false;
+  }
+}
+
 const rows: string[] = [];
-for (const store of ['memory', 'postgres']) {
+const stores = ['memory', 'postgres', ...((await redisAnswers()) ? ['redis'] : [])];
+for (const store of stores) {
   const engine = await start('engine', store);
   const baseline = await start('baseline', store);
   try {
@@ -65,7 +81,7 @@ for (const store of ['memory', 'postgres']) {
         b.push(await measure(baseline, operation, DURATION));
       }
       const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      const label = `${operation === 'get' ? 'GET by id' : 'POST'} on ${store === 'postgres' ? 'PGlite' : 'memory'}`;
+      const label = `${operation === 'get' ? 'GET by id' : 'POST'} on ${store === 'postgres' ? 'PGlite' : store}`;
       rows.push(
         `${label.padEnd(20)} engine ${mean(e).toFixed(0).padStart(7)} req/s   hand-written ${mean(b).toFixed(0).padStart(7)} req/s   ratio ${(mean(e) / mean(b)).toFixed(2)}x`,
       );

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Hono } from 'hono';
+import { createClient } from 'redis';
 import { MemoryRecordStore } from '../../adapters/memory/adapter.ts';
 import type { StoredRecord } from '../../adapters/types.ts';
-import { announce, NOTE, NOTE_SCHEMA } from './shared.ts';
+import { announce, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
 
 interface Store {
   get(id: string): Promise<StoredRecord | undefined>;
@@ -48,7 +49,29 @@ async function pgliteStore(): Promise<Store> {
   };
 }
 
-const store: Store = process.argv[2] === 'postgres' ? await pgliteStore() : new MemoryRecordStore();
+/** The same client and keys a hand-written Redis service would use: JSON by id, plus the id index. */
+async function redisStore(): Promise<Store> {
+  const client = createClient({ url: REDIS_BENCH_URL });
+  await client.connect();
+  const prefix = `bench:${randomUUID()}:`;
+  return {
+    async get(id) {
+      const text = await client.get(`${prefix}r:${id}`);
+      return text === null ? undefined : (JSON.parse(text) as StoredRecord);
+    },
+    async create(r) {
+      await client
+        .multi()
+        .set(`${prefix}r:${r.id}`, JSON.stringify(r), { condition: 'NX' })
+        .zAdd(`${prefix}ids`, { score: 0, value: r.id })
+        .exec();
+      return r;
+    },
+  };
+}
+
+const kind = process.argv[2];
+const store: Store = kind === 'postgres' ? await pgliteStore() : kind === 'redis' ? await redisStore() : new MemoryRecordStore();
 const validate = new Ajv2020({ useDefaults: true }).compile(NOTE_SCHEMA);
 const app = new Hono();
 app.get('/notes/:id', async (c) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../engine/log.ts';
 import { startEngine } from '../../engine/server/engine.ts';
-import { announce, NOTE, NOTE_SCHEMA } from './shared.ts';
+import { announce, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
 
 const backend = process.argv[2] ?? 'memory';
 const root = mkdtempSync(join(tmpdir(), 'council-bench-'));
@@ -25,7 +25,7 @@ const engine = await startEngine(
     pagination: { defaultLimit: 20, maxLimit: 100 },
     automations: join(root, 'automations'),
     dataDir: join(root, 'data'),
-    connections: new Map([[backend, { name: backend, backend, url: '' }]]),
+    connections: new Map([[backend, { name: backend, backend, url: backend === 'redis' ? REDIS_BENCH_URL : '' }]]),
   },
   silentLogger,
 );

@@ -1,6 +1,9 @@
 import { serve } from '@hono/node-server';
 import { stringify } from 'yaml';
 
+/** The Redis the benchmarks use when one answers (the machine's, by default). */
+export const REDIS_BENCH_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 /** The record the benchmarks read and write, and its JSON Schema, shared by engine and baseline. */
 export const NOTE = { text: 'benchmark note', topic: 'bench', pinned: false };
 
