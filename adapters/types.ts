@@ -40,6 +40,27 @@ export interface StorageSpec {
    * converted to a new type. Without them such changes are refused.
    */
   readonly migrations?: { readonly drop: readonly string[]; readonly retype: readonly string[] };
+  /** Seconds a record lives after its last write; backends with the `ttl` capability only. */
+  readonly ttlSeconds?: number;
+}
+
+/**
+ * What a backend can do. Manifests are checked against it (`capability-missing`), and a
+ * capability is declared only where the adapter implements it and the contract suite
+ * tests it.
+ */
+export interface Capabilities {
+  /** List filter operators (`?field=value` is `eq`). */
+  readonly filterOperators: readonly string[];
+  readonly sort: boolean;
+  readonly cursor: boolean;
+  /** Relevance-ordered full-text search. */
+  readonly search: boolean;
+  /** Unique constraints on fields. */
+  readonly unique: boolean;
+  /** Records that expire a set time after their last write (`storage.ttl`). */
+  readonly ttl: boolean;
+  readonly transactions: boolean;
 }
 
 /** What opening a spec would change in the store (`council migrate --dry-run`). */

@@ -22,7 +22,8 @@ const connectEmbedded = () => postgresBackend.connect(embedded, { dataDir: embed
 
 after(() => rm(embeddedDir, { recursive: true, force: true }));
 
-runRecordStoreContract('postgres (embedded PGlite)', connectEmbedded);
+const noTtl = { ttl: 'postgres has no ttl capability' };
+runRecordStoreContract('postgres (embedded PGlite)', connectEmbedded, { lacks: noTtl });
 
 describe('postgres (embedded PGlite): restart', () => {
   it('keeps data across close and a new connection on the same data directory', async () => {
@@ -55,6 +56,7 @@ runRecordStoreContract(
   async () => recording(await postgresBackend.connect(serverSettings, { dataDir: embeddedDir })),
   {
     skip: server.skip,
+    lacks: noTtl,
   },
 );
 

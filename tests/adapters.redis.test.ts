@@ -64,6 +64,33 @@ describe('redis: indexes follow the spec', { skip: gate.skip }, () => {
     }
   });
 
+  it('with a TTL, records expire from get and list, and their index entries are swept', async () => {
+    const connection = await redisBackend.connect({ name: 'ttl', backend: 'redis', url }, { dataDir: '' });
+    const client = createClient({ url });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const spec = { ...contractSpec(), ttlSeconds: 1 };
+      const store = await connection.open(spec);
+      const stamp = '2024-01-01T00:00:00.000Z';
+      const record = { id: '00000000-0000-4000-8000-00000000abcd', createdAt: stamp, updatedAt: stamp, name: 'brief', age: 3 };
+      await store.create(record);
+      const page = () => store.list({ filters: [{ field: 'name', value: 'brief' }], sort: { field: 'age', direction: 'asc' }, limit: 10 });
+      assert.deepEqual((await page()).records, [record]);
+      const ttl = await client.pTTL(`council:${spec.collection}:r:${record.id}`);
+      assert.ok(ttl > 0 && ttl <= 1000, `expires within the TTL (${ttl} ms left)`);
+      await new Promise((resolve) => setTimeout(resolve, 1150));
+      assert.equal(await store.get(record.id), undefined);
+      assert.deepEqual((await page()).records, []);
+      const left = [];
+      for await (const keys of client.scanIterator({ MATCH: `council:${spec.collection}:*`, COUNT: 1000 })) left.push(...keys);
+      assert.deepEqual(left.sort(), [`council:${spec.collection}:meta`], 'every index entry of the expired record is gone');
+    } finally {
+      await client.close();
+      await connection.close();
+    }
+  });
+
   it('an unreachable server is unavailable, never a hang, and names no url', async () => {
     const secret = 'redis://:hunter2@127.0.0.1:1';
     await assert.rejects(redisBackend.connect({ name: 'down', backend: 'redis', url: secret }, { dataDir: '' }), (error) => {

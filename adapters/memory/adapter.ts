@@ -3,19 +3,25 @@ import type { ListPage, ListQuery, RecordStore, StoredRecord } from '../types.ts
 
 /**
  * Records in a Map. Reads return copies so callers never share state with the store;
- * `modify` is atomic because it never awaits between read and write.
+ * `modify` is atomic because it never awaits between read and write. With a TTL, a
+ * record lives `ttlMs` after its last write; expired ones are dropped as they are met.
  */
 export class MemoryRecordStore implements RecordStore {
   readonly #records = new Map<string, StoredRecord>();
+  readonly #expires = new Map<string, number>();
+  /** 0: records never expire. Set again when the automation is reopened with another TTL. */
+  ttlMs = 0;
 
   async get(id: string): Promise<StoredRecord | undefined> {
-    const record = this.#records.get(id);
+    const record = this.#live(id);
     return record && structuredClone(record);
   }
 
   async list(query: ListQuery): Promise<ListPage> {
     const matches: StoredRecord[] = [];
-    for (const record of this.#records.values()) {
+    for (const id of [...this.#records.keys()]) {
+      const record = this.#live(id);
+      if (!record) continue;
       if (!query.filters.every((f) => record[f.field] === f.value)) continue;
       if (query.after && !isAfter(record, query.sort, query.after)) continue;
       matches.push(record);
@@ -28,19 +34,39 @@ export class MemoryRecordStore implements RecordStore {
   }
 
   async create(record: StoredRecord): Promise<StoredRecord> {
-    this.#records.set(record.id, structuredClone(record));
+    this.#write(record);
     return record;
   }
 
   async modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined> {
-    const current = this.#records.get(id);
+    const current = this.#live(id);
     if (!current) return undefined;
     const next = change(structuredClone(current));
-    this.#records.set(id, structuredClone(next));
+    this.#write(next);
     return next;
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.#records.delete(id);
+    const existed = this.#live(id) !== undefined;
+    this.#records.delete(id);
+    this.#expires.delete(id);
+    return existed;
+  }
+
+  #write(record: StoredRecord): void {
+    this.#records.set(record.id, structuredClone(record));
+    if (this.ttlMs > 0) this.#expires.set(record.id, Date.now() + this.ttlMs);
+    else this.#expires.delete(record.id);
+  }
+
+  /** The record, unless it has expired (then it is dropped). */
+  #live(id: string): StoredRecord | undefined {
+    const expires = this.#expires.get(id);
+    if (expires !== undefined && expires <= Date.now()) {
+      this.#records.delete(id);
+      this.#expires.delete(id);
+      return undefined;
+    }
+    return this.#records.get(id);
   }
 }

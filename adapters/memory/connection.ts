@@ -15,6 +15,7 @@ export class MemoryConnection implements StorageConnection {
       store = new MemoryRecordStore();
       this.#collections.set(spec.collection, store);
     }
+    store.ttlMs = (spec.ttlSeconds ?? 0) * 1000;
     return store;
   }
 

@@ -26,14 +26,13 @@ export class RedisRecordStore implements RecordStore {
     spec: StorageSpec,
     kinds: ReadonlyMap<string, SortKind>,
     io: { run: RunScript; get: (key: string) => Promise<string | null> },
-    ttlSeconds = 0,
   ) {
     this.#keys = keys;
     this.#spec = spec;
     this.#kinds = kinds;
     this.#run = io.run;
     this.#get = io.get;
-    this.#ttl = String(Math.round(ttlSeconds * 1000));
+    this.#ttl = String(Math.round((spec.ttlSeconds ?? 0) * 1000));
   }
 
   async get(id: string): Promise<StoredRecord | undefined> {
@@ -66,6 +65,7 @@ export class RedisRecordStore implements RecordStore {
       cursor,
       String(query.limit + 1),
       byId ? 'id' : 'lex',
+      this.#keys.base,
       ...query.filters.map((f) => this.#keys.filter(f.field, f.value)),
     ];
     const texts = (await this.#run('list', args)) as string[];
@@ -105,7 +105,8 @@ export class RedisRecordStore implements RecordStore {
   }
 
   async #apply(id: string, expected: string, next: string, ops: readonly IndexOp[]): Promise<boolean> {
-    const args = [this.#keys.record + id, expected, next, next === '' ? '0' : this.#ttl, ...ops.flat()];
+    const ttl = next === '' ? '0' : this.#ttl;
+    const args = [this.#keys.record + id, expected, next, ttl, this.#keys.expiry, this.#keys.entries(id), ...ops.flat()];
     return (await this.#run('apply', args)) === 1;
   }
 }

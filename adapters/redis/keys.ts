@@ -8,19 +8,29 @@ import type { FieldKind, ScalarValue, StorageSpec, StoredRecord } from '../types
  *   score 0, so members order by bytes: by value, then id);
  * - `m:<field>`: ids of records without the field;
  * - `f:<field>:<JSON value>`: ids of records with that value (set), for equality filters;
- * - `meta`: which fields are indexed, and how, so a changed spec rebuilds its indexes.
+ * - `meta`: which fields are indexed, and how, so a changed spec rebuilds its indexes;
+ * - `exp` and `x:<id>` (automations with a TTL): when each record expires and its index
+ *   entries, which page reads sweep once it has.
  */
 export class RedisKeys {
   readonly base: string;
   readonly record: string;
   readonly ids: string;
   readonly meta: string;
+  /** Expiry time of each record that has a TTL (sorted set, score = ms since epoch). */
+  readonly expiry: string;
 
   constructor(prefix: string, collection: string) {
     this.base = `${prefix}:${collection}:`;
     this.record = `${this.base}r:`;
     this.ids = `${this.base}ids`;
     this.meta = `${this.base}meta`;
+    this.expiry = `${this.base}exp`;
+  }
+
+  /** The index entries a record with a TTL has, kept so they can be removed once it expires. */
+  entries(id: string): string {
+    return `${this.base}x:${id}`;
   }
 
   sorted(field: string): string {

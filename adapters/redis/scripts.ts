@@ -6,8 +6,9 @@
 
 /**
  * Compare-and-set of one record with its index entries.
- * ARGV: record key, expected current JSON ('' = must not exist), new JSON ('' = delete),
- * TTL in ms ('0' = none), then groups of (op, key, member) with op zadd | zrem | sadd | srem.
+ * ARGV: record key (ending in the 36-character id), expected current JSON ('' = must not
+ * exist), new JSON ('' = delete), TTL in ms ('0' = none), the expiry index, the record's
+ * index-entry list key, then groups of (op, key, member) with op zadd | zrem | sadd | srem.
  * Returns 1 when applied, 0 when the record was not as expected (the caller re-reads and retries).
  */
 export const APPLY = `
@@ -17,17 +18,24 @@ if ARGV[2] == '' then
 elseif current ~= ARGV[2] then
   return 0
 end
-for i = 5, #ARGV, 3 do
+local adds = {}
+for i = 7, #ARGV, 3 do
   local op, key, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if op == 'zadd' then redis.call('ZADD', key, 0, member)
+  if op == 'zadd' then redis.call('ZADD', key, 0, member); adds[#adds + 1] = {op, key, member}
   elseif op == 'zrem' then redis.call('ZREM', key, member)
-  elseif op == 'sadd' then redis.call('SADD', key, member)
+  elseif op == 'sadd' then redis.call('SADD', key, member); adds[#adds + 1] = {op, key, member}
   else redis.call('SREM', key, member) end
 end
+local id = string.sub(ARGV[1], #ARGV[1] - 35)
 if ARGV[3] == '' then
-  redis.call('DEL', ARGV[1])
+  redis.call('DEL', ARGV[1], ARGV[6])
+  redis.call('ZREM', ARGV[5], id)
 elseif ARGV[4] ~= '0' then
   redis.call('SET', ARGV[1], ARGV[3], 'PX', ARGV[4])
+  -- Remember when it expires and which index entries it has, so a sweep can remove them.
+  local now = redis.call('TIME')
+  redis.call('ZADD', ARGV[5], now[1] * 1000 + math.floor(now[2] / 1000) + tonumber(ARGV[4]), id)
+  redis.call('SET', ARGV[6], cjson.encode(adds))
 else
   redis.call('SET', ARGV[1], ARGV[3])
 end
@@ -41,14 +49,31 @@ return 1
  * the id index. Ascending walks values then missing ones; descending the reverse.
  * ARGV: record key prefix, values index, missing index ('' = none), 'asc' | 'desc',
  * cursor phase ('' = first page, 'values' or 'missing'), cursor member, how many to
- * return, 'lex' (members carry a value) | 'id' (members are ids), then filter set keys.
- * Expired records (their key is gone) are skipped.
+ * return, 'lex' (members carry a value) | 'id' (members are ids), the collection's key
+ * base, then filter set keys. Expired records (their key is gone) are skipped, and the
+ * index entries of records that expired are swept first.
  */
 export const LIST = `
 local prefix, valuesKey, missingKey, dir = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local phase, cursor, need, shape = ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local phase, cursor, need, shape, base = ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
 local filters = {}
-for i = 9, #ARGV do filters[#filters + 1] = ARGV[i] end
+for i = 10, #ARGV do filters[#filters + 1] = ARGV[i] end
+
+-- Expired records leave index entries behind; remove those of up to 1000 per page read.
+local now = redis.call('TIME')
+local expired = redis.call('ZRANGE', base .. 'exp', '-inf', now[1] * 1000 + math.floor(now[2] / 1000), 'BYSCORE', 'LIMIT', 0, 1000)
+for _, id in ipairs(expired) do
+  if redis.call('EXISTS', prefix .. id) == 0 then
+    local entries = redis.call('GET', base .. 'x:' .. id)
+    if entries then
+      for _, e in ipairs(cjson.decode(entries)) do
+        if e[1] == 'zadd' then redis.call('ZREM', e[2], e[3]) else redis.call('SREM', e[2], e[3]) end
+      end
+    end
+    redis.call('DEL', base .. 'x:' .. id)
+    redis.call('ZREM', base .. 'exp', id)
+  end
+end
 local out = {}
 local CHUNK = 256
 

@@ -35,6 +35,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     // createdAt is every list's default order, so it is indexed whenever there is a list.
     sortable: [...new Set(listEndpoints.flatMap((e) => ['createdAt', ...e.sort]))],
     migrations: { drop: manifest.storage.migrations?.drop ?? [], retype: manifest.storage.migrations?.retype ?? [] },
+    ...(manifest.storage.ttl === undefined ? {} : { ttlSeconds: manifest.storage.ttl }),
   };
   // ajv compiles a validator that fills defaults in place; it must never see the frozen schema.
   const validate = ajv.compile(boundIntegers(structuredClone(schema)));

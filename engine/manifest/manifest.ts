@@ -10,6 +10,7 @@ export interface Manifest {
     readonly backend: string;
     readonly connection?: string;
     readonly migrations?: { readonly drop?: readonly string[]; readonly retype?: readonly string[] };
+    readonly ttl?: number;
   };
   readonly schema: JsonSchema;
   readonly endpoints: readonly EndpointDeclaration[];

@@ -1,3 +1,4 @@
+import { capabilities, capabilityWords } from '../../adapters/capabilities.ts';
 import { fieldKind, propertiesOf } from '../compile/fields.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
@@ -22,7 +23,20 @@ export function checkSemantics(
     ...checkEndpoints(source, manifest, schema),
     ...checkConnection(source, manifest, connections),
     ...checkMigrations(source, manifest, schema),
+    ...checkCapabilities(source, manifest),
   ];
+}
+
+/** What the manifest asks of its backend must be something the backend can do. */
+function checkCapabilities(source: SourceFile, manifest: Manifest): ManifestIssue[] {
+  const { backend, ttl } = manifest.storage;
+  const can = capabilities[backend];
+  if (!can || ttl === undefined || can.ttl) return [];
+  const able = Object.entries(capabilities)
+    .filter(([, c]) => c.ttl)
+    .map(([name]) => name);
+  const message = `backend ${backend} cannot ${capabilityWords.ttl}; use ${able.join(' or ')}, or remove ttl`;
+  return [issueAt(source, ['storage', 'ttl'], 'capability-missing', message, { key: true })];
 }
 
 /** `storage.migrations` names columns: only PostgreSQL has them, `drop` removed properties, `retype` declared ones. */

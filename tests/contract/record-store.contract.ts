@@ -19,6 +19,8 @@ export interface ContractOptions {
   readonly skip?: string | false;
   /** Capabilities the backend does not have, each with the reason its tests are skipped. */
   readonly lacks?: {
+    /** The backend cannot expire records (no `ttl` capability). */
+    ttl?: string;
     /** The store keeps no per-property types, so a changed property type cannot conflict. */
     readonly columnTypes?: string;
   };
@@ -353,6 +355,24 @@ export function runRecordStoreContract(
         page.records.map((r) => r.id),
         [added.id, record.id],
       );
+    });
+
+    it('with a TTL, a record expires from get, list, modify and delete; a write restarts its clock', {
+      skip: options.lacks?.ttl ?? false,
+    }, async () => {
+      const store = await open({ ...contractSpec(), ttlSeconds: 1 });
+      const brief = await store.create(newRecord({ name: 'brief' }));
+      const renewed = await store.create(newRecord({ name: 'renewed' }));
+      const names = async () =>
+        (await store.list({ filters: [], sort: { field: 'name', direction: 'asc' }, limit: 10 })).records.map((r) => r.name);
+      assert.deepEqual(await names(), ['brief', 'renewed']);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await store.modify(renewed.id, (r) => ({ ...r, age: 1 }));
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal(await store.get(brief.id), undefined);
+      assert.equal(await store.modify(brief.id, (r) => r), undefined);
+      assert.equal(await store.delete(brief.id), false);
+      assert.deepEqual(await names(), ['renewed'], 'the record written 600 ms ago is still there');
     });
 
     it('open rejects a spec whose property changed type', { skip: options.lacks?.columnTypes ?? false }, async () => {

@@ -1,0 +1,25 @@
+import { memoryCapabilities } from './memory/capabilities.ts';
+import { postgresCapabilities } from './postgres/capabilities.ts';
+import { redisCapabilities } from './redis/capabilities.ts';
+import type { Capabilities } from './types.ts';
+
+/**
+ * What each backend can do, known without loading any driver, so `council validate` can
+ * refuse a manifest that asks a backend for something it cannot do.
+ */
+export const capabilities: Readonly<Record<string, Capabilities>> = {
+  memory: memoryCapabilities,
+  postgres: postgresCapabilities,
+  redis: redisCapabilities,
+};
+
+/** Words for a capability in messages: "backend postgres cannot <words>". */
+export const capabilityWords: Readonly<Record<keyof Capabilities, string>> = {
+  filterOperators: 'filter with these operators',
+  sort: 'sort lists',
+  cursor: 'page lists with a cursor',
+  search: 'search text (search)',
+  unique: 'enforce unique fields (unique)',
+  ttl: 'expire records (ttl)',
+  transactions: 'run several writes in one transaction',
+};

@@ -1,0 +1,11 @@
+import type { Capabilities } from '../types.ts';
+
+export const memoryCapabilities: Capabilities = {
+  filterOperators: ['eq'],
+  sort: true,
+  cursor: true,
+  search: false,
+  unique: false,
+  ttl: true,
+  transactions: false,
+};

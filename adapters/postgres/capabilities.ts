@@ -1,0 +1,11 @@
+import type { Capabilities } from '../types.ts';
+
+export const postgresCapabilities: Capabilities = {
+  filterOperators: ['eq'],
+  sort: true,
+  cursor: true,
+  search: false,
+  unique: false,
+  ttl: false,
+  transactions: true,
+};
