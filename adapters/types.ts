@@ -117,8 +117,11 @@ export interface RecordStore {
    * nothing is written and the error propagates. Resolves `undefined` if no such id.
    */
   modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined>;
-  /** Resolves true if a record was deleted. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Resolves true if a record was deleted. `check` sees the record first, in the same
+   * atomic step as the delete; if it throws, nothing is deleted and the error propagates.
+   */
+  delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean>;
 }
 
 /** A live connection to one store, shared by every automation that names it. */

@@ -188,6 +188,46 @@ function httpContract(
       assert.match(jsonPatch.json.detail, /merge patch/);
     });
 
+    it('ETag and If-Match: a stale version is refused with 412 and writes nothing; a current one passes', async () => {
+      const created = await req('POST', base, { name: 'Versioned', email: 'v@example.com' });
+      const id = created.json.data.id;
+      const tag = (await req('GET', `${base}/${id}`)).headers.get('etag') as string;
+      assert.match(tag, /^"[A-Za-z0-9_-]{22}"$/);
+      assert.equal(created.headers.get('etag'), tag, 'create answers the same ETag a GET gives');
+      const patched = await req('PATCH', `${base}/${id}`, { age: 1 }, { 'if-match': tag });
+      assert.equal(patched.status, 200, patched.text);
+      const fresh = patched.headers.get('etag') as string;
+      assert.notEqual(fresh, tag);
+      assert.equal((await req('GET', `${base}/${id}`)).headers.get('etag'), fresh);
+      for (const [method, body] of [
+        ['PATCH', { age: 2 }],
+        ['PUT', { name: 'Overwritten', email: 'o@example.com' }],
+        ['DELETE', undefined],
+      ] as const) {
+        const stale = await req(method, `${base}/${id}`, body, { 'if-match': tag });
+        assert.equal(stale.status, 412, `${method}: ${stale.text}`);
+        assert.equal(stale.json.code, 'precondition-failed');
+        assert.equal(stale.headers.get('etag'), fresh, 'the 412 carries the current ETag');
+      }
+      assert.equal((await req('GET', `${base}/${id}`)).json.data.age, 1, 'nothing was written');
+      assert.equal((await req('PATCH', `${base}/${id}`, { age: 3 }, { 'if-match': `W/${fresh}` })).status, 412, 'weak tags never match');
+      assert.equal((await req('PATCH', `${base}/${id}`, { age: 3 }, { 'if-match': '*' })).status, 200);
+      const current = (await req('GET', `${base}/${id}`)).headers.get('etag') as string;
+      assert.equal((await req('DELETE', `${base}/${id}`, undefined, { 'if-match': `"other", ${current}` })).status, 204);
+    });
+
+    it('concurrent writers with the same If-Match: exactly one wins, the others get 412', async () => {
+      for (let round = 0; round < 5; round++) {
+        const id = (await create({ name: `Race ${round}`, email: 'race@example.com', age: 0 })).id;
+        const tag = (await req('GET', `${base}/${id}`)).headers.get('etag') as string;
+        const answers = await Promise.all([1, 2, 3, 4].map((n) => req('PATCH', `${base}/${id}`, { age: n }, { 'if-match': tag })));
+        const statuses = answers.map((a) => a.status).sort();
+        assert.deepEqual(statuses, [200, 412, 412, 412], `round ${round}`);
+        const winner = answers.find((a) => a.status === 200);
+        assert.equal((await req('GET', `${base}/${id}`)).json.data.age, winner?.json.data.age, "the stored value is the winner's");
+      }
+    });
+
     it('PUT replaces the whole record, keeps id and createdAt, applies defaults', async () => {
       const created = await create({ name: 'Cy', email: 'cy@example.com', plan: 'pro', age: 5 });
       const replaced = await req('PUT', `${base}/${created.id}`, { name: 'Cyd', email: 'cyd@example.com' });

@@ -196,9 +196,9 @@ describe('buildOpenApi', () => {
       listAccounts: ['200', '400', '503'],
       getAccount: ['200', '400', '404', '503'],
       createAccount: ['201', '400', '413', '415', '422', '503'],
-      updateAccount: ['200', '400', '404', '413', '415', '422', '503'],
-      replaceAccount: ['200', '400', '404', '413', '415', '422', '503'],
-      deleteAccount: ['204', '400', '404', '503'],
+      updateAccount: ['200', '400', '404', '412', '413', '415', '422', '503'],
+      replaceAccount: ['200', '400', '404', '412', '413', '415', '422', '503'],
+      deleteAccount: ['204', '400', '404', '412', '503'],
     };
     for (const op of operations(doc)) {
       const responses = op.responses as Record<string, { $ref?: string }>;
@@ -215,9 +215,11 @@ describe('buildOpenApi', () => {
     assert.deepEqual(Object.keys(doc.components?.responses ?? {}), [
       'BadRequest',
       'NotFound',
+      'PreconditionFailed',
       'PayloadTooLarge',
       'UnsupportedMediaType',
       'ValidationFailed',
+      'PreconditionRequired',
       'ServiceUnavailable',
     ]);
     const unavailable = doc.components?.responses?.ServiceUnavailable as ResponseObject;
@@ -244,7 +246,14 @@ describe('buildOpenApi', () => {
       required: ['data'],
       properties: { data: { $ref: '#/components/schemas/Account' } },
     });
-    assert.deepEqual(Object.keys(created.headers ?? {}), ['Location']);
+    assert.deepEqual(Object.keys(created.headers ?? {}), ['Location', 'ETag']);
+    for (const [id, status] of [
+      ['getAccount', '200'],
+      ['updateAccount', '200'],
+      ['replaceAccount', '200'],
+    ] as const) {
+      assert.deepEqual(Object.keys(response(operation(doc, id), status).headers ?? {}), ['ETag'], `${id} answers its ETag`);
+    }
     assert.equal(response(operation(doc, 'deleteAccount'), '204').content, undefined);
   });
 
@@ -262,11 +271,24 @@ describe('buildOpenApi', () => {
     for (const media of Object.values(patch.content)) {
       assert.deepEqual(media, { schema: { $ref: '#/components/schemas/AccountPatch' } });
     }
-    for (const id of ['getAccount', 'updateAccount', 'replaceAccount', 'deleteAccount']) {
-      assert.deepEqual(
-        operation(doc, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined })),
-        [{ name: 'id', in: 'path', required: true, description: undefined, schema: { type: 'string', format: 'uuid' } }],
-      );
+    const idParameter = { name: 'id', in: 'path', required: true, description: undefined, schema: { type: 'string', format: 'uuid' } };
+    const ifMatch = (required: boolean) => ({
+      name: 'If-Match',
+      in: 'header',
+      required,
+      description: undefined,
+      schema: { type: 'string' },
+    });
+    const parameters = (d: OpenAPIObject, id: string) =>
+      operation(d, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined }));
+    assert.deepEqual(parameters(doc, 'getAccount'), [idParameter]);
+    for (const id of ['updateAccount', 'replaceAccount', 'deleteAccount'])
+      assert.deepEqual(parameters(doc, id), [idParameter, ifMatch(false)]);
+    const strict = buildOpenApi([makePlan({ requireIfMatch: true })], options);
+    for (const id of ['updateAccount', 'replaceAccount', 'deleteAccount']) {
+      assert.deepEqual(parameters(strict, id), [idParameter, ifMatch(true)]);
+      assert.ok(operation(strict, id).responses?.['428'], `${id} documents 428 when If-Match is required`);
+      assert.equal(operation(doc, id).responses?.['428'], undefined);
     }
   });
 

@@ -113,6 +113,30 @@ describe('server', () => {
     }
   });
 
+  it('requireIfMatch: writes without If-Match get 428 and change nothing; with the ETag they pass', async () => {
+    const manifest = contactsManifest('guarded', '  backend: memory').replace('schema:', 'requireIfMatch: true\nschema:');
+    const server = await startServer(project({ 'guarded.yaml': manifest }));
+    try {
+      const created = await call(server.url, 'POST', '/guarded', { name: 'g', email: 'g@example.com' });
+      assert.equal(created.status, 201, 'create needs no If-Match: there is nothing to overwrite');
+      const path = `/guarded/${created.json.data.id}`;
+      for (const [method, body] of [
+        ['PATCH', { age: 1 }],
+        ['PUT', { name: 'h', email: 'h@example.com' }],
+        ['DELETE', undefined],
+      ] as const) {
+        const refused = await call(server.url, method, path, body);
+        assert.equal(refused.status, 428, `${method}: ${refused.text}`);
+        assert.equal(refused.json.code, 'precondition-required');
+      }
+      assert.equal((await call(server.url, 'GET', path)).json.data.name, 'g');
+      const tag = created.headers.get('etag') as string;
+      assert.equal((await call(server.url, 'PATCH', path, { age: 2 }, { 'if-match': tag })).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('GET /openapi.json describes what serves and passes an independent OpenAPI 3.1 validator', async () => {
     const examples = join(import.meta.dirname, '..', 'automations');
     const p = project({

@@ -46,8 +46,10 @@ export class MemoryRecordStore implements RecordStore {
     return next;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const existed = this.#live(id) !== undefined;
+  async delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean> {
+    const current = this.#live(id);
+    if (current && check) check(structuredClone(current));
+    const existed = current !== undefined;
     this.#records.delete(id);
     this.#expires.delete(id);
     return existed;

@@ -51,9 +51,15 @@ export class PostgresRecordStore implements RecordStore {
     });
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean> {
     if (!uuidPattern.test(id)) return false;
-    return (await run(this.#db, this.#statements.delete, [id])).length > 0;
+    if (!check) return (await run(this.#db, this.#statements.delete, [id])).length > 0;
+    return this.#db.transaction(async (tx) => {
+      const [row] = await run(tx, this.#statements.lock, [id]);
+      if (!row) return false;
+      check(this.#decode(row));
+      return (await run(tx, this.#statements.delete, [id])).length > 0;
+    });
   }
 
   #encode(field: string, value: unknown): unknown {

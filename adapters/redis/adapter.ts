@@ -91,11 +91,14 @@ export class RedisRecordStore implements RecordStore {
     throw new StorageError('failed', `"${this.#spec.collection}" record ${id} kept changing under ${MAX_ATTEMPTS} attempts to write it`);
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const text = await this.#get(this.#keys.record + id);
       if (text === null) return false;
-      if (await this.#apply(id, text, '', removing(this.#entries(JSON.parse(text) as StoredRecord)))) return true;
+      const current = JSON.parse(text) as StoredRecord;
+      // The delete below applies only if the record is still this text, so the check holds.
+      check?.(structuredClone(current));
+      if (await this.#apply(id, text, '', removing(this.#entries(current)))) return true;
     }
     throw new StorageError('failed', `"${this.#spec.collection}" record ${id} kept changing under ${MAX_ATTEMPTS} attempts to delete it`);
   }

@@ -48,6 +48,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     schema: structuredClone(schema),
     storage: { backend: manifest.storage.backend, connection: manifest.storage.connection ?? manifest.storage.backend, spec },
     endpoints,
+    requireIfMatch: manifest.requireIfMatch ?? false,
     pagination: { ...options.pagination },
     validate,
   });

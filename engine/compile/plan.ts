@@ -57,6 +57,8 @@ export interface AutomationPlan {
   };
   readonly endpoints: readonly EndpointPlan[];
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  /** Update, replace and delete need `If-Match` (428 without). */
+  readonly requireIfMatch: boolean;
   /** Validates (and fills defaults into) a full record body; compiled once. */
   readonly validate: ValidateFunction;
 }

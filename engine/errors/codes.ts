@@ -38,7 +38,9 @@ export const problemCodes = {
   'method-not-allowed': 'The path exists but does not accept this HTTP method (405).',
   'payload-too-large': 'The request body exceeds the configured size limit (413).',
   'unsupported-media-type': 'The request body is not sent as application/json (415).',
+  'precondition-failed': 'If-Match names a version the record no longer has: it changed since it was read (412).',
   'validation-failed': 'The request body violates the resource schema (422).',
+  'precondition-required': 'This automation requires If-Match on writes, and the request has none (428).',
   'storage-unavailable': 'The automation store cannot be reached right now; retry later (503).',
   'internal-error': 'An unexpected failure; details are in the server log, not in the response (500).',
 } as const;

@@ -14,6 +14,8 @@ const TITLES: Record<ProblemCode, string> = {
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   'validation-failed': 'Validation failed',
+  'precondition-failed': 'Precondition failed',
+  'precondition-required': 'Precondition required',
   'storage-unavailable': 'Storage unavailable',
   'internal-error': 'Internal error',
 };
@@ -26,6 +28,8 @@ const STATUS: Record<ProblemCode, number> = {
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'validation-failed': 422,
+  'precondition-failed': 412,
+  'precondition-required': 428,
   'storage-unavailable': 503,
   'internal-error': 500,
 };

@@ -4,6 +4,7 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
+import { etagOf, ifMatchCheck } from './etag.ts';
 import { toFieldErrors } from './field-errors.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
@@ -33,6 +34,9 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
     return body;
   };
 
+  // Checked on the current record inside the store's atomic write (see etag.ts).
+  const ifMatch = (c: Context) => ifMatchCheck(c.req.header('if-match'), plan.requireIfMatch, plan.basePath);
+
   switch (endpoint.operation) {
     case 'list':
       return async (c) => {
@@ -48,6 +52,7 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         const id = itemId(c);
         const record = await store.get(id);
         if (!record) throw notFound(id);
+        c.header('ETag', etagOf(record));
         return c.json({ data: record });
       };
     case 'create':
@@ -57,42 +62,46 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         const now = new Date().toISOString();
         const record = await store.create({ id: newRecordId(), createdAt: now, updatedAt: now, ...body });
         c.header('Location', `${plan.basePath}/${record.id}`);
+        c.header('ETag', etagOf(record));
         return c.json({ data: record }, 201);
       };
     case 'replace':
       return async (c) => {
         noQuery(c);
         const id = itemId(c);
+        const check = ifMatch(c);
         const body = validated(await readJsonObject(c, bodyLimit));
-        const record = await store.modify(id, (current) => ({
-          id,
-          createdAt: current.createdAt,
-          updatedAt: new Date().toISOString(),
-          ...body,
-        }));
+        const record = await store.modify(id, (current) => {
+          check?.(current);
+          return { id, createdAt: current.createdAt, updatedAt: new Date().toISOString(), ...body };
+        });
         if (!record) throw notFound(id);
+        c.header('ETag', etagOf(record));
         return c.json({ data: record });
       };
     case 'update':
       return async (c) => {
         noQuery(c);
         const id = itemId(c);
+        const check = ifMatch(c);
         const patch = await readJsonObject(c, bodyLimit);
         const engineErrors = engineFieldErrors(patch);
         for (const field of ENGINE_FIELDS) delete patch[field];
         const record = await store.modify(id, (current) => {
+          check?.(current);
           const { id: _id, createdAt, updatedAt: _updatedAt, ...data } = current;
           const next = validated(mergePatch(data, patch) as Record<string, unknown>, [...engineErrors]);
           return { id, createdAt, updatedAt: new Date().toISOString(), ...next };
         });
         if (!record) throw notFound(id);
+        c.header('ETag', etagOf(record));
         return c.json({ data: record });
       };
     case 'delete':
       return async (c) => {
         noQuery(c);
         const id = itemId(c);
-        if (!(await store.delete(id))) throw notFound(id);
+        if (!(await store.delete(id, ifMatch(c)))) throw notFound(id);
         return c.body(null, 204);
       };
   }

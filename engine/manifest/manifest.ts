@@ -12,6 +12,7 @@ export interface Manifest {
     readonly migrations?: { readonly drop?: readonly string[]; readonly retype?: readonly string[] };
     readonly ttl?: number;
   };
+  readonly requireIfMatch?: boolean;
   readonly schema: JsonSchema;
   readonly endpoints: readonly EndpointDeclaration[];
 }

@@ -1,4 +1,4 @@
-import type { OperationObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
+import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
 import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
 import { idParameter, listParameters } from './parameters.ts';
@@ -9,9 +9,9 @@ const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   list: [400],
   get: [400, 404],
   create: [400, 413, 415, 422],
-  update: [400, 404, 413, 415, 422],
-  replace: [400, 404, 413, 415, 422],
-  delete: [400, 404],
+  update: [400, 404, 412, 413, 415, 422],
+  replace: [400, 404, 412, 413, 415, 422],
+  delete: [400, 404, 412],
 };
 
 /** One OpenAPI operation for one endpoint of an automation. */
@@ -23,10 +23,11 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan): Oper
     description: endpoint.description ?? defaultDescription(plan, endpoint.operation),
   };
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
-  else if (endpoint.operation !== 'create') operation.parameters = [idParameter(plan)];
+  else if (endpoint.operation === 'get') operation.parameters = [idParameter(plan)];
+  else if (endpoint.operation !== 'create') operation.parameters = [idParameter(plan), ifMatchParameter(plan)];
   const body = requestBody(plan, endpoint.operation);
   if (body) operation.requestBody = body;
-  operation.responses = { ...successResponse(plan, endpoint.operation), ...errorResponses(endpoint.operation) };
+  operation.responses = { ...successResponse(plan, endpoint.operation), ...errorResponses(plan, endpoint.operation) };
   return operation;
 }
 
@@ -76,26 +77,50 @@ function successResponse(plan: AutomationPlan, operation: Operation): ResponsesO
     case 'list':
       return { 200: { description: `One page of ${many}.`, content: { 'application/json': { schema: pageOf(record) } } } };
     case 'get':
-      return { 200: single(`The ${one}.`) };
+      return { 200: { ...single(`The ${one}.`), headers: etagHeader() } };
     case 'create':
       return {
         201: {
           ...single(`The ${one} as stored, with its new \`id\`.`),
           headers: {
             Location: { description: `URL of the new ${one}.`, schema: { type: 'string', format: 'uri-reference' } },
+            ...etagHeader(),
           },
         },
       };
     case 'update':
     case 'replace':
-      return { 200: single(`The ${one} as stored after the change.`) };
+      return { 200: { ...single(`The ${one} as stored after the change.`), headers: etagHeader() } };
     case 'delete':
       return { 204: { description: `The ${one} was deleted. No body.` } };
   }
 }
 
-function errorResponses(operation: Operation): ResponsesObject {
-  return Object.fromEntries([...ERRORS[operation], 503].map((status) => [status, responseRef(PROBLEM_RESPONSES[status as ProblemStatus])]));
+function errorResponses(plan: AutomationPlan, operation: Operation): ResponsesObject {
+  const statuses: ProblemStatus[] = [...ERRORS[operation]];
+  if (plan.requireIfMatch && ERRORS[operation].includes(412)) statuses.push(428);
+  return Object.fromEntries([...statuses, 503 as const].map((status) => [status, responseRef(PROBLEM_RESPONSES[status])]));
+}
+
+/** `If-Match` on writes: optional, or required when the manifest says `requireIfMatch`. */
+function ifMatchParameter(plan: AutomationPlan): ParameterObject {
+  const when = plan.requireIfMatch
+    ? 'Required: a write without it gets 428.'
+    : 'Optional: without it the write applies to whatever the record holds.';
+  return {
+    name: 'If-Match',
+    in: 'header',
+    required: plan.requireIfMatch,
+    description: `The \`ETag\` from the response that gave you the record. The write applies only if the record has not changed since; otherwise 412 and nothing is written. ${when}`,
+    schema: { type: 'string' },
+  };
+}
+
+/** A fresh object each time: the document never shares an object between two places. */
+function etagHeader() {
+  return {
+    ETag: { description: 'Version of the record; send it as `If-Match` to write only if it has not changed.', schema: { type: 'string' } },
+  };
 }
 
 function dataOf(record: string): SchemaObject {

@@ -3,15 +3,17 @@ import { schemaRef } from './names.ts';
 import { PROBLEM_SCHEMA } from './problem.ts';
 
 /** Error statuses an operation may document, each served by one shared response component. */
-export type ProblemStatus = 400 | 404 | 413 | 415 | 422 | 503;
+export type ProblemStatus = 400 | 404 | 412 | 413 | 415 | 422 | 428 | 503;
 
 /** Component name of the shared response for each documented error status. */
 export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
   400: 'BadRequest',
   404: 'NotFound',
+  412: 'PreconditionFailed',
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
   422: 'ValidationFailed',
+  428: 'PreconditionRequired',
   503: 'ServiceUnavailable',
 };
 
@@ -19,9 +21,11 @@ export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
 const ADVICE: Readonly<Record<ProblemStatus, string>> = {
   400: 'The request could not be read: the body is not valid JSON (`code: malformed-json`), or a query parameter is unknown, repeated or invalid (`code: invalid-query`, with `errors[].pointer` = `/query/<param>`). Fix the request as `detail` and `errors` say, then retry.',
   404: 'No record has this id (`code: not-found`): it never existed or was deleted. Do not retry with the same id; list the records to find the right one.',
+  412: "The record changed since it was read (`code: precondition-failed`): the `If-Match` sent is not its current version. GET the record again, reapply the change to what it holds now, and retry with the new `ETag` as `If-Match`. The current `ETag` is in this response's headers.",
   413: 'The request body is larger than the server accepts (`code: payload-too-large`). Send a smaller body, for example with shorter text fields, then retry.',
   415: 'The body was not sent as JSON (`code: unsupported-media-type`). Retry with the header `Content-Type: application/json`.',
   422: 'The body does not match the schema (`code: validation-failed`). `errors` lists every invalid field, each with a JSON Pointer and a message. Fix the fields listed in `errors` and retry.',
+  428: 'This automation requires `If-Match` on writes (`code: precondition-required`). GET the record, then retry the write with its `ETag` header value as `If-Match`.',
   503: 'The store behind this automation cannot be reached right now (`code: storage-unavailable`). Wait the number of seconds in `Retry-After`, then retry the same request.',
 };
 

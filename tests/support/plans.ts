@@ -78,6 +78,7 @@ export function makePlan(overrides: PlanOverrides = {}): AutomationPlan {
     },
     endpoints,
     pagination: overrides.pagination ?? { defaultLimit: 20, maxLimit: 100 },
+    requireIfMatch: overrides.requireIfMatch ?? false,
     validate: createRecordAjv().compile(structuredClone(schema)),
   };
   const { validate, ...data } = plan;
