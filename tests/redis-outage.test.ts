@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+import { silentLogger } from '../engine/log.ts';
+import { listen } from '../engine/server/listen.ts';
+import { contactsManifest } from './support/contacts.ts';
+import { call, makeProject } from './support/project.ts';
+
+/** This test runs its own Redis, so it can stop it; without the binary it says so and skips. */
+const binary = spawnSync('redis-server', ['--version']).status === 0;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100; i++) {
+    const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.close();
+      return child;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error('redis-server did not start');
+}
+
+describe('redis: the store drops mid-traffic', { skip: binary ? false : 'redis-server is not installed; skipped' }, () => {
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  it('requests get 503 with Retry-After while it is down, and succeed again once it is back, without restart', async () => {
+    const port = await freePort();
+    children.push(await startRedis(port));
+    const project = makeProject(
+      { 'kv.yaml': contactsManifest('kv', '  backend: redis\n  connection: own') },
+      { own: { backend: 'redis', url: `redis://127.0.0.1:${port}` } },
+    );
+    const server = await listen(project.config(), silentLogger);
+    try {
+      assert.equal((await call(server.url, 'POST', '/kv', { name: 'a', email: 'a@example.com' })).status, 201);
+      children[0]?.kill('SIGKILL');
+      await sleep(200);
+      const down = await call(server.url, 'GET', '/kv');
+      assert.equal(down.status, 503, down.text);
+      assert.equal(down.json.code, 'storage-unavailable');
+      assert.equal(down.headers.get('retry-after'), '5');
+      assert.doesNotMatch(down.text, new RegExp(String(port)), 'no address in the answer');
+      const health = (await call(server.url, 'GET', '/health')).json;
+      assert.equal(health.connections.find((c: { name: string }) => c.name === 'own').state, 'down');
+
+      children.push(await startRedis(port));
+      const deadline = Date.now() + 10_000;
+      let back = 0;
+      while (back !== 201 && Date.now() < deadline) {
+        await sleep(100);
+        back = (await call(server.url, 'POST', '/kv', { name: 'b', email: 'b@example.com' })).status;
+      }
+      assert.equal(back, 201, 'writes succeed again once the server is back');
+      assert.equal((await call(server.url, 'GET', '/kv')).status, 200);
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+});
