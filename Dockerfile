@@ -1,4 +1,5 @@
 # theCouncil: serves the manifests in /app/automations; embedded data under /app/.council/data.
+# NODE_ENV=production means --strict: a redis automation needs REDIS_URL (no memory fallback).
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -11,6 +12,9 @@ COPY adapters ./adapters
 COPY schemas ./schemas
 COPY automations ./automations
 COPY council.config.yaml ./
+# Runs as the image's unprivileged `node` user; only the data folder is writable to it.
+RUN mkdir -p /app/.council/data && chown -R node:node /app/.council
+USER node
 EXPOSE 8080
 VOLUME ["/app/.council/data"]
 CMD ["node", "bin/council.mjs", "serve"]
