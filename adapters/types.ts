@@ -40,6 +40,8 @@ export interface StorageSpec {
    * converted to a new type. Without them such changes are refused.
    */
   readonly migrations?: { readonly drop: readonly string[]; readonly retype: readonly string[] };
+  /** Fields no two records may share a value of (`unique` capability). */
+  readonly unique?: readonly string[];
   /** Seconds a record lives after its last write; backends with the `ttl` capability only. */
   readonly ttlSeconds?: number;
 }
@@ -166,7 +168,8 @@ export class StorageError extends Error {
   /** The property the error is about, when there is one (so a manifest position can be shown). */
   readonly field: string | undefined;
   constructor(
-    readonly kind: 'unavailable' | 'rejected' | 'failed',
+    /** `conflict`: a write would break a unique field (`field` names it). */
+    readonly kind: 'unavailable' | 'rejected' | 'failed' | 'conflict',
     message: string,
     options?: { cause?: unknown; field?: string },
   ) {

@@ -12,7 +12,10 @@ const gate = { skip };
 
 runRecordStoreContract('redis', () => redisBackend.connect({ name: 'contract', backend: 'redis', url }, { dataDir: '' }), {
   skip: gate.skip,
-  lacks: { columnTypes: 'redis keeps records as JSON: there are no column types to conflict' },
+  lacks: {
+    columnTypes: 'redis keeps records as JSON: there are no column types to conflict',
+    unique: 'redis has no unique capability',
+  },
 });
 
 // The contract names every collection c_<random>; remove what it wrote.

@@ -215,6 +215,7 @@ describe('buildOpenApi', () => {
     assert.deepEqual(Object.keys(doc.components?.responses ?? {}), [
       'BadRequest',
       'NotFound',
+      'Conflict',
       'PreconditionFailed',
       'PayloadTooLarge',
       'UnsupportedMediaType',

@@ -113,6 +113,39 @@ describe('server', () => {
     }
   });
 
+  it('unique fields: a repeated value is a 409 naming the field, on memory and embedded postgres; OpenAPI documents it', async () => {
+    for (const backend of ['memory', 'postgres']) {
+      const manifest = contactsManifest(`members${backend}`, `  backend: ${backend}\n  unique: [email]`);
+      const server = await startServer(project({ 'members.yaml': manifest }));
+      try {
+        const path = `/members${backend}`;
+        assert.equal((await call(server.url, 'POST', path, { name: 'a', email: 'same@example.com' })).status, 201);
+        const other = await call(server.url, 'POST', path, { name: 'b', email: 'other@example.com' });
+        for (const [method, target] of [
+          ['POST', path],
+          ['PATCH', `${path}/${other.json.data.id}`],
+        ] as const) {
+          const repeated = await call(
+            server.url,
+            method,
+            target,
+            method === 'POST' ? { name: 'c', email: 'same@example.com' } : { email: 'same@example.com' },
+          );
+          assert.equal(repeated.status, 409, `${backend} ${method}: ${repeated.text}`);
+          assert.equal(repeated.json.code, 'conflict');
+          assert.deepEqual(
+            repeated.json.errors.map((e: { pointer: string }) => e.pointer),
+            ['/email'],
+          );
+        }
+        const doc = (await call(server.url, 'GET', '/openapi.json')).json;
+        assert.ok(doc.paths[path].post.responses['409'], 'create documents 409');
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('requireIfMatch: writes without If-Match get 428 and change nothing; with the ETag they pass', async () => {
     const manifest = contactsManifest('guarded', '  backend: memory').replace('schema:', 'requireIfMatch: true\nschema:');
     const server = await startServer(project({ 'guarded.yaml': manifest }));

@@ -1,5 +1,5 @@
 import { compareRecords, isAfter } from '../keyset.ts';
-import type { ListPage, ListQuery, RecordStore, StoredRecord } from '../types.ts';
+import { type ListPage, type ListQuery, type RecordStore, StorageError, type StoredRecord } from '../types.ts';
 
 /**
  * Records in a Map. Reads return copies so callers never share state with the store;
@@ -11,6 +11,8 @@ export class MemoryRecordStore implements RecordStore {
   readonly #expires = new Map<string, number>();
   /** 0: records never expire. Set again when the automation is reopened with another TTL. */
   ttlMs = 0;
+  /** Fields no two records may share a value of; set when the automation is (re)opened. */
+  unique: readonly string[] = [];
 
   async get(id: string): Promise<StoredRecord | undefined> {
     const record = this.#live(id);
@@ -56,6 +58,15 @@ export class MemoryRecordStore implements RecordStore {
   }
 
   #write(record: StoredRecord): void {
+    for (const field of this.unique) {
+      const value = record[field];
+      if (value === undefined || value === null) continue;
+      for (const id of [...this.#records.keys()]) {
+        if (id !== record.id && this.#live(id)?.[field] === value) {
+          throw new StorageError('conflict', `another record already has ${field} ${JSON.stringify(value)}`, { field });
+        }
+      }
+    }
     this.#records.set(record.id, structuredClone(record));
     if (this.ttlMs > 0) this.#expires.set(record.id, Date.now() + this.ttlMs);
     else this.#expires.delete(record.id);

@@ -5,7 +5,7 @@ export const memoryCapabilities: Capabilities = {
   sort: true,
   cursor: true,
   search: false,
-  unique: false,
+  unique: true,
   ttl: true,
   transactions: false,
 };

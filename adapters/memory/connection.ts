@@ -16,6 +16,7 @@ export class MemoryConnection implements StorageConnection {
       this.#collections.set(spec.collection, store);
     }
     store.ttlMs = (spec.ttlSeconds ?? 0) * 1000;
+    store.unique = spec.unique ?? [];
     return store;
   }
 

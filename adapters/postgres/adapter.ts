@@ -37,18 +37,26 @@ export class PostgresRecordStore implements RecordStore {
   }
 
   async create(record: StoredRecord): Promise<StoredRecord> {
-    return this.#decode(single(await run(this.#db, this.#statements.insert, this.#encodeRecord(record))));
+    try {
+      return this.#decode(single(await run(this.#db, this.#statements.insert, this.#encodeRecord(record))));
+    } catch (error) {
+      throw this.#conflict(error);
+    }
   }
 
   async modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined> {
     if (!uuidPattern.test(id)) return undefined;
-    return this.#db.transaction(async (tx) => {
-      const [row] = await run(tx, this.#statements.lock, [id]);
-      if (!row) return undefined;
-      const next = change(this.#decode(row));
-      const updated = await run(tx, this.#statements.update, this.#encodeRecord({ ...next, id }));
-      return this.#decode(single(updated));
-    });
+    return this.#db
+      .transaction(async (tx) => {
+        const [row] = await run(tx, this.#statements.lock, [id]);
+        if (!row) return undefined;
+        const next = change(this.#decode(row));
+        const updated = await run(tx, this.#statements.update, this.#encodeRecord({ ...next, id }));
+        return this.#decode(single(updated));
+      })
+      .catch((error) => {
+        throw this.#conflict(error);
+      });
   }
 
   async delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean> {
@@ -59,6 +67,17 @@ export class PostgresRecordStore implements RecordStore {
       if (!row) return false;
       check(this.#decode(row));
       return (await run(tx, this.#statements.delete, [id])).length > 0;
+    });
+  }
+
+  /** A unique violation (SQLSTATE 23505) as a `conflict` naming its field; anything else unchanged. */
+  #conflict(error: unknown): unknown {
+    const cause = (error instanceof StorageError ? error.cause : error) as { code?: string; constraint?: string; constraint_name?: string };
+    if (cause?.code !== '23505') return error;
+    const field = this.#schema.uniqueIndexes.get(cause.constraint ?? cause.constraint_name ?? '');
+    return new StorageError('conflict', `another record already has this ${field ?? 'value'}`, {
+      cause: error,
+      ...(field ? { field } : {}),
     });
   }
 

@@ -5,7 +5,7 @@ export const postgresCapabilities: Capabilities = {
   sort: true,
   cursor: true,
   search: false,
-  unique: false,
+  unique: true,
   ttl: false,
   transactions: true,
 };

@@ -31,6 +31,8 @@ export interface TableSchema {
   readonly createTable: string;
   /** Every index the spec wants, by name (the name is what the catalog lists). */
   readonly indexes: readonly { readonly name: string; readonly statement: string }[];
+  /** Unique index name -> its field, to name the field a unique violation is about. */
+  readonly uniqueIndexes: ReadonlyMap<string, string>;
 }
 
 /** A column as the catalog describes it (see {@link existingColumnsQuery}). */
@@ -93,11 +95,14 @@ export function tableSchema(spec: StorageSpec): TableSchema {
     // The primary key already orders and finds by id.
     return [...new Set(fields)].filter((f) => f !== 'id');
   };
+  const unique = indexed(spec.unique ?? []).map((f) => ({ field: f, ...createIndex(table, [f], `${table}_${f}_key`, true) }));
   const indexes = [
+    ...unique,
     ...indexed(spec.filterable).map((f) => createIndex(table, [f], `${table}_${f}_idx`)),
     ...indexed(spec.sortable).map((f) => createIndex(table, [f, 'id'], `${table}_${f}_id_idx`)),
   ];
-  return { table, columns, byName, createTable, indexes };
+  const uniqueIndexes = new Map(unique.map((u) => [u.name, u.field]));
+  return { table, columns, byName, createTable, indexes, uniqueIndexes };
 }
 
 /** `ALTER TABLE ... ADD COLUMN` for a property column the table lacks. */
@@ -154,16 +159,14 @@ function columnDefinition(c: ColumnSpec): SQL {
   return sql`${sql.identifier(c.name)} ${sql.raw(c.type)}${collate}`;
 }
 
-function createIndex(table: string, fields: readonly string[], name: string): { name: string; statement: string } {
+function createIndex(table: string, fields: readonly string[], name: string, unique = false): { name: string; statement: string } {
   const columns = sql.join(
     fields.map((f) => sql.identifier(f)),
     sql`, `,
   );
   const short = indexName(name);
-  return {
-    name: short,
-    statement: render(sql`create index if not exists ${sql.identifier(short)} on ${sql.identifier(table)} (${columns})`),
-  };
+  const create = unique ? sql`create unique index` : sql`create index`;
+  return { name: short, statement: render(sql`${create} if not exists ${sql.identifier(short)} on ${sql.identifier(table)} (${columns})`) };
 }
 
 /** Postgres truncates names past 63 bytes; keep them unique with a hash of the full name. */

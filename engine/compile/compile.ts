@@ -36,6 +36,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     sortable: [...new Set(listEndpoints.flatMap((e) => ['createdAt', ...e.sort]))],
     migrations: { drop: manifest.storage.migrations?.drop ?? [], retype: manifest.storage.migrations?.retype ?? [] },
     ...(manifest.storage.ttl === undefined ? {} : { ttlSeconds: manifest.storage.ttl }),
+    unique: manifest.storage.unique ?? [],
   };
   // ajv compiles a validator that fills defaults in place; it must never see the frozen schema.
   const validate = ajv.compile(boundIntegers(structuredClone(schema)));

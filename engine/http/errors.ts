@@ -9,6 +9,12 @@ import { HttpProblem } from './problem.ts';
  */
 export function renderError(error: unknown, logger: Logger): Response {
   if (error instanceof HttpProblem) return error.toResponse();
+  if (error instanceof StorageError && error.kind === 'conflict' && error.field !== undefined) {
+    const message = `is already used by another record; choose another ${error.field}`;
+    return new HttpProblem('conflict', `${error.field} must be unique: ${message}`, {
+      errors: [{ pointer: `/${error.field}`, message }],
+    }).toResponse();
+  }
   if (error instanceof StorageError && error.kind === 'unavailable') {
     logger.warn('storage unavailable', { error: error.message });
     return new HttpProblem(

@@ -11,6 +11,7 @@ export interface Manifest {
     readonly connection?: string;
     readonly migrations?: { readonly drop?: readonly string[]; readonly retype?: readonly string[] };
     readonly ttl?: number;
+    readonly unique?: readonly string[];
   };
   readonly requireIfMatch?: boolean;
   readonly schema: JsonSchema;

@@ -24,19 +24,43 @@ export function checkSemantics(
     ...checkConnection(source, manifest, connections),
     ...checkMigrations(source, manifest, schema),
     ...checkCapabilities(source, manifest),
+    ...checkUnique(source, manifest, schema),
   ];
 }
 
 /** What the manifest asks of its backend must be something the backend can do. */
 function checkCapabilities(source: SourceFile, manifest: Manifest): ManifestIssue[] {
-  const { backend, ttl } = manifest.storage;
+  const { backend } = manifest.storage;
   const can = capabilities[backend];
-  if (!can || ttl === undefined || can.ttl) return [];
-  const able = Object.entries(capabilities)
-    .filter(([, c]) => c.ttl)
-    .map(([name]) => name);
-  const message = `backend ${backend} cannot ${capabilityWords.ttl}; use ${able.join(' or ')}, or remove ttl`;
-  return [issueAt(source, ['storage', 'ttl'], 'capability-missing', message, { key: true })];
+  if (!can) return [];
+  const issues: ManifestIssue[] = [];
+  for (const capability of ['ttl', 'unique'] as const) {
+    if (manifest.storage[capability] === undefined || can[capability]) continue;
+    const able = Object.entries(capabilities)
+      .filter(([, c]) => c[capability])
+      .map(([name]) => name);
+    const message = `backend ${backend} cannot ${capabilityWords[capability]}; use ${able.join(' or ')}, or remove ${capability}`;
+    issues.push(issueAt(source, ['storage', capability], 'capability-missing', message, { key: true }));
+  }
+  return issues;
+}
+
+/** Unique fields must be scalar properties the schema declares. */
+function checkUnique(source: SourceFile, manifest: Manifest, schema: JsonSchema): ManifestIssue[] {
+  const properties = propertiesOf(schema);
+  const scalars = Object.keys(properties).filter((name) => fieldKind(properties[name], schema) !== 'json');
+  return (manifest.storage.unique ?? []).flatMap((field, index) =>
+    scalars.includes(field)
+      ? []
+      : [
+          issueAt(
+            source,
+            ['storage', 'unique', index],
+            'unique-invalid',
+            `"${field}" is not a string, integer, number or boolean property${didYouMean(field, scalars)}; unique applies to those`,
+          ),
+        ],
+  );
 }
 
 /** `storage.migrations` names columns: only PostgreSQL has them, `drop` removed properties, `retype` declared ones. */

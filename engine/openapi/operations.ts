@@ -99,6 +99,9 @@ function successResponse(plan: AutomationPlan, operation: Operation): ResponsesO
 function errorResponses(plan: AutomationPlan, operation: Operation): ResponsesObject {
   const statuses: ProblemStatus[] = [...ERRORS[operation]];
   if (plan.requireIfMatch && ERRORS[operation].includes(412)) statuses.push(428);
+  // Writes can repeat a unique value.
+  if ((plan.storage.spec.unique ?? []).length && ['create', 'update', 'replace'].includes(operation)) statuses.push(409);
+  statuses.sort((a, b) => a - b);
   return Object.fromEntries([...statuses, 503 as const].map((status) => [status, responseRef(PROBLEM_RESPONSES[status])]));
 }
 

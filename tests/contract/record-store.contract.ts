@@ -19,6 +19,8 @@ export interface ContractOptions {
   readonly skip?: string | false;
   /** Capabilities the backend does not have, each with the reason its tests are skipped. */
   readonly lacks?: {
+    /** The backend cannot enforce unique fields (no `unique` capability). */
+    unique?: string;
     /** The backend cannot expire records (no `ttl` capability). */
     ttl?: string;
     /** The store keeps no per-property types, so a changed property type cannot conflict. */
@@ -373,6 +375,24 @@ export function runRecordStoreContract(
       assert.equal(await store.modify(brief.id, (r) => r), undefined);
       assert.equal(await store.delete(brief.id), false);
       assert.deepEqual(await names(), ['renewed'], 'the record written 600 ms ago is still there');
+    });
+
+    it('unique fields: a create or modify that repeats a value is a conflict naming the field, and writes nothing', {
+      skip: options.lacks?.unique ?? false,
+    }, async () => {
+      const store = await open({ ...contractSpec(), unique: ['name'] });
+      const first = await store.create(newRecord({ name: 'only-one', age: 1 }));
+      const other = await store.create(newRecord({ name: 'another' }));
+      const isConflict = (error: unknown) => error instanceof StorageError && error.kind === 'conflict' && error.field === 'name';
+      await assert.rejects(store.create(newRecord({ name: 'only-one' })), isConflict);
+      await assert.rejects(
+        store.modify(other.id, (r) => ({ ...r, name: 'only-one' })),
+        isConflict,
+      );
+      assert.equal((await store.get(other.id))?.name, 'another');
+      assert.equal((await store.modify(first.id, (r) => ({ ...r, age: 2 })))?.age, 2, 'keeping its own value is no conflict');
+      await store.delete(first.id);
+      assert.equal((await store.create(newRecord({ name: 'only-one' }))).name, 'only-one', 'a deleted record frees its value');
     });
 
     it('open rejects a spec whose property changed type', { skip: options.lacks?.columnTypes ?? false }, async () => {
