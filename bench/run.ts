@@ -33,16 +33,18 @@ async function start(kind: 'engine' | 'baseline', store: string): Promise<Starte
   return { child, ...(JSON.parse(line) as { url: string; id: string }) };
 }
 
-async function measure(target: Started, operation: 'get' | 'post', seconds: number): Promise<number> {
+async function measure(target: Started, operation: 'get' | 'post' | 'list', seconds: number): Promise<number> {
   const options =
     operation === 'get'
       ? { url: `${target.url}/notes/${target.id}` }
-      : {
-          url: `${target.url}/notes`,
-          method: 'POST' as const,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(NOTE),
-        };
+      : operation === 'list'
+        ? { url: `${target.url}/notes?topic=t0&limit=20` }
+        : {
+            url: `${target.url}/notes`,
+            method: 'POST' as const,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(NOTE),
+          };
   const result = await autocannon({ ...options, connections: CONNECTIONS, duration: seconds });
   const expected = operation === 'get' ? '2xx' : '2xx';
   if (result.non2xx > 0 || result.errors > 0)
@@ -70,7 +72,7 @@ for (const store of stores) {
   const engine = await start('engine', store);
   const baseline = await start('baseline', store);
   try {
-    for (const operation of ['get', 'post'] as const) {
+    for (const operation of ['get', 'list', 'post'] as const) {
       await measure(engine, operation, 1);
       await measure(baseline, operation, 1);
       const e: number[] = [];
@@ -81,9 +83,10 @@ for (const store of stores) {
         b.push(await measure(baseline, operation, DURATION));
       }
       const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      const label = `${operation === 'get' ? 'GET by id' : 'POST'} on ${store === 'postgres' ? 'PGlite' : store}`;
+      const what = { get: 'GET by id', list: 'list (20, 1 filter)', post: 'POST' }[operation];
+      const label = `${what} on ${store === 'postgres' ? 'PGlite' : store}`;
       rows.push(
-        `${label.padEnd(20)} engine ${mean(e).toFixed(0).padStart(7)} req/s   hand-written ${mean(b).toFixed(0).padStart(7)} req/s   ratio ${(mean(e) / mean(b)).toFixed(2)}x`,
+        `${label.padEnd(30)} engine ${mean(e).toFixed(0).padStart(7)} req/s   hand-written ${mean(b).toFixed(0).padStart(7)} req/s   ratio ${(mean(e) / mean(b)).toFixed(2)}x`,
       );
       console.log(rows.at(-1));
     }

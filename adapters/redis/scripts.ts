@@ -94,24 +94,24 @@ local function take(id)
 end
 
 -- Walks key from just after 'from' (nil: from the start) in direction dir; true once enough.
+-- Each chunk starts after the last member of the one before, so a walk costs O(log N) per chunk.
 local function walk(key, from, ids)
   if key == '' then return false end
   local rev = dir == 'desc'
   local start = from and ('(' .. from) or (rev and '+' or '-')
   local stop = rev and '-' or '+'
-  local offset = 0
   while true do
     local members
     if rev then
-      members = redis.call('ZRANGE', key, start, stop, 'BYLEX', 'REV', 'LIMIT', offset, CHUNK)
+      members = redis.call('ZRANGE', key, start, stop, 'BYLEX', 'REV', 'LIMIT', 0, CHUNK)
     else
-      members = redis.call('ZRANGE', key, start, stop, 'BYLEX', 'LIMIT', offset, CHUNK)
+      members = redis.call('ZRANGE', key, start, stop, 'BYLEX', 'LIMIT', 0, CHUNK)
     end
     for _, member in ipairs(members) do
       if take(ids and member or idOf(member)) then return true end
     end
     if #members < CHUNK then return false end
-    offset = offset + CHUNK
+    start = '(' .. members[#members]
   end
 end
 

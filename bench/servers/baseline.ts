@@ -9,18 +9,29 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Hono } from 'hono';
 import { createClient } from 'redis';
 import { MemoryRecordStore } from '../../adapters/memory/adapter.ts';
-import type { StoredRecord } from '../../adapters/types.ts';
-import { announce, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
+import { redisBackend } from '../../adapters/redis/index.ts';
+import type { StorageConnection, StoredRecord } from '../../adapters/types.ts';
+import { announce, listedNotes, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
 
 interface Store {
   get(id: string): Promise<StoredRecord | undefined>;
   create(record: StoredRecord): Promise<StoredRecord>;
+  /** The first 20 notes of a topic, oldest first. */
+  list(topic: string): Promise<StoredRecord[]>;
 }
+
+/** The same query the engine's list runs, asked of an adapter's store directly. */
+const firstPage = (topic: string) => ({
+  filters: [{ field: 'topic', value: topic }],
+  sort: { field: 'createdAt', direction: 'asc' as const },
+  limit: 20,
+});
 
 async function pgliteStore(): Promise<Store> {
   const pg = new PGlite(join(mkdtempSync(join(tmpdir(), 'council-bench-')), 'pg'));
   await pg.exec(
-    'create table notes (id uuid primary key, "createdAt" timestamptz not null, "updatedAt" timestamptz not null, text text, topic text, pinned boolean)',
+    `create table notes (id uuid primary key, "createdAt" timestamptz not null, "updatedAt" timestamptz not null, text text, topic text, pinned boolean);
+     create index on notes (topic); create index on notes ("createdAt", id)`,
   );
   const row = (r: Record<string, unknown>): StoredRecord => ({
     id: r.id as string,
@@ -34,6 +45,11 @@ async function pgliteStore(): Promise<Store> {
     async get(id) {
       const { rows } = await pg.query<Record<string, unknown>>('select * from notes where id = $1', [id]);
       return rows[0] && row(rows[0]);
+    },
+    async list(topic) {
+      const sql = 'select * from notes where topic = $1 order by "createdAt", id limit 21';
+      const { rows } = await pg.query<Record<string, unknown>>(sql, [topic]);
+      return rows.slice(0, 20).map(row);
     },
     async create(r) {
       const { rows } = await pg.query<Record<string, unknown>>('insert into notes values ($1, $2, $3, $4, $5, $6) returning *', [
@@ -49,35 +65,50 @@ async function pgliteStore(): Promise<Store> {
   };
 }
 
-/** The same client and keys a hand-written Redis service would use: JSON by id, plus the id index. */
+/** Redis through the same client, keys and Lua page walk the engine's adapter uses. */
 async function redisStore(): Promise<Store> {
+  const connection = await redisBackend.connect({ name: 'bench', backend: 'redis', url: REDIS_BENCH_URL }, { dataDir: '' });
+  const spec = {
+    automation: 'notes',
+    collection: 'bench_notes',
+    fields: [
+      { name: 'text', kind: 'string' as const },
+      { name: 'topic', kind: 'string' as const },
+      { name: 'pinned', kind: 'boolean' as const },
+    ],
+    filterable: ['topic'],
+    sortable: ['createdAt'],
+  };
+  // Start from an empty collection, as the engine's side does.
+  await dropCollection(spec.collection);
+  return memoryLike(await connection.open(spec));
+}
+
+async function dropCollection(collection: string): Promise<void> {
   const client = createClient({ url: REDIS_BENCH_URL });
   await client.connect();
-  const prefix = `bench:${randomUUID()}:`;
+  for await (const keys of client.scanIterator({ MATCH: `council:${collection}:*`, COUNT: 1000 })) if (keys.length) await client.del(keys);
+  await client.close();
+}
+
+function memoryLike(store: MemoryRecordStore | Awaited<ReturnType<StorageConnection['open']>>): Store {
   return {
-    async get(id) {
-      const text = await client.get(`${prefix}r:${id}`);
-      return text === null ? undefined : (JSON.parse(text) as StoredRecord);
-    },
-    async create(r) {
-      await client
-        .multi()
-        .set(`${prefix}r:${r.id}`, JSON.stringify(r), { condition: 'NX' })
-        .zAdd(`${prefix}ids`, { score: 0, value: r.id })
-        .exec();
-      return r;
-    },
+    get: (id) => store.get(id),
+    create: (record) => store.create(record),
+    list: async (topic) => (await store.list(firstPage(topic))).records,
   };
 }
 
 const kind = process.argv[2];
-const store: Store = kind === 'postgres' ? await pgliteStore() : kind === 'redis' ? await redisStore() : new MemoryRecordStore();
+const store: Store =
+  kind === 'postgres' ? await pgliteStore() : kind === 'redis' ? await redisStore() : memoryLike(new MemoryRecordStore());
 const validate = new Ajv2020({ useDefaults: true }).compile(NOTE_SCHEMA);
 const app = new Hono();
 app.get('/notes/:id', async (c) => {
   const record = await store.get(c.req.param('id'));
   return record ? c.json({ data: record }) : c.json({ title: 'Not found' }, 404);
 });
+app.get('/notes', async (c) => c.json({ data: await store.list(c.req.query('topic') ?? ''), meta: { next: null, limit: 20 } }));
 app.post('/notes', async (c) => {
   const body = await c.req.json();
   if (!validate(body)) return c.json({ errors: validate.errors }, 422);
@@ -86,5 +117,7 @@ app.post('/notes', async (c) => {
   c.header('Location', `/notes/${record.id}`);
   return c.json({ data: record }, 201);
 });
+const now = () => new Date().toISOString();
+for (const note of listedNotes()) await store.create({ id: randomUUID(), createdAt: now(), updatedAt: now(), ...note });
 const seeded = await store.create({ id: randomUUID(), createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), ...NOTE });
 announce(app.fetch, seeded.id);

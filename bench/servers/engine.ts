@@ -2,10 +2,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../engine/log.ts';
 import { startEngine } from '../../engine/server/engine.ts';
-import { announce, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
+import { announce, listedNotes, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
 
 const backend = process.argv[2] ?? 'memory';
 const root = mkdtempSync(join(tmpdir(), 'council-bench-'));
@@ -15,9 +16,16 @@ const manifest = {
   description: 'Benchmark notes.',
   storage: { backend },
   schema: NOTE_SCHEMA,
-  endpoints: [{ operation: 'get' }, { operation: 'create' }],
+  endpoints: [{ operation: 'list', filters: ['topic'], sort: ['createdAt'] }, { operation: 'get' }, { operation: 'create' }],
 };
 writeFileSync(join(root, 'automations', 'notes.yaml'), stringify(manifest));
+if (backend === 'redis') {
+  // Start from an empty collection: what earlier runs wrote would change what a list walks.
+  const client = createClient({ url: REDIS_BENCH_URL });
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: 'council:notes:*', COUNT: 1000 })) if (keys.length) await client.del(keys);
+  await client.close();
+}
 const engine = await startEngine(
   {
     file: undefined,
@@ -33,4 +41,8 @@ const seeded = await engine.fetch(
   new Request('http://bench/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(NOTE) }),
 );
 const { data } = (await seeded.json()) as { data: { id: string } };
+for (const note of listedNotes()) {
+  const body = JSON.stringify(note);
+  await engine.fetch(new Request('http://bench/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+}
 announce(engine.fetch, data.id);

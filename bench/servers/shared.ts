@@ -18,6 +18,11 @@ export const NOTE_SCHEMA = {
   },
 };
 
+/** What the list benchmark pages through: 100 notes over 5 topics (`?topic=t0` has 20). */
+export function listedNotes(): { text: string; topic: string; pinned: boolean }[] {
+  return Array.from({ length: 100 }, (_, i) => ({ text: `listed note ${i}`, topic: `t${i % 5}`, pinned: false }));
+}
+
 /** Listens on a free loopback port and tells the parent where, plus the id to GET. */
 export function announce(fetch: (request: Request) => Response | Promise<Response>, id: string): void {
   const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
