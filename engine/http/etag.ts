@@ -1,24 +1,20 @@
-import { createHash } from 'node:crypto';
 import type { StoredRecord } from '../../adapters/types.ts';
 import { HttpProblem } from './problem.ts';
 
 /**
- * A record's version as a strong ETag: a hash of its content with keys in a fixed order,
- * so every backend gives the same record the same tag and any change gives a new one.
+ * A record's version as a strong ETag: its `updatedAt`, which the engine moves forward on
+ * every write, at least a millisecond past the one before (see {@link nextUpdatedAt}), so
+ * no two versions of a record share it. Costs nothing to compute on a read.
  */
 export function etagOf(record: StoredRecord): string {
-  return `"${createHash('sha256').update(canonical(record)).digest('base64url').slice(0, 22)}"`;
+  return `"${record.updatedAt}"`;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
+/** `updatedAt` for a write: now, or a millisecond past the current one if the clock has not moved past it. */
+export function nextUpdatedAt(current: string): string {
+  const now = Date.now();
+  const previous = Date.parse(current);
+  return new Date(Number.isNaN(previous) || now > previous ? now : previous + 1).toISOString();
 }
 
 /**

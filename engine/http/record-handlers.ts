@@ -4,7 +4,7 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
-import { etagOf, ifMatchCheck } from './etag.ts';
+import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
 import { toFieldErrors } from './field-errors.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
@@ -73,7 +73,7 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         const body = validated(await readJsonObject(c, bodyLimit));
         const record = await store.modify(id, (current) => {
           check?.(current);
-          return { id, createdAt: current.createdAt, updatedAt: new Date().toISOString(), ...body };
+          return { id, createdAt: current.createdAt, updatedAt: nextUpdatedAt(current.updatedAt), ...body };
         });
         if (!record) throw notFound(id);
         c.header('ETag', etagOf(record));
@@ -91,7 +91,7 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
           check?.(current);
           const { id: _id, createdAt, updatedAt: _updatedAt, ...data } = current;
           const next = validated(mergePatch(data, patch) as Record<string, unknown>, [...engineErrors]);
-          return { id, createdAt, updatedAt: new Date().toISOString(), ...next };
+          return { id, createdAt, updatedAt: nextUpdatedAt(current.updatedAt), ...next };
         });
         if (!record) throw notFound(id);
         c.header('ETag', etagOf(record));
