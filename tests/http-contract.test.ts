@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from 'redis';
 import type { RunningServer } from '../engine/server/listen.ts';
 import { contactsManifest } from './support/contacts.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
@@ -575,4 +576,16 @@ httpContract('redis', '  backend: redis\n  connection: rds', {
 });
 httpContract('redis without a url (memory fallback)', '  backend: redis\n  connection: rdsmem', {
   connections: { rdsmem: { backend: 'redis', url: '' } },
+});
+
+// The suites name their automations contacts<random> and people<random>; remove what they left in Redis.
+after(async () => {
+  if (redisGate.skip) return;
+  const client = createClient({ url: redisGate.url });
+  client.on('error', () => {});
+  await client.connect();
+  for (const pattern of ['council:contacts*', 'council:people*']) {
+    for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: 1000 })) if (keys.length) await client.del(keys);
+  }
+  await client.close();
 });
