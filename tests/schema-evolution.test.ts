@@ -121,6 +121,18 @@ describe('council migrate', () => {
       );
     });
 
+  it('storage.indexes becomes a real index', async () => {
+    const project = makeProject({ 'evo.yaml': manifest('dated', '    due: { type: string, format: date }\n', '  indexes: [due]\n') });
+    try {
+      writeFileSync(join(project.root, 'council.config.yaml'), 'connections:\n  pg: { backend: postgres }\ndataDir: data\n');
+      const planned = await run(project.root, ['--dry-run']);
+      assert.equal(planned.code, 0, planned.stderr);
+      assert.match(planned.stdout, /create index if not exists "dated_due_idx" on "dated" \("due"\)/);
+    } finally {
+      project.remove();
+    }
+  });
+
   it('--dry-run prints the plan and the refusals with FILE:LINE:COL, changes nothing; without it, applies', async () => {
     const project = makeProject({ 'evo.yaml': manifest('tasks', '    legacy: { type: string }\n') });
     try {

@@ -31,7 +31,8 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     automation: manifest.name,
     collection: manifest.name.replace(/-/g, '_'),
     fields: fieldsOf(schema),
-    filterable: [...new Set(listEndpoints.flatMap((e) => e.filters.map((f) => f.field)))],
+    // Declared indexes join the filter fields: both want an equality index.
+    filterable: [...new Set([...listEndpoints.flatMap((e) => e.filters.map((f) => f.field)), ...(manifest.storage.indexes ?? [])])],
     // createdAt is every list's default order, so it is indexed whenever there is a list.
     sortable: [...new Set(listEndpoints.flatMap((e) => ['createdAt', ...e.sort]))],
     migrations: { drop: manifest.storage.migrations?.drop ?? [], retype: manifest.storage.migrations?.retype ?? [] },

@@ -23,6 +23,7 @@ export const manifestIssueCodes = {
   'connection-backend-mismatch': 'The named connection is for another backend.',
   'capability-missing': 'The manifest asks its backend for something it cannot do (for example ttl on postgres).',
   'unique-invalid': '`storage.unique` names a field that is not a scalar property of the schema.',
+  'index-invalid': '`storage.indexes` names a field that is not a scalar property of the schema.',
   'migrations-invalid': '`storage.migrations` names a column it cannot apply to, or is set on a backend without columns.',
   'storage-change-refused': 'The store refused a change that would lose stored values the manifest did not allow to lose.',
   'name-duplicate': 'Two manifests use the same automation name (and so the same path).',

@@ -12,6 +12,7 @@ export interface Manifest {
     readonly migrations?: { readonly drop?: readonly string[]; readonly retype?: readonly string[] };
     readonly ttl?: number;
     readonly unique?: readonly string[];
+    readonly indexes?: readonly string[];
   };
   readonly requireIfMatch?: boolean;
   readonly schema: JsonSchema;

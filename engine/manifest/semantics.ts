@@ -45,22 +45,24 @@ function checkCapabilities(source: SourceFile, manifest: Manifest): ManifestIssu
   return issues;
 }
 
-/** Unique fields must be scalar properties the schema declares. */
+/** Unique and indexed fields must be scalar properties the schema declares. */
 function checkUnique(source: SourceFile, manifest: Manifest, schema: JsonSchema): ManifestIssue[] {
   const properties = propertiesOf(schema);
   const scalars = Object.keys(properties).filter((name) => fieldKind(properties[name], schema) !== 'json');
-  return (manifest.storage.unique ?? []).flatMap((field, index) =>
-    scalars.includes(field)
-      ? []
-      : [
-          issueAt(
-            source,
-            ['storage', 'unique', index],
-            'unique-invalid',
-            `"${field}" is not a string, integer, number or boolean property${didYouMean(field, scalars)}; unique applies to those`,
-          ),
-        ],
-  );
+  const check = (key: 'unique' | 'indexes', code: 'unique-invalid' | 'index-invalid') =>
+    (manifest.storage[key] ?? []).flatMap((field, index) =>
+      scalars.includes(field)
+        ? []
+        : [
+            issueAt(
+              source,
+              ['storage', key, index],
+              code,
+              `"${field}" is not a string, integer, number or boolean property${didYouMean(field, scalars)}; ${key} applies to those`,
+            ),
+          ],
+    );
+  return [...check('unique', 'unique-invalid'), ...check('indexes', 'index-invalid')];
 }
 
 /** `storage.migrations` names columns: only PostgreSQL has them, `drop` removed properties, `retype` declared ones. */
