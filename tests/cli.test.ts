@@ -286,6 +286,14 @@ describe('council new', { concurrency: true }, () => {
     assert.equal(readFileSync(file, 'utf8'), edited);
   });
 
+  test('the redis scaffold validates too', async () => {
+    const root = project();
+    assert.equal((await council(root, ['new', 'chat-sessions', '--backend', 'redis'])).code, 0);
+    assert.match(readFileSync(join(root, 'automations', 'chat-sessions.yaml'), 'utf8'), /^ {2}backend: redis\b/m);
+    const validated = await council(root, ['validate']);
+    assert.equal(validated.code, 0, validated.stderr);
+  });
+
   test('the postgres scaffold validates too', async () => {
     const root = project();
     assert.equal((await council(root, ['new', 'support-tickets'])).code, 0);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { singularize } from '../compile/naming.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
-export const newUsage = 'council new NAME [--backend memory|postgres] [--config FILE] [--automations DIR]';
+export const newUsage = 'council new NAME [--backend memory|postgres|redis] [--config FILE] [--automations DIR]';
 
 /** Scaffolds a commented manifest that validates as written. */
 export async function newCommand(args: string[]): Promise<number> {
@@ -13,7 +13,9 @@ export async function newCommand(args: string[]): Promise<number> {
   if (!name || !/^[a-z][a-z0-9-]*$/.test(name))
     throw new UsageError('NAME must be lowercase letters, digits and dashes, starting with a letter (e.g. support-tickets)');
   const backend = values.backend ?? 'postgres';
-  if (!['memory', 'postgres'].includes(backend)) throw new UsageError(`--backend must be memory or postgres, got "${backend}"`);
+  if (!['memory', 'postgres', 'redis'].includes(backend)) {
+    throw new UsageError(`--backend must be memory, postgres or redis, got "${backend}"`);
+  }
   const config = projectConfig(values);
   const file = join(config.automations, `${name}.yaml`);
   if (existsSync(file)) {
@@ -33,7 +35,7 @@ name: ${name}                # lowercase, digits, dashes; served under /${name}
 description: >-              # models read this to decide when to call the API: say what and why
   ${capitalize(name.replace(/-/g, ' '))} that assistants can list, read and update.
 storage:
-  backend: ${backend}          # memory (nothing persists) | postgres (embedded unless DATABASE_URL is set)
+  backend: ${backend}          # memory (nothing persists) | postgres (embedded unless DATABASE_URL is set) | redis (REDIS_URL; memory without it)
 schema:                      # JSON Schema (draft 2020-12) of one ${one}; id, createdAt, updatedAt are added for you
   type: object
   required: [title]
