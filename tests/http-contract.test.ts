@@ -189,6 +189,22 @@ function httpContract(
       assert.match(jsonPatch.json.detail, /merge patch/);
     });
 
+    it('?fields= returns only the fields asked for (and id), on get and list; unknown names are a 400 with suggestions', async () => {
+      const created = await create({ name: 'Slim', email: 'slim@example.com', age: 40, tags: ['a'] });
+      const one = await req('GET', `${base}/${created.id}?fields=name,age`);
+      assert.equal(one.status, 200, one.text);
+      assert.deepEqual(one.json.data, { id: created.id, name: 'Slim', age: 40 });
+      const page = await req('GET', `${base}?fields=email&limit=50`);
+      assert.equal(page.status, 200, page.text);
+      for (const record of page.json.data) assert.deepEqual(Object.keys(record).sort(), ['email', 'id']);
+      const typo = await req('GET', `${base}/${created.id}?fields=nmae`);
+      assert.equal(typo.status, 400);
+      assert.equal(typo.json.errors[0].pointer, '/query/fields');
+      assert.match(typo.json.errors[0].message, /"nmae" is not a field \(did you mean "name"\?\)/);
+      assert.equal((await req('GET', `${base}/${created.id}?fields=`)).status, 400);
+      assert.equal((await req('GET', `${base}/${created.id}?limit=1`)).status, 400, 'get takes only fields');
+    });
+
     it('ETag and If-Match: a stale version is refused with 412 and writes nothing; a current one passes', async () => {
       const created = await req('POST', base, { name: 'Versioned', email: 'v@example.com' });
       const id = created.json.data.id;
@@ -358,7 +374,7 @@ function httpContract(
           assert.equal(unknown.status, 400);
           assert.match(
             unknown.json.errors[0].message,
-            /accepted: limit, cursor, plan, age, vip, score$/,
+            /accepted: limit, cursor, fields, plan, age, vip, score$/,
             'sort is not offered where it is refused',
           );
           const explicit = await call(s.url, 'GET', `${path}?sort=createdAt`);

@@ -139,7 +139,7 @@ describe('buildOpenApi', () => {
     const list = operation(doc, 'listAccounts');
     assert.deepEqual(
       (list.parameters as ParameterObject[]).map((p) => `${p.in}:${p.name}`),
-      ['query:limit', 'query:cursor', 'query:sort', 'query:plan'],
+      ['query:limit', 'query:cursor', 'query:sort', 'query:fields', 'query:plan'],
     );
     for (const p of list.parameters as ParameterObject[]) assert.ok(p.description, `${p.name} lacks a description`);
     assert.deepEqual(queryParameter(list, 'limit').schema, { type: 'integer', minimum: 1, maximum: 100, default: 20 });
@@ -175,7 +175,7 @@ describe('buildOpenApi', () => {
     const list = operation(buildOpenApi([custom], options), 'listContacts');
     assert.deepEqual(
       (list.parameters as ParameterObject[]).map((p) => p.name),
-      ['limit', 'cursor', 'email', 'tier', 'vip', 'score'],
+      ['limit', 'cursor', 'fields', 'email', 'tier', 'vip', 'score'],
     );
     assert.deepEqual(queryParameter(list, 'limit').schema, { type: 'integer', minimum: 1, maximum: 50, default: 5 });
     const sorted = operation(buildOpenApi([makePlan({ sort: ['seats', 'name'] })], options), 'listAccounts');
@@ -282,7 +282,8 @@ describe('buildOpenApi', () => {
     });
     const parameters = (d: OpenAPIObject, id: string) =>
       operation(d, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined }));
-    assert.deepEqual(parameters(doc, 'getAccount'), [idParameter]);
+    const fields = { name: 'fields', in: 'query', description: undefined, schema: { type: 'string' } };
+    assert.deepEqual(parameters(doc, 'getAccount'), [idParameter, fields]);
     for (const id of ['updateAccount', 'replaceAccount', 'deleteAccount'])
       assert.deepEqual(parameters(doc, id), [idParameter, ifMatch(false)]);
     const strict = buildOpenApi([makePlan({ requireIfMatch: true })], options);

@@ -17,7 +17,7 @@ export const manifestIssueCodes = {
   'endpoint-option-misplaced': 'An option (filters, sort) is set on an operation that does not use it.',
   'filter-unknown-field': 'A filter names a field the resource schema does not declare.',
   'filter-not-scalar': 'A filter names a field that is not a string, integer, number or boolean.',
-  'filter-name-reserved': 'A filter field is named like a reserved query parameter (limit, cursor, sort).',
+  'filter-name-reserved': 'A filter field is named like a reserved query parameter (limit, cursor, sort, fields).',
   'sort-unknown-field': 'A sort field is not a scalar property of the schema nor id, createdAt or updatedAt.',
   'connection-unknown': 'The storage connection is not defined in council.config.yaml.',
   'connection-backend-mismatch': 'The named connection is for another backend.',

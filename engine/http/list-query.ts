@@ -3,6 +3,7 @@ import type { AutomationPlan, EndpointPlan, FilterPlan } from '../compile/plan.t
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { type CursorState, invalidCursor, readCursor } from './cursor.ts';
 import { SAFE_INTEGER, toFieldErrors } from './field-errors.ts';
+import { parseFieldsParam } from './fields-param.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
 
 const DEFAULT_SORT: SortOrder = { field: 'createdAt', direction: 'asc' };
@@ -14,8 +15,13 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
  * sort, filters and limit come from the cursor; sort and filters may be repeated but
  * not changed, limit may change. Every problem is collected and reported in one 400.
  */
-export function parseListQuery(plan: AutomationPlan, endpoint: EndpointPlan, params: URLSearchParams): ListQuery {
+export function parseListQuery(
+  plan: AutomationPlan,
+  endpoint: EndpointPlan,
+  params: URLSearchParams,
+): ListQuery & { readonly fields?: readonly string[] } {
   const errors = unknownOrRepeated(plan, endpoint, params);
+  const fields = parseFieldsParam(plan, params, errors);
   const cursorText = params.get('cursor');
   const cursor = cursorText ? readCursor(cursorText) : undefined;
   const sortText = params.get('sort');
@@ -30,13 +36,13 @@ export function parseListQuery(plan: AutomationPlan, endpoint: EndpointPlan, par
   const limitText = params.get('limit');
   const limit = limitText === null && cursor ? cursorLimit(cursor, plan) : parseLimit(limitText, plan.pagination, errors);
   if (errors.length) throw invalidQuery(errors);
-  return { filters, sort, limit, ...(cursor ? { after: keysetOf(plan, sort, cursor) } : {}) };
+  return { filters, sort, limit, ...(cursor ? { after: keysetOf(plan, sort, cursor) } : {}), ...(fields ? { fields } : {}) };
 }
 
 function unknownOrRepeated(plan: AutomationPlan, endpoint: EndpointPlan, params: URLSearchParams): FieldError[] {
   const errors: FieldError[] = [];
   // `sort` is a known parameter only where the list declares sort fields.
-  const known = ['limit', 'cursor', ...(endpoint.sort.length ? ['sort'] : []), ...endpoint.filters.map((f) => f.field)];
+  const known = ['limit', 'cursor', ...(endpoint.sort.length ? ['sort'] : []), 'fields', ...endpoint.filters.map((f) => f.field)];
   const properties = plan.storage.spec.fields.map((f) => f.name);
   for (const name of new Set(params.keys())) {
     if (!known.includes(name)) {

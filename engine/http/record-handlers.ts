@@ -6,6 +6,7 @@ import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
 import { toFieldErrors } from './field-errors.ts';
+import { parseFieldsParam, selectFields } from './fields-param.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
 import { newRecordId } from './record-id.ts';
@@ -40,20 +41,21 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
   switch (endpoint.operation) {
     case 'list':
       return async (c) => {
-        const query = parseListQuery(plan, endpoint, new URL(c.req.url).searchParams);
+        const { fields, ...query } = parseListQuery(plan, endpoint, new URL(c.req.url).searchParams);
         const page = await store.list(query);
         const last = page.records.at(-1);
         const next = page.hasMore && last ? encodeCursor(query, last) : null;
-        return c.json({ data: page.records, meta: { next, limit: query.limit } });
+        const data = fields ? page.records.map((r) => selectFields(r, fields)) : page.records;
+        return c.json({ data, meta: { next, limit: query.limit } });
       };
     case 'get':
       return async (c) => {
-        noQuery(c);
+        const fields = onlyFieldsQuery(c, plan);
         const id = itemId(c);
         const record = await store.get(id);
         if (!record) throw notFound(id);
         c.header('ETag', etagOf(record));
-        return c.json({ data: record });
+        return c.json({ data: selectFields(record, fields) });
       };
     case 'create':
       return async (c) => {
@@ -129,6 +131,19 @@ function engineFieldErrors(body: Record<string, unknown>): FieldError[] {
 function invalidBody(errors: readonly FieldError[]): HttpProblem {
   const detail = errors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ');
   return new HttpProblem('validation-failed', `the body does not match the schema; fix and retry: ${detail}`, { errors });
+}
+
+/** get takes `?fields=` and nothing else. */
+function onlyFieldsQuery(c: Context, plan: AutomationPlan): readonly string[] | undefined {
+  if (!c.req.url.includes('?')) return undefined;
+  const params = new URL(c.req.url).searchParams;
+  const errors: FieldError[] = [...params.keys()]
+    .filter((name) => name !== 'fields')
+    .map((name) => ({ pointer: `/query/${name}`, message: 'get takes only fields; remove it' }));
+  if (params.getAll('fields').length > 1) errors.push({ pointer: '/query/fields', message: 'given more than once; pass it once' });
+  const fields = parseFieldsParam(plan, params, errors);
+  if (errors.length) throw invalidQuery(errors);
+  return fields;
 }
 
 function noQuery(c: Context): void {

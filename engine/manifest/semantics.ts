@@ -7,7 +7,7 @@ import type { Manifest } from './manifest.ts';
 import { issueAt, type SourceFile } from './source.ts';
 
 /** Query parameters every list endpoint reserves; no filter may shadow them. */
-export const RESERVED_QUERY_PARAMETERS = ['limit', 'cursor', 'sort'] as const;
+export const RESERVED_QUERY_PARAMETERS = ['limit', 'cursor', 'sort', 'fields'] as const;
 
 /** The connections a manifest may name: connection name -> backend. */
 export type ConnectionBackends = ReadonlyMap<string, string>;

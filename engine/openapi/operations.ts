@@ -1,7 +1,7 @@
 import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
 import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
-import { idParameter, listParameters } from './parameters.ts';
+import { fieldsParameter, idParameter, listParameters } from './parameters.ts';
 import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 
 /** Error statuses each operation documents; 503 is added to all of them, 500 to none. */
@@ -23,7 +23,7 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan): Oper
     description: endpoint.description ?? defaultDescription(plan, endpoint.operation),
   };
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
-  else if (endpoint.operation === 'get') operation.parameters = [idParameter(plan)];
+  else if (endpoint.operation === 'get') operation.parameters = [idParameter(plan), fieldsParameter(plan)];
   else if (endpoint.operation !== 'create') operation.parameters = [idParameter(plan), ifMatchParameter(plan)];
   const body = requestBody(plan, endpoint.operation);
   if (body) operation.requestBody = body;

@@ -1,6 +1,7 @@
 import type { ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
 import { followLocalRef } from '../compile/fields.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan, JsonSchema } from '../compile/plan.ts';
+import { selectableFields } from '../http/fields-param.ts';
 import { recordNouns } from './names.ts';
 
 /** The order a list returns when `?sort` is left out (the engine's `parseListQuery`). */
@@ -14,6 +15,17 @@ export function idParameter(plan: AutomationPlan): ParameterObject {
     required: true,
     description: `The \`id\` of the ${recordNouns(plan).one}, as returned when it was created or listed.`,
     schema: { type: 'string', format: 'uuid' },
+  };
+}
+
+/** `?fields=`: only some properties of each record, on list and get. */
+export function fieldsParameter(plan: AutomationPlan): ParameterObject {
+  const names = selectableFields(plan);
+  return {
+    name: 'fields',
+    in: 'query',
+    description: `Return only these properties, comma-separated (\`id\` is always included), to keep responses small. Accepted: ${names.join(', ')}.`,
+    schema: { type: 'string' },
   };
 }
 
@@ -48,7 +60,7 @@ export function listParameters(plan: AutomationPlan, endpoint: EndpointPlan): Pa
       schema,
     });
   }
-  return [...parameters, ...endpoint.filters.map((filter) => filterParameter(plan, filter))];
+  return [...parameters, fieldsParameter(plan), ...endpoint.filters.map((filter) => filterParameter(plan, filter))];
 }
 
 function filterParameter(plan: AutomationPlan, filter: FilterPlan): ParameterObject {
