@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { silentLogger } from '../engine/log.ts';
 import { startEngine } from '../engine/server/engine.ts';
-import { notesManifest } from './servers/shared.ts';
+import { benchConfig, notesManifest } from './servers/shared.ts';
 
 const LOAD_SECONDS = Number(process.env.BENCH_RELOAD_SECONDS ?? 30);
 const SAVES = 100;
@@ -112,17 +112,7 @@ async function reloadAmong(count: number): Promise<number> {
   const automations = join(root, 'automations');
   mkdirSync(automations);
   for (let i = 0; i < count; i++) writeFileSync(join(automations, `a${i}.yaml`), notesManifest(`a${i}`));
-  const engine = await startEngine(
-    {
-      file: undefined,
-      server: { port: 0, host: '127.0.0.1', bodyLimit: 1 << 20 },
-      pagination: { defaultLimit: 20, maxLimit: 100 },
-      automations,
-      dataDir: join(root, 'data'),
-      connections: new Map([['memory', { name: 'memory', backend: 'memory' }]]),
-    },
-    silentLogger,
-  );
+  const engine = await startEngine(benchConfig(root), silentLogger);
   try {
     const file = join(automations, 'a0.yaml');
     const times: number[] = [];

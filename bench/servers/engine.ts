@@ -6,7 +6,7 @@ import { createClient } from 'redis';
 import { stringify } from 'yaml';
 import { silentLogger } from '../../engine/log.ts';
 import { startEngine } from '../../engine/server/engine.ts';
-import { announce, listedNotes, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
+import { announce, benchConfig, listedNotes, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
 
 const backend = process.argv[2] ?? 'memory';
 const root = mkdtempSync(join(tmpdir(), 'council-bench-'));
@@ -26,17 +26,7 @@ if (backend === 'redis') {
   for await (const keys of client.scanIterator({ MATCH: 'council:notes:*', COUNT: 1000 })) if (keys.length) await client.del(keys);
   await client.close();
 }
-const engine = await startEngine(
-  {
-    file: undefined,
-    server: { port: 0, host: '127.0.0.1', bodyLimit: 1 << 20 },
-    pagination: { defaultLimit: 20, maxLimit: 100 },
-    automations: join(root, 'automations'),
-    dataDir: join(root, 'data'),
-    connections: new Map([[backend, { name: backend, backend, url: backend === 'redis' ? REDIS_BENCH_URL : '' }]]),
-  },
-  silentLogger,
-);
+const engine = await startEngine(benchConfig(root, backend), silentLogger);
 const seeded = await engine.fetch(
   new Request('http://bench/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(NOTE) }),
 );

@@ -1,8 +1,25 @@
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { stringify } from 'yaml';
+import type { CouncilConfig } from '../../engine/config/config.ts';
 
 /** The Redis the benchmarks use when one answers (the machine's, by default). */
 export const REDIS_BENCH_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * The engine config every benchmark runs with: a free loopback port, the default limits,
+ * `<root>/automations` and `<root>/data`, and one connection for `backend`.
+ */
+export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
+  return {
+    file: undefined,
+    server: { port: 0, host: '127.0.0.1', bodyLimit: 1 << 20 },
+    pagination: { defaultLimit: 20, maxLimit: 100 },
+    automations: join(root, 'automations'),
+    dataDir: join(root, 'data'),
+    connections: new Map([[backend, { name: backend, backend, url: backend === 'redis' ? REDIS_BENCH_URL : '' }]]),
+  };
+}
 
 /** The record the benchmarks read and write, and its JSON Schema, shared by engine and baseline. */
 export const NOTE = { text: 'benchmark note', topic: 'bench', pinned: false };

@@ -5,25 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../engine/log.ts';
 import { listen } from '../../engine/server/listen.ts';
-import { NOTE, notesManifest } from './shared.ts';
+import { benchConfig, NOTE, notesManifest } from './shared.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'council-bench-watch-'));
 const automations = join(root, 'automations');
 mkdirSync(automations);
 writeFileSync(join(automations, 'notes.yaml'), notesManifest('notes'));
 writeFileSync(join(automations, 'other.yaml'), notesManifest('other'));
-const server = await listen(
-  {
-    file: undefined,
-    server: { port: 0, host: '127.0.0.1', bodyLimit: 1 << 20 },
-    pagination: { defaultLimit: 20, maxLimit: 100 },
-    automations,
-    dataDir: join(root, 'data'),
-    connections: new Map([['memory', { name: 'memory', backend: 'memory' }]]),
-  },
-  silentLogger,
-  { watch: {} },
-);
+const server = await listen(benchConfig(root), silentLogger, { watch: {} });
 const created = await fetch(`${server.url}/notes`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },

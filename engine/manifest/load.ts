@@ -39,7 +39,7 @@ export function manifestFiles(paths: readonly string[]): string[] {
   return files;
 }
 
-function isDirectory(path: string): boolean {
+export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {

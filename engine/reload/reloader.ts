@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { sep } from 'node:path';
 import { StorageError } from '../../adapters/types.ts';
 import { compileAutomation } from '../compile/compile.ts';
@@ -6,7 +6,15 @@ import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 import { formatIssue, hasErrors, type ManifestIssue } from '../manifest/issues.ts';
-import { checkAcrossManifests, type FileLoad, fingerprintOnDisk, loadManifestFile, manifestFiles, recordNames } from '../manifest/load.ts';
+import {
+  checkAcrossManifests,
+  type FileLoad,
+  fingerprintOnDisk,
+  isDirectory,
+  loadManifestFile,
+  manifestFiles,
+  recordNames,
+} from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { storageRefusal } from '../manifest/storage-refusal.ts';
 import { bindAutomation } from '../registry/bind.ts';
@@ -330,13 +338,14 @@ export class Reloader {
   }
 
   #log(report: ReloadReport): void {
+    // A batch in which nothing changed (an event whose texts had not) is not worth a line.
+    if (report.files.every((f) => f.outcome === 'unchanged')) return;
     const by = (outcome: ReloadOutcome) => report.files.filter((f) => f.outcome === outcome).map((f) => f.name ?? f.file);
     const fields: Record<string, unknown> = { trigger: report.trigger, ms: Math.round(report.ms * 10) / 10 };
     for (const outcome of ['loaded', 'updated', 'removed', 'rejected'] as const) {
       const names = by(outcome);
       if (names.length) fields[outcome] = names.join(',');
     }
-    if (report.files.length === 0 || report.files.every((f) => f.outcome === 'unchanged')) return;
     (report.files.some((f) => f.outcome === 'rejected') ? this.#logger.warn : this.#logger.info)('reload', fields);
   }
 }
@@ -345,12 +354,4 @@ function groupByFile(issues: readonly ManifestIssue[]): Map<string, ManifestIssu
   const byFile = new Map<string, ManifestIssue[]>();
   for (const issue of issues) if (hasErrors([issue])) byFile.set(issue.file, [...(byFile.get(issue.file) ?? []), issue]);
   return byFile;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
