@@ -23,3 +23,9 @@ export const capabilityWords: Readonly<Record<keyof Capabilities, string>> = {
   ttl: 'expire records (ttl)',
   transactions: 'run several writes in one transaction',
 };
+
+/** The backends that pass `test`, for messages: `memory, postgres or mongodb`. */
+export function backendsWith(test: (can: Capabilities) => boolean): string {
+  const names = Object.keys(capabilities).filter((name) => test(capabilities[name] as Capabilities));
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? 'none');
+}

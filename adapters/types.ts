@@ -30,8 +30,13 @@ export interface StorageSpec {
   readonly collection: string;
   /** Top-level properties of the resource schema. */
   readonly fields: readonly FieldSpec[];
-  /** Fields some list endpoint filters on by equality (worth an index). */
+  /** Fields some list endpoint filters on (worth an index). */
   readonly filterable: readonly string[];
+  /**
+   * String fields the search endpoint matches words in (worth a full-text index); empty
+   * when the automation has no search endpoint.
+   */
+  readonly searchable?: readonly string[];
   /** Fields some list endpoint sorts on (worth an index); may include `createdAt`, `updatedAt`, `id`. */
   readonly sortable: readonly string[];
   /**
@@ -93,24 +98,56 @@ export interface ListAfter {
   readonly id: string;
 }
 
+/** The list filter operators, in the order the docs list them. */
+export const FILTER_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists'] as const;
+export type FilterOperator = (typeof FILTER_OPERATORS)[number];
+
+/**
+ * One list condition; a query's conditions are AND-ed. Values are already typed by the
+ * resource schema. A record without the field matches only `ne` and `exists: false`.
+ * `gt`/`gte`/`lt`/`lte` compare numbers as numbers and strings by code point; `contains`
+ * is a case-sensitive substring test on strings.
+ */
+export type ListFilter =
+  | { readonly field: string; readonly op: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains'; readonly value: ScalarValue }
+  | { readonly field: string; readonly op: 'in'; readonly value: readonly ScalarValue[] }
+  | { readonly field: string; readonly op: 'exists'; readonly value: boolean };
+
 export interface ListQuery {
-  /** Equality filters, AND-ed. Values are already typed by the resource schema. */
-  readonly filters: readonly { readonly field: string; readonly value: ScalarValue }[];
+  readonly filters: readonly ListFilter[];
   readonly sort: SortOrder;
   readonly after?: ListAfter;
   readonly limit: number;
+  /** Also count every record the filters match (ignoring `after` and `limit`) into `total`. */
+  readonly count?: boolean;
 }
 
 export interface ListPage {
   readonly records: StoredRecord[];
   /** True when at least one more record follows the last one returned. */
   readonly hasMore: boolean;
+  /** How many records match the filters in all, when the query asked to `count`. */
+  readonly total?: number;
+}
+
+/**
+ * A full-text search over the spec's `searchable` fields. A record matches when every
+ * word of `text` occurs (case-insensitively, as a whole word, unstemmed) in one of them;
+ * matches come most relevant first, ties by id ascending.
+ */
+export interface SearchQuery {
+  readonly text: string;
+  /** Matches to skip: relevance order is not a stable keyset, so search pages by offset. */
+  readonly offset: number;
+  readonly limit: number;
 }
 
 /** Operations on one automation's records. Built once per bound automation. */
 export interface RecordStore {
   get(id: string): Promise<StoredRecord | undefined>;
   list(query: ListQuery): Promise<ListPage>;
+  /** Backends without the `search` capability reject with a `rejected` {@link StorageError}. */
+  search(query: SearchQuery): Promise<ListPage>;
   /** Inserts a new record; `record.id` is fresh and chosen by the engine. */
   create(record: StoredRecord): Promise<StoredRecord>;
   /**

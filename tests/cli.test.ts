@@ -420,7 +420,7 @@ describe('council types', { concurrency: true }, () => {
     const run = await council(root, ['types', '--out', 'generated/types']);
     assert.equal(run.code, 0, run.stderr);
     const dir = join(root, 'generated', 'types');
-    assert.deepEqual(readdirSync(dir).sort(), ['contacts.ts', 'notes.ts', 'people.ts', 'tickets.ts']);
+    assert.deepEqual(readdirSync(dir).sort(), ['articles.ts', 'contacts.ts', 'notes.ts', 'people.ts', 'tickets.ts']);
     const tickets = readFileSync(join(dir, 'tickets.ts'), 'utf8');
     assert.match(tickets, /^export interface Ticket\b/m);
     assert.match(tickets, /^export interface TicketInput\b/m);

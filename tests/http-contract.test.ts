@@ -374,7 +374,7 @@ function httpContract(
           assert.equal(unknown.status, 400);
           assert.match(
             unknown.json.errors[0].message,
-            /accepted: limit, cursor, fields, plan, age, vip, score$/,
+            /accepted: limit, cursor, fields, count, plan, plan\[[a-z|]+\], age, (age\[[a-z|]+\], )?vip, (vip\[[a-z|]+\], )?score/,
             'sort is not offered where it is refused',
           );
           const explicit = await call(s.url, 'GET', `${path}?sort=createdAt`);
@@ -443,6 +443,9 @@ function httpContract(
         const uuid = '00000000-0000-4000-8000-000000000000';
         const ok = { s: 'age', f: {}, l: 5, v: 3, i: uuid };
         assert.equal((await page(`?cursor=${forge(ok)}`)).status, 200, 'the forging helper builds a well-formed cursor');
+        const legacy = await page(`?cursor=${forge({ ...ok, f: { plan: 'pro' } })}`);
+        assert.equal(legacy.status, 200, 'a cursor issued before filter operators (f as an object) still continues its list');
+        assert.ok(legacy.json.data.every((r: { plan: string }) => r.plan === 'pro'));
         for (const q of [
           `?cursor=${forge({ ...ok, v: 'abc' })}`,
           `?cursor=${forge({ ...ok, s: 'name', i: 'not-a-uuid' })}`,
@@ -454,7 +457,12 @@ function httpContract(
           `?cursor=${forge({ ...ok, f: { plan: 'gold' } })}`,
           `?cursor=${forge({ ...ok, f: { nope: 1 } })}`,
           `?cursor=${forge({ ...ok, f: { age: '3' } })}`,
-          `?cursor=${forge({ ...ok, f: [] })}`,
+          `?cursor=${forge({ ...ok, f: 'plan' })}`,
+          `?cursor=${forge({ ...ok, f: [['plan', 'eq']] })}`,
+          `?cursor=${forge({ ...ok, f: [['plan', 'like', 'pro']] })}`,
+          `?cursor=${forge({ ...ok, f: [['plan', 'in', []]] })}`,
+          `?cursor=${forge({ ...ok, f: [['plan', 'in', ['gold']]] })}`,
+          `?cursor=${forge({ ...ok, f: [['email', 'eq', 'a@example.com']] })}`,
         ]) {
           const r = await page(q);
           assert.equal(r.status, 400, `forged cursor ${q}: ${r.text}`);

@@ -16,6 +16,7 @@ const connections = new Map([
   ['postgres', 'postgres'],
   ['memory', 'memory'],
   ['cache', 'memory'],
+  ['redis', 'redis'],
 ]);
 const pagination = { defaultLimit: 20, maxLimit: 100 };
 
@@ -190,7 +191,7 @@ describe('valid manifest fixtures', () => {
       'no fixture has an inline schema',
     );
     const operations = new Set(manifests.flatMap((m) => m.manifest.endpoints.map((e) => e.operation)));
-    assert.deepEqual([...operations].sort(), ['create', 'delete', 'get', 'list', 'replace', 'update']);
+    assert.deepEqual([...operations].sort(), ['create', 'delete', 'get', 'list', 'replace', 'search', 'update']);
   });
 
   for (const file of files) {

@@ -135,11 +135,11 @@ describe('buildOpenApi', () => {
     assert.match(operation(doc, 'listAccounts').description ?? '', /meta\.next/);
   });
 
-  test('the list operation takes limit, cursor, sort and one exact-match filter per declared field', () => {
+  test('the list operation takes limit, cursor, sort, fields, count and one parameter per filter operator', () => {
     const list = operation(doc, 'listAccounts');
     assert.deepEqual(
       (list.parameters as ParameterObject[]).map((p) => `${p.in}:${p.name}`),
-      ['query:limit', 'query:cursor', 'query:sort', 'query:fields', 'query:plan'],
+      ['query:limit', 'query:cursor', 'query:sort', 'query:fields', 'query:count', 'query:plan'],
     );
     for (const p of list.parameters as ParameterObject[]) assert.ok(p.description, `${p.name} lacks a description`);
     assert.deepEqual(queryParameter(list, 'limit').schema, { type: 'integer', minimum: 1, maximum: 100, default: 20 });
@@ -151,7 +151,8 @@ describe('buildOpenApi', () => {
     });
     const filter = queryParameter(list, 'plan');
     assert.equal(filter.required, undefined);
-    assert.match(filter.description ?? '', /exact-match/i);
+    assert.match(filter.description ?? '', /only accounts whose `plan` equals this value/i);
+    assert.deepEqual(queryParameter(list, 'count').schema, { type: 'boolean', default: false });
     assert.deepEqual(filter.schema, { type: 'string', enum: ['free', 'pro', 'enterprise'], description: 'Subscription plan.' });
   });
 
@@ -175,7 +176,7 @@ describe('buildOpenApi', () => {
     const list = operation(buildOpenApi([custom], options), 'listContacts');
     assert.deepEqual(
       (list.parameters as ParameterObject[]).map((p) => p.name),
-      ['limit', 'cursor', 'fields', 'email', 'tier', 'vip', 'score'],
+      ['limit', 'cursor', 'fields', 'count', 'email', 'tier', 'vip', 'score'],
     );
     assert.deepEqual(queryParameter(list, 'limit').schema, { type: 'integer', minimum: 1, maximum: 50, default: 5 });
     const sorted = operation(buildOpenApi([makePlan({ sort: ['seats', 'name'] })], options), 'listAccounts');

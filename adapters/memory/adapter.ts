@@ -1,5 +1,7 @@
+import { matchesFilters } from '../filter-match.ts';
 import { compareRecords, isAfter } from '../keyset.ts';
-import { type ListPage, type ListQuery, type RecordStore, StorageError, type StoredRecord } from '../types.ts';
+import { searchWords, textScore } from '../text-match.ts';
+import { type ListPage, type ListQuery, type RecordStore, type SearchQuery, StorageError, type StoredRecord } from '../types.ts';
 
 /**
  * Records in a Map. Reads return copies so callers never share state with the store;
@@ -13,6 +15,8 @@ export class MemoryRecordStore implements RecordStore {
   ttlMs = 0;
   /** Fields no two records may share a value of; set when the automation is (re)opened. */
   unique: readonly string[] = [];
+  /** Fields `search` looks in; set when the automation is (re)opened. */
+  searchable: readonly string[] = [];
 
   async get(id: string): Promise<StoredRecord | undefined> {
     const record = this.#live(id);
@@ -21,10 +25,11 @@ export class MemoryRecordStore implements RecordStore {
 
   async list(query: ListQuery): Promise<ListPage> {
     const matches: StoredRecord[] = [];
+    let total = 0;
     for (const id of [...this.#records.keys()]) {
       const record = this.#live(id);
-      if (!record) continue;
-      if (!query.filters.every((f) => record[f.field] === f.value)) continue;
+      if (!record || !matchesFilters(record, query.filters)) continue;
+      total++;
       if (query.after && !isAfter(record, query.sort, query.after)) continue;
       matches.push(record);
     }
@@ -32,7 +37,21 @@ export class MemoryRecordStore implements RecordStore {
     return {
       records: matches.slice(0, query.limit).map((r) => structuredClone(r)),
       hasMore: matches.length > query.limit,
+      ...(query.count ? { total } : {}),
     };
+  }
+
+  async search(query: SearchQuery): Promise<ListPage> {
+    const words = searchWords(query.text);
+    const scored: { record: StoredRecord; score: number }[] = [];
+    for (const id of [...this.#records.keys()]) {
+      const record = this.#live(id);
+      const score = record && words.length ? textScore(record, this.searchable, words) : 0;
+      if (record && score > 0) scored.push({ record, score });
+    }
+    scored.sort((a, b) => b.score - a.score || (a.record.id < b.record.id ? -1 : 1));
+    const page = scored.slice(query.offset, query.offset + query.limit);
+    return { records: page.map((s) => structuredClone(s.record)), hasMore: scored.length > query.offset + query.limit };
   }
 
   async create(record: StoredRecord): Promise<StoredRecord> {

@@ -1,10 +1,10 @@
-import type { Capabilities } from '../types.ts';
+import { type Capabilities, FILTER_OPERATORS } from '../types.ts';
 
 export const memoryCapabilities: Capabilities = {
-  filterOperators: ['eq'],
+  filterOperators: FILTER_OPERATORS,
   sort: true,
   cursor: true,
-  search: false,
+  search: true,
   unique: true,
   ttl: true,
   transactions: false,

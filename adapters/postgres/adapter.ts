@@ -1,4 +1,13 @@
-import { type ListPage, type ListQuery, type RecordStore, StorageError, type StoredRecord } from '../types.ts';
+import { searchWords } from '../text-match.ts';
+import {
+  type ListFilter,
+  type ListPage,
+  type ListQuery,
+  type RecordStore,
+  type SearchQuery,
+  StorageError,
+  type StoredRecord,
+} from '../types.ts';
 import type { Executor, Row } from './executor.ts';
 import { type ColumnKind, type ColumnSpec, EXTRA_COLUMN, type TableSchema } from './schema.ts';
 import { listArguments, type RecordStatements, type Statement } from './statements.ts';
@@ -29,11 +38,31 @@ export class PostgresRecordStore implements RecordStore {
 
   async list(query: ListQuery): Promise<ListPage> {
     const statement = this.#statements.list(query);
-    const filters = query.filters.map((f) => this.#encode(f.field, f.value));
+    const filters = query.filters.map((f) => this.#encodeFilter(f));
     const after = query.after ? this.#encode(query.sort.field, query.after.value) : null;
-    const rows = await run(this.#db, statement, listArguments(filters, query, after));
+    const [rows, counted] = await Promise.all([
+      run(this.#db, statement, listArguments(filters, query, after)),
+      query.count ? run(this.#db, this.#statements.count(query), filters) : undefined,
+    ]);
+    const hasMore = rows.length > query.limit;
+    const records = (hasMore ? rows.slice(0, query.limit) : rows).map((r) => this.#decode(r));
+    return { records, hasMore, ...(counted ? { total: Number(counted[0]?.total ?? 0) } : {}) };
+  }
+
+  async search(query: SearchQuery): Promise<ListPage> {
+    const statement = this.#statements.search;
+    if (!statement) throw new StorageError('rejected', `"${this.#schema.table}" has no searchable fields`);
+    const words = searchWords(query.text);
+    if (words.length === 0) return { records: [], hasMore: false };
+    const rows = await run(this.#db, statement, [words.join(' & '), query.offset, query.limit + 1]);
     const hasMore = rows.length > query.limit;
     return { records: (hasMore ? rows.slice(0, query.limit) : rows).map((r) => this.#decode(r)), hasMore };
+  }
+
+  #encodeFilter(filter: ListFilter): unknown {
+    if (filter.op === 'exists') return null;
+    if (filter.op === 'in') return JSON.stringify(filter.value);
+    return this.#encode(filter.field, filter.value);
   }
 
   async create(record: StoredRecord): Promise<StoredRecord> {

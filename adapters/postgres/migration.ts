@@ -3,12 +3,14 @@ import type { Executor } from './executor.ts';
 import {
   addColumn,
   dropColumn,
+  dropIndex,
   EXTRA_COLUMN,
   type ExistingColumn,
   existingColumnsQuery,
   existingIndexesQuery,
   holdsValuesQuery,
   isBuiltIn,
+  isSearchIndex,
   retypeColumn,
   type TableSchema,
   typeText,
@@ -90,7 +92,14 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
       });
     }
   }
-  const indexes = new Set(((await db.query(existingIndexesQuery, [table])) as unknown as { name: string }[]).map((r) => r.name));
-  for (const index of schema.indexes) if (!indexes.has(index.name)) steps.push({ statement: index.statement, why: `index ${index.name}` });
+  const liveIndexes = (await db.query(existingIndexesQuery, [table])) as unknown as { name: string; definition: string }[];
+  const names = new Set(liveIndexes.map((r) => r.name));
+  for (const index of schema.indexes) if (!names.has(index.name)) steps.push({ statement: index.statement, why: `index ${index.name}` });
+  // A full-text index over fields that are no longer searched only slows writes down.
+  for (const index of liveIndexes) {
+    if (isSearchIndex(index.definition) && !schema.indexes.some((i) => i.name === index.name)) {
+      steps.push({ statement: dropIndex(index.name), why: `the searchable fields changed: drop the old text index ${index.name}` });
+    }
+  }
   return { target: `table ${table}`, steps, refused };
 }

@@ -33,6 +33,11 @@ export interface TableSchema {
   readonly indexes: readonly { readonly name: string; readonly statement: string }[];
   /** Unique index name -> its field, to name the field a unique violation is about. */
   readonly uniqueIndexes: ReadonlyMap<string, string>;
+  /**
+   * The text-search vector of a record over the searchable fields (SQL), which the
+   * full-text index is built on and search queries repeat, so the index serves them.
+   */
+  readonly searchVector: SQL | undefined;
 }
 
 /** A column as the catalog describes it (see {@link existingColumnsQuery}). */
@@ -102,7 +107,41 @@ export function tableSchema(spec: StorageSpec): TableSchema {
     ...indexed(spec.sortable).map((f) => createIndex(table, [f, 'id'], `${table}_${f}_id_idx`)),
   ];
   const uniqueIndexes = new Map(unique.map((u) => [u.name, u.field]));
-  return { table, columns, byName, createTable, indexes, uniqueIndexes };
+  const searchVector = textVector(indexed(spec.searchable ?? []));
+  if (searchVector) indexes.push(searchIndex(table, spec.searchable ?? [], searchVector));
+  return { table, columns, byName, createTable, indexes, uniqueIndexes, searchVector };
+}
+
+/**
+ * Words of the fields for full-text search: the `simple` configuration lowercases and
+ * neither stems nor drops stop words, as every backend's search does (adapters/text-match.ts).
+ */
+function textVector(fields: readonly string[]): SQL | undefined {
+  if (fields.length === 0) return undefined;
+  const text = sql.join(
+    fields.map((f) => sql`coalesce(${sql.identifier(f)}, '')`),
+    sql` || ' ' || `,
+  );
+  return sql`to_tsvector('simple'::regconfig, ${text})`;
+}
+
+/** A GIN index on the vector, named after its fields so a change of fields builds a new one. */
+function searchIndex(table: string, fields: readonly string[], vector: SQL): { name: string; statement: string } {
+  const hash = createHash('sha256').update(fields.join('\0')).digest('hex').slice(0, 8);
+  const name = indexName(`${table}_search_${hash}`);
+  return {
+    name,
+    statement: render(sql`create index if not exists ${sql.identifier(name)} on ${sql.identifier(table)} using gin (${vector})`),
+  };
+}
+
+/** Whether an index definition (`pg_indexes.indexdef`) is a full-text index theCouncil made. */
+export function isSearchIndex(definition: string): boolean {
+  return definition.includes('USING gin (to_tsvector(');
+}
+
+export function dropIndex(name: string): string {
+  return render(sql`drop index if exists ${sql.identifier(name)}`);
 }
 
 /** `ALTER TABLE ... ADD COLUMN` for a property column the table lacks. */
@@ -138,7 +177,7 @@ export function holdsValuesQuery(table: string, column: string): string {
 }
 
 /** Index names of a table; `$1` is the table name. */
-export const existingIndexesQuery = `select indexname as name from pg_indexes where schemaname = current_schema() and tablename = $1`;
+export const existingIndexesQuery = `select indexname as name, indexdef as definition from pg_indexes where schemaname = current_schema() and tablename = $1`;
 
 /** Built-in columns are never changed; their absence or another type is a conflict nobody can allow. */
 export function isBuiltIn(name: string): boolean {

@@ -1,6 +1,6 @@
 import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import { type ListQuery, StorageError } from '../types.ts';
+import { type ListFilter, type ListQuery, StorageError } from '../types.ts';
 import type { ColumnKind, ColumnSpec, TableSchema } from './schema.ts';
 
 /**
@@ -27,6 +27,13 @@ export interface RecordStatements {
   readonly delete: Statement;
   /** The statement for this query's shape: filtered fields, sort, and cursor (none, null or value). */
   list(query: ListQuery): Statement;
+  /** How many records the query's filters match; takes the list's filter values. */
+  count(query: ListQuery): Statement;
+  /**
+   * Records matching every word, most relevant first; takes `[words, offset, limit]`
+   * with the words joined by ` & ` (letters and digits only, see searchWords).
+   */
+  readonly search: Statement | undefined;
 }
 
 const dialect = new PgDialect();
@@ -42,22 +49,35 @@ export function recordStatements(schema: TableSchema): RecordStatements {
   const values = schema.columns.map((c, i) => param(i, c.kind));
   const assignments = schema.columns.map((c, i) => sql`${sql.identifier(c.name)} = ${param(i, c.kind)}`).slice(1);
   const lists = new Map<string, Statement>();
+  const memo = (key: string, make: () => SQL) => {
+    let statement = lists.get(key);
+    if (!statement) {
+      statement = build(make());
+      lists.set(key, statement);
+    }
+    return statement;
+  };
   return {
     get: build(sql`select ${columns} from ${table} where ${byId}`),
     lock: build(sql`select ${columns} from ${table} where ${byId} for update`),
     insert: build(sql`insert into ${table} (${columns}) values (${sql.join(values, sql`, `)}) returning ${columns}`),
     update: build(sql`update ${table} set ${sql.join(assignments, sql`, `)} where ${byId} returning ${columns}`),
     delete: build(sql`delete from ${table} where ${byId} returning ${sql.identifier('id')}`),
-    list(query) {
-      const key = listShape(query);
-      let statement = lists.get(key);
-      if (!statement) {
-        statement = build(listStatement(schema, columns, query));
-        lists.set(key, statement);
-      }
-      return statement;
-    },
+    list: (query) => memo(`list\0${listShape(query)}`, () => listStatement(schema, columns, query)),
+    count: (query) =>
+      memo(`count\0${filterShape(query.filters)}`, () => {
+        const where = whereOf(filterConditions(schema, query.filters));
+        return sql`select count(*)::int as "total" from ${table}${where}`;
+      }),
+    search: schema.searchVector && build(searchStatement(schema.searchVector, table, columns)),
   };
+}
+
+function searchStatement(vector: SQL, table: SQL.Aliased | ReturnType<typeof sql.identifier>, columns: SQL): SQL {
+  const query = sql`to_tsquery('simple'::regconfig, ${param(0, 'string')})`;
+  const rank = sql`ts_rank(${vector}, ${query})`;
+  const id = sql.identifier('id');
+  return sql`select ${columns} from ${table} where ${vector} @@ ${query} order by ${rank} desc, ${id} asc offset ${param(1, 'integer')} limit ${param(2, 'integer')}`;
 }
 
 /** The argument list a list statement expects; values must already be encoded. */
@@ -69,9 +89,9 @@ function listStatement(schema: TableSchema, columns: SQL, query: ListQuery): SQL
   const filters = query.filters.length;
   const { field, direction } = query.sort;
   const sortColumn = columnOf(schema, field);
-  const conditions = query.filters.map((f, i) => sql`${sql.identifier(f.field)} = ${param(i, columnOf(schema, f.field).kind)}`);
+  const conditions = filterConditions(schema, query.filters);
   if (query.after) conditions.push(keyset(sortColumn, direction, query.after.value === null, filters));
-  const where = conditions.length ? sql` where ${sql.join(conditions, sql` and `)}` : sql``;
+  const where = whereOf(conditions);
   const f = sql.identifier(field);
   const id = sql.identifier('id');
   const order =
@@ -99,10 +119,36 @@ function keyset(column: ColumnSpec, direction: 'asc' | 'desc', afterNull: boolea
   return afterNull ? sql`((${f} is null and ${id} < ${afterId}) or ${f} is not null)` : sql`(${f}, ${id}) < (${value}, ${afterId})`;
 }
 
+// `ne` keeps records without the field: a missing value is "not equal" too.
+const COMPARISONS = { eq: '=', ne: 'is distinct from', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/** One condition per filter; filter `i` takes argument slot `i` (`exists` ignores it). See adapters/filter-match.ts. */
+function filterConditions(schema: TableSchema, filters: readonly ListFilter[]): SQL[] {
+  return filters.map((filter, i) => {
+    const column = columnOf(schema, filter.field);
+    const f = sql.identifier(column.name);
+    if (filter.op === 'exists') return filter.value ? sql`${f} is not null` : sql`${f} is null`;
+    if (filter.op === 'contains') return sql`strpos(${f}, ${param(i, column.kind)}) > 0`;
+    if (filter.op === 'in') {
+      // The values travel as one JSON array, which both drivers bind the same way.
+      return sql`${f} = any(array(select jsonb_array_elements_text(${param(i, 'json')}))::${sql.raw(casts[column.kind])}[])`;
+    }
+    return sql`${f} ${sql.raw(COMPARISONS[filter.op])} ${param(i, column.kind)}`;
+  });
+}
+
+function whereOf(conditions: readonly SQL[]): SQL {
+  return conditions.length ? sql` where ${sql.join([...conditions], sql` and `)}` : sql``;
+}
+
 function listShape(query: ListQuery): string {
   const cursor = query.after ? (query.after.value === null ? 'null' : 'value') : 'none';
-  // NUL cannot occur in a Postgres identifier, so the key is unambiguous.
-  return [query.sort.field, query.sort.direction, cursor, ...query.filters.map((f) => f.field)].join('\0');
+  return [query.sort.field, query.sort.direction, cursor, filterShape(query.filters)].join('\0');
+}
+
+// NUL cannot occur in a Postgres identifier, so the key is unambiguous.
+function filterShape(filters: readonly ListFilter[]): string {
+  return filters.map((f) => `${f.field}\0${f.op}${f.op === 'exists' ? f.value : ''}`).join('\0');
 }
 
 function columnOf(schema: TableSchema, field: string): ColumnSpec {

@@ -1,9 +1,9 @@
-import type { ListPage, ListQuery, RecordStore, StorageSpec, StoredRecord } from '../types.ts';
+import type { ListFilter, ListPage, ListQuery, RecordStore, SearchQuery, StorageSpec, StoredRecord } from '../types.ts';
 import { StorageError } from '../types.ts';
 import { encodeSortValue, type IndexOp, indexEntries, type RedisKeys, removing, type SortKind } from './keys.ts';
 
 /** Runs one of the connection's Lua scripts (see scripts.ts) with string arguments. */
-export type RunScript = (name: 'apply' | 'list', args: readonly string[]) => Promise<unknown>;
+export type RunScript = (name: 'apply' | 'list' | 'count', args: readonly string[]) => Promise<unknown>;
 
 /** How often a write is retried when another writer changed the record in between. */
 const MAX_ATTEMPTS = 100;
@@ -44,10 +44,7 @@ export class RedisRecordStore implements RecordStore {
     const { field, direction } = query.sort;
     const kind = this.#kinds.get(field);
     if (!kind) throw new StorageError('rejected', `"${this.#spec.collection}" has no index to sort by "${field}"`);
-    for (const f of query.filters) {
-      if (!this.#spec.filterable.includes(f.field))
-        throw new StorageError('rejected', `"${this.#spec.collection}" cannot filter on "${f.field}"`);
-    }
+    const filters = query.filters.map((f) => this.#filterKeys(f));
     const byId = kind === 'id';
     let phase = '';
     let cursor = '';
@@ -66,11 +63,28 @@ export class RedisRecordStore implements RecordStore {
       String(query.limit + 1),
       byId ? 'id' : 'lex',
       this.#keys.base,
-      ...query.filters.map((f) => this.#keys.filter(f.field, f.value)),
+      ...filters,
     ];
-    const texts = (await this.#run('list', args)) as string[];
+    const [texts, total] = await Promise.all([
+      this.#run('list', args) as Promise<string[]>,
+      query.count ? (this.#run('count', [this.#keys.record, this.#keys.ids, this.#keys.expiry, ...filters]) as Promise<number>) : undefined,
+    ]);
     const records = texts.map((t) => JSON.parse(t) as StoredRecord);
-    return { records: records.slice(0, query.limit), hasMore: records.length > query.limit };
+    return { records: records.slice(0, query.limit), hasMore: records.length > query.limit, ...(total === undefined ? {} : { total }) };
+  }
+
+  async search(_query: SearchQuery): Promise<ListPage> {
+    throw new StorageError('rejected', `redis cannot search text ("${this.#spec.collection}")`);
+  }
+
+  /** The value sets a record must be in one of to match: eq and in, from the filter indexes. */
+  #filterKeys(filter: ListFilter): string {
+    if (!this.#spec.filterable.includes(filter.field) || (filter.op !== 'eq' && filter.op !== 'in')) {
+      throw new StorageError('rejected', `"${this.#spec.collection}" cannot filter on "${filter.field}" with ${filter.op}`);
+    }
+    const values = filter.op === 'in' ? filter.value : [filter.value];
+    // An empty group would match nothing; `in` always has a value (the query parser requires one).
+    return values.map((v) => this.#keys.filter(filter.field, v)).join('\n');
   }
 
   async create(record: StoredRecord): Promise<StoredRecord> {

@@ -1,8 +1,8 @@
 import type { Capabilities } from '../types.ts';
 
-/** Sorting and filtering only on the fields a list declares (they are indexed); no text search. */
+/** Sorting and equality filters (eq, in) only on the fields a list declares (they are indexed); no text search. */
 export const redisCapabilities: Capabilities = {
-  filterOperators: ['eq'],
+  filterOperators: ['eq', 'in'],
   sort: true,
   cursor: true,
   search: false,

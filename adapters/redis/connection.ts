@@ -10,11 +10,11 @@ import {
 } from '../types.ts';
 import { RedisRecordStore, type RunScript } from './adapter.ts';
 import { indexEntries, RedisKeys, sortKinds } from './keys.ts';
-import { APPLY, LIST } from './scripts.ts';
+import { APPLY, COUNT, LIST } from './scripts.ts';
 
 type Client = ReturnType<typeof createClient>;
 
-const SCRIPTS = { apply: APPLY, list: LIST } as const;
+const SCRIPTS = { apply: APPLY, list: LIST, count: COUNT } as const;
 const SHAS = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, body]) => [name, createHash('sha1').update(body).digest('hex')]),
 ) as Record<keyof typeof SCRIPTS, string>;

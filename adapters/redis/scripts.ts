@@ -50,14 +50,19 @@ return 1
  * ARGV: record key prefix, values index, missing index ('' = none), 'asc' | 'desc',
  * cursor phase ('' = first page, 'values' or 'missing'), cursor member, how many to
  * return, 'lex' (members carry a value) | 'id' (members are ids), the collection's key
- * base, then filter set keys. Expired records (their key is gone) are skipped, and the
+ * base, then one argument per filter: the keys of its value sets joined by newlines (a
+ * record matches the filter when it is in any of them: one key for eq, several for in). Expired records (their key is gone) are skipped, and the
  * index entries of records that expired are swept first.
  */
 export const LIST = `
 local prefix, valuesKey, missingKey, dir = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local phase, cursor, need, shape, base = ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
 local filters = {}
-for i = 10, #ARGV do filters[#filters + 1] = ARGV[i] end
+for i = 10, #ARGV do
+  local group = {}
+  for key in string.gmatch(ARGV[i], '[^\\n]+') do group[#group + 1] = key end
+  filters[#filters + 1] = group
+end
 
 -- Expired records leave index entries behind; remove those of up to 1000 per page read.
 local now = redis.call('TIME')
@@ -84,9 +89,16 @@ local function idOf(member)
   return string.sub(member, at + 1)
 end
 
+local function inGroup(group, id)
+  for _, key in ipairs(group) do
+    if redis.call('SISMEMBER', key, id) == 1 then return true end
+  end
+  return false
+end
+
 local function take(id)
-  for _, key in ipairs(filters) do
-    if redis.call('SISMEMBER', key, id) == 0 then return false end
+  for _, group in ipairs(filters) do
+    if not inGroup(group, id) then return false end
   end
   local record = redis.call('GET', prefix .. id)
   if record then out[#out + 1] = record end
@@ -126,4 +138,44 @@ else
   elseif not missing(phase == 'missing' and cursor or nil) then values(nil) end
 end
 return out
+`;
+
+/**
+ * How many live records match the filters. ARGV: record key prefix, the id index, the
+ * expiry index, then filter groups as for LIST. Without filters it is the size of the id
+ * index less the entries of records that expired and are not swept yet (O(log N)); with
+ * filters it walks the first filter's sets, so it costs as many steps as they hold ids.
+ */
+export const COUNT = `
+local prefix, idsKey, expiryKey = ARGV[1], ARGV[2], ARGV[3]
+local now = redis.call('TIME')
+local nowMs = now[1] * 1000 + math.floor(now[2] / 1000)
+if #ARGV == 3 then
+  return redis.call('ZCARD', idsKey) - redis.call('ZCOUNT', expiryKey, '-inf', nowMs)
+end
+local groups = {}
+for i = 4, #ARGV do
+  local group = {}
+  for key in string.gmatch(ARGV[i], '[^\\n]+') do group[#group + 1] = key end
+  groups[#groups + 1] = group
+end
+local seen, total = {}, 0
+for _, key in ipairs(groups[1]) do
+  for _, id in ipairs(redis.call('SMEMBERS', key)) do
+    if not seen[id] then
+      seen[id] = true
+      local matches = redis.call('EXISTS', prefix .. id) == 1
+      for g = 2, #groups do
+        if not matches then break end
+        local inAny = false
+        for _, other in ipairs(groups[g]) do
+          if redis.call('SISMEMBER', other, id) == 1 then inAny = true; break end
+        end
+        matches = inAny
+      end
+      if matches then total = total + 1 end
+    end
+  end
+end
+return total
 `;

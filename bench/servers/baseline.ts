@@ -22,7 +22,7 @@ interface Store {
 
 /** The same query the engine's list runs, asked of an adapter's store directly. */
 const firstPage = (topic: string) => ({
-  filters: [{ field: 'topic', value: topic }],
+  filters: [{ field: 'topic', op: 'eq' as const, value: topic }],
   sort: { field: 'createdAt', direction: 'asc' as const },
   limit: 20,
 });

@@ -25,7 +25,9 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
   };
   // The manifest checks validated this schema against the meta-schema already.
   const ajv = createRecordAjv({ validateSchema: false });
-  const endpoints = manifest.endpoints.map((e) => Object.freeze(compileEndpoint(e, basePath, names, schema, ajv)));
+  const endpoints = manifest.endpoints.map((e) =>
+    Object.freeze(compileEndpoint(e, basePath, names, schema, ajv, manifest.storage.backend)),
+  );
   const listEndpoints = endpoints.filter((e) => e.operation === 'list');
   const spec: StorageSpec = {
     automation: manifest.name,
@@ -35,6 +37,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     filterable: [...new Set([...listEndpoints.flatMap((e) => e.filters.map((f) => f.field)), ...(manifest.storage.indexes ?? [])])],
     // createdAt is every list's default order, so it is indexed whenever there is a list.
     sortable: [...new Set(listEndpoints.flatMap((e) => ['createdAt', ...e.sort]))],
+    searchable: endpoints.flatMap((e) => e.searchFields),
     migrations: { drop: manifest.storage.migrations?.drop ?? [], retype: manifest.storage.migrations?.retype ?? [] },
     ...(manifest.storage.ttl === undefined ? {} : { ttlSeconds: manifest.storage.ttl }),
     unique: manifest.storage.unique ?? [],

@@ -1,6 +1,7 @@
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { EndpointDeclaration } from '../manifest/manifest.ts';
 import { fieldKind, followLocalRef, propertiesOf } from './fields.ts';
+import { filterDeclaration, offeredOperators } from './filter-operators.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan, HttpMethod, JsonSchema, Operation } from './plan.ts';
 
 const ROUTES: Record<Operation, { method: HttpMethod; item: boolean; verb: string; plural: boolean }> = {
@@ -10,6 +11,7 @@ const ROUTES: Record<Operation, { method: HttpMethod; item: boolean; verb: strin
   update: { method: 'PATCH', item: true, verb: 'update', plural: false },
   replace: { method: 'PUT', item: true, verb: 'replace', plural: false },
   delete: { method: 'DELETE', item: true, verb: 'delete', plural: false },
+  search: { method: 'GET', item: false, verb: 'search', plural: true },
 };
 
 const SUMMARIES: Record<Operation, (singular: string, plural: string) => string> = {
@@ -19,6 +21,7 @@ const SUMMARIES: Record<Operation, (singular: string, plural: string) => string>
   update: (singular) => `Update some fields of ${article(singular)} ${singular}`,
   replace: (singular) => `Replace ${article(singular)} ${singular}`,
   delete: (singular) => `Delete ${article(singular)} ${singular}`,
+  search: (_, plural) => `Search ${plural} by words`,
 };
 
 type Names = AutomationPlan['names'];
@@ -30,26 +33,34 @@ export function compileEndpoint(
   names: Names,
   schema: JsonSchema,
   ajv: Ajv2020,
+  backend: string,
 ): EndpointPlan {
   const route = ROUTES[declaration.operation];
   const properties = propertiesOf(schema);
   const words = { singular: spaced(names.singular), plural: spaced(names.plural) };
-  const filters: FilterPlan[] = (declaration.filters ?? []).map((field) => ({
-    field,
-    kind: fieldKind(properties[field], schema) as FilterPlan['kind'],
-    schema: (followLocalRef(properties[field], schema) ?? {}) as JsonSchema,
-    // The property's schema with the root's definitions beside it, so local $refs resolve.
-    check: ajv.compile({ ...withoutDefault(properties[field]), ...definitionsOf(schema) }),
-  }));
+  const filters: FilterPlan[] = (declaration.filters ?? []).map((entry) => {
+    const { field, ...declared } = filterDeclaration(entry);
+    const kind = fieldKind(properties[field], schema) as FilterPlan['kind'];
+    return {
+      field,
+      kind,
+      operators: offeredOperators({ field, ...declared }, kind, backend),
+      schema: (followLocalRef(properties[field], schema) ?? {}) as JsonSchema,
+      // The property's schema with the root's definitions beside it, so local $refs resolve.
+      check: ajv.compile({ ...withoutDefault(properties[field]), ...definitionsOf(schema) }),
+    };
+  });
+  const path = declaration.operation === 'search' ? `${basePath}/search` : route.item ? `${basePath}/{id}` : basePath;
   return {
     operation: declaration.operation,
     method: route.method,
-    path: route.item ? `${basePath}/{id}` : basePath,
+    path,
     operationId: `${route.verb}${route.plural ? names.plural : names.singular}`,
     summary: declaration.summary ?? SUMMARIES[declaration.operation](words.singular, words.plural),
     ...(declaration.description === undefined ? {} : { description: declaration.description }),
     filters,
     sort: declaration.sort ?? [],
+    searchFields: declaration.fields ?? [],
   };
 }
 

@@ -1,18 +1,20 @@
 import type { ValidateFunction } from 'ajv';
-import type { FieldKind, StorageSpec } from '../../adapters/types.ts';
+import type { FieldKind, FilterOperator, StorageSpec } from '../../adapters/types.ts';
 
 /** The operations a manifest endpoint may declare. */
-export type Operation = 'list' | 'get' | 'create' | 'update' | 'replace' | 'delete';
+export type Operation = 'list' | 'get' | 'create' | 'update' | 'replace' | 'delete' | 'search';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A JSON Schema object as found in a manifest (already `$ref`-resolved at the top level). */
 export type JsonSchema = Record<string, unknown>;
 
-/** An equality filter a list endpoint accepts as `?field=value`. */
+/** A field a list endpoint filters on: `?field=value` (eq) and `?field[op]=value`. */
 export interface FilterPlan {
   readonly field: string;
   readonly kind: Exclude<FieldKind, 'json'>;
+  /** The operators offered on it, in the order of FILTER_OPERATORS. */
+  readonly operators: readonly FilterOperator[];
   /** The property's own schema, for documentation (enum, format, description). */
   readonly schema: JsonSchema;
   /** Checks a typed filter value against the property's schema (enum, range, format), compiled once. */
@@ -28,10 +30,12 @@ export interface EndpointPlan {
   readonly operationId: string;
   readonly summary: string;
   readonly description?: string;
-  /** List only: declared equality filters, in manifest order. */
+  /** List only: declared filters, in manifest order. */
   readonly filters: readonly FilterPlan[];
   /** List only: sortable fields (`?sort=name` or `?sort=-name`), in manifest order. */
   readonly sort: readonly string[];
+  /** Search only: the string properties whose words `?q=` matches. */
+  readonly searchFields: readonly string[];
 }
 
 /**

@@ -12,13 +12,14 @@ import { recordHandler } from './record-handlers.ts';
  */
 export function buildAutomationRouter(plan: AutomationPlan, store: RecordStore, options: { bodyLimit: number; logger: Logger }): Hono {
   const app = new Hono();
-  const allowed = { collection: [] as string[], item: [] as string[] };
-  for (const endpoint of plan.endpoints) {
-    const item = endpoint.path.endsWith('/{id}');
-    const path = item ? `${plan.basePath}/:id` : plan.basePath;
-    app.on(endpoint.method, path, recordHandler(plan, endpoint, store, options.bodyLimit));
+  const allowed = { collection: [] as string[], item: [] as string[], search: [] as string[] };
+  // `/search` before `/:id`, so the search route answers its own path.
+  const endpoints = [...plan.endpoints].sort((a, b) => Number(b.operation === 'search') - Number(a.operation === 'search'));
+  for (const endpoint of endpoints) {
+    const group = endpoint.operation === 'search' ? 'search' : endpoint.path.endsWith('/{id}') ? 'item' : 'collection';
+    app.on(endpoint.method, endpoint.path.replace('{id}', ':id'), recordHandler(plan, endpoint, store, options.bodyLimit));
     // HEAD is answered wherever GET is (Hono runs the GET handler without the body).
-    (item ? allowed.item : allowed.collection).push(...(endpoint.method === 'GET' ? ['GET', 'HEAD'] : [endpoint.method]));
+    allowed[group].push(...(endpoint.method === 'GET' ? ['GET', 'HEAD'] : [endpoint.method]));
   }
   app.notFound((c) => {
     const rest = c.req.path.slice(plan.basePath.length);
@@ -26,7 +27,14 @@ export function buildAutomationRouter(plan: AutomationPlan, store: RecordStore, 
       const without = c.req.path.replace(/\/+$/, '');
       return new HttpProblem('not-found', `no route ${c.req.path}; remove the trailing slash: ${without}`).toResponse();
     }
-    const methods = rest === '' ? allowed.collection : /^\/[^/]+$/.test(rest) ? allowed.item : [];
+    const methods =
+      rest === ''
+        ? allowed.collection
+        : rest === '/search' && allowed.search.length
+          ? allowed.search
+          : /^\/[^/]+$/.test(rest)
+            ? allowed.item
+            : [];
     if (methods.length === 0) {
       return new HttpProblem('not-found', `no route ${c.req.path}; see /openapi.json for the operations of ${plan.basePath}`).toResponse();
     }

@@ -1,5 +1,5 @@
 import { sortValue } from '../../adapters/keyset.ts';
-import type { ListQuery, ScalarValue, StoredRecord } from '../../adapters/types.ts';
+import type { ListFilter, ListQuery, ScalarValue, StoredRecord } from '../../adapters/types.ts';
 import { HttpProblem } from './problem.ts';
 
 /**
@@ -11,7 +11,8 @@ import { HttpProblem } from './problem.ts';
 export interface CursorState {
   /** `field` or `-field`. */
   readonly sort: string;
-  readonly filters: Readonly<Record<string, ScalarValue>>;
+  /** Shaped only: the list query checks them against the endpoint like query filters. */
+  readonly filters: readonly ListFilter[];
   readonly limit: number;
   readonly value: ScalarValue | null;
   readonly id: string;
@@ -20,7 +21,7 @@ export interface CursorState {
 export function encodeCursor(query: ListQuery, last: StoredRecord): string {
   const payload = {
     s: `${query.sort.direction === 'desc' ? '-' : ''}${query.sort.field}`,
-    f: Object.fromEntries(query.filters.map((f) => [f.field, f.value])),
+    f: query.filters.map((f) => [f.field, f.op, f.value]),
     l: query.limit,
     v: sortValue(last, query.sort.field),
     i: last.id,
@@ -37,7 +38,7 @@ export function readCursor(text: string): CursorState {
   try {
     payload = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {}
-  const filters = payload?.f;
+  const filters = filtersOf(payload?.f);
   const shaped =
     typeof payload === 'object' &&
     payload !== null &&
@@ -45,12 +46,30 @@ export function readCursor(text: string): CursorState {
     typeof payload.i === 'string' &&
     Number.isSafeInteger(payload.l) &&
     (payload.v === null || isScalar(payload.v)) &&
-    typeof filters === 'object' &&
-    filters !== null &&
-    !Array.isArray(filters) &&
-    Object.values(filters).every(isScalar);
-  if (!shaped || !payload) throw invalidCursor();
+    filters !== undefined;
+  if (!shaped || !payload || !filters) throw invalidCursor();
   return { sort: payload.s, filters, limit: payload.l, value: payload.v, id: payload.i } as CursorState;
+}
+
+/**
+ * `[[field, op, value], ...]`; cursors issued before filter operators existed hold
+ * `{ field: value }` (equality), and keep working so a client mid-list is not cut off.
+ */
+function filtersOf(raw: unknown): ListFilter[] | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  if (!Array.isArray(raw)) {
+    const entries = Object.entries(raw);
+    return entries.every(([, v]) => isScalar(v)) ? entries.map(([field, value]) => ({ field, op: 'eq', value })) : undefined;
+  }
+  const filters: ListFilter[] = [];
+  for (const entry of raw) {
+    if (!Array.isArray(entry) || entry.length !== 3) return undefined;
+    const [field, op, value] = entry as unknown[];
+    const valueShaped = Array.isArray(value) ? value.every(isScalar) : isScalar(value);
+    if (typeof field !== 'string' || typeof op !== 'string' || !valueShaped) return undefined;
+    filters.push({ field, op, value } as ListFilter);
+  }
+  return filters;
 }
 
 export function invalidCursor(): HttpProblem {

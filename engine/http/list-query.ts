@@ -1,9 +1,9 @@
-import type { ListAfter, ListQuery, ScalarValue, SortOrder } from '../../adapters/types.ts';
-import type { AutomationPlan, EndpointPlan, FilterPlan } from '../compile/plan.ts';
+import type { ListAfter, ListFilter, ListQuery, SortOrder } from '../../adapters/types.ts';
+import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { type CursorState, invalidCursor, readCursor } from './cursor.ts';
-import { SAFE_INTEGER, toFieldErrors } from './field-errors.ts';
 import { parseFieldsParam } from './fields-param.ts';
+import { filterParameters, isOfferedFilter, parseFilterParams } from './filter-params.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
 
 const DEFAULT_SORT: SortOrder = { field: 'createdAt', direction: 'asc' };
@@ -35,21 +35,48 @@ export function parseListQuery(
   const filters = parseFilters(endpoint, params, cursor, errors);
   const limitText = params.get('limit');
   const limit = limitText === null && cursor ? cursorLimit(cursor, plan) : parseLimit(limitText, plan.pagination, errors);
+  const count = parseBoolean(params, 'count', errors);
   if (errors.length) throw invalidQuery(errors);
-  return { filters, sort, limit, ...(cursor ? { after: keysetOf(plan, sort, cursor) } : {}), ...(fields ? { fields } : {}) };
+  return {
+    filters,
+    sort,
+    limit,
+    ...(count ? { count } : {}),
+    ...(cursor ? { after: keysetOf(plan, sort, cursor) } : {}),
+    ...(fields ? { fields } : {}),
+  };
+}
+
+function parseBoolean(params: URLSearchParams, name: string, errors: FieldError[]): boolean {
+  const raw = params.get(name);
+  if (raw === null || raw === 'false') return false;
+  if (raw === 'true') return true;
+  errors.push({ pointer: `/query/${name}`, message: 'must be true or false' });
+  return false;
 }
 
 function unknownOrRepeated(plan: AutomationPlan, endpoint: EndpointPlan, params: URLSearchParams): FieldError[] {
   const errors: FieldError[] = [];
   // `sort` is a known parameter only where the list declares sort fields.
-  const known = ['limit', 'cursor', ...(endpoint.sort.length ? ['sort'] : []), 'fields', ...endpoint.filters.map((f) => f.field)];
+  const general = ['limit', 'cursor', ...(endpoint.sort.length ? ['sort'] : []), 'fields', 'count'];
+  const known = [...general, ...filterParameters(endpoint)];
+  // Every operator spelled out would bury the answer: `plan, plan[ne|in]` reads better.
+  const filters = endpoint.filters.map((f) => {
+    const ops = f.operators.filter((op) => op !== 'eq');
+    return [...(f.operators.includes('eq') ? [f.field] : []), ...(ops.length ? [`${f.field}[${ops.join('|')}]`] : [])].join(', ');
+  });
+  const accepted = [...general, ...filters].join(', ');
   const properties = plan.storage.spec.fields.map((f) => f.name);
   for (const name of new Set(params.keys())) {
     if (!known.includes(name)) {
-      const why = properties.includes(name)
-        ? `"${name}" is a field but this list cannot filter on it`
-        : `unknown query parameter${didYouMean(name, known)}`;
-      errors.push({ pointer: `/query/${name}`, message: `${why}; accepted: ${known.join(', ')}` });
+      const field = name.replace(/\[.*$/, '');
+      const offered = endpoint.filters.find((f) => f.field === field);
+      const why = offered
+        ? `this list does not offer that operator on "${field}"`
+        : properties.includes(field)
+          ? `"${field}" is a field but this list cannot filter on it`
+          : `unknown query parameter${didYouMean(name, known)}`;
+      errors.push({ pointer: `/query/${name}`, message: `${why}; accepted: ${accepted}` });
     } else if (params.getAll(name).length > 1) {
       errors.push({ pointer: `/query/${name}`, message: 'given more than once; pass it once' });
     }
@@ -89,59 +116,27 @@ function parseSort(raw: string | null, endpoint: EndpointPlan, errors: FieldErro
 }
 
 /** Filters from the query string, or from the cursor (which the query may repeat but not change). */
-function parseFilters(endpoint: EndpointPlan, params: URLSearchParams, cursor: CursorState | undefined, errors: FieldError[]) {
-  const filters: { field: string; value: ScalarValue }[] = [];
-  const given = endpoint.filters.filter((f) => params.has(f.field));
-  for (const filter of given) {
-    const raw = params.get(filter.field) ?? '';
-    const value = fromQueryText(raw, filter);
-    const problem = value === undefined ? kindProblem(filter, raw) : valueProblem(filter, value);
-    if (problem) errors.push({ pointer: `/query/${filter.field}`, message: problem });
-    else filters.push({ field: filter.field, value: value as ScalarValue });
-  }
-  if (!cursor) return filters;
-  const fromCursor = Object.entries(cursor.filters).map(([field, value]) => ({ field, value }));
-  const byName = new Map(endpoint.filters.map((f) => [f.field, f]));
-  for (const { field, value } of fromCursor) {
-    const filter = byName.get(field);
-    if (!filter || typeof value !== jsType(filter) || valueProblem(filter, value)) throw invalidCursor();
-  }
-  const same = given.length === 0 || (filters.length === fromCursor.length && filters.every((f) => cursor.filters[f.field] === f.value));
-  if (!same) {
+function parseFilters(
+  endpoint: EndpointPlan,
+  params: URLSearchParams,
+  cursor: CursorState | undefined,
+  errors: FieldError[],
+): ListFilter[] {
+  const given = parseFilterParams(endpoint, params, errors);
+  if (!cursor) return given;
+  if (!cursor.filters.every((f) => isOfferedFilter(endpoint, f))) throw invalidCursor();
+  const asGiven = filterParameters(endpoint).some((name) => params.has(name));
+  if (asGiven && canonical(given) !== canonical(cursor.filters)) {
     errors.push({
       pointer: '/query/cursor',
       message: 'was issued for other filters; drop the filters to continue with the cursor, or drop cursor to start over',
     });
   }
-  return fromCursor;
+  return [...cursor.filters];
 }
 
-function fromQueryText(raw: string, filter: FilterPlan): ScalarValue | undefined {
-  switch (filter.kind) {
-    case 'string':
-      return raw;
-    case 'boolean':
-      return raw === 'true' ? true : raw === 'false' ? false : undefined;
-    case 'integer':
-      return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : undefined;
-    case 'number':
-      return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
-  }
-}
-
-/** Why a typed value can never match (outside the enum, range or format), or undefined. */
-function valueProblem(filter: FilterPlan, value: ScalarValue): string | undefined {
-  if (filter.check(value)) return undefined;
-  return toFieldErrors(filter.check.errors)[0]?.message ?? 'is not a value this field can have';
-}
-
-function kindProblem(filter: FilterPlan, raw: string): string {
-  if (filter.kind === 'integer' && /^-?\d+$/.test(raw)) return SAFE_INTEGER;
-  return `must be ${filter.kind === 'boolean' ? 'true or false' : filter.kind === 'integer' ? 'an integer' : 'a number'}`;
-}
-
-function jsType(filter: FilterPlan): string {
-  return filter.kind === 'integer' ? 'number' : filter.kind;
+function canonical(filters: readonly ListFilter[]): string {
+  return JSON.stringify(filters.map((f) => [f.field, f.op, f.value]).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)));
 }
 
 function keysetOf(plan: AutomationPlan, sort: SortOrder, cursor: CursorState): ListAfter {

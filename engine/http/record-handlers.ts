@@ -10,6 +10,7 @@ import { parseFieldsParam, selectFields } from './fields-param.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
 import { newRecordId } from './record-id.ts';
+import { encodeSearchCursor, parseSearchQuery } from './search-query.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
 
@@ -45,6 +46,15 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         const page = await store.list(query);
         const last = page.records.at(-1);
         const next = page.hasMore && last ? encodeCursor(query, last) : null;
+        const data = fields ? page.records.map((r) => selectFields(r, fields)) : page.records;
+        const count = page.total === undefined ? {} : { count: page.total };
+        return c.json({ data, meta: { next, limit: query.limit, ...count } });
+      };
+    case 'search':
+      return async (c) => {
+        const { fields, ...query } = parseSearchQuery(plan, new URL(c.req.url).searchParams);
+        const page = await store.search(query);
+        const next = page.hasMore ? encodeSearchCursor(query) : null;
         const data = fields ? page.records.map((r) => selectFields(r, fields)) : page.records;
         return c.json({ data, meta: { next, limit: query.limit } });
       };

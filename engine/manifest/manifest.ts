@@ -1,3 +1,4 @@
+import type { FilterOperator } from '../../adapters/types.ts';
 import type { JsonSchema, Operation } from '../compile/plan.ts';
 import type { PathSegment, SourceFile } from './source.ts';
 
@@ -23,8 +24,16 @@ export interface EndpointDeclaration {
   readonly operation: Operation;
   readonly summary?: string;
   readonly description?: string;
-  readonly filters?: readonly string[];
+  /** A property name (every operator that applies), or the property with the operators to offer. */
+  readonly filters?: readonly (string | FilterDeclaration)[];
   readonly sort?: readonly string[];
+  /** Search only: the string properties searched. */
+  readonly fields?: readonly string[];
+}
+
+export interface FilterDeclaration {
+  readonly field: string;
+  readonly operators?: readonly FilterOperator[];
 }
 
 /** Where the resource schema text lives: inline in the manifest, or in a `$ref`-ed file. */

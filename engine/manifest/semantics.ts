@@ -1,13 +1,11 @@
-import { capabilities, capabilityWords } from '../../adapters/capabilities.ts';
+import { backendsWith, capabilities, capabilityWords } from '../../adapters/capabilities.ts';
 import { fieldKind, propertiesOf } from '../compile/fields.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
+import { checkFilters, checkSearch } from './endpoint-options.ts';
 import type { ManifestIssue } from './issues.ts';
 import type { Manifest } from './manifest.ts';
 import { issueAt, type SourceFile } from './source.ts';
-
-/** Query parameters every list endpoint reserves; no filter may shadow them. */
-export const RESERVED_QUERY_PARAMETERS = ['limit', 'cursor', 'sort', 'fields'] as const;
 
 /** The connections a manifest may name: connection name -> backend. */
 export type ConnectionBackends = ReadonlyMap<string, string>;
@@ -36,10 +34,7 @@ function checkCapabilities(source: SourceFile, manifest: Manifest): ManifestIssu
   const issues: ManifestIssue[] = [];
   for (const capability of ['ttl', 'unique'] as const) {
     if (manifest.storage[capability] === undefined || can[capability]) continue;
-    const able = Object.entries(capabilities)
-      .filter(([, c]) => c[capability])
-      .map(([name]) => name);
-    const message = `backend ${backend} cannot ${capabilityWords[capability]}; use ${able.join(' or ')}, or remove ${capability}`;
+    const message = `backend ${backend} cannot ${capabilityWords[capability]}; use ${backendsWith((can) => can[capability])}, or remove ${capability}`;
     issues.push(issueAt(source, ['storage', capability], 'capability-missing', message, { key: true }));
   }
   return issues;
@@ -103,45 +98,21 @@ function checkEndpoints(source: SourceFile, manifest: Manifest, schema: JsonSche
       );
     }
     seen.add(endpoint.operation);
-    for (const option of ['filters', 'sort'] as const) {
-      if (endpoint[option] && endpoint.operation !== 'list') {
+    for (const option of ['filters', 'sort', 'fields'] as const) {
+      const belongsTo = option === 'fields' ? 'search' : 'list';
+      if (endpoint[option] && endpoint.operation !== belongsTo) {
         issues.push(
           issueAt(
             source,
             [...at, option],
             'endpoint-option-misplaced',
-            `"${option}" only applies to the list operation, not "${endpoint.operation}"`,
+            `"${option}" only applies to the ${belongsTo} operation, not "${endpoint.operation}"`,
             { key: true },
           ),
         );
       }
     }
-    endpoint.filters?.forEach((field, i) => {
-      const path = [...at, 'filters', i];
-      if (!(field in properties)) {
-        issues.push(
-          issueAt(
-            source,
-            path,
-            'filter-unknown-field',
-            `filter "${field}" is not a property of the schema${didYouMean(field, Object.keys(properties))}`,
-          ),
-        );
-      } else if (!scalars.includes(field)) {
-        issues.push(
-          issueAt(
-            source,
-            path,
-            'filter-not-scalar',
-            `filter "${field}" must be a string, integer, number or boolean property; objects and arrays cannot be filtered`,
-          ),
-        );
-      } else if ((RESERVED_QUERY_PARAMETERS as readonly string[]).includes(field)) {
-        issues.push(
-          issueAt(source, path, 'filter-name-reserved', `filter "${field}" would shadow the "${field}" query parameter every list accepts`),
-        );
-      }
-    });
+    issues.push(...checkFilters(source, manifest, endpoint, at, schema), ...checkSearch(source, manifest, endpoint, at, schema));
     const sortable = [...scalars, ...ENGINE_FIELDS];
     endpoint.sort?.forEach((field, i) => {
       if (!sortable.includes(field)) {

@@ -1,7 +1,7 @@
 import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
 import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
-import { fieldsParameter, idParameter, listParameters } from './parameters.ts';
+import { fieldsParameter, idParameter, listParameters, searchParameters } from './parameters.ts';
 import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 
 /** Error statuses each operation documents; 503 is added to all of them, 500 to none. */
@@ -12,6 +12,7 @@ const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   update: [400, 404, 412, 413, 415, 422],
   replace: [400, 404, 412, 413, 415, 422],
   delete: [400, 404, 412],
+  search: [400],
 };
 
 /** One OpenAPI operation for one endpoint of an automation. */
@@ -23,6 +24,7 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan): Oper
     description: endpoint.description ?? defaultDescription(plan, endpoint.operation),
   };
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
+  else if (endpoint.operation === 'search') operation.parameters = searchParameters(plan, endpoint);
   else if (endpoint.operation === 'get') operation.parameters = [idParameter(plan), fieldsParameter(plan)];
   else if (endpoint.operation !== 'create') operation.parameters = [idParameter(plan), ifMatchParameter(plan)];
   const body = requestBody(plan, endpoint.operation);
@@ -40,6 +42,7 @@ function defaultDescription(plan: AutomationPlan, operation: Operation): string 
     update: `Changes some fields of one ${one}: send only the fields to change; \`null\` removes an optional field.`,
     replace: `Replaces one ${one} as a whole: fields left out are removed or reset to their defaults.`,
     delete: `Deletes one ${one} for good.`,
+    search: `Finds ${many} by words, best matches first: to read further, call again with \`cursor\` set to \`meta.next\` until it is null.`,
   };
   return `${what[operation]} ${plan.description}`;
 }
@@ -75,7 +78,14 @@ function successResponse(plan: AutomationPlan, operation: Operation): ResponsesO
   const single = (description: string) => ({ description, content: { 'application/json': { schema: dataOf(record) } } });
   switch (operation) {
     case 'list':
-      return { 200: { description: `One page of ${many}.`, content: { 'application/json': { schema: pageOf(record) } } } };
+      return { 200: { description: `One page of ${many}.`, content: { 'application/json': { schema: pageOf(record, true) } } } };
+    case 'search':
+      return {
+        200: {
+          description: `One page of matching ${many}, best first.`,
+          content: { 'application/json': { schema: pageOf(record, false) } },
+        },
+      };
     case 'get':
       return { 200: { ...single(`The ${one}.`), headers: etagHeader() } };
     case 'create':
@@ -130,7 +140,10 @@ function dataOf(record: string): SchemaObject {
   return { type: 'object', required: ['data'], properties: { data: schemaRef(record) } };
 }
 
-function pageOf(record: string): SchemaObject {
+function pageOf(record: string, counts: boolean): SchemaObject {
+  const count: Record<string, SchemaObject> = counts
+    ? { count: { type: 'integer', description: 'How many records match the filters in all; only when the request sets `count=true`.' } }
+    : {};
   return {
     type: 'object',
     required: ['data', 'meta'],
@@ -145,6 +158,7 @@ function pageOf(record: string): SchemaObject {
             description: 'Cursor of the next page: pass it as `cursor` to continue. null when this is the last page.',
           },
           limit: { type: 'integer', description: 'The page size that was applied.' },
+          ...count,
         },
       },
     },

@@ -1,7 +1,8 @@
 import type { ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
-import { followLocalRef } from '../compile/fields.ts';
-import type { AutomationPlan, EndpointPlan, FilterPlan, JsonSchema } from '../compile/plan.ts';
+import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { selectableFields } from '../http/fields-param.ts';
+import { MAX_SEARCH_TEXT } from '../http/search-query.ts';
+import { countParameter, filterParameters } from './filter-parameters.ts';
 import { recordNouns } from './names.ts';
 
 /** The order a list returns when `?sort` is left out (the engine's `parseListQuery`). */
@@ -60,20 +61,33 @@ export function listParameters(plan: AutomationPlan, endpoint: EndpointPlan): Pa
       schema,
     });
   }
-  return [...parameters, fieldsParameter(plan), ...endpoint.filters.map((filter) => filterParameter(plan, filter))];
+  return [...parameters, fieldsParameter(plan), countParameter, ...endpoint.filters.flatMap((filter) => filterParameters(plan, filter))];
 }
 
-function filterParameter(plan: AutomationPlan, filter: FilterPlan): ParameterObject {
-  const property = followLocalRef(filter.schema, plan.schema);
-  const { enum: choices, format, description } = (typeof property === 'object' && property !== null ? property : {}) as JsonSchema;
-  const schema: SchemaObject = { type: filter.kind };
-  if (Array.isArray(choices)) schema.enum = choices.filter((choice) => choice !== null);
-  if (typeof format === 'string') schema.format = format;
-  const about = typeof description === 'string' ? ` ${description}` : '';
-  return {
-    name: filter.field,
-    in: 'query',
-    description: `Exact-match filter: only ${recordNouns(plan).many} whose \`${filter.field}\` equals this value.${about}`,
-    schema: typeof description === 'string' ? { ...schema, description } : schema,
-  };
+/** Query parameters of a search endpoint: the words, then paging and `fields` as on a list. */
+export function searchParameters(plan: AutomationPlan, endpoint: EndpointPlan): ParameterObject[] {
+  const { defaultLimit, maxLimit } = plan.pagination;
+  return [
+    {
+      name: 'q',
+      in: 'query',
+      required: true,
+      description: `The words to look for in ${endpoint.searchFields.map((f) => `\`${f}\``).join(', ')}. Every word must occur (whole words, any case); the best matches come first. Not needed with \`cursor\`.`,
+      schema: { type: 'string', minLength: 1, maxLength: MAX_SEARCH_TEXT },
+    },
+    {
+      name: 'limit',
+      in: 'query',
+      description: `How many records to return at most (1 to ${maxLimit}, default ${defaultLimit}).`,
+      schema: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
+    },
+    {
+      name: 'cursor',
+      in: 'query',
+      description:
+        'Opaque position for the next page: copy `meta.next` from the previous response unchanged. It carries `q` and `limit`, so `cursor` alone fetches the next page.',
+      schema: { type: 'string' },
+    },
+    fieldsParameter(plan),
+  ];
 }

@@ -92,6 +92,7 @@ const METHODS: Record<Operation, HttpMethod> = {
   update: 'PATCH',
   replace: 'PUT',
   delete: 'DELETE',
+  search: 'GET',
 };
 
 function endpoint(
@@ -105,6 +106,7 @@ function endpoint(
       ? at.filters.map((field) => ({
           field,
           kind: fieldKind(properties[field], at.schema) as FilterPlan['kind'],
+          operators: ['eq'],
           schema: properties[field] ?? {},
           check: createRecordAjv().compile({ type: fieldKind(properties[field], at.schema) }),
         }))
@@ -118,6 +120,7 @@ function endpoint(
     // One endpoint carries its own description; the others get the generated one.
     ...(operation === 'get' ? { description: 'Look up one record by id before changing it.' } : {}),
     filters,
+    searchFields: [],
     sort: operation === 'list' ? at.sort : [],
   };
 }

@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createClient } from 'redis';
-import { redisBackend } from '../adapters/redis/index.ts';
-import { encodeSortValue } from '../adapters/redis/keys.ts';
-import { StorageError } from '../adapters/types.ts';
-import { contractSpec, runRecordStoreContract } from './contract/record-store.contract.ts';
-import { redisServerGate } from './support/redis-server.ts';
+import { redisCapabilities } from '../../adapters/redis/capabilities.ts';
+import { redisBackend } from '../../adapters/redis/index.ts';
+import { encodeSortValue } from '../../adapters/redis/keys.ts';
+import { StorageError } from '../../adapters/types.ts';
+import { redisServerGate } from '../support/redis-server.ts';
+import { contractSpec, runRecordStoreContract } from './contract.ts';
 
 const { url, skip } = await redisServerGate();
 const gate = { skip };
 
 runRecordStoreContract('redis', () => redisBackend.connect({ name: 'contract', backend: 'redis', url }, { dataDir: '' }), {
   skip: gate.skip,
-  lacks: {
-    columnTypes: 'redis keeps records as JSON: there are no column types to conflict',
-    unique: 'redis has no unique capability',
-  },
+  capabilities: redisCapabilities,
+  lacks: { columnTypes: 'redis keeps records as JSON: there are no column types to conflict' },
 });
 
 // The contract names every collection c_<random>; remove what it wrote.
@@ -53,7 +52,7 @@ describe('redis: indexes follow the spec', { skip: gate.skip }, () => {
       assert.equal(planned.steps.length, 1, 'plan() says the indexes will be rebuilt');
       const filtered = await connection.open({ ...spec, filterable: ['name'] });
       const page = await filtered.list({
-        filters: [{ field: 'name', value: 'ann' }],
+        filters: [{ field: 'name', op: 'eq', value: 'ann' }],
         sort: { field: 'createdAt', direction: 'asc' },
         limit: 10,
       });
@@ -78,7 +77,8 @@ describe('redis: indexes follow the spec', { skip: gate.skip }, () => {
       const stamp = '2024-01-01T00:00:00.000Z';
       const record = { id: '00000000-0000-4000-8000-00000000abcd', createdAt: stamp, updatedAt: stamp, name: 'brief', age: 3 };
       await store.create(record);
-      const page = () => store.list({ filters: [{ field: 'name', value: 'brief' }], sort: { field: 'age', direction: 'asc' }, limit: 10 });
+      const page = () =>
+        store.list({ filters: [{ field: 'name', op: 'eq', value: 'brief' }], sort: { field: 'age', direction: 'asc' }, limit: 10 });
       assert.deepEqual((await page()).records, [record]);
       const ttl = await client.pTTL(`council:${spec.collection}:r:${record.id}`);
       assert.ok(ttl > 0 && ttl <= 1000, `expires within the TTL (${ttl} ms left)`);

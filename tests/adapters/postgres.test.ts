@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import postgres from 'postgres';
-import { postgresBackend } from '../adapters/postgres/index.ts';
-import { type ConnectionSettings, type StorageConnection, StorageError } from '../adapters/types.ts';
-import { contractSpec, runRecordStoreContract } from './contract/record-store.contract.ts';
-import { requireStore } from './support/stores.ts';
+import { postgresCapabilities } from '../../adapters/postgres/capabilities.ts';
+import { postgresBackend } from '../../adapters/postgres/index.ts';
+import { type ConnectionSettings, type StorageConnection, StorageError } from '../../adapters/types.ts';
+import { requireStore } from '../support/stores.ts';
+import { contractSpec, runRecordStoreContract } from './contract.ts';
 
 const serverUrl = process.env.COUNCIL_TEST_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const server = await requireStore('postgres', () => probe(serverUrl), {
@@ -22,8 +23,7 @@ const connectEmbedded = () => postgresBackend.connect(embedded, { dataDir: embed
 
 after(() => rm(embeddedDir, { recursive: true, force: true }));
 
-const noTtl = { ttl: 'postgres has no ttl capability' };
-runRecordStoreContract('postgres (embedded PGlite)', connectEmbedded, { lacks: noTtl });
+runRecordStoreContract('postgres (embedded PGlite)', connectEmbedded, { capabilities: postgresCapabilities });
 
 describe('postgres (embedded PGlite): restart', () => {
   it('keeps data across close and a new connection on the same data directory', async () => {
@@ -56,7 +56,7 @@ runRecordStoreContract(
   async () => recording(await postgresBackend.connect(serverSettings, { dataDir: embeddedDir })),
   {
     skip: server.skip,
-    lacks: noTtl,
+    capabilities: postgresCapabilities,
   },
 );
 

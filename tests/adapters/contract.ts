@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { matchesFilters } from '../../adapters/filter-match.ts';
 import { compareRecords, sortValue } from '../../adapters/keyset.ts';
 import {
+  type Capabilities,
   type FieldSpec,
   type ListAfter,
   type ListQuery,
@@ -13,16 +15,17 @@ import {
   type StorageSpec,
   type StoredRecord,
 } from '../../adapters/types.ts';
+import { runQueryContract } from './query-contract.ts';
 
 export interface ContractOptions {
   /** Skips the whole suite with this reason, e.g. the store is not reachable. */
   readonly skip?: string | false;
-  /** Capabilities the backend does not have, each with the reason its tests are skipped. */
+  /**
+   * What the backend declares it can do: the suite tests exactly that (every declared
+   * filter operator, search, ttl, unique), so a declaration cannot outrun the code.
+   */
+  readonly capabilities: Capabilities;
   readonly lacks?: {
-    /** The backend cannot enforce unique fields (no `unique` capability). */
-    unique?: string;
-    /** The backend cannot expire records (no `ttl` capability). */
-    ttl?: string;
     /** The store keeps no per-property types, so a changed property type cannot conflict. */
     readonly columnTypes?: string;
   };
@@ -45,6 +48,8 @@ const sorts: SortOrder[] = sortFields.flatMap((field) => [
 ]);
 
 /** A spec over a collection name no other test uses. */
+export { createAll, expectedOrder, newRecord, pageThrough, variedRecords };
+
 export function contractSpec(
   extra: readonly FieldSpec[] = [],
   collection = `c_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
@@ -53,7 +58,7 @@ export function contractSpec(
     automation: collection.replaceAll('_', '-'),
     collection,
     fields: [...fields, ...extra],
-    filterable: ['name', 'age', 'active'],
+    filterable: ['name', 'age', 'score', 'active'],
     sortable: sortFields,
   };
 }
@@ -92,7 +97,7 @@ function variedRecords(count: number): StoredRecord[] {
 
 function expectedOrder(records: readonly StoredRecord[], sort: SortOrder, filters: Filters = []): string[] {
   return records
-    .filter((r) => filters.every((f) => r[f.field] === f.value))
+    .filter((r) => matchesFilters(r, filters))
     .sort(compareRecords(sort))
     .map((r) => r.id);
 }
@@ -129,11 +134,8 @@ const isoTimestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
  * The behaviour every {@link RecordStore} must have. Each test opens its own collection;
  * orders are checked against `compareRecords` from adapters/keyset.ts.
  */
-export function runRecordStoreContract(
-  name: string,
-  makeConnection: () => Promise<StorageConnection>,
-  options: ContractOptions = {},
-): void {
+export function runRecordStoreContract(name: string, makeConnection: () => Promise<StorageConnection>, options: ContractOptions): void {
+  const lacking = (capability: 'ttl' | 'unique') => (options.capabilities[capability] ? false : `${name} has no ${capability} capability`);
   describe(`${name}: record store contract`, { skip: options.skip ?? false }, () => {
     let connection: StorageConnection;
     before(async () => {
@@ -249,17 +251,17 @@ export function runRecordStoreContract(
       const records = variedRecords(40);
       await createAll(store, records);
       const cases: Filters[] = [
-        [{ field: 'name', value: 'alpha' }],
-        [{ field: 'name', value: '中文' }],
-        [{ field: 'name', value: '' }],
-        [{ field: 'age', value: 30 }],
-        [{ field: 'age', value: 0 }],
-        [{ field: 'active', value: false }],
+        [{ field: 'name', op: 'eq', value: 'alpha' }],
+        [{ field: 'name', op: 'eq', value: '中文' }],
+        [{ field: 'name', op: 'eq', value: '' }],
+        [{ field: 'age', op: 'eq', value: 30 }],
+        [{ field: 'age', op: 'eq', value: 0 }],
+        [{ field: 'active', op: 'eq', value: false }],
         [
-          { field: 'active', value: true },
-          { field: 'age', value: 30 },
+          { field: 'active', op: 'eq', value: true },
+          { field: 'age', op: 'eq', value: 30 },
         ],
-        [{ field: 'name', value: 'nobody' }],
+        [{ field: 'name', op: 'eq', value: 'nobody' }],
       ];
       const sort: SortOrder = { field: 'id', direction: 'asc' };
       for (const filters of cases) {
@@ -300,7 +302,7 @@ export function runRecordStoreContract(
           `${sort.field} ${sort.direction}`,
         );
       }
-      const filters: Filters = [{ field: 'active', value: true }];
+      const filters: Filters = [{ field: 'active', op: 'eq', value: true }];
       for (const sort of sorts) {
         const seen = await pageThrough(store, sort, 4, filters);
         assert.deepEqual(
@@ -320,7 +322,7 @@ export function runRecordStoreContract(
       assert.equal((await store.list({ filters: [], sort, limit: 9 })).hasMore, true);
       const seen = await pageThrough(store, sort, 5);
       assert.equal(seen.length, 10);
-      const empty = await store.list({ filters: [{ field: 'name', value: 'nobody' }], sort, limit: 5 });
+      const empty = await store.list({ filters: [{ field: 'name', op: 'eq', value: 'nobody' }], sort, limit: 5 });
       assert.deepEqual(empty, { records: [], hasMore: false });
     });
 
@@ -360,7 +362,7 @@ export function runRecordStoreContract(
     });
 
     it('with a TTL, a record expires from get, list, modify and delete; a write restarts its clock', {
-      skip: options.lacks?.ttl ?? false,
+      skip: lacking('ttl'),
     }, async () => {
       const store = await open({ ...contractSpec(), ttlSeconds: 1 });
       const brief = await store.create(newRecord({ name: 'brief' }));
@@ -378,7 +380,7 @@ export function runRecordStoreContract(
     });
 
     it('unique fields: a create or modify that repeats a value is a conflict naming the field, and writes nothing', {
-      skip: options.lacks?.unique ?? false,
+      skip: lacking('unique'),
     }, async () => {
       const store = await open({ ...contractSpec(), unique: ['name'] });
       const first = await store.create(newRecord({ name: 'only-one', age: 1 }));
@@ -394,6 +396,8 @@ export function runRecordStoreContract(
       await store.delete(first.id);
       assert.equal((await store.create(newRecord({ name: 'only-one' }))).name, 'only-one', 'a deleted record frees its value');
     });
+
+    runQueryContract(open, options.capabilities);
 
     it('open rejects a spec whose property changed type', { skip: options.lacks?.columnTypes ?? false }, async () => {
       const spec = contractSpec();
