@@ -1,4 +1,6 @@
 import { memoryCapabilities } from './memory/capabilities.ts';
+import { mongodbCapabilities } from './mongodb/capabilities.ts';
+import { opensearchCapabilities } from './opensearch/capabilities.ts';
 import { postgresCapabilities } from './postgres/capabilities.ts';
 import { redisCapabilities } from './redis/capabilities.ts';
 import type { Capabilities } from './types.ts';
@@ -11,6 +13,8 @@ export const capabilities: Readonly<Record<string, Capabilities>> = {
   memory: memoryCapabilities,
   postgres: postgresCapabilities,
   redis: redisCapabilities,
+  mongodb: mongodbCapabilities,
+  opensearch: opensearchCapabilities,
 };
 
 /** Words for a capability in messages: "backend postgres cannot <words>". */

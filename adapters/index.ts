@@ -11,6 +11,8 @@ const loaders: Record<string, () => Promise<StorageBackend>> = {
   memory: async () => (await import('./memory/index.ts')).memoryBackend,
   postgres: async () => (await import('./postgres/index.ts')).postgresBackend,
   redis: async () => (await import('./redis/index.ts')).redisBackend,
+  mongodb: async () => (await import('./mongodb/index.ts')).mongodbBackend,
+  opensearch: async () => (await import('./opensearch/index.ts')).opensearchBackend,
 };
 
 /** Names of the backends this build knows, in the order the docs list them. */

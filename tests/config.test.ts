@@ -152,7 +152,7 @@ describe('types and defaults', () => {
     assert.ok(!config.server.publicUrl);
   });
 
-  test('connections keep their settings and gain their name; the built-in postgres, redis and memory stay unless redefined', () => {
+  test('connections keep their settings and gain their name; the built-in postgres, redis, mongodb, opensearch and memory stay unless redefined', () => {
     const file = configFile(
       [
         'connections:',
@@ -178,6 +178,8 @@ describe('types and defaults', () => {
       new Map([
         ['postgres', 'postgres'],
         ['redis', 'redis'],
+        ['mongodb', 'mongodb'],
+        ['opensearch', 'opensearch'],
         ['memory', 'memory'],
         ['main', 'postgres'],
         ['cache', 'memory'],
@@ -282,7 +284,7 @@ describe('finding the config file', () => {
     assert.deepEqual(at(loadConfig(folder, {}).issues), [['file-unreadable', 1, 1]]);
   });
 
-  test('no config file at the default path: built-in defaults with postgres (embedded), redis (on memory without a url) and memory connections', () => {
+  test('no config file at the default path: built-in defaults with postgres (embedded), redis, mongodb and opensearch (on memory without a url) and memory connections', () => {
     const empty = mkdtempSync(join(root, 'empty-'));
     const { result, cwd } = inFolder(empty, () => ({ result: loadConfig(undefined, {}), cwd: process.cwd() }));
     const config = loaded(result);
@@ -292,6 +294,8 @@ describe('finding the config file', () => {
       [
         { name: 'postgres', backend: 'postgres', url: '' },
         { name: 'redis', backend: 'redis', url: '' },
+        { name: 'mongodb', backend: 'mongodb', url: '' },
+        { name: 'opensearch', backend: 'opensearch', url: '' },
         { name: 'memory', backend: 'memory' },
       ],
     );
@@ -317,10 +321,14 @@ describe('finding the config file', () => {
       [
         ['postgres', 'postgres'],
         ['redis', 'redis'],
+        ['mongodb', 'mongodb'],
+        ['opensearch', 'opensearch'],
         ['memory', 'memory'],
       ],
     );
     assert.equal(config.connections.get('redis')?.url, '', 'no REDIS_URL: redis runs on memory');
+    assert.equal(config.connections.get('mongodb')?.url, '', 'no MONGODB_URL: mongodb runs on memory');
+    assert.equal(config.connections.get('opensearch')?.url, '', 'no OPENSEARCH_URL: opensearch runs on memory');
     assert.equal(config.server.port, 8080);
   });
 });

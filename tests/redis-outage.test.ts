@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { silentLogger } from '../engine/log.ts';
+import { RETRY_DELAYS_MS } from '../engine/server/engine.ts';
 import { listen } from '../engine/server/listen.ts';
 import { contactsManifest } from './support/contacts.ts';
 import { call, makeProject } from './support/project.ts';
@@ -74,6 +75,45 @@ describe('redis: the store drops mid-traffic', { skip: binary ? false : 'redis-s
       assert.equal(back, 201, 'writes succeed again once the server is back');
       assert.equal((await call(server.url, 'GET', '/kv')).status, 200);
     } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+
+  it('down at start: its automation answers 503 while the others serve, and serves once the store is up, without restart', async () => {
+    const port = await freePort();
+    const project = makeProject(
+      {
+        'kv.yaml': contactsManifest('kv', '  backend: redis\n  connection: own'),
+        'notes.yaml': contactsManifest('notes', '  backend: memory'),
+      },
+      { own: { backend: 'redis', url: `redis://127.0.0.1:${port}` } },
+    );
+    const first = RETRY_DELAYS_MS.first;
+    RETRY_DELAYS_MS.first = 200;
+    const server = await listen(project.config(), silentLogger);
+    try {
+      assert.equal((await call(server.url, 'GET', '/notes')).status, 200, 'the other automations serve');
+      const down = await call(server.url, 'GET', '/kv');
+      assert.equal(down.status, 503, down.text);
+      assert.equal(down.json.code, 'storage-unavailable');
+      assert.equal(down.headers.get('retry-after'), '5');
+      assert.match(down.json.detail, /keeps retrying/);
+      const health = (await call(server.url, 'GET', '/health')).json;
+      assert.equal(health.automations.find((a: { name: string }) => a.name === 'kv').state, 'unavailable');
+
+      children.push(await startRedis(port));
+      const deadline = Date.now() + 10_000;
+      let status = 0;
+      while (status !== 201 && Date.now() < deadline) {
+        await sleep(100);
+        status = (await call(server.url, 'POST', '/kv', { name: 'c', email: 'c@example.com' })).status;
+      }
+      assert.equal(status, 201, 'the automation serves once its store answers');
+      const healed = (await call(server.url, 'GET', '/health')).json;
+      assert.equal(healed.automations.find((a: { name: string }) => a.name === 'kv').state, 'serving');
+    } finally {
+      RETRY_DELAYS_MS.first = first;
       await server.close();
       project.remove();
     }

@@ -103,7 +103,9 @@ describe('server', () => {
     }
     const strict = await listen(p.config(), silentLogger, { strict: true });
     try {
-      assert.equal((await call(strict.url, 'GET', '/sessions')).status, 404);
+      const refused = await call(strict.url, 'GET', '/sessions');
+      assert.equal(refused.status, 503, 'its path says the store is unavailable, not that the route does not exist');
+      assert.equal(refused.headers.get('retry-after'), null, 'no retry helps until the config changes');
       const health = (await call(strict.url, 'GET', '/health')).json;
       const sessions = health.automations.find((a: { name?: string }) => a.name === 'sessions');
       assert.equal(sessions.state, 'unavailable');

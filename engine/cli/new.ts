@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { capabilities } from '../../adapters/capabilities.ts';
+import { backendNames } from '../../adapters/index.ts';
 import { singularize } from '../compile/naming.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
-export const newUsage = 'council new NAME [--backend memory|postgres|redis] [--config FILE] [--automations DIR]';
+export const newUsage = `council new NAME [--backend ${backendNames.join('|')}] [--config FILE] [--automations DIR]`;
 
 /** Scaffolds a commented manifest that validates as written. */
 export async function newCommand(args: string[]): Promise<number> {
@@ -13,8 +15,8 @@ export async function newCommand(args: string[]): Promise<number> {
   if (!name || !/^[a-z][a-z0-9-]*$/.test(name))
     throw new UsageError('NAME must be lowercase letters, digits and dashes, starting with a letter (e.g. support-tickets)');
   const backend = values.backend ?? 'postgres';
-  if (!['memory', 'postgres', 'redis'].includes(backend)) {
-    throw new UsageError(`--backend must be memory, postgres or redis, got "${backend}"`);
+  if (!backendNames.includes(backend)) {
+    throw new UsageError(`--backend must be one of ${backendNames.join(', ')}, got "${backend}"`);
   }
   const config = projectConfig(values);
   const file = join(config.automations, `${name}.yaml`);
@@ -35,7 +37,7 @@ name: ${name}                # lowercase, digits, dashes; served under /${name}
 description: >-              # models read this to decide when to call the API: say what and why
   ${capitalize(name.replace(/-/g, ' '))} that assistants can list, read and update.
 storage:
-  backend: ${backend}          # memory (nothing persists) | postgres (embedded unless DATABASE_URL is set) | redis (REDIS_URL; memory without it)
+  backend: ${backend}          # memory (nothing persists) | postgres (embedded unless DATABASE_URL is set) | redis, mongodb, opensearch (REDIS_URL, MONGODB_URL, OPENSEARCH_URL; memory without it)
 schema:                      # JSON Schema (draft 2020-12) of one ${one}; id, createdAt, updatedAt are added for you
   type: object
   required: [title]
@@ -59,7 +61,7 @@ endpoints:
   - operation: update        # PATCH  /${name}/{id}  (merge patch; null removes a field)
   - operation: replace       # PUT    /${name}/{id}
   - operation: delete        # DELETE /${name}/{id}
-`;
+${capabilities[backend]?.search ? `  - operation: search        # GET    /${name}/search?q=words  (best matches first)\n    fields: [title]\n` : ''}`;
 }
 
 function capitalize(text: string): string {

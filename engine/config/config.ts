@@ -20,5 +20,7 @@ export interface CouncilConfig {
 export const DEFAULT_CONNECTIONS = {
   postgres: { backend: 'postgres', url: '' },
   redis: { backend: 'redis', url: '' },
+  mongodb: { backend: 'mongodb', url: '' },
+  opensearch: { backend: 'opensearch', url: '' },
   memory: { backend: 'memory' },
 };

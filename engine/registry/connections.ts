@@ -66,8 +66,9 @@ export class ConnectionPool {
       return (await loadBackend(settings.backend)).connect(settings, { dataDir: this.#dataDir });
     }
     if (this.#options.strict) {
+      // Not `unavailable`: retrying cannot help until the config gives it a URL.
       throw new StorageError(
-        'unavailable',
+        'rejected',
         `${settings.backend} connection "${settings.name}" has no url (strict mode serves no ${settings.backend} automation from memory)`,
       );
     }

@@ -28,6 +28,8 @@ export interface AutomationFailure {
   readonly issues: readonly ManifestIssue[];
   /** When this failure was found. */
   readonly at: string;
+  /** The store could not be reached: the engine retries on its own (see Reloader.retryUnreachable). */
+  readonly retry?: boolean;
 }
 
 /**
@@ -52,6 +54,13 @@ export class AutomationRegistry {
 
   unmount(name: string): void {
     if (this.#mounted.delete(name)) this.#version++;
+  }
+
+  /** The failure of a file whose automation has this name and is not serving at all. */
+  unservedFailure(name: string): AutomationFailure | undefined {
+    if (this.#mounted.has(name)) return undefined;
+    for (const failure of this.#failures.values()) if (failure.name === name) return failure;
+    return undefined;
   }
 
   recordFailure(failure: AutomationFailure): void {

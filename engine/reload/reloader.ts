@@ -91,6 +91,21 @@ export class Reloader {
     return this.#serialize(() => this.#apply(this.#affected(list), options.force ?? false, options.trigger ?? 'watch'));
   }
 
+  /**
+   * Binds again the files whose store could not be reached, so an automation whose
+   * database was down at start (or at its last reload) serves once the database is
+   * back, without a restart. Resolves undefined when there is nothing to retry.
+   */
+  retryUnreachable(): Promise<ReloadReport | undefined> {
+    return this.#serialize(async () => {
+      const files = this.#registry
+        .failures()
+        .filter((f) => f.retry && this.#entries.has(f.file))
+        .map((f) => f.file);
+      return files.length ? this.#apply(new Set(files), true, 'retry') : undefined;
+    });
+  }
+
   /** Rescans the automations folder and reloads every file in it, and every file that left it. */
   reloadAll(options: { force?: boolean; trigger?: string } = {}): Promise<ReloadReport> {
     return this.#serialize(() => {
@@ -264,7 +279,8 @@ export class Reloader {
         return { file, load, failure: { name, state: 'unavailable', errors: [formatIssue(issue)], issues: [issue] } };
       }
       const message = `${file}:1:1: storage "${storage.connection ?? storage.backend}" could not be prepared: ${(error as Error).message}`;
-      return { file, load, failure: { name, state: 'unavailable', errors: [message], issues: [] } };
+      const retry = error instanceof StorageError && error.kind === 'unavailable';
+      return { file, load, failure: { name, state: 'unavailable', errors: [message], issues: [], ...(retry ? { retry } : {}) } };
     }
   }
 

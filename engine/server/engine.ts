@@ -28,6 +28,7 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
   const reloader = new Reloader(config, registry, connections, logger);
   await reloader.reloadAll({ trigger: 'start' });
   const fetch = createFetch(registry, connections, () => reloader.config, logger, reloader);
+  const retries = retryUnreachable(reloader);
   return {
     get config() {
       return reloader.config;
@@ -36,6 +37,41 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
     connections,
     reloader,
     fetch,
-    close: () => connections.closeAll(),
+    close: async () => {
+      retries.stop();
+      await connections.closeAll();
+    },
+  };
+}
+
+/** First wait, and the longest, between attempts to bind automations whose store was unreachable. */
+export const RETRY_DELAYS_MS = { first: 2000, max: 60_000 };
+
+/**
+ * Retries automations whose store could not be reached, waiting twice as long after
+ * each attempt that still leaves some unreachable (up to a minute), and starting again
+ * from the shortest wait once none is.
+ */
+function retryUnreachable(reloader: Reloader): { stop(): void } {
+  let delay = RETRY_DELAYS_MS.first;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(async () => {
+      const report = await reloader.retryUnreachable().catch(() => undefined);
+      const stillDown = report?.files.some((f) => f.outcome === 'rejected') ?? false;
+      delay = stillDown ? Math.min(delay * 2, RETRY_DELAYS_MS.max) : RETRY_DELAYS_MS.first;
+      schedule();
+    }, delay);
+    // Never what keeps the process alive.
+    timer.unref();
+  };
+  schedule();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }

@@ -47,6 +47,23 @@ export function createFetch(
     return c.json(problem);
   });
   engineApp.notFound((c) => {
+    const unserved = registry.unservedFailure(firstSegment(c.req.url));
+    if (unserved?.state === 'unavailable') {
+      // Its store could not be reached (or refused the change): say so, rather than "no such route".
+      const name = c.req.path.split('/')[1];
+      return unserved.retry
+        ? new HttpProblem(
+            'storage-unavailable',
+            `${name} is not serving yet: its store cannot be reached and the engine keeps retrying; retry after the delay in Retry-After`,
+            {
+              headers: { 'retry-after': '5' },
+            },
+          ).toResponse()
+        : new HttpProblem(
+            'storage-unavailable',
+            `${name} is not serving: its store is not available until an operator fixes its manifest or connection (see /health for why)`,
+          ).toResponse();
+    }
     const names = registry.serving().map((m) => m.plan.basePath);
     return new HttpProblem(
       'not-found',

@@ -72,3 +72,21 @@ function scrub(text: string, url: string): string {
   if (password) out = out.split(password).join('***');
   return out;
 }
+
+/**
+ * Gates suites of a store that only exists when an environment variable points at it
+ * (MongoDB, OpenSearch: no server can run on the development machines). Unset, the
+ * suites skip with one plain line saying so, unless COUNCIL_TEST_REQUIRE names the store.
+ */
+export async function requireStoreFromEnv(
+  name: StoreName,
+  env: string,
+  probe: (url: string) => Promise<void>,
+): Promise<StoreGate & { readonly url: string | undefined }> {
+  const url = process.env[env];
+  if (url) return { url, ...(await requireStore(name, () => probe(url), { url, env })) };
+  const reason = `${name} suites skipped: ${env} is not set (no ${name} server configured)`;
+  if (requiredStores().includes(name)) throw new Error(`${reason}; COUNCIL_TEST_REQUIRE includes "${name}", so they must run`);
+  console.log(`# ${reason}`);
+  return { url, skip: reason };
+}
