@@ -220,31 +220,40 @@ describe('council serve', () => {
     }
   });
 
-  test('--no-watch ignores saves until SIGHUP reloads everything', async () => {
+  test('--no-watch ignores saves until SIGHUP reloads everything; the first start prints an admin key once', async () => {
     const root = project(['valid/notes.yaml']);
     writeFileSync(join(root, 'council.config.yaml'), 'server:\n  port: 0\n  host: 127.0.0.1\n');
     const child = spawn(process.execPath, [BIN, 'serve', '--no-watch', '--data', join(root, 'data')], { cwd: root, env });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
+      const { url, key } = await new Promise<{ url: string; key: string }>((resolve, reject) => {
         let out = '';
         child.stdout.on('data', (chunk) => {
           out += chunk;
           const found = /serving \d+ automation\(s\) at (\S+)/.exec(out);
-          if (found?.[1]) resolve(found[1]);
+          const key = /^ {4}(ck_[0-9A-Za-z]{32}_[0-9A-Za-z]{6})$/m.exec(out);
+          if (found?.[1] && key?.[1]) resolve({ url: found[1], key: key[1] });
         });
         child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
       });
+      assert.ok(!stderr.includes(key), 'the key is printed on the terminal, never logged');
+      const get = (path: string) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal((await fetch(`${url}/notes`)).status, 401, 'locked without the key');
       const notes = join(root, 'automations', 'notes.yaml');
       writeFileSync(notes, readFileSync(notes, 'utf8').replace(/^name: notes$/m, 'name: memos'));
       await new Promise((resolve) => setTimeout(resolve, 400));
-      assert.equal((await fetch(`${url}/notes`)).status, 200, 'not watching: the old version serves');
+      assert.equal((await get('/notes')).status, 200, 'not watching: the old version serves');
       child.kill('SIGHUP');
       const deadline = Date.now() + 5000;
-      while ((await fetch(`${url}/memos`)).status !== 200) {
+      // The admin key (scope *) is good for the renamed automation too.
+      while ((await get('/memos')).status !== 200) {
         assert.ok(Date.now() < deadline, 'SIGHUP did not reload');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      assert.equal((await fetch(`${url}/notes`)).status, 404);
+      assert.equal((await get('/notes')).status, 404);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

@@ -18,7 +18,7 @@ function manifest(name: string, options: { extra?: string; operations?: string[]
   const schema = options.ref
     ? `schema:\n  $ref: ${options.ref}\n`
     : `schema:\n  type: object\n  additionalProperties: false\n  required: [title]\n  properties:\n    title: { type: string }\n${options.extra ?? ''}`;
-  return `name: ${name}\ndescription: ${name} for the hot reload tests.\nstorage:\n  backend: memory\n${schema}endpoints:\n${operations.map((o) => `  - operation: ${o}`).join('\n')}\n`;
+  return `name: ${name}\ndescription: ${name} for the hot reload tests.\naccess: { public: true }\nstorage:\n  backend: memory\n${schema}endpoints:\n${operations.map((o) => `  - operation: ${o}`).join('\n')}\n`;
 }
 
 /**

@@ -11,6 +11,7 @@ import { redisServerGate } from './support/redis-server.ts';
 function articlesManifest(name: string, storage: string, search: boolean): string {
   return `name: ${name}
 description: Help-center articles the list-query tests read.
+access: { public: true }
 storage:
 ${storage}
 schema:

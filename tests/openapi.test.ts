@@ -192,14 +192,23 @@ describe('buildOpenApi', () => {
     assert.deepEqual(queryParameter(list, 'score').schema, { type: 'integer' });
   });
 
+  test('one bearer API-key scheme is the default; public operations opt out and document no 401/403', () => {
+    assert.deepEqual(doc.security, [{ apiKey: [] }]);
+    assert.equal((doc.components?.securitySchemes?.apiKey as { scheme?: string }).scheme, 'bearer');
+    const open = makePlan({ public: true });
+    const list = operation(buildOpenApi([open], options), 'listAccounts');
+    assert.deepEqual(list.security, []);
+    assert.deepEqual(Object.keys(list.responses ?? {}), ['200', '400', '503']);
+  });
+
   test('every operation documents problem+json errors and 503, never 500', () => {
     const expected: Record<string, string[]> = {
-      listAccounts: ['200', '400', '503'],
-      getAccount: ['200', '400', '404', '503'],
-      createAccount: ['201', '400', '413', '415', '422', '503'],
-      updateAccount: ['200', '400', '404', '412', '413', '415', '422', '503'],
-      replaceAccount: ['200', '400', '404', '412', '413', '415', '422', '503'],
-      deleteAccount: ['204', '400', '404', '412', '503'],
+      listAccounts: ['200', '400', '401', '403', '503'],
+      getAccount: ['200', '400', '401', '403', '404', '503'],
+      createAccount: ['201', '400', '401', '403', '413', '415', '422', '503'],
+      updateAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '503'],
+      replaceAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '503'],
+      deleteAccount: ['204', '400', '401', '403', '404', '412', '503'],
     };
     for (const op of operations(doc)) {
       const responses = op.responses as Record<string, { $ref?: string }>;
@@ -215,6 +224,8 @@ describe('buildOpenApi', () => {
     }
     assert.deepEqual(Object.keys(doc.components?.responses ?? {}), [
       'BadRequest',
+      'Unauthorized',
+      'Forbidden',
       'NotFound',
       'Conflict',
       'PreconditionFailed',

@@ -29,6 +29,7 @@ ${properties}endpoints:
     filters: [title]
   - operation: get
   - operation: create
+access: { public: true }
 `;
 }
 

@@ -14,6 +14,8 @@ mkdirSync(join(root, 'automations'));
 const manifest = {
   name: 'notes',
   description: 'Benchmark notes.',
+  // The hand-written side checks no key either.
+  access: { public: true },
   storage: { backend },
   schema: NOTE_SCHEMA,
   endpoints: [{ operation: 'list', filters: ['topic'], sort: ['createdAt'] }, { operation: 'get' }, { operation: 'create' }],

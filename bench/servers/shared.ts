@@ -52,6 +52,7 @@ export function notesManifest(name: string, description = 'Benchmark notes.'): s
   return stringify({
     name,
     description,
+    access: { public: true },
     storage: { backend: 'memory' },
     schema: NOTE_SCHEMA,
     endpoints: [{ operation: 'get' }, { operation: 'create' }],

@@ -1,3 +1,4 @@
+import { keysCommand, keysUsage } from './keys.ts';
 import { migrateCommand, migrateUsage } from './migrate.ts';
 import { newCommand, newUsage } from './new.ts';
 import { openapiCommand, openapiUsage } from './openapi.ts';
@@ -13,6 +14,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   types: { run: typesCommand, usage: typesUsage },
   new: { run: newCommand, usage: newUsage },
   migrate: { run: migrateCommand, usage: migrateUsage },
+  keys: { run: keysCommand, usage: keysUsage },
 };
 
 const usage = `usage:\n${Object.values(commands)

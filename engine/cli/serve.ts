@@ -40,6 +40,14 @@ export async function serveCommand(args: string[]): Promise<number> {
   for (const m of serving) console.log(`  ${server.url}${m.plan.basePath}  (${m.plan.storage.backend}, ${m.plan.file})`);
   if (failed.length) console.log(`  ${failed.length} manifest(s) skipped; see the errors above and ${server.url}/health`);
   console.log(`  OpenAPI: ${server.url}/openapi.json   health: ${server.url}/health`);
+  const key = server.engine.bootstrapKey;
+  if (key) {
+    // Printed here once, on the terminal, never through the logger: it is a secret.
+    console.log('\n  First start: an admin API key was created (scope *). It is shown only now; store it safely:');
+    console.log(`    ${key}`);
+    console.log(`  Send it as: curl -H 'Authorization: Bearer ${key.slice(0, 7)}…' ${server.url}/...`);
+    console.log('  Create narrower keys with `council keys create --name NAME --scopes SCOPE[,SCOPE]`; revoke this one when done.\n');
+  }
   console.log(`  ${watch ? 'watching for changes' : 'not watching (--no-watch)'}; SIGHUP reloads everything`);
   // SIGHUP re-reads the config and rebuilds every automation, changed or not (a store that is back, a file edited unseen).
   const hangup = () => void fullReload(server.engine, values.config as string | undefined);

@@ -1,9 +1,10 @@
 import type { StorageSpec } from '../../adapters/types.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
+import { defaultScope } from '../security/scopes.ts';
 import { compileEndpoint } from './endpoints.ts';
 import { fieldsOf } from './fields.ts';
 import { pascalCase, singularize } from './naming.ts';
-import type { AutomationPlan } from './plan.ts';
+import type { AutomationPlan, EndpointPlan, Operation } from './plan.ts';
 import { createRecordAjv } from './record-ajv.ts';
 import { boundIntegers } from './safe-integers.ts';
 
@@ -26,7 +27,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
   // The manifest checks validated this schema against the meta-schema already.
   const ajv = createRecordAjv({ validateSchema: false });
   const endpoints = manifest.endpoints.map((e) =>
-    Object.freeze(compileEndpoint(e, basePath, names, schema, ajv, manifest.storage.backend)),
+    Object.freeze(compileEndpoint(e, basePath, names, schema, ajv, manifest.storage.backend, endpointAccess(manifest, e.operation))),
   );
   const listEndpoints = endpoints.filter((e) => e.operation === 'list');
   const spec: StorageSpec = {
@@ -57,6 +58,15 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     pagination: { ...options.pagination },
     validate,
   });
+}
+
+/** Locked by default: public only where the manifest says so; scopes from `access.scopes` or the operation's default. */
+function endpointAccess(manifest: LoadedManifest['manifest'], operation: Operation): EndpointPlan['access'] {
+  const open = manifest.access?.public;
+  return {
+    public: open === true || (Array.isArray(open) && open.includes(operation)),
+    scopes: manifest.access?.scopes?.[operation] ?? [defaultScope(manifest.name, operation)],
+  };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -34,6 +34,7 @@ export function compileEndpoint(
   schema: JsonSchema,
   ajv: Ajv2020,
   backend: string,
+  access: EndpointPlan['access'],
 ): EndpointPlan {
   const route = ROUTES[declaration.operation];
   const properties = propertiesOf(schema);
@@ -61,6 +62,7 @@ export function compileEndpoint(
     filters,
     sort: declaration.sort ?? [],
     searchFields: declaration.fields ?? [],
+    access,
   };
 }
 

@@ -36,6 +36,8 @@ export interface EndpointPlan {
   readonly sort: readonly string[];
   /** Search only: the string properties whose words `?q=` matches. */
   readonly searchFields: readonly string[];
+  /** Public: answered without an API key; otherwise a key must grant every scope listed. */
+  readonly access: { readonly public: boolean; readonly scopes: readonly string[] };
 }
 
 /**

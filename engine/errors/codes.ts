@@ -29,6 +29,7 @@ export const manifestIssueCodes = {
   'index-invalid': '`storage.indexes` names a field that is not a scalar property of the schema.',
   'migrations-invalid': '`storage.migrations` names a column it cannot apply to, or is set on a backend without columns.',
   'storage-change-refused': 'The store refused a change that would lose stored values the manifest did not allow to lose.',
+  'access-public': 'Warning: an endpoint answers without an API key (`access.public`).',
   'name-duplicate': 'Two manifests use the same automation name (and so the same path).',
   'record-name-duplicate': 'Two automations would publish the same schema or operation names (e.g. `account` and `accounts`).',
   'path-reserved': 'The automation path collides with a route of the engine itself.',
@@ -39,6 +40,8 @@ export const manifestIssueCodes = {
 export const problemCodes = {
   'malformed-json': 'The request body is not valid JSON (400).',
   'invalid-query': 'A query parameter is unknown, repeated or has an invalid value (400).',
+  unauthorized: 'The request has no valid API key: missing, malformed, unknown, revoked or expired (401).',
+  forbidden: 'The API key is valid but lacks a scope this operation needs (403).',
   'not-found': 'No record has this id, or no route has this path (404).',
   'method-not-allowed': 'The path exists but does not accept this HTTP method (405).',
   'payload-too-large': 'The request body exceeds the configured size limit (413).',

@@ -9,6 +9,8 @@ export interface FieldError {
 const TITLES: Record<ProblemCode, string> = {
   'malformed-json': 'Malformed JSON',
   'invalid-query': 'Invalid query parameters',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   'payload-too-large': 'Payload too large',
@@ -24,6 +26,8 @@ const TITLES: Record<ProblemCode, string> = {
 const STATUS: Record<ProblemCode, number> = {
   'malformed-json': 400,
   'invalid-query': 400,
+  unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   'method-not-allowed': 405,
   'payload-too-large': 413,

@@ -16,6 +16,11 @@ export interface Manifest {
     readonly indexes?: readonly string[];
   };
   readonly requireIfMatch?: boolean;
+  /** Without it, every endpoint needs an API key with its operation's scope. */
+  readonly access?: {
+    readonly public?: boolean | readonly Operation[];
+    readonly scopes?: Readonly<Partial<Record<Operation, readonly string[]>>>;
+  };
   readonly schema: JsonSchema;
   readonly endpoints: readonly EndpointDeclaration[];
 }

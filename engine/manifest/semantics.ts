@@ -23,7 +23,27 @@ export function checkSemantics(
     ...checkMigrations(source, manifest, schema),
     ...checkCapabilities(source, manifest),
     ...checkUnique(source, manifest, schema),
+    ...publicEndpoints(source, manifest),
   ];
+}
+
+/** Every endpoint open without a key, as a warning: `validate` lists them so a review sees each one. */
+function publicEndpoints(source: SourceFile, manifest: Manifest): ManifestIssue[] {
+  const open = manifest.access?.public;
+  if (!open) return [];
+  const declared = manifest.endpoints.map((e) => e.operation);
+  const operations = open === true ? declared : open;
+  return operations.flatMap((operation, i) =>
+    !declared.includes(operation)
+      ? []
+      : issueAt(
+          source,
+          open === true ? ['access', 'public'] : ['access', 'public', i],
+          'access-public',
+          `${operation} on /${manifest.name} answers without an API key (access.public); anyone who can reach the server can call it`,
+          { severity: 'warning' },
+        ),
+  );
 }
 
 /** What the manifest asks of its backend must be something the backend can do. */

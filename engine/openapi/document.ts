@@ -5,6 +5,9 @@ import { PROBLEM_SCHEMA, problemSchema } from './problem.ts';
 import { problemResponses } from './responses.ts';
 import { automationSchemas } from './schemas.ts';
 
+/** The one security scheme: the API key as a bearer token. */
+export const SECURITY_SCHEME = 'apiKey';
+
 export interface OpenApiOptions {
   readonly title: string;
   readonly version: string;
@@ -35,7 +38,18 @@ export function buildOpenApi(plans: readonly AutomationPlan[], options: OpenApiO
     ...(options.serverUrl !== undefined ? { servers: [{ url: options.serverUrl }] } : {}),
     tags: [],
     paths: {},
-    components: { schemas: {}, responses: {} },
+    components: {
+      schemas: {},
+      responses: {},
+      securitySchemes: {
+        [SECURITY_SCHEME]: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key (`ck_…`) sent as `Authorization: Bearer <key>`. Operations marked with no security answer without one.',
+        },
+      },
+    },
+    security: [{ [SECURITY_SCHEME]: [] }],
   });
   const owners = new Map<string, string>();
   const addSchema = (name: string, schema: SchemaObject, owner: string) => {

@@ -29,7 +29,9 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan): Oper
   else if (endpoint.operation !== 'create') operation.parameters = [idParameter(plan), ifMatchParameter(plan)];
   const body = requestBody(plan, endpoint.operation);
   if (body) operation.requestBody = body;
-  operation.responses = { ...successResponse(plan, endpoint.operation), ...errorResponses(plan, endpoint.operation) };
+  operation.responses = { ...successResponse(plan, endpoint.operation), ...errorResponses(plan, endpoint) };
+  // The document's default is the API key; a public operation opts out.
+  if (endpoint.access.public) operation.security = [];
   return operation;
 }
 
@@ -106,8 +108,9 @@ function successResponse(plan: AutomationPlan, operation: Operation): ResponsesO
   }
 }
 
-function errorResponses(plan: AutomationPlan, operation: Operation): ResponsesObject {
-  const statuses: ProblemStatus[] = [...ERRORS[operation]];
+function errorResponses(plan: AutomationPlan, endpoint: EndpointPlan): ResponsesObject {
+  const { operation } = endpoint;
+  const statuses: ProblemStatus[] = [...ERRORS[operation], ...(endpoint.access.public ? [] : ([401, 403] as const))];
   if (plan.requireIfMatch && ERRORS[operation].includes(412)) statuses.push(428);
   // Writes can repeat a unique value.
   if ((plan.storage.spec.unique ?? []).length && ['create', 'update', 'replace'].includes(operation)) statuses.push(409);

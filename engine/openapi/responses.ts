@@ -3,11 +3,13 @@ import { schemaRef } from './names.ts';
 import { PROBLEM_SCHEMA } from './problem.ts';
 
 /** Error statuses an operation may document, each served by one shared response component. */
-export type ProblemStatus = 400 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 503;
 
 /** Component name of the shared response for each documented error status. */
 export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
   400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'NotFound',
   409: 'Conflict',
   412: 'PreconditionFailed',
@@ -21,6 +23,8 @@ export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
 /** What a caller should do on each error, written for a model acting without a human. */
 const ADVICE: Readonly<Record<ProblemStatus, string>> = {
   400: 'The request could not be read: the body is not valid JSON (`code: malformed-json`), or a query parameter is unknown, repeated or invalid (`code: invalid-query`, with `errors[].pointer` = `/query/<param>`). Fix the request as `detail` and `errors` say, then retry.',
+  401: 'No valid API key was sent (`code: unauthorized`): it is missing, malformed, unknown, revoked or expired. Send the key as `Authorization: Bearer <key>`. Do not retry without a different key; ask the user for a valid one.',
+  403: 'The API key is valid but lacks the scope this operation needs (`code: forbidden`; `detail` names the scope). Nothing was done. Do not retry with the same key; tell the user which scope is missing.',
   404: 'No record has this id (`code: not-found`): it never existed or was deleted. Do not retry with the same id; list the records to find the right one.',
   409: 'A field that must be unique already has this value in another record (`code: conflict`, with `errors[].pointer` naming the field). Choose another value for that field, or find and change the record that has it.',
   412: "The record changed since it was read (`code: precondition-failed`): the `If-Match` sent is not its current version. GET the record again, reapply the change to what it holds now, and retry with the new `ETag` as `If-Match`. The current `ETag` is in this response's headers.",

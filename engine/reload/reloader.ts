@@ -20,6 +20,7 @@ import { storageRefusal } from '../manifest/storage-refusal.ts';
 import { bindAutomation } from '../registry/bind.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
+import type { Authenticator } from '../security/authenticator.ts';
 
 export type ReloadOutcome = 'loaded' | 'updated' | 'unchanged' | 'rejected' | 'removed';
 
@@ -70,7 +71,10 @@ export class Reloader {
   /** How many files each reload outcome has had since start (for metrics). */
   readonly counts: Record<ReloadOutcome, number> = { loaded: 0, updated: 0, unchanged: 0, rejected: 0, removed: 0 };
 
-  constructor(config: CouncilConfig, registry: AutomationRegistry, connections: ConnectionPool, logger: Logger) {
+  readonly #auth: Authenticator;
+
+  constructor(config: CouncilConfig, registry: AutomationRegistry, connections: ConnectionPool, logger: Logger, auth: Authenticator) {
+    this.#auth = auth;
     this.#config = config;
     this.#registry = registry;
     this.#connections = connections;
@@ -266,7 +270,7 @@ export class Reloader {
       return { file, load, failure: { name, state: 'invalid', errors: [message], issues: [] } };
     }
     try {
-      const options = { bodyLimit: this.#config.server.bodyLimit, logger: this.#logger, version: load.fingerprint };
+      const options = { bodyLimit: this.#config.server.bodyLimit, logger: this.#logger, version: load.fingerprint, auth: this.#auth };
       return { file, load, mounted: await bindAutomation(plan, this.#connections, options) };
     } catch (error) {
       if (error instanceof StorageError && error.kind === 'rejected' && error.field !== undefined) {

@@ -3,6 +3,8 @@ import type { Logger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
 import { Reloader } from '../reload/reloader.ts';
+import { Authenticator } from '../security/authenticator.ts';
+import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { createFetch } from './fetch.ts';
 
 export interface Engine {
@@ -12,6 +14,10 @@ export interface Engine {
   readonly connections: ConnectionPool;
   /** Loads, reloads and removes automations; see {@link Reloader}. */
   readonly reloader: Reloader;
+  /** Checks API keys on every endpoint that is not public. */
+  readonly auth: Authenticator;
+  /** The admin key made at this start because the system store had none: shown once, never stored. */
+  readonly bootstrapKey: string | undefined;
   /** The whole HTTP surface as a fetch handler (engine routes + every automation). */
   readonly fetch: (request: Request) => Response | Promise<Response>;
   close(): Promise<void>;
@@ -25,8 +31,10 @@ export interface Engine {
 export async function startEngine(config: CouncilConfig, logger: Logger, options: { strict?: boolean } = {}): Promise<Engine> {
   const registry = new AutomationRegistry();
   const connections = new ConnectionPool(config.connections, config.dataDir, { strict: options.strict ?? false, logger });
-  const reloader = new Reloader(config, registry, connections, logger);
+  const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
+  const reloader = new Reloader(config, registry, connections, logger, auth);
   await reloader.reloadAll({ trigger: 'start' });
+  const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const fetch = createFetch(registry, connections, () => reloader.config, logger, reloader);
   const retries = retryUnreachable(reloader);
   return {
@@ -36,12 +44,34 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
     registry,
     connections,
     reloader,
+    auth,
+    bootstrapKey,
     fetch,
     close: async () => {
       retries.stop();
       await connections.closeAll();
     },
   };
+}
+
+/**
+ * The first start of a project that serves a locked endpoint makes an admin key (`*`),
+ * so `npm start` can be tried at once; it is returned to be shown once, and stored only
+ * as a hash. Projects whose endpoints are all public never open the system store here.
+ */
+async function bootstrapIfLocked(registry: AutomationRegistry, auth: Authenticator, logger: Logger): Promise<string | undefined> {
+  const locked = registry.serving().some((m) => m.plan.endpoints.some((e) => !e.access.public));
+  if (!locked) return undefined;
+  try {
+    const store = await auth.store();
+    if (!(await store.isEmpty())) return undefined;
+    return (await store.create({ name: 'bootstrap admin', scopes: ['*'] })).secret;
+  } catch (error) {
+    logger.error('could not open the system store (API keys); locked endpoints answer 503 until it opens', {
+      error: (error as Error).message,
+    });
+    return undefined;
+  }
 }
 
 /** First wait, and the longest, between attempts to bind automations whose store was unreachable. */

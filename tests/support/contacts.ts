@@ -5,6 +5,7 @@
 export function contactsManifest(name: string, storage: string): string {
   return `name: ${name}
 description: Contacts used by the HTTP contract tests.
+access: { public: true }
 storage:
 ${storage}
 schema:

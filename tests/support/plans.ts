@@ -40,6 +40,8 @@ export interface PlanOverrides extends Partial<Omit<AutomationPlan, 'names' | 's
   readonly operations?: readonly Operation[];
   readonly filters?: readonly string[];
   readonly sort?: readonly string[];
+  /** Every endpoint public (no API key), as `access: { public: true }` makes them. */
+  readonly public?: boolean;
 }
 
 /**
@@ -57,7 +59,10 @@ export function makePlan(overrides: PlanOverrides = {}): AutomationPlan {
   const basePath = `/${name}`;
   const endpoints =
     overrides.endpoints ??
-    (overrides.operations ?? ALL_OPERATIONS).map((operation) => endpoint(operation, { basePath, singular, plural, schema, filters, sort }));
+    (overrides.operations ?? ALL_OPERATIONS).map((operation) => {
+      const made = endpoint(operation, { basePath, singular, plural, schema, filters, sort });
+      return overrides.public ? { ...made, access: { ...made.access, public: true } } : made;
+    });
   const plan: AutomationPlan = {
     name,
     description: overrides.description ?? `Customer ${name} of the shop, one per paying customer.`,
@@ -121,6 +126,12 @@ function endpoint(
     ...(operation === 'get' ? { description: 'Look up one record by id before changing it.' } : {}),
     filters,
     searchFields: [],
+    access: {
+      public: false,
+      scopes: [
+        `${at.basePath.slice(1)}:${operation === 'list' || operation === 'get' ? 'read' : operation === 'delete' ? 'delete' : 'write'}`,
+      ],
+    },
     sort: operation === 'list' ? at.sort : [],
   };
 }

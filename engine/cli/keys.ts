@@ -1,0 +1,97 @@
+import { parseArgs } from 'node:util';
+import { ConnectionPool } from '../registry/connections.ts';
+import type { KeyRecord } from '../security/key-store.ts';
+import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
+import { SCOPE_PATTERN } from '../security/scopes.ts';
+import { projectConfig, projectOptions, UsageError } from './options.ts';
+
+export const keysUsage =
+  'council keys create --name NAME --scopes SCOPE[,SCOPE] [--expires 30d] | keys list | keys revoke ID|ck_…  [--config FILE] [--data DIR]';
+
+/**
+ * Manages API keys in the system store. `create` prints the key once; only its hash is
+ * kept. Runs against the project's store directly (stop a server on the same embedded
+ * data directory first: PGlite allows one process at a time).
+ */
+export async function keysCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...projectOptions,
+      data: { type: 'string' },
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      expires: { type: 'string' },
+    },
+  });
+  const [action, target] = positionals;
+  if (action !== 'create' && action !== 'list' && action !== 'revoke') throw new UsageError('say create, list or revoke');
+  const request = action === 'create' ? createRequest(values) : undefined;
+  if (action === 'revoke' && !target) throw new UsageError('revoke needs the id or the ck_… display of a key (see council keys list)');
+  const config = projectConfig(values);
+  const pool = new ConnectionPool(config.connections, config.dataDir);
+  try {
+    const store = await KeyStore.open(await pool.get(SYSTEM_CONNECTION));
+    if (request) {
+      const { secret, key } = await store.create(request);
+      console.log(secret);
+      console.error(
+        `created key ${key.display} "${key.name}" with scopes ${key.scopes.join(',')}${key.expiresAt ? `, expiring ${key.expiresAt}` : ''}; it is shown only now`,
+      );
+      return 0;
+    }
+    if (action === 'list') {
+      for (const key of await store.list()) console.log(describe(key));
+      return 0;
+    }
+    const revoked = await store.revoke(target as string);
+    if (!revoked) {
+      console.error(`no key has the id or display "${target}"; see council keys list`);
+      return 1;
+    }
+    console.log(`revoked ${revoked.display} "${revoked.name}" (requests with it are refused within seconds)`);
+    return 0;
+  } catch (error) {
+    console.error(`council keys: the system store (connection "${SYSTEM_CONNECTION}") could not be used: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await pool.closeAll();
+  }
+}
+
+function createRequest(values: Record<string, unknown>): { name: string; scopes: string[]; expiresAt?: string } {
+  const name = typeof values.name === 'string' ? values.name.trim() : '';
+  if (!name) throw new UsageError('create needs --name, e.g. --name "support GPT"');
+  const scopes = typeof values.scopes === 'string' ? values.scopes.split(',').map((s) => s.trim()) : [];
+  const bad = scopes.filter((s) => !SCOPE_PATTERN.test(s));
+  if (scopes.length === 0 || bad.length) {
+    throw new UsageError(
+      `--scopes takes NAME:read, NAME:write, NAME:delete, NAME:* or *, comma-separated${bad.length ? `; not a scope: ${bad.join(', ')}` : ''}`,
+    );
+  }
+  if (typeof values.expires !== 'string') return { name, scopes };
+  const match = /^(\d+)([dh])$/.exec(values.expires);
+  if (!match) throw new UsageError('--expires takes a number of days or hours, e.g. 30d or 12h');
+  const ms = Number(match[1]) * (match[2] === 'd' ? 86_400_000 : 3_600_000);
+  return { name, scopes, expiresAt: new Date(Date.now() + ms).toISOString() };
+}
+
+function describe(key: KeyRecord): string {
+  const state = key.revokedAt
+    ? `revoked ${key.revokedAt}`
+    : key.expiresAt && key.expiresAt <= new Date().toISOString()
+      ? 'expired'
+      : 'active';
+  const parts = [
+    key.display,
+    `"${key.name}"`,
+    key.scopes.join(','),
+    `created ${key.createdAt}`,
+    `last used ${key.lastUsedAt ?? 'never'}`,
+    `expires ${key.expiresAt ?? 'never'}`,
+    state,
+    `id ${key.id}`,
+  ];
+  return parts.join('  ');
+}

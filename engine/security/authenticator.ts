@@ -1,0 +1,114 @@
+import { HttpProblem } from '../http/problem.ts';
+import type { Logger } from '../log.ts';
+import { hashKey, isWellFormedKey, sameHash } from './api-key.ts';
+import type { KeyRecord, KeyStore } from './key-store.ts';
+import { grants } from './scopes.ts';
+
+/** Who made a request: the key's id (for the audit log) and what it may do. */
+export interface Principal {
+  readonly keyId: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+}
+
+/** How long a key looked up stays trusted in memory: a revoked key stops working within this. */
+export const KEY_CACHE_MS = 5000;
+const CACHE_LIMIT = 10_000;
+/** `lastUsedAt` is written at most this often per key, off the request path. */
+const TOUCH_EVERY_MS = 60_000;
+
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="theCouncil"' };
+
+/**
+ * Checks API keys on requests. Every way a key can fail (missing, malformed, unknown,
+ * revoked, expired) gets the same 401, so a caller learns nothing about which keys
+ * exist; a malformed key (bad shape or checksum) is refused without a lookup. Keys are
+ * read from the system store lazily, on the first request that needs one.
+ */
+export class Authenticator {
+  readonly #open: () => Promise<KeyStore>;
+  readonly #logger: Logger;
+  #store: Promise<KeyStore> | undefined;
+  readonly #cache = new Map<string, { key: KeyRecord | undefined; at: number }>();
+  readonly #touched = new Map<string, number>();
+
+  constructor(open: () => Promise<KeyStore>, logger: Logger) {
+    this.#open = open;
+    this.#logger = logger;
+  }
+
+  /** The system store's keys, opened once (and again after a failed open). */
+  store(): Promise<KeyStore> {
+    if (!this.#store) {
+      this.#store = this.#open();
+      this.#store.catch(() => {
+        this.#store = undefined;
+      });
+    }
+    return this.#store;
+  }
+
+  /** The principal of a request, or a 401 problem. Never reads the query string. */
+  async authenticate(headers: Headers): Promise<Principal> {
+    const secret = presentedKey(headers);
+    if (!secret || !isWellFormedKey(secret)) throw unauthorized();
+    const hash = hashKey(secret);
+    const key = await this.#lookup(hash);
+    const now = new Date().toISOString();
+    if (!key || !sameHash(key.hash, hash) || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) throw unauthorized();
+    this.#touch(key);
+    return { keyId: key.id, name: key.name, scopes: key.scopes };
+  }
+
+  /** A 403 unless the principal holds every scope in `needed`. */
+  authorize(principal: Principal, needed: readonly string[]): void {
+    const missing = needed.filter((scope) => !grants(principal.scopes, scope));
+    if (missing.length === 0) return;
+    throw new HttpProblem(
+      'forbidden',
+      `this API key lacks the scope ${missing.join(', ')}; ask an administrator for a key that has it (council keys create --scopes ${missing.join(',')})`,
+    );
+  }
+
+  /** Forgets cached keys, so a key created or revoked in this process counts at once. */
+  forget(): void {
+    this.#cache.clear();
+  }
+
+  async #lookup(hash: string): Promise<KeyRecord | undefined> {
+    const cached = this.#cache.get(hash);
+    if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.key;
+    const key = await (await this.store()).findByHash(hash);
+    // Unknown hashes are cached too, so a flood of made-up (well-formed) keys costs one lookup each per window.
+    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+    this.#cache.set(hash, { key, at: Date.now() });
+    return key;
+  }
+
+  #touch(key: KeyRecord): void {
+    const last = this.#touched.get(key.id) ?? 0;
+    if (Date.now() - last < TOUCH_EVERY_MS) return;
+    this.#touched.set(key.id, Date.now());
+    this.store()
+      .then((store) => store.touch(key.id))
+      .catch((error) => this.#logger.warn('could not record a key use', { error: (error as Error).message }));
+  }
+}
+
+/** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+function presentedKey(headers: Headers): string | undefined {
+  const authorization = headers.get('authorization');
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1];
+  }
+  return headers.get('x-api-key')?.trim() || undefined;
+}
+
+function unauthorized(): HttpProblem {
+  return new HttpProblem(
+    'unauthorized',
+    'send a valid API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`; an administrator creates keys with `council keys create`',
+    { headers: CHALLENGE },
+  );
+}

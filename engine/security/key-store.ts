@@ -1,0 +1,117 @@
+import type { RecordStore, StorageConnection, StorageSpec, StoredRecord } from '../../adapters/types.ts';
+import { generateKey } from './api-key.ts';
+
+/** One API key as stored: never the key itself, only its hash and what lists show. */
+export interface KeyRecord extends StoredRecord {
+  readonly name: string;
+  readonly hash: string;
+  /** `ck_AbCd…wxyz`: enough to recognise a key, not to use it. */
+  readonly display: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt?: string;
+  readonly revokedAt?: string;
+  readonly lastUsedAt?: string;
+}
+
+/** The connection that holds the system store (API keys; later the audit log). */
+export const SYSTEM_CONNECTION = 'postgres';
+
+/**
+ * Keys live in the system store: a collection on the `postgres` connection (embedded
+ * PGlite, or the server when DATABASE_URL is set). Its name starts with an underscore,
+ * which no automation's can, so it never collides with one.
+ */
+export const KEYS_SPEC: StorageSpec = {
+  automation: '_council-api-keys',
+  collection: '_council_api_keys',
+  fields: [
+    { name: 'name', kind: 'string' },
+    { name: 'hash', kind: 'string' },
+    { name: 'display', kind: 'string' },
+    { name: 'scopes', kind: 'json' },
+    { name: 'expiresAt', kind: 'string' },
+    { name: 'revokedAt', kind: 'string' },
+    { name: 'lastUsedAt', kind: 'string' },
+  ],
+  filterable: ['hash'],
+  sortable: ['createdAt'],
+  unique: ['hash'],
+};
+
+/** Creates, finds, lists and revokes API keys. */
+export class KeyStore {
+  readonly #records: RecordStore;
+
+  constructor(records: RecordStore) {
+    this.#records = records;
+  }
+
+  static async open(connection: StorageConnection): Promise<KeyStore> {
+    return new KeyStore(await connection.open(KEYS_SPEC));
+  }
+
+  /** Stores a new key; the returned `secret` is the only time the key exists in clear. */
+  async create(options: { name: string; scopes: readonly string[]; expiresAt?: string }): Promise<{ secret: string; key: KeyRecord }> {
+    const { secret, hash, display } = generateKey();
+    const now = new Date().toISOString();
+    const key: KeyRecord = {
+      id: crypto.randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      name: options.name,
+      hash,
+      display,
+      scopes: [...options.scopes],
+      ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+    };
+    await this.#records.create(key);
+    return { secret, key };
+  }
+
+  async findByHash(hash: string): Promise<KeyRecord | undefined> {
+    const page = await this.#records.list({
+      filters: [{ field: 'hash', op: 'eq', value: hash }],
+      sort: { field: 'createdAt', direction: 'asc' },
+      limit: 1,
+    });
+    return page.records[0] as KeyRecord | undefined;
+  }
+
+  /** Every key, oldest first. */
+  async list(): Promise<KeyRecord[]> {
+    const keys: KeyRecord[] = [];
+    let after: { value: string; id: string } | undefined;
+    for (;;) {
+      const page = await this.#records.list({
+        filters: [],
+        sort: { field: 'createdAt', direction: 'asc' },
+        limit: 100,
+        ...(after ? { after } : {}),
+      });
+      keys.push(...(page.records as KeyRecord[]));
+      const last = page.records.at(-1);
+      if (!page.hasMore || !last) return keys;
+      after = { value: last.createdAt, id: last.id };
+    }
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return (await this.#records.list({ filters: [], sort: { field: 'createdAt', direction: 'asc' }, limit: 1 })).records.length === 0;
+  }
+
+  /** Revokes the key with this id or display text (`ck_AbCd…wxyz`); resolves the key, or undefined if none matches. */
+  async revoke(which: string): Promise<KeyRecord | undefined> {
+    const key = (await this.list()).find((k) => k.id === which || k.display === which);
+    if (!key) return undefined;
+    const now = new Date().toISOString();
+    return (await this.#records.modify(key.id, (current) => ({ ...current, revokedAt: current.revokedAt ?? now, updatedAt: now }))) as
+      | KeyRecord
+      | undefined;
+  }
+
+  /** Notes that the key was just used (for `keys list`); callers throttle it. */
+  async touch(id: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.#records.modify(id, (current) => ({ ...current, lastUsedAt: now }));
+  }
+}

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '../engine/log.ts';
+import { loadManifests } from '../engine/manifest/load.ts';
+import { ConnectionPool } from '../engine/registry/connections.ts';
+import { generateKey, isWellFormedKey } from '../engine/security/api-key.ts';
+import { KeyStore, SYSTEM_CONNECTION } from '../engine/security/key-store.ts';
+import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { call, makeProject, type TestProject } from './support/project.ts';
+
+const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
+
+function ticketsManifest(access = ''): string {
+  return `name: tickets
+description: Support tickets for the security tests.
+${access}storage:
+  backend: memory
+schema:
+  type: object
+  required: [title]
+  properties:
+    title: { type: string }
+endpoints:
+  - operation: list
+  - operation: get
+  - operation: create
+  - operation: update
+  - operation: delete
+`;
+}
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** A key made directly in the project's system store (the server must not be running on it). */
+async function makeKey(project: TestProject, scopes: string[], extra: { expiresAt?: string } = {}): Promise<string> {
+  const config = project.config();
+  const pool = new ConnectionPool(config.connections, config.dataDir);
+  try {
+    const store = await KeyStore.open(await pool.get(SYSTEM_CONNECTION));
+    return (await store.create({ name: `test ${scopes.join(',')}`, scopes, ...extra })).secret;
+  } finally {
+    await pool.closeAll();
+  }
+}
+
+describe('API keys', () => {
+  it('a key has the ck_ shape and a checksum: a changed character is refused without a lookup', () => {
+    const { secret, hash, display } = generateKey();
+    assert.match(secret, /^ck_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}$/);
+    assert.ok(isWellFormedKey(secret));
+    assert.equal(hash.length, 64);
+    assert.ok(!display.includes(secret.slice(8, -4)), 'the display shows only the ends of the key');
+    const flipped = secret.slice(0, 10) + (secret[10] === 'a' ? 'b' : 'a') + secret.slice(11);
+    assert.equal(isWellFormedKey(flipped), false);
+    assert.equal(isWellFormedKey(`${secret}x`), false);
+    assert.equal(isWellFormedKey('Bearer'), false);
+  });
+});
+
+describe('locked by default', () => {
+  let project: TestProject;
+  let server: RunningServer;
+  let admin: string;
+  let reader: string;
+  let writer: string;
+  let revoked: string;
+  let expired: string;
+  const req = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    call(server.url, method, path, body, headers);
+
+  before(async () => {
+    project = makeProject({ 'tickets.yaml': ticketsManifest() });
+    reader = await makeKey(project, ['tickets:read']);
+    writer = await makeKey(project, ['tickets:*']);
+    expired = await makeKey(project, ['*'], { expiresAt: '2020-01-01T00:00:00.000Z' });
+    revoked = await makeKey(project, ['*']);
+    const config = project.config();
+    const pool = new ConnectionPool(config.connections, config.dataDir);
+    const store = await KeyStore.open(await pool.get(SYSTEM_CONNECTION));
+    const keys = await store.list();
+    await store.revoke(keys.at(-1)?.id as string);
+    await pool.closeAll();
+    server = await listen(project.config(), silentLogger);
+    admin = writer;
+  });
+  after(async () => {
+    await server?.close();
+    project?.remove();
+  });
+
+  it('no key, a malformed, unknown, revoked or expired key: the same 401 with WWW-Authenticate', async () => {
+    const unknown = generateKey().secret;
+    const answers = [];
+    for (const headers of <Record<string, string>[]>[
+      {},
+      bearer('nope'),
+      bearer(unknown),
+      { 'x-api-key': unknown },
+      bearer(revoked),
+      bearer(expired),
+      { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+    ]) {
+      const r = await req('GET', '/tickets', undefined, headers);
+      assert.equal(r.status, 401, JSON.stringify(headers));
+      assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="theCouncil"');
+      assert.equal(r.headers.get('content-type'), 'application/problem+json');
+      answers.push(r.text);
+    }
+    assert.equal(new Set(answers).size, 1, 'every failure reads the same');
+    assert.equal(JSON.parse(answers[0] as string).code, 'unauthorized');
+  });
+
+  it('a key is accepted as Bearer or X-API-Key, never from the query string', async () => {
+    assert.equal((await req('GET', '/tickets', undefined, bearer(reader))).status, 200);
+    assert.equal((await req('GET', '/tickets', undefined, { 'x-api-key': reader })).status, 200);
+    assert.equal((await req('GET', '/tickets', undefined, { authorization: `bearer   ${reader}` })).status, 200);
+    assert.equal((await req('GET', `/tickets?api_key=${reader}`)).status, 401);
+    assert.equal((await req('GET', `/tickets?key=${reader}`)).status, 401);
+  });
+
+  it('scopes: read keys read; a write without the scope is a 403 naming it, and writes nothing', async () => {
+    const created = await req('POST', '/tickets', { title: 'by writer' }, bearer(writer));
+    assert.equal(created.status, 201, created.text);
+    const denied = await req('POST', '/tickets', { title: 'by reader' }, bearer(reader));
+    assert.equal(denied.status, 403);
+    assert.equal(denied.json.code, 'forbidden');
+    assert.match(denied.json.detail, /lacks the scope tickets:write/);
+    const patch = await req('PATCH', `/tickets/${created.json.data.id}`, { title: 'changed' }, bearer(reader));
+    assert.equal(patch.status, 403);
+    const del = await req('DELETE', `/tickets/${created.json.data.id}`, undefined, bearer(reader));
+    assert.equal(del.status, 403);
+    assert.match(del.json.detail, /tickets:delete/);
+    const list = await req('GET', '/tickets', undefined, bearer(reader));
+    assert.deepEqual(
+      list.json.data.map((t: { title: string }) => t.title),
+      ['by writer'],
+      'the denied requests changed nothing',
+    );
+    assert.equal((await req('DELETE', `/tickets/${created.json.data.id}`, undefined, bearer(admin))).status, 204);
+  });
+
+  it('engine routes stay open: health, OpenAPI and problem types need no key', async () => {
+    assert.equal((await req('GET', '/health')).status, 200);
+    assert.equal((await req('GET', '/openapi.json')).status, 200);
+    assert.equal((await req('GET', '/problems/unauthorized')).status, 200);
+  });
+});
+
+describe('access in the manifest', () => {
+  it('public operations answer without a key; scopes can be overridden; validate warns for each public endpoint', async () => {
+    const access = 'access:\n  public: [list, get]\n  scopes:\n    create: [tickets:author]\n';
+    const project = makeProject({ 'tickets.yaml': ticketsManifest(access) });
+    const author = await makeKey(project, ['tickets:author']);
+    const writer = await makeKey(project, ['tickets:write']);
+    const server = await listen(project.config(), silentLogger);
+    try {
+      assert.equal((await call(server.url, 'GET', '/tickets')).status, 200);
+      assert.equal((await call(server.url, 'POST', '/tickets', { title: 'x' })).status, 401);
+      assert.equal((await call(server.url, 'POST', '/tickets', { title: 'x' }, bearer(writer))).status, 403);
+      const created = await call(server.url, 'POST', '/tickets', { title: 'x' }, bearer(author));
+      assert.equal(created.status, 201);
+      assert.equal((await call(server.url, 'GET', `/tickets/${created.json.data.id}`)).status, 200);
+      assert.equal(server.engine.bootstrapKey, undefined, 'keys existed: no bootstrap key');
+    } finally {
+      await server.close();
+    }
+    const { issues } = loadManifests([join(project.automations, 'tickets.yaml')], new Map([['memory', 'memory']]));
+    assert.deepEqual(
+      issues.map((i) => [i.code, i.severity, i.line]),
+      [
+        ['access-public', 'warning', 4],
+        ['access-public', 'warning', 4],
+      ],
+    );
+    assert.match(issues[0]?.message ?? '', /list on \/tickets answers without an API key/);
+    project.remove();
+  });
+});
+
+describe('bootstrap key', () => {
+  it('the first start of a locked project makes one admin key, shown once; later starts make none', async () => {
+    const project = makeProject({ 'tickets.yaml': ticketsManifest() });
+    try {
+      const first = await listen(project.config(), silentLogger);
+      const key = first.engine.bootstrapKey;
+      try {
+        assert.ok(key && isWellFormedKey(key));
+        assert.equal((await call(first.url, 'POST', '/tickets', { title: 'boot' }, bearer(key))).status, 201);
+      } finally {
+        await first.close();
+      }
+      const second = await listen(project.config(), silentLogger);
+      try {
+        assert.equal(second.engine.bootstrapKey, undefined);
+        assert.equal((await call(second.url, 'GET', '/tickets', undefined, bearer(key))).status, 200, 'the key survives a restart');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('a project whose endpoints are all public never opens the system store', async () => {
+    const project = makeProject({ 'tickets.yaml': ticketsManifest('access: { public: true }\n') });
+    const server = await listen(project.config(), silentLogger);
+    try {
+      assert.equal(server.engine.bootstrapKey, undefined);
+      const health = (await call(server.url, 'GET', '/health')).json;
+      assert.equal(health.connections.find((c: { name: string }) => c.name === 'postgres').state, 'unused');
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+});
+
+describe('council keys', () => {
+  it('create prints the key once, list shows it without the secret, revoke stops it', async () => {
+    const project = makeProject({ 'tickets.yaml': ticketsManifest() });
+    writeFileSync(join(project.root, 'council.config.yaml'), 'automations: automations\ndataDir: data\n');
+    const council = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'keys', ...args, '--config', join(project.root, 'council.config.yaml')], { encoding: 'utf8' });
+    try {
+      const created = council('create', '--name', 'support GPT', '--scopes', 'tickets:read,tickets:write', '--expires', '30d');
+      assert.equal(created.status, 0, created.stderr);
+      const key = created.stdout.trim();
+      assert.ok(isWellFormedKey(key), created.stdout);
+      assert.match(created.stderr, /shown only now/);
+      const listed = council('list');
+      assert.equal(listed.status, 0, listed.stderr);
+      assert.ok(!listed.stdout.includes(key), 'list never shows a key');
+      assert.match(listed.stdout, /"support GPT" {2}tickets:read,tickets:write .* last used never .* active/);
+      const display = listed.stdout.split(' ')[0] as string;
+      assert.equal(council('create', '--name', 'x', '--scopes', 'tickets:read;drop').status, 2);
+      assert.equal(council('create', '--scopes', 'tickets:read').status, 2);
+
+      const config = { ...project.config(), dataDir: join(project.root, 'data') };
+      const server = await listen(config, silentLogger);
+      try {
+        assert.equal((await call(server.url, 'GET', '/tickets', undefined, bearer(key))).status, 200);
+      } finally {
+        await server.close();
+      }
+      const revoked = council('revoke', display);
+      assert.equal(revoked.status, 0, revoked.stderr);
+      assert.match(council('list').stdout, /revoked 20/);
+      assert.equal(council('revoke', 'ck_nothing').status, 1);
+      const after = await listen(config, silentLogger);
+      try {
+        assert.equal((await call(after.url, 'GET', '/tickets', undefined, bearer(key))).status, 401);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      project.remove();
+    }
+  });
+});
