@@ -194,7 +194,7 @@ describe('buildOpenApi', () => {
 
   test('one bearer API-key scheme is the default; public operations opt out and document no 401/403', () => {
     assert.deepEqual(doc.security, [{ apiKey: [] }]);
-    assert.equal((doc.components?.securitySchemes?.apiKey as { scheme?: string }).scheme, 'bearer');
+    assert.equal((doc.components?.securitySchemes?.apiKey as { scheme?: string } | undefined)?.scheme, 'bearer');
     const open = makePlan({ public: true });
     const list = operation(buildOpenApi([open], options), 'listAccounts');
     assert.deepEqual(list.security, []);
