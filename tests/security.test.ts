@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -257,6 +257,60 @@ describe('council keys', () => {
         await after.close();
       }
     } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('council keys with a server running on the same data directory', () => {
+  it('goes through the server: a key created works at once, a revoked one fails at once', async () => {
+    const project = makeProject({ 'tickets.yaml': ticketsManifest() });
+    writeFileSync(join(project.root, 'council.config.yaml'), 'automations: automations\ndataDir: data\n');
+    const council = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'keys', ...args, '--config', join(project.root, 'council.config.yaml')]);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk) => {
+          stdout += chunk;
+        });
+        child.stderr.on('data', (chunk) => {
+          stderr += chunk;
+        });
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    const server = await listen(project.config(), silentLogger);
+    try {
+      const created = await council('create', '--name', 'live', '--scopes', 'tickets:read');
+      assert.equal(created.status, 0, created.stderr);
+      const key = created.stdout.trim();
+      assert.ok(isWellFormedKey(key));
+      assert.equal((await call(server.url, 'GET', '/tickets', undefined, bearer(key))).status, 200);
+      const listed = await council('list');
+      assert.match(listed.stdout, /"live" {2}tickets:read/);
+      assert.match(listed.stdout, /"bootstrap admin" {2}\*/);
+      assert.ok(!listed.stdout.includes(key));
+      const revoked = await council(
+        'revoke',
+        listed.stdout
+          .split('\n')
+          .find((l) => l.includes('"live"'))
+          ?.split(' ')[0] as string,
+      );
+      assert.equal(revoked.status, 0, revoked.stderr);
+      assert.equal((await call(server.url, 'GET', '/tickets', undefined, bearer(key))).status, 401, 'refused from the next request on');
+
+      assert.equal((await call(server.url, 'GET', '/admin/keys')).status, 401, 'the admin API is locked');
+      const reader = (await call(server.url, 'POST', '/admin/keys', { name: 'x', scopes: ['*'] }, bearer(key))).status;
+      assert.equal(reader, 401);
+      const boot = server.engine.bootstrapKey as string;
+      const viaKey = await call(server.url, 'POST', '/admin/keys', { name: 'by admin', scopes: ['tickets:write'] }, bearer(boot));
+      assert.equal(viaKey.status, 201, viaKey.text);
+      assert.equal(viaKey.json.data.hash, undefined, 'the admin API never returns hashes');
+      const writer = viaKey.json.secret as string;
+      assert.equal((await call(server.url, 'GET', '/admin/keys', undefined, bearer(writer))).status, 403, 'only * administers keys');
+    } finally {
+      await server.close();
       project.remove();
     }
   });

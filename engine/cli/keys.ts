@@ -3,6 +3,7 @@ import { ConnectionPool } from '../registry/connections.ts';
 import type { KeyRecord } from '../security/key-store.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { SCOPE_PATTERN } from '../security/scopes.ts';
+import { type LocalServer, readLocalServer } from '../server/local-admin.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
 export const keysUsage =
@@ -10,8 +11,8 @@ export const keysUsage =
 
 /**
  * Manages API keys in the system store. `create` prints the key once; only its hash is
- * kept. Runs against the project's store directly (stop a server on the same embedded
- * data directory first: PGlite allows one process at a time).
+ * kept. With a server running on the same data directory it goes through that server's
+ * admin API (PGlite allows one process at a time); otherwise it opens the store itself.
  */
 export async function keysCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -30,9 +31,11 @@ export async function keysCommand(args: string[]): Promise<number> {
   const request = action === 'create' ? createRequest(values) : undefined;
   if (action === 'revoke' && !target) throw new UsageError('revoke needs the id or the ck_… display of a key (see council keys list)');
   const config = projectConfig(values);
+  const running = readLocalServer(config.dataDir);
   const pool = new ConnectionPool(config.connections, config.dataDir);
   try {
-    const store = await KeyStore.open(await pool.get(SYSTEM_CONNECTION));
+    // A server on this data directory holds the embedded store: ask it instead.
+    const store = running ? remoteKeys(running) : await KeyStore.open(await pool.get(SYSTEM_CONNECTION));
     if (request) {
       const { secret, key } = await store.create(request);
       console.log(secret);
@@ -94,4 +97,33 @@ function describe(key: KeyRecord): string {
     `id ${key.id}`,
   ];
   return parts.join('  ');
+}
+
+type Keys = Pick<KeyStore, 'create' | 'list' | 'revoke'>;
+
+/** The same operations through a running server's `/admin/keys`. */
+function remoteKeys(server: LocalServer): Keys {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${server.url}/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await response.json()) as { data?: unknown; secret?: string; detail?: string };
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw new Error(`the running server at ${server.url} answered ${response.status}: ${json.detail ?? ''}`);
+    return json;
+  };
+  return {
+    async create(request) {
+      const json = await call('POST', '/keys', request);
+      return { secret: json?.secret as string, key: json?.data as KeyRecord };
+    },
+    async list() {
+      return ((await call('GET', '/keys'))?.data ?? []) as KeyRecord[];
+    },
+    async revoke(which) {
+      return (await call('POST', '/keys/revoke', { key: which }))?.data as KeyRecord | undefined;
+    },
+  };
 }

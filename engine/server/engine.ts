@@ -5,7 +5,9 @@ import { AutomationRegistry } from '../registry/registry.ts';
 import { Reloader } from '../reload/reloader.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
+import { adminRoutes } from './admin.ts';
 import { createFetch } from './fetch.ts';
+import { newLocalToken } from './local-admin.ts';
 
 export interface Engine {
   /** The config in effect (a config reload replaces it). */
@@ -18,6 +20,8 @@ export interface Engine {
   readonly auth: Authenticator;
   /** The admin key made at this start because the system store had none: shown once, never stored. */
   readonly bootstrapKey: string | undefined;
+  /** Authorizes `/admin` for local tools (see local-admin.ts); never logged. */
+  readonly localToken: string;
   /** The whole HTTP surface as a fetch handler (engine routes + every automation). */
   readonly fetch: (request: Request) => Response | Promise<Response>;
   close(): Promise<void>;
@@ -35,7 +39,8 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
   const reloader = new Reloader(config, registry, connections, logger, auth);
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
-  const fetch = createFetch(registry, connections, () => reloader.config, logger, reloader);
+  const localToken = newLocalToken();
+  const fetch = createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, localToken));
   const retries = retryUnreachable(reloader);
   return {
     get config() {
@@ -46,6 +51,7 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
     reloader,
     auth,
     bootstrapKey,
+    localToken,
     fetch,
     close: async () => {
       retries.stop();

@@ -22,8 +22,10 @@ export function createFetch(
   config: () => CouncilConfig,
   logger: Logger,
   reloader: Reloader,
+  admin: Hono,
 ) {
   const engineApp = new Hono();
+  engineApp.route('/admin', admin);
   const openapi = openApiView(registry, config);
   engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
   engineApp.get('/openapi.json', (c) => c.json(openapi()));

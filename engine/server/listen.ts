@@ -3,6 +3,7 @@ import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { type ProjectWatcher, type WatchOptions, watchProject } from '../reload/watch.ts';
 import { type Engine, startEngine } from './engine.ts';
+import { writeLocalServer } from './local-admin.ts';
 
 export interface RunningServer {
   readonly engine: Engine;
@@ -43,11 +44,17 @@ export async function listen(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Local tools connect over loopback, whatever name the banner shows.
+  const loopback =
+    config.server.host === '::' ? `http://[::1]:${port}` : config.server.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : url;
+  const forget = writeLocalServer(config.dataDir, { pid: process.pid, url: loopback, token: engine.localToken });
   return {
     engine,
     ...(watcher ? { watcher } : {}),
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     async close() {
+      forget();
       await watcher?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.close();

@@ -1,0 +1,56 @@
+import { Hono } from 'hono';
+import { HttpProblem } from '../http/problem.ts';
+import type { Authenticator } from '../security/authenticator.ts';
+import type { KeyRecord } from '../security/key-store.ts';
+import { SCOPE_PATTERN } from '../security/scopes.ts';
+import { sameToken } from './local-admin.ts';
+
+/**
+ * `/admin/keys`: key management through a running server, for `council keys` (which
+ * cannot open an embedded store the server holds) and later the console. Allowed with
+ * the server's local admin token (readable only from its data directory) or an API key
+ * with scope `*`.
+ */
+export function adminRoutes(auth: Authenticator, localToken: string): Hono {
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!presented || !sameToken(presented, localToken)) auth.authorize(await auth.authenticate(c.req.raw.headers), ['*']);
+    await next();
+  });
+  app.get('/keys', async (c) => c.json({ data: (await (await auth.store()).list()).map(shown) }));
+  app.post('/keys', async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { name?: unknown; scopes?: unknown; expiresAt?: unknown } | null;
+    const scopes = Array.isArray(body?.scopes) ? body.scopes : [];
+    const valid =
+      typeof body?.name === 'string' &&
+      body.name.trim() !== '' &&
+      scopes.length > 0 &&
+      scopes.every((s) => typeof s === 'string' && SCOPE_PATTERN.test(s)) &&
+      (body.expiresAt === undefined || (typeof body.expiresAt === 'string' && !Number.isNaN(Date.parse(body.expiresAt))));
+    if (!valid || !body) {
+      throw new HttpProblem('validation-failed', 'send { "name": "...", "scopes": ["NAME:read", ...], "expiresAt"?: ISO time }');
+    }
+    const request = { name: (body.name as string).trim(), scopes: scopes as string[] };
+    const { secret, key } = await (await auth.store()).create(
+      typeof body.expiresAt === 'string' ? { ...request, expiresAt: new Date(body.expiresAt).toISOString() } : request,
+    );
+    return c.json({ data: shown(key), secret }, 201);
+  });
+  app.post('/keys/revoke', async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { key?: unknown } | null;
+    if (typeof body?.key !== 'string') throw new HttpProblem('validation-failed', 'send { "key": "<id or ck_… display>" }');
+    const revoked = await (await auth.store()).revoke(body.key);
+    if (!revoked) throw new HttpProblem('not-found', `no key has the id or display "${body.key}"; GET /admin/keys lists them`);
+    // Refused from the next request on, in this process.
+    auth.forget();
+    return c.json({ data: shown(revoked) });
+  });
+  return app;
+}
+
+/** A key as the admin API shows it: everything but the hash. */
+function shown(key: KeyRecord): Omit<KeyRecord, 'hash'> {
+  const { hash: _hash, ...rest } = key;
+  return rest;
+}
