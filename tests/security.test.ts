@@ -315,3 +315,90 @@ describe('council keys with a server running on the same data directory', () => 
     }
   });
 });
+
+describe('hostile bodies', () => {
+  let project: TestProject;
+  let server: RunningServer;
+  before(async () => {
+    project = makeProject({ 'tickets.yaml': ticketsManifest('access: { public: true }\n') });
+    server = await listen(project.config(), silentLogger);
+  });
+  after(async () => {
+    await server?.close();
+    project?.remove();
+  });
+
+  it('nesting deeper than 32 levels is a 422, never a crash', async () => {
+    const deep = `{"title":"x","extra":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const r = await call(server.url, 'POST', '/tickets', deep);
+    assert.equal(r.status, 422, r.text);
+    assert.match(r.json.detail, /deeper than 32 levels/);
+    const fine = `{"title":"x","extra":${'['.repeat(30)}${']'.repeat(30)},"s":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}`;
+    assert.equal((await call(server.url, 'POST', '/tickets', fine)).status, 201, 'brackets inside strings do not count');
+  });
+
+  it('a __proto__ key is refused wherever it is, on create and on patch; nothing reaches a prototype', async () => {
+    for (const body of ['{"title":"x","__proto__":{"admin":true}}', '{"title":"x","meta":{"a":[{"__proto__":{"admin":true}}]}}']) {
+      const r = await call(server.url, 'POST', '/tickets', body);
+      assert.equal(r.status, 422, r.text);
+      assert.match(r.json.errors[0].pointer, /__proto__$/);
+    }
+    const created = await call(server.url, 'POST', '/tickets', { title: 'plain', constructor: { name: 'kept as data' } });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(created.json.data.constructor, { name: 'kept as data' });
+    const patched = await call(server.url, 'PATCH', `/tickets/${created.json.data.id}`, '{"__proto__":{"title":"hacked"}}');
+    assert.equal(patched.status, 422);
+    const got = await call(server.url, 'GET', `/tickets/${created.json.data.id}`);
+    assert.equal(got.json.data.title, 'plain');
+    assert.equal(({} as Record<string, unknown>).admin, undefined);
+  });
+});
+
+describe('CORS', () => {
+  const allowed = 'https://chat.openai.com';
+  const request = (url: string, method: string, headers: Record<string, string>) => fetch(`${url}/tickets`, { method, headers });
+
+  it('off unless configured: no CORS header for any origin', async () => {
+    const project = makeProject({ 'tickets.yaml': ticketsManifest('access: { public: true }\n') });
+    const server = await listen(project.config(), silentLogger);
+    try {
+      const r = await request(server.url, 'GET', { origin: allowed });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+
+  it('configured origins get their own origin back (never *), preflights get 204; others get nothing', async () => {
+    const project = makeProject({ 'tickets.yaml': ticketsManifest() });
+    const config = project.config();
+    const server = await listen({ ...config, server: { ...config.server, corsOrigins: [allowed] } }, silentLogger);
+    try {
+      const preflight = await request(server.url, 'OPTIONS', {
+        origin: allowed,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), allowed);
+      assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+      assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+      const denied = await request(server.url, 'GET', { origin: allowed });
+      assert.equal(denied.status, 401, 'CORS opens nothing: the key is still needed');
+      assert.equal(denied.headers.get('access-control-allow-origin'), allowed, 'the page can read why');
+      assert.match(denied.headers.get('access-control-expose-headers') ?? '', /WWW-Authenticate/);
+      assert.match(denied.headers.get('vary') ?? '', /Origin/);
+      for (const origin of ['https://evil.example', 'https://chat.openai.com.evil.example', 'null']) {
+        const other = await request(server.url, 'GET', { origin });
+        assert.equal(other.headers.get('access-control-allow-origin'), null, origin);
+        const otherPreflight = await request(server.url, 'OPTIONS', { origin, 'access-control-request-method': 'GET' });
+        assert.equal(otherPreflight.headers.get('access-control-allow-origin'), null, origin);
+      }
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+});

@@ -9,6 +9,8 @@ export interface CouncilConfig {
     readonly host: string;
     readonly publicUrl?: string;
     readonly bodyLimit: number;
+    /** Exact web origins allowed to call from a browser; empty: CORS off. */
+    readonly corsOrigins: readonly string[];
   };
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
   readonly automations: string;

@@ -31,8 +31,9 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
   // fast path can read it whole; only a chunked body is counted while it streams.
   const bytes = length !== undefined ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw, limit);
   let value: unknown;
+  let text: string;
   try {
-    const text = UTF8.decode(bytes);
+    text = UTF8.decode(bytes);
     value = SUSPECT_ESCAPE.test(text) ? JSON.parse(text, rejectUnstorableStrings) : JSON.parse(text);
   } catch (error) {
     throw new HttpProblem('malformed-json', `the request body is not valid JSON: ${(error as Error).message}`);
@@ -44,7 +45,56 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
       ],
     });
   }
+  const hostile = hostileShape(text, value);
+  if (hostile) throw new HttpProblem('validation-failed', `the request body cannot be stored: ${hostile.message}`, { errors: [hostile] });
   return value as Record<string, unknown>;
+}
+
+/** How deep objects and arrays may nest in a body: deeper is never a record, and costs every step after. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Refuses shapes no record needs and that attack what handles bodies: nesting deeper
+ * than {@link MAX_JSON_DEPTH}, and a `__proto__` key, which a later assignment (a merge
+ * patch) would turn into the object's prototype. Cheap checks first: most bodies are
+ * short and never spell `__proto__`.
+ */
+function hostileShape(text: string, value: unknown): { pointer: string; message: string } | undefined {
+  if (text.length > 2 * MAX_JSON_DEPTH && nestingDepth(text) > MAX_JSON_DEPTH) {
+    return { pointer: '', message: `nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels; flatten it` };
+  }
+  if (!text.includes('__proto__')) return undefined;
+  const pointer = protoKey(value, '');
+  return pointer === undefined ? undefined : { pointer, message: 'the key "__proto__" is not allowed; rename it' };
+}
+
+/** The deepest nesting of `[` and `{` outside strings. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92)
+        i++; // backslash: skip the escaped character
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) deepest = Math.max(deepest, ++depth);
+    else if (ch === 93 || ch === 125) depth--;
+  }
+  return deepest;
+}
+
+function protoKey(value: unknown, at: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    const pointer = `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    if (key === '__proto__') return pointer;
+    const inner = protoKey((value as Record<string, unknown>)[key], pointer);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
 }
 
 // JSON may escape characters no store keeps faithfully (PostgreSQL text refuses NUL and

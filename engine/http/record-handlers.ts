@@ -126,7 +126,8 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete base[key];
-    else base[key] = mergePatch(base[key], value);
+    // Defined, not assigned: a key named __proto__ stays a plain key, never the prototype.
+    else Object.defineProperty(base, key, { value: mergePatch(base[key], value), enumerable: true, writable: true, configurable: true });
   }
   return base;
 }

@@ -6,6 +6,7 @@ import { Reloader } from '../reload/reloader.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { adminRoutes } from './admin.ts';
+import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
 import { newLocalToken } from './local-admin.ts';
 
@@ -40,7 +41,10 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = newLocalToken();
-  const fetch = createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, localToken));
+  const fetch = withCors(
+    createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, localToken)),
+    () => reloader.config.server.corsOrigins,
+  );
   const retries = retryUnreachable(reloader);
   return {
     get config() {

@@ -34,7 +34,7 @@ export function makeProject(
     write,
     config: (overrides = {}) => ({
       file: undefined,
-      server: { port: 0, host: '127.0.0.1', bodyLimit: 64 * 1024 },
+      server: { port: 0, host: '127.0.0.1', bodyLimit: 64 * 1024, corsOrigins: [] },
       pagination: { defaultLimit: 20, maxLimit: 100 },
       automations,
       dataDir,
