@@ -402,3 +402,68 @@ describe('CORS', () => {
     }
   });
 });
+
+describe('audit log', () => {
+  it('records writes, denied requests, key and manifest events, with the key id and never a secret or a body', async () => {
+    const project = makeProject({ 'tickets.yaml': ticketsManifest() });
+    writeFileSync(join(project.root, 'council.config.yaml'), 'automations: automations\ndataDir: data\n');
+    const writer = await makeKey(project, ['tickets:*']);
+    const reader = await makeKey(project, ['tickets:read']);
+    const config = { ...project.config(), audit: { enabled: true } };
+    const server = await listen(config, silentLogger);
+    let writerId = '';
+    try {
+      const created = await call(server.url, 'POST', '/tickets', { title: 'secret body text' }, bearer(writer));
+      assert.equal(created.status, 201);
+      assert.match(created.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+      const id = created.json.data.id as string;
+      assert.equal((await call(server.url, 'PATCH', `/tickets/${id}`, { title: 'x' }, bearer(reader))).status, 403);
+      assert.equal((await call(server.url, 'GET', '/tickets')).status, 401);
+      assert.equal((await call(server.url, 'GET', '/tickets', undefined, bearer(reader))).status, 200);
+      const traced = await call(server.url, 'DELETE', `/tickets/${id}`, undefined, { ...bearer(writer), 'x-request-id': 'trace-42' });
+      assert.equal(traced.status, 204);
+      assert.equal((await call(server.url, 'DELETE', `/tickets/${id}`, undefined, bearer(writer))).status, 404);
+
+      const entries = (await server.engine.audit.list({ automation: 'tickets' })).reverse();
+      writerId = entries[1]?.actor ?? '';
+      assert.deepEqual(
+        entries.map((e) => [e.action, e.outcome, e.status ?? null]),
+        [
+          ['manifest.loaded', 'ok', null],
+          ['create', 'ok', 201],
+          ['update', 'denied', 403],
+          ['list', 'denied', 401],
+          ['delete', 'ok', 204],
+          ['delete', 'failed', 404],
+        ],
+        'the successful read is not audited',
+      );
+      assert.equal(entries[0]?.actor, 'engine');
+      assert.equal(entries[1]?.recordId, id);
+      assert.equal(entries[2]?.detail, 'forbidden');
+      assert.equal(entries[3]?.actor, 'anonymous');
+      assert.equal(entries[4]?.requestId, 'trace-42');
+      assert.notEqual(entries[1]?.actor, entries[2]?.actor, 'each entry names the key that acted');
+      const text = JSON.stringify(entries);
+      for (const secret of [writer, reader, 'secret body text']) assert.ok(!text.includes(secret));
+    } finally {
+      await server.close();
+    }
+    const council = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args, '--config', join(project.root, 'council.config.yaml')], { encoding: 'utf8' });
+    try {
+      assert.equal(council('keys', 'create', '--name', 'later', '--scopes', 'tickets:read').status, 0);
+      const printed = council('audit', '--since', '1h');
+      assert.equal(printed.status, 0, printed.stderr);
+      const lines = printed.stdout.trim().split('\n');
+      assert.match(lines[0] ?? '', /cli {2}key\.create {2}- {2}ok/, 'newest first');
+      assert.ok(lines.some((l) => l.includes(`${writerId}  create  tickets/`)));
+      assert.ok(lines.some((l) => /anonymous {2}list {2}tickets {2}denied {2}401/.test(l)));
+      const only = council('audit', '--automation', 'nothing');
+      assert.equal(only.stdout, '');
+      assert.equal(council('audit', '--since', 'yesterday-ish').status, 2);
+    } finally {
+      project.remove();
+    }
+  });
+});

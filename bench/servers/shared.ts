@@ -15,6 +15,8 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
     file: undefined,
     server: { port: 0, host: '127.0.0.1', bodyLimit: 1 << 20, corsOrigins: [] },
     pagination: { defaultLimit: 20, maxLimit: 100 },
+    // The hand-written side keeps no audit log either.
+    audit: { enabled: false },
     automations: join(root, 'automations'),
     dataDir: join(root, 'data'),
     connections: new Map([[backend, { name: backend, backend, url: backend === 'redis' ? REDIS_BENCH_URL : '' }]]),

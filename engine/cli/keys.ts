@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { silentLogger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
+import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import type { KeyRecord } from '../security/key-store.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { SCOPE_PATTERN } from '../security/scopes.ts';
@@ -34,8 +36,8 @@ export async function keysCommand(args: string[]): Promise<number> {
   const running = readLocalServer(config.dataDir);
   const pool = new ConnectionPool(config.connections, config.dataDir);
   try {
-    // A server on this data directory holds the embedded store: ask it instead.
-    const store = running ? remoteKeys(running) : await KeyStore.open(await pool.get(SYSTEM_CONNECTION));
+    // A server on this data directory holds the embedded store: ask it instead (it audits).
+    const store = running ? remoteKeys(running) : await auditedKeys(pool);
     if (request) {
       const { secret, key } = await store.create(request);
       console.log(secret);
@@ -124,6 +126,28 @@ function remoteKeys(server: LocalServer): Keys {
     },
     async revoke(which) {
       return (await call('POST', '/keys/revoke', { key: which }))?.data as KeyRecord | undefined;
+    },
+  };
+}
+
+/** The store itself, with the key events recorded in the audit log as the server would. */
+async function auditedKeys(pool: ConnectionPool): Promise<Keys> {
+  const connection = await pool.get(SYSTEM_CONNECTION);
+  const store = await KeyStore.open(connection);
+  const audit = new AuditLog(() => connection.open(AUDIT_SPEC), silentLogger);
+  return {
+    async create(request) {
+      const made = await store.create(request);
+      audit.record({ actor: 'cli', action: 'key.create', outcome: 'ok', detail: `${made.key.display} ${made.key.scopes.join(',')}` });
+      await audit.flush();
+      return made;
+    },
+    list: () => store.list(),
+    async revoke(which) {
+      const revoked = await store.revoke(which);
+      if (revoked) audit.record({ actor: 'cli', action: 'key.revoke', outcome: 'ok', detail: revoked.display });
+      await audit.flush();
+      return revoked;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { auditCommand, auditUsage } from './audit.ts';
 import { keysCommand, keysUsage } from './keys.ts';
 import { migrateCommand, migrateUsage } from './migrate.ts';
 import { newCommand, newUsage } from './new.ts';
@@ -15,6 +16,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   new: { run: newCommand, usage: newUsage },
   migrate: { run: migrateCommand, usage: migrateUsage },
   keys: { run: keysCommand, usage: keysUsage },
+  audit: { run: auditCommand, usage: auditUsage },
 };
 
 const usage = `usage:\n${Object.values(commands)

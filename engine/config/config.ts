@@ -13,6 +13,7 @@ export interface CouncilConfig {
     readonly corsOrigins: readonly string[];
   };
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  readonly audit: { readonly enabled: boolean };
   readonly automations: string;
   readonly dataDir: string;
   readonly connections: ReadonlyMap<string, ConnectionSettings>;

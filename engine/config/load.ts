@@ -66,6 +66,7 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
   const raw = value as {
     server: CouncilConfig['server'];
     pagination: CouncilConfig['pagination'];
+    audit: CouncilConfig['audit'];
     automations: string;
     dataDir: string;
     connections: Record<string, Omit<ConnectionSettings, 'name'>>;
@@ -83,6 +84,7 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     file: path,
     server: { ...raw.server, ...(publicUrl ? { publicUrl } : {}) },
     pagination: raw.pagination,
+    audit: raw.audit,
     automations: resolve(root, raw.automations),
     dataDir: resolve(root, raw.dataDir),
     connections,

@@ -1,6 +1,7 @@
 import type { AutomationPlan } from '../compile/plan.ts';
 import { buildAutomationRouter } from '../http/automation-router.ts';
 import type { Logger } from '../log.ts';
+import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
 import type { ConnectionPool } from './connections.ts';
 import type { MountedAutomation } from './registry.ts';
@@ -10,7 +11,7 @@ import { Traffic } from './traffic.ts';
 export async function bindAutomation(
   plan: AutomationPlan,
   connections: ConnectionPool,
-  options: { bodyLimit: number; logger: Logger; version: string; auth: Authenticator },
+  options: { bodyLimit: number; logger: Logger; version: string; auth: Authenticator; audit: AuditLog },
 ): Promise<MountedAutomation> {
   const connection = await connections.get(plan.storage.connection);
   const store = await connection.open(plan.storage.spec);

@@ -20,6 +20,7 @@ import { storageRefusal } from '../manifest/storage-refusal.ts';
 import { bindAutomation } from '../registry/bind.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
+import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
 
 export type ReloadOutcome = 'loaded' | 'updated' | 'unchanged' | 'rejected' | 'removed';
@@ -72,9 +73,17 @@ export class Reloader {
   readonly counts: Record<ReloadOutcome, number> = { loaded: 0, updated: 0, unchanged: 0, rejected: 0, removed: 0 };
 
   readonly #auth: Authenticator;
+  readonly #audit: AuditLog;
 
-  constructor(config: CouncilConfig, registry: AutomationRegistry, connections: ConnectionPool, logger: Logger, auth: Authenticator) {
-    this.#auth = auth;
+  constructor(
+    config: CouncilConfig,
+    registry: AutomationRegistry,
+    connections: ConnectionPool,
+    logger: Logger,
+    security: { auth: Authenticator; audit: AuditLog },
+  ) {
+    this.#auth = security.auth;
+    this.#audit = security.audit;
     this.#config = config;
     this.#registry = registry;
     this.#connections = connections;
@@ -253,6 +262,7 @@ export class Reloader {
     const ms = performance.now() - started;
     const report: ReloadReport = { trigger, ms, files: [...outcomes].map(([file, o]) => ({ file, ...o })) };
     this.#log(report);
+    this.#auditManifests(report);
     if (letGo && waiting.length) {
       const retry = await this.#apply(new Set(waiting), true, `${trigger} (retry)`);
       return { trigger, ms: performance.now() - started, files: [...report.files, ...retry.files] };
@@ -270,7 +280,13 @@ export class Reloader {
       return { file, load, failure: { name, state: 'invalid', errors: [message], issues: [] } };
     }
     try {
-      const options = { bodyLimit: this.#config.server.bodyLimit, logger: this.#logger, version: load.fingerprint, auth: this.#auth };
+      const options = {
+        bodyLimit: this.#config.server.bodyLimit,
+        logger: this.#logger,
+        version: load.fingerprint,
+        auth: this.#auth,
+        audit: this.#audit,
+      };
       return { file, load, mounted: await bindAutomation(plan, this.#connections, options) };
     } catch (error) {
       if (error instanceof StorageError && error.kind === 'rejected' && error.field !== undefined) {
@@ -355,6 +371,20 @@ export class Reloader {
     for (const line of failure.errors) this.#logger.error(line);
     if (entry?.mounted) this.#logger.warn(`${file}: the previous version of "${entry.mounted.plan.name}" keeps serving`);
     outcomes.set(file, { ...(failure.name ? { name: failure.name } : {}), outcome: 'rejected' });
+  }
+
+  /** Manifest events for the audit log; a retry that fails again is not news. */
+  #auditManifests(report: ReloadReport): void {
+    for (const { file, name, outcome } of report.files) {
+      if (outcome === 'unchanged' || (report.trigger === 'retry' && outcome === 'rejected')) continue;
+      this.#audit.record({
+        actor: 'engine',
+        action: `manifest.${outcome}`,
+        ...(name ? { automation: name } : {}),
+        outcome: outcome === 'rejected' ? 'rejected' : 'ok',
+        detail: `${file} (${report.trigger})`,
+      });
+    }
   }
 
   #log(report: ReloadReport): void {

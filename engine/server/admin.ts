@@ -1,9 +1,13 @@
 import { Hono } from 'hono';
 import { HttpProblem } from '../http/problem.ts';
+import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
 import type { KeyRecord } from '../security/key-store.ts';
 import { SCOPE_PATTERN } from '../security/scopes.ts';
 import { sameToken } from './local-admin.ts';
+
+/** Who called: `cli` (the local token) or the key's id. */
+export type AdminEnv = { Variables: { actor: string } };
 
 /**
  * `/admin/keys`: key management through a running server, for `council keys` (which
@@ -11,12 +15,40 @@ import { sameToken } from './local-admin.ts';
  * the server's local admin token (readable only from its data directory) or an API key
  * with scope `*`.
  */
-export function adminRoutes(auth: Authenticator, localToken: string): Hono {
-  const app = new Hono();
+export function adminRoutes(auth: Authenticator, audit: AuditLog, localToken: string): Hono<AdminEnv> {
+  const app = new Hono<AdminEnv>();
   app.use('*', async (c, next) => {
     const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    if (!presented || !sameToken(presented, localToken)) auth.authorize(await auth.authenticate(c.req.raw.headers), ['*']);
+    if (presented && sameToken(presented, localToken)) {
+      c.set('actor', 'cli');
+    } else {
+      let actor = 'anonymous';
+      try {
+        const principal = await auth.authenticate(c.req.raw.headers);
+        actor = principal.keyId;
+        auth.authorize(principal, ['*']);
+      } catch (error) {
+        audit.record({
+          actor,
+          action: `admin ${c.req.method} ${c.req.path}`,
+          outcome: 'denied',
+          ...(error instanceof HttpProblem ? { status: error.status } : {}),
+        });
+        throw error;
+      }
+      c.set('actor', actor);
+    }
     await next();
+  });
+  app.get('/audit', async (c) => {
+    const since = c.req.query('since');
+    const automation = c.req.query('automation');
+    const limit = Number(c.req.query('limit') ?? 100);
+    if ((since !== undefined && Number.isNaN(Date.parse(since))) || !(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000)) {
+      throw new HttpProblem('invalid-query', 'since must be an ISO time and limit an integer from 1 to 1000');
+    }
+    const query = { limit, ...(since ? { since: new Date(since).toISOString() } : {}), ...(automation ? { automation } : {}) };
+    return c.json({ data: await audit.list(query) });
   });
   app.get('/keys', async (c) => c.json({ data: (await (await auth.store()).list()).map(shown) }));
   app.post('/keys', async (c) => {
@@ -35,6 +67,7 @@ export function adminRoutes(auth: Authenticator, localToken: string): Hono {
     const { secret, key } = await (await auth.store()).create(
       typeof body.expiresAt === 'string' ? { ...request, expiresAt: new Date(body.expiresAt).toISOString() } : request,
     );
+    audit.record({ actor: c.get('actor'), action: 'key.create', outcome: 'ok', detail: `${key.display} ${key.scopes.join(',')}` });
     return c.json({ data: shown(key), secret }, 201);
   });
   app.post('/keys/revoke', async (c) => {
@@ -44,6 +77,7 @@ export function adminRoutes(auth: Authenticator, localToken: string): Hono {
     if (!revoked) throw new HttpProblem('not-found', `no key has the id or display "${body.key}"; GET /admin/keys lists them`);
     // Refused from the next request on, in this process.
     auth.forget();
+    audit.record({ actor: c.get('actor'), action: 'key.revoke', outcome: 'ok', detail: revoked.display });
     return c.json({ data: shown(revoked) });
   });
   return app;

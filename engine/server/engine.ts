@@ -3,6 +3,7 @@ import type { Logger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
 import { Reloader } from '../reload/reloader.ts';
+import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { adminRoutes } from './admin.ts';
@@ -19,6 +20,8 @@ export interface Engine {
   readonly reloader: Reloader;
   /** Checks API keys on every endpoint that is not public. */
   readonly auth: Authenticator;
+  /** Writes, denied requests, key and manifest events, in the system store. */
+  readonly audit: AuditLog;
   /** The admin key made at this start because the system store had none: shown once, never stored. */
   readonly bootstrapKey: string | undefined;
   /** Authorizes `/admin` for local tools (see local-admin.ts); never logged. */
@@ -37,12 +40,13 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
   const registry = new AutomationRegistry();
   const connections = new ConnectionPool(config.connections, config.dataDir, { strict: options.strict ?? false, logger });
   const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
-  const reloader = new Reloader(config, registry, connections, logger, auth);
+  const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
+  const reloader = new Reloader(config, registry, connections, logger, { auth, audit });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = newLocalToken();
   const fetch = withCors(
-    createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, localToken)),
+    createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, audit, localToken)),
     () => reloader.config.server.corsOrigins,
   );
   const retries = retryUnreachable(reloader);
@@ -54,11 +58,14 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
     connections,
     reloader,
     auth,
+    audit,
     bootstrapKey,
     localToken,
     fetch,
     close: async () => {
       retries.stop();
+      // What was recorded before the close is written, unless the store is gone (then it waits no longer than this).
+      await Promise.race([audit.flush(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       await connections.closeAll();
     },
   };

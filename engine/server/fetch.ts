@@ -8,6 +8,7 @@ import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import type { Reloader } from '../reload/reloader.ts';
 import { generateTypes } from '../types/index.ts';
+import type { AdminEnv } from './admin.ts';
 import { healthReport } from './health.ts';
 import { openApiView } from './openapi-view.ts';
 
@@ -22,7 +23,7 @@ export function createFetch(
   config: () => CouncilConfig,
   logger: Logger,
   reloader: Reloader,
-  admin: Hono,
+  admin: Hono<AdminEnv>,
 ) {
   const engineApp = new Hono();
   engineApp.route('/admin', admin);

@@ -36,6 +36,8 @@ export function makeProject(
       file: undefined,
       server: { port: 0, host: '127.0.0.1', bodyLimit: 64 * 1024, corsOrigins: [] },
       pagination: { defaultLimit: 20, maxLimit: 100 },
+      // Off unless a test is about it: every write would otherwise open the embedded system store.
+      audit: { enabled: false },
       automations,
       dataDir,
       connections: new Map(Object.entries(allConnections).map(([name, c]) => [name, { ...c, name }])),

@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+import { silentLogger } from '../log.ts';
+import { ConnectionPool } from '../registry/connections.ts';
+import { AUDIT_SPEC, AuditLog, type AuditRecord } from '../security/audit-log.ts';
+import { SYSTEM_CONNECTION } from '../security/key-store.ts';
+import { readLocalServer } from '../server/local-admin.ts';
+import { projectConfig, projectOptions, UsageError } from './options.ts';
+
+export const auditUsage = 'council audit [--since 24h|ISO-TIME] [--automation NAME] [--limit N] [--config FILE] [--data DIR]';
+
+/**
+ * Prints the audit log, newest first: one line per entry (time, actor, action, where,
+ * outcome). Through a running server on the same data directory when there is one.
+ */
+export async function auditCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...projectOptions,
+      data: { type: 'string' },
+      since: { type: 'string' },
+      automation: { type: 'string' },
+      limit: { type: 'string' },
+    },
+  });
+  const since = values.since === undefined ? undefined : sinceTime(values.since);
+  const limit = values.limit === undefined ? 100 : Number(values.limit);
+  if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError('--limit takes an integer from 1 to 1000');
+  const query = { limit, ...(since ? { since } : {}), ...(values.automation ? { automation: values.automation } : {}) };
+  const config = projectConfig(values);
+  const running = readLocalServer(config.dataDir);
+  const pool = new ConnectionPool(config.connections, config.dataDir);
+  try {
+    let entries: AuditRecord[];
+    if (running) {
+      const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+      const response = await fetch(`${running.url}/admin/audit?${params}`, { headers: { authorization: `Bearer ${running.token}` } });
+      if (!response.ok) throw new Error(`the running server at ${running.url} answered ${response.status}`);
+      entries = ((await response.json()) as { data: AuditRecord[] }).data;
+    } else {
+      const connection = await pool.get(SYSTEM_CONNECTION);
+      entries = await new AuditLog(() => connection.open(AUDIT_SPEC), silentLogger).list(query);
+    }
+    for (const e of entries) console.log(line(e));
+    return 0;
+  } catch (error) {
+    console.error(`council audit: the system store (connection "${SYSTEM_CONNECTION}") could not be read: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await pool.closeAll();
+  }
+}
+
+function sinceTime(text: string): string {
+  const relative = /^(\d+)([mhd])$/.exec(text);
+  if (relative) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
+    return new Date(Date.now() - Number(relative[1]) * unit).toISOString();
+  }
+  if (Number.isNaN(Date.parse(text))) throw new UsageError('--since takes a duration (30m, 24h, 7d) or an ISO time');
+  return new Date(text).toISOString();
+}
+
+function line(e: AuditRecord): string {
+  const where = [e.automation, e.recordId].filter(Boolean).join('/') || '-';
+  return [e.createdAt, e.actor, e.action, where, e.outcome, e.status ?? '-', e.detail ?? '', e.requestId ? `request ${e.requestId}` : '']
+    .filter((part) => part !== '')
+    .join('  ');
+}
