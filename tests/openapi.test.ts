@@ -198,17 +198,17 @@ describe('buildOpenApi', () => {
     const open = makePlan({ public: true });
     const list = operation(buildOpenApi([open], options), 'listAccounts');
     assert.deepEqual(list.security, []);
-    assert.deepEqual(Object.keys(list.responses ?? {}), ['200', '400', '503']);
+    assert.deepEqual(Object.keys(list.responses ?? {}), ['200', '400', '429', '503']);
   });
 
   test('every operation documents problem+json errors and 503, never 500', () => {
     const expected: Record<string, string[]> = {
-      listAccounts: ['200', '400', '401', '403', '503'],
-      getAccount: ['200', '400', '401', '403', '404', '503'],
-      createAccount: ['201', '400', '401', '403', '413', '415', '422', '503'],
-      updateAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '503'],
-      replaceAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '503'],
-      deleteAccount: ['204', '400', '401', '403', '404', '412', '503'],
+      listAccounts: ['200', '400', '401', '403', '429', '503'],
+      getAccount: ['200', '400', '401', '403', '404', '429', '503'],
+      createAccount: ['201', '400', '401', '403', '413', '415', '422', '429', '503'],
+      updateAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503'],
+      replaceAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503'],
+      deleteAccount: ['204', '400', '401', '403', '404', '412', '429', '503'],
     };
     for (const op of operations(doc)) {
       const responses = op.responses as Record<string, { $ref?: string }>;
@@ -233,6 +233,7 @@ describe('buildOpenApi', () => {
       'UnsupportedMediaType',
       'ValidationFailed',
       'PreconditionRequired',
+      'TooManyRequests',
       'ServiceUnavailable',
     ]);
     const unavailable = doc.components?.responses?.ServiceUnavailable as ResponseObject;

@@ -9,6 +9,7 @@ import { loadManifests } from '../engine/manifest/load.ts';
 import { ConnectionPool } from '../engine/registry/connections.ts';
 import { generateKey, isWellFormedKey } from '../engine/security/api-key.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../engine/security/key-store.ts';
+import { MemoryRateLimiter } from '../engine/security/rate-limit.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { call, makeProject, type TestProject } from './support/project.ts';
 
@@ -463,6 +464,65 @@ describe('audit log', () => {
       assert.equal(only.stdout, '');
       assert.equal(council('audit', '--since', 'yesterday-ish').status, 2);
     } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('rate limits', () => {
+  it('GCRA: a burst of `requests`, then one per interval, with an exact Retry-After', () => {
+    const limiter = new MemoryRateLimiter();
+    const limit = { requests: 3, perSeconds: 3 };
+    const t = 1_000_000;
+    const taken = [0, 0, 0, 0].map(() => limiter.take('k', limit, t));
+    assert.deepEqual(
+      taken.map((d) => [d.allowed, d.remaining]),
+      [
+        [true, 2],
+        [true, 1],
+        [true, 0],
+        [false, 0],
+      ],
+    );
+    assert.equal(taken[3]?.retryAfterSeconds, 1);
+    assert.equal(limiter.take('k', limit, t + 999).allowed, false, 'not before the interval');
+    assert.equal(limiter.take('k', limit, t + 1000).allowed, true, 'one more after it');
+    assert.equal(limiter.take('other', limit, t).allowed, true, 'clients are counted apart');
+  });
+
+  it('429 with Retry-After and RateLimit headers per key and automation; refused requests do nothing; guessing keys is limited too', async () => {
+    const access = 'rateLimit: { requests: 3, perSeconds: 60 }\n';
+    const project = makeProject({
+      'tickets.yaml': ticketsManifest(access),
+      'notes.yaml': ticketsManifest(access).replace('name: tickets', 'name: notes'),
+    });
+    const first = await makeKey(project, ['*']);
+    const second = await makeKey(project, ['*']);
+    const server = await listen(project.config(), silentLogger);
+    try {
+      const post = (key: string, path = '/tickets') => call(server.url, 'POST', path, { title: 'x' }, bearer(key));
+      const answers = [await post(first), await post(first), await post(first), await post(first)];
+      assert.deepEqual(
+        answers.map((r) => r.status),
+        [201, 201, 201, 429],
+      );
+      assert.deepEqual(
+        answers.map((r) => r.headers.get('ratelimit-remaining')),
+        ['2', '1', '0', '0'],
+      );
+      const refused = answers[3] as Awaited<ReturnType<typeof call>>;
+      assert.equal(refused.json.code, 'rate-limited');
+      assert.equal(refused.headers.get('ratelimit-limit'), '3');
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+      assert.equal((await post(second)).status, 201, 'another key has its own budget');
+      assert.equal((await post(first, '/notes')).status, 201, 'another automation has its own budget');
+      const list = await call(server.url, 'GET', '/tickets?limit=100', undefined, bearer(second));
+      assert.equal(list.json.data.length, 4, 'the refused POST wrote nothing');
+      const guesses = [];
+      for (let i = 0; i < 5; i++) guesses.push((await call(server.url, 'GET', '/notes', undefined, bearer(generateKey().secret))).status);
+      assert.deepEqual(guesses, [401, 401, 401, 429, 429], 'bad keys count against the address');
+    } finally {
+      await server.close();
       project.remove();
     }
   });

@@ -55,6 +55,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     storage: { backend: manifest.storage.backend, connection: manifest.storage.connection ?? manifest.storage.backend, spec },
     endpoints,
     requireIfMatch: manifest.requireIfMatch ?? false,
+    ...(manifest.rateLimit ? { rateLimit: { ...manifest.rateLimit } } : {}),
     pagination: { ...options.pagination },
     validate,
   });

@@ -63,6 +63,8 @@ export interface AutomationPlan {
   };
   readonly endpoints: readonly EndpointPlan[];
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  /** Requests per client per window; absent: the config's default. */
+  readonly rateLimit?: { readonly requests: number; readonly perSeconds: number };
   /** Update, replace and delete need `If-Match` (428 without). */
   readonly requireIfMatch: boolean;
   /** Validates (and fills defaults into) a full record body; compiled once. */

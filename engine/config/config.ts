@@ -14,6 +14,8 @@ export interface CouncilConfig {
   };
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
   readonly audit: { readonly enabled: boolean };
+  /** Per client and automation, unless a manifest sets its own. */
+  readonly rateLimit: { readonly requests: number; readonly perSeconds: number };
   readonly automations: string;
   readonly dataDir: string;
   readonly connections: ReadonlyMap<string, ConnectionSettings>;

@@ -67,6 +67,7 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     server: CouncilConfig['server'];
     pagination: CouncilConfig['pagination'];
     audit: CouncilConfig['audit'];
+    rateLimit: CouncilConfig['rateLimit'];
     automations: string;
     dataDir: string;
     connections: Record<string, Omit<ConnectionSettings, 'name'>>;
@@ -85,6 +86,7 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     server: { ...raw.server, ...(publicUrl ? { publicUrl } : {}) },
     pagination: raw.pagination,
     audit: raw.audit,
+    rateLimit: raw.rateLimit,
     automations: resolve(root, raw.automations),
     dataDir: resolve(root, raw.dataDir),
     connections,

@@ -50,6 +50,7 @@ export const problemCodes = {
   'precondition-failed': 'If-Match names a version the record no longer has: it changed since it was read (412).',
   'validation-failed': 'The request body violates the resource schema (422).',
   'precondition-required': 'This automation requires If-Match on writes, and the request has none (428).',
+  'rate-limited': 'The client made more requests to this automation than its rate limit allows; wait Retry-After seconds (429).',
   'storage-unavailable': 'The automation store cannot be reached right now; retry later (503).',
   'internal-error': 'An unexpected failure; details are in the server log, not in the response (500).',
 } as const;

@@ -1,9 +1,10 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import type { Logger } from '../log.ts';
 import type { AuditLog } from '../security/audit-log.ts';
-import type { Authenticator } from '../security/authenticator.ts';
+import type { Authenticator, Principal } from '../security/authenticator.ts';
+import type { MemoryRateLimiter, RateDecision, RateLimit } from '../security/rate-limit.ts';
 import { renderError } from './errors.ts';
 import { HttpProblem } from './problem.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
@@ -16,7 +17,7 @@ import { newRecordId } from './record-id.ts';
 export function buildAutomationRouter(
   plan: AutomationPlan,
   store: RecordStore,
-  options: { bodyLimit: number; logger: Logger; auth: Authenticator; audit: AuditLog },
+  options: { bodyLimit: number; logger: Logger } & RouterGuards,
 ): Hono {
   const app = new Hono();
   const allowed = { collection: [] as string[], item: [] as string[], search: [] as string[] };
@@ -27,7 +28,10 @@ export function buildAutomationRouter(
     app.on(
       endpoint.method,
       endpoint.path.replace('{id}', ':id'),
-      guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit), options),
+      guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit), {
+        ...options,
+        rateLimit: plan.rateLimit ?? options.defaultRateLimit,
+      }),
     );
     // HEAD is answered wherever GET is (Hono runs the GET handler without the body).
     allowed[group].push(...(endpoint.method === 'GET' ? ['GET', 'HEAD'] : [endpoint.method]));
@@ -60,26 +64,40 @@ export function buildAutomationRouter(
 const WRITES: ReadonlySet<string> = new Set(['create', 'update', 'replace', 'delete']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** What the engine hands every router: the shared guards and the default rate limit. */
+export type RouterGuards = Omit<Guards, 'rateLimit'> & { readonly defaultRateLimit: RateLimit };
+
+export interface Guards {
+  readonly auth: Authenticator;
+  readonly audit: AuditLog;
+  readonly limiter: MemoryRateLimiter;
+  /** The automation's limit per client (the manifest's, else the config's). */
+  readonly rateLimit: RateLimit;
+}
+
 /**
- * The handler behind the key check (unless the endpoint is public), audited: every write
- * and every denied request is recorded with the key's id, never the key or the body. The
- * check runs before the body is read, so a denied request has no effect.
+ * Every endpoint behind its guards, in this order: the API key (unless public), the rate
+ * limit of the caller (its key, or its address without one), the key's scopes, then the
+ * handler. Writes and denied requests are audited with the key's id, never the key or
+ * the body. Nothing runs before the guards pass, so a refused request has no effect.
  */
-function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, options: { auth: Authenticator; audit: AuditLog }): Handler {
+function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
-  if (endpoint.access.public && !write) return handler;
-  const { auth, audit } = options;
+  const { auth, audit, limiter, rateLimit } = guards;
   return async (c) => {
     const given = c.req.header('x-request-id');
     const requestId = given && REQUEST_ID.test(given) ? given : newRecordId();
     c.header('x-request-id', requestId);
     const entry = { actor: 'anonymous', action: endpoint.operation, automation, requestId };
+    let principal: Principal | undefined;
     try {
-      if (!endpoint.access.public) {
-        const principal = await auth.authenticate(c.req.raw.headers);
-        entry.actor = principal.keyId;
-        auth.authorize(principal, endpoint.access.scopes);
-      }
+      let refusal: unknown;
+      if (!endpoint.access.public) principal = await auth.authenticate(c.req.raw.headers).catch((error) => ((refusal = error), undefined));
+      if (principal) entry.actor = principal.keyId;
+      // Failed keys count against the address too, so guessing keys is limited like anything else.
+      limit(c, limiter.take(`${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c)}`}`, rateLimit));
+      if (refusal) throw refusal;
+      if (principal) auth.authorize(principal, endpoint.access.scopes);
       const response = await handler(c);
       if (write) {
         const recordId = c.req.param('id') ?? response.headers.get('location')?.split('/').pop();
@@ -94,7 +112,8 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, o
     } catch (error) {
       const status = error instanceof HttpProblem ? error.status : undefined;
       const denied = status === 401 || status === 403;
-      if (denied || write) {
+      // A client over its limit is counted, not audited: a flood must not flood the log.
+      if (status !== 429 && (denied || write)) {
         const recordId = c.req.param('id');
         audit.record({
           ...entry,
@@ -107,4 +126,26 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, o
       throw error;
     }
   };
+}
+
+/** Sets the RateLimit-* headers of the decision, or throws the 429. */
+function limit(c: Context, decision: RateDecision): void {
+  const headers = {
+    'ratelimit-limit': String(decision.limit),
+    'ratelimit-remaining': String(decision.remaining),
+    'ratelimit-reset': String(decision.resetSeconds),
+  };
+  if (!decision.allowed) {
+    throw new HttpProblem(
+      'rate-limited',
+      `too many requests from this client to this automation (${decision.limit} per window); wait ${decision.retryAfterSeconds} s (Retry-After), then retry`,
+      { headers: { ...headers, 'retry-after': String(decision.retryAfterSeconds) } },
+    );
+  }
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+}
+
+/** The peer's address, as the Node adapter gives it (proxies are not trusted: their headers are ignored). */
+function clientAddress(c: Context): string {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
 }

@@ -19,6 +19,7 @@ const TITLES: Record<ProblemCode, string> = {
   conflict: 'Conflict',
   'precondition-failed': 'Precondition failed',
   'precondition-required': 'Precondition required',
+  'rate-limited': 'Too many requests',
   'storage-unavailable': 'Storage unavailable',
   'internal-error': 'Internal error',
 };
@@ -36,6 +37,7 @@ const STATUS: Record<ProblemCode, number> = {
   conflict: 409,
   'precondition-failed': 412,
   'precondition-required': 428,
+  'rate-limited': 429,
   'storage-unavailable': 503,
   'internal-error': 500,
 };

@@ -16,6 +16,7 @@ export interface Manifest {
     readonly indexes?: readonly string[];
   };
   readonly requireIfMatch?: boolean;
+  readonly rateLimit?: { readonly requests: number; readonly perSeconds: number };
   /** Without it, every endpoint needs an API key with its operation's scope. */
   readonly access?: {
     readonly public?: boolean | readonly Operation[];

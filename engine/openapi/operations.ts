@@ -115,7 +115,7 @@ function errorResponses(plan: AutomationPlan, endpoint: EndpointPlan): Responses
   // Writes can repeat a unique value.
   if ((plan.storage.spec.unique ?? []).length && ['create', 'update', 'replace'].includes(operation)) statuses.push(409);
   statuses.sort((a, b) => a - b);
-  return Object.fromEntries([...statuses, 503 as const].map((status) => [status, responseRef(PROBLEM_RESPONSES[status])]));
+  return Object.fromEntries([...statuses, 429 as const, 503 as const].map((status) => [status, responseRef(PROBLEM_RESPONSES[status])]));
 }
 
 /** `If-Match` on writes: optional, or required when the manifest says `requireIfMatch`. */

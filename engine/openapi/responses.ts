@@ -3,7 +3,7 @@ import { schemaRef } from './names.ts';
 import { PROBLEM_SCHEMA } from './problem.ts';
 
 /** Error statuses an operation may document, each served by one shared response component. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 429 | 503;
 
 /** Component name of the shared response for each documented error status. */
 export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
@@ -17,6 +17,7 @@ export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
   415: 'UnsupportedMediaType',
   422: 'ValidationFailed',
   428: 'PreconditionRequired',
+  429: 'TooManyRequests',
   503: 'ServiceUnavailable',
 };
 
@@ -32,6 +33,7 @@ const ADVICE: Readonly<Record<ProblemStatus, string>> = {
   415: 'The body was not sent as JSON (`code: unsupported-media-type`). Retry with the header `Content-Type: application/json`.',
   422: 'The body does not match the schema (`code: validation-failed`). `errors` lists every invalid field, each with a JSON Pointer and a message. Fix the fields listed in `errors` and retry.',
   428: 'This automation requires `If-Match` on writes (`code: precondition-required`). GET the record, then retry the write with its `ETag` header value as `If-Match`.',
+  429: 'Too many requests from this client to this automation (`code: rate-limited`). Nothing was done. Wait the number of seconds in `Retry-After`, then retry the same request; `RateLimit-Remaining` says how many requests are left.',
   503: 'The store behind this automation cannot be reached right now (`code: storage-unavailable`). Wait the number of seconds in `Retry-After`, then retry the same request.',
 };
 
@@ -43,7 +45,7 @@ export function problemResponses(): [string, ResponseObject][] {
       description: ADVICE[status],
       content: { 'application/problem+json': { schema: schemaRef(PROBLEM_SCHEMA) } },
     };
-    if (status === 503) {
+    if (status === 503 || status === 429) {
       response.headers = {
         'Retry-After': {
           description: 'Seconds to wait before retrying.',

@@ -1,8 +1,6 @@
 import type { AutomationPlan } from '../compile/plan.ts';
-import { buildAutomationRouter } from '../http/automation-router.ts';
+import { buildAutomationRouter, type RouterGuards } from '../http/automation-router.ts';
 import type { Logger } from '../log.ts';
-import type { AuditLog } from '../security/audit-log.ts';
-import type { Authenticator } from '../security/authenticator.ts';
 import type { ConnectionPool } from './connections.ts';
 import type { MountedAutomation } from './registry.ts';
 import { Traffic } from './traffic.ts';
@@ -11,7 +9,7 @@ import { Traffic } from './traffic.ts';
 export async function bindAutomation(
   plan: AutomationPlan,
   connections: ConnectionPool,
-  options: { bodyLimit: number; logger: Logger; version: string; auth: Authenticator; audit: AuditLog },
+  options: { bodyLimit: number; logger: Logger; version: string } & RouterGuards,
 ): Promise<MountedAutomation> {
   const connection = await connections.get(plan.storage.connection);
   const store = await connection.open(plan.storage.spec);

@@ -22,6 +22,7 @@ import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
+import type { MemoryRateLimiter } from '../security/rate-limit.ts';
 
 export type ReloadOutcome = 'loaded' | 'updated' | 'unchanged' | 'rejected' | 'removed';
 
@@ -74,16 +75,18 @@ export class Reloader {
 
   readonly #auth: Authenticator;
   readonly #audit: AuditLog;
+  readonly #limiter: MemoryRateLimiter;
 
   constructor(
     config: CouncilConfig,
     registry: AutomationRegistry,
     connections: ConnectionPool,
     logger: Logger,
-    security: { auth: Authenticator; audit: AuditLog },
+    security: { auth: Authenticator; audit: AuditLog; limiter: MemoryRateLimiter },
   ) {
     this.#auth = security.auth;
     this.#audit = security.audit;
+    this.#limiter = security.limiter;
     this.#config = config;
     this.#registry = registry;
     this.#connections = connections;
@@ -144,7 +147,9 @@ export class Reloader {
       }
       const kept = { ...next, automations: previous.automations, dataDir: previous.dataDir };
       const everything =
-        previous.server.bodyLimit !== next.server.bodyLimit || JSON.stringify(previous.pagination) !== JSON.stringify(next.pagination);
+        previous.server.bodyLimit !== next.server.bodyLimit ||
+        JSON.stringify(previous.pagination) !== JSON.stringify(next.pagination) ||
+        JSON.stringify(previous.rateLimit) !== JSON.stringify(next.rateLimit);
       const { changed, retired } = this.#connections.reconfigure(next.connections);
       this.#config = kept;
       const files = new Set<string>();
@@ -286,6 +291,8 @@ export class Reloader {
         version: load.fingerprint,
         auth: this.#auth,
         audit: this.#audit,
+        limiter: this.#limiter,
+        defaultRateLimit: this.#config.rateLimit,
       };
       return { file, load, mounted: await bindAutomation(plan, this.#connections, options) };
     } catch (error) {

@@ -9,12 +9,12 @@ const ALLOW_HEADERS = 'Authorization, Content-Type, If-Match, X-API-Key, Idempot
 const EXPOSE_HEADERS = 'ETag, Location, Retry-After, WWW-Authenticate, Allow';
 const MAX_AGE_SECONDS = '600';
 
-type Fetch = (request: Request) => Response | Promise<Response>;
+type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 
 export function withCors(fetch: Fetch, origins: () => readonly string[]): Fetch {
-  return (request) => {
+  return (request, env) => {
     const origin = request.headers.get('origin');
-    if (!origin || !origins().includes(origin)) return fetch(request);
+    if (!origin || !origins().includes(origin)) return fetch(request, env);
     if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
       return new Response(null, {
         status: 204,
@@ -27,7 +27,7 @@ export function withCors(fetch: Fetch, origins: () => readonly string[]): Fetch 
         },
       });
     }
-    const answer = fetch(request);
+    const answer = fetch(request, env);
     return answer instanceof Promise ? answer.then((r) => allow(r, origin)) : allow(answer, origin);
   };
 }

@@ -6,6 +6,7 @@ import { Reloader } from '../reload/reloader.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
+import { MemoryRateLimiter } from '../security/rate-limit.ts';
 import { adminRoutes } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
@@ -27,7 +28,7 @@ export interface Engine {
   /** Authorizes `/admin` for local tools (see local-admin.ts); never logged. */
   readonly localToken: string;
   /** The whole HTTP surface as a fetch handler (engine routes + every automation). */
-  readonly fetch: (request: Request) => Response | Promise<Response>;
+  readonly fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -41,7 +42,7 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
   const connections = new ConnectionPool(config.connections, config.dataDir, { strict: options.strict ?? false, logger });
   const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
-  const reloader = new Reloader(config, registry, connections, logger, { auth, audit });
+  const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter: new MemoryRateLimiter() });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = newLocalToken();

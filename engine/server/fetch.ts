@@ -75,15 +75,16 @@ export function createFetch(
   });
   engineApp.onError((error) => renderError(error, logger));
 
-  return (request: Request): Response | Promise<Response> => {
+  // `env` is what the Node adapter passes (the incoming socket, for the client's address).
+  return (request: Request, env?: unknown): Response | Promise<Response> => {
     const mounted = registry.match(firstSegment(request.url));
-    if (!mounted) return engineApp.fetch(request);
+    if (!mounted) return engineApp.fetch(request, env);
     // Counted so a reload can tell when the version it replaced has finished its requests.
     const { traffic } = mounted;
     traffic.active++;
     let response: Response | Promise<Response>;
     try {
-      response = mounted.router.fetch(request);
+      response = mounted.router.fetch(request, env);
     } catch (error) {
       traffic.leave();
       throw error;
