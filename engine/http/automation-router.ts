@@ -92,7 +92,13 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
     let principal: Principal | undefined;
     try {
       let refusal: unknown;
-      if (!endpoint.access.public) principal = await auth.authenticate(c.req.raw.headers).catch((error) => ((refusal = error), undefined));
+      if (!endpoint.access.public) {
+        try {
+          principal = await auth.authenticate(c.req.raw.headers);
+        } catch (error) {
+          refusal = error;
+        }
+      }
       if (principal) entry.actor = principal.keyId;
       // Failed keys count against the address too, so guessing keys is limited like anything else.
       limit(c, limiter.take(`${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c)}`}`, rateLimit));
