@@ -84,11 +84,16 @@ export interface Guards {
 function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
   const { auth, audit, limiter, rateLimit } = guards;
+  // Only what can be audited gets a request id: a public read never is.
+  const traced = write || !endpoint.access.public;
   return async (c) => {
-    const given = c.req.header('x-request-id');
-    const requestId = given && REQUEST_ID.test(given) ? given : newRecordId();
-    c.header('x-request-id', requestId);
-    const entry = { actor: 'anonymous', action: endpoint.operation, automation, requestId };
+    let requestId: string | undefined;
+    if (traced) {
+      const given = c.req.header('x-request-id');
+      requestId = given && REQUEST_ID.test(given) ? given : newRecordId();
+      c.header('x-request-id', requestId);
+    }
+    const entry = { actor: 'anonymous', action: endpoint.operation, automation, ...(requestId ? { requestId } : {}) };
     let principal: Principal | undefined;
     try {
       let refusal: unknown;
