@@ -122,6 +122,15 @@ describe('types and defaults', () => {
     assert.deepEqual(at(loadConfig(file, { PORT: '70000' }).issues), [['config-invalid', 2, 9]]);
   });
 
+  test('rateLimit.store must name a redis connection', () => {
+    const file = configFile('rateLimit:\n  requests: 10\n  perSeconds: 1\n  store: memory\n');
+    const { issues } = loadConfig(file, {});
+    assert.deepEqual(at(issues), [['config-invalid', 4, 10]]);
+    assert.match(issues[0]?.message ?? '', /must name a redis connection; "memory" is a memory connection/);
+    const fine = configFile('rateLimit:\n  requests: 10\n  perSeconds: 1\n  store: redis\n');
+    assert.equal(loaded(loadConfig(fine, {})).rateLimit.store, 'redis');
+  });
+
   test('a defaultLimit above maxLimit is config-invalid at defaultLimit', () => {
     const file = configFile('pagination:\n  defaultLimit: 50\n  maxLimit: 10\n');
     const { issues } = loadConfig(file, {});
@@ -135,13 +144,13 @@ describe('types and defaults', () => {
 
   test('an empty file gets every default', () => {
     const config = loaded(loadConfig(configFile(''), {}));
-    assert.deepEqual(config.server, { port: 8080, host: '0.0.0.0', bodyLimit: 1048576, corsOrigins: [] });
+    assert.deepEqual(config.server, { port: 8080, host: '0.0.0.0', bodyLimit: 1048576, corsOrigins: [], trustedProxies: [] });
     assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100 });
   });
 
   test('defaults fill what a section leaves out, and explicit values win', () => {
     const config = loaded(loadConfig(configFile('server:\n  port: 3000\npagination:\n  maxLimit: 500\n'), {}));
-    assert.deepEqual(config.server, { port: 3000, host: '0.0.0.0', bodyLimit: 1048576, corsOrigins: [] });
+    assert.deepEqual(config.server, { port: 3000, host: '0.0.0.0', bodyLimit: 1048576, corsOrigins: [], trustedProxies: [] });
     assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 500 });
     const limited = loaded(loadConfig(configFile('server:\n  bodyLimit: 4096\n'), {}));
     assert.equal(limited.server.bodyLimit, 4096);

@@ -12,6 +12,7 @@ import { KeyStore, SYSTEM_CONNECTION } from '../engine/security/key-store.ts';
 import { MemoryRateLimiter } from '../engine/security/rate-limit.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { call, makeProject, type TestProject } from './support/project.ts';
+import { redisServerGate } from './support/redis-server.ts';
 
 const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 
@@ -525,5 +526,75 @@ describe('rate limits', () => {
       await server.close();
       project.remove();
     }
+  });
+});
+
+describe('rate limits shared through redis', async () => {
+  const redis = await redisServerGate();
+  const name = `shared${Math.random().toString(36).slice(2, 8)}`;
+  const manifest = ticketsManifest('access: { public: true }\nrateLimit: { requests: 3, perSeconds: 60 }\n').replace(
+    'name: tickets',
+    `name: ${name}`,
+  );
+
+  it('two instances draw on one budget per client', { skip: redis.skip }, async () => {
+    const servers: RunningServer[] = [];
+    const projects = [
+      makeProject({ 'a.yaml': manifest }, { rl: { backend: 'redis', url: redis.url } }),
+      makeProject({ 'a.yaml': manifest }, { rl: { backend: 'redis', url: redis.url } }),
+    ];
+    try {
+      for (const project of projects) {
+        const config = project.config();
+        servers.push(await listen({ ...config, rateLimit: { requests: 100_000, perSeconds: 1, store: 'rl' } }, silentLogger));
+      }
+      const statuses = [];
+      for (const server of [...servers, ...servers]) statuses.push((await call(server.url, 'GET', `/${name}`)).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429], 'the fourth request is refused, whichever instance gets it');
+    } finally {
+      for (const server of servers) await server.close();
+      for (const project of projects) project.remove();
+    }
+  });
+
+  it('when redis cannot be reached, each instance limits on its own: never a 500, never everyone refused', async () => {
+    const project = makeProject({ 'a.yaml': manifest }, { rl: { backend: 'redis', url: 'redis://127.0.0.1:1' } });
+    const config = project.config();
+    const server = await listen({ ...config, rateLimit: { requests: 100_000, perSeconds: 1, store: 'rl' } }, silentLogger);
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await call(server.url, 'GET', `/${name}`)).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+});
+
+describe('client address behind proxies', () => {
+  const manifest = ticketsManifest('access: { public: true }\nrateLimit: { requests: 2, perSeconds: 60 }\n');
+  const run = async (trustedProxies: string[], forwarded: string[]) => {
+    const project = makeProject({ 'tickets.yaml': manifest });
+    const config = project.config();
+    const server = await listen({ ...config, server: { ...config.server, trustedProxies } }, silentLogger);
+    try {
+      const statuses = [];
+      for (const chain of forwarded)
+        statuses.push((await call(server.url, 'GET', '/tickets', undefined, { 'x-forwarded-for': chain })).status);
+      return statuses;
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  };
+
+  it('without trusted proxies X-Forwarded-For is ignored: one budget for the peer', async () => {
+    assert.deepEqual(await run([], ['1.1.1.1', '2.2.2.2', '3.3.3.3']), [200, 200, 429]);
+  });
+
+  it('behind a trusted proxy the rightmost untrusted address is the client; a forged leftmost entry changes nothing', async () => {
+    const statuses = await run(['127.0.0.1', '10.0.0.2'], ['1.1.1.1', '9.9.9.9, 1.1.1.1', '8.8.8.8, 1.1.1.1, 10.0.0.2', '2.2.2.2']);
+    assert.deepEqual(statuses, [200, 200, 429, 200]);
   });
 });

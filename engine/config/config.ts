@@ -9,13 +9,15 @@ export interface CouncilConfig {
     readonly host: string;
     readonly publicUrl?: string;
     readonly bodyLimit: number;
+    /** Reverse proxies whose X-Forwarded-For is believed (read from the right). */
+    readonly trustedProxies: readonly string[];
     /** Exact web origins allowed to call from a browser; empty: CORS off. */
     readonly corsOrigins: readonly string[];
   };
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
   readonly audit: { readonly enabled: boolean };
   /** Per client and automation, unless a manifest sets its own. */
-  readonly rateLimit: { readonly requests: number; readonly perSeconds: number };
+  readonly rateLimit: { readonly requests: number; readonly perSeconds: number; readonly store?: string };
   readonly automations: string;
   readonly dataDir: string;
   readonly connections: ReadonlyMap<string, ConnectionSettings>;

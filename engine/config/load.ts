@@ -80,6 +80,11 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
   // The built-in connections stay available unless the file redefines them by name.
   const all = { ...DEFAULT_CONNECTIONS, ...raw.connections };
   const connections = new Map(Object.entries(all).map(([name, c]) => [name, { ...c, name }]));
+  const store = raw.rateLimit.store;
+  if (source && store !== undefined && connections.get(store)?.backend !== 'redis') {
+    const message = `rateLimit.store must name a redis connection; "${store}" is ${connections.has(store) ? `a ${connections.get(store)?.backend} connection` : 'not defined under connections'}`;
+    return { issues: [issueAt(source, ['rateLimit', 'store'], 'config-invalid', message)] };
+  }
   const publicUrl = raw.server.publicUrl || undefined;
   const config: CouncilConfig = {
     file: path,

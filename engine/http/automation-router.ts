@@ -4,7 +4,7 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import type { Logger } from '../log.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
-import type { MemoryRateLimiter, RateDecision, RateLimit } from '../security/rate-limit.ts';
+import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
 import { renderError } from './errors.ts';
 import { HttpProblem } from './problem.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
@@ -70,9 +70,11 @@ export type RouterGuards = Omit<Guards, 'rateLimit'> & { readonly defaultRateLim
 export interface Guards {
   readonly auth: Authenticator;
   readonly audit: AuditLog;
-  readonly limiter: MemoryRateLimiter;
+  readonly limiter: RateLimiter;
   /** The automation's limit per client (the manifest's, else the config's). */
   readonly rateLimit: RateLimit;
+  /** Proxies whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
 }
 
 /**
@@ -83,7 +85,7 @@ export interface Guards {
  */
 function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
-  const { auth, audit, limiter, rateLimit } = guards;
+  const { auth, audit, limiter, rateLimit, trustedProxies } = guards;
   // Only what can be audited gets a request id: a public read never is.
   const traced = write || !endpoint.access.public;
   return async (c) => {
@@ -106,7 +108,10 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       }
       if (principal) entry.actor = principal.keyId;
       // Failed keys count against the address too, so guessing keys is limited like anything else.
-      limit(c, limiter.take(`${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c)}`}`, rateLimit));
+      limit(
+        c,
+        await limiter.take(`${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`}`, rateLimit),
+      );
       if (refusal) throw refusal;
       if (principal) auth.authorize(principal, endpoint.access.scopes);
       const response = await handler(c);
@@ -156,7 +161,25 @@ function limit(c: Context, decision: RateDecision): void {
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 
-/** The peer's address, as the Node adapter gives it (proxies are not trusted: their headers are ignored). */
-function clientAddress(c: Context): string {
-  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
+/**
+ * The client's address: the peer's, unless the peer is a trusted proxy; then the
+ * X-Forwarded-For chain is read from the right and the first address that is not a
+ * trusted proxy is the client. Never the leftmost entry as such: anyone can write it.
+ */
+export function clientAddress(c: Context, trustedProxies: readonly string[]): string {
+  const peer = plain(
+    (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown',
+  );
+  if (trustedProxies.length === 0 || !trustedProxies.includes(peer)) return peer;
+  const chain = (c.req.header('x-forwarded-for') ?? '')
+    .split(',')
+    .map((a) => plain(a.trim()))
+    .filter(Boolean);
+  for (let i = chain.length - 1; i >= 0; i--) if (!trustedProxies.includes(chain[i] as string)) return chain[i] as string;
+  return chain[0] ?? peer;
+}
+
+/** `::ffff:10.0.0.1` (an IPv4 peer on a dual-stack socket) as `10.0.0.1`. */
+function plain(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -22,7 +22,7 @@ import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
-import type { MemoryRateLimiter } from '../security/rate-limit.ts';
+import type { RateLimiter } from '../security/rate-limit.ts';
 
 export type ReloadOutcome = 'loaded' | 'updated' | 'unchanged' | 'rejected' | 'removed';
 
@@ -75,14 +75,14 @@ export class Reloader {
 
   readonly #auth: Authenticator;
   readonly #audit: AuditLog;
-  readonly #limiter: MemoryRateLimiter;
+  readonly #limiter: RateLimiter;
 
   constructor(
     config: CouncilConfig,
     registry: AutomationRegistry,
     connections: ConnectionPool,
     logger: Logger,
-    security: { auth: Authenticator; audit: AuditLog; limiter: MemoryRateLimiter },
+    security: { auth: Authenticator; audit: AuditLog; limiter: RateLimiter },
   ) {
     this.#auth = security.auth;
     this.#audit = security.audit;
@@ -149,7 +149,8 @@ export class Reloader {
       const everything =
         previous.server.bodyLimit !== next.server.bodyLimit ||
         JSON.stringify(previous.pagination) !== JSON.stringify(next.pagination) ||
-        JSON.stringify(previous.rateLimit) !== JSON.stringify(next.rateLimit);
+        JSON.stringify(previous.rateLimit) !== JSON.stringify(next.rateLimit) ||
+        JSON.stringify(previous.server.trustedProxies) !== JSON.stringify(next.server.trustedProxies);
       const { changed, retired } = this.#connections.reconfigure(next.connections);
       this.#config = kept;
       const files = new Set<string>();
@@ -293,6 +294,7 @@ export class Reloader {
         audit: this.#audit,
         limiter: this.#limiter,
         defaultRateLimit: this.#config.rateLimit,
+        trustedProxies: this.#config.server.trustedProxies,
       };
       return { file, load, mounted: await bindAutomation(plan, this.#connections, options) };
     } catch (error) {

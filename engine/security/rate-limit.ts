@@ -41,8 +41,14 @@ export function gcra(limit: RateLimit, tat: number | undefined, now: number): { 
   };
 }
 
+/** Where counts live: this process, or a store every instance shares. */
+export interface RateLimiter {
+  take(key: string, limit: RateLimit): RateDecision | Promise<RateDecision>;
+  close?(): Promise<void>;
+}
+
 /** In-process limiter: one arrival time per client key; stale ones are swept as the map grows. */
-export class MemoryRateLimiter {
+export class MemoryRateLimiter implements RateLimiter {
   readonly #tats = new Map<string, number>();
   #sweepAt = 10_000;
 

@@ -6,7 +6,8 @@ import { Reloader } from '../reload/reloader.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
-import { MemoryRateLimiter } from '../security/rate-limit.ts';
+import { MemoryRateLimiter, type RateLimiter } from '../security/rate-limit.ts';
+import { RedisRateLimiter } from '../security/redis-rate-limiter.ts';
 import { adminRoutes } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
@@ -42,7 +43,8 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
   const connections = new ConnectionPool(config.connections, config.dataDir, { strict: options.strict ?? false, logger });
   const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
-  const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter: new MemoryRateLimiter() });
+  const limiter = rateLimiter(config, logger);
+  const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = newLocalToken();
@@ -67,6 +69,7 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
       retries.stop();
       // What was recorded before the close is written, unless the store is gone (then it waits no longer than this).
       await Promise.race([audit.flush(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      await limiter.close?.();
       await connections.closeAll();
     },
   };
@@ -90,6 +93,16 @@ async function bootstrapIfLocked(registry: AutomationRegistry, auth: Authenticat
     });
     return undefined;
   }
+}
+
+/** Counts in the redis connection `rateLimit.store` names, when it has a URL; in this process otherwise. */
+function rateLimiter(config: CouncilConfig, logger: Logger): RateLimiter {
+  const store = config.rateLimit.store;
+  if (!store) return new MemoryRateLimiter();
+  const settings = config.connections.get(store);
+  if (settings?.backend === 'redis' && settings.url) return new RedisRateLimiter(settings.url, logger);
+  logger.warn(`rateLimit.store "${store}" is not a redis connection with a url: each instance counts its own rate limits`);
+  return new MemoryRateLimiter();
 }
 
 /** First wait, and the longest, between attempts to bind automations whose store was unreachable. */
