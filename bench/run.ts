@@ -15,6 +15,8 @@ interface Started {
   child: ChildProcess;
   url: string;
   id: string;
+  /** The API key to send, for a locked automation. */
+  key?: string;
 }
 
 // Servers never outlive the benchmark, even when it is interrupted.
@@ -24,25 +26,26 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(signal, () => process.exit(1));
 
-async function start(kind: 'engine' | 'baseline', store: string): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(`./servers/${kind}.ts`, import.meta.url).pathname, store], {
+async function start(kind: 'engine' | 'baseline', store: string, ...extra: string[]): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(`./servers/${kind}.ts`, import.meta.url).pathname, store, ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
   const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
-  return { child, ...(JSON.parse(line) as { url: string; id: string }) };
+  return { child, ...(JSON.parse(line) as { url: string; id: string; key?: string }) };
 }
 
 async function measure(target: Started, operation: 'get' | 'post' | 'list', seconds: number): Promise<number> {
+  const auth: Record<string, string> = target.key ? { authorization: `Bearer ${target.key}` } : {};
   const options =
     operation === 'get'
-      ? { url: `${target.url}/notes/${target.id}` }
+      ? { url: `${target.url}/notes/${target.id}`, headers: auth }
       : operation === 'list'
-        ? { url: `${target.url}/notes?topic=t0&limit=20` }
+        ? { url: `${target.url}/notes?topic=t0&limit=20`, headers: auth }
         : {
             url: `${target.url}/notes`,
             method: 'POST' as const,
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...auth },
             body: JSON.stringify(NOTE),
           };
   const result = await autocannon({ ...options, connections: CONNECTIONS, duration: seconds });
@@ -93,6 +96,33 @@ for (const store of stores) {
   } finally {
     engine.child.kill('SIGTERM');
     baseline.child.kill('SIGTERM');
+  }
+}
+// What API keys cost: the same engine, its automation locked (a key on every request,
+// checked against the system store's cached hash) against public. Rate-limit bookkeeping
+// runs on both sides (with a limit the load never reaches).
+{
+  const open = await start('engine', 'memory');
+  const locked = await start('engine', 'memory', 'locked');
+  try {
+    for (const operation of ['get', 'post'] as const) {
+      await measure(locked, operation, 1);
+      await measure(open, operation, 1);
+      const l: number[] = [];
+      const o: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        l.push(await measure(locked, operation, DURATION));
+        o.push(await measure(open, operation, DURATION));
+      }
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      const label = `${operation === 'get' ? 'GET by id' : 'POST'} on memory, key`;
+      console.log(
+        `${label.padEnd(30)} locked ${mean(l).toFixed(0).padStart(7)} req/s   public       ${mean(o).toFixed(0).padStart(7)} req/s   ratio ${(mean(l) / mean(o)).toFixed(2)}x (target >= 0.9x)`,
+      );
+    }
+  } finally {
+    open.child.kill('SIGTERM');
+    locked.child.kill('SIGTERM');
   }
 }
 console.log(`\n${CONNECTIONS} connections, ${ROUNDS} x ${DURATION}s per side, alternating; Node ${process.version}`);

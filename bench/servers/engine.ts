@@ -9,13 +9,15 @@ import { startEngine } from '../../engine/server/engine.ts';
 import { announce, benchConfig, listedNotes, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
 
 const backend = process.argv[2] ?? 'memory';
+// `locked`: every endpoint needs an API key (the product's default), to measure what the check costs.
+const locked = process.argv[3] === 'locked';
 const root = mkdtempSync(join(tmpdir(), 'council-bench-'));
 mkdirSync(join(root, 'automations'));
 const manifest = {
   name: 'notes',
   description: 'Benchmark notes.',
   // The hand-written side checks no key either.
-  access: { public: true },
+  ...(locked ? {} : { access: { public: true } }),
   storage: { backend },
   schema: NOTE_SCHEMA,
   endpoints: [{ operation: 'list', filters: ['topic'], sort: ['createdAt'] }, { operation: 'get' }, { operation: 'create' }],
@@ -29,12 +31,18 @@ if (backend === 'redis') {
   await client.close();
 }
 const engine = await startEngine(benchConfig(root, backend), silentLogger);
+const key = locked ? (await (await engine.auth.store()).create({ name: 'bench', scopes: ['notes:*'] })).secret : undefined;
+const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
 const seeded = await engine.fetch(
-  new Request('http://bench/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(NOTE) }),
+  new Request('http://bench/notes', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify(NOTE),
+  }),
 );
 const { data } = (await seeded.json()) as { data: { id: string } };
 for (const note of listedNotes()) {
   const body = JSON.stringify(note);
-  await engine.fetch(new Request('http://bench/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+  await engine.fetch(new Request('http://bench/notes', { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body }));
 }
-announce(engine.fetch, data.id);
+announce(engine.fetch, data.id, key);

@@ -21,7 +21,11 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
     rateLimit: { requests: 1_000_000_000, perSeconds: 1 },
     automations: join(root, 'automations'),
     dataDir: join(root, 'data'),
-    connections: new Map([[backend, { name: backend, backend, url: backend === 'redis' ? REDIS_BENCH_URL : '' }]]),
+    connections: new Map([
+      [backend, { name: backend, backend, url: backend === 'redis' ? REDIS_BENCH_URL : '' }],
+      // The system store (API keys) of a locked automation: embedded, as by default.
+      ['postgres', { name: 'postgres', backend: 'postgres', url: '' }],
+    ]),
   };
 }
 
@@ -45,9 +49,9 @@ export function listedNotes(): { text: string; topic: string; pinned: boolean }[
 }
 
 /** Listens on a free loopback port and tells the parent where, plus the id to GET. */
-export function announce(fetch: (request: Request) => Response | Promise<Response>, id: string): void {
+export function announce(fetch: (request: Request) => Response | Promise<Response>, id: string, key?: string): void {
   const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${info.port}`, id })}\n`);
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${info.port}`, id, ...(key ? { key } : {}) })}\n`);
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }

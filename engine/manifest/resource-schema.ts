@@ -13,6 +13,9 @@ import { issueAt, type PathSegment, pointerToPath } from './source.ts';
 const metaValidator = createRecordAjv();
 
 /** Column and query-parameter safe: PostgreSQL identifiers are at most 63 bytes. */
+/** Names JavaScript treats specially on objects: never a record property. */
+const UNSAFE_NAMES = ['__proto__', 'constructor', 'prototype'];
+
 const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
@@ -45,6 +48,16 @@ export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): Man
           path,
           'property-reserved',
           `property "${name}" is managed by the engine on every record; remove it from the schema`,
+          { key: true },
+        ),
+      );
+    } else if (UNSAFE_NAMES.includes(name)) {
+      issues.push(
+        issueAt(
+          at.source,
+          path,
+          'property-name-invalid',
+          `property "${name}" cannot be used: JavaScript objects give this name a special meaning; rename it`,
           { key: true },
         ),
       );

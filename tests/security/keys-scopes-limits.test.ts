@@ -4,17 +4,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../engine/log.ts';
-import { loadManifests } from '../engine/manifest/load.ts';
-import { ConnectionPool } from '../engine/registry/connections.ts';
-import { generateKey, isWellFormedKey } from '../engine/security/api-key.ts';
-import { KeyStore, SYSTEM_CONNECTION } from '../engine/security/key-store.ts';
-import { MemoryRateLimiter } from '../engine/security/rate-limit.ts';
-import { listen, type RunningServer } from '../engine/server/listen.ts';
-import { call, makeProject, type TestProject } from './support/project.ts';
-import { redisServerGate } from './support/redis-server.ts';
+import { silentLogger } from '../../engine/log.ts';
+import { loadManifests } from '../../engine/manifest/load.ts';
+import { ConnectionPool } from '../../engine/registry/connections.ts';
+import { generateKey, isWellFormedKey } from '../../engine/security/api-key.ts';
+import { KeyStore, SYSTEM_CONNECTION } from '../../engine/security/key-store.ts';
+import { MemoryRateLimiter } from '../../engine/security/rate-limit.ts';
+import { listen, type RunningServer } from '../../engine/server/listen.ts';
+import { call, makeProject, type TestProject } from '../support/project.ts';
+import { redisServerGate } from '../support/redis-server.ts';
 
-const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/council.mjs', import.meta.url));
 
 function ticketsManifest(access = ''): string {
   return `name: tickets
