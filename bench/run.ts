@@ -70,7 +70,9 @@ async function redisAnswers(): Promise<boolean> {
 }
 
 const rows: string[] = [];
-const stores = ['memory', 'postgres', ...((await redisAnswers()) ? ['redis'] : [])];
+// BENCH_STORES=memory,redis measures only those; BENCH_STORES=none only what follows the stores.
+const only = process.env.BENCH_STORES?.split(',');
+const stores = ['memory', 'postgres', ...((await redisAnswers()) ? ['redis'] : [])].filter((s) => !only || only.includes(s));
 for (const store of stores) {
   const engine = await start('engine', store);
   const baseline = await start('baseline', store);

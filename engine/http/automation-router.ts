@@ -86,16 +86,16 @@ export interface Guards {
 function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
   const { auth, audit, limiter, rateLimit, trustedProxies } = guards;
-  // Only what can be audited gets a request id: a public read never is.
-  const traced = write || !endpoint.access.public;
   return async (c) => {
-    let requestId: string | undefined;
-    if (traced) {
+    // A write is always audited, so it gets its request id (and header) up front; a read
+    // only if it is refused, so its id is made then.
+    const requestIdOf = () => {
       const given = c.req.header('x-request-id');
-      requestId = given && REQUEST_ID.test(given) ? given : newRecordId();
-      c.header('x-request-id', requestId);
-    }
-    const entry = { actor: 'anonymous', action: endpoint.operation, automation, ...(requestId ? { requestId } : {}) };
+      return given && REQUEST_ID.test(given) ? given : newRecordId();
+    };
+    const requestId = write ? requestIdOf() : undefined;
+    if (requestId) c.header('x-request-id', requestId);
+    const entry = { actor: 'anonymous', action: endpoint.operation, automation, requestId: requestId ?? '' };
     let principal: Principal | undefined;
     try {
       let refusal: unknown;
@@ -133,6 +133,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
         const recordId = c.req.param('id');
         audit.record({
           ...entry,
+          requestId: entry.requestId || requestIdOf(),
           ...(recordId ? { recordId } : {}),
           outcome: denied ? 'denied' : 'failed',
           ...(status ? { status } : {}),
@@ -144,7 +145,11 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
   };
 }
 
-/** Sets the RateLimit-* headers of the decision, or throws the 429. */
+/**
+ * Throws the 429 past the limit; sets the RateLimit-* headers once half the budget is
+ * used (before that they tell a client nothing it must act on, and every header a
+ * response carries costs it on the hot path).
+ */
 function limit(c: Context, decision: RateDecision): void {
   const headers = {
     'ratelimit-limit': String(decision.limit),
@@ -158,6 +163,7 @@ function limit(c: Context, decision: RateDecision): void {
       { headers: { ...headers, 'retry-after': String(decision.retryAfterSeconds) } },
     );
   }
+  if (decision.remaining * 2 >= decision.limit) return;
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 
