@@ -9,6 +9,7 @@ export const manifestIssueCodes = {
   'manifest-schema': 'The manifest does not match the manifest meta-schema.',
   'schema-ref-unresolved': 'The `schema: { $ref }` file does not exist or could not be parsed.',
   'schema-invalid': 'The resource schema is not a valid JSON Schema (draft 2020-12).',
+  'pattern-unsafe': 'A regex `pattern` in the schema could backtrack catastrophically (nested quantifiers) or is too long.',
   'schema-default-invalid': 'A property `default` does not satisfy the property schema itself.',
   'schema-not-object': 'The resource schema does not describe an object with properties.',
   'property-reserved': 'The resource schema declares a field the engine manages (id, createdAt, updatedAt).',

@@ -1,4 +1,5 @@
 import type { ValidateFunction } from 'ajv';
+import isSafeRegex from 'safe-regex2';
 import { isMap, isPair, isScalar, visit } from 'yaml';
 import { propertiesOf } from '../compile/fields.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
@@ -12,10 +13,10 @@ import { issueAt, type PathSegment, pointerToPath } from './source.ts';
 /** One instance checks every schema against the meta-schema, which it compiles once. */
 const metaValidator = createRecordAjv();
 
-/** Column and query-parameter safe: PostgreSQL identifiers are at most 63 bytes. */
 /** Names JavaScript treats specially on objects: never a record property. */
 const UNSAFE_NAMES = ['__proto__', 'constructor', 'prototype'];
 
+/** Column and query-parameter safe: PostgreSQL identifiers are at most 63 bytes. */
 const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
@@ -29,6 +30,9 @@ export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): Man
       message: `invalid JSON Schema: ${i.message}`,
     }));
   }
+  // Before ajv compiles anything: a pattern that backtracks exponentially would hang every request it checks.
+  const unsafe = unsafePatterns(schema, at);
+  if (unsafe.length) return unsafe;
   const issues: ManifestIssue[] = [];
   const ajv = createRecordAjv({ validateSchema: false });
   try {
@@ -205,3 +209,39 @@ const SCHEMA_KEYWORDS = [
   'contentMediaType',
   'contentEncoding',
 ];
+
+/** Longest `pattern` accepted: a record field needs no more, and length is work per request. */
+const MAX_PATTERN_LENGTH = 1000;
+
+/**
+ * Every `pattern` (and `patternProperties` key) that could backtrack catastrophically:
+ * nested quantifiers such as `(a+)+`, found by safe-regex2's star-height test (a
+ * heuristic: overlapping alternatives such as `(a|a)*` pass it), or longer than
+ * {@link MAX_PATTERN_LENGTH}. A regular expression engine without backtracking (RE2)
+ * would remove the risk but needs a native build.
+ */
+function unsafePatterns(schema: unknown, at: SchemaLocation, path: PathSegment[] = []): ManifestIssue[] {
+  if (typeof schema !== 'object' || schema === null) return [];
+  const issues: ManifestIssue[] = [];
+  const check = (pattern: string, where: PathSegment[], key = false) => {
+    const why =
+      pattern.length > MAX_PATTERN_LENGTH
+        ? `is ${pattern.length} characters long (at most ${MAX_PATTERN_LENGTH})`
+        : !isSafeRegex(pattern)
+          ? 'has nested quantifiers (like (a+)+) that can take exponential time on some inputs'
+          : undefined;
+    if (why) {
+      const message = `pattern ${JSON.stringify(pattern.slice(0, 60))} ${why}; rewrite it without a quantifier inside a quantified group`;
+      issues.push(issueAt(at.source, [...at.base, ...where], 'pattern-unsafe', message, { key }));
+    }
+  };
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'pattern' && typeof value === 'string') check(value, [...path, key]);
+    else if (key === 'patternProperties' && typeof value === 'object' && value !== null) {
+      for (const name of Object.keys(value)) check(name, [...path, key, name], true);
+    }
+    if (typeof value === 'object' && value !== null)
+      issues.push(...unsafePatterns(value, at, [...path, Array.isArray(schema) ? Number(key) : key]));
+  }
+  return issues;
+}

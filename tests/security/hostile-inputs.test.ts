@@ -375,6 +375,12 @@ describe('hostile manifests through the real loader', () => {
     ),
     'an unknown backend': valid().replace('backend: memory', 'backend: "../../etc"'),
     'a name that is an engine route': valid().replace('name: tickets', 'name: admin'),
+    'a ReDoS pattern': valid('', '  type: object\n  properties:\n    code: { type: string, pattern: "^(a+)+$" }\n'),
+    'a ReDoS patternProperties key': valid(
+      '',
+      '  type: object\n  properties:\n    meta:\n      type: object\n      patternProperties:\n        "^(x*)*y$": { type: string }\n',
+    ),
+    'a 5000-character pattern': valid('', `  type: object\n  properties:\n    code: { type: string, pattern: "${'a'.repeat(5000)}" }\n`),
     'a YAML tag that would build an object': `name: !!js/function "function () { process.exit(1) }"\n${valid().split('\n').slice(1).join('\n')}`,
   };
   for (const [label, text] of Object.entries(MANIFESTS)) {
