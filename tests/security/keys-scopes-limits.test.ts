@@ -491,6 +491,24 @@ describe('rate limits', () => {
     assert.equal(limiter.take('other', limit, t).allowed, true, 'clients are counted apart');
   });
 
+  it('over a 20 s run at ten times the limit, the allowed rate is within 1% of the configured one', () => {
+    for (const limit of [
+      { requests: 100, perSeconds: 1 },
+      { requests: 600, perSeconds: 60 },
+      { requests: 7, perSeconds: 0.5 },
+    ]) {
+      const limiter = new MemoryRateLimiter();
+      const start = 1_700_000_000_000;
+      const every = (limit.perSeconds * 1000) / limit.requests / 10;
+      let allowed = 0;
+      for (let t = 0; t < 20_000; t += every) if (limiter.take('client', limit, start + t).allowed) allowed++;
+      // The first window's burst, then the configured rate for the rest of the run.
+      const rate = (allowed - limit.requests) / 20;
+      const configured = limit.requests / limit.perSeconds;
+      assert.ok(Math.abs(rate - configured) / configured <= 0.01, `${JSON.stringify(limit)}: ${rate}/s against ${configured}/s`);
+    }
+  });
+
   it('429 with Retry-After and RateLimit headers per key and automation; refused requests do nothing; guessing keys is limited too', async () => {
     const access = 'rateLimit: { requests: 3, perSeconds: 60 }\n';
     const project = makeProject({
