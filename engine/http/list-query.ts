@@ -84,7 +84,8 @@ function unknownOrRepeated(plan: AutomationPlan, endpoint: EndpointPlan, params:
   return errors;
 }
 
-function parseLimit(raw: string | null, pagination: AutomationPlan['pagination'], errors: FieldError[]): number {
+/** `?limit=`: digits only, 1 to maxLimit; absent, the default. Problems go to `errors`. */
+export function parseLimit(raw: string | null, pagination: AutomationPlan['pagination'], errors: FieldError[]): number {
   if (raw === null) return pagination.defaultLimit;
   const limit = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(limit >= 1 && limit <= pagination.maxLimit)) {

@@ -4,7 +4,7 @@ import type { AutomationPlan } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { invalidCursor } from './cursor.ts';
 import { parseFieldsParam } from './fields-param.ts';
-import { invalidQuery } from './list-query.ts';
+import { invalidQuery, parseLimit } from './list-query.ts';
 import type { FieldError } from './problem.ts';
 
 /** Longest `q` accepted: a search is a few words, not a document. */
@@ -45,11 +45,8 @@ export function parseSearchQuery(plan: AutomationPlan, params: URLSearchParams):
   else if (text.length > MAX_SEARCH_TEXT) errors.push({ pointer: '/query/q', message: `must be at most ${MAX_SEARCH_TEXT} characters` });
   else if (searchWords(text).length === 0) errors.push({ pointer: '/query/q', message: 'has no words (letters or digits) to search for' });
   const limitText = params.get('limit');
-  const limit =
-    limitText === null ? (cursor?.limit ?? plan.pagination.defaultLimit) : Number(/^\d+$/.test(limitText) ? limitText : Number.NaN);
-  if (!(limit >= 1 && limit <= plan.pagination.maxLimit)) {
-    errors.push({ pointer: '/query/limit', message: `must be an integer from 1 to ${plan.pagination.maxLimit}` });
-  }
+  // A cursor's limit was checked when it was read.
+  const limit = limitText === null && cursor ? cursor.limit : parseLimit(limitText, plan.pagination, errors);
   if (errors.length) throw invalidQuery(errors);
   return { text, limit, offset: cursor?.offset ?? 0, ...(fields ? { fields } : {}) };
 }

@@ -30,16 +30,21 @@ export function fieldsParameter(plan: AutomationPlan): ParameterObject {
   };
 }
 
+/** `?limit=`, on lists and search. */
+function limitParameter(plan: AutomationPlan): ParameterObject {
+  const { defaultLimit, maxLimit } = plan.pagination;
+  return {
+    name: 'limit',
+    in: 'query',
+    description: `How many records to return at most (1 to ${maxLimit}, default ${defaultLimit}).`,
+    schema: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
+  };
+}
+
 /** Query parameters of a list endpoint: `limit`, `cursor`, `sort` (when it declares sort fields), then one per filter. */
 export function listParameters(plan: AutomationPlan, endpoint: EndpointPlan): ParameterObject[] {
-  const { defaultLimit, maxLimit } = plan.pagination;
   const parameters: ParameterObject[] = [
-    {
-      name: 'limit',
-      in: 'query',
-      description: `How many records to return at most (1 to ${maxLimit}, default ${defaultLimit}).`,
-      schema: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
-    },
+    limitParameter(plan),
     {
       name: 'cursor',
       in: 'query',
@@ -66,7 +71,6 @@ export function listParameters(plan: AutomationPlan, endpoint: EndpointPlan): Pa
 
 /** Query parameters of a search endpoint: the words, then paging and `fields` as on a list. */
 export function searchParameters(plan: AutomationPlan, endpoint: EndpointPlan): ParameterObject[] {
-  const { defaultLimit, maxLimit } = plan.pagination;
   return [
     {
       name: 'q',
@@ -75,12 +79,7 @@ export function searchParameters(plan: AutomationPlan, endpoint: EndpointPlan): 
       description: `The words to look for in ${endpoint.searchFields.map((f) => `\`${f}\``).join(', ')}. Every word must occur (whole words, any case); the best matches come first. Not needed with \`cursor\`.`,
       schema: { type: 'string', minLength: 1, maxLength: MAX_SEARCH_TEXT },
     },
-    {
-      name: 'limit',
-      in: 'query',
-      description: `How many records to return at most (1 to ${maxLimit}, default ${defaultLimit}).`,
-      schema: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
-    },
+    limitParameter(plan),
     {
       name: 'cursor',
       in: 'query',
