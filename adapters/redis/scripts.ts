@@ -5,6 +5,29 @@
  */
 
 /**
+ * Shared by LIST and COUNT: filter arguments from ARGV[first] on, each the keys of its
+ * value sets joined by newlines, and whether an id is in any set of one filter.
+ */
+const FILTER_GROUPS = `
+local function filterGroups(first)
+  local groups = {}
+  for i = first, #ARGV do
+    local group = {}
+    for key in string.gmatch(ARGV[i], '[^\\n]+') do group[#group + 1] = key end
+    groups[#groups + 1] = group
+  end
+  return groups
+end
+
+local function inGroup(group, id)
+  for _, key in ipairs(group) do
+    if redis.call('SISMEMBER', key, id) == 1 then return true end
+  end
+  return false
+end
+`;
+
+/**
  * Compare-and-set of one record with its index entries.
  * ARGV: record key (ending in the 36-character id), expected current JSON ('' = must not
  * exist), new JSON ('' = delete), TTL in ms ('0' = none), the expiry index, the record's
@@ -54,15 +77,10 @@ return 1
  * record matches the filter when it is in any of them: one key for eq, several for in). Expired records (their key is gone) are skipped, and the
  * index entries of records that expired are swept first.
  */
-export const LIST = `
+export const LIST = `${FILTER_GROUPS}
 local prefix, valuesKey, missingKey, dir = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local phase, cursor, need, shape, base = ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
-local filters = {}
-for i = 10, #ARGV do
-  local group = {}
-  for key in string.gmatch(ARGV[i], '[^\\n]+') do group[#group + 1] = key end
-  filters[#filters + 1] = group
-end
+local filters = filterGroups(10)
 
 -- Expired records leave index entries behind; remove those of up to 1000 per page read.
 local now = redis.call('TIME')
@@ -87,13 +105,6 @@ local function idOf(member)
   local at = #member
   while at > 0 and string.byte(member, at) ~= 0 do at = at - 1 end
   return string.sub(member, at + 1)
-end
-
-local function inGroup(group, id)
-  for _, key in ipairs(group) do
-    if redis.call('SISMEMBER', key, id) == 1 then return true end
-  end
-  return false
 end
 
 local function take(id)
@@ -146,19 +157,14 @@ return out
  * index less the entries of records that expired and are not swept yet (O(log N)); with
  * filters it walks the first filter's sets, so it costs as many steps as they hold ids.
  */
-export const COUNT = `
+export const COUNT = `${FILTER_GROUPS}
 local prefix, idsKey, expiryKey = ARGV[1], ARGV[2], ARGV[3]
 local now = redis.call('TIME')
 local nowMs = now[1] * 1000 + math.floor(now[2] / 1000)
 if #ARGV == 3 then
   return redis.call('ZCARD', idsKey) - redis.call('ZCOUNT', expiryKey, '-inf', nowMs)
 end
-local groups = {}
-for i = 4, #ARGV do
-  local group = {}
-  for key in string.gmatch(ARGV[i], '[^\\n]+') do group[#group + 1] = key end
-  groups[#groups + 1] = group
-end
+local groups = filterGroups(4)
 local seen, total = {}, 0
 for _, key in ipairs(groups[1]) do
   for _, id in ipairs(redis.call('SMEMBERS', key)) do
@@ -167,11 +173,7 @@ for _, key in ipairs(groups[1]) do
       local matches = redis.call('EXISTS', prefix .. id) == 1
       for g = 2, #groups do
         if not matches then break end
-        local inAny = false
-        for _, other in ipairs(groups[g]) do
-          if redis.call('SISMEMBER', other, id) == 1 then inAny = true; break end
-        end
-        matches = inAny
+        matches = inGroup(groups[g], id)
       end
       if matches then total = total + 1 end
     end
