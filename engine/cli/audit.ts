@@ -3,7 +3,7 @@ import { silentLogger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AUDIT_SPEC, AuditLog, type AuditRecord } from '../security/audit-log.ts';
 import { SYSTEM_CONNECTION } from '../security/key-store.ts';
-import { readLocalServer } from '../server/local-admin.ts';
+import { callLocalServer, readLocalServer } from '../server/local-admin.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
 export const auditUsage = 'council audit [--since 24h|ISO-TIME] [--automation NAME] [--limit N] [--config FILE] [--data DIR]';
@@ -34,9 +34,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     let entries: AuditRecord[];
     if (running) {
       const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
-      const response = await fetch(`${running.url}/admin/audit?${params}`, { headers: { authorization: `Bearer ${running.token}` } });
-      if (!response.ok) throw new Error(`the running server at ${running.url} answered ${response.status}`);
-      entries = ((await response.json()) as { data: AuditRecord[] }).data;
+      entries = ((await callLocalServer(running, 'GET', `/audit?${params}`))?.data ?? []) as AuditRecord[];
     } else {
       const connection = await pool.get(SYSTEM_CONNECTION);
       entries = await new AuditLog(() => connection.open(AUDIT_SPEC), silentLogger).list(query);

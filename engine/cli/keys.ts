@@ -5,7 +5,7 @@ import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import type { KeyRecord } from '../security/key-store.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { SCOPE_PATTERN } from '../security/scopes.ts';
-import { type LocalServer, readLocalServer } from '../server/local-admin.ts';
+import { callLocalServer, type LocalServer, readLocalServer } from '../server/local-admin.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
 export const keysUsage =
@@ -105,17 +105,7 @@ type Keys = Pick<KeyStore, 'create' | 'list' | 'revoke'>;
 
 /** The same operations through a running server's `/admin/keys`. */
 function remoteKeys(server: LocalServer): Keys {
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${server.url}/admin${path}`, {
-      method,
-      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await response.json()) as { data?: unknown; secret?: string; detail?: string };
-    if (response.status === 404) return undefined;
-    if (!response.ok) throw new Error(`the running server at ${server.url} answered ${response.status}: ${json.detail ?? ''}`);
-    return json;
-  };
+  const call = (method: string, path: string, body?: unknown) => callLocalServer(server, method, path, body);
   return {
     async create(request) {
       const json = await call('POST', '/keys', request);

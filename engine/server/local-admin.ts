@@ -37,6 +37,27 @@ export function readLocalServer(dataDir: string): LocalServer | undefined {
   return server;
 }
 
+/**
+ * Calls the running server's `/admin` API with its local token. Resolves the JSON body,
+ * or undefined on 404; rejects on any other failure, with the server's `detail`.
+ */
+export async function callLocalServer(
+  server: LocalServer,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ data?: unknown; secret?: string; detail?: string } | undefined> {
+  const response = await fetch(`${server.url}/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as { data?: unknown; secret?: string; detail?: string };
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`the running server at ${server.url} answered ${response.status}: ${json.detail ?? ''}`);
+  return json;
+}
+
 export function sameToken(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
