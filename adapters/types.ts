@@ -187,6 +187,12 @@ export interface ConnectionSettings {
 export interface ConnectContext {
   /** Directory where embedded stores keep their files. */
   readonly dataDir: string;
+  /**
+   * Longest one statement may run before the store cancels it, where the store can
+   * (a PostgreSQL server, OpenSearch); absent: the store's own default. Schema changes
+   * are exempt: a migration may legitimately take longer than a request.
+   */
+  readonly statementTimeoutMs?: number;
 }
 
 export interface StorageBackend {
@@ -197,7 +203,8 @@ export interface StorageBackend {
 /**
  * A failure inside a store, wrapped once at the adapter boundary with its cause kept.
  * `unavailable` means the store cannot be reached (HTTP 503); `rejected` means the store
- * refused the operation (for example a schema it cannot hold); `failed` is anything else.
+ * refused the operation (for example a schema it cannot hold); `timeout` means the store
+ * cancelled a statement that ran too long (nothing was changed); `failed` is anything else.
  * Messages never include connection strings or credentials.
  */
 export class StorageError extends Error {
@@ -206,7 +213,7 @@ export class StorageError extends Error {
   readonly field: string | undefined;
   constructor(
     /** `conflict`: a write would break a unique field (`field` names it). */
-    readonly kind: 'unavailable' | 'rejected' | 'failed' | 'conflict',
+    readonly kind: 'unavailable' | 'rejected' | 'failed' | 'conflict' | 'timeout',
     message: string,
     options?: { cause?: unknown; field?: string },
   ) {

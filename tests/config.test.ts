@@ -144,13 +144,27 @@ describe('types and defaults', () => {
 
   test('an empty file gets every default', () => {
     const config = loaded(loadConfig(configFile(''), {}));
-    assert.deepEqual(config.server, { port: 8080, host: '0.0.0.0', bodyLimit: 1048576, corsOrigins: [], trustedProxies: [] });
+    assert.deepEqual(config.server, {
+      port: 8080,
+      host: '0.0.0.0',
+      bodyLimit: 1048576,
+      requestTimeoutSeconds: 20,
+      corsOrigins: [],
+      trustedProxies: [],
+    });
     assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100 });
   });
 
   test('defaults fill what a section leaves out, and explicit values win', () => {
     const config = loaded(loadConfig(configFile('server:\n  port: 3000\npagination:\n  maxLimit: 500\n'), {}));
-    assert.deepEqual(config.server, { port: 3000, host: '0.0.0.0', bodyLimit: 1048576, corsOrigins: [], trustedProxies: [] });
+    assert.deepEqual(config.server, {
+      port: 3000,
+      host: '0.0.0.0',
+      bodyLimit: 1048576,
+      requestTimeoutSeconds: 20,
+      corsOrigins: [],
+      trustedProxies: [],
+    });
     assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 500 });
     const limited = loaded(loadConfig(configFile('server:\n  bodyLimit: 4096\n'), {}));
     assert.equal(limited.server.bodyLimit, 4096);

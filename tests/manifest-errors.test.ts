@@ -24,6 +24,8 @@ const pagination = { defaultLimit: 20, maxLimit: 100 };
 const CONFIG_ONLY: readonly ManifestIssueCode[] = ['config-invalid', 'config-env-missing'];
 /** Codes only binding to a live store can produce; tests/schema-evolution.test.ts covers them. */
 const STORE_ONLY: readonly ManifestIssueCode[] = ['storage-change-refused'];
+/** Codes whose fixture would be unwieldy (a file over 512 KiB); tests/security/hostile-inputs.test.ts covers them. */
+const GENERATED_ONLY: readonly ManifestIssueCode[] = ['manifest-too-large'];
 
 /** One line of `<name>.expected.json`. `file` is relative to the expected file; default: the manifest `<name>.yaml`. */
 interface ExpectedIssue {
@@ -155,7 +157,7 @@ describe('error code coverage', () => {
 
   test('every manifest issue code is produced by a fixture or is config-only', () => {
     const missing = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter(
-      (c) => !produced.has(c) && !CONFIG_ONLY.includes(c) && !STORE_ONLY.includes(c),
+      (c) => !produced.has(c) && !CONFIG_ONLY.includes(c) && !STORE_ONLY.includes(c) && !GENERATED_ONLY.includes(c),
     );
     assert.deepEqual(missing, []);
   });
@@ -166,6 +168,12 @@ describe('error code coverage', () => {
       assert.ok(!produced.has(code), `${code} is listed as store-only but a manifest fixture produces it`);
       assert.ok(evolutionTest.includes(`'${code}'`), `tests/schema-evolution.test.ts never asserts ${code}`);
     }
+  });
+
+  test('generated-only codes are asserted in tests/security/hostile-inputs.test.ts', () => {
+    const hostileTest = readFileSync(fileURLToPath(new URL('./security/hostile-inputs.test.ts', import.meta.url)), 'utf8');
+    for (const code of GENERATED_ONLY)
+      assert.ok(hostileTest.includes(`'${code}'`), `tests/security/hostile-inputs.test.ts never asserts ${code}`);
   });
 
   test('config-only codes come from no manifest and are asserted in tests/config.test.ts', () => {

@@ -198,17 +198,17 @@ describe('buildOpenApi', () => {
     const open = makePlan({ public: true });
     const list = operation(buildOpenApi([open], options), 'listAccounts');
     assert.deepEqual(list.security, []);
-    assert.deepEqual(Object.keys(list.responses ?? {}), ['200', '400', '429', '503']);
+    assert.deepEqual(Object.keys(list.responses ?? {}), ['200', '400', '429', '503', '504']);
   });
 
-  test('every operation documents problem+json errors and 503, never 500', () => {
+  test('every operation documents problem+json errors, 503 and 504, never 500', () => {
     const expected: Record<string, string[]> = {
-      listAccounts: ['200', '400', '401', '403', '429', '503'],
-      getAccount: ['200', '400', '401', '403', '404', '429', '503'],
-      createAccount: ['201', '400', '401', '403', '413', '415', '422', '429', '503'],
-      updateAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503'],
-      replaceAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503'],
-      deleteAccount: ['204', '400', '401', '403', '404', '412', '429', '503'],
+      listAccounts: ['200', '400', '401', '403', '429', '503', '504'],
+      getAccount: ['200', '400', '401', '403', '404', '429', '503', '504'],
+      createAccount: ['201', '400', '401', '403', '413', '415', '422', '429', '503', '504'],
+      updateAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503', '504'],
+      replaceAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503', '504'],
+      deleteAccount: ['204', '400', '401', '403', '404', '412', '429', '503', '504'],
     };
     for (const op of operations(doc)) {
       const responses = op.responses as Record<string, { $ref?: string }>;
@@ -235,9 +235,12 @@ describe('buildOpenApi', () => {
       'PreconditionRequired',
       'TooManyRequests',
       'ServiceUnavailable',
+      'GatewayTimeout',
     ]);
-    const unavailable = doc.components?.responses?.ServiceUnavailable as ResponseObject;
-    assert.deepEqual(Object.keys(unavailable.headers ?? {}), ['Retry-After']);
+    for (const name of ['ServiceUnavailable', 'GatewayTimeout']) {
+      const retryable = doc.components?.responses?.[name] as ResponseObject;
+      assert.deepEqual(Object.keys(retryable.headers ?? {}), ['Retry-After']);
+    }
     const invalid = doc.components?.responses?.ValidationFailed as ResponseObject;
     assert.match(invalid.description, /Fix the fields listed in `errors`/);
   });

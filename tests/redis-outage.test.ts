@@ -1,45 +1,16 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
 import { silentLogger } from '../engine/log.ts';
 import { RETRY_DELAYS_MS } from '../engine/server/engine.ts';
 import { listen } from '../engine/server/listen.ts';
 import { contactsManifest } from './support/contacts.ts';
 import { call, makeProject } from './support/project.ts';
+import { freePort, redisBinarySkip, startRedis } from './support/redis-server.ts';
 
-/** This test runs its own Redis, so it can stop it; without the binary it says so and skips. */
-const binary = spawnSync('redis-server', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 100; i++) {
-    const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.close();
-      return child;
-    } catch {
-      await sleep(50);
-    }
-  }
-  throw new Error('redis-server did not start');
-}
-
-describe('redis: the store drops mid-traffic', { skip: binary ? false : 'redis-server is not installed; skipped' }, () => {
+// This test runs its own Redis, so it can stop it; without the binary it says so and skips.
+describe('redis: the store drops mid-traffic', { skip: redisBinarySkip }, () => {
   const children: ChildProcess[] = [];
   after(() => {
     for (const child of children) child.kill('SIGKILL');

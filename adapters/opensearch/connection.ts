@@ -1,5 +1,6 @@
 import { Client, errors } from '@opensearch-project/opensearch';
 import {
+  type ConnectContext,
   type ConnectionSettings,
   type RecordStore,
   type StorageConnection,
@@ -21,14 +22,14 @@ const REINDEX_TIMEOUT_MS = 30 * 60_000;
  * Connects with the opensearch-js client to `settings.url`, which may carry credentials
  * (`https://user:password@host:9200`). Messages never include the URL or the password.
  */
-export async function connectOpenSearch(settings: ConnectionSettings): Promise<StorageConnection> {
+export async function connectOpenSearch(settings: ConnectionSettings, context?: ConnectContext): Promise<StorageConnection> {
   const label = `opensearch connection "${settings.name}"`;
   if (!settings.url) throw new StorageError('unavailable', `${label} has no url`);
   let client: Client;
   try {
     client = new Client({
       node: settings.url,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      requestTimeout: context?.statementTimeoutMs ?? REQUEST_TIMEOUT_MS,
       // A retried write may already have been applied (a create would then report a
       // duplicate, a modify apply twice), so failures go to the caller as they are.
       maxRetries: 0,

@@ -8,5 +8,5 @@ import { connectOpenSearch } from './connection.ts';
  */
 export const opensearchBackend: StorageBackend = {
   name: 'opensearch',
-  connect: (settings) => connectOpenSearch(settings),
+  connect: (settings, context) => connectOpenSearch(settings, context),
 };

@@ -22,9 +22,13 @@ import { recordStatements } from './statements.ts';
  */
 export async function connectPostgres(settings: ConnectionSettings, context: ConnectContext): Promise<StorageConnection> {
   const label = `postgres connection "${settings.name}"`;
-  return settings.url ? connectServer(settings.url, settings, label) : connectEmbedded(settings, context, label);
+  return settings.url ? connectServer(settings.url, settings, context, label) : connectEmbedded(settings, context, label);
 }
 
+/**
+ * Embedded PGlite runs each statement to its end on the server's own thread: it has no
+ * statement timeout to give (documents/storage.md says so).
+ */
 async function connectEmbedded(settings: ConnectionSettings, context: ConnectContext, label: string) {
   const dir = path.join(context.dataDir, 'postgres', settings.name);
   try {
@@ -37,7 +41,7 @@ async function connectEmbedded(settings: ConnectionSettings, context: ConnectCon
   }
 }
 
-async function connectServer(url: string, settings: ConnectionSettings, label: string) {
+async function connectServer(url: string, settings: ConnectionSettings, context: ConnectContext, label: string) {
   const { default: postgres } = await import('postgres');
   let sql: ReturnType<typeof postgres>;
   try {
@@ -46,6 +50,9 @@ async function connectServer(url: string, settings: ConnectionSettings, label: s
       idle_timeout: settings.pool?.idleTimeoutSeconds,
       connect_timeout: 5,
       onnotice: () => {},
+      // The server cancels a statement past it (57014, a `timeout`), so a slow query or a
+      // lock held elsewhere ends in an answer rather than a caller left waiting.
+      ...(context.statementTimeoutMs ? { connection: { statement_timeout: context.statementTimeoutMs } } : {}),
     });
   } catch {
     // No cause: a URL parse error carries the URL itself.
@@ -109,6 +116,8 @@ async function prepareTable(db: Executor, schema: TableSchema, spec: StorageSpec
 }
 
 async function lockedPlan(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<StoragePlan> {
+  // A schema change (an index on a large table) may take longer than any request may.
+  await db.query('set local statement_timeout = 0', []);
   // Serializes concurrent opens of one table, from other processes too, so IF NOT EXISTS cannot race.
   await db.query('select pg_advisory_xact_lock(hashtext($1::text))', [schema.table]);
   return planMigration(db, schema, spec);

@@ -117,12 +117,17 @@ const unavailableCodes = new Set([
  * Wraps a driver error once, keeping it as `cause`. Messages name the connection, never
  * its URL; an unavailable store's own message (which may name the host) is left out.
  */
+/** SQLSTATE of a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
 export function storageErrorFrom(error: unknown, label: string): StorageError {
   if (error instanceof StorageError) return error;
   const code = errorCode(error);
   if (isUnavailable(code, error)) {
     return new StorageError('unavailable', `${label} is unavailable${code ? ` (${code})` : ''}`, { cause: error });
   }
+  if (code === QUERY_CANCELED)
+    return new StorageError('timeout', `${label} cancelled a statement past statement_timeout`, { cause: error });
   // Past the connect stage no message carries the URL: server and serializer text is kept.
   const message = error instanceof Error ? `: ${error.message}` : '';
   const detail = `${message}${code ? ` (${code})` : ''}`;

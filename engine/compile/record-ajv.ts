@@ -1,11 +1,13 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { linearRegExp } from './linear-regexp.ts';
 
 /**
  * A fresh ajv for one automation's resource schema. One instance per automation keeps
  * `$id`s of different manifests from clashing and lets a replaced automation's compiled
  * code be garbage-collected with it. Strict mode catches typos such as `minLenght`;
  * OpenAPI's `example` annotation stays allowed (ajv cannot allow a whole `x-` family).
+ * Patterns run in linear time (see {@link linearRegExp}).
  */
 export function createRecordAjv(options: { validateSchema?: boolean } = {}): Ajv2020 {
   const ajv = new Ajv2020({
@@ -20,6 +22,7 @@ export function createRecordAjv(options: { validateSchema?: boolean } = {}): Ajv
     strictRequired: false,
     messages: true,
     verbose: true,
+    code: { regExp: linearRegExp },
   });
   addFormats.default(ajv);
   ajv.addKeyword('example');

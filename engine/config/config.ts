@@ -9,6 +9,8 @@ export interface CouncilConfig {
     readonly host: string;
     readonly publicUrl?: string;
     readonly bodyLimit: number;
+    /** Longest a request waits for its store before a 504. */
+    readonly requestTimeoutSeconds: number;
     /** Reverse proxies whose X-Forwarded-For is believed (read from the right). */
     readonly trustedProxies: readonly string[];
     /** Exact web origins allowed to call from a browser; empty: CORS off. */

@@ -5,11 +5,14 @@
  */
 export const manifestIssueCodes = {
   'file-unreadable': 'The manifest or a file it references could not be read.',
+  'file-encoding': 'The manifest or a file it references is not valid UTF-8.',
+  'manifest-too-large': 'The manifest or a file it references is larger than 512 KiB.',
   'yaml-syntax': 'The file is not valid YAML (or holds more than one document).',
   'manifest-schema': 'The manifest does not match the manifest meta-schema.',
   'schema-ref-unresolved': 'The `schema: { $ref }` file does not exist or could not be parsed.',
   'schema-invalid': 'The resource schema is not a valid JSON Schema (draft 2020-12).',
-  'pattern-unsafe': 'A regex `pattern` in the schema could backtrack catastrophically (nested quantifiers) or is too long.',
+  'pattern-unsupported':
+    'A regex `pattern` in the schema uses syntax the linear-time engine (RE2) lacks, such as lookaround or backreferences, or is too long.',
   'schema-default-invalid': 'A property `default` does not satisfy the property schema itself.',
   'schema-not-object': 'The resource schema does not describe an object with properties.',
   'property-reserved': 'The resource schema declares a field the engine manages (id, createdAt, updatedAt).',
@@ -53,6 +56,7 @@ export const problemCodes = {
   'precondition-required': 'This automation requires If-Match on writes, and the request has none (428).',
   'rate-limited': 'The client made more requests to this automation than its rate limit allows; wait Retry-After seconds (429).',
   'storage-unavailable': 'The automation store cannot be reached right now; retry later (503).',
+  timeout: 'The store did not answer within the request timeout (504); a write may or may not have been applied.',
   'internal-error': 'An unexpected failure; details are in the server log, not in the response (500).',
 } as const;
 

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
+import { withinDeadline } from './deadline.ts';
 import { renderError } from './errors.ts';
 import { HttpProblem } from './problem.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
@@ -75,6 +76,8 @@ export interface Guards {
   readonly rateLimit: RateLimit;
   /** Proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
+  /** Longest a handler may take before the caller gets a 504 (`server.requestTimeoutSeconds`). */
+  readonly timeoutMs: number;
 }
 
 /**
@@ -85,7 +88,7 @@ export interface Guards {
  */
 function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
-  const { auth, audit, limiter, rateLimit, trustedProxies } = guards;
+  const { auth, audit, limiter, rateLimit, trustedProxies, timeoutMs } = guards;
   return async (c) => {
     // A write is always audited, so it gets its request id (and header) up front; a read
     // only if it is refused, so its id is made then.
@@ -114,16 +117,25 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       );
       if (refusal) throw refusal;
       if (principal) auth.authorize(principal, endpoint.access.scopes);
-      const response = await handler(c);
-      if (write) {
-        const recordId = c.req.param('id') ?? response.headers.get('location')?.split('/').pop();
+      const audited = (response: Response | undefined, detail?: string) => {
+        const recordId = c.req.param('id') ?? response?.headers.get('location')?.split('/').pop();
+        const status = response?.status;
         audit.record({
           ...entry,
           ...(recordId ? { recordId } : {}),
-          outcome: response.status < 400 ? 'ok' : 'failed',
-          status: response.status,
+          outcome: status !== undefined && status < 400 ? 'ok' : 'failed',
+          ...(status ? { status } : {}),
+          ...(detail ? { detail } : {}),
         });
-      }
+      };
+      // After a 504 (audited below) the write runs on; its own entry says what it did in the end.
+      const response = await withinDeadline(
+        handler(c),
+        timeoutMs,
+        write,
+        (late) => write && audited(late.response, 'completed after timeout'),
+      );
+      if (write) audited(response);
       return response;
     } catch (error) {
       const status = error instanceof HttpProblem ? error.status : undefined;

@@ -25,6 +25,14 @@ export function renderError(error: unknown, logger: Logger): Response {
       },
     ).toResponse();
   }
+  if (error instanceof StorageError && error.kind === 'timeout') {
+    logger.warn('statement cancelled by the store', { error: error.message });
+    return new HttpProblem(
+      'timeout',
+      'the store cancelled the operation because it ran too long; nothing was changed. Retry after the delay in Retry-After, with a narrower query if this was a read (fewer contains filters, no count=true)',
+      { headers: { 'retry-after': '5' } },
+    ).toResponse();
+  }
   logger.error('request failed', { error: describe(error) });
   return new HttpProblem('internal-error', 'an unexpected error happened; it has been logged. Retrying may not help.').toResponse();
 }

@@ -21,6 +21,7 @@ const TITLES: Record<ProblemCode, string> = {
   'precondition-required': 'Precondition required',
   'rate-limited': 'Too many requests',
   'storage-unavailable': 'Storage unavailable',
+  timeout: 'Timed out',
   'internal-error': 'Internal error',
 };
 
@@ -39,6 +40,7 @@ const STATUS: Record<ProblemCode, number> = {
   'precondition-required': 428,
   'rate-limited': 429,
   'storage-unavailable': 503,
+  timeout: 504,
   'internal-error': 500,
 };
 

@@ -1,18 +1,40 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pascalCase, singularize } from '../compile/naming.ts';
 import type { JsonSchema } from '../compile/plan.ts';
 import { hasErrors, type ManifestIssue } from './issues.ts';
 import type { LoadedManifest, Manifest } from './manifest.ts';
 import { validateManifestShape } from './meta.ts';
+import { readManifestText } from './read-text.ts';
 import { checkResourceSchema } from './resource-schema.ts';
 import { resolveResourceSchema } from './schema-ref.ts';
 import { type ConnectionBackends, checkSemantics } from './semantics.ts';
 import { issueAt, locate, parseSource, sourceValue } from './source.ts';
 
-/** First path segments the engine serves itself; no automation may take them. */
-export const ENGINE_ROUTES = ['health', 'openapi.json', 'docs', 'mcp', 'automations', 'admin', 'metrics', 'problems', 'console'];
+/** Paths the engine serves or will serve (health probes, specs, console, sign-in), and so never an automation's. */
+export const ENGINE_ROUTES = [
+  'health',
+  'healthz',
+  'readyz',
+  'livez',
+  'openapi.json',
+  'openapi',
+  'docs',
+  'mcp',
+  'automations',
+  'admin',
+  'metrics',
+  'problems',
+  'console',
+  'auth',
+  'oauth',
+  'login',
+  'logout',
+  'static',
+  'assets',
+  'favicon',
+];
 
 export interface LoadResult {
   /** Manifests with no errors, ready to compile. */
@@ -61,18 +83,9 @@ export interface FileLoad {
 
 /** Reads, parses and checks one manifest file. Never throws: problems come back as issues. */
 export function loadManifestFile(file: string, connections: ConnectionBackends): FileLoad {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    return {
-      issues: [{ code: 'file-unreadable', severity: 'error', file, line: 1, col: 1, pointer: '', message: `cannot read file (${reason})` }],
-      dependencies: [file],
-      fingerprint: fingerprintOf([undefined]),
-      missing: reason === 'ENOENT',
-    };
-  }
+  const read = readManifestText(file);
+  if (read.issue) return { issues: [read.issue], dependencies: [file], fingerprint: fingerprintOf([undefined]), missing: read.missing };
+  const { text } = read;
   const done = (issues: ManifestIssue[], resolved?: { file?: string; text?: string }, manifest?: LoadedManifest): FileLoad => ({
     ...(manifest ? { manifest } : {}),
     issues,
@@ -104,11 +117,9 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
 export function fingerprintOnDisk(files: readonly string[]): string {
   return fingerprintOf(
     files.map((f) => {
-      try {
-        return readFileSync(f, 'utf8');
-      } catch {
-        return undefined;
-      }
+      const read = readManifestText(f);
+      // A file that cannot be used is fingerprinted by why (its size is in the message), not read whole.
+      return read.issue ? (read.missing ? undefined : `\u0002${read.issue.message}`) : read.text;
     }),
   );
 }

@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv';
-import isSafeRegex from 'safe-regex2';
 import { isMap, isPair, isScalar, visit } from 'yaml';
 import { propertiesOf } from '../compile/fields.ts';
+import { linearRegExpProblem } from '../compile/linear-regexp.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { createRecordAjv } from '../compile/record-ajv.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
@@ -30,9 +30,9 @@ export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): Man
       message: `invalid JSON Schema: ${i.message}`,
     }));
   }
-  // Before ajv compiles anything: a pattern that backtracks exponentially would hang every request it checks.
-  const unsafe = unsafePatterns(schema, at);
-  if (unsafe.length) return unsafe;
+  // Before ajv compiles anything, so a pattern RE2 cannot run is reported where it is written.
+  const unsupported = unsupportedPatterns(schema, at);
+  if (unsupported.length) return unsupported;
   const issues: ManifestIssue[] = [];
   const ajv = createRecordAjv({ validateSchema: false });
   try {
@@ -214,26 +214,20 @@ const SCHEMA_KEYWORDS = [
 const MAX_PATTERN_LENGTH = 1000;
 
 /**
- * Every `pattern` (and `patternProperties` key) that could backtrack catastrophically:
- * nested quantifiers such as `(a+)+`, found by safe-regex2's star-height test (a
- * heuristic: overlapping alternatives such as `(a|a)*` pass it), or longer than
- * {@link MAX_PATTERN_LENGTH}. A regular expression engine without backtracking (RE2)
- * would remove the risk but needs a native build.
+ * Every `pattern` (and `patternProperties` key) the linear-time engine cannot run
+ * (lookaround, backreferences, invalid syntax), or longer than {@link MAX_PATTERN_LENGTH}.
  */
-function unsafePatterns(schema: unknown, at: SchemaLocation, path: PathSegment[] = []): ManifestIssue[] {
+function unsupportedPatterns(schema: unknown, at: SchemaLocation, path: PathSegment[] = []): ManifestIssue[] {
   if (typeof schema !== 'object' || schema === null) return [];
   const issues: ManifestIssue[] = [];
   const check = (pattern: string, where: PathSegment[], key = false) => {
-    const why =
-      pattern.length > MAX_PATTERN_LENGTH
-        ? `is ${pattern.length} characters long (at most ${MAX_PATTERN_LENGTH})`
-        : !isSafeRegex(pattern)
-          ? 'has nested quantifiers (like (a+)+) that can take exponential time on some inputs'
-          : undefined;
-    if (why) {
-      const message = `pattern ${JSON.stringify(pattern.slice(0, 60))} ${why}; rewrite it without a quantifier inside a quantified group`;
-      issues.push(issueAt(at.source, [...at.base, ...where], 'pattern-unsafe', message, { key }));
-    }
+    const tooLong = pattern.length > MAX_PATTERN_LENGTH;
+    const problem = tooLong ? undefined : linearRegExpProblem(pattern);
+    if (!tooLong && problem === undefined) return;
+    const message = tooLong
+      ? `pattern ${JSON.stringify(pattern.slice(0, 60))}… is ${pattern.length} characters long (at most ${MAX_PATTERN_LENGTH}); shorten it`
+      : `pattern ${JSON.stringify(pattern.slice(0, 60))} cannot run on the linear-time engine (${problem}); patterns run on RE2, which has no lookaround or backreferences: rewrite it without them`;
+    issues.push(issueAt(at.source, [...at.base, ...where], 'pattern-unsupported', message, { key }));
   };
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'pattern' && typeof value === 'string') check(value, [...path, key]);
@@ -241,7 +235,7 @@ function unsafePatterns(schema: unknown, at: SchemaLocation, path: PathSegment[]
       for (const name of Object.keys(value)) check(name, [...path, key, name], true);
     }
     if (typeof value === 'object' && value !== null)
-      issues.push(...unsafePatterns(value, at, [...path, Array.isArray(schema) ? Number(key) : key]));
+      issues.push(...unsupportedPatterns(value, at, [...path, Array.isArray(schema) ? Number(key) : key]));
   }
   return issues;
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { JsonSchema } from '../compile/plan.ts';
 import type { ManifestIssue } from './issues.ts';
 import type { SchemaLocation } from './manifest.ts';
+import { readManifestText } from './read-text.ts';
 import { issueAt, parseSource, type SourceFile, sourceValue } from './source.ts';
 
 /**
@@ -33,12 +33,11 @@ export function resolveResourceSchema(
   }
   // Named like the manifest was (relative stays relative), so reports read the same.
   const file = isAbsolute(ref) ? ref : join(dirname(source.file), ref);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
+  const read = readManifestText(file);
+  if (read.issue?.code === 'file-unreadable')
     return { issues: [issueAt(source, refPath, 'schema-ref-unresolved', `schema.$ref: cannot read "${ref}" (looked for ${file})`)], file };
-  }
+  if (read.issue) return { issues: [read.issue], file };
+  const { text } = read;
   const parsed = parseSource(file, text);
   if (parsed.issues.length) return { issues: parsed.issues, file, text };
   const value = sourceValue(parsed.source);

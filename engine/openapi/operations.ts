@@ -4,7 +4,7 @@ import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
 import { fieldsParameter, idParameter, listParameters, searchParameters } from './parameters.ts';
 import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 
-/** Error statuses each operation documents; 503 is added to all of them, 500 to none. */
+/** Error statuses each operation documents; 429, 503 and 504 are added to all of them, 500 to none. */
 const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   list: [400],
   get: [400, 404],
@@ -115,7 +115,9 @@ function errorResponses(plan: AutomationPlan, endpoint: EndpointPlan): Responses
   // Writes can repeat a unique value.
   if ((plan.storage.spec.unique ?? []).length && ['create', 'update', 'replace'].includes(operation)) statuses.push(409);
   statuses.sort((a, b) => a - b);
-  return Object.fromEntries([...statuses, 429 as const, 503 as const].map((status) => [status, responseRef(PROBLEM_RESPONSES[status])]));
+  return Object.fromEntries(
+    [...statuses, 429 as const, 503 as const, 504 as const].map((status) => [status, responseRef(PROBLEM_RESPONSES[status])]),
+  );
 }
 
 /** `If-Match` on writes: optional, or required when the manifest says `requireIfMatch`. */

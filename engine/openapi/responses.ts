@@ -3,7 +3,7 @@ import { schemaRef } from './names.ts';
 import { PROBLEM_SCHEMA } from './problem.ts';
 
 /** Error statuses an operation may document, each served by one shared response component. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 429 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 428 | 429 | 503 | 504;
 
 /** Component name of the shared response for each documented error status. */
 export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
@@ -19,6 +19,7 @@ export const PROBLEM_RESPONSES: Readonly<Record<ProblemStatus, string>> = {
   428: 'PreconditionRequired',
   429: 'TooManyRequests',
   503: 'ServiceUnavailable',
+  504: 'GatewayTimeout',
 };
 
 /** What a caller should do on each error, written for a model acting without a human. */
@@ -35,6 +36,7 @@ const ADVICE: Readonly<Record<ProblemStatus, string>> = {
   428: 'This automation requires `If-Match` on writes (`code: precondition-required`). GET the record, then retry the write with its `ETag` header value as `If-Match`.',
   429: 'Too many requests from this client to this automation (`code: rate-limited`). Nothing was done. Wait the number of seconds in `Retry-After`, then retry the same request; `RateLimit-Remaining` says how many requests are left.',
   503: 'The store behind this automation cannot be reached right now (`code: storage-unavailable`). Wait the number of seconds in `Retry-After`, then retry the same request.',
+  504: 'The store did not answer in time (`code: timeout`). A read can be retried after `Retry-After` seconds, narrower if it can be (fewer `contains` filters, no `count=true`). After a write, `detail` says whether it was cancelled; if it may have been applied, read the record (or list) before retrying, so it is not applied twice.',
 };
 
 /** The shared error responses, keyed by component name, in status order. */
@@ -45,7 +47,7 @@ export function problemResponses(): [string, ResponseObject][] {
       description: ADVICE[status],
       content: { 'application/problem+json': { schema: schemaRef(PROBLEM_SCHEMA) } },
     };
-    if (status === 503 || status === 429) {
+    if (status === 503 || status === 504 || status === 429) {
       response.headers = {
         'Retry-After': {
           description: 'Seconds to wait before retrying.',

@@ -10,6 +10,8 @@ export interface PoolOptions {
   /** Refuse the memory fallback: a connection without a URL fails (`--strict`, NODE_ENV=production). */
   readonly strict?: boolean;
   readonly logger?: Logger;
+  /** Passed to every connection (see ConnectContext); absent for the CLI, whose work has no caller waiting. */
+  readonly statementTimeoutMs?: number;
 }
 
 export interface ConnectionStatus {
@@ -63,7 +65,11 @@ export class ConnectionPool {
    */
   async #connect(settings: ConnectionSettings): Promise<StorageConnection> {
     if (settings.url || !MEMORY_FALLBACK.includes(settings.backend)) {
-      return (await loadBackend(settings.backend)).connect(settings, { dataDir: this.#dataDir });
+      const { statementTimeoutMs } = this.#options;
+      return (await loadBackend(settings.backend)).connect(settings, {
+        dataDir: this.#dataDir,
+        ...(statementTimeoutMs ? { statementTimeoutMs } : {}),
+      });
     }
     if (this.#options.strict) {
       // Not `unavailable`: retrying cannot help until the config gives it a URL.

@@ -295,6 +295,7 @@ export class Reloader {
         limiter: this.#limiter,
         defaultRateLimit: this.#config.rateLimit,
         trustedProxies: this.#config.server.trustedProxies,
+        timeoutMs: this.#config.server.requestTimeoutSeconds * 1000,
       };
       return { file, load, mounted: await bindAutomation(plan, this.#connections, options) };
     } catch (error) {

@@ -40,7 +40,13 @@ export interface Engine {
  */
 export async function startEngine(config: CouncilConfig, logger: Logger, options: { strict?: boolean } = {}): Promise<Engine> {
   const registry = new AutomationRegistry();
-  const connections = new ConnectionPool(config.connections, config.dataDir, { strict: options.strict ?? false, logger });
+  const connections = new ConnectionPool(config.connections, config.dataDir, {
+    strict: options.strict ?? false,
+    logger,
+    // A little under the request timeout, so a PostgreSQL server cancels the statement
+    // (nothing changed, and the caller is told so) before the caller gets a bare 504.
+    statementTimeoutMs: Math.round(config.server.requestTimeoutSeconds * 900),
+  });
   const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
   const limiter = rateLimiter(config, logger);

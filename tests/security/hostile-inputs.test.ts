@@ -30,6 +30,7 @@ schema:
     title: { type: string, maxLength: 200 }
     status: { type: string, enum: [open, closed] }
     priority: { type: integer, minimum: 1, maximum: 5 }
+    code: { type: string, maxLength: 200, pattern: "^(a+)+$" }
 endpoints:
   - operation: list
     filters: [status, priority, title]
@@ -110,6 +111,15 @@ const CASES: readonly Case[] = [
   },
   { name: 'NUL escape', method: 'POST', path: '', body: '{"title":"a\\u0000b"}', status: 400, code: 'malformed-json' },
   { name: 'lone surrogate', method: 'POST', path: '', body: '{"title":"\\ud800"}', status: 400, code: 'malformed-json' },
+  {
+    // Exponential on a backtracking engine (2^40 steps); patterns run on RE2, so this is an instant 422.
+    name: 'ReDoS input against a nested-quantifier pattern',
+    method: 'POST',
+    path: '',
+    body: `{"title":"x","code":"${'a'.repeat(40)}!"}`,
+    status: 422,
+    code: 'validation-failed',
+  },
   { name: 'nesting 100 deep', method: 'POST', path: '', body: deep, status: 422, code: 'validation-failed' },
   {
     name: '__proto__ at the top',
@@ -375,14 +385,42 @@ describe('hostile manifests through the real loader', () => {
     ),
     'an unknown backend': valid().replace('backend: memory', 'backend: "../../etc"'),
     'a name that is an engine route': valid().replace('name: tickets', 'name: admin'),
-    'a ReDoS pattern': valid('', '  type: object\n  properties:\n    code: { type: string, pattern: "^(a+)+$" }\n'),
-    'a ReDoS patternProperties key': valid(
+    'a lookahead pattern (RE2 cannot run it in linear time)': valid(
       '',
-      '  type: object\n  properties:\n    meta:\n      type: object\n      patternProperties:\n        "^(x*)*y$": { type: string }\n',
+      '  type: object\n  properties:\n    code: { type: string, pattern: "^(?=a)a+$" }\n',
+    ),
+    'a backreference in a patternProperties key': valid(
+      '',
+      '  type: object\n  properties:\n    meta:\n      type: object\n      patternProperties:\n        "^(x)\\\\1$": { type: string }\n',
     ),
     'a 5000-character pattern': valid('', `  type: object\n  properties:\n    code: { type: string, pattern: "${'a'.repeat(5000)}" }\n`),
     'a YAML tag that would build an object': `name: !!js/function "function () { process.exit(1) }"\n${valid().split('\n').slice(1).join('\n')}`,
   };
+  const PRECISE: Record<string, { text: string | Buffer; code: string; line: number; col: number }> = {
+    'a 600 KB manifest': { text: valid(`# ${'x'.repeat(600 * 1024)}\n`), code: 'manifest-too-large', line: 1, col: 1 },
+    'invalid UTF-8 inside a description': {
+      text: Buffer.concat([Buffer.from('name: tickets\ndescription: caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+      code: 'file-encoding',
+      line: 2,
+      col: 17,
+    },
+  };
+  for (const [label, { text, code, line, col }] of Object.entries(PRECISE)) {
+    it(`${label}: ${code} at ${line}:${col}`, () => {
+      const project = makeProject({ 'tickets.yaml': '' });
+      try {
+        writeFileSync(join(project.automations, 'tickets.yaml'), text);
+        const { issues, manifests } = loadManifests([project.automations], new Map([['memory', 'memory']]));
+        assert.deepEqual(
+          issues.map((i) => [i.code, i.line, i.col]),
+          [[code, line, col]],
+        );
+        assert.deepEqual(manifests, []);
+      } finally {
+        project.remove();
+      }
+    });
+  }
   for (const [label, text] of Object.entries(MANIFESTS)) {
     it(`${label}: reported as manifest errors, never thrown, nothing harmed`, () => {
       const project = makeProject({ 'tickets.yaml': '' });

@@ -1,0 +1,42 @@
+import { HttpProblem } from './problem.ts';
+
+/**
+ * The handler's answer, or a 504 `timeout` once `ms` have passed, so a store that stops
+ * answering (a lock held elsewhere, a paused server) never leaves a caller waiting past
+ * its own timeout. The handler cannot be stopped and runs on: `onLate` hears how it
+ * ended, so what it did is still recorded.
+ */
+export async function withinDeadline(
+  work: Promise<Response>,
+  ms: number,
+  write: boolean,
+  onLate?: (outcome: { response?: Response; error?: unknown }) => void,
+): Promise<Response> {
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(timeoutProblem(ms, write));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    if (timedOut) {
+      work.then(
+        (response) => onLate?.({ response }),
+        (error: unknown) => onLate?.({ error }),
+      );
+    }
+  }
+}
+
+function timeoutProblem(ms: number, write: boolean): HttpProblem {
+  const seconds = `${Math.round(ms / 100) / 10} s`;
+  const detail = write
+    ? `the store did not answer within ${seconds}; the write may still be applied: read the record (or the list) before retrying, so it is not applied twice`
+    : `the store did not answer within ${seconds}; retry after the delay in Retry-After, with a narrower query if you can (fewer contains filters, no count=true)`;
+  return new HttpProblem('timeout', detail, { headers: { 'retry-after': '5' } });
+}
