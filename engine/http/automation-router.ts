@@ -10,6 +10,7 @@ import { renderError } from './errors.ts';
 import { HttpProblem } from './problem.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
 import { newRecordId } from './record-id.ts';
+import { requestHeaders } from './request-header.ts';
 
 /**
  * One automation's own small router, mounted by base path. Built once when the
@@ -76,7 +77,7 @@ export interface Guards {
   readonly rateLimit: RateLimit;
   /** Proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
-  /** Longest a handler may take before the caller gets a 504 (`server.requestTimeoutSeconds`). */
+  /** Longest a handler may take before the caller gets a 504 (`server.requestTimeoutSeconds`); 0: no deadline. */
   readonly timeoutMs: number;
 }
 
@@ -104,17 +105,20 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       let refusal: unknown;
       if (!endpoint.access.public) {
         try {
-          principal = await auth.authenticate(c.req.raw.headers);
+          // A key seen in the last seconds is answered without a promise: this runs on every request.
+          const headers = requestHeaders(c);
+          principal = auth.recent(headers) ?? (await auth.authenticate(headers));
         } catch (error) {
           refusal = error;
         }
       }
       if (principal) entry.actor = principal.keyId;
       // Failed keys count against the address too, so guessing keys is limited like anything else.
-      limit(
-        c,
-        await limiter.take(`${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`}`, rateLimit),
+      const decision = limiter.take(
+        `${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`}`,
+        rateLimit,
       );
+      limit(c, decision instanceof Promise ? await decision : decision);
       if (refusal) throw refusal;
       if (principal) auth.authorize(principal, endpoint.access.scopes);
       const audited = (response: Response | undefined, detail?: string) => {
@@ -129,12 +133,10 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
         });
       };
       // After a 504 (audited below) the write runs on; its own entry says what it did in the end.
-      const response = await withinDeadline(
-        handler(c),
-        timeoutMs,
-        write,
-        (late) => write && audited(late.response, 'completed after timeout'),
-      );
+      const work = handler(c);
+      const response = await (timeoutMs > 0
+        ? withinDeadline(work, timeoutMs, write, (late) => write && audited(late.response, 'completed after timeout'))
+        : work);
       if (write) audited(response);
       return response;
     } catch (error) {
@@ -163,6 +165,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
  * response carries costs it on the hot path).
  */
 function limit(c: Context, decision: RateDecision): void {
+  if (decision.allowed && decision.remaining * 2 >= decision.limit) return;
   const headers = {
     'ratelimit-limit': String(decision.limit),
     'ratelimit-remaining': String(decision.remaining),
@@ -175,7 +178,6 @@ function limit(c: Context, decision: RateDecision): void {
       { headers: { ...headers, 'retry-after': String(decision.retryAfterSeconds) } },
     );
   }
-  if (decision.remaining * 2 >= decision.limit) return;
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 

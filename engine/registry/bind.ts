@@ -13,6 +13,7 @@ export async function bindAutomation(
 ): Promise<MountedAutomation> {
   const connection = await connections.get(plan.storage.connection);
   const store = await connection.open(plan.storage.spec);
-  const router = buildAutomationRouter(plan, store, options);
+  // The memory store answers within the request's own turn: a deadline could never fire, so it costs for nothing.
+  const router = buildAutomationRouter(plan, store, connection.backend === 'memory' ? { ...options, timeoutMs: 0 } : options);
   return Object.freeze({ plan, store, router, loadedAt: new Date().toISOString(), version: options.version, traffic: new Traffic() });
 }

@@ -1,4 +1,5 @@
 import { HttpProblem } from '../http/problem.ts';
+import type { HeaderSource } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
 import { hashKey, isWellFormedKey, sameHash } from './api-key.ts';
 import type { KeyRecord, KeyStore } from './key-store.ts';
@@ -55,12 +56,12 @@ export class Authenticator {
   }
 
   /** The principal of a request, or a 401 problem. Never reads the query string. */
-  async authenticate(headers: Headers): Promise<Principal> {
+  async authenticate(headers: HeaderSource): Promise<Principal> {
+    const recent = this.recent(headers);
+    if (recent) return recent;
     const secret = presentedKey(headers);
     if (!secret) throw unauthorized();
     const now = Date.now();
-    const recent = this.#recent.get(secret);
-    if (recent && now - recent.at < KEY_CACHE_MS && now < recent.expiresAt) return recent.principal;
     if (!isWellFormedKey(secret)) throw unauthorized();
     const hash = hashKey(secret);
     const key = await this.#lookup(hash);
@@ -73,10 +74,22 @@ export class Authenticator {
     return principal;
   }
 
+  /**
+   * The principal of a key presented and accepted in the last {@link KEY_CACHE_MS}, without
+   * a lookup; undefined for anything else, which {@link authenticate} then decides.
+   */
+  recent(headers: HeaderSource): Principal | undefined {
+    const secret = presentedKey(headers);
+    const recent = secret === undefined ? undefined : this.#recent.get(secret);
+    if (!recent) return undefined;
+    const now = Date.now();
+    return now - recent.at < KEY_CACHE_MS && now < recent.expiresAt ? recent.principal : undefined;
+  }
+
   /** A 403 unless the principal holds every scope in `needed`. */
   authorize(principal: Principal, needed: readonly string[]): void {
+    if (needed.every((scope) => grants(principal.scopes, scope))) return;
     const missing = needed.filter((scope) => !grants(principal.scopes, scope));
-    if (missing.length === 0) return;
     throw new HttpProblem(
       'forbidden',
       `this API key lacks the scope ${missing.join(', ')}; ask an administrator for a key that has it (council keys create --scopes ${missing.join(',')})`,
@@ -110,9 +123,12 @@ export class Authenticator {
 }
 
 /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
-function presentedKey(headers: Headers): string | undefined {
+function presentedKey(headers: HeaderSource): string | undefined {
   const authorization = headers.get('authorization');
   if (authorization) {
+    // The usual form, without a regular expression: this runs on every request.
+    if (authorization.startsWith('Bearer ') && authorization.indexOf(' ', 7) === -1 && authorization.length > 7)
+      return authorization.slice(7);
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     return match?.[1];
   }

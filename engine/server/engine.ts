@@ -38,7 +38,15 @@ export interface Engine {
  * invalid manifest, or one whose store cannot be prepared, is reported and skipped;
  * the others serve. Later changes go through `engine.reloader`.
  */
-export async function startEngine(config: CouncilConfig, logger: Logger, options: { strict?: boolean } = {}): Promise<Engine> {
+export async function startEngine(
+  config: CouncilConfig,
+  logger: Logger,
+  options: {
+    strict?: boolean;
+    /** Replaces the limiter the config describes (the benchmark measures what limiting costs). */
+    limiter?: RateLimiter;
+  } = {},
+): Promise<Engine> {
   const registry = new AutomationRegistry();
   const connections = new ConnectionPool(config.connections, config.dataDir, {
     strict: options.strict ?? false,
@@ -49,7 +57,7 @@ export async function startEngine(config: CouncilConfig, logger: Logger, options
   });
   const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
-  const limiter = rateLimiter(config, logger);
+  const limiter = options.limiter ?? rateLimiter(config, logger);
   const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
