@@ -78,12 +78,15 @@ interface Reported {
   readonly excerpt: readonly string[];
 }
 
-/** The `FILE:LINE:COL: message` blocks on stderr (source lines are indented, heads are not). */
-function reported(stderr: string): Reported[] {
+/**
+ * The `FILE:LINE:COL: message` blocks on stderr (source lines are indented, heads are not).
+ * Errors only, unless `warnings`: a fixture made for one error also draws GPT-profile warnings.
+ */
+function reported(stderr: string, warnings = false): Reported[] {
   const lines = stderr.split('\n');
   return lines.flatMap((text, index) => {
     const match = /^([^\s:][^:]*):(\d+):(\d+): (.+)$/.exec(text);
-    if (!match) return [];
+    if (!match || (!warnings && match[4]?.startsWith('warning: '))) return [];
     const [, file, line, col, message] = match;
     return [
       {
@@ -136,7 +139,7 @@ describe('council validate', { concurrency: true }, () => {
       const source = readFileSync(issue.file, 'utf8').split('\n')[issue.line - 1];
       assert.deepEqual(issue.excerpt, [`  ${source}`, `  ${' '.repeat(issue.col - 1)}^`]);
     }
-    assert.match(run.stdout, new RegExp(`^6 manifest\\(s\\) checked: ${issues.length} error\\(s\\), 0 warning\\(s\\)$`, 'm'));
+    assert.match(run.stdout, new RegExp(`^6 manifest\\(s\\) checked: ${issues.length} error\\(s\\), \\d+ warning\\(s\\)$`, 'm'));
   });
 
   test('reports cross-file errors: a duplicated name names the first file', async () => {
@@ -350,7 +353,7 @@ describe('council (no command, unknown command, help)', { concurrency: true }, (
   test('the options a usage line lists are accepted', async () => {
     const root = project(['valid/notes.yaml']);
     const help = await council(root, ['validate', '--help']);
-    assert.match(help.stderr, /^usage: council validate \[PATH\.\.\.\] \[--config FILE\] \[--automations DIR\]$/m);
+    assert.match(help.stderr, /^usage: council validate \[PATH\.\.\.\] \[--profile gpt\] \[--config FILE\] \[--automations DIR\]$/m);
     const validated = await council(root, ['validate', '--config', 'council.config.yaml', '--automations', 'automations']);
     assert.equal(validated.code, 0, validated.stderr);
     const created = await council(root, [

@@ -26,6 +26,8 @@ const CONFIG_ONLY: readonly ManifestIssueCode[] = ['config-invalid', 'config-env
 const STORE_ONLY: readonly ManifestIssueCode[] = ['storage-change-refused'];
 /** Codes whose fixture would be unwieldy (a file over 512 KiB); tests/security/hostile-inputs.test.ts covers them. */
 const GENERATED_ONLY: readonly ManifestIssueCode[] = ['manifest-too-large'];
+/** Codes of the GPT profile, which loading a manifest never produces; tests/gpt-profile.test.ts covers them. */
+const GPT_PROFILE = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter((c) => c.startsWith('gpt-'));
 
 /** One line of `<name>.expected.json`. `file` is relative to the expected file; default: the manifest `<name>.yaml`. */
 interface ExpectedIssue {
@@ -157,7 +159,8 @@ describe('error code coverage', () => {
 
   test('every manifest issue code is produced by a fixture or is config-only', () => {
     const missing = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter(
-      (c) => !produced.has(c) && !CONFIG_ONLY.includes(c) && !STORE_ONLY.includes(c) && !GENERATED_ONLY.includes(c),
+      (c) =>
+        !produced.has(c) && !CONFIG_ONLY.includes(c) && !STORE_ONLY.includes(c) && !GENERATED_ONLY.includes(c) && !GPT_PROFILE.includes(c),
     );
     assert.deepEqual(missing, []);
   });
@@ -174,6 +177,11 @@ describe('error code coverage', () => {
     const hostileTest = readFileSync(fileURLToPath(new URL('./security/hostile-inputs.test.ts', import.meta.url)), 'utf8');
     for (const code of GENERATED_ONLY)
       assert.ok(hostileTest.includes(`'${code}'`), `tests/security/hostile-inputs.test.ts never asserts ${code}`);
+  });
+
+  test('GPT profile codes are asserted in tests/gpt-profile.test.ts', () => {
+    const gptTest = readFileSync(fileURLToPath(new URL('./gpt-profile.test.ts', import.meta.url)), 'utf8');
+    for (const code of GPT_PROFILE) assert.ok(gptTest.includes(`'${code}'`), `tests/gpt-profile.test.ts never asserts ${code}`);
   });
 
   test('config-only codes come from no manifest and are asserted in tests/config.test.ts', () => {

@@ -15,7 +15,7 @@ export function compileProject(config: CouncilConfig): { plans: AutomationPlan[]
   const plans: AutomationPlan[] = [];
   for (const manifest of result.manifests) {
     try {
-      plans.push(compileAutomation(manifest, { pagination: config.pagination }));
+      plans.push(compileAutomation(manifest, { pagination: config.pagination, consequentialWrites: config.gpt.consequentialWrites }));
     } catch (error) {
       console.error(`${manifest.file}:1:1: could not be compiled: ${(error as Error).message}`);
       ok = false;

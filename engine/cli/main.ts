@@ -6,11 +6,12 @@ import { openapiCommand, openapiUsage } from './openapi.ts';
 import { UsageError } from './options.ts';
 import { serveCommand, serveUsage } from './serve.ts';
 import { typesCommand, typesUsage } from './types.ts';
-import { validateCommand, validateUsage } from './validate.ts';
+import { lintUsage, validateCommand, validateUsage } from './validate.ts';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
   serve: { run: serveCommand, usage: serveUsage },
   validate: { run: validateCommand, usage: validateUsage },
+  lint: { run: validateCommand, usage: lintUsage },
   openapi: { run: openapiCommand, usage: openapiUsage },
   types: { run: typesCommand, usage: typesUsage },
   new: { run: newCommand, usage: newUsage },

@@ -1,18 +1,27 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../errors/did-you-mean.ts';
 import { buildOpenApi } from '../openapi/index.ts';
-import { openApiOptions } from '../server/openapi-view.ts';
+import { automationOpenApi, openApiOptions } from '../server/openapi-view.ts';
 import { compileProject } from './compile-project.ts';
-import { projectConfig, projectOptions } from './options.ts';
+import { projectConfig, projectOptions, UsageError } from './options.ts';
 
-export const openapiUsage = 'council openapi [--out FILE] [--config FILE] [--automations DIR]';
+export const openapiUsage = 'council openapi [--automation NAME] [--out FILE] [--config FILE] [--automations DIR]';
 
 /** Writes the OpenAPI document of the valid manifests; exit 1 if any manifest has errors. */
 export async function openapiCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...projectOptions, out: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { ...projectOptions, out: { type: 'string' }, automation: { type: 'string' } } });
   const config = projectConfig(values);
   const { plans, ok } = compileProject(config);
-  const text = `${JSON.stringify(buildOpenApi(plans, openApiOptions(config)), null, 2)}\n`;
+  const only = values.automation === undefined ? undefined : plans.find((p) => p.name === values.automation);
+  if (values.automation !== undefined && !only) {
+    const names = plans.map((p) => p.name);
+    throw new UsageError(
+      `no valid automation "${values.automation}"${didYouMean(values.automation, names)}; valid: ${names.join(', ') || '(none)'}`,
+    );
+  }
+  const doc = only ? automationOpenApi(only, config) : buildOpenApi(plans, openApiOptions(config));
+  const text = `${JSON.stringify(doc, null, 2)}\n`;
   if (values.out) {
     writeFileSync(values.out, text);
     console.error(`wrote ${values.out} (${plans.length} automation(s))`);

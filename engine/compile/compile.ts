@@ -10,6 +10,8 @@ import { boundIntegers } from './safe-integers.ts';
 
 export interface CompileOptions {
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  /** Whether create, update and replace are consequential unless a manifest says (default true). */
+  readonly consequentialWrites?: boolean;
 }
 
 /**
@@ -27,7 +29,10 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
   // The manifest checks validated this schema against the meta-schema already.
   const ajv = createRecordAjv({ validateSchema: false });
   const endpoints = manifest.endpoints.map((e) =>
-    Object.freeze(compileEndpoint(e, basePath, names, schema, ajv, manifest.storage.backend, endpointAccess(manifest, e.operation))),
+    Object.freeze({
+      ...compileEndpoint(e, basePath, names, schema, ajv, manifest.storage.backend, endpointAccess(manifest, e.operation)),
+      consequential: isConsequential(e.operation, e.consequential, options.consequentialWrites ?? true),
+    }),
   );
   const listEndpoints = endpoints.filter((e) => e.operation === 'list');
   const spec: StorageSpec = {
@@ -59,6 +64,16 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     pagination: { ...options.pagination },
     validate,
   });
+}
+
+/**
+ * Reads never need the user's confirmation and a delete always does; writes follow the
+ * manifest, else the config. (The manifest checks refuse `consequential: false` on a delete.)
+ */
+function isConsequential(operation: Operation, declared: boolean | undefined, writes: boolean): boolean {
+  if (operation === 'delete') return true;
+  if (operation === 'list' || operation === 'get' || operation === 'search') return declared ?? false;
+  return declared ?? writes;
 }
 
 /** Locked by default: public only where the manifest says so; scopes from `access.scopes` or the operation's default. */

@@ -35,7 +35,7 @@ export function compileEndpoint(
   ajv: Ajv2020,
   backend: string,
   access: EndpointPlan['access'],
-): EndpointPlan {
+): Omit<EndpointPlan, 'consequential'> {
   const route = ROUTES[declaration.operation];
   const properties = propertiesOf(schema);
   const words = { singular: spaced(names.singular), plural: spaced(names.plural) };

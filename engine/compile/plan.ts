@@ -38,6 +38,8 @@ export interface EndpointPlan {
   readonly searchFields: readonly string[];
   /** Public: answered without an API key; otherwise a key must grant every scope listed. */
   readonly access: { readonly public: boolean; readonly scopes: readonly string[] };
+  /** A model must ask its user before calling it: published as `x-openai-isConsequential`. */
+  readonly consequential: boolean;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface CouncilConfig {
   };
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
   readonly audit: { readonly enabled: boolean };
+  /** How generated documents present the API to models. */
+  readonly gpt: { readonly consequentialWrites: boolean };
   /** Per client and automation, unless a manifest sets its own. */
   readonly rateLimit: { readonly requests: number; readonly perSeconds: number; readonly store?: string };
   readonly automations: string;

@@ -67,6 +67,7 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     server: CouncilConfig['server'];
     pagination: CouncilConfig['pagination'];
     audit: CouncilConfig['audit'];
+    gpt: CouncilConfig['gpt'];
     rateLimit: CouncilConfig['rateLimit'];
     automations: string;
     dataDir: string;
@@ -91,6 +92,7 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     server: { ...raw.server, ...(publicUrl ? { publicUrl } : {}) },
     pagination: raw.pagination,
     audit: raw.audit,
+    gpt: raw.gpt,
     rateLimit: raw.rateLimit,
     automations: resolve(root, raw.automations),
     dataDir: resolve(root, raw.dataDir),

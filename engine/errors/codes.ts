@@ -4,6 +4,13 @@
  * retire one by leaving it out, never by giving it a new meaning.
  */
 export const manifestIssueCodes = {
+  'gpt-operation-id': 'An operationId does not match ^[a-zA-Z0-9_-]{1,64}$, as GPT Actions require (GPT profile).',
+  'gpt-description-too-long': 'An operation summary or description is over the 300 characters GPT Actions accept (GPT profile).',
+  'gpt-parameter-too-long': 'A parameter description is over the 700 characters GPT Actions accept (GPT profile).',
+  'gpt-header': 'An operation needs a header other than the API key, which GPT Actions cannot send (GPT profile).',
+  'gpt-too-many-operations': 'A document has more than the 30 operations a GPT Action imports (GPT profile).',
+  'gpt-description-missing': 'A schema property has no description for a model to go by (GPT profile).',
+  'gpt-example-missing': 'A property with a pattern has no example of a valid value (GPT profile).',
   'file-unreadable': 'The manifest or a file it references could not be read.',
   'file-encoding': 'The manifest or a file it references is not valid UTF-8.',
   'manifest-too-large': 'The manifest or a file it references is larger than 512 KiB.',

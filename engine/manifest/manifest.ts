@@ -30,6 +30,8 @@ export interface EndpointDeclaration {
   readonly operation: Operation;
   readonly summary?: string;
   readonly description?: string;
+  /** A model must ask its user before calling it (x-openai-isConsequential). */
+  readonly consequential?: boolean;
   /** A property name (every operator that applies), or the property with the operators to offer. */
   readonly filters?: readonly (string | FilterDeclaration)[];
   readonly sort?: readonly string[];

@@ -132,6 +132,10 @@ function checkEndpoints(source: SourceFile, manifest: Manifest, schema: JsonSche
         );
       }
     }
+    if (endpoint.operation === 'delete' && endpoint.consequential === false) {
+      const message = '`consequential: false` does not apply to delete: a model always asks its user before deleting; remove it';
+      issues.push(issueAt(source, [...at, 'consequential'], 'endpoint-option-misplaced', message));
+    }
     issues.push(...checkFilters(source, manifest, endpoint, at, schema), ...checkSearch(source, manifest, endpoint, at, schema));
     const sortable = [...scalars, ...ENGINE_FIELDS];
     endpoint.sort?.forEach((field, i) => {

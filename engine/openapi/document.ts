@@ -14,6 +14,11 @@ export interface OpenApiOptions {
   readonly description?: string;
   /** Base URL of the API; `servers` is left out without it. */
   readonly serverUrl?: string;
+  /**
+   * Leave out optional header parameters (`If-Match`): GPT Actions send no header but the
+   * API key, so the per-automation document, made for them, offers none.
+   */
+  readonly omitOptionalHeaders?: boolean;
 }
 
 /**
@@ -69,7 +74,9 @@ export function buildOpenApi(plans: readonly AutomationPlan[], options: OpenApiO
     builder.addTag({ name: plan.name, description: plan.description });
     for (const [name, schema] of automationSchemas(plan)) addSchema(name, schema, plan.name);
     for (const endpoint of plan.endpoints) {
-      builder.addPath(endpoint.path, { [endpoint.method.toLowerCase()]: operationFor(plan, endpoint) });
+      builder.addPath(endpoint.path, {
+        [endpoint.method.toLowerCase()]: operationFor(plan, endpoint, options.omitOptionalHeaders ?? false),
+      });
     }
   }
   return builder.getSpec();

@@ -1,5 +1,6 @@
 import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { GPT_LIMITS } from './gpt-profile.ts';
 import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
 import { fieldsParameter, idParameter, listParameters, searchParameters } from './parameters.ts';
 import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
@@ -16,7 +17,7 @@ const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
 };
 
 /** One OpenAPI operation for one endpoint of an automation. */
-export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan): OperationObject {
+export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan, omitOptionalHeaders = false): OperationObject {
   const operation: OperationObject = {
     operationId: endpoint.operationId,
     tags: [plan.name],
@@ -26,12 +27,16 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan): Oper
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
   else if (endpoint.operation === 'search') operation.parameters = searchParameters(plan, endpoint);
   else if (endpoint.operation === 'get') operation.parameters = [idParameter(plan), fieldsParameter(plan)];
-  else if (endpoint.operation !== 'create') operation.parameters = [idParameter(plan), ifMatchParameter(plan)];
+  else if (endpoint.operation !== 'create') {
+    operation.parameters = omitOptionalHeaders && !plan.requireIfMatch ? [idParameter(plan)] : [idParameter(plan), ifMatchParameter(plan)];
+  }
   const body = requestBody(plan, endpoint.operation);
   if (body) operation.requestBody = body;
   operation.responses = { ...successResponse(plan, endpoint.operation), ...errorResponses(plan, endpoint) };
   // The document's default is the API key; a public operation opts out.
   if (endpoint.access.public) operation.security = [];
+  // GPT Actions ask the user before calling a consequential operation.
+  operation['x-openai-isConsequential'] = endpoint.consequential;
   return operation;
 }
 
@@ -46,7 +51,10 @@ function defaultDescription(plan: AutomationPlan, operation: Operation): string 
     delete: `Deletes one ${one} for good.`,
     search: `Finds ${many} by words, best matches first: to read further, call again with \`cursor\` set to \`meta.next\` until it is null.`,
   };
-  return `${what[operation]} ${plan.description}`;
+  // The automation's description follows when the whole stays within what GPT Actions
+  // accept; it is always in the tag and in the per-automation document's info.
+  const full = `${what[operation]} ${plan.description}`;
+  return full.length <= GPT_LIMITS.operationText ? full : what[operation];
 }
 
 function requestBody(plan: AutomationPlan, operation: Operation): RequestBodyObject | undefined {

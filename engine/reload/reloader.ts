@@ -280,7 +280,10 @@ export class Reloader {
     const { name, storage } = manifest.manifest;
     let plan: ReturnType<typeof compileAutomation>;
     try {
-      plan = compileAutomation(manifest, { pagination: this.#config.pagination });
+      plan = compileAutomation(manifest, {
+        pagination: this.#config.pagination,
+        consequentialWrites: this.#config.gpt.consequentialWrites,
+      });
     } catch (error) {
       const message = `${file}:1:1: could not be compiled: ${(error as Error).message}`;
       return { file, load, failure: { name, state: 'invalid', errors: [message], issues: [] } };

@@ -10,7 +10,7 @@ import type { Reloader } from '../reload/reloader.ts';
 import { generateTypes } from '../types/index.ts';
 import type { AdminEnv } from './admin.ts';
 import { healthReport } from './health.ts';
-import { openApiView } from './openapi-view.ts';
+import { automationOpenApi, openApiView } from './openapi-view.ts';
 
 /**
  * The engine's fetch handler: a request whose first path segment names a serving
@@ -30,6 +30,18 @@ export function createFetch(
   const openapi = openApiView(registry, config);
   engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
   engineApp.get('/openapi.json', (c) => c.json(openapi()));
+  // One automation's document: what a GPT Action imports. Built once per mounted version and config.
+  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; doc: object }>();
+  engineApp.get('/automations/:name/openapi.json', (c) => {
+    const mounted = registry.match(c.req.param('name'));
+    if (!mounted) throw new HttpProblem('not-found', `no automation "${c.req.param('name')}" is serving; see /health`);
+    let spec = specs.get(mounted);
+    if (spec?.config !== config()) {
+      spec = { config: config(), doc: automationOpenApi(mounted.plan, config()) };
+      specs.set(mounted, spec);
+    }
+    return c.json(spec.doc);
+  });
   // TypeScript types of what serves now, so clients can regenerate after every reload.
   const types = new WeakMap<MountedAutomation, Promise<string>>();
   engineApp.get('/automations/:name/types.ts', async (c) => {

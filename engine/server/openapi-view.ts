@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
+import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { buildOpenApi } from '../openapi/index.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
@@ -14,6 +15,20 @@ export function openApiOptions(config: CouncilConfig) {
     description: pkg.description,
     ...(config.server.publicUrl ? { serverUrl: config.server.publicUrl } : {}),
   };
+}
+
+/**
+ * One automation's own document, for a GPT Action or any client of that automation only:
+ * its title and description are the automation's, and optional headers are left out.
+ */
+export function automationOpenApi(plan: AutomationPlan, config: CouncilConfig): OpenAPIObject {
+  const options = openApiOptions(config);
+  return buildOpenApi([plan], {
+    ...options,
+    title: `${plan.name} (theCouncil)`,
+    description: plan.description,
+    omitOptionalHeaders: true,
+  });
 }
 
 /** The OpenAPI document of what is serving, rebuilt only when that changes. */

@@ -122,6 +122,7 @@ function endpoint(
     path: collection ? at.basePath : `${at.basePath}/{id}`,
     operationId: `${operation}${operation === 'list' ? at.plural : at.singular}`,
     summary: `${operation[0]?.toUpperCase()}${operation.slice(1)} ${operation === 'list' ? at.basePath.slice(1) : `one ${at.singular}`}`,
+    consequential: operation !== 'list' && operation !== 'get',
     // One endpoint carries its own description; the others get the generated one.
     ...(operation === 'get' ? { description: 'Look up one record by id before changing it.' } : {}),
     filters,

@@ -38,6 +38,7 @@ export function makeProject(
       pagination: { defaultLimit: 20, maxLimit: 100 },
       // Off unless a test is about it: every write would otherwise open the embedded system store.
       audit: { enabled: false },
+      gpt: { consequentialWrites: true },
       rateLimit: { requests: 100_000, perSeconds: 1 },
       automations,
       dataDir,
