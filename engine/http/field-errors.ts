@@ -1,7 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { pathToPointer } from '../manifest/source.ts';
-import type { FieldError } from './problem.ts';
+import { choices, type FieldError } from './problem.ts';
 
 /**
  * ajv errors as `{ pointer, message }` pairs a model can act on: the pointer names the
@@ -64,12 +64,14 @@ function describe(error: ErrorObject): FieldError {
       return {
         pointer: `${at}${pathToPointer([name])}`,
         message: `is not an allowed property${didYouMean(name, allowed)}${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`,
+        ...choices(name, allowed),
       };
     }
     case 'enum':
       return {
         pointer: at,
         message: `must be one of: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        ...choices(String(error.data), error.params.allowedValues as unknown[]),
       };
     case 'format':
       return { pointer: at, message: `must be ${FORMAT_SHAPES[String(error.params.format)] ?? `in "${error.params.format}" format`}` };

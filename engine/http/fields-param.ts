@@ -2,7 +2,7 @@ import type { StoredRecord } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import type { FieldError } from './problem.ts';
+import { choices, type FieldError } from './problem.ts';
 
 /** The names `?fields=` accepts: the engine fields, then the schema's top-level properties. */
 export function selectableFields(plan: AutomationPlan): string[] {
@@ -21,7 +21,11 @@ export function parseFieldsParam(plan: AutomationPlan, params: URLSearchParams, 
   const unknown = names.filter((n) => !known.includes(n));
   if (raw.trim() === '' || unknown.length) {
     const what = raw.trim() === '' ? 'names no field' : unknown.map((n) => `"${n}" is not a field${didYouMean(n, known)}`).join('; ');
-    errors.push({ pointer: '/query/fields', message: `${what}; accepted, comma-separated: ${known.join(', ')}` });
+    errors.push({
+      pointer: '/query/fields',
+      message: `${what}; accepted, comma-separated: ${known.join(', ')}`,
+      ...choices(unknown[0] ?? '', known),
+    });
     return undefined;
   }
   return ['id', ...names.filter((n) => n !== 'id')];

@@ -1,7 +1,7 @@
 import type { FilterOperator, ListFilter, ScalarValue } from '../../adapters/types.ts';
 import type { EndpointPlan, FilterPlan } from '../compile/plan.ts';
 import { SAFE_INTEGER, toFieldErrors } from './field-errors.ts';
-import type { FieldError } from './problem.ts';
+import { choices, type FieldError } from './problem.ts';
 
 /** Most values one `[in]` filter takes: a list longer than this belongs in several requests. */
 export const MAX_IN_VALUES = 100;
@@ -25,8 +25,10 @@ export function parseFilterParams(endpoint: EndpointPlan, params: URLSearchParam
       const raw = params.get(name);
       if (raw === null) continue;
       const parsed = parseFilterValue(plan, op, raw);
-      if (typeof parsed === 'string') errors.push({ pointer: `/query/${name}`, message: parsed });
-      else filters.push(parsed);
+      if (typeof parsed === 'string') {
+        const values = plan.schema.enum;
+        errors.push({ pointer: `/query/${name}`, message: parsed, ...(Array.isArray(values) ? choices(raw, values) : {}) });
+      } else filters.push(parsed);
     }
   }
   return filters;

@@ -4,7 +4,7 @@ import { didYouMean } from '../errors/did-you-mean.ts';
 import { type CursorState, invalidCursor, readCursor } from './cursor.ts';
 import { parseFieldsParam } from './fields-param.ts';
 import { filterParameters, isOfferedFilter, parseFilterParams } from './filter-params.ts';
-import { type FieldError, HttpProblem } from './problem.ts';
+import { choices, type FieldError, HttpProblem } from './problem.ts';
 
 const DEFAULT_SORT: SortOrder = { field: 'createdAt', direction: 'asc' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -76,7 +76,7 @@ function unknownOrRepeated(plan: AutomationPlan, endpoint: EndpointPlan, params:
         : properties.includes(field)
           ? `"${field}" is a field but this list cannot filter on it`
           : `unknown query parameter${didYouMean(name, known)}`;
-      errors.push({ pointer: `/query/${name}`, message: `${why}; accepted: ${accepted}` });
+      errors.push({ pointer: `/query/${name}`, message: `${why}; accepted: ${accepted}`, ...choices(name, known) });
     } else if (params.getAll(name).length > 1) {
       errors.push({ pointer: `/query/${name}`, message: 'given more than once; pass it once' });
     }
@@ -111,6 +111,7 @@ function parseSort(raw: string | null, endpoint: EndpointPlan, errors: FieldErro
       message: accepted.length
         ? `${oneField}cannot sort by "${field}"${didYouMean(field, endpoint.sort)}; accepted: ${accepted.join(', ')}`
         : 'this list has no sortable fields; remove sort',
+      ...choices(raw, accepted),
     });
   }
   return { field, direction: raw.startsWith('-') ? 'desc' : 'asc' };

@@ -1,9 +1,23 @@
 import { type ProblemCode, problemCodes } from '../errors/codes.ts';
+import { closestMatch } from '../errors/did-you-mean.ts';
 
 /** One invalid field or parameter: where (JSON Pointer) and what to change. */
 export interface FieldError {
   readonly pointer: string;
   readonly message: string;
+  /** The values (or names) accepted there, where they are few enough to list. */
+  readonly allowed?: readonly unknown[];
+  /** The accepted value closest to what was sent, when it looks like a typo of it. */
+  readonly suggestion?: string;
+}
+
+/** `allowed` and, when one is close to `given`, `suggestion`: the parts of a field error a model corrects itself from. */
+export function choices(given: string, allowed: readonly unknown[]): Pick<FieldError, 'allowed' | 'suggestion'> {
+  const suggestion = closestMatch(
+    given,
+    allowed.filter((a): a is string => typeof a === 'string'),
+  );
+  return { allowed, ...(suggestion === undefined ? {} : { suggestion }) };
 }
 
 const TITLES: Record<ProblemCode, string> = {

@@ -5,7 +5,7 @@ import { didYouMean } from '../errors/did-you-mean.ts';
 import { invalidCursor } from './cursor.ts';
 import { parseFieldsParam } from './fields-param.ts';
 import { invalidQuery, parseLimit } from './list-query.ts';
-import type { FieldError } from './problem.ts';
+import { choices, type FieldError } from './problem.ts';
 
 /** Longest `q` accepted: a search is a few words, not a document. */
 export const MAX_SEARCH_TEXT = 500;
@@ -25,6 +25,7 @@ export function parseSearchQuery(plan: AutomationPlan, params: URLSearchParams):
       errors.push({
         pointer: `/query/${name}`,
         message: `unknown query parameter${didYouMean(name, KNOWN)}; accepted: ${KNOWN.join(', ')}`,
+        ...choices(name, KNOWN),
       });
     } else if (params.getAll(name).length > 1) {
       errors.push({ pointer: `/query/${name}`, message: 'given more than once; pass it once' });

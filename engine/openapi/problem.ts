@@ -33,6 +33,15 @@ export function problemSchema(): SchemaObject {
                 'JSON Pointer (RFC 6901) to the invalid value: into the request body (for example `/email`) or `/query/<param>` for a query parameter.',
             },
             message: { type: 'string', description: 'What is wrong with the value and what is expected.' },
+            allowed: {
+              type: 'array',
+              description:
+                'The values or names accepted at `pointer` (enum values, properties, query parameters, sort keys), when they can be listed.',
+            },
+            suggestion: {
+              type: 'string',
+              description: 'The accepted value closest to what was sent, when it looks like a typo: retry with it.',
+            },
           },
         },
       },

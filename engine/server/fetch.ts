@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { swaggerUI } from '@hono/swagger-ui';
 import { Hono } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
 import { renderError } from '../http/errors.ts';
@@ -30,6 +31,9 @@ export function createFetch(
   const openapi = openApiView(registry, config);
   engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
   engineApp.get('/openapi.json', (c) => c.json(openapi()));
+  // Swagger UI (Hono's own middleware, assets from a CDN) over the live document: each
+  // page load fetches /openapi.json, so it shows what serves after every reload.
+  engineApp.get('/docs', swaggerUI({ url: 'openapi.json', title: 'theCouncil API', persistAuthorization: true }));
   // One automation's document: what a GPT Action imports. Built once per mounted version and config.
   const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; doc: object }>();
   engineApp.get('/automations/:name/openapi.json', (c) => {
