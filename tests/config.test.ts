@@ -139,6 +139,7 @@ describe('types and defaults', () => {
     assert.deepEqual(loaded(loadConfig(configFile('pagination:\n  defaultLimit: 10\n  maxLimit: 10\n'), {})).pagination, {
       defaultLimit: 10,
       maxLimit: 10,
+      maxResponseChars: 50000,
     });
   });
 
@@ -152,7 +153,7 @@ describe('types and defaults', () => {
       corsOrigins: [],
       trustedProxies: [],
     });
-    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100 });
+    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50000 });
   });
 
   test('defaults fill what a section leaves out, and explicit values win', () => {
@@ -165,7 +166,7 @@ describe('types and defaults', () => {
       corsOrigins: [],
       trustedProxies: [],
     });
-    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 500 });
+    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 500, maxResponseChars: 50000 });
     const limited = loaded(loadConfig(configFile('server:\n  bodyLimit: 4096\n'), {}));
     assert.equal(limited.server.bodyLimit, 4096);
   });
@@ -324,7 +325,7 @@ describe('finding the config file', () => {
     );
     assert.equal(config.automations, join(cwd, 'automations'));
     assert.equal(config.dataDir, join(cwd, '.council', 'data'));
-    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100 });
+    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50000 });
     assert.equal(config.server.port, 8080);
   });
 

@@ -171,7 +171,7 @@ describe('buildOpenApi', () => {
       },
       filters: ['email', 'tier', 'vip', 'score'],
       sort: [],
-      pagination: { defaultLimit: 5, maxLimit: 50 },
+      pagination: { defaultLimit: 5, maxLimit: 50, maxResponseChars: 50_000 },
     });
     const list = operation(buildOpenApi([custom], options), 'listContacts');
     assert.deepEqual(

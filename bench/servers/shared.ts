@@ -14,7 +14,7 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
   return {
     file: undefined,
     server: { port: 0, host: '127.0.0.1', bodyLimit: 1 << 20, requestTimeoutSeconds: 20, corsOrigins: [], trustedProxies: [] },
-    pagination: { defaultLimit: 20, maxLimit: 100 },
+    pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
     // The hand-written side keeps no audit log either.
     audit: { enabled: false },
     gpt: { consequentialWrites: true },

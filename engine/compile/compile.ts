@@ -8,8 +8,11 @@ import type { AutomationPlan, EndpointPlan, Operation } from './plan.ts';
 import { createRecordAjv } from './record-ajv.ts';
 import { boundIntegers } from './safe-integers.ts';
 
+/** Well under the 100,000 characters a GPT Action reads of a response. */
+export const DEFAULT_MAX_RESPONSE_CHARS = 50_000;
+
 export interface CompileOptions {
-  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars?: number };
   /** Whether create, update and replace are consequential unless a manifest says (default true). */
   readonly consequentialWrites?: boolean;
 }
@@ -61,7 +64,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     endpoints,
     requireIfMatch: manifest.requireIfMatch ?? false,
     ...(manifest.rateLimit ? { rateLimit: { ...manifest.rateLimit } } : {}),
-    pagination: { ...options.pagination },
+    pagination: { maxResponseChars: DEFAULT_MAX_RESPONSE_CHARS, ...options.pagination },
     validate,
   });
 }

@@ -64,7 +64,8 @@ export interface AutomationPlan {
     readonly spec: StorageSpec;
   };
   readonly endpoints: readonly EndpointPlan[];
-  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  /** `maxResponseChars`: lists stop before the record that would make the JSON body longer. */
+  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars: number };
   /** Requests per client per window; absent: the config's default. */
   readonly rateLimit?: { readonly requests: number; readonly perSeconds: number };
   /** Update, replace and delete need `If-Match` (428 without). */

@@ -16,7 +16,7 @@ export interface CouncilConfig {
     /** Exact web origins allowed to call from a browser; empty: CORS off. */
     readonly corsOrigins: readonly string[];
   };
-  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number };
+  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars: number };
   readonly audit: { readonly enabled: boolean };
   /** How generated documents present the API to models. */
   readonly gpt: { readonly consequentialWrites: boolean };

@@ -8,6 +8,7 @@ import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
 import { toFieldErrors } from './field-errors.ts';
 import { parseFieldsParam, selectFields } from './fields-param.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
+import { pageBody } from './page-body.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
 import { newRecordId } from './record-id.ts';
 import { encodeSearchCursor, parseSearchQuery } from './search-query.ts';
@@ -17,6 +18,8 @@ export type Handler = (c: Context) => Promise<Response>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Builds the request handler of one endpoint, closing over everything it needs once. */
+const JSON_TYPE = { 'content-type': 'application/json' } as const;
+
 export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, store: RecordStore, bodyLimit: number): Handler {
   const singular = plan.names.singular;
   const notFound = (id: string) =>
@@ -44,19 +47,27 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
       return async (c) => {
         const { fields, ...query } = parseListQuery(plan, endpoint, new URL(c.req.url).searchParams);
         const page = await store.list(query);
-        const last = page.records.at(-1);
-        const next = page.hasMore && last ? encodeCursor(query, last) : null;
         const data = fields ? page.records.map((r) => selectFields(r, fields)) : page.records;
         const count = page.total === undefined ? {} : { count: page.total };
-        return c.json({ data, meta: { next, limit: query.limit, ...count } });
+        const { body } = pageBody(data, plan.pagination.maxResponseChars, (kept) => {
+          const truncated = kept < page.records.length;
+          const last = page.records[kept - 1];
+          const next = (page.hasMore || truncated) && last ? encodeCursor(query, last) : null;
+          return { next, limit: query.limit, ...count, ...(truncated ? { truncated } : {}) };
+        });
+        return c.body(body, 200, JSON_TYPE);
       };
     case 'search':
       return async (c) => {
         const { fields, ...query } = parseSearchQuery(plan, new URL(c.req.url).searchParams);
         const page = await store.search(query);
-        const next = page.hasMore ? encodeSearchCursor(query) : null;
         const data = fields ? page.records.map((r) => selectFields(r, fields)) : page.records;
-        return c.json({ data, meta: { next, limit: query.limit } });
+        const { body } = pageBody(data, plan.pagination.maxResponseChars, (kept) => {
+          const truncated = kept < page.records.length;
+          const next = page.hasMore || truncated ? encodeSearchCursor(query, kept) : null;
+          return { next, limit: query.limit, ...(truncated ? { truncated } : {}) };
+        });
+        return c.body(body, 200, JSON_TYPE);
       };
     case 'get':
       return async (c) => {

@@ -53,8 +53,8 @@ export function parseSearchQuery(plan: AutomationPlan, params: URLSearchParams):
 }
 
 /** The cursor of the page after `query`'s, or null when it would go deeper than search pages go. */
-export function encodeSearchCursor(query: SearchQuery): string | null {
-  const offset = query.offset + query.limit;
+export function encodeSearchCursor(query: SearchQuery, returned = query.limit): string | null {
+  const offset = query.offset + returned;
   if (offset > MAX_SEARCH_OFFSET) return null;
   return Buffer.from(JSON.stringify({ q: query.text, o: offset, l: query.limit })).toString('base64url');
 }

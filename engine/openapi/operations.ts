@@ -171,6 +171,11 @@ function pageOf(record: string, counts: boolean): SchemaObject {
             description: 'Cursor of the next page: pass it as `cursor` to continue. null when this is the last page.',
           },
           limit: { type: 'integer', description: 'The page size that was applied.' },
+          truncated: {
+            type: 'boolean',
+            description:
+              'Present (true) when the page holds fewer records than `limit` because the response would otherwise be too long; `next` continues after the last record here.',
+          },
           ...count,
         },
       },

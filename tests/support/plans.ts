@@ -82,7 +82,7 @@ export function makePlan(overrides: PlanOverrides = {}): AutomationPlan {
       },
     },
     endpoints,
-    pagination: overrides.pagination ?? { defaultLimit: 20, maxLimit: 100 },
+    pagination: overrides.pagination ?? { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
     requireIfMatch: overrides.requireIfMatch ?? false,
     validate: createRecordAjv().compile(structuredClone(schema)),
   };

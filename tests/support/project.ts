@@ -35,7 +35,7 @@ export function makeProject(
     config: (overrides = {}) => ({
       file: undefined,
       server: { port: 0, host: '127.0.0.1', bodyLimit: 64 * 1024, requestTimeoutSeconds: 20, corsOrigins: [], trustedProxies: [] },
-      pagination: { defaultLimit: 20, maxLimit: 100 },
+      pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
       // Off unless a test is about it: every write would otherwise open the embedded system store.
       audit: { enabled: false },
       gpt: { consequentialWrites: true },
