@@ -41,6 +41,18 @@ export class AutomationRegistry {
   readonly #mounted = new Map<string, MountedAutomation>();
   readonly #failures = new Map<string, AutomationFailure>();
   #version = 0;
+  readonly #listeners = new Set<() => void>();
+
+  /** Calls `listener` after every change of what serves (MCP tells its clients); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(): void {
+    this.#version++;
+    for (const listener of this.#listeners) listener();
+  }
 
   match(segment: string): MountedAutomation | undefined {
     return this.#mounted.get(segment);
@@ -49,11 +61,11 @@ export class AutomationRegistry {
   mount(automation: MountedAutomation): void {
     this.#mounted.set(automation.plan.name, automation);
     this.#failures.delete(automation.plan.file);
-    this.#version++;
+    this.#changed();
   }
 
   unmount(name: string): void {
-    if (this.#mounted.delete(name)) this.#version++;
+    if (this.#mounted.delete(name)) this.#changed();
   }
 
   /** The failure of a file whose automation has this name and is not serving at all. */

@@ -1,5 +1,6 @@
 import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
+import { mcpEndpoint } from '../mcp/server.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
 import { Reloader } from '../reload/reloader.ts';
@@ -12,6 +13,7 @@ import { adminRoutes } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
 import { newLocalToken } from './local-admin.ts';
+import { openApiOptions } from './openapi-view.ts';
 
 export interface Engine {
   /** The config in effect (a config reload replaces it). */
@@ -62,10 +64,10 @@ export async function startEngine(
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = newLocalToken();
-  const fetch = withCors(
-    createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, audit, localToken)),
-    () => reloader.config.server.corsOrigins,
-  );
+  // MCP tool calls go through the engine's own routes (not through CORS: they come from this process).
+  const mcp = mcpEndpoint({ registry, auth, logger, version: openApiOptions(config).version, dispatch: () => routes });
+  const routes = createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, audit, localToken), mcp);
+  const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);
   return {
     get config() {

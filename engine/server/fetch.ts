@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { swaggerUI } from '@hono/swagger-ui';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
 import { renderError } from '../http/errors.ts';
 import { describeProblem, HttpProblem } from '../http/problem.ts';
@@ -25,10 +25,12 @@ export function createFetch(
   logger: Logger,
   reloader: Reloader,
   admin: Hono<AdminEnv>,
+  mcp: (c: Context) => Promise<Response>,
 ) {
   const engineApp = new Hono();
   engineApp.route('/admin', admin);
   const openapi = openApiView(registry, config);
+  engineApp.all('/mcp', mcp);
   engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
   engineApp.get('/openapi.json', (c) => c.json(openapi()));
   // Swagger UI (Hono's own middleware, assets from a CDN) over the live document: each
