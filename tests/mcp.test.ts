@@ -73,7 +73,12 @@ describe('MCP at /mcp', () => {
       'no delete: the key lacks tickets:delete',
     );
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    assert.deepEqual(byName.listTickets?.annotations, { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
+    assert.deepEqual(byName.listTickets?.annotations, {
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: false,
+    });
     assert.deepEqual(byName.createTicket?.annotations?.idempotentHint, false);
     assert.deepEqual(byName.createTicket?.inputSchema.required, ['title']);
     assert.deepEqual(Object.keys(byName.createTicket?.inputSchema.properties ?? {}), ['title', 'status']);

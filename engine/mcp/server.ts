@@ -71,7 +71,7 @@ export function mcpEndpoint(options: {
           isError: true,
         };
       }
-      const call = requestFor(found.plan, found.endpoint, request.params.arguments ?? {}, 'http://mcp.internal');
+      const call = requestFor(found.endpoint, request.params.arguments ?? {}, 'http://mcp.internal');
       if (extra.authInfo?.token) call.headers.set('authorization', `Bearer ${extra.authInfo.token}`);
       const env = (extra.authInfo?.extra as { env?: unknown } | undefined)?.env;
       const response = await options.dispatch()(call, env);

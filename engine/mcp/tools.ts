@@ -85,7 +85,7 @@ function withoutComponentRefs(schema: SchemaObject | undefined): SchemaObject {
 }
 
 /** The HTTP request a tool call stands for: the same route, so the same checks, answers and audit. */
-export function requestFor(plan: AutomationPlan, endpoint: EndpointPlan, args: Record<string, unknown>, origin: string): Request {
+export function requestFor(endpoint: EndpointPlan, args: Record<string, unknown>, origin: string): Request {
   const { id, ...rest } = args;
   const path = endpoint.path.replace('{id}', encodeURIComponent(String(id ?? '')));
   const url = new URL(path, origin);
