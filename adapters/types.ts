@@ -148,7 +148,11 @@ export interface RecordStore {
   list(query: ListQuery): Promise<ListPage>;
   /** Backends without the `search` capability reject with a `rejected` {@link StorageError}. */
   search(query: SearchQuery): Promise<ListPage>;
-  /** Inserts a new record; `record.id` is fresh and chosen by the engine. */
+  /**
+   * Inserts a new record; `record.id` is chosen by the engine. Never overwrites: an id
+   * already stored rejects with a `conflict` {@link StorageError} naming `id` (the
+   * engine claims Idempotency-Keys this way).
+   */
   create(record: StoredRecord): Promise<StoredRecord>;
   /**
    * Read-modify-write of one record, atomically (no lost updates between concurrent

@@ -205,8 +205,8 @@ describe('buildOpenApi', () => {
     const expected: Record<string, string[]> = {
       listAccounts: ['200', '400', '401', '403', '429', '503', '504'],
       getAccount: ['200', '400', '401', '403', '404', '429', '503', '504'],
-      createAccount: ['201', '400', '401', '403', '413', '415', '422', '429', '503', '504'],
-      updateAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503', '504'],
+      createAccount: ['201', '400', '401', '403', '409', '413', '415', '422', '429', '503', '504'],
+      updateAccount: ['200', '400', '401', '403', '404', '409', '412', '413', '415', '422', '429', '503', '504'],
       replaceAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503', '504'],
       deleteAccount: ['204', '400', '401', '403', '404', '412', '429', '503', '504'],
     };
@@ -300,11 +300,23 @@ describe('buildOpenApi', () => {
       operation(d, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined }));
     const fields = { name: 'fields', in: 'query', description: undefined, schema: { type: 'string' } };
     assert.deepEqual(parameters(doc, 'getAccount'), [idParameter, fields]);
-    for (const id of ['updateAccount', 'replaceAccount', 'deleteAccount'])
-      assert.deepEqual(parameters(doc, id), [idParameter, ifMatch(false)]);
+    const idempotencyKey = {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description: undefined,
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    };
+    const writes = (required: boolean) => ({
+      updateAccount: [idParameter, ifMatch(required), idempotencyKey],
+      replaceAccount: [idParameter, ifMatch(required)],
+      deleteAccount: [idParameter, ifMatch(required)],
+    });
+    for (const [id, expected] of Object.entries(writes(false))) assert.deepEqual(parameters(doc, id), expected);
+    assert.deepEqual(parameters(doc, 'createAccount'), [idempotencyKey]);
     const strict = buildOpenApi([makePlan({ requireIfMatch: true })], options);
-    for (const id of ['updateAccount', 'replaceAccount', 'deleteAccount']) {
-      assert.deepEqual(parameters(strict, id), [idParameter, ifMatch(true)]);
+    for (const [id, expected] of Object.entries(writes(true))) {
+      assert.deepEqual(parameters(strict, id), expected);
       assert.ok(operation(strict, id).responses?.['428'], `${id} documents 428 when If-Match is required`);
       assert.equal(operation(doc, id).responses?.['428'], undefined);
     }

@@ -55,6 +55,7 @@ export class MemoryRecordStore implements RecordStore {
   }
 
   async create(record: StoredRecord): Promise<StoredRecord> {
+    if (this.#live(record.id)) throw new StorageError('conflict', `a record with id ${record.id} already exists`, { field: 'id' });
     this.#write(record);
     return record;
   }

@@ -72,7 +72,7 @@ export class OpenSearchRecordStore implements RecordStore {
     const { statusCode } = await this.#run((c) =>
       c.index({ index: this.#index, id: record.id, body: record, op_type: 'create', refresh: 'wait_for' }, { ignore: [409] }),
     );
-    if (statusCode === 409) throw new StorageError('failed', `${this.#name} already has a record with id ${record.id}`);
+    if (statusCode === 409) throw new StorageError('conflict', `${this.#name} already has a record with id ${record.id}`, { field: 'id' });
     return record;
   }
 

@@ -103,7 +103,8 @@ export class PostgresRecordStore implements RecordStore {
   #conflict(error: unknown): unknown {
     const cause = (error instanceof StorageError ? error.cause : error) as { code?: string; constraint?: string; constraint_name?: string };
     if (cause?.code !== '23505') return error;
-    const field = this.#schema.uniqueIndexes.get(cause.constraint ?? cause.constraint_name ?? '');
+    const constraint = cause.constraint ?? cause.constraint_name ?? '';
+    const field = constraint === `${this.#schema.table}_pkey` ? 'id' : this.#schema.uniqueIndexes.get(constraint);
     return new StorageError('conflict', `another record already has this ${field ?? 'value'}`, {
       cause: error,
       ...(field ? { field } : {}),

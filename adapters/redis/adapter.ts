@@ -89,7 +89,8 @@ export class RedisRecordStore implements RecordStore {
 
   async create(record: StoredRecord): Promise<StoredRecord> {
     const applied = await this.#apply(record.id, '', JSON.stringify(record), this.#entries(record));
-    if (!applied) throw new StorageError('failed', `"${this.#spec.collection}" already has a record with id ${record.id}`);
+    if (!applied)
+      throw new StorageError('conflict', `"${this.#spec.collection}" already has a record with id ${record.id}`, { field: 'id' });
     return record;
   }
 

@@ -18,6 +18,7 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
     // The hand-written side keeps no audit log either.
     audit: { enabled: false },
     gpt: { consequentialWrites: true },
+    idempotency: { windowSeconds: 86_400 },
     // The hand-written side limits nothing; a limit the load never reaches still costs its bookkeeping.
     rateLimit: { requests: 1_000_000_000, perSeconds: 1 },
     automations: join(root, 'automations'),

@@ -18,6 +18,8 @@ export interface CouncilConfig {
   };
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars: number };
   readonly audit: { readonly enabled: boolean };
+  /** Idempotency-Key: how long keys are remembered, and on which connection (default: the system store). */
+  readonly idempotency: { readonly windowSeconds: number; readonly store?: string };
   /** How generated documents present the API to models. */
   readonly gpt: { readonly consequentialWrites: boolean };
   /** Per client and automation, unless a manifest sets its own. */

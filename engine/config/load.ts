@@ -68,6 +68,7 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     pagination: CouncilConfig['pagination'];
     audit: CouncilConfig['audit'];
     gpt: CouncilConfig['gpt'];
+    idempotency: CouncilConfig['idempotency'];
     rateLimit: CouncilConfig['rateLimit'];
     automations: string;
     dataDir: string;
@@ -86,6 +87,11 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     const message = `rateLimit.store must name a redis connection; "${store}" is ${connections.has(store) ? `a ${connections.get(store)?.backend} connection` : 'not defined under connections'}`;
     return { issues: [issueAt(source, ['rateLimit', 'store'], 'config-invalid', message)] };
   }
+  const keys = raw.idempotency.store;
+  if (source && keys !== undefined && !connections.has(keys)) {
+    const message = `idempotency.store "${keys}" is not defined under connections (defined: ${[...connections.keys()].join(', ')})`;
+    return { issues: [issueAt(source, ['idempotency', 'store'], 'config-invalid', message)] };
+  }
   const publicUrl = raw.server.publicUrl || undefined;
   const config: CouncilConfig = {
     file: path,
@@ -93,6 +99,7 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
     pagination: raw.pagination,
     audit: raw.audit,
     gpt: raw.gpt,
+    idempotency: raw.idempotency,
     rateLimit: raw.rateLimit,
     automations: resolve(root, raw.automations),
     dataDir: resolve(root, raw.dataDir),

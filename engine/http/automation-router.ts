@@ -7,6 +7,7 @@ import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
 import { withinDeadline } from './deadline.ts';
 import { renderError } from './errors.ts';
+import type { Idempotency } from './idempotency.ts';
 import { HttpProblem } from './problem.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
 import { newRecordId } from './record-id.ts';
@@ -30,7 +31,7 @@ export function buildAutomationRouter(
     app.on(
       endpoint.method,
       endpoint.path.replace('{id}', ':id'),
-      guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit), {
+      guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit, options.idempotency), {
         ...options,
         rateLimit: plan.rateLimit ?? options.defaultRateLimit,
       }),
@@ -77,6 +78,8 @@ export interface Guards {
   readonly rateLimit: RateLimit;
   /** Proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
+  /** Idempotency-Key on create and update. */
+  readonly idempotency: Idempotency;
   /** Longest a handler may take before the caller gets a 504 (`server.requestTimeoutSeconds`); 0: no deadline. */
   readonly timeoutMs: number;
 }
@@ -113,6 +116,8 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
         }
       }
       if (principal) entry.actor = principal.keyId;
+      // Idempotency keys belong to their caller.
+      c.set('actor', entry.actor);
       // Failed keys count against the address too, so guessing keys is limited like anything else.
       const decision = limiter.take(
         `${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`}`,
@@ -137,7 +142,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       const response = await (timeoutMs > 0
         ? withinDeadline(work, timeoutMs, write, (late) => write && audited(late.response, 'completed after timeout'))
         : work);
-      if (write) audited(response);
+      if (write) audited(response, response.headers.has('idempotent-replayed') ? 'idempotent replay' : undefined);
       return response;
     } catch (error) {
       const status = error instanceof HttpProblem ? error.status : undefined;

@@ -7,6 +7,7 @@ import { encodeCursor } from './cursor.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
 import { toFieldErrors } from './field-errors.ts';
 import { parseFieldsParam, selectFields } from './fields-param.ts';
+import type { Idempotency } from './idempotency.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
 import { pageBody } from './page-body.ts';
 import { type FieldError, HttpProblem } from './problem.ts';
@@ -17,10 +18,16 @@ export type Handler = (c: Context) => Promise<Response>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Builds the request handler of one endpoint, closing over everything it needs once. */
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
-export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, store: RecordStore, bodyLimit: number): Handler {
+/** Builds the request handler of one endpoint, closing over everything it needs once. */
+export function recordHandler(
+  plan: AutomationPlan,
+  endpoint: EndpointPlan,
+  store: RecordStore,
+  bodyLimit: number,
+  idempotency?: Idempotency,
+): Handler {
   const singular = plan.names.singular;
   const notFound = (id: string) =>
     new HttpProblem('not-found', `no ${singular} has id "${id}"; list ${plan.basePath} to find existing ids`);
@@ -40,6 +47,13 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
   };
 
   // Checked on the current record inside the store's atomic write (see etag.ts).
+  // With an Idempotency-Key, a write runs once per key and body; a retry gets the first answer.
+  const once = (c: Context, body: Record<string, unknown>, write: () => Promise<Response>): Promise<Response> => {
+    const key = c.req.header('idempotency-key');
+    if (key === undefined || !idempotency) return write();
+    const request = `${c.req.method} ${c.req.path}\n${JSON.stringify(body)}`;
+    return idempotency.run({ automation: plan.name, actor: String(c.get('actor') ?? 'anonymous'), key }, request, write);
+  };
   const ifMatch = (c: Context) => ifMatchCheck(c.req.header('if-match'), plan.requireIfMatch, plan.basePath);
 
   switch (endpoint.operation) {
@@ -81,12 +95,15 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
     case 'create':
       return async (c) => {
         noQuery(c);
-        const body = validated(await readJsonObject(c, bodyLimit));
-        const now = new Date().toISOString();
-        const record = await store.create({ id: newRecordId(), createdAt: now, updatedAt: now, ...body });
-        c.header('Location', `${plan.basePath}/${record.id}`);
-        c.header('ETag', etagOf(record));
-        return c.json({ data: record }, 201);
+        const raw = await readJsonObject(c, bodyLimit);
+        return once(c, raw, async () => {
+          const body = validated(raw);
+          const now = new Date().toISOString();
+          const record = await store.create({ id: newRecordId(), createdAt: now, updatedAt: now, ...body });
+          c.header('Location', `${plan.basePath}/${record.id}`);
+          c.header('ETag', etagOf(record));
+          return c.json({ data: record }, 201);
+        });
       };
     case 'replace':
       return async (c) => {
@@ -108,17 +125,19 @@ export function recordHandler(plan: AutomationPlan, endpoint: EndpointPlan, stor
         const id = itemId(c);
         const check = ifMatch(c);
         const patch = await readJsonObject(c, bodyLimit);
-        const engineErrors = engineFieldErrors(patch);
-        for (const field of ENGINE_FIELDS) delete patch[field];
-        const record = await store.modify(id, (current) => {
-          check?.(current);
-          const { id: _id, createdAt, updatedAt: _updatedAt, ...data } = current;
-          const next = validated(mergePatch(data, patch) as Record<string, unknown>, [...engineErrors]);
-          return { id, createdAt, updatedAt: nextUpdatedAt(current.updatedAt), ...next };
+        return once(c, patch, async () => {
+          const engineErrors = engineFieldErrors(patch);
+          for (const field of ENGINE_FIELDS) delete patch[field];
+          const record = await store.modify(id, (current) => {
+            check?.(current);
+            const { id: _id, createdAt, updatedAt: _updatedAt, ...data } = current;
+            const next = validated(mergePatch(data, patch) as Record<string, unknown>, [...engineErrors]);
+            return { id, createdAt, updatedAt: nextUpdatedAt(current.updatedAt), ...next };
+          });
+          if (!record) throw notFound(id);
+          c.header('ETag', etagOf(record));
+          return c.json({ data: record });
         });
-        if (!record) throw notFound(id);
-        c.header('ETag', etagOf(record));
-        return c.json({ data: record });
       };
     case 'delete':
       return async (c) => {

@@ -9,8 +9,8 @@ import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   list: [400],
   get: [400, 404],
-  create: [400, 413, 415, 422],
-  update: [400, 404, 412, 413, 415, 422],
+  create: [400, 409, 413, 415, 422],
+  update: [400, 404, 409, 412, 413, 415, 422],
   replace: [400, 404, 412, 413, 415, 422],
   delete: [400, 404, 412],
   search: [400],
@@ -29,6 +29,9 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan, omitO
   else if (endpoint.operation === 'get') operation.parameters = [idParameter(plan), fieldsParameter(plan)];
   else if (endpoint.operation !== 'create') {
     operation.parameters = omitOptionalHeaders && !plan.requireIfMatch ? [idParameter(plan)] : [idParameter(plan), ifMatchParameter(plan)];
+  }
+  if (!omitOptionalHeaders && (endpoint.operation === 'create' || endpoint.operation === 'update')) {
+    operation.parameters = [...(operation.parameters ?? []), idempotencyKeyParameter()];
   }
   const body = requestBody(plan, endpoint.operation);
   if (body) operation.requestBody = body;
@@ -121,12 +124,22 @@ function errorResponses(plan: AutomationPlan, endpoint: EndpointPlan): Responses
   const statuses: ProblemStatus[] = [...ERRORS[operation], ...(endpoint.access.public ? [] : ([401, 403] as const))];
   if (plan.requireIfMatch && ERRORS[operation].includes(412)) statuses.push(428);
   // Writes can repeat a unique value.
-  if ((plan.storage.spec.unique ?? []).length && ['create', 'update', 'replace'].includes(operation)) statuses.push(409);
+  if ((plan.storage.spec.unique ?? []).length && operation === 'replace') statuses.push(409);
   statuses.sort((a, b) => a - b);
   return Object.fromEntries(
     [...statuses, 429 as const, 503 as const, 504 as const].map((status) => [status, responseRef(PROBLEM_RESPONSES[status])]),
   );
 }
+
+/** A fresh object each time: the document never shares an object between two places. */
+const idempotencyKeyParameter = (): ParameterObject => ({
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'A unique value (a UUID) for this write. Retrying with the same key and body within the remembered window (24 hours by default) returns the first answer (with `Idempotent-Replayed: true`) and writes nothing again; the same key with another body is a 422, and while the first request runs, a 409.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+});
 
 /** `If-Match` on writes: optional, or required when the manifest says `requireIfMatch`. */
 function ifMatchParameter(plan: AutomationPlan): ParameterObject {

@@ -4,6 +4,7 @@ import { StorageError } from '../../adapters/types.ts';
 import { compileAutomation } from '../compile/compile.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
+import type { Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { formatIssue, hasErrors, type ManifestIssue } from '../manifest/issues.ts';
 import {
@@ -76,14 +77,16 @@ export class Reloader {
   readonly #auth: Authenticator;
   readonly #audit: AuditLog;
   readonly #limiter: RateLimiter;
+  readonly #idempotency: Idempotency;
 
   constructor(
     config: CouncilConfig,
     registry: AutomationRegistry,
     connections: ConnectionPool,
     logger: Logger,
-    security: { auth: Authenticator; audit: AuditLog; limiter: RateLimiter },
+    security: { auth: Authenticator; audit: AuditLog; limiter: RateLimiter; idempotency: Idempotency },
   ) {
+    this.#idempotency = security.idempotency;
     this.#auth = security.auth;
     this.#audit = security.audit;
     this.#limiter = security.limiter;
@@ -296,6 +299,7 @@ export class Reloader {
         auth: this.#auth,
         audit: this.#audit,
         limiter: this.#limiter,
+        idempotency: this.#idempotency,
         defaultRateLimit: this.#config.rateLimit,
         trustedProxies: this.#config.server.trustedProxies,
         timeoutMs: this.#config.server.requestTimeoutSeconds * 1000,

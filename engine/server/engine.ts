@@ -1,4 +1,6 @@
+import { capabilities } from '../../adapters/capabilities.ts';
 import type { CouncilConfig } from '../config/config.ts';
+import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { mcpEndpoint } from '../mcp/server.ts';
 import { ConnectionPool } from '../registry/connections.ts';
@@ -60,7 +62,13 @@ export async function startEngine(
   const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
   const limiter = options.limiter ?? rateLimiter(config, logger);
-  const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter });
+  const idempotency = new Idempotency(async () => {
+    const connection = await connections.get(config.idempotency.store ?? SYSTEM_CONNECTION);
+    // Where the store expires records itself, keys go with their window; elsewhere a reused key past it is reclaimed.
+    const ttl = capabilities[connection.backend]?.ttl ? { ttlSeconds: config.idempotency.windowSeconds } : {};
+    return connection.open({ ...IDEMPOTENCY_SPEC, ...ttl });
+  }, config.idempotency.windowSeconds);
+  const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter, idempotency });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = newLocalToken();

@@ -384,6 +384,16 @@ export function runRecordStoreContract(name: string, makeConnection: () => Promi
       assert.deepEqual(await names(), ['renewed'], 'the record written 600 ms ago is still there');
     });
 
+    it('create never overwrites: an id already stored is a conflict naming id, and the record stays', async () => {
+      const store = await open(contractSpec());
+      const first = await store.create(newRecord({ name: 'first' }));
+      await assert.rejects(
+        store.create({ ...newRecord({ name: 'second' }), id: first.id }),
+        (error) => error instanceof StorageError && error.kind === 'conflict' && error.field === 'id',
+      );
+      assert.equal((await store.get(first.id))?.name, 'first');
+    });
+
     it('unique fields: a create or modify that repeats a value is a conflict naming the field, and writes nothing', {
       skip: lacking('unique'),
     }, async () => {

@@ -39,6 +39,7 @@ export function makeProject(
       // Off unless a test is about it: every write would otherwise open the embedded system store.
       audit: { enabled: false },
       gpt: { consequentialWrites: true },
+      idempotency: { windowSeconds: 86_400 },
       rateLimit: { requests: 100_000, perSeconds: 1 },
       automations,
       dataDir,
