@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { runNode } from './support/process.ts';
 import { call, makeProject, type TestProject } from './support/project.ts';
 
 /**
@@ -134,21 +135,7 @@ describe('a typed client generated from the per-automation spec', () => {
 
   it('performs create, get, update, list and delete against the running server', async () => {
     // Not spawnSync: the server answering the client runs in this process.
-    const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'client.mts'], {
-        cwd: dir,
-        env: { ...process.env, BASE: server.url, KEY: key },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+    const run = await runNode(['--import', 'tsx', 'client.mts'], { cwd: dir, env: { ...process.env, BASE: server.url, KEY: key } });
     assert.equal(run.status, 0, run.stderr);
     const result = JSON.parse(run.stdout);
     assert.equal(result.title, 'Printer on fire');

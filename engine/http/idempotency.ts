@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type RecordStore, StorageError, type StorageSpec, type StoredRecord } from '../../adapters/types.ts';
+import { openOnce } from '../registry/open-once.ts';
 import { HttpProblem } from './problem.ts';
 
 /** Where claimed keys and the answers they got are kept: the system store, or the connection `idempotency.store` names. */
@@ -42,10 +43,9 @@ export interface IdempotencyScope {
 export class Idempotency {
   readonly #open: () => Promise<RecordStore>;
   readonly #windowMs: number;
-  #store: Promise<RecordStore> | undefined;
 
   constructor(open: () => Promise<RecordStore>, windowSeconds: number) {
-    this.#open = open;
+    this.#open = openOnce(open);
     this.#windowMs = windowSeconds * 1000;
   }
 
@@ -96,13 +96,7 @@ export class Idempotency {
 
   /** The store, opened on first use (and again after a failed open). */
   store(): Promise<RecordStore> {
-    if (!this.#store) {
-      this.#store = this.#open();
-      this.#store.catch(() => {
-        this.#store = undefined;
-      });
-    }
-    return this.#store;
+    return this.#open();
   }
 
   async #execute(store: RecordStore, id: string, execute: () => Promise<Response>): Promise<Response> {

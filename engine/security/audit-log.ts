@@ -1,6 +1,7 @@
 import type { RecordStore, StorageSpec, StoredRecord } from '../../adapters/types.ts';
 import { newRecordId } from '../http/record-id.ts';
 import type { Logger } from '../log.ts';
+import { openOnce } from '../registry/open-once.ts';
 
 /** One audited event. Never a secret, never a body: who, what, where, and how it ended. */
 export interface AuditEntry {
@@ -52,12 +53,11 @@ export class AuditLog {
   readonly #logger: Logger;
   readonly #enabled: boolean;
   readonly #queue: AuditRecord[] = [];
-  #store: Promise<RecordStore> | undefined;
   #draining: Promise<void> | undefined;
   #dropped = 0;
 
   constructor(open: () => Promise<RecordStore>, logger: Logger, enabled = true) {
-    this.#open = open;
+    this.#open = openOnce(open);
     this.#logger = logger;
     this.#enabled = enabled;
   }
@@ -95,13 +95,7 @@ export class AuditLog {
   }
 
   #storeOnce(): Promise<RecordStore> {
-    if (!this.#store) {
-      this.#store = this.#open();
-      this.#store.catch(() => {
-        this.#store = undefined;
-      });
-    }
-    return this.#store;
+    return this.#open();
   }
 
   async #drain(): Promise<void> {

@@ -1,6 +1,7 @@
 import { HttpProblem } from '../http/problem.ts';
 import type { HeaderSource } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
+import { openOnce } from '../registry/open-once.ts';
 import { hashKey, isWellFormedKey, sameHash } from './api-key.ts';
 import type { KeyRecord, KeyStore } from './key-store.ts';
 import { grants } from './scopes.ts';
@@ -29,7 +30,6 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="theCouncil"' };
 export class Authenticator {
   readonly #open: () => Promise<KeyStore>;
   readonly #logger: Logger;
-  #store: Promise<KeyStore> | undefined;
   readonly #cache = new Map<string, { key: KeyRecord | undefined; at: number }>();
   /**
    * Keys already checked, by the text presented: a hit skips the checksum and the hash
@@ -40,19 +40,13 @@ export class Authenticator {
   readonly #touched = new Map<string, number>();
 
   constructor(open: () => Promise<KeyStore>, logger: Logger) {
-    this.#open = open;
+    this.#open = openOnce(open);
     this.#logger = logger;
   }
 
   /** The system store's keys, opened once (and again after a failed open). */
   store(): Promise<KeyStore> {
-    if (!this.#store) {
-      this.#store = this.#open();
-      this.#store.catch(() => {
-        this.#store = undefined;
-      });
-    }
-    return this.#store;
+    return this.#open();
   }
 
   /** The principal of a request, or a 401 problem. Never reads the query string. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { generateKey, isWellFormedKey } from '../../engine/security/api-key.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../../engine/security/key-store.ts';
 import { MemoryRateLimiter } from '../../engine/security/rate-limit.ts';
 import { listen, type RunningServer } from '../../engine/server/listen.ts';
+import { runNode } from '../support/process.ts';
 import { call, makeProject, type TestProject } from '../support/project.ts';
 import { redisServerGate } from '../support/redis-server.ts';
 
@@ -268,19 +269,7 @@ describe('council keys with a server running on the same data directory', () => 
   it('goes through the server: a key created works at once, a revoked one fails at once', async () => {
     const project = makeProject({ 'tickets.yaml': ticketsManifest() });
     writeFileSync(join(project.root, 'council.config.yaml'), 'automations: automations\ndataDir: data\n');
-    const council = (...args: string[]) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [BIN, 'keys', ...args, '--config', join(project.root, 'council.config.yaml')]);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk) => {
-          stdout += chunk;
-        });
-        child.stderr.on('data', (chunk) => {
-          stderr += chunk;
-        });
-        child.on('close', (status) => resolve({ status, stdout, stderr }));
-      });
+    const council = (...args: string[]) => runNode([BIN, 'keys', ...args, '--config', join(project.root, 'council.config.yaml')]);
     const server = await listen(project.config(), silentLogger);
     try {
       const created = await council('create', '--name', 'live', '--scopes', 'tickets:read');
