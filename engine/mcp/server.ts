@@ -8,8 +8,8 @@ import { HttpProblem } from '../http/problem.ts';
 import { requestHeaders } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
-import type { Authenticator, Principal } from '../security/authenticator.ts';
-import { grants } from '../security/scopes.ts';
+import { type Authenticator, type Principal, presentedKey } from '../security/authenticator.ts';
+import { grantsAll } from '../security/scopes.ts';
 import { requestFor, toolFor } from './tools.ts';
 
 /** Sessions kept at once; past it the oldest is closed (a client that comes back opens a new one). */
@@ -112,13 +112,13 @@ async function authInfoOf(auth: Authenticator, c: Context): Promise<AuthInfo | u
   if (!headers.get('authorization') && !headers.get('x-api-key'))
     return { token: '', clientId: 'anonymous', scopes: [], extra: { env: c.env } };
   const principal: Principal = auth.recent(headers) ?? (await auth.authenticate(headers));
-  const token = (headers.get('authorization') ?? '').replace(/^Bearer\s+/i, '') || (headers.get('x-api-key') ?? '');
+  // The key exactly as authenticated, so a tool call presents the same one.
+  const token = presentedKey(headers) ?? '';
   return { token, clientId: principal.keyId, scopes: [...principal.scopes], extra: { env: c.env } };
 }
 
 /** A tool is listed when it is public or the key holds every scope it needs. */
 function visible(endpoint: { access: { public: boolean; scopes: readonly string[] } }, authInfo: AuthInfo | undefined): boolean {
   if (endpoint.access.public) return true;
-  const scopes = authInfo?.scopes ?? [];
-  return endpoint.access.scopes.every((s) => grants(scopes, s));
+  return grantsAll(authInfo?.scopes ?? [], endpoint.access.scopes);
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import { openOnce } from '../registry/open-once.ts';
 import { hashKey, isWellFormedKey, sameHash } from './api-key.ts';
 import type { KeyRecord, KeyStore } from './key-store.ts';
-import { grants } from './scopes.ts';
+import { grants, grantsAll } from './scopes.ts';
 
 /** Who made a request: the key's id (for the audit log) and what it may do. */
 export interface Principal {
@@ -82,7 +82,7 @@ export class Authenticator {
 
   /** A 403 unless the principal holds every scope in `needed`. */
   authorize(principal: Principal, needed: readonly string[]): void {
-    if (needed.every((scope) => grants(principal.scopes, scope))) return;
+    if (grantsAll(principal.scopes, needed)) return;
     const missing = needed.filter((scope) => !grants(principal.scopes, scope));
     throw new HttpProblem(
       'forbidden',
@@ -117,7 +117,8 @@ export class Authenticator {
 }
 
 /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
-function presentedKey(headers: HeaderSource): string | undefined {
+/** The key a request presents (Bearer, else X-API-Key), as sent; never from the query string. */
+export function presentedKey(headers: HeaderSource): string | undefined {
   const authorization = headers.get('authorization');
   if (authorization) {
     // The usual form, without a regular expression: this runs on every request.

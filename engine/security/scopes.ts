@@ -24,5 +24,10 @@ export function grants(scopes: readonly string[], needed: string): boolean {
   return colon > 0 && scopes.includes(`${needed.slice(0, colon)}:*`);
 }
 
+/** Whether `scopes` grant every scope in `needed` (what an operation requires). */
+export function grantsAll(scopes: readonly string[], needed: readonly string[]): boolean {
+  return needed.every((scope) => grants(scopes, scope));
+}
+
 /** What a scope may look like: `*`, `name:*`, `name:read`, or any `name:word` a manifest names. */
 export const SCOPE_PATTERN = /^(\*|[a-z][a-z0-9-]*:(\*|[a-z][a-z0-9_-]*))$/;
