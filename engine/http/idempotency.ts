@@ -56,7 +56,8 @@ export class Idempotency {
         'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, e.g. a UUID; send a new one for each distinct write',
       );
     }
-    const store = await this.store();
+    // Opened on first use, and again after a failed open.
+    const store = await this.#open();
     const id = claimId(scope);
     const fingerprint = createHash('sha256').update(request).digest('hex');
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -92,11 +93,6 @@ export class Idempotency {
         headers: { 'retry-after': '1' },
       },
     );
-  }
-
-  /** The store, opened on first use (and again after a failed open). */
-  store(): Promise<RecordStore> {
-    return this.#open();
   }
 
   async #execute(store: RecordStore, id: string, execute: () => Promise<Response>): Promise<Response> {
