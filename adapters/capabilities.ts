@@ -1,3 +1,4 @@
+import { dynamodbCapabilities } from './dynamodb/capabilities.ts';
 import { memoryCapabilities } from './memory/capabilities.ts';
 import { mongodbCapabilities } from './mongodb/capabilities.ts';
 import { opensearchCapabilities } from './opensearch/capabilities.ts';
@@ -15,6 +16,7 @@ export const capabilities: Readonly<Record<string, Capabilities>> = {
   redis: redisCapabilities,
   mongodb: mongodbCapabilities,
   opensearch: opensearchCapabilities,
+  dynamodb: dynamodbCapabilities,
 };
 
 /** Words for a capability in messages: "backend postgres cannot <words>". */
@@ -26,6 +28,7 @@ export const capabilityWords: Readonly<Record<keyof Capabilities, string>> = {
   unique: 'enforce unique fields (unique)',
   ttl: 'expire records (ttl)',
   transactions: 'run several writes in one transaction',
+  listIndexes: 'index this many list sorts and filters',
 };
 
 /** The backends that pass `test`, for messages: `memory, postgres or mongodb`. */

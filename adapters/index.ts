@@ -13,6 +13,7 @@ const loaders: Record<string, () => Promise<StorageBackend>> = {
   redis: async () => (await import('./redis/index.ts')).redisBackend,
   mongodb: async () => (await import('./mongodb/index.ts')).mongodbBackend,
   opensearch: async () => (await import('./opensearch/index.ts')).opensearchBackend,
+  dynamodb: async () => (await import('./dynamodb/index.ts')).dynamodbBackend,
 };
 
 /** Names of the backends this build knows, in the order the docs list them. */

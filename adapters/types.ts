@@ -68,6 +68,12 @@ export interface Capabilities {
   /** Records that expire a set time after their last write (`storage.ttl`). */
   readonly ttl: boolean;
   readonly transactions: boolean;
+  /**
+   * The most list indexes one automation may need, where each costs the store a real
+   * index: one per sort field, plus one per (filter field, sort field) pair. Absent: no
+   * limit.
+   */
+  readonly listIndexes?: number;
 }
 
 /** What opening a spec would change in the store (`council migrate --dry-run`). */

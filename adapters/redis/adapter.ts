@@ -1,6 +1,7 @@
+import { encodeSortValue, type SortKind } from '../sort-encoding.ts';
 import type { ListFilter, ListPage, ListQuery, RecordStore, SearchQuery, StorageSpec, StoredRecord } from '../types.ts';
 import { StorageError } from '../types.ts';
-import { encodeSortValue, type IndexOp, indexEntries, type RedisKeys, removing, type SortKind } from './keys.ts';
+import { type IndexOp, indexEntries, type RedisKeys, removing } from './keys.ts';
 
 /** Runs one of the connection's Lua scripts (see scripts.ts) with string arguments. */
 export type RunScript = (name: 'apply' | 'list' | 'count', args: readonly string[]) => Promise<unknown>;

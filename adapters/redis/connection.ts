@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
+import { sortKinds } from '../sort-encoding.ts';
 import {
   type ConnectionSettings,
   type RecordStore,
@@ -9,7 +10,7 @@ import {
   type StorageSpec,
 } from '../types.ts';
 import { RedisRecordStore, type RunScript } from './adapter.ts';
-import { indexEntries, RedisKeys, sortKinds } from './keys.ts';
+import { indexEntries, RedisKeys } from './keys.ts';
 import { APPLY, COUNT, LIST } from './scripts.ts';
 
 type Client = ReturnType<typeof createClient>;

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { redisCapabilities } from '../../adapters/redis/capabilities.ts';
 import { redisBackend } from '../../adapters/redis/index.ts';
-import { encodeSortValue } from '../../adapters/redis/keys.ts';
+import { encodeSortValue } from '../../adapters/sort-encoding.ts';
 import { StorageError } from '../../adapters/types.ts';
 import { redisServerGate } from '../support/redis-server.ts';
 import { contractSpec, runRecordStoreContract } from './contract.ts';

@@ -8,7 +8,7 @@
  * describe('postgres server', { skip: gate.skip }, () => { ... });
  */
 
-export type StoreName = 'postgres' | 'redis' | 'mongodb' | 'opensearch' | 'mysql';
+export type StoreName = 'postgres' | 'redis' | 'mongodb' | 'opensearch' | 'mysql' | 'dynamodb';
 
 export interface StoreGate {
   /** A reason to pass to `describe(name, { skip })`, or false when the store answered. */

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { dynamodbCapabilities } from '../../adapters/dynamodb/capabilities.ts';
+import { dynamodbBackend } from '../../adapters/dynamodb/index.ts';
+import { listPatterns, sortKey, tableName } from '../../adapters/dynamodb/layout.ts';
+import { StorageError, type StoredRecord } from '../../adapters/types.ts';
+import { dynaliteGate } from '../support/dynalite.ts';
+import { contractSpec, runRecordStoreContract } from './contract.ts';
+
+const server = await dynaliteGate();
+after(() => server.stop());
+const connect = (name = 'contract') => dynamodbBackend.connect({ name, backend: 'dynamodb', url: server.url }, { dataDir: '' });
+
+runRecordStoreContract('dynamodb', () => connect(), {
+  skip: server.skip,
+  capabilities: dynamodbCapabilities,
+  unindexed: {
+    filterable: ['score'],
+    sortable: ['score', 'active', 'updatedAt'],
+    why: 'dynamodb gives each sort, and each filter with each sort, its own global secondary index, and a table has 20; the full spec would need 35',
+  },
+  lacks: { columnTypes: 'dynamodb keeps records as JSON: there are no column types to conflict' },
+});
+
+const stamp = '2024-01-01T00:00:00.000Z';
+/** A contract spec within the index limit: lists sorted by createdAt, filtered by name. */
+const smallSpec = () => ({ ...contractSpec(), filterable: ['name'], sortable: ['createdAt'] });
+const record = (n: number, properties: Record<string, unknown> = {}): StoredRecord => ({
+  id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  createdAt: stamp,
+  updatedAt: stamp,
+  ...properties,
+});
+
+describe('dynamodb: key design (layout.ts)', () => {
+  it('sort keys order like compareRecords: values by bytes, ties by id, missing values after', () => {
+    const keys = [
+      sortKey('integer', -3, 'b'),
+      sortKey('integer', 2, 'a'),
+      sortKey('integer', 2, 'b'),
+      sortKey('integer', 10, 'a'),
+      sortKey('integer', undefined, 'a'),
+      sortKey('integer', undefined, 'b'),
+    ];
+    assert.deepEqual([...keys].sort(), keys);
+    assert.ok(sortKey('string', 'ab', 'z') < sortKey('string', 'abc', 'a'), 'a shorter value sorts before its extensions');
+    assert.ok(Buffer.byteLength(sortKey('string', 'é'.repeat(5000), 'id')) < 1024, 'long values fit a DynamoDB sort key');
+  });
+
+  it('one index per sort and per (filter, sort) pair; more than 20 is refused, naming the automation', async () => {
+    const spec = { ...contractSpec(), filterable: ['name'], sortable: ['createdAt', 'age'] };
+    assert.deepEqual(listPatterns(spec), [
+      { sort: 'createdAt' },
+      { sort: 'age' },
+      { filter: 'name', sort: 'createdAt' },
+      { filter: 'name', sort: 'age' },
+    ]);
+  });
+});
+
+describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }, () => {
+  it('a spec that needs more than 20 indexes is refused before any table is made', async () => {
+    const connection = await connect('limit');
+    try {
+      const spec = contractSpec();
+      const planned = await connection.plan(spec);
+      assert.match(planned.refused[0]?.message ?? '', /needs 35 list indexes on dynamodb.*a table has 20/);
+      await assert.rejects(connection.open(spec), (error) => error instanceof StorageError && error.kind === 'rejected');
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('a filter added to the spec finds the records written before it; plan() says the items are re-indexed', async () => {
+    const connection = await connect('reindex');
+    try {
+      const spec = { ...contractSpec(), filterable: [], sortable: ['createdAt'] };
+      const store = await connection.open(spec);
+      for (const [i, name] of ['ann', 'bob', 'ann'].entries()) await store.create(record(i, { name }));
+      const grown = { ...spec, filterable: ['name'] };
+      assert.deepEqual(
+        (await connection.plan(grown)).steps.map((s) => s.statement),
+        [`rewrite the index keys of every item of ${tableName(spec)}`],
+      );
+      const filtered = await connection.open(grown);
+      const page = await filtered.list({
+        filters: [{ field: 'name', op: 'eq', value: 'ann' }],
+        sort: { field: 'createdAt', direction: 'asc' },
+        limit: 10,
+      });
+      assert.deepEqual(
+        page.records.map((r) => r.id),
+        [record(0).id, record(2).id],
+      );
+      assert.deepEqual((await connection.plan(grown)).steps, []);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('with a TTL, each item carries DynamoDB TTL seconds and the exact expiry the reads check', async () => {
+    const connection = await connect('ttl');
+    const raw = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    try {
+      const spec = { ...smallSpec(), ttlSeconds: 60 };
+      const store = await connection.open(spec);
+      const before = Date.now();
+      await store.create(record(7, { name: 'brief' }));
+      const item = (await raw.send(new GetItemCommand({ TableName: tableName(spec), Key: { id: { S: record(7).id } } }))).Item;
+      const exp = Number(item?.exp?.N);
+      assert.ok(exp >= before + 60_000 && exp <= Date.now() + 60_000, 'expires 60 s after the write');
+      assert.equal(Number(item?.ttl?.N), Math.ceil(exp / 1000), 'DynamoDB sweeps by whole seconds, never early');
+    } finally {
+      raw.destroy();
+      await connection.close();
+    }
+  });
+
+  it('ids are the partition key: a malformed or odd id is just absent', async () => {
+    const connection = await connect('ids');
+    try {
+      const store = await connection.open(smallSpec());
+      for (const id of ['#layout', '', ' ', 'x'.repeat(3000)]) {
+        assert.equal(await store.get(id), undefined, JSON.stringify(id.slice(0, 9)));
+        assert.equal(await store.delete(id), false);
+        assert.equal(await store.modify(id, (r) => r), undefined);
+      }
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('an unreachable endpoint is unavailable, fast, and names no url', async () => {
+    const started = Date.now();
+    await assert.rejects(
+      dynamodbBackend.connect({ name: 'down', backend: 'dynamodb', url: 'http://127.0.0.1:1' }, { dataDir: '' }),
+      (error) => {
+        assert.ok(error instanceof StorageError);
+        assert.equal(error.kind, 'unavailable');
+        assert.match(error.message, /dynamodb connection "down" could not connect \(ECONNREFUSED\)/);
+        assert.doesNotMatch(error.message, /127\.0\.0\.1/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 5000);
+    await assert.rejects(
+      dynamodbBackend.connect({ name: 'nourl', backend: 'dynamodb' }, { dataDir: '' }),
+      (error) => error instanceof StorageError && /has no url/.test(error.message),
+    );
+  });
+});
