@@ -155,7 +155,7 @@ export function runRecordStoreContract(name: string, makeConnection: () => Promi
     after(async () => {
       await connection?.close();
     });
-    const unindexed = options.unindexed ?? { filterable: [], sortable: [] };
+    const unindexed: { filterable: readonly string[]; sortable: readonly string[] } = options.unindexed ?? { filterable: [], sortable: [] };
     const narrowed = (spec: StorageSpec): StorageSpec => ({
       ...spec,
       filterable: spec.filterable.filter((f) => !unindexed.filterable.includes(f)),
