@@ -176,7 +176,7 @@ describe('types and defaults', () => {
     assert.ok(!config.server.publicUrl);
   });
 
-  test('connections keep their settings and gain their name; the built-in postgres, redis, mongodb, opensearch and memory stay unless redefined', () => {
+  test('connections keep their settings and gain their name; the built-in postgres, redis, mongodb, opensearch, dynamodb and memory stay unless redefined', () => {
     const file = configFile(
       [
         'connections:',
@@ -204,6 +204,7 @@ describe('types and defaults', () => {
         ['redis', 'redis'],
         ['mongodb', 'mongodb'],
         ['opensearch', 'opensearch'],
+        ['dynamodb', 'dynamodb'],
         ['memory', 'memory'],
         ['main', 'postgres'],
         ['cache', 'memory'],
@@ -308,7 +309,7 @@ describe('finding the config file', () => {
     assert.deepEqual(at(loadConfig(folder, {}).issues), [['file-unreadable', 1, 1]]);
   });
 
-  test('no config file at the default path: built-in defaults with postgres (embedded), redis, mongodb and opensearch (on memory without a url) and memory connections', () => {
+  test('no config file at the default path: built-in defaults with postgres (embedded), redis, mongodb, opensearch and dynamodb (on memory without a url) and memory connections', () => {
     const empty = mkdtempSync(join(root, 'empty-'));
     const { result, cwd } = inFolder(empty, () => ({ result: loadConfig(undefined, {}), cwd: process.cwd() }));
     const config = loaded(result);
@@ -320,6 +321,7 @@ describe('finding the config file', () => {
         { name: 'redis', backend: 'redis', url: '' },
         { name: 'mongodb', backend: 'mongodb', url: '' },
         { name: 'opensearch', backend: 'opensearch', url: '' },
+        { name: 'dynamodb', backend: 'dynamodb', url: '' },
         { name: 'memory', backend: 'memory' },
       ],
     );
@@ -347,12 +349,14 @@ describe('finding the config file', () => {
         ['redis', 'redis'],
         ['mongodb', 'mongodb'],
         ['opensearch', 'opensearch'],
+        ['dynamodb', 'dynamodb'],
         ['memory', 'memory'],
       ],
     );
     assert.equal(config.connections.get('redis')?.url, '', 'no REDIS_URL: redis runs on memory');
     assert.equal(config.connections.get('mongodb')?.url, '', 'no MONGODB_URL: mongodb runs on memory');
     assert.equal(config.connections.get('opensearch')?.url, '', 'no OPENSEARCH_URL: opensearch runs on memory');
+    assert.equal(config.connections.get('dynamodb')?.url, '', 'no DYNAMODB_ENDPOINT: dynamodb runs on memory');
     assert.equal(config.server.port, 8080);
   });
 });

@@ -17,6 +17,7 @@ const connections = new Map([
   ['memory', 'memory'],
   ['cache', 'memory'],
   ['redis', 'redis'],
+  ['dynamodb', 'dynamodb'],
 ]);
 const pagination = { defaultLimit: 20, maxLimit: 100 };
 

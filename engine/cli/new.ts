@@ -37,7 +37,7 @@ name: ${name}                # lowercase, digits, dashes; served under /${name}
 description: >-              # models read this to decide when to call the API: say what and why
   ${capitalize(name.replace(/-/g, ' '))} that assistants can list, read and update.
 storage:
-  backend: ${backend}          # memory (nothing persists) | postgres (embedded unless DATABASE_URL is set) | redis, mongodb, opensearch (REDIS_URL, MONGODB_URL, OPENSEARCH_URL; memory without it)
+  backend: ${backend}          # memory (nothing persists) | postgres (embedded unless DATABASE_URL is set) | redis, mongodb, opensearch, dynamodb (REDIS_URL, MONGODB_URL, OPENSEARCH_URL, DYNAMODB_ENDPOINT; memory without it)
 schema:                      # JSON Schema (draft 2020-12) of one ${one}; id, createdAt, updatedAt are added for you
   type: object
   required: [title]

@@ -35,5 +35,6 @@ export const DEFAULT_CONNECTIONS = {
   redis: { backend: 'redis', url: '' },
   mongodb: { backend: 'mongodb', url: '' },
   opensearch: { backend: 'opensearch', url: '' },
+  dynamodb: { backend: 'dynamodb', url: '' },
   memory: { backend: 'memory' },
 };

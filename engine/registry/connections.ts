@@ -4,7 +4,7 @@ import { StorageError } from '../../adapters/types.ts';
 import type { Logger } from '../log.ts';
 
 /** Backends whose connections fall back to memory without a URL (postgres has PGlite instead). */
-const MEMORY_FALLBACK = ['redis', 'mongodb', 'opensearch'];
+const MEMORY_FALLBACK = ['redis', 'mongodb', 'opensearch', 'dynamodb'];
 
 export interface PoolOptions {
   /** Refuse the memory fallback: a connection without a URL fails (`--strict`, NODE_ENV=production). */
@@ -59,7 +59,7 @@ export class ConnectionPool {
   }
 
   /**
-   * Opens a connection. A redis, mongodb or opensearch connection without a URL runs on
+   * Opens a connection. A redis, mongodb, opensearch or dynamodb connection without a URL runs on
    * the memory backend, so `npm start` serves every example without a server; it says
    * so in the log and in /health, and strict mode refuses it instead.
    */
