@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BatchGetCommand, DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { matchesFilters } from '../filter-match.ts';
 import type { SortKind } from '../sort-encoding.ts';
@@ -58,15 +59,17 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   async create(next: StoredRecord): Promise<StoredRecord> {
+    const token = randomUUID();
     try {
       // An item whose TTL has passed is gone for the API, even before DynamoDB sweeps it.
-      await this.#write(next, 1, {
+      await this.#write(next, 1, token, {
         ConditionExpression: 'attribute_not_exists(id) OR attribute_not_exists(#doc) OR #exp <= :now',
         ExpressionAttributeNames: { '#doc': 'doc', '#exp': 'exp' },
         ExpressionAttributeValues: { ':now': Date.now() },
       });
     } catch (error) {
       if (!conditionFailed(error)) throw error;
+      if (await this.#landed(next.id, token)) return next;
       throw new StorageError('conflict', `a record with id ${next.id} already exists`, { cause: error, field: 'id' });
     }
     return next;
@@ -77,11 +80,13 @@ export class DynamoRecordStore implements RecordStore {
       const item = await this.#read(id);
       if (!item || !live(item)) return undefined;
       const next = change(record(item));
+      const token = randomUUID();
       try {
-        await this.#write(next, (item.v ?? 0) + 1, sameVersion(item));
+        await this.#write(next, (item.v ?? 0) + 1, token, sameVersion(item));
         return next;
       } catch (error) {
         if (!conditionFailed(error)) throw error;
+        if (await this.#landed(id, token)) return next;
       }
     }
     throw contention(id);
@@ -97,9 +102,21 @@ export class DynamoRecordStore implements RecordStore {
         return true;
       } catch (error) {
         if (!conditionFailed(error)) throw error;
+        // Gone since the read: deleted by this request's own retried attempt, or by another.
+        const now = await this.#read(id);
+        if (!now || !live(now)) return true;
       }
     }
     throw contention(id);
+  }
+
+  /**
+   * Whether a write whose condition failed had in fact landed: the SDK retries a request
+   * whose answer was lost (a reset connection), and the retry then finds its own write,
+   * known by the token that write carried.
+   */
+  async #landed(id: string, token: string): Promise<boolean> {
+    return (await this.#read(id))?.w === token;
   }
 
   async list(query: ListQuery): Promise<ListPage> {
@@ -243,12 +260,13 @@ export class DynamoRecordStore implements RecordStore {
     return found;
   }
 
-  /** Puts a record's item: its JSON, version, expiry and index keys. */
-  async #write(next: StoredRecord, version: number, condition: Record<string, unknown>): Promise<void> {
+  /** Puts a record's item: its JSON, version, write token, expiry and index keys. */
+  async #write(next: StoredRecord, version: number, token: string, condition: Record<string, unknown>): Promise<void> {
     const item: Record<string, unknown> = {
       id: next.id,
       doc: JSON.stringify(next),
       v: version,
+      w: token,
       ...indexKeys(this.#patterns, this.#kinds, next),
     };
     if (this.#ttlMs > 0) {

@@ -54,9 +54,9 @@ export async function connectDynamo(settings: ConnectionSettings, context?: Conn
     endpoint: endpoint.origin,
     region,
     ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-    // A retried write may already have been applied (a modify would then apply twice),
-    // so failures go to the caller, whose 503 says to retry.
-    maxAttempts: 1,
+    // The SDK retries throttling and lost connections (3 attempts); a conditional write
+    // whose first attempt had landed recognises itself on the retry (adapter.ts #landed).
+    maxAttempts: 3,
     requestHandler: { requestTimeout: context?.statementTimeoutMs ?? REQUEST_TIMEOUT_MS, connectionTimeout: 5_000 },
   });
   const connection = new DynamoConnection(client, label);

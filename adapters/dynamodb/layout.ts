@@ -10,6 +10,7 @@ import { DYNAMODB_INDEX_LIMIT } from './capabilities.ts';
  * - `doc`: the whole record as JSON, so every JSON value round-trips exactly (DynamoDB
  *   numbers stop at 38 digits and 1e126; JSON text does not);
  * - `v`: a version, bumped by every write, which conditional writes compare;
+ * - `w`: a token of the write, by which a retried write recognises its own first attempt;
  * - `exp` (ms) and `ttl` (s) when the automation has a TTL: reads hide the record once
  *   `exp` passes, and DynamoDB's TTL sweep deletes it by `ttl`;
  * - `gNNp` / `gNNs`: the partition and sort key of list index `gNN` (a KEYS_ONLY global
