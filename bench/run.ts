@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { createClient } from 'redis';
+import { startDynalite } from '../tests/support/dynalite.ts';
 import { NOTE, REDIS_BENCH_URL } from './servers/shared.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
@@ -82,12 +83,20 @@ async function redisAnswers(): Promise<boolean> {
 const rows: string[] = [];
 // BENCH_STORES=memory,redis measures only those; BENCH_STORES=none only what follows the stores.
 const only = process.env.BENCH_STORES?.split(',');
-const stores = ['memory', 'postgres', ...((await redisAnswers()) ? ['redis'] : [])].filter((s) => !only || only.includes(s));
+const stores = ['memory', 'postgres', ...((await redisAnswers()) ? ['redis'] : []), 'dynamodb'].filter((s) => !only || only.includes(s));
+// DynamoDB is dynalite (a devDependency) in a process of its own; both sides read from it.
+const dynalite = stores.includes('dynamodb') ? await startDynalite() : undefined;
+if (dynalite) {
+  process.env.DYNAMODB_ENDPOINT = dynalite.url;
+  // As the adapter does: the SDK's notice about its future Node 22 releases, once per server.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+}
 for (const store of stores) {
   const engine = await start('engine', store);
   const baseline = await start('baseline', store);
   try {
-    for (const operation of ['get', 'list', 'post'] as const) {
+    // On dynalite only reads by id: its own speed, not the engine's, would bound the rest.
+    for (const operation of store === 'dynamodb' ? (['get'] as const) : (['get', 'list', 'post'] as const)) {
       await measure(engine, operation, 1);
       await measure(baseline, operation, 1);
       const e: number[] = [];
@@ -99,7 +108,7 @@ for (const store of stores) {
       }
       const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
       const what = { get: 'GET by id', list: 'list (20, 1 filter)', post: 'POST' }[operation];
-      const label = `${what} on ${store === 'postgres' ? 'PGlite' : store}`;
+      const label = `${what} on ${{ postgres: 'PGlite', dynamodb: 'dynalite' }[store] ?? store}`;
       rows.push(
         `${label.padEnd(30)} engine ${mean(e).toFixed(0).padStart(7)} req/s   hand-written ${mean(b).toFixed(0).padStart(7)} req/s   ratio ${(mean(e) / mean(b)).toFixed(2)}x`,
       );
@@ -110,6 +119,7 @@ for (const store of stores) {
     baseline.child.kill('SIGTERM');
   }
 }
+await dynalite?.stop();
 // What the guards cost: the same engine with its automation locked (a key on every
 // request, checked against the system store's cached hash) and rate limited, against
 // public with no rate limiting at all; public with limiting splits the cost in two.

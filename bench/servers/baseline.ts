@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { PGlite } from '@electric-sql/pglite';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Hono } from 'hono';
@@ -99,9 +101,50 @@ function memoryLike(store: MemoryRecordStore | Awaited<ReturnType<StorageConnect
   };
 }
 
+/**
+ * DynamoDB with the SDK call the adapter makes to read by id (a consistent GetItem through
+ * the document client, the record's JSON in `doc`), on a table of its own.
+ */
+async function dynamoStore(): Promise<Store> {
+  const client = new DynamoDBClient({
+    endpoint: process.env.DYNAMODB_ENDPOINT,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const db = DynamoDBDocumentClient.from(client);
+  const TableName = 'bench_notes';
+  await client.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    }),
+  );
+  await waitUntilTableExists({ client, minDelay: 1, maxWaitTime: 60 }, { TableName });
+  return {
+    async get(id) {
+      const { Item } = await db.send(new GetCommand({ TableName, Key: { id }, ConsistentRead: true }));
+      return Item ? (JSON.parse(Item.doc as string) as StoredRecord) : undefined;
+    },
+    async create(record) {
+      const Item = { id: record.id, doc: JSON.stringify(record), v: 1 };
+      await db.send(new PutCommand({ TableName, Item, ConditionExpression: 'attribute_not_exists(id)' }));
+      return record;
+    },
+    list: () => Promise.reject(new Error('the dynamodb bench measures GET by id only')),
+  };
+}
+
 const kind = process.argv[2];
 const store: Store =
-  kind === 'postgres' ? await pgliteStore() : kind === 'redis' ? await redisStore() : memoryLike(new MemoryRecordStore());
+  kind === 'postgres'
+    ? await pgliteStore()
+    : kind === 'redis'
+      ? await redisStore()
+      : kind === 'dynamodb'
+        ? await dynamoStore()
+        : memoryLike(new MemoryRecordStore());
 const validate = new Ajv2020({ useDefaults: true }).compile(NOTE_SCHEMA);
 const app = new Hono();
 app.get('/notes/:id', async (c) => {

@@ -24,7 +24,7 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
     automations: join(root, 'automations'),
     dataDir: join(root, 'data'),
     connections: new Map([
-      [backend, { name: backend, backend, url: backend === 'redis' ? REDIS_BENCH_URL : '' }],
+      [backend, { name: backend, backend, url: { redis: REDIS_BENCH_URL, dynamodb: process.env.DYNAMODB_ENDPOINT ?? '' }[backend] ?? '' }],
       // The system store (API keys) of a locked automation: embedded, as by default.
       ['postgres', { name: 'postgres', backend: 'postgres', url: '' }],
     ]),
