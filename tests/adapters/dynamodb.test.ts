@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server, connect as tcpConnect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamodbCapabilities } from '../../adapters/dynamodb/capabilities.ts';
@@ -148,5 +149,60 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
       dynamodbBackend.connect({ name: 'nourl', backend: 'dynamodb' }, { dataDir: '' }),
       (error) => error instanceof StorageError && /has no url/.test(error.message),
     );
+  });
+});
+
+/**
+ * A TCP proxy in front of dynalite that, when armed, lets the next PutItem reach the
+ * server but drops the connection instead of passing its answer back: the write landed,
+ * the client never heard, and the SDK retries it.
+ */
+async function answerLosingProxy(target: string): Promise<{ url: string; armed: { put: boolean }; close: () => Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const armed = { put: false };
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(Number(port), hostname);
+    let dropNextAnswer = false;
+    client.on('data', (chunk) => {
+      if (armed.put && chunk.includes('DynamoDB_20120810.PutItem')) {
+        armed.put = false;
+        dropNextAnswer = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => (dropNextAnswer ? client.destroy() : client.write(chunk)));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: proxyPort } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${proxyPort}`,
+    armed,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('dynamodb: a write whose answer is lost', { skip: server.skip }, () => {
+  it('is retried by the SDK and reported as done, once: no false conflict, no double update', async () => {
+    const proxy = await answerLosingProxy(server.url);
+    const connection = await dynamodbBackend.connect({ name: 'lossy', backend: 'dynamodb', url: proxy.url }, { dataDir: '' });
+    try {
+      const store = await connection.open(smallSpec());
+      proxy.armed.put = true;
+      const created = await store.create(record(1, { name: 'once', age: 0 }));
+      assert.equal(proxy.armed.put, false, 'the answer to the create was dropped');
+      assert.deepEqual(await store.get(created.id), created);
+      proxy.armed.put = true;
+      const changed = await store.modify(created.id, (r) => ({ ...r, age: (r.age as number) + 1 }));
+      assert.equal(proxy.armed.put, false, 'the answer to the modify was dropped');
+      assert.equal(changed?.age, 1);
+      assert.equal((await store.get(created.id))?.age, 1, 'applied once');
+    } finally {
+      await connection.close();
+      await proxy.close();
+    }
   });
 });
