@@ -222,8 +222,11 @@ export class StorageError extends Error {
   /** The property the error is about, when there is one (so a manifest position can be shown). */
   readonly field: string | undefined;
   constructor(
-    /** `conflict`: a write would break a unique field (`field` names it). */
-    readonly kind: 'unavailable' | 'rejected' | 'failed' | 'conflict' | 'timeout',
+    /**
+     * `conflict`: a write would break a unique field (`field` names it); `too-large`: the
+     * record is larger than the store can hold in one piece (DynamoDB's 400 KB item).
+     */
+    readonly kind: 'unavailable' | 'rejected' | 'failed' | 'conflict' | 'timeout' | 'too-large',
     message: string,
     options?: { cause?: unknown; field?: string },
   ) {

@@ -21,7 +21,9 @@ describe('dynamodb over HTTP (automations/shopping-carts.yaml)', { skip: dynalit
   let server: RunningServer;
   before(async () => {
     project = makeProject({ 'shopping-carts.yaml': manifest }, { dynamodb: { backend: 'dynamodb', url: dynalite.url } });
-    server = await listen(project.config(), silentLogger);
+    const config = project.config();
+    // The shipped default, so a body can hold more than a DynamoDB item.
+    server = await listen({ ...config, server: { ...config.server, bodyLimit: 1_048_576 } }, silentLogger);
   });
   after(async () => {
     await server?.close();
@@ -84,6 +86,15 @@ describe('dynamodb over HTTP (automations/shopping-carts.yaml)', { skip: dynalit
       }
       assert.deepEqual(seen, expected, query);
     }
+  });
+
+  it('a cart larger than a DynamoDB item (400 KB) is a 413 that says so, and nothing is written', async () => {
+    const items = Array.from({ length: 200 }, (_, i) => ({ sku: `${i}-${'x'.repeat(2500)}`, quantity: 1 }));
+    const answer = await call(server.url, 'POST', '/shopping-carts', { customer: 'c-big', items });
+    assert.equal(answer.status, 413, answer.text);
+    assert.equal(answer.json.code, 'payload-too-large');
+    assert.match(answer.json.detail, /larger than a DynamoDB item can be \(400 KB\)/);
+    assert.deepEqual((await call(server.url, 'GET', '/shopping-carts?customer=c-big')).json.data, []);
   });
 
   it('an operator the backend lacks is a 400 naming the ones it has', async () => {

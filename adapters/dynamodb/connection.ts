@@ -200,6 +200,9 @@ class DynamoConnection implements StorageConnection {
   #wrapped(error: unknown): StorageError {
     if (error instanceof StorageError) return error;
     const name = String((error as Error)?.name ?? '');
+    if (name === 'ValidationException' && /item size/i.test((error as Error).message)) {
+      return new StorageError('too-large', 'the record is larger than a DynamoDB item can be (400 KB)', { cause: error });
+    }
     if (name === 'ValidationException') {
       return new StorageError('rejected', `${this.#label} refused the request: ${(error as Error).message}`, { cause: error });
     }

@@ -55,7 +55,7 @@ export const problemCodes = {
   forbidden: 'The API key is valid but lacks a scope this operation needs (403).',
   'not-found': 'No record has this id, or no route has this path (404).',
   'method-not-allowed': 'The path exists but does not accept this HTTP method (405).',
-  'payload-too-large': 'The request body exceeds the configured size limit (413).',
+  'payload-too-large': 'The request body exceeds the configured size limit, or the record exceeds what its store holds in one piece (413).',
   'unsupported-media-type': 'The request body is not sent as application/json (415).',
   conflict: 'The write would give a unique field a value another record already has (409).',
   'invalid-header': 'A request header has a value the API cannot use (400).',

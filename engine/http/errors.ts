@@ -15,6 +15,12 @@ export function renderError(error: unknown, logger: Logger): Response {
       errors: [{ pointer: `/${error.field}`, message }],
     }).toResponse();
   }
+  if (error instanceof StorageError && error.kind === 'too-large') {
+    return new HttpProblem(
+      'payload-too-large',
+      `${error.message}; store less in one record (split it, or keep large content elsewhere and link to it)`,
+    ).toResponse();
+  }
   if (error instanceof StorageError && error.kind === 'unavailable') {
     logger.warn('storage unavailable', { error: error.message });
     return new HttpProblem(
