@@ -12,6 +12,15 @@ export type Send = <T>(request: () => Promise<T>) => Promise<T>;
 /** How often a write is retried when another writer changed the record in between. */
 const MAX_ATTEMPTS = 100;
 
+/** The index partition a list reads: its pattern's index and the partition value. */
+interface Scope {
+  readonly index: ReturnType<typeof indexOf>;
+  readonly partition: string;
+}
+
+/** A position in a table or index, as DynamoDB's LastEvaluatedKey / ExclusiveStartKey. */
+type Key = Record<string, unknown>;
+
 /** One item as stored (layout.ts). */
 interface Item {
   readonly id: string;
@@ -123,7 +132,7 @@ export class DynamoRecordStore implements RecordStore {
     const scope = this.#scope(query);
     const want = query.limit + 1;
     const out: StoredRecord[] = [];
-    let start: Record<string, unknown> | undefined;
+    let start: Key | undefined;
     if (query.after) {
       start = {
         id: query.after.id,
@@ -149,7 +158,7 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   /** The index and partition serving a list: the sort's own, or that of its first filter with the sort. */
-  #scope(query: ListQuery): { index: ReturnType<typeof indexOf>; partition: string } {
+  #scope(query: ListQuery): Scope {
     const unsupported = query.filters.find((f) => f.op !== 'eq');
     if (unsupported) throw new StorageError('rejected', `dynamodb filters by equality only, not "${unsupported.op}"`);
     const first = query.filters[0];
@@ -165,34 +174,31 @@ export class DynamoRecordStore implements RecordStore {
 
   /** One page of index keys, in index order. */
   async #keys(
-    scope: { index: ReturnType<typeof indexOf>; partition: string },
+    scope: Scope,
     direction: 'asc' | 'desc',
     limit: number,
-    start: Record<string, unknown> | undefined,
-  ): Promise<{ keys: Item[]; next: Record<string, unknown> | undefined }> {
-    const result = await this.#send(() =>
-      this.#db.send(
-        new QueryCommand({
-          TableName: this.#table,
-          IndexName: scope.index.name,
-          KeyConditionExpression: '#p = :p',
-          ExpressionAttributeNames: { '#p': scope.index.partition },
-          ExpressionAttributeValues: { ':p': scope.partition },
-          ScanIndexForward: direction === 'asc',
-          Limit: limit,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      ),
-    );
+    start: Key | undefined,
+  ): Promise<{ keys: Item[]; next: Key | undefined }> {
+    const result = await this.#query(scope, start, { ScanIndexForward: direction === 'asc', Limit: limit });
     return { keys: (result.Items ?? []) as Item[], next: result.LastEvaluatedKey };
   }
 
+  /** One Query of the scope's index partition, from just after `start`. */
+  #query(scope: Scope, start: Key | undefined, options: { ScanIndexForward?: boolean; Limit?: number; Select?: 'COUNT' }) {
+    const query = new QueryCommand({
+      TableName: this.#table,
+      IndexName: scope.index.name,
+      KeyConditionExpression: '#p = :p',
+      ExpressionAttributeNames: { '#p': scope.index.partition },
+      ExpressionAttributeValues: { ':p': scope.partition },
+      ...options,
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    });
+    return this.#send(() => this.#db.send(query));
+  }
+
   /** The records behind index keys, in their order, that are live, match, and sit where the index says. */
-  async #matching(
-    keys: readonly Item[],
-    scope: { index: ReturnType<typeof indexOf>; partition: string },
-    filters: readonly ListFilter[],
-  ): Promise<StoredRecord[]> {
+  async #matching(keys: readonly Item[], scope: Scope, filters: readonly ListFilter[]): Promise<StoredRecord[]> {
     const items = await this.#readMany(keys.map((k) => k.id));
     const out: StoredRecord[] = [];
     for (const key of keys) {
@@ -206,25 +212,13 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   /** Every match of the filters: the index's own count when it holds exactly them, else a walk. */
-  async #count(scope: { index: ReturnType<typeof indexOf>; partition: string }, filters: readonly ListFilter[]): Promise<number> {
+  async #count(scope: Scope, filters: readonly ListFilter[]): Promise<number> {
     let total = 0;
-    let start: Record<string, unknown> | undefined;
+    let start: Key | undefined;
     const exact = filters.length <= 1 && this.#ttlMs === 0;
     do {
       if (exact) {
-        const result = await this.#send(() =>
-          this.#db.send(
-            new QueryCommand({
-              TableName: this.#table,
-              IndexName: scope.index.name,
-              KeyConditionExpression: '#p = :p',
-              ExpressionAttributeNames: { '#p': scope.index.partition },
-              ExpressionAttributeValues: { ':p': scope.partition },
-              Select: 'COUNT',
-              ...(start ? { ExclusiveStartKey: start } : {}),
-            }),
-          ),
-        );
+        const result = await this.#query(scope, start, { Select: 'COUNT' });
         total += result.Count ?? 0;
         start = result.LastEvaluatedKey;
       } else {

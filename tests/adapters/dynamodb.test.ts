@@ -100,12 +100,16 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
     }
   });
 
-  it('with a TTL, each item carries DynamoDB TTL seconds and the exact expiry the reads check', async () => {
-    const connection = await connect('ttl');
+  it('with a TTL, open turns on DynamoDB TTL by "ttl"; each item carries its seconds and the exact expiry the reads check', async () => {
+    const proxy = await wireProxy(server.url);
+    const connection = await dynamodbBackend.connect({ name: 'ttl', backend: 'dynamodb', url: proxy.url }, { dataDir: '' });
     const raw = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     try {
       const spec = { ...smallSpec(), ttlSeconds: 60 };
       const store = await connection.open(spec);
+      const wire = proxy.seen.join('');
+      assert.match(wire, /DynamoDB_20120810\.UpdateTimeToLive/, 'asked for, though dynalite lacks the operation; open goes on');
+      assert.match(wire, /"TimeToLiveSpecification":\{"Enabled":true,"AttributeName":"ttl"\}/);
       const before = Date.now();
       await store.create(record(7, { name: 'brief' }));
       const item = (await raw.send(new GetItemCommand({ TableName: tableName(spec), Key: { id: { S: record(7).id } } }))).Item;
@@ -115,6 +119,7 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
     } finally {
       raw.destroy();
       await connection.close();
+      await proxy.close();
     }
   });
 
@@ -153,17 +158,19 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
 });
 
 /**
- * A TCP proxy in front of dynalite that, when armed, lets the next PutItem reach the
- * server but drops the connection instead of passing its answer back: the write landed,
- * the client never heard, and the SDK retries it.
+ * A TCP proxy in front of dynalite that records what the client sends and, when armed,
+ * lets the next PutItem reach the server but drops the connection instead of passing its
+ * answer back: the write landed, the client never heard, and the SDK retries it.
  */
-async function answerLosingProxy(target: string): Promise<{ url: string; armed: { put: boolean }; close: () => Promise<void> }> {
+async function wireProxy(target: string): Promise<{ url: string; armed: { put: boolean }; seen: string[]; close: () => Promise<void> }> {
   const { hostname, port } = new URL(target);
   const armed = { put: false };
+  const seen: string[] = [];
   const server: Server = createServer((client) => {
     const upstream = tcpConnect(Number(port), hostname);
     let dropNextAnswer = false;
     client.on('data', (chunk) => {
+      seen.push(String(chunk));
       if (armed.put && chunk.includes('DynamoDB_20120810.PutItem')) {
         armed.put = false;
         dropNextAnswer = true;
@@ -181,13 +188,14 @@ async function answerLosingProxy(target: string): Promise<{ url: string; armed: 
   return {
     url: `http://127.0.0.1:${proxyPort}`,
     armed,
+    seen,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 
 describe('dynamodb: a write whose answer is lost', { skip: server.skip }, () => {
   it('is retried by the SDK and reported as done, once: no false conflict, no double update', async () => {
-    const proxy = await answerLosingProxy(server.url);
+    const proxy = await wireProxy(server.url);
     const connection = await dynamodbBackend.connect({ name: 'lossy', backend: 'dynamodb', url: proxy.url }, { dataDir: '' });
     try {
       const store = await connection.open(smallSpec());
