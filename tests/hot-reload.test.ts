@@ -180,6 +180,9 @@ describe('hot reload', () => {
     );
     const embedded = await call(t.url, 'POST', `/${name}`, { title: 'in PGlite' });
     assert.equal(embedded.status, 201);
+    // The audit's embedded system store opens on the first write, holding the thread for
+    // seconds on a slow machine: not inside the rebind timed below.
+    await t.server.engine.audit.flush();
     const before = t.server.engine.registry.match(name);
     // A write in flight on the embedded connection while the config moves it: it must still land there.
     const inFlight = await postAcrossSwap(t.url, `/${name}`, { title: 'late, in PGlite' }, async () => {

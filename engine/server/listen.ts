@@ -33,6 +33,10 @@ export async function listen(
   const { port: wanted, host: hostname } = config.server;
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: engine.fetch, port: wanted, hostname }, () => resolve(s));
+    // Idle keep-alive connections stay open longer than a load balancer's idle timeout
+    // (60 s on AWS ALB), so the server is never the side that closes one just as a request
+    // arrives on it (a reset the client sees as a failed request). Node's default is 5 s.
+    (s as { keepAliveTimeout?: number }).keepAliveTimeout = 65_000;
     s.once('error', reject);
   }).catch(async (error: NodeJS.ErrnoException) => {
     // Release the stores opened for nothing (PGlite holds its data directory).
