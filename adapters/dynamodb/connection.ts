@@ -87,7 +87,12 @@ class DynamoConnection implements StorageConnection {
     const kinds = sortKinds(spec);
     const state = await this.#state(spec);
     if (!state.exists) {
-      await this.#send(() => this.#client.send(new CreateTableCommand(tableDefinition(table))));
+      // Another server opening the same automation may create it first: then wait for theirs.
+      await this.#send(() =>
+        this.#client.send(new CreateTableCommand(tableDefinition(table))).catch((error: Error) => {
+          if (error.name !== 'ResourceInUseException') throw error;
+        }),
+      );
       await this.#send(() =>
         waitUntilTableExists({ client: this.#client, minDelay: 1, maxDelay: 5, maxWaitTime: TABLE_WAIT_SECONDS }, { TableName: table }),
       );

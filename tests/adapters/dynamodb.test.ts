@@ -214,3 +214,17 @@ describe('dynamodb: a write whose answer is lost', { skip: server.skip }, () => 
     }
   });
 });
+
+describe('dynamodb: servers opening the same automation at once', { skip: server.skip }, () => {
+  it('both get the one table, and each sees what the other writes', async () => {
+    const [a, b] = await Promise.all([connect('first'), connect('second')]);
+    try {
+      const spec = smallSpec();
+      const [one, two] = await Promise.all([a.open(spec), b.open(spec)]);
+      const written = await one.create(record(3, { name: 'shared' }));
+      assert.deepEqual(await two.get(written.id), written);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
