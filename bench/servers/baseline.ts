@@ -4,16 +4,31 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { PGlite } from '@electric-sql/pglite';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Hono } from 'hono';
 import { createClient } from 'redis';
+import { dynamodbBackend } from '../../adapters/dynamodb/index.ts';
+import { tableName } from '../../adapters/dynamodb/layout.ts';
 import { MemoryRecordStore } from '../../adapters/memory/adapter.ts';
 import { redisBackend } from '../../adapters/redis/index.ts';
 import type { StorageConnection, StoredRecord } from '../../adapters/types.ts';
 import { announce, listedNotes, NOTE, NOTE_SCHEMA, REDIS_BENCH_URL } from './shared.ts';
+
+/** The notes automation as the adapters see it, for the sides that keep it in an adapter's layout. */
+const NOTES_SPEC = {
+  automation: 'notes',
+  collection: 'bench_notes',
+  fields: [
+    { name: 'text', kind: 'string' as const },
+    { name: 'topic', kind: 'string' as const },
+    { name: 'pinned', kind: 'boolean' as const },
+  ],
+  filterable: ['topic'],
+  sortable: ['createdAt'],
+};
 
 interface Store {
   get(id: string): Promise<StoredRecord | undefined>;
@@ -70,17 +85,7 @@ async function pgliteStore(): Promise<Store> {
 /** Redis through the same client, keys and Lua page walk the engine's adapter uses. */
 async function redisStore(): Promise<Store> {
   const connection = await redisBackend.connect({ name: 'bench', backend: 'redis', url: REDIS_BENCH_URL }, { dataDir: '' });
-  const spec = {
-    automation: 'notes',
-    collection: 'bench_notes',
-    fields: [
-      { name: 'text', kind: 'string' as const },
-      { name: 'topic', kind: 'string' as const },
-      { name: 'pinned', kind: 'boolean' as const },
-    ],
-    filterable: ['topic'],
-    sortable: ['createdAt'],
-  };
+  const spec = NOTES_SPEC;
   // Start from an empty collection, as the engine's side does.
   await dropCollection(spec.collection);
   return memoryLike(await connection.open(spec));
@@ -102,36 +107,28 @@ function memoryLike(store: MemoryRecordStore | Awaited<ReturnType<StorageConnect
 }
 
 /**
- * DynamoDB with the SDK call the adapter makes to read by id (a consistent GetItem through
- * the document client, the record's JSON in `doc`), on a table of its own.
+ * DynamoDB: the table and its items are the adapter's own (its 20 indexes, its item
+ * layout; dynalite reads a table's description and the whole item on every request), and
+ * reads by id are the hand-written SDK call the adapter makes: a consistent GetItem
+ * through the document client, the record's JSON in `doc`.
  */
 async function dynamoStore(): Promise<Store> {
+  const url = process.env.DYNAMODB_ENDPOINT;
+  const connection = await dynamodbBackend.connect({ name: 'bench', backend: 'dynamodb', url }, { dataDir: '' });
+  const written = await connection.open(NOTES_SPEC);
   const client = new DynamoDBClient({
-    endpoint: process.env.DYNAMODB_ENDPOINT,
+    endpoint: url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const db = DynamoDBDocumentClient.from(client);
-  const TableName = 'bench_notes';
-  await client.send(
-    new CreateTableCommand({
-      TableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    }),
-  );
-  await waitUntilTableExists({ client, minDelay: 1, maxWaitTime: 60 }, { TableName });
+  const TableName = tableName(NOTES_SPEC);
   return {
     async get(id) {
       const { Item } = await db.send(new GetCommand({ TableName, Key: { id }, ConsistentRead: true }));
       return Item ? (JSON.parse(Item.doc as string) as StoredRecord) : undefined;
     },
-    async create(record) {
-      const Item = { id: record.id, doc: JSON.stringify(record), v: 1 };
-      await db.send(new PutCommand({ TableName, Item, ConditionExpression: 'attribute_not_exists(id)' }));
-      return record;
-    },
+    create: (record) => written.create(record),
     list: () => Promise.reject(new Error('the dynamodb bench measures GET by id only')),
   };
 }
