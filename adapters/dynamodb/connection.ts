@@ -20,7 +20,7 @@ import {
   type StoredRecord,
 } from '../types.ts';
 import { DynamoRecordStore, type Send } from './adapter.ts';
-import { checkedPatterns, indexKeys, LAYOUT_ID, layoutOf, tableDefinition, tableName } from './layout.ts';
+import { checkedPatterns, indexKeys, LAYOUT_ID, layoutOf, tableDefinition, tableName, tablePrefix } from './layout.ts';
 
 /** An unreachable host (no refusal, just silence) becomes `unavailable` after this long. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -33,7 +33,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /**
  * Connects to the DynamoDB endpoint `settings.url`: `https://dynamodb.<region>.amazonaws.com`
- * for AWS (credentials from the usual AWS chain: environment, profile, instance role), or
+ * for AWS (a path, `.../shop`, prefixes the table names instead of `council`) (credentials from the usual AWS chain: environment, profile, instance role), or
  * a DynamoDB-compatible server such as DynamoDB Local or dynalite, which gets placeholder
  * credentials when the environment has none. Messages never include the URL.
  */
@@ -47,6 +47,9 @@ export async function connectDynamo(settings: ConnectionSettings, context?: Conn
     // No cause: a URL parse error carries the URL itself.
     throw new StorageError('unavailable', `${label} has a url that is not a URL`);
   }
+  const prefix = tablePrefix(endpoint);
+  if (prefix === undefined)
+    throw new StorageError('unavailable', `${label} has a url whose path is not a table name prefix (letters, digits, _ . -)`);
   const aws = /^dynamodb(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$/.exec(endpoint.hostname);
   const region = aws?.[1] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const local = !aws && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE;
@@ -59,7 +62,7 @@ export async function connectDynamo(settings: ConnectionSettings, context?: Conn
     maxAttempts: 3,
     requestHandler: { requestTimeout: context?.statementTimeoutMs ?? REQUEST_TIMEOUT_MS, connectionTimeout: 5_000 },
   });
-  const connection = new DynamoConnection(client, label);
+  const connection = new DynamoConnection(client, label, prefix);
   try {
     await connection.ping();
   } catch (error) {
@@ -74,16 +77,18 @@ class DynamoConnection implements StorageConnection {
   readonly #client: DynamoDBClient;
   readonly #db: DynamoDBDocumentClient;
   readonly #label: string;
+  readonly #prefix: string;
 
-  constructor(client: DynamoDBClient, label: string) {
+  constructor(client: DynamoDBClient, label: string, prefix: string) {
     this.#client = client;
     this.#db = DynamoDBDocumentClient.from(client);
     this.#label = label;
+    this.#prefix = prefix;
   }
 
   async open(spec: StorageSpec): Promise<RecordStore> {
     const patterns = checkedPatterns(spec);
-    const table = tableName(spec);
+    const table = tableName(spec, this.#prefix);
     const kinds = sortKinds(spec);
     const state = await this.#state(spec);
     if (!state.exists) {
@@ -106,7 +111,7 @@ class DynamoConnection implements StorageConnection {
   }
 
   async plan(spec: StorageSpec): Promise<StoragePlan> {
-    const table = tableName(spec);
+    const table = tableName(spec, this.#prefix);
     const refused: { field: string; message: string }[] = [];
     try {
       checkedPatterns(spec);
@@ -135,7 +140,7 @@ class DynamoConnection implements StorageConnection {
 
   /** Whether the table exists, has TTL on, and which index layout its items carry. */
   async #state(spec: StorageSpec): Promise<{ exists: boolean; ttl: boolean; layout: string | undefined }> {
-    const table = tableName(spec);
+    const table = tableName(spec, this.#prefix);
     try {
       await this.#client.send(new DescribeTableCommand({ TableName: table }));
     } catch (error) {

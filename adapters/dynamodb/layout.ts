@@ -4,7 +4,8 @@ import { type ScalarValue, StorageError, type StorageSpec, type StoredRecord } f
 import { DYNAMODB_INDEX_LIMIT } from './capabilities.ts';
 
 /**
- * How one automation lives in DynamoDB: a table `council_<collection>` keyed by `id`,
+ * How one automation lives in DynamoDB: a table `council_<collection>` (another prefix
+ * than `council` if the connection URL has a path) keyed by `id`,
  * one item per record:
  * - `id`: the record id (partition key, so get, write and delete by id are one request);
  * - `doc`: the whole record as JSON, so every JSON value round-trips exactly (DynamoDB
@@ -29,8 +30,22 @@ export interface ListPattern {
 
 export const LAYOUT_ID = '#layout';
 
-export function tableName(spec: StorageSpec): string {
-  return `council_${spec.collection}`;
+/** Tables are named `<prefix>_<collection>`; the prefix is the connection URL's path, else `council`. */
+export const DEFAULT_TABLE_PREFIX = 'council';
+
+export function tableName(spec: StorageSpec, prefix = DEFAULT_TABLE_PREFIX): string {
+  return `${prefix}_${spec.collection}`;
+}
+
+/**
+ * The table prefix a connection URL names: its path (`http://host:8000/shop` → `shop`),
+ * so several deployments can share one account; undefined when the path cannot prefix a
+ * DynamoDB table name.
+ */
+export function tablePrefix(url: URL): string | undefined {
+  const path = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
+  if (path === '') return DEFAULT_TABLE_PREFIX;
+  return /^[A-Za-z0-9_.-]{1,100}$/.test(path) ? path : undefined;
 }
 
 /** Name of the index serving pattern number `i`, and its key attributes. */

@@ -123,6 +123,29 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
     }
   });
 
+  it("the URL's path prefixes the table names, so deployments can share an account", async () => {
+    const staging = await dynamodbBackend.connect({ name: 'staging', backend: 'dynamodb', url: `${server.url}/staging` }, { dataDir: '' });
+    const raw = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    try {
+      const spec = smallSpec();
+      assert.equal((await staging.plan(spec)).target, `dynamodb table staging_${spec.collection}`);
+      const written = await (await staging.open(spec)).create(record(5, { name: 'staged' }));
+      const item = await raw.send(new GetItemCommand({ TableName: `staging_${spec.collection}`, Key: { id: { S: written.id } } }));
+      assert.equal(item.Item?.id?.S, written.id);
+      await assert.rejects(
+        raw.send(new GetItemCommand({ TableName: tableName(spec), Key: { id: { S: written.id } } })),
+        /ResourceNotFound/,
+      );
+    } finally {
+      raw.destroy();
+      await staging.close();
+    }
+    await assert.rejects(
+      dynamodbBackend.connect({ name: 'odd', backend: 'dynamodb', url: `${server.url}/two%20words` }, { dataDir: '' }),
+      (error) => error instanceof StorageError && /path is not a table name prefix/.test(error.message),
+    );
+  });
+
   it('ids are the partition key: a malformed or odd id is just absent', async () => {
     const connection = await connect('ids');
     try {
