@@ -4,6 +4,7 @@ import { matchesFilters } from '../filter-match.ts';
 import type { SortKind } from '../sort-encoding.ts';
 import type { ListFilter, ListPage, ListQuery, RecordStore, SearchQuery, StorageSpec, StoredRecord } from '../types.ts';
 import { StorageError } from '../types.ts';
+import { type IndexEntry, IndexWalk, type Key, type QueryPartition } from './index-walk.ts';
 import { indexKeys, indexOf, type ListPattern, partitionKey, sortKey } from './layout.ts';
 
 /** Runs one request, turning driver errors into StorageErrors (connection.ts). */
@@ -12,14 +13,11 @@ export type Send = <T>(request: () => Promise<T>) => Promise<T>;
 /** How often a write is retried when another writer changed the record in between. */
 const MAX_ATTEMPTS = 100;
 
-/** The index partition a list reads: its pattern's index and the partition value. */
+/** The index a list reads, and its partitions: `*`, or one per filter value. */
 interface Scope {
   readonly index: ReturnType<typeof indexOf>;
-  readonly partition: string;
+  readonly partitions: readonly string[];
 }
-
-/** A position in a table or index, as DynamoDB's LastEvaluatedKey / ExclusiveStartKey. */
-type Key = Record<string, unknown>;
 
 /** One item as stored (layout.ts). */
 interface Item {
@@ -130,24 +128,19 @@ export class DynamoRecordStore implements RecordStore {
 
   async list(query: ListQuery): Promise<ListPage> {
     const scope = this.#scope(query);
+    const kind = this.#kinds.get(query.sort.field) as SortKind;
+    const after = query.after && { sortKey: sortKey(kind, query.after.value, query.after.id), id: query.after.id };
+    const walk = this.#walk(scope, query.sort.direction === 'asc', after);
     const want = query.limit + 1;
     const out: StoredRecord[] = [];
-    let start: Key | undefined;
-    if (query.after) {
-      start = {
-        id: query.after.id,
-        [scope.index.partition]: scope.partition,
-        [scope.index.sort]: sortKey(this.#kinds.get(query.sort.field) as SortKind, query.after.value, query.after.id),
-      };
+    // The index holds exactly the matches of the filter it serves; other filters are
+    // checked on the records, so read ahead when there are any.
+    const ahead = query.filters.length > 1;
+    for (;;) {
+      const entries = await walk.next(ahead ? 100 : Math.min(100, want - out.length));
+      out.push(...(await this.#matching(entries, scope.index, query.filters)));
+      if (entries.length === 0 || out.length >= want) break;
     }
-    // With one filter (or none) the index holds exactly the matches; more filters are
-    // checked on the items, so read ahead.
-    const batch = query.filters.length > 1 ? 100 : undefined;
-    do {
-      const page = await this.#keys(scope, query.sort.direction, Math.min(100, batch ?? want - out.length), start);
-      out.push(...(await this.#matching(page.keys, scope, query.filters)));
-      start = page.next;
-    } while (start && out.length < want);
     const records = out.slice(0, query.limit);
     const total = query.count ? await this.#count(scope, query.filters) : undefined;
     return { records, hasMore: out.length > query.limit, ...(total === undefined ? {} : { total }) };
@@ -157,54 +150,61 @@ export class DynamoRecordStore implements RecordStore {
     return Promise.reject(new StorageError('rejected', 'dynamodb cannot search text'));
   }
 
-  /** The index and partition serving a list: the sort's own, or that of its first filter with the sort. */
+  /**
+   * The index and partitions serving a list: the sort's own index, or that of its first
+   * equality (else `in`) filter with the sort, one partition per value.
+   */
   #scope(query: ListQuery): Scope {
-    const unsupported = query.filters.find((f) => f.op !== 'eq');
-    if (unsupported) throw new StorageError('rejected', `dynamodb filters by equality only, not "${unsupported.op}"`);
-    const first = query.filters[0];
+    const unsupported = query.filters.find((f) => f.op !== 'eq' && f.op !== 'in');
+    if (unsupported) throw new StorageError('rejected', `dynamodb filters with eq and in only, not "${unsupported.op}"`);
+    const first = query.filters.find((f) => f.op === 'eq') ?? query.filters[0];
     const at = this.#patterns.findIndex((p) => p.filter === first?.field && p.sort === query.sort.field);
     if (at < 0) {
       const what = first ? `filter "${first.field}" sorted by "${query.sort.field}"` : `sort by "${query.sort.field}"`;
       throw new StorageError('rejected', `"${this.#spec.collection}" has no index to ${what}`);
     }
-    const partition = first ? partitionKey(first.value) : '*';
-    if (partition === undefined) throw new StorageError('rejected', `filter "${first?.field}" needs a string, number or boolean`);
-    return { index: indexOf(at), partition };
+    const values: readonly unknown[] = first === undefined ? [] : first.op === 'in' ? first.value : [first.value];
+    const partitions = first === undefined ? ['*'] : values.map(partitionKey);
+    if (partitions.some((p) => p === undefined))
+      throw new StorageError('rejected', `filter "${first?.field}" takes strings, numbers or booleans`);
+    return { index: indexOf(at), partitions: partitions as string[] };
   }
 
-  /** One page of index keys, in index order. */
-  async #keys(
-    scope: Scope,
-    direction: 'asc' | 'desc',
-    limit: number,
+  #walk(scope: Scope, ascending: boolean, after?: { sortKey: string; id: string }): IndexWalk {
+    const query: QueryPartition = async (partition, start, limit) => {
+      const result = await this.#query(scope.index, partition, start, { ScanIndexForward: ascending, Limit: limit });
+      return { entries: (result.Items ?? []) as IndexEntry[], next: result.LastEvaluatedKey };
+    };
+    return new IndexWalk(scope.index, scope.partitions, { query, ascending, ...(after ? { after } : {}) });
+  }
+
+  /** One Query of one partition of an index, from just after `start`. */
+  #query(
+    index: Scope['index'],
+    partition: string,
     start: Key | undefined,
-  ): Promise<{ keys: Item[]; next: Key | undefined }> {
-    const result = await this.#query(scope, start, { ScanIndexForward: direction === 'asc', Limit: limit });
-    return { keys: (result.Items ?? []) as Item[], next: result.LastEvaluatedKey };
-  }
-
-  /** One Query of the scope's index partition, from just after `start`. */
-  #query(scope: Scope, start: Key | undefined, options: { ScanIndexForward?: boolean; Limit?: number; Select?: 'COUNT' }) {
+    options: { ScanIndexForward?: boolean; Limit?: number; Select?: 'COUNT' },
+  ) {
     const query = new QueryCommand({
       TableName: this.#table,
-      IndexName: scope.index.name,
+      IndexName: index.name,
       KeyConditionExpression: '#p = :p',
-      ExpressionAttributeNames: { '#p': scope.index.partition },
-      ExpressionAttributeValues: { ':p': scope.partition },
+      ExpressionAttributeNames: { '#p': index.partition },
+      ExpressionAttributeValues: { ':p': partition },
       ...options,
       ...(start ? { ExclusiveStartKey: start } : {}),
     });
     return this.#send(() => this.#db.send(query));
   }
 
-  /** The records behind index keys, in their order, that are live, match, and sit where the index says. */
-  async #matching(keys: readonly Item[], scope: Scope, filters: readonly ListFilter[]): Promise<StoredRecord[]> {
-    const items = await this.#readMany(keys.map((k) => k.id));
+  /** The records behind index entries, in their order, that are live, match, and sit where the index says. */
+  async #matching(entries: readonly IndexEntry[], index: Scope['index'], filters: readonly ListFilter[]): Promise<StoredRecord[]> {
+    const items = await this.#readMany(entries.map((e) => e.id));
     const out: StoredRecord[] = [];
-    for (const key of keys) {
-      const item = items.get(key.id);
+    for (const entry of entries) {
+      const item = items.get(entry.id);
       if (!item || !live(item)) continue;
-      if (item[scope.index.partition] !== scope.partition || item[scope.index.sort] !== key[scope.index.sort]) continue;
+      if (item[index.partition] !== entry[index.partition] || item[index.sort] !== entry[index.sort]) continue;
       const current = record(item);
       if (matchesFilters(current, filters)) out.push(current);
     }
@@ -214,19 +214,21 @@ export class DynamoRecordStore implements RecordStore {
   /** Every match of the filters: the index's own count when it holds exactly them, else a walk. */
   async #count(scope: Scope, filters: readonly ListFilter[]): Promise<number> {
     let total = 0;
-    let start: Key | undefined;
-    const exact = filters.length <= 1 && this.#ttlMs === 0;
-    do {
-      if (exact) {
-        const result = await this.#query(scope, start, { Select: 'COUNT' });
-        total += result.Count ?? 0;
-        start = result.LastEvaluatedKey;
-      } else {
-        const page = await this.#keys(scope, 'asc', 100, start);
-        total += (await this.#matching(page.keys, scope, filters)).length;
-        start = page.next;
+    if (filters.length <= 1 && this.#ttlMs === 0) {
+      for (const partition of new Set(scope.partitions)) {
+        let start: Key | undefined;
+        do {
+          const result = await this.#query(scope.index, partition, start, { Select: 'COUNT' });
+          total += result.Count ?? 0;
+          start = result.LastEvaluatedKey;
+        } while (start);
       }
-    } while (start);
+      return total;
+    }
+    const walk = this.#walk(scope, true);
+    for (let entries = await walk.next(100); entries.length > 0; entries = await walk.next(100)) {
+      total += (await this.#matching(entries, scope.index, filters)).length;
+    }
     return total;
   }
 

@@ -7,7 +7,7 @@ import { dynamodbBackend } from '../../adapters/dynamodb/index.ts';
 import { listPatterns, sortKey, tableName } from '../../adapters/dynamodb/layout.ts';
 import { StorageError, type StoredRecord } from '../../adapters/types.ts';
 import { dynaliteGate } from '../support/dynalite.ts';
-import { contractSpec, runRecordStoreContract } from './contract.ts';
+import { contractSpec, createAll, expectedOrder, pageThrough, runRecordStoreContract, variedRecords } from './contract.ts';
 
 const server = await dynaliteGate();
 after(() => server.stop());
@@ -144,6 +144,33 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
       dynamodbBackend.connect({ name: 'odd', backend: 'dynamodb', url: `${server.url}/two%20words` }, { dataDir: '' }),
       (error) => error instanceof StorageError && /path is not a table name prefix/.test(error.message),
     );
+  });
+
+  it('an in filter merges one index partition per value into one order, paging by cursor both ways', async () => {
+    const connection = await connect('in');
+    try {
+      const store = await connection.open({ ...contractSpec(), filterable: ['name', 'age'], sortable: ['createdAt', 'age'] });
+      const records = variedRecords(60);
+      await createAll(store, records);
+      const filters = [{ field: 'name', op: 'in' as const, value: ['alpha', 'Zeta', '中文', '', 'nobody'] }];
+      for (const sort of [
+        { field: 'createdAt', direction: 'asc' as const },
+        { field: 'createdAt', direction: 'desc' as const },
+        { field: 'age', direction: 'asc' as const },
+        { field: 'age', direction: 'desc' as const },
+      ]) {
+        const seen = await pageThrough(store, sort, 3, filters);
+        assert.deepEqual(
+          seen.map((r) => r.id),
+          expectedOrder(records, sort, filters),
+          `${sort.field} ${sort.direction}`,
+        );
+      }
+      const counted = await store.list({ filters, sort: { field: 'age', direction: 'asc' }, limit: 1, count: true });
+      assert.equal(counted.total, expectedOrder(records, { field: 'age', direction: 'asc' }, filters).length);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('ids are the partition key: a malformed or odd id is just absent', async () => {
