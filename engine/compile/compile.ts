@@ -3,6 +3,7 @@ import type { LoadedManifest } from '../manifest/manifest.ts';
 import { defaultScope } from '../security/scopes.ts';
 import { compileEndpoint } from './endpoints.ts';
 import { fieldsOf } from './fields.ts';
+import { indexedFields } from './indexed-fields.ts';
 import { pascalCase, singularize } from './naming.ts';
 import type { AutomationPlan, EndpointPlan, Operation } from './plan.ts';
 import { createRecordAjv } from './record-ajv.ts';
@@ -37,15 +38,13 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
       consequential: isConsequential(e.operation, e.consequential, options.consequentialWrites ?? true),
     }),
   );
-  const listEndpoints = endpoints.filter((e) => e.operation === 'list');
   const spec: StorageSpec = {
     automation: manifest.name,
     collection: manifest.name.replace(/-/g, '_'),
     fields: fieldsOf(schema),
-    // Declared indexes join the filter fields: both want an equality index.
-    filterable: [...new Set([...listEndpoints.flatMap((e) => e.filters.map((f) => f.field)), ...(manifest.storage.indexes ?? [])])],
-    // createdAt is every list's default order, so it is indexed whenever there is a list.
-    sortable: [...new Set(listEndpoints.flatMap((e) => ['createdAt', ...e.sort]))],
+    // Declared indexes join the filter fields (both want an equality index); createdAt
+    // is every list's default order, so it is indexed whenever there is a list.
+    ...indexedFields(manifest),
     searchable: endpoints.flatMap((e) => e.searchFields),
     migrations: { drop: manifest.storage.migrations?.drop ?? [], retype: manifest.storage.migrations?.retype ?? [] },
     ...(manifest.storage.ttl === undefined ? {} : { ttlSeconds: manifest.storage.ttl }),

@@ -1,6 +1,6 @@
 import { backendsWith, capabilities, capabilityWords } from '../../adapters/capabilities.ts';
 import { fieldKind, propertiesOf } from '../compile/fields.ts';
-import { filterDeclaration } from '../compile/filter-operators.ts';
+import { indexedFields } from '../compile/indexed-fields.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { checkFilters, checkSearch } from './endpoint-options.ts';
@@ -67,18 +67,13 @@ function checkCapabilities(source: SourceFile, manifest: Manifest): ManifestIssu
  * only so many: counted over every list, reported at the last list that declares any.
  */
 function checkListIndexes(source: SourceFile, manifest: Manifest, limit: number): ManifestIssue[] {
-  const lists = manifest.endpoints.map((e, i) => ({ e, i })).filter(({ e }) => e.operation === 'list');
-  if (lists.length === 0) return [];
-  const sorts = new Set(lists.flatMap(({ e }) => ['createdAt', ...(e.sort ?? [])]));
-  const filters = new Set([
-    ...lists.flatMap(({ e }) => (e.filters ?? []).map((f) => filterDeclaration(f).field)),
-    ...(manifest.storage.indexes ?? []),
-  ]);
-  const needed = sorts.size + filters.size * sorts.size;
+  const { filterable, sortable } = indexedFields(manifest);
+  const needed = sortable.length + filterable.length * sortable.length;
   if (needed <= limit) return [];
+  const lists = manifest.endpoints.map((e, i) => ({ e, i })).filter(({ e }) => e.operation === 'list');
   const last = lists.findLast(({ e }) => e.filters?.length || e.sort?.length) ?? lists[lists.length - 1];
   const key = last?.e.filters?.length ? 'filters' : last?.e.sort?.length ? 'sort' : 'operation';
-  const message = `backend ${manifest.storage.backend} gives each list sort, and each filter with each sort, an index of its own and has ${limit}; these lists need ${needed} (${sorts.size} sorts incl. createdAt + ${filters.size} filters x ${sorts.size} sorts): declare fewer filters or sorts, or use ${backendsWith((can) => can.listIndexes === undefined)}`;
+  const message = `backend ${manifest.storage.backend} gives each list sort, and each filter with each sort, an index of its own and has ${limit}; these lists need ${needed} (${sortable.length} sorts incl. createdAt + ${filterable.length} filters x ${sortable.length} sorts): declare fewer filters or sorts, or use ${backendsWith((can) => can.listIndexes === undefined)}`;
   return [issueAt(source, ['endpoints', last?.i ?? 0, key], 'capability-missing', message, { key: true })];
 }
 
