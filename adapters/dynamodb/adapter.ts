@@ -282,7 +282,7 @@ function record(item: Item): StoredRecord {
 }
 
 /** The condition that the item is still at the version it was read at. */
-function sameVersion(item: Item): Record<string, unknown> {
+export function sameVersion(item: { readonly v?: unknown }): Record<string, unknown> {
   return item.v === undefined
     ? { ConditionExpression: 'attribute_not_exists(#v) AND attribute_exists(id)', ExpressionAttributeNames: { '#v': 'v' } }
     : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'v' }, ExpressionAttributeValues: { ':v': item.v } };

@@ -19,7 +19,7 @@ import {
   type StorageSpec,
   type StoredRecord,
 } from '../types.ts';
-import { DynamoRecordStore, type Send } from './adapter.ts';
+import { DynamoRecordStore, type Send, sameVersion } from './adapter.ts';
 import { checkedPatterns, indexKeys, LAYOUT_ID, layoutOf, tableDefinition, tableName, tablePrefix } from './layout.ts';
 
 /** An unreachable host (no refusal, just silence) becomes `unavailable` after this long. */
@@ -33,9 +33,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /**
  * Connects to the DynamoDB endpoint `settings.url`: `https://dynamodb.<region>.amazonaws.com`
- * for AWS (a path, `.../shop`, prefixes the table names instead of `council`) (credentials from the usual AWS chain: environment, profile, instance role), or
- * a DynamoDB-compatible server such as DynamoDB Local or dynalite, which gets placeholder
- * credentials when the environment has none. Messages never include the URL.
+ * for AWS (credentials from the usual AWS chain: environment, profile, instance role), or
+ * a DynamoDB-compatible server such as DynamoDB Local or dynalite, which accept any key:
+ * such a server gets the fixed key `local` when the environment has none. A path on the
+ * URL (`.../shop`) prefixes the table names instead of `council`. Messages never include
+ * the URL.
  */
 export async function connectDynamo(settings: ConnectionSettings, context?: ConnectContext): Promise<StorageConnection> {
   const label = `dynamodb connection "${settings.name}"`;
@@ -103,9 +105,10 @@ class DynamoConnection implements StorageConnection {
       );
     }
     if (spec.ttlSeconds && !state.ttl) await this.#enableTtl(table);
-    if (state.layout !== layoutOf(spec)) {
+    const layout = layoutOf(spec);
+    if (state.layout !== layout) {
       await this.#reindex(table, (record) => indexKeys(patterns, kinds, record));
-      await this.#send(() => this.#db.send(new PutCommand({ TableName: table, Item: { id: LAYOUT_ID, layout: layoutOf(spec) } })));
+      await this.#send(() => this.#db.send(new PutCommand({ TableName: table, Item: { id: LAYOUT_ID, layout } })));
     }
     return new DynamoRecordStore({ db: this.#db, send: this.#send }, table, spec, patterns, kinds);
   }
@@ -179,15 +182,7 @@ class DynamoConnection implements StorageConnection {
         const next = { ...kept, ...keysOf(JSON.parse(item.doc) as StoredRecord) };
         await this.#send(() =>
           this.#db
-            .send(
-              new PutCommand({
-                TableName: table,
-                Item: next,
-                ConditionExpression: '#v = :v',
-                ExpressionAttributeNames: { '#v': 'v' },
-                ExpressionAttributeValues: { ':v': item.v },
-              }),
-            )
+            .send(new PutCommand({ TableName: table, Item: next, ...sameVersion(item) }))
             // A writer got there first, and wrote the keys of its own spec.
             .catch((error: Error) => {
               if (error.name !== 'ConditionalCheckFailedException') throw error;

@@ -11,6 +11,9 @@ import { contractSpec, createAll, expectedOrder, pageThrough, runRecordStoreCont
 
 const server = await dynaliteGate();
 after(() => server.stop());
+/** The SDK itself, to look at what the adapter stored. */
+const rawClient = () =>
+  new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 const connect = (name = 'contract') => dynamodbBackend.connect({ name, backend: 'dynamodb', url: server.url }, { dataDir: '' });
 
 runRecordStoreContract('dynamodb', () => connect(), {
@@ -103,7 +106,7 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
   it('with a TTL, open turns on DynamoDB TTL by "ttl"; each item carries its seconds and the exact expiry the reads check', async () => {
     const proxy = await wireProxy(server.url);
     const connection = await dynamodbBackend.connect({ name: 'ttl', backend: 'dynamodb', url: proxy.url }, { dataDir: '' });
-    const raw = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const raw = rawClient();
     try {
       const spec = { ...smallSpec(), ttlSeconds: 60 };
       const store = await connection.open(spec);
@@ -125,7 +128,7 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
 
   it("the URL's path prefixes the table names, so deployments can share an account", async () => {
     const staging = await dynamodbBackend.connect({ name: 'staging', backend: 'dynamodb', url: `${server.url}/staging` }, { dataDir: '' });
-    const raw = new DynamoDBClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const raw = rawClient();
     try {
       const spec = smallSpec();
       assert.equal((await staging.plan(spec)).target, `dynamodb table staging_${spec.collection}`);
