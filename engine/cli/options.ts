@@ -2,14 +2,11 @@ import { resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
 import type { CouncilConfig } from '../config/config.ts';
 import { loadConfig } from '../config/load.ts';
+import { projectFlags } from './flags.ts';
 import { printIssues } from './print-issues.ts';
 
-/** Options every command that reads the project accepts (`serve` adds `--data` and `--port`). */
-export const projectOptions = {
-  config: { type: 'string' },
-  automations: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/** Options every command that reads the project accepts (described in flags.ts). */
+export const projectOptions = projectFlags;
 
 export type ParsedArgs = ReturnType<typeof parseArgs>;
 

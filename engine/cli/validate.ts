@@ -7,11 +7,9 @@ import { loadManifests } from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { gptProfileIssues } from '../openapi/gpt-issues.ts';
 import { automationOpenApi } from '../server/openapi-view.ts';
-import { projectConfig, projectOptions, UsageError } from './options.ts';
+import { validateFlags } from './flags.ts';
+import { projectConfig, UsageError } from './options.ts';
 import { printIssues } from './print-issues.ts';
-
-export const validateUsage = 'council validate [PATH...] [--profile gpt] [--config FILE] [--automations DIR]';
-export const lintUsage = 'council lint [PATH...] [--profile gpt] [--config FILE] [--automations DIR]   (same as validate)';
 
 /**
  * Checks manifests (default: the configured automations directory), then each valid
@@ -20,7 +18,7 @@ export const lintUsage = 'council lint [PATH...] [--profile gpt] [--config FILE]
 export async function validateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...projectOptions, profile: { type: 'string' } },
+    options: validateFlags,
     allowPositionals: true,
   });
   if (values.profile !== undefined && values.profile !== 'gpt') throw new UsageError(`--profile takes "gpt", got "${values.profile}"`);
