@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { commands, usageLine } from '../engine/cli/commands.ts';
 
 const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/manifests/', import.meta.url));
@@ -328,33 +329,110 @@ describe('council new', { concurrency: true }, () => {
 });
 
 describe('council (no command, unknown command, help)', { concurrency: true }, () => {
-  test('an unknown command exits 2 with the usage', async () => {
-    const run = await council(project(), ['frobnicate']);
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /^usage:/);
-    assert.match(run.stderr, /council validate/);
-  });
-
-  test('no command exits 2; --help exits 0', async () => {
+  test('an unknown command says so and suggests the closest, exit 2', async () => {
     const root = project();
-    assert.equal((await council(root, [])).code, 2);
-    assert.equal((await council(root, ['--help'])).code, 0);
-    assert.equal((await council(root, ['validate', '--help'])).code, 0);
+    const typo = await council(root, ['valdiate']);
+    assert.equal(typo.code, 2);
+    assert.equal(typo.stderr.trim(), 'council: unknown command "valdiate" (did you mean "validate"?); council help lists the commands');
+    const far = await council(root, ['frobnicate']);
+    assert.equal(far.code, 2);
+    assert.equal(far.stderr.trim(), 'council: unknown command "frobnicate"; council help lists the commands');
+    const option = await council(root, ['--config', 'x.yaml', 'validate']);
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /^council: unknown option --config before the command; options go after it/);
   });
 
-  test('an unknown option is a usage error (exit 2)', async () => {
-    const run = await council(project(), ['validate', '--frobnicate']);
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /usage: council validate/);
-    const serveOnly = await council(project(), ['validate', '--data', 'somewhere']);
-    assert.equal(serveOnly.code, 2, '--data belongs to serve alone');
+  test('no command prints the commands on stderr, exit 2; --help and help print them on stdout, exit 0', async () => {
+    const root = project();
+    const none = await council(root, []);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^usage: council COMMAND \[OPTIONS\]$/m);
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const run = await council(root, args);
+      assert.equal(run.code, 0, args.join(' '));
+      for (const name of Object.keys(commands))
+        assert.match(run.stdout, new RegExp(`^  ${name} +\\S`, 'm'), `${args.join(' ')} lists ${name}`);
+    }
+  });
+
+  test('--version prints the version in package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-v', 'version']) {
+      const run = await council(project(), [flag]);
+      assert.equal(run.code, 0);
+      assert.equal(run.stdout, `${version}\n`);
+    }
+  });
+
+  test('council help COMMAND and COMMAND --help print the usage and explain every option the command takes', async () => {
+    const root = project();
+    for (const [name, spec] of Object.entries(commands)) {
+      const help = await council(root, ['help', name]);
+      assert.equal(help.code, 0, name);
+      assert.equal((await council(root, [name, '--help'])).stdout, help.stdout, `${name} --help is council help ${name}`);
+      assert.ok(help.stdout.includes(`usage: ${usageLine(name, spec)}\n`), help.stdout);
+      for (const [flag, option] of Object.entries(spec.options)) {
+        const line = help.stdout
+          .split('\n')
+          .find((l) => l.includes(`--${flag}${option.value ? ` ${option.value}` : ''}   `) || l.endsWith(`--${flag}`));
+        assert.ok(line, `council help ${name} lists --${flag}:\n${help.stdout}`);
+        assert.ok(option.description.length > 20, `--${flag} of ${name} is explained`);
+        assert.ok(help.stdout.replace(/\s+/g, ' ').includes(option.description), `council help ${name} explains --${flag}`);
+      }
+    }
+    const unknown = await council(root, ['help', 'serv']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "serv" \(did you mean "serve"\?\)/);
+  });
+
+  test('an option typo gets a suggestion in one line of our own, never parseArgs text, exit 2', async () => {
+    const root = project();
+    const cases: [string[], string][] = [
+      [['validate', '--profil', 'gpt'], 'council validate: unknown option --profil (did you mean --profile?)'],
+      [['serve', '--prot', '8080'], 'council serve: unknown option --prot (did you mean --port?)'],
+      [['migrate', '--dryrun'], 'council migrate: unknown option --dryrun (did you mean --dry-run?)'],
+      [['keys', 'list', '--dta', 'x'], 'council keys: unknown option --dta (did you mean --data?)'],
+      [['serve', '--port'], 'council serve: --port needs a value: --port N'],
+      [
+        ['serve', '--port', '--no-watch'],
+        'council serve: --port needs a value: --port N (a value that starts with "-" goes after "=": --port=--no-watch)',
+      ],
+      [['migrate', '--dry-run=yes'], 'council migrate: --dry-run takes no value (got "yes")'],
+      [['types', 'out'], 'council types: unexpected argument "out": council types takes options only'],
+    ];
+    for (const [args, first] of cases) {
+      const run = await council(root, args);
+      assert.equal(run.code, 2, args.join(' '));
+      const lines = run.stderr.trim().split('\n');
+      assert.equal(lines[0], first);
+      assert.match(lines[1] as string, new RegExp(`^usage: council ${args[0]} `));
+      assert.equal(lines[2], `council help ${args[0]} explains each option`);
+      assert.doesNotMatch(run.stderr, /ERR_PARSE_ARGS|To specify a positional argument|Unknown option '/);
+    }
+    const elsewhere = await council(root, ['validate', '--port', '8080']);
+    assert.equal(elsewhere.code, 2);
+    assert.match(
+      elsewhere.stderr,
+      /^council validate: unknown option --port; --port is an option of council serve; council validate takes --profile, /,
+    );
   });
 
   test('the options a usage line lists are accepted', async () => {
     const root = project(['valid/notes.yaml']);
     const help = await council(root, ['validate', '--help']);
-    assert.match(help.stderr, /^usage: council validate \[PATH\.\.\.\] \[--profile gpt\] \[--config FILE\] \[--automations DIR\]$/m);
-    const validated = await council(root, ['validate', '--config', 'council.config.yaml', '--automations', 'automations']);
+    assert.match(
+      help.stdout,
+      /^usage: council validate \[PATH\.\.\.\] \[--profile gpt\] \[--no-store\] \[--config FILE\] \[--automations DIR\] \[--data DIR\]$/m,
+    );
+    const validated = await council(root, [
+      'validate',
+      '--config',
+      'council.config.yaml',
+      '--automations',
+      'automations',
+      '--data',
+      'data',
+    ]);
     assert.equal(validated.code, 0, validated.stderr);
     const created = await council(root, [
       'new',

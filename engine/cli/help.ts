@@ -28,7 +28,9 @@ export function overview(): string {
 
 /** `council help NAME`: the usage line, then every option with what it does. */
 export function commandHelp(name: string, spec: CommandSpec): string {
-  const rows = Object.entries(spec.options).map(([flag, o]) => ({
+  // --help last, after what the command itself takes.
+  const flags = Object.entries(spec.options).sort(([a], [b]) => Number(a === 'help') - Number(b === 'help'));
+  const rows = flags.map(([flag, o]) => ({
     left: `${o.short ? `-${o.short}, ` : ''}--${flag}${o.value ? ` ${o.value}` : ''}`,
     text: o.description,
   }));

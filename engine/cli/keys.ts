@@ -8,6 +8,7 @@ import { SCOPE_PATTERN } from '../security/scopes.ts';
 import { callLocalServer, type LocalServer } from '../server/local-admin.ts';
 import { keysFlags } from './flags.ts';
 import { projectConfig, UsageError } from './options.ts';
+import { scopeWarnings } from './scope-check.ts';
 import { isEmbedded, storeRoute } from './store-route.ts';
 
 /**
@@ -26,6 +27,9 @@ export async function keysCommand(args: string[]): Promise<number> {
   const request = action === 'create' ? createRequest(values) : undefined;
   if (action === 'revoke' && !target) throw new UsageError('revoke needs the id or the ck_… display of a key (see council keys list)');
   const config = projectConfig(values);
+  for (const warning of request ? scopeWarnings(config, request.scopes) : []) {
+    console.error(`council keys: warning: ${warning}; the key is made anyway`);
+  }
   const route = await storeRoute(config);
   if (route.kind === 'busy' && isEmbedded(config, SYSTEM_CONNECTION)) {
     console.error(`council keys: ${route.message}`);
