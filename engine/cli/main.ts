@@ -2,7 +2,7 @@ import { closestMatch } from '../errors/did-you-mean.ts';
 import { checkArgs } from './check-args.ts';
 import { type CommandSpec, commands, usageLine } from './commands.ts';
 import { commandHelp, overview, version } from './help.ts';
-import { UsageError } from './options.ts';
+import { UsageError } from './usage-error.ts';
 
 const [name, ...args] = process.argv.slice(2);
 process.exit(await main(name, args));

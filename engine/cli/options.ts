@@ -24,5 +24,5 @@ export function projectConfig(values: { config?: unknown; automations?: unknown;
   };
 }
 
-/** Thrown for a bad command line; main prints it with the usage and exits 2. */
-export class UsageError extends Error {}
+// Where the commands have always found it; main imports it from its own file, without the config loader.
+export { UsageError } from './usage-error.ts';

@@ -13,7 +13,7 @@ import { storeRoute } from './store-route.ts';
 /** How long `council validate` waits for a store server; it must stay quick, and a store it cannot reach is only reported. */
 export const SERVER_DEADLINE_MS = 3000;
 /** How long for an embedded store (opening PGlite, or the server that holds it answering). */
-export const EMBEDDED_DEADLINE_MS = 15_000;
+export const EMBEDDED_DEADLINE_MS = 30_000;
 
 /** What the stores said: refusals as issues at the manifest, and one line on what was asked and what could not be. */
 export interface StoreCheck {
