@@ -9,6 +9,8 @@ import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { commands, usageLine } from '../engine/cli/commands.ts';
+import { postgresServerGate } from './support/postgres-server.ts';
+import { serveProcess } from './support/serve-process.ts';
 
 const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/manifests/', import.meta.url));
@@ -46,6 +48,7 @@ function council(cwd: string, args: readonly string[], extraEnv: Record<string, 
   });
 }
 
+const pg = await postgresServerGate();
 const projects: string[] = [];
 after(() => {
   for (const dir of projects) rmSync(dir, { recursive: true, force: true });
@@ -274,6 +277,129 @@ describe('council serve', () => {
     const fromFlag = await council(root, ['serve', '--port', '1e3']);
     assert.equal(fromFlag.code, 2);
     assert.match(fromFlag.stderr, /^council serve: --port must be an integer from 0 to 65535, got "1e3"$/m);
+  });
+});
+
+describe('council serve: nothing to serve, and where the data lives', () => {
+  test('an empty automations folder is a warning in the log, the start-up list and /health; a manifest saved then serves', async () => {
+    const root = project();
+    writeFileSync(join(root, 'council.config.yaml'), 'server:\n  port: 0\n  host: 127.0.0.1\n');
+    const served = await serveProcess(['--data', 'data'], { cwd: root, env });
+    try {
+      const warning =
+        'no manifest (*.yaml, *.yml) in automations: nothing to serve; add one (council new NAME writes one): it is served as soon as it is saved';
+      assert.ok(served.output().includes(`\n  warning: ${warning}\n`), served.output());
+      assert.match(served.output(), new RegExp(`^\\S+ warn ${warning.replace(/[()*.]/g, '\\$&')}$`, 'm'), 'logged');
+      const health = (await (await fetch(`${served.url}/health`)).json()) as { status: string; warnings?: string[] };
+      assert.equal(health.status, 'degraded');
+      assert.deepEqual(health.warnings, ['no automation is loaded: the automations folder has no manifest (*.yaml)']);
+      cpSync(join(FIXTURES, 'valid', 'notes.yaml'), join(root, 'automations', 'notes.yaml'));
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const now = (await (await fetch(`${served.url}/health`)).json()) as { status: string; warnings?: string[] };
+        if (now.status === 'ok') {
+          assert.equal(now.warnings, undefined);
+          break;
+        }
+        assert.ok(Date.now() < deadline, 'the saved manifest serves');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await served.stop();
+    }
+  });
+
+  test('a missing or empty automations folder is an error with --strict or NODE_ENV=production: one line, exit 1, nothing started', async () => {
+    const root = project();
+    writeFileSync(join(root, 'council.config.yaml'), 'server:\n  port: 0\n  host: 127.0.0.1\n');
+    const empty = await council(root, ['serve', '--strict', '--data', 'data']);
+    assert.equal(empty.code, 1);
+    assert.equal(
+      empty.stderr,
+      'council serve: no manifest (*.yaml, *.yml) in automations: nothing to serve, and --strict refuses to start so; add one (council new NAME writes one)\n',
+    );
+    const production = await council(root, ['serve', '--data', 'data'], { NODE_ENV: 'production' });
+    assert.equal(production.code, 1);
+    assert.equal(production.stderr, empty.stderr);
+    const missing = await council(root, ['serve', '--strict', '--automations', 'nowhere', '--data', 'data']);
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.stderr,
+      'council serve: no automations folder at nowhere: nothing to serve, and --strict refuses to start so; point --automations (or automations: in the config) at your manifests, or create one with council new NAME and restart\n',
+    );
+    assert.equal(existsSync(join(root, 'data')), false, 'no store, no lock: nothing was started');
+  });
+
+  test("the start-up list names where each automation's data actually lives, never a URL", async () => {
+    // The shipped project, as `npm start` serves it: no MONGODB_URL, OPENSEARCH_URL, DYNAMODB_ENDPOINT.
+    const root = mkdtempSync(join(tmpdir(), 'council-cli-'));
+    projects.push(root);
+    cpSync(fileURLToPath(new URL('../automations', import.meta.url)), join(root, 'automations'), { recursive: true });
+    cpSync(fileURLToPath(new URL('../council.config.yaml', import.meta.url)), join(root, 'council.config.yaml'));
+    const bare = { ...env, HOST: '127.0.0.1', REDIS_URL: '', MONGODB_URL: '', OPENSEARCH_URL: '', DYNAMODB_ENDPOINT: '' };
+    const served = await serveProcess(['--port', '0'], { cwd: root, env: bare });
+    try {
+      const where = (name: string) =>
+        new RegExp(`^  ${served.url}/${name} {2}\\((.*); automations/${name}\\.yaml\\)$`, 'm').exec(served.output())?.[1];
+      assert.equal(where('accounts'), 'postgres: embedded PGlite in .council/data');
+      assert.equal(where('customer-profiles'), 'mongodb → memory: MONGODB_URL not set, lost on restart');
+      assert.equal(where('help-articles'), 'opensearch → memory: OPENSEARCH_URL not set, lost on restart');
+      assert.equal(where('sessions'), 'redis → memory: REDIS_URL not set, lost on restart');
+      assert.equal(where('shopping-carts'), 'dynamodb → memory: DYNAMODB_ENDPOINT not set, lost on restart');
+      assert.equal(where('notes'), 'memory: in this process, lost on restart');
+    } finally {
+      await served.stop();
+    }
+  });
+
+  test('a store server is named by host and port only, never its URL or password', { skip: pg.skip }, async () => {
+    const root = project(['valid/notes.yaml']);
+    const url = new URL(pg.url);
+    if (!url.password) url.password = 'never-shown';
+    writeFileSync(
+      join(root, 'council.config.yaml'),
+      `server:\n  port: 0\n  host: 127.0.0.1\nconnections:\n  notesdb:\n    backend: postgres\n    url: \${NOTES_DB}\n`,
+    );
+    writeFileSync(
+      join(root, 'automations', 'notes.yaml'),
+      readFileSync(join(root, 'automations', 'notes.yaml'), 'utf8').replace('backend: memory', 'backend: postgres\n  connection: notesdb'),
+    );
+    const served = await serveProcess(['--data', 'data'], { cwd: root, env: { ...env, NOTES_DB: url.href } });
+    try {
+      assert.match(
+        served.output(),
+        new RegExp(`/notes {2}\\(postgres: server ${url.host.replace(/\./g, '\\.')}; automations/notes\\.yaml\\)$`, 'm'),
+      );
+      assert.ok(!served.output().includes(url.password), 'the password never shows');
+    } finally {
+      await served.stop();
+    }
+  });
+});
+
+describe('council keys create', () => {
+  test('warns about scopes that name no automation or that no endpoint needs, and still makes the key', async () => {
+    const root = project(['valid/tickets.yaml']);
+    const run = await council(root, [
+      'keys',
+      'create',
+      '--name',
+      'typo',
+      '--scopes',
+      'tickts:read,tickets:frob,tickets:read',
+      '--data',
+      'data',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^ck_\S+\n$/);
+    const warnings = run.stderr.split('\n').filter((l) => l.includes('warning'));
+    assert.deepEqual(warnings, [
+      'council keys: warning: scope "tickts:read" names no automation (did you mean "tickets:read"?); the key is made anyway',
+      'council keys: warning: scope "tickets:frob" grants nothing: no endpoint of tickets needs it (they need tickets:read, tickets:write, tickets:delete); the key is made anyway',
+    ]);
+    const clean = await council(root, ['keys', 'create', '--name', 'fine', '--scopes', 'tickets:read,tickets:*,*', '--data', 'data']);
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.doesNotMatch(clean.stderr, /warning/);
   });
 });
 

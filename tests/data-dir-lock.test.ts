@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { DataDirLock, DataDirLockedError, LOCK_FILE, type LockHolder } from '../engine/registry/data-dir-lock.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { runNode } from './support/process.ts';
+import { type ServeProcess, serveProcess } from './support/serve-process.ts';
 
 /**
  * One process per embedded data directory, through real `council serve` processes: a
@@ -60,41 +61,9 @@ function project(port = 0): { root: string; data: string } {
   return { root, data: join(root, 'data') };
 }
 
-interface Served {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly port: number;
-  readonly key: string | undefined;
-  output(): string;
-}
-
-/** `council serve` as `npm start` runs it, in `root`; resolves once it prints where it serves. */
-function serve(root: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', BIN, 'serve', ...args], { cwd: root, env: { ...env, ...extraEnv } });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  child.stdout.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    out += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`council serve did not start within 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      const found = /serving \d+ automation\(s\) at (http:\/\/[^:]+:(\d+))/.exec(out);
-      if (!found?.[1] || !/SIGHUP reloads everything/.test(out)) return;
-      clearTimeout(timer);
-      const key = /^ {4}(ck_\S+)$/m.exec(out)?.[1];
-      resolve({ child, url: found[1], port: Number(found[2]), key, output: () => out });
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`council serve exited with ${code}:\n${out}`));
-    });
-  });
+/** `council serve` as `npm start` runs it, in `root`. */
+function serve(root: string, args: string[] = []): Promise<ServeProcess> {
+  return serveProcess(args, { cwd: root, env, nodeArgs: ['--max-semi-space-size=32'] });
 }
 
 /** Runs a command to its end: exit code, output, and how long it took from spawn to exit. */
@@ -104,11 +73,7 @@ async function timed(args: string[], cwd: string, extraEnv: Record<string, strin
   return { ...run, ms: performance.now() - started };
 }
 
-async function stop(served: Served): Promise<number | null> {
-  served.child.kill('SIGTERM');
-  const [code] = await once(served.child, 'exit');
-  return code as number | null;
-}
+const stop = (served: ServeProcess) => served.stop();
 
 const holderOf = (data: string) => JSON.parse(readFileSync(join(data, LOCK_FILE), 'utf8')) as LockHolder;
 

@@ -21,11 +21,14 @@ export async function serveCommand(args: string[]): Promise<number> {
   const watch = values['no-watch'] ? false : {};
   // Production never serves a redis/mongodb/opensearch/dynamodb automation from memory, nor nothing at all, by accident.
   const strict = values.strict === true || process.env.NODE_ENV === 'production';
-  const nothing = nothingToServe(config.automations, watch !== false);
-  if (nothing && strict) {
-    console.error(`council serve: ${nothing} (--strict refuses to start with nothing to serve)`);
+  const empty = nothingToServe(config.automations);
+  if (empty && strict) {
+    console.error(`council serve: ${empty.reason}: nothing to serve, and --strict refuses to start so; ${empty.fix}`);
     return 1;
   }
+  // A folder that exists is watched: a manifest saved into it serves at once.
+  const then = empty?.missing ? '' : watch ? ': it is served as soon as it is saved' : ', then send SIGHUP';
+  const nothing = empty && `${empty.reason}: nothing to serve; ${empty.fix}${then}`;
   if (nothing) consoleLogger.warn(nothing);
   // Until the server is up, a signal just ends the process (exit handlers release the data directory).
   const early = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -69,16 +72,15 @@ export async function serveCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-/** Why there is nothing to serve (no folder, or no manifest in it), or undefined when there are manifests. */
-function nothingToServe(folder: string, watching: boolean): string | undefined {
-  const hint = 'council new NAME writes one';
+/** Why there is nothing to serve (no folder, or no manifest in it) and the fix, or undefined when there are manifests. */
+function nothingToServe(folder: string): { reason: string; fix: string; missing: boolean } | undefined {
+  const shown = shortPath(folder);
   if (!isDirectory(folder)) {
-    return `no automations folder at ${shortPath(folder)}: nothing to serve; point --automations (or automations: in the config) at your manifests, or create one (${hint}) and restart`;
+    const fix = 'point --automations (or automations: in the config) at your manifests, or create one with council new NAME and restart';
+    return { reason: `no automations folder at ${shown}`, fix, missing: true };
   }
-  if (manifestFiles([folder]).length === 0) {
-    return `no manifest (*.yaml, *.yml) in ${shortPath(folder)}: nothing to serve yet; add one (${hint})${watching ? ': it is served as soon as it is saved' : ', then send SIGHUP'}`;
-  }
-  return undefined;
+  if (manifestFiles([folder]).length > 0) return undefined;
+  return { reason: `no manifest (*.yaml, *.yml) in ${shown}`, fix: 'add one (council new NAME writes one)', missing: false };
 }
 
 /** Where an automation's records live: `mongodb → memory: MONGODB_URL not set, lost on restart`. */
