@@ -69,7 +69,7 @@ function serve(root: string, args: string[] = []): Promise<ServeProcess> {
 /** Runs a command to its end: exit code, output, and how long it took from spawn to exit. */
 async function timed(args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
   const started = performance.now();
-  const run = await runNode(args, { cwd, env: { ...env, ...extraEnv } });
+  const run = await runNode(args, { cwd, env: { ...env, ...extraEnv }, timeoutMs: 60_000 });
   return { ...run, ms: performance.now() - started };
 }
 
