@@ -366,6 +366,14 @@ describe('DataDirLock', () => {
     second.acquire();
     assert.equal(holderOf(data).command, 'council keys');
     second.release();
+
+    // A server that takes the lock late (a connection became embedded on a config reload) still says where it listens.
+    const late = new DataDirLock(data, 'council serve');
+    late.publish({ port: 8080, url: 'http://127.0.0.1:8080', token: 'secret' });
+    assert.equal(existsSync(join(data, LOCK_FILE)), false, 'publishing takes nothing');
+    late.acquire();
+    assert.deepEqual([holderOf(data).port, holderOf(data).url], [8080, 'http://127.0.0.1:8080']);
+    late.release();
   });
 
   it('a lock whose process is gone, whose pid now belongs to another process, or that is not a lock at all, is taken over', async () => {

@@ -162,7 +162,7 @@ export class ConnectionPool {
       this.#lock.acquire();
     } catch (error) {
       if (!(error instanceof DataDirLockedError)) throw new StorageError('unavailable', (error as Error).message, { cause: error });
-      throw new StorageError('unavailable', `${error.message}; it cannot be opened by two at once`);
+      throw new StorageError('unavailable', `${error.message}; an embedded store opens in one process at a time`);
     }
   }
 }

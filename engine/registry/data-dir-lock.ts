@@ -57,6 +57,8 @@ export class DataDirLock {
   readonly file: string;
   readonly #command: string;
   #held: LockHolder | undefined;
+  /** What {@link publish} said before the lock was taken: written whenever it is. */
+  #published: Partial<LockHolder> = {};
   readonly #onExit = () => this.release();
 
   constructor(dataDir: string, command: string = processCommand()) {
@@ -84,6 +86,7 @@ export class DataDirLock {
       startedAt: new Date().toISOString(),
       nonce: randomBytes(12).toString('hex'),
       ...details,
+      ...this.#published,
     };
     const aside = `${this.file}.${process.pid}.${mine.nonce}`;
     writeFileSync(aside, JSON.stringify(mine), { mode: 0o600 });
@@ -116,8 +119,13 @@ export class DataDirLock {
     }
   }
 
-  /** Adds a server's port, URL and admin token to the lock it holds (replacing the file in one rename). */
+  /**
+   * Adds a server's port, URL and admin token to its lock (replacing the file in one
+   * rename), now if it holds it, or when it takes it later (a connection that becomes
+   * embedded on a config reload).
+   */
   publish(details: { port: number; url: string; token: string }): void {
+    this.#published = details;
     const held = this.#held;
     if (!held || !this.#stillMine()) return;
     const next = { ...held, ...details };

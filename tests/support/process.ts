@@ -10,7 +10,12 @@ export function runNode(
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // A child still running after timeoutMs (a server that should have refused to start) is killed: status null.
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL' });
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd,
+      env: options.env,
+      timeout: options.timeoutMs ?? 0,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
