@@ -525,6 +525,7 @@ describe('council (no command, unknown command, help)', { concurrency: true }, (
       ],
       [['migrate', '--dry-run=yes'], 'council migrate: --dry-run takes no value (got "yes")'],
       [['types', 'out'], 'council types: unexpected argument "out": council types takes options only'],
+      [['keys', 'lsit'], 'council keys: "lsit" is not one (did you mean "list"?); say create, list or revoke'],
     ];
     for (const [args, first] of cases) {
       const run = await council(root, args);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../errors/did-you-mean.ts';
 import { silentLogger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
@@ -23,7 +24,10 @@ export async function keysCommand(args: string[]): Promise<number> {
     options: keysFlags,
   });
   const [action, target] = positionals;
-  if (action !== 'create' && action !== 'list' && action !== 'revoke') throw new UsageError('say create, list or revoke');
+  if (action !== 'create' && action !== 'list' && action !== 'revoke') {
+    const given = action === undefined ? '' : `"${action}" is not one${didYouMean(action, ['create', 'list', 'revoke'])}; `;
+    throw new UsageError(`${given}say create, list or revoke`);
+  }
   const request = action === 'create' ? createRequest(values) : undefined;
   if (action === 'revoke' && !target) throw new UsageError('revoke needs the id or the ck_… display of a key (see council keys list)');
   const config = projectConfig(values);
