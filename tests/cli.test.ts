@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { commands, usageLine } from '../engine/cli/commands.ts';
+import { postgresServerGate } from './support/postgres-server.ts';
+import { serveProcess } from './support/serve-process.ts';
 
 const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/manifests/', import.meta.url));
@@ -45,6 +48,7 @@ function council(cwd: string, args: readonly string[], extraEnv: Record<string, 
   });
 }
 
+const pg = await postgresServerGate();
 const projects: string[] = [];
 after(() => {
   for (const dir of projects) rmSync(dir, { recursive: true, force: true });
@@ -276,6 +280,129 @@ describe('council serve', () => {
   });
 });
 
+describe('council serve: nothing to serve, and where the data lives', () => {
+  test('an empty automations folder is a warning in the log, the start-up list and /health; a manifest saved then serves', async () => {
+    const root = project();
+    writeFileSync(join(root, 'council.config.yaml'), 'server:\n  port: 0\n  host: 127.0.0.1\n');
+    const served = await serveProcess(['--data', 'data'], { cwd: root, env });
+    try {
+      const warning =
+        'no manifest (*.yaml, *.yml) in automations: nothing to serve; add one (council new NAME writes one): it is served as soon as it is saved';
+      assert.ok(served.output().includes(`\n  warning: ${warning}\n`), served.output());
+      assert.match(served.output(), new RegExp(`^\\S+ warn ${warning.replace(/[()*.]/g, '\\$&')}$`, 'm'), 'logged');
+      const health = (await (await fetch(`${served.url}/health`)).json()) as { status: string; warnings?: string[] };
+      assert.equal(health.status, 'degraded');
+      assert.deepEqual(health.warnings, ['no automation is loaded: the automations folder has no manifest (*.yaml)']);
+      cpSync(join(FIXTURES, 'valid', 'notes.yaml'), join(root, 'automations', 'notes.yaml'));
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const now = (await (await fetch(`${served.url}/health`)).json()) as { status: string; warnings?: string[] };
+        if (now.status === 'ok') {
+          assert.equal(now.warnings, undefined);
+          break;
+        }
+        assert.ok(Date.now() < deadline, 'the saved manifest serves');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await served.stop();
+    }
+  });
+
+  test('a missing or empty automations folder is an error with --strict or NODE_ENV=production: one line, exit 1, nothing started', async () => {
+    const root = project();
+    writeFileSync(join(root, 'council.config.yaml'), 'server:\n  port: 0\n  host: 127.0.0.1\n');
+    const empty = await council(root, ['serve', '--strict', '--data', 'data']);
+    assert.equal(empty.code, 1);
+    assert.equal(
+      empty.stderr,
+      'council serve: no manifest (*.yaml, *.yml) in automations: nothing to serve, and --strict refuses to start so; add one (council new NAME writes one)\n',
+    );
+    const production = await council(root, ['serve', '--data', 'data'], { NODE_ENV: 'production' });
+    assert.equal(production.code, 1);
+    assert.equal(production.stderr, empty.stderr);
+    const missing = await council(root, ['serve', '--strict', '--automations', 'nowhere', '--data', 'data']);
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.stderr,
+      'council serve: no automations folder at nowhere: nothing to serve, and --strict refuses to start so; point --automations (or automations: in the config) at your manifests, or create one with council new NAME and restart\n',
+    );
+    assert.equal(existsSync(join(root, 'data')), false, 'no store, no lock: nothing was started');
+  });
+
+  test("the start-up list names where each automation's data actually lives, never a URL", async () => {
+    // The shipped project, as `npm start` serves it: no MONGODB_URL, OPENSEARCH_URL, DYNAMODB_ENDPOINT.
+    const root = mkdtempSync(join(tmpdir(), 'council-cli-'));
+    projects.push(root);
+    cpSync(fileURLToPath(new URL('../automations', import.meta.url)), join(root, 'automations'), { recursive: true });
+    cpSync(fileURLToPath(new URL('../council.config.yaml', import.meta.url)), join(root, 'council.config.yaml'));
+    const bare = { ...env, HOST: '127.0.0.1', REDIS_URL: '', MONGODB_URL: '', OPENSEARCH_URL: '', DYNAMODB_ENDPOINT: '' };
+    const served = await serveProcess(['--port', '0'], { cwd: root, env: bare });
+    try {
+      const where = (name: string) =>
+        new RegExp(`^  ${served.url}/${name} {2}\\((.*); automations/${name}\\.yaml\\)$`, 'm').exec(served.output())?.[1];
+      assert.equal(where('accounts'), 'postgres: embedded PGlite in .council/data');
+      assert.equal(where('customer-profiles'), 'mongodb → memory: MONGODB_URL not set, lost on restart');
+      assert.equal(where('help-articles'), 'opensearch → memory: OPENSEARCH_URL not set, lost on restart');
+      assert.equal(where('sessions'), 'redis → memory: REDIS_URL not set, lost on restart');
+      assert.equal(where('shopping-carts'), 'dynamodb → memory: DYNAMODB_ENDPOINT not set, lost on restart');
+      assert.equal(where('notes'), 'memory: in this process, lost on restart');
+    } finally {
+      await served.stop();
+    }
+  });
+
+  test('a store server is named by host and port only, never its URL or password', { skip: pg.skip }, async () => {
+    const root = project(['valid/notes.yaml']);
+    const url = new URL(pg.url);
+    if (!url.password) url.password = 'never-shown';
+    writeFileSync(
+      join(root, 'council.config.yaml'),
+      `server:\n  port: 0\n  host: 127.0.0.1\nconnections:\n  notesdb:\n    backend: postgres\n    url: \${NOTES_DB}\n`,
+    );
+    writeFileSync(
+      join(root, 'automations', 'notes.yaml'),
+      readFileSync(join(root, 'automations', 'notes.yaml'), 'utf8').replace('backend: memory', 'backend: postgres\n  connection: notesdb'),
+    );
+    const served = await serveProcess(['--data', 'data'], { cwd: root, env: { ...env, NOTES_DB: url.href } });
+    try {
+      assert.match(
+        served.output(),
+        new RegExp(`/notes {2}\\(postgres: server ${url.host.replace(/\./g, '\\.')}; automations/notes\\.yaml\\)$`, 'm'),
+      );
+      assert.ok(!served.output().includes(url.password), 'the password never shows');
+    } finally {
+      await served.stop();
+    }
+  });
+});
+
+describe('council keys create', () => {
+  test('warns about scopes that name no automation or that no endpoint needs, and still makes the key', async () => {
+    const root = project(['valid/tickets.yaml']);
+    const run = await council(root, [
+      'keys',
+      'create',
+      '--name',
+      'typo',
+      '--scopes',
+      'tickts:read,tickets:frob,tickets:read',
+      '--data',
+      'data',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^ck_\S+\n$/);
+    const warnings = run.stderr.split('\n').filter((l) => l.includes('warning'));
+    assert.deepEqual(warnings, [
+      'council keys: warning: scope "tickts:read" names no automation (did you mean "tickets:read"?); the key is made anyway',
+      'council keys: warning: scope "tickets:frob" grants nothing: no endpoint of tickets needs it (they need tickets:read, tickets:write, tickets:delete); the key is made anyway',
+    ]);
+    const clean = await council(root, ['keys', 'create', '--name', 'fine', '--scopes', 'tickets:read,tickets:*,*', '--data', 'data']);
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.doesNotMatch(clean.stderr, /warning/);
+  });
+});
+
 describe('council new', { concurrency: true }, () => {
   test('creates automations/NAME.yaml that validates, and never overwrites it', async () => {
     const root = project();
@@ -328,33 +455,111 @@ describe('council new', { concurrency: true }, () => {
 });
 
 describe('council (no command, unknown command, help)', { concurrency: true }, () => {
-  test('an unknown command exits 2 with the usage', async () => {
-    const run = await council(project(), ['frobnicate']);
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /^usage:/);
-    assert.match(run.stderr, /council validate/);
-  });
-
-  test('no command exits 2; --help exits 0', async () => {
+  test('an unknown command says so and suggests the closest, exit 2', async () => {
     const root = project();
-    assert.equal((await council(root, [])).code, 2);
-    assert.equal((await council(root, ['--help'])).code, 0);
-    assert.equal((await council(root, ['validate', '--help'])).code, 0);
+    const typo = await council(root, ['valdiate']);
+    assert.equal(typo.code, 2);
+    assert.equal(typo.stderr.trim(), 'council: unknown command "valdiate" (did you mean "validate"?); council help lists the commands');
+    const far = await council(root, ['frobnicate']);
+    assert.equal(far.code, 2);
+    assert.equal(far.stderr.trim(), 'council: unknown command "frobnicate"; council help lists the commands');
+    const option = await council(root, ['--config', 'x.yaml', 'validate']);
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /^council: unknown option --config before the command; options go after it/);
   });
 
-  test('an unknown option is a usage error (exit 2)', async () => {
-    const run = await council(project(), ['validate', '--frobnicate']);
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /usage: council validate/);
-    const serveOnly = await council(project(), ['validate', '--data', 'somewhere']);
-    assert.equal(serveOnly.code, 2, '--data belongs to serve alone');
+  test('no command prints the commands on stderr, exit 2; --help and help print them on stdout, exit 0', async () => {
+    const root = project();
+    const none = await council(root, []);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^usage: council COMMAND \[OPTIONS\]$/m);
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const run = await council(root, args);
+      assert.equal(run.code, 0, args.join(' '));
+      for (const name of Object.keys(commands))
+        assert.match(run.stdout, new RegExp(`^  ${name} +\\S`, 'm'), `${args.join(' ')} lists ${name}`);
+    }
+  });
+
+  test('--version prints the version in package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-v', 'version']) {
+      const run = await council(project(), [flag]);
+      assert.equal(run.code, 0);
+      assert.equal(run.stdout, `${version}\n`);
+    }
+  });
+
+  test('council help COMMAND and COMMAND --help print the usage and explain every option the command takes', async () => {
+    const root = project();
+    for (const [name, spec] of Object.entries(commands)) {
+      const help = await council(root, ['help', name]);
+      assert.equal(help.code, 0, name);
+      assert.equal((await council(root, [name, '--help'])).stdout, help.stdout, `${name} --help is council help ${name}`);
+      assert.ok(help.stdout.includes(`usage: ${usageLine(name, spec)}\n`), help.stdout);
+      for (const [flag, option] of Object.entries(spec.options)) {
+        const line = help.stdout
+          .split('\n')
+          .find((l) => l.includes(`--${flag}${option.value ? ` ${option.value}` : ''}   `) || l.endsWith(`--${flag}`));
+        assert.ok(line, `council help ${name} lists --${flag}:\n${help.stdout}`);
+        assert.ok(option.description.length > 20, `--${flag} of ${name} is explained`);
+        assert.ok(help.stdout.replace(/\s+/g, ' ').includes(option.description), `council help ${name} explains --${flag}`);
+      }
+    }
+    const unknown = await council(root, ['help', 'serv']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "serv" \(did you mean "serve"\?\)/);
+  });
+
+  test('an option typo gets a suggestion in one line of our own, never parseArgs text, exit 2', async () => {
+    const root = project();
+    const cases: [string[], string][] = [
+      [['validate', '--profil', 'gpt'], 'council validate: unknown option --profil (did you mean --profile?)'],
+      [['serve', '--prot', '8080'], 'council serve: unknown option --prot (did you mean --port?)'],
+      [['migrate', '--dryrun'], 'council migrate: unknown option --dryrun (did you mean --dry-run?)'],
+      [['keys', 'list', '--dta', 'x'], 'council keys: unknown option --dta (did you mean --data?)'],
+      [['serve', '--port'], 'council serve: --port needs a value: --port N'],
+      [
+        ['serve', '--port', '--no-watch'],
+        'council serve: --port needs a value: --port N (a value that starts with "-" goes after "=": --port=--no-watch)',
+      ],
+      [['migrate', '--dry-run=yes'], 'council migrate: --dry-run takes no value (got "yes")'],
+      [['types', 'out'], 'council types: unexpected argument "out": council types takes options only'],
+      [['keys', 'lsit'], 'council keys: "lsit" is not one (did you mean "list"?); say create, list or revoke'],
+    ];
+    for (const [args, first] of cases) {
+      const run = await council(root, args);
+      assert.equal(run.code, 2, args.join(' '));
+      const lines = run.stderr.trim().split('\n');
+      assert.equal(lines[0], first);
+      assert.match(lines[1] as string, new RegExp(`^usage: council ${args[0]} `));
+      assert.equal(lines[2], `council help ${args[0]} explains each option`);
+      assert.doesNotMatch(run.stderr, /ERR_PARSE_ARGS|To specify a positional argument|Unknown option '/);
+    }
+    const elsewhere = await council(root, ['validate', '--port', '8080']);
+    assert.equal(elsewhere.code, 2);
+    assert.match(
+      elsewhere.stderr,
+      /^council validate: unknown option --port; --port is an option of council serve; council validate takes --profile, /,
+    );
   });
 
   test('the options a usage line lists are accepted', async () => {
     const root = project(['valid/notes.yaml']);
     const help = await council(root, ['validate', '--help']);
-    assert.match(help.stderr, /^usage: council validate \[PATH\.\.\.\] \[--profile gpt\] \[--config FILE\] \[--automations DIR\]$/m);
-    const validated = await council(root, ['validate', '--config', 'council.config.yaml', '--automations', 'automations']);
+    assert.match(
+      help.stdout,
+      /^usage: council validate \[PATH\.\.\.\] \[--profile gpt\] \[--no-store\] \[--config FILE\] \[--automations DIR\] \[--data DIR\]$/m,
+    );
+    const validated = await council(root, [
+      'validate',
+      '--config',
+      'council.config.yaml',
+      '--automations',
+      'automations',
+      '--data',
+      'data',
+    ]);
     assert.equal(validated.code, 0, validated.stderr);
     const created = await council(root, [
       'new',

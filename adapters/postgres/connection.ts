@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import {
   type ConnectContext,
   type ConnectionSettings,
@@ -11,6 +10,7 @@ import {
 } from '../types.ts';
 import { PostgresRecordStore } from './adapter.ts';
 import { type Executor, pgliteExecutor, postgresJsExecutor } from './executor.ts';
+import { embeddedDirectory } from './location.ts';
 import { planMigration } from './migration.ts';
 import { type TableSchema, tableSchema } from './schema.ts';
 import { recordStatements } from './statements.ts';
@@ -30,7 +30,7 @@ export async function connectPostgres(settings: ConnectionSettings, context: Con
  * statement timeout to give (documents/storage.md says so).
  */
 async function connectEmbedded(settings: ConnectionSettings, context: ConnectContext, label: string) {
-  const dir = path.join(context.dataDir, 'postgres', settings.name);
+  const dir = embeddedDirectory(context.dataDir, settings.name);
   try {
     await mkdir(dir, { recursive: true });
     const { PGlite } = await import('@electric-sql/pglite');

@@ -3,10 +3,10 @@ import { silentLogger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AUDIT_SPEC, AuditLog, type AuditRecord } from '../security/audit-log.ts';
 import { SYSTEM_CONNECTION } from '../security/key-store.ts';
-import { callLocalServer, readLocalServer } from '../server/local-admin.ts';
-import { projectConfig, projectOptions, UsageError } from './options.ts';
-
-export const auditUsage = 'council audit [--since 24h|ISO-TIME] [--automation NAME] [--limit N] [--config FILE] [--data DIR]';
+import { callLocalServer } from '../server/local-admin.ts';
+import { auditFlags } from './flags.ts';
+import { projectConfig, UsageError } from './options.ts';
+import { isEmbedded, storeRoute } from './store-route.ts';
 
 /**
  * Prints the audit log, newest first: one line per entry (time, actor, action, where,
@@ -15,26 +15,24 @@ export const auditUsage = 'council audit [--since 24h|ISO-TIME] [--automation NA
 export async function auditCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      ...projectOptions,
-      data: { type: 'string' },
-      since: { type: 'string' },
-      automation: { type: 'string' },
-      limit: { type: 'string' },
-    },
+    options: auditFlags,
   });
   const since = values.since === undefined ? undefined : sinceTime(values.since);
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError('--limit takes an integer from 1 to 1000');
   const query = { limit, ...(since ? { since } : {}), ...(values.automation ? { automation: values.automation } : {}) };
   const config = projectConfig(values);
-  const running = readLocalServer(config.dataDir);
+  const route = await storeRoute(config);
+  if (route.kind === 'busy' && isEmbedded(config, SYSTEM_CONNECTION)) {
+    console.error(`council audit: ${route.message}`);
+    return 1;
+  }
   const pool = new ConnectionPool(config.connections, config.dataDir);
   try {
     let entries: AuditRecord[];
-    if (running) {
+    if (route.kind === 'server') {
       const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
-      entries = ((await callLocalServer(running, 'GET', `/audit?${params}`))?.data ?? []) as AuditRecord[];
+      entries = ((await callLocalServer(route.server, 'GET', `/audit?${params}`))?.data ?? []) as AuditRecord[];
     } else {
       const connection = await pool.get(SYSTEM_CONNECTION);
       entries = await new AuditLog(() => connection.open(AUDIT_SPEC), silentLogger).list(query);

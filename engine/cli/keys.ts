@@ -1,15 +1,16 @@
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../errors/did-you-mean.ts';
 import { silentLogger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import type { KeyRecord } from '../security/key-store.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { SCOPE_PATTERN } from '../security/scopes.ts';
-import { callLocalServer, type LocalServer, readLocalServer } from '../server/local-admin.ts';
-import { projectConfig, projectOptions, UsageError } from './options.ts';
-
-export const keysUsage =
-  'council keys create --name NAME --scopes SCOPE[,SCOPE] [--expires 30d] | keys list | keys revoke ID|ck_…  [--config FILE] [--data DIR]';
+import { callLocalServer, type LocalServer } from '../server/local-admin.ts';
+import { keysFlags } from './flags.ts';
+import { projectConfig, UsageError } from './options.ts';
+import { scopeWarnings } from './scope-check.ts';
+import { isEmbedded, storeRoute } from './store-route.ts';
 
 /**
  * Manages API keys in the system store. `create` prints the key once; only its hash is
@@ -20,24 +21,28 @@ export async function keysCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      ...projectOptions,
-      data: { type: 'string' },
-      name: { type: 'string' },
-      scopes: { type: 'string' },
-      expires: { type: 'string' },
-    },
+    options: keysFlags,
   });
   const [action, target] = positionals;
-  if (action !== 'create' && action !== 'list' && action !== 'revoke') throw new UsageError('say create, list or revoke');
+  if (action !== 'create' && action !== 'list' && action !== 'revoke') {
+    const given = action === undefined ? '' : `"${action}" is not one${didYouMean(action, ['create', 'list', 'revoke'])}; `;
+    throw new UsageError(`${given}say create, list or revoke`);
+  }
   const request = action === 'create' ? createRequest(values) : undefined;
   if (action === 'revoke' && !target) throw new UsageError('revoke needs the id or the ck_… display of a key (see council keys list)');
   const config = projectConfig(values);
-  const running = readLocalServer(config.dataDir);
+  for (const warning of request ? scopeWarnings(config, request.scopes) : []) {
+    console.error(`council keys: warning: ${warning}; the key is made anyway`);
+  }
+  const route = await storeRoute(config);
+  if (route.kind === 'busy' && isEmbedded(config, SYSTEM_CONNECTION)) {
+    console.error(`council keys: ${route.message}`);
+    return 1;
+  }
   const pool = new ConnectionPool(config.connections, config.dataDir);
   try {
     // A server on this data directory holds the embedded store: ask it instead (it audits).
-    const store = running ? remoteKeys(running) : await auditedKeys(pool);
+    const store = route.kind === 'server' ? remoteKeys(route.server) : await auditedKeys(pool);
     if (request) {
       const { secret, key } = await store.create(request);
       console.log(secret);

@@ -4,13 +4,12 @@ import { didYouMean } from '../errors/did-you-mean.ts';
 import { buildOpenApi } from '../openapi/index.ts';
 import { automationOpenApi, openApiOptions } from '../server/openapi-view.ts';
 import { compileProject } from './compile-project.ts';
-import { projectConfig, projectOptions, UsageError } from './options.ts';
-
-export const openapiUsage = 'council openapi [--automation NAME] [--out FILE] [--config FILE] [--automations DIR]';
+import { openapiFlags } from './flags.ts';
+import { projectConfig, UsageError } from './options.ts';
 
 /** Writes the OpenAPI document of the valid manifests; exit 1 if any manifest has errors. */
 export async function openapiCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...projectOptions, out: { type: 'string' }, automation: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: openapiFlags });
   const config = projectConfig(values);
   const { plans, ok } = compileProject(config);
   const only = values.automation === undefined ? undefined : plans.find((p) => p.name === values.automation);

@@ -2,14 +2,11 @@ import { resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
 import type { CouncilConfig } from '../config/config.ts';
 import { loadConfig } from '../config/load.ts';
+import { projectFlags } from './flags.ts';
 import { printIssues } from './print-issues.ts';
 
-/** Options every command that reads the project accepts (`serve` adds `--data` and `--port`). */
-export const projectOptions = {
-  config: { type: 'string' },
-  automations: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/** Options every command that reads the project accepts (described in flags.ts). */
+export const projectOptions = projectFlags;
 
 export type ParsedArgs = ReturnType<typeof parseArgs>;
 
@@ -27,5 +24,5 @@ export function projectConfig(values: { config?: unknown; automations?: unknown;
   };
 }
 
-/** Thrown for a bad command line; main prints it with the usage and exits 2. */
-export class UsageError extends Error {}
+// Where the commands have always found it; main imports it from its own file, without the config loader.
+export { UsageError } from './usage-error.ts';

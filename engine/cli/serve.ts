@@ -1,43 +1,53 @@
+import { isAbsolute, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { consoleLogger } from '../log.ts';
+import { isDirectory, manifestFiles } from '../manifest/files.ts';
 import { formatIssue } from '../manifest/issues.ts';
+import { placement } from '../registry/connections.ts';
 import type { Engine } from '../server/engine.ts';
 import { ListenError, listen } from '../server/listen.ts';
-import { projectConfig, projectOptions, UsageError } from './options.ts';
-
-export const serveUsage = 'council serve [--config FILE] [--automations DIR] [--port N] [--data DIR] [--no-watch] [--strict]';
+import { serveFlags } from './flags.ts';
+import { projectConfig, UsageError } from './options.ts';
 
 /** Serves every valid manifest; invalid ones are reported and skipped. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...projectOptions,
-      data: { type: 'string' },
-      port: { type: 'string' },
-      'no-watch': { type: 'boolean' },
-      strict: { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ args, options: serveFlags });
   const config = projectConfig(values);
   // An empty PORT counts as unset, as `${PORT:-8080}` does in the config.
   const [portText, portSource] = values.port !== undefined ? [values.port, '--port'] : [process.env.PORT || undefined, 'PORT'];
   const port = portText === undefined ? config.server.port : /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`${portSource} must be an integer from 0 to 65535, got "${portText}"`);
   const watch = values['no-watch'] ? false : {};
-  // Production never serves a redis/mongodb/opensearch/dynamodb automation from memory by accident.
+  // Production never serves a redis/mongodb/opensearch/dynamodb automation from memory, nor nothing at all, by accident.
   const strict = values.strict === true || process.env.NODE_ENV === 'production';
+  const empty = nothingToServe(config.automations);
+  if (empty && strict) {
+    console.error(`council serve: ${empty.reason}: nothing to serve, and --strict refuses to start so; ${empty.fix}`);
+    return 1;
+  }
+  // A folder that exists is watched: a manifest saved into it serves at once.
+  const then = empty?.missing ? '' : watch ? ': it is served as soon as it is saved' : ', then send SIGHUP';
+  const nothing = empty && `${empty.reason}: nothing to serve; ${empty.fix}${then}`;
+  if (nothing) consoleLogger.warn(nothing);
+  // Until the server is up, a signal just ends the process (exit handlers release the data directory).
+  const early = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('SIGINT', early);
+  process.once('SIGTERM', early);
   const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger, { watch, strict }).catch((error) => {
     if (!(error instanceof ListenError)) throw error;
     console.error(`council serve: ${error.message}`);
     return undefined;
   });
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
   if (!server) return 1;
   const serving = server.engine.registry.serving();
   const failed = server.engine.registry.failures();
   console.log(`theCouncil serving ${serving.length} automation(s) at ${server.url}`);
-  for (const m of serving) console.log(`  ${server.url}${m.plan.basePath}  (${m.plan.storage.backend}, ${m.plan.file})`);
+  for (const m of serving)
+    console.log(`  ${server.url}${m.plan.basePath}  (${where(server.engine, m.plan.storage.connection)}; ${shortPath(m.plan.file)})`);
+  if (nothing) console.log(`  warning: ${nothing}`);
   if (failed.length) console.log(`  ${failed.length} manifest(s) skipped; see the errors above and ${server.url}/health`);
   console.log(`  OpenAPI: ${server.url}/openapi.json   health: ${server.url}/health`);
   const key = server.engine.bootstrapKey;
@@ -60,6 +70,29 @@ export async function serveCommand(args: string[]): Promise<number> {
   process.off('SIGHUP', hangup);
   await server.close();
   return 0;
+}
+
+/** Why there is nothing to serve (no folder, or no manifest in it) and the fix, or undefined when there are manifests. */
+function nothingToServe(folder: string): { reason: string; fix: string; missing: boolean } | undefined {
+  const shown = shortPath(folder);
+  if (!isDirectory(folder)) {
+    const fix = 'point --automations (or automations: in the config) at your manifests, or create one with council new NAME and restart';
+    return { reason: `no automations folder at ${shown}`, fix, missing: true };
+  }
+  if (manifestFiles([folder]).length > 0) return undefined;
+  return { reason: `no manifest (*.yaml, *.yml) in ${shown}`, fix: 'add one (council new NAME writes one)', missing: false };
+}
+
+/** Where an automation's records live: `mongodb → memory: MONGODB_URL not set, lost on restart`. */
+function where(engine: Engine, connection: string): string {
+  const settings = engine.config.connections.get(connection);
+  return settings ? placement(settings, shortPath(engine.config.dataDir)) : connection;
+}
+
+/** Relative to the working directory when inside it, as people type paths. */
+function shortPath(path: string): string {
+  const near = relative(process.cwd(), path);
+  return near && !near.startsWith('..') && !isAbsolute(near) ? near : path;
 }
 
 async function fullReload(engine: Engine, configFile: string | undefined): Promise<void> {

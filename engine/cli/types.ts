@@ -3,13 +3,12 @@ import { dirname, join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateTypes } from '../types/index.ts';
 import { compileProject } from './compile-project.ts';
-import { projectConfig, projectOptions } from './options.ts';
-
-export const typesUsage = 'council types [--out DIR] [--config FILE] [--automations DIR]';
+import { typesFlags } from './flags.ts';
+import { projectConfig } from './options.ts';
 
 /** Writes `<out>/<name>.ts` with the record and input types of each valid automation. */
 export async function typesCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...projectOptions, out: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: typesFlags });
   const config = projectConfig(values);
   const { plans, ok } = compileProject(config);
   const out = values.out ?? 'types';

@@ -26,7 +26,13 @@ export interface CouncilConfig {
   readonly rateLimit: { readonly requests: number; readonly perSeconds: number; readonly store?: string };
   readonly automations: string;
   readonly dataDir: string;
-  readonly connections: ReadonlyMap<string, ConnectionSettings>;
+  readonly connections: ReadonlyMap<string, ConfiguredConnection>;
+}
+
+/** A connection as the config defines it. */
+export interface ConfiguredConnection extends ConnectionSettings {
+  /** The environment variable its url is read from (`url: ${MONGODB_URL:-}`), for messages: never its value. */
+  readonly urlVariable?: string;
 }
 
 /** Connections every project has unless its config says otherwise: embedded postgres and memory. */

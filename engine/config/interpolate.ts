@@ -4,6 +4,11 @@ import type { SourceFile } from '../manifest/source.ts';
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+/** The first variable a config text reads: `${MONGODB_URL:-}` → `MONGODB_URL`. */
+export function firstVariable(text: string): string | undefined {
+  return new RegExp(REFERENCE.source).exec(text)?.[1];
+}
+
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string scalar of the document, in
  * place, before it is turned into plain values. A `${VAR}` without default whose

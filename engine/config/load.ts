@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { isMap, isScalar } from 'yaml';
 import type { ConnectionSettings } from '../../adapters/types.ts';
 import { ajvErrorsToIssues } from '../manifest/ajv-issues.ts';
 import type { ManifestIssue } from '../manifest/issues.ts';
 import { issueAt, parseSource, type SourceFile, sourceValue } from '../manifest/source.ts';
-import { type CouncilConfig, DEFAULT_CONNECTIONS } from './config.ts';
-import { interpolateEnv } from './interpolate.ts';
+import { type ConfiguredConnection, type CouncilConfig, DEFAULT_CONNECTIONS } from './config.ts';
+import { firstVariable, interpolateEnv } from './interpolate.ts';
 
 const schema = JSON.parse(readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8'));
 // Environment values are strings; coercion turns PORT=8080 into the integer the schema wants.
@@ -54,12 +55,32 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   const { source, issues } = parseSource(name, text);
   if (issues.length) return { issues };
+  const urlVariables = connectionUrlVariables(source);
   const envIssues = interpolateEnv(source, env);
   if (envIssues.length) return { issues: envIssues };
-  return fromValue(source, dirname(path), sourceValue(source) ?? {}, path);
+  return fromValue(source, dirname(path), sourceValue(source) ?? {}, path, urlVariables);
 }
 
-function fromValue(source: SourceFile | undefined, root: string, value: unknown, path?: string): ConfigResult {
+/** Which environment variable each connection's url reads, taken before interpolation replaces it. */
+function connectionUrlVariables(source: SourceFile): Map<string, string> {
+  const found = new Map<string, string>();
+  const connections = source.doc.get('connections');
+  if (!isMap(connections)) return found;
+  for (const pair of connections.items) {
+    const url = isMap(pair.value) ? pair.value.get('url', true) : undefined;
+    const variable = isScalar(url) && typeof url.value === 'string' ? firstVariable(url.value) : undefined;
+    if (isScalar(pair.key) && variable) found.set(String(pair.key.value), variable);
+  }
+  return found;
+}
+
+function fromValue(
+  source: SourceFile | undefined,
+  root: string,
+  value: unknown,
+  path?: string,
+  urlVariables: ReadonlyMap<string, string> = new Map(),
+): ConfigResult {
   if (!validate(value)) {
     return { issues: source ? ajvErrorsToIssues(source, validate.errors, 'config-invalid') : [] };
   }
@@ -81,7 +102,12 @@ function fromValue(source: SourceFile | undefined, root: string, value: unknown,
   }
   // The built-in connections stay available unless the file redefines them by name.
   const all = { ...DEFAULT_CONNECTIONS, ...raw.connections };
-  const connections = new Map(Object.entries(all).map(([name, c]) => [name, { ...c, name }]));
+  const connections = new Map(
+    Object.entries(all).map(([name, c]): [string, ConfiguredConnection] => {
+      const urlVariable = urlVariables.get(name);
+      return [name, { ...c, name, ...(urlVariable ? { urlVariable } : {}) }];
+    }),
+  );
   const store = raw.rateLimit.store;
   if (source && store !== undefined && connections.get(store)?.backend !== 'redis') {
     const message = `rateLimit.store must name a redis connection; "${store}" is ${connections.has(store) ? `a ${connections.get(store)?.backend} connection` : 'not defined under connections'}`;

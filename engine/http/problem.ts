@@ -38,6 +38,7 @@ const TITLES: Record<ProblemCode, string> = {
   'precondition-required': 'Precondition required',
   'rate-limited': 'Too many requests',
   'storage-unavailable': 'Storage unavailable',
+  'server-starting': 'Server starting',
   timeout: 'Timed out',
   'internal-error': 'Internal error',
 };
@@ -60,6 +61,7 @@ const STATUS: Record<ProblemCode, number> = {
   'precondition-required': 428,
   'rate-limited': 429,
   'storage-unavailable': 503,
+  'server-starting': 503,
   timeout: 504,
   'internal-error': 500,
 };

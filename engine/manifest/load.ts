@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { pascalCase, singularize } from '../compile/naming.ts';
 import type { JsonSchema } from '../compile/plan.ts';
+import { manifestFiles } from './files.ts';
 import { hasErrors, type ManifestIssue } from './issues.ts';
 import type { LoadedManifest, Manifest } from './manifest.ts';
 import { validateManifestShape } from './meta.ts';
@@ -11,6 +10,9 @@ import { checkResourceSchema } from './resource-schema.ts';
 import { resolveResourceSchema } from './schema-ref.ts';
 import { type ConnectionBackends, checkSemantics } from './semantics.ts';
 import { issueAt, locate, parseSource, sourceValue } from './source.ts';
+
+// Kept importable from here, where the loader's callers look for them.
+export { isDirectory, manifestFiles } from './files.ts';
 
 /** Paths the engine serves or will serve (health probes, specs, console, sign-in), and so never an automation's. */
 export const ENGINE_ROUTES = [
@@ -43,30 +45,6 @@ export interface LoadResult {
   readonly issues: ManifestIssue[];
   /** The manifest files checked. */
   readonly files: string[];
-}
-
-/** `*.yaml` / `*.yml` files under each path (a file or a directory, searched recursively), sorted. */
-export function manifestFiles(paths: readonly string[]): string[] {
-  const files: string[] = [];
-  const walk = (path: string) => {
-    // A missing path is kept so that loading it reports `file-unreadable` with its name.
-    if (!isDirectory(path)) return void files.push(path);
-    for (const entry of readdirSync(path).sort()) {
-      const child = join(path, entry);
-      if (isDirectory(child)) walk(child);
-      else if (/\.ya?ml$/.test(entry)) files.push(child);
-    }
-  };
-  for (const path of paths) walk(path);
-  return files;
-}
-
-export function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** What loading one manifest file found, valid or not. */

@@ -1,7 +1,9 @@
 import { loadBackend } from '../../adapters/index.ts';
 import type { ConnectionSettings, StorageConnection } from '../../adapters/types.ts';
 import { StorageError } from '../../adapters/types.ts';
+import type { ConfiguredConnection } from '../config/config.ts';
 import type { Logger } from '../log.ts';
+import { DataDirLock, DataDirLockedError } from './data-dir-lock.ts';
 
 /** Backends whose connections fall back to memory without a URL (postgres has PGlite instead). */
 const MEMORY_FALLBACK = ['redis', 'mongodb', 'opensearch', 'dynamodb'];
@@ -12,6 +14,12 @@ export interface PoolOptions {
   readonly logger?: Logger;
   /** Passed to every connection (see ConnectContext); absent for the CLI, whose work has no caller waiting. */
   readonly statementTimeoutMs?: number;
+  /**
+   * The data directory's lock, taken before an embedded store opens in it. A server passes
+   * the one it took at start; without it the pool takes its own and releases it in
+   * {@link ConnectionPool.closeAll}.
+   */
+  readonly lock?: DataDirLock;
 }
 
 export interface ConnectionStatus {
@@ -28,16 +36,23 @@ export interface ConnectionStatus {
  * next use; until one succeeds, /health reports it down with the last failure.
  */
 export class ConnectionPool {
-  #settings: ReadonlyMap<string, ConnectionSettings>;
+  #settings: ReadonlyMap<string, ConfiguredConnection>;
   readonly #dataDir: string;
   readonly #open = new Map<string, Promise<StorageConnection>>();
   readonly #lastFailure = new Map<string, string>();
   readonly #options: PoolOptions;
+  readonly #lock: DataDirLock;
 
-  constructor(settings: ReadonlyMap<string, ConnectionSettings>, dataDir: string, options: PoolOptions = {}) {
+  constructor(settings: ReadonlyMap<string, ConfiguredConnection>, dataDir: string, options: PoolOptions = {}) {
     this.#settings = settings;
     this.#dataDir = dataDir;
     this.#options = options;
+    this.#lock = options.lock ?? new DataDirLock(dataDir);
+  }
+
+  /** Whether the config names this connection. */
+  has(name: string): boolean {
+    return this.#settings.has(name);
   }
 
   get(name: string): Promise<StorageConnection> {
@@ -63,7 +78,8 @@ export class ConnectionPool {
    * the memory backend, so `npm start` serves every example without a server; it says
    * so in the log and in /health, and strict mode refuses it instead.
    */
-  async #connect(settings: ConnectionSettings): Promise<StorageConnection> {
+  async #connect(settings: ConfiguredConnection): Promise<StorageConnection> {
+    if (connectionMode(settings) === 'embedded') this.#lockDataDir();
     if (settings.url || !MEMORY_FALLBACK.includes(settings.backend)) {
       const { statementTimeoutMs } = this.#options;
       return (await loadBackend(settings.backend)).connect(settings, {
@@ -79,7 +95,7 @@ export class ConnectionPool {
       );
     }
     this.#options.logger?.warn(
-      `${settings.backend} connection "${settings.name}" has no url: its automations run on MEMORY (records are lost on restart); set its url, or run with --strict to refuse this`,
+      `${settings.backend} connection "${settings.name}" has no url${settings.urlVariable ? ` (${settings.urlVariable} is not set)` : ''}: its automations run on MEMORY (records are lost on restart); set its url, or run with --strict to refuse this`,
     );
     return (await loadBackend('memory')).connect(settings, { dataDir: this.#dataDir });
   }
@@ -91,7 +107,7 @@ export class ConnectionPool {
    * stay open unless their backend or URL changes: reopening would lose the memory's
    * records, and a second PGlite on the same folder cannot open while the first holds it.
    */
-  reconfigure(next: ReadonlyMap<string, ConnectionSettings>): { changed: string[]; retired: Promise<StorageConnection>[] } {
+  reconfigure(next: ReadonlyMap<string, ConfiguredConnection>): { changed: string[]; retired: Promise<StorageConnection>[] } {
     const changed: string[] = [];
     const retired: Promise<StorageConnection>[] = [];
     for (const name of new Set([...this.#settings.keys(), ...next.keys()])) {
@@ -116,7 +132,7 @@ export class ConnectionPool {
   async status(timeoutMs = 1000): Promise<ConnectionStatus[]> {
     return Promise.all(
       [...this.#settings.values()].map(async (s) => {
-        const base = { name: s.name, backend: s.backend, mode: modeOf(s) } as const;
+        const base = { name: s.name, backend: s.backend, mode: connectionMode(s) } as const;
         const open = this.#open.get(s.name);
         const failure = this.#lastFailure.get(s.name);
         if (!open)
@@ -136,7 +152,58 @@ export class ConnectionPool {
     const open = [...this.#open.values()];
     this.#open.clear();
     await Promise.allSettled(open.map(async (c) => (await c).close()));
+    // Only the lock this pool took itself; a server's lock outlives its pool by a little.
+    if (!this.#options.lock) this.#lock.release();
   }
+
+  /** Embedded stores open only under the data directory's lock, so no two owners open one folder. */
+  #lockDataDir(): void {
+    try {
+      this.#lock.acquire();
+    } catch (error) {
+      if (!(error instanceof DataDirLockedError)) throw new StorageError('unavailable', (error as Error).message, { cause: error });
+      throw new StorageError('unavailable', `${error.message}; an embedded store opens in one process at a time`);
+    }
+  }
+}
+
+/** Where a connection keeps its records: `embedded` means files in the data directory (PGlite). */
+export function connectionMode(settings: ConnectionSettings): ConnectionStatus['mode'] {
+  if (settings.backend === 'memory') return 'in-process';
+  if (settings.url) return 'server';
+  return MEMORY_FALLBACK.includes(settings.backend) ? 'embedded: memory' : 'embedded';
+}
+
+/**
+ * Where a connection's records actually live, for the start-up list: `postgres: embedded
+ * PGlite in .council/data`, `postgres: server db.example.com:5432` (host and port only: a
+ * URL may hold a password), `mongodb → memory: MONGODB_URL not set, lost on restart`.
+ */
+export function placement(settings: ConfiguredConnection, dataDir: string): string {
+  const { backend } = settings;
+  const mode = connectionMode(settings);
+  if (mode === 'in-process') return `${backend}: in this process, lost on restart`;
+  if (mode === 'embedded') return `${backend}: embedded PGlite in ${dataDir}`;
+  if (mode === 'server') return `${backend}: server ${hostOf(settings.url ?? '')}`;
+  return `${backend} → memory: ${unsetUrl(settings)}, lost on restart`;
+}
+
+/** `MONGODB_URL not set`, or `connection "cache" has no url` when the config names no variable. */
+function unsetUrl(settings: ConfiguredConnection): string {
+  return settings.urlVariable ? `${settings.urlVariable} not set` : `connection "${settings.name}" has no url`;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host || '(a server)';
+  } catch {
+    return '(a server)';
+  }
+}
+
+/** Whether any of these connections keeps files in the data directory (and so needs its lock). */
+export function usesDataDir(connections: ReadonlyMap<string, ConfiguredConnection>): boolean {
+  return [...connections.values()].some((c) => connectionMode(c) === 'embedded');
 }
 
 function sameStore(before: ConnectionSettings | undefined, after: ConnectionSettings | undefined): boolean {
@@ -148,12 +215,6 @@ function sameStore(before: ConnectionSettings | undefined, after: ConnectionSett
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function modeOf(settings: ConnectionSettings): ConnectionStatus['mode'] {
-  if (settings.backend === 'memory') return 'in-process';
-  if (settings.url) return 'server';
-  return MEMORY_FALLBACK.includes(settings.backend) ? 'embedded: memory' : 'embedded';
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

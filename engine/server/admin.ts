@@ -1,21 +1,24 @@
 import { Hono } from 'hono';
 import { HttpProblem } from '../http/problem.ts';
+import type { ConnectionPool } from '../registry/connections.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
 import type { KeyRecord } from '../security/key-store.ts';
 import { SCOPE_PATTERN } from '../security/scopes.ts';
+import { addPlanRoute } from './admin-plan.ts';
 import { sameToken } from './local-admin.ts';
 
 /** Who called: `cli` (the local token) or the key's id. */
 export type AdminEnv = { Variables: { actor: string } };
 
 /**
- * `/admin/keys`: key management through a running server, for `council keys` (which
- * cannot open an embedded store the server holds) and later the console. Allowed with
- * the server's local admin token (readable only from its data directory) or an API key
- * with scope `*`.
+ * `/admin`: key management (`/admin/keys`), the audit log (`/admin/audit`) and storage
+ * plans (`/admin/storage/plan`) through a running server, for `council keys`, `audit`,
+ * `migrate --dry-run` and `validate` (which cannot open an embedded store the server
+ * holds) and later the console. Allowed with the server's local admin token (readable
+ * only from its data directory's lock file) or an API key with scope `*`.
  */
-export function adminRoutes(auth: Authenticator, audit: AuditLog, localToken: string): Hono<AdminEnv> {
+export function adminRoutes(auth: Authenticator, audit: AuditLog, localToken: string, connections: ConnectionPool): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   app.use('*', async (c, next) => {
     const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
@@ -50,6 +53,7 @@ export function adminRoutes(auth: Authenticator, audit: AuditLog, localToken: st
     const query = { limit, ...(since ? { since: new Date(since).toISOString() } : {}), ...(automation ? { automation } : {}) };
     return c.json({ data: await audit.list(query) });
   });
+  addPlanRoute(app, connections);
   app.get('/keys', async (c) => c.json({ data: (await (await auth.store()).list()).map(shown) }));
   app.post('/keys', async (c) => {
     const body = (await c.req.json().catch(() => null)) as { name?: unknown; scopes?: unknown; expiresAt?: unknown } | null;

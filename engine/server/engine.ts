@@ -4,6 +4,7 @@ import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { mcpEndpoint } from '../mcp/server.ts';
 import { ConnectionPool } from '../registry/connections.ts';
+import type { DataDirLock } from '../registry/data-dir-lock.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
 import { Reloader } from '../reload/reloader.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
@@ -49,6 +50,10 @@ export async function startEngine(
     strict?: boolean;
     /** Replaces the limiter the config describes (the benchmark measures what limiting costs). */
     limiter?: RateLimiter;
+    /** The data directory's lock the server took; without it the connection pool takes one when it opens an embedded store. */
+    lock?: DataDirLock;
+    /** The admin token local tools read from the lock file; a new one when not given. */
+    localToken?: string;
   } = {},
 ): Promise<Engine> {
   const registry = new AutomationRegistry();
@@ -58,6 +63,7 @@ export async function startEngine(
     // A little under the request timeout, so a PostgreSQL server cancels the statement
     // (nothing changed, and the caller is told so) before the caller gets a bare 504.
     statementTimeoutMs: Math.round(config.server.requestTimeoutSeconds * 900),
+    ...(options.lock ? { lock: options.lock } : {}),
   });
   const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
@@ -71,10 +77,11 @@ export async function startEngine(
   const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter, idempotency });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
-  const localToken = newLocalToken();
+  const localToken = options.localToken ?? newLocalToken();
   // MCP tool calls go through the engine's own routes (not through CORS: they come from this process).
   const mcp = mcpEndpoint({ registry, auth, logger, version: openApiOptions(config).version, dispatch: () => routes });
-  const routes = createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, audit, localToken), mcp);
+  const admin = adminRoutes(auth, audit, localToken, connections);
+  const routes = createFetch(registry, connections, () => reloader.config, logger, reloader, admin, mcp);
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);
   return {

@@ -6,7 +6,8 @@ import type { ReloadOutcome } from '../reload/reloader.ts';
  * What `GET /health` reports: every automation (serving, degraded: serving an older
  * version because its file's latest text failed, invalid or unavailable), every
  * configured connection (never its URL) and the reload counters. Status is `degraded`
- * when anything is not serving its file's latest text or a used connection is down.
+ * when anything is not serving its file's latest text, a used connection is down, or
+ * there is no manifest at all (then `warnings` says so).
  */
 export async function healthReport(registry: AutomationRegistry, connections: ConnectionPool, reloads: Record<ReloadOutcome, number>) {
   const mounted = registry.serving();
@@ -30,9 +31,12 @@ export async function healthReport(registry: AutomationRegistry, connections: Co
     .filter((f) => !servingFiles.has(f.file))
     .map((f) => ({ ...(f.name ? { name: f.name } : {}), state: f.state, file: f.file, errors: f.errors, failedAt: f.at }));
   const connectionStates = await connections.status();
-  const healthy = registry.failures().length === 0 && connectionStates.every((c) => c.state !== 'down');
+  // A server with no manifest at all serves nothing anyone meant it to: say so rather than `ok`.
+  const empty = mounted.length === 0 && registry.failures().length === 0;
+  const healthy = !empty && registry.failures().length === 0 && connectionStates.every((c) => c.state !== 'down');
   return {
     status: healthy ? 'ok' : 'degraded',
+    ...(empty ? { warnings: ['no automation is loaded: the automations folder has no manifest (*.yaml)'] } : {}),
     automations: [...serving, ...failed],
     connections: connectionStates,
     reloads: { ...reloads },

@@ -1,9 +1,12 @@
 import { type ServerType, serve } from '@hono/node-server';
 import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
-import { type ProjectWatcher, type WatchOptions, watchProject } from '../reload/watch.ts';
-import { type Engine, startEngine } from './engine.ts';
-import { writeLocalServer } from './local-admin.ts';
+import { usesDataDir } from '../registry/connections.ts';
+import { DataDirLock, DataDirLockedError } from '../registry/data-dir-lock.ts';
+import type { ProjectWatcher, WatchOptions } from '../reload/watch.ts';
+import type { Engine } from './engine.ts';
+import { newLocalToken } from './local-admin.ts';
+import { startingResponse } from './starting.ts';
 
 export interface RunningServer {
   readonly engine: Engine;
@@ -14,7 +17,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The server could not bind its address; the message is one line an operator can act on. */
+/** The server could not start: its data directory or its port is taken. The message is one line an operator can act on. */
 export class ListenError extends Error {}
 
 const LISTEN_ERRORS: Record<string, string> = {
@@ -23,28 +26,40 @@ const LISTEN_ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: 'this machine has no such address; check server.host (HOST)',
 };
 
-/** Starts the engine and listens on `config.server` (port 0 picks a free port). */
+/**
+ * Starts a server on `config.server` (port 0 picks a free port) and resolves once it
+ * serves. Before any store opens it takes the data directory's lock (when the config has
+ * an embedded store) and binds the port, so a second server on either fails at once;
+ * until the engine is ready, every request gets a 503 `server-starting`.
+ */
 export async function listen(
   config: CouncilConfig,
   logger: Logger,
   options: { watch?: WatchOptions | false; strict?: boolean } = {},
 ): Promise<RunningServer> {
-  const engine = await startEngine(config, logger, { strict: options.strict ?? false });
   const { port: wanted, host: hostname } = config.server;
+  const lock = new DataDirLock(config.dataDir, 'council serve');
+  if (usesDataDir(config.connections)) {
+    try {
+      lock.acquire({ port: wanted });
+    } catch (error) {
+      if (!(error instanceof DataDirLockedError)) throw error;
+      throw new ListenError(`${error.message}; stop it first, or give this server a data directory of its own with --data`);
+    }
+  }
+  let handle: (request: Request, env?: unknown) => Response | Promise<Response> = startingResponse;
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: engine.fetch, port: wanted, hostname }, () => resolve(s));
+    const s = serve({ fetch: (request, env) => handle(request, env), port: wanted, hostname }, () => resolve(s));
     // Idle keep-alive connections stay open longer than a load balancer's idle timeout
     // (60 s on AWS ALB), so the server is never the side that closes one just as a request
     // arrives on it (a reset the client sees as a failed request). Node's default is 5 s.
     (s as { keepAliveTimeout?: number }).keepAliveTimeout = 65_000;
     s.once('error', reject);
-  }).catch(async (error: NodeJS.ErrnoException) => {
-    // Release the stores opened for nothing (PGlite holds its data directory).
-    await engine.close();
+  }).catch((error: NodeJS.ErrnoException) => {
+    lock.release();
     const reason = LISTEN_ERRORS[error.code ?? ''] ?? error.message;
     throw new ListenError(`cannot listen on ${hostname}:${wanted}: ${reason}`);
   });
-  const watcher = options.watch ? await watchProject(engine.reloader, logger, options.watch) : undefined;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
@@ -52,16 +67,32 @@ export async function listen(
   // Local tools connect over loopback, whatever name the banner shows.
   const loopback =
     config.server.host === '::' ? `http://[::1]:${port}` : config.server.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : url;
-  const forget = writeLocalServer(config.dataDir, { pid: process.pid, url: loopback, token: engine.localToken });
+  const localToken = newLocalToken();
+  lock.publish({ port, url: loopback, token: localToken });
+  let engine: Engine | undefined;
+  let watcher: ProjectWatcher | undefined;
+  try {
+    // Loaded only now: the port and the lock are checked before the engine's modules load.
+    const { startEngine } = await import('./engine.ts');
+    engine = await startEngine(config, logger, { strict: options.strict ?? false, lock, localToken });
+    if (options.watch) watcher = await (await import('../reload/watch.ts')).watchProject(engine.reloader, logger, options.watch);
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await engine?.close();
+    lock.release();
+    throw error;
+  }
+  const running = engine;
+  handle = running.fetch;
   return {
-    engine,
+    engine: running,
     ...(watcher ? { watcher } : {}),
     url,
     async close() {
-      forget();
       await watcher?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await engine.close();
+      await running.close();
+      lock.release();
     },
   };
 }

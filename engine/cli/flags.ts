@@ -1,0 +1,121 @@
+import { backendNames } from '../../adapters/index.ts';
+
+/**
+ * One command-line option: what `parseArgs` needs (`type`, `short`), the placeholder of
+ * its value in usage lines, and the sentence `--help` shows. Every option of every
+ * command is described here, once; usage lines, `council help COMMAND` and the checks
+ * that answer a typo with a suggestion are all made from these tables.
+ */
+export interface Flag {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  /** How the value appears in usage lines: `FILE`, `N`, `gpt`. */
+  readonly value?: string;
+  readonly description: string;
+}
+
+const config = {
+  type: 'string',
+  value: 'FILE',
+  description: 'The config file. Default: council.config.yaml in the working directory, or built-in defaults when there is none.',
+} as const satisfies Flag;
+const automations = {
+  type: 'string',
+  value: 'DIR',
+  description: "The manifest folder, instead of the config's `automations` (relative to the working directory).",
+} as const satisfies Flag;
+const data = {
+  type: 'string',
+  value: 'DIR',
+  description: "Where embedded stores (PGlite) keep their files, instead of the config's `dataDir` (relative to the working directory).",
+} as const satisfies Flag;
+const help = { type: 'boolean', short: 'h', description: 'Print this help and exit.' } as const satisfies Flag;
+
+/** What every command that reads the project accepts. */
+export const projectFlags = { config, automations, help } as const;
+
+export const serveFlags = {
+  port: {
+    type: 'string',
+    value: 'N',
+    description: 'The port, 0 to 65535 (0: any free one). Wins over PORT, which wins over server.port in the config.',
+  },
+  'no-watch': { type: 'boolean', description: 'Do not watch files; changes apply on SIGHUP or a restart.' },
+  strict: {
+    type: 'boolean',
+    description:
+      'Refuse what a production server must not do quietly: serve a redis, mongodb, opensearch or dynamodb automation from memory (its connection has no url), or start with no manifest to serve. On by default when NODE_ENV=production.',
+  },
+  ...projectFlags,
+  data,
+} as const;
+
+export const validateFlags = {
+  profile: {
+    type: 'string',
+    value: 'gpt',
+    description:
+      'Hold each automation to the GPT Actions limits as errors rather than warnings (for the CI of automations meant for GPTs).',
+  },
+  'no-store': {
+    type: 'boolean',
+    description: 'Check the manifests only; do not ask any store what it would refuse (otherwise asked when it answers within seconds).',
+  },
+  ...projectFlags,
+  data,
+} as const;
+
+export const openapiFlags = {
+  automation: {
+    type: 'string',
+    value: 'NAME',
+    description: "Write that automation's own document (the one a GPT Action imports) instead of the whole API's.",
+  },
+  out: { type: 'string', value: 'FILE', description: 'Write to FILE instead of stdout.' },
+  ...projectFlags,
+} as const;
+
+export const typesFlags = {
+  out: { type: 'string', value: 'DIR', description: 'The folder to write <name>.ts into. Default: types.' },
+  ...projectFlags,
+} as const;
+
+export const newFlags = {
+  backend: {
+    type: 'string',
+    value: backendNames.join('|'),
+    description: 'The storage backend of the new manifest. Default: postgres.',
+  },
+  ...projectFlags,
+} as const;
+
+export const migrateFlags = {
+  'dry-run': { type: 'boolean', description: 'Print what would change, and what would be refused, without changing anything.' },
+  ...projectFlags,
+  data,
+} as const;
+
+export const keysFlags = {
+  name: { type: 'string', value: 'NAME', description: 'create: a name for the key, shown by list (e.g. "support GPT").' },
+  scopes: {
+    type: 'string',
+    value: 'SCOPE[,SCOPE]',
+    description:
+      'create: what the key may do: NAME:read, NAME:write, NAME:delete, NAME:* for an automation NAME, a scope a manifest names, or * for everything.',
+  },
+  expires: {
+    type: 'string',
+    value: '30d',
+    description: 'create: when the key stops working, in days (30d) or hours (12h). Default: never.',
+  },
+  ...projectFlags,
+  data,
+} as const;
+
+export const auditFlags = {
+  since: { type: 'string', value: '24h|ISO-TIME', description: 'Only entries since then: 30m, 24h, 7d or an ISO time.' },
+  automation: { type: 'string', value: 'NAME', description: 'Only entries about this automation.' },
+  limit: { type: 'string', value: 'N', description: 'At most N entries, 1 to 1000. Default: 100.' },
+  ...projectFlags,
+  data,
+} as const;
