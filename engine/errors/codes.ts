@@ -65,6 +65,8 @@ export const problemCodes = {
   'validation-failed': 'The request body violates the resource schema (422).',
   'precondition-required': 'This automation requires If-Match on writes, and the request has none (428).',
   'rate-limited': 'The client made more requests to this automation than its rate limit allows; wait Retry-After seconds (429).',
+  'sessions-full':
+    "The server holds as many MCP sessions as it keeps and none of them is the caller's to replace; retry after Retry-After seconds (503).",
   'storage-unavailable': 'The automation store cannot be reached right now; retry later (503).',
   timeout: 'The store did not answer within the request timeout (504); a write may or may not have been applied.',
   'internal-error': 'An unexpected failure; details are in the server log, not in the response (500).',
