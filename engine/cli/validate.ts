@@ -5,6 +5,7 @@ import { connectionBackends } from '../config/load.ts';
 import type { ManifestIssue } from '../manifest/issues.ts';
 import { loadManifests } from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
+import { mcpToolIssues } from '../mcp/tool-issues.ts';
 import { gptProfileIssues } from '../openapi/gpt-issues.ts';
 import { automationOpenApi } from '../server/openapi-view.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
@@ -39,5 +40,5 @@ export async function validateCommand(args: string[]): Promise<number> {
 
 function gptIssues(loaded: LoadedManifest, config: CouncilConfig, severity: 'error' | 'warning'): ManifestIssue[] {
   const plan = compileAutomation(loaded, { pagination: config.pagination, consequentialWrites: config.gpt.consequentialWrites });
-  return gptProfileIssues(loaded, plan, automationOpenApi(plan, config), severity);
+  return [...gptProfileIssues(loaded, plan, automationOpenApi(plan, config), severity), ...mcpToolIssues(loaded, plan, severity)];
 }

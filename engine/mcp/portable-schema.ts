@@ -21,7 +21,10 @@ export interface Adaptation {
   readonly code: 'mcp-property-name' | 'mcp-schema-unsupported';
   /** Where in the record schema (`['properties', 'preferences']`), for the issue's position. */
   readonly path: readonly PathSegment[];
+  /** What it is (`is an object without declared properties`). */
   readonly message: string;
+  /** What the author can do instead (`declare its properties`). */
+  readonly advice: string;
 }
 
 /**
@@ -89,15 +92,17 @@ const FURTHER_RULES = [
  */
 export function portable(node: unknown, at: At, conversion: Conversion): Portable {
   conversion.provenance.set(at.pointer, at.path);
-  if (node === true || node === undefined) return jsonText({}, at, conversion, 'accepts any JSON value');
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) return jsonText({}, at, conversion, 'accepts no value');
+  if (node === true || node === undefined) return jsonText({}, at, conversion, ['accepts any JSON value', 'give it a type']);
+  if (typeof node !== 'object' || node === null || Array.isArray(node))
+    return jsonText({}, at, conversion, ['accepts no value', 'remove it']);
   const resolved = followRef(node as JsonSchema, at, conversion);
   if ('failure' in resolved) return jsonText(node as JsonSchema, at, conversion, resolved.failure);
   const { schema, here } = resolved;
   const { types } = typesOf(schema);
-  if (types.length === 0) return jsonText(schema, here, conversion, 'has no type');
+  if (types.length === 0) return jsonText(schema, here, conversion, ['has no type', 'give it a type (and properties, for an object)']);
   if (types.length > 1) {
-    if (!types.every((t) => SCALARS.has(t))) return jsonText(schema, here, conversion, `is one of several types (${types.join(', ')})`);
+    if (!types.every((t) => SCALARS.has(t)))
+      return jsonText(schema, here, conversion, [`is one of several types (${types.join(', ')})`, 'give it one type']);
     return {
       schema: { description: describe(schema), anyOf: types.map((type) => scalar(type, schema, false)) },
       shape: { kind: 'value' },
@@ -107,7 +112,7 @@ export function portable(node: unknown, at: At, conversion: Conversion): Portabl
   if (SCALARS.has(type)) return { schema: scalar(type, schema, true), shape: { kind: 'value' } };
   if (type === 'array') return array(schema, here, conversion);
   if (type === 'object') return object(schema, here, conversion);
-  return jsonText(schema, here, conversion, `has type ${type}`);
+  return jsonText(schema, here, conversion, [`has type ${type}`, 'give it a type a value can have']);
 }
 
 /**
@@ -116,13 +121,19 @@ export function portable(node: unknown, at: At, conversion: Conversion): Portabl
  * what {@link NullMeaning} says. The root record is always an object, even with no properties.
  */
 export function object(schema: JsonSchema, at: At, conversion: Conversion, root = false): Portable {
+  conversion.provenance.set(at.pointer, at.path);
   const declared = propertiesOf(schema);
   const names = Object.keys(declared);
-  if (!root && names.length === 0) return jsonText(schema, at, conversion, 'is an object without declared properties');
+  if (!root && names.length === 0)
+    return jsonText(schema, at, conversion, ['is an object without declared properties', 'declare its properties']);
   const rejected = names.filter((name) => !PORTABLE_NAME.test(name));
   if (rejected.length && !root) {
-    const message = `has properties named ${rejected.map((n) => `"${n}"`).join(', ')}; Gemini accepts only letters, digits and _ in names (Claude at most 64 of letters, digits, _, . and -)`;
-    conversion.adaptations.push({ code: 'mcp-property-name', path: [...at.path, 'properties', rejected[0] as string], message });
+    const message =
+      'is named with characters Gemini does not take in tool inputs (letters, digits and _ only; Claude: at most 64 letters, digits, _, . and -)';
+    for (const name of rejected) {
+      const path = [...at.path, 'properties', name];
+      conversion.adaptations.push({ code: 'mcp-property-name', path, message, advice: 'rename it with letters, digits and _' });
+    }
     return jsonText(schema, at, conversion, undefined);
   }
   const requiredHere = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
@@ -203,7 +214,7 @@ function scalar(type: string, schema: JsonSchema, withDescription: boolean): Jso
 function array(schema: JsonSchema, at: At, conversion: Conversion): Portable {
   const items = schema.items;
   if (items === undefined || Array.isArray(items) || schema.prefixItems !== undefined) {
-    return jsonText(schema, at, conversion, 'is an array without one schema for its items');
+    return jsonText(schema, at, conversion, ['is an array without one schema for its items', 'give its items one schema']);
   }
   // An array is sent whole (a merge patch replaces arrays), so its items never mean "unchanged".
   const item = portable(
@@ -223,14 +234,8 @@ function array(schema: JsonSchema, at: At, conversion: Conversion): Portable {
  * A value no client can describe, as a string of JSON text the tool parses before it
  * sends the request: the call still works everywhere, and validate says how to do better.
  */
-function jsonText(schema: JsonSchema, at: At, conversion: Conversion, why: string | undefined): Portable {
-  if (why !== undefined) {
-    conversion.adaptations.push({
-      code: 'mcp-schema-unsupported',
-      path: at.path,
-      message: `${why}, which the JSON Schema subset model clients accept cannot describe`,
-    });
-  }
+function jsonText(schema: JsonSchema, at: At, conversion: Conversion, why: readonly [string, string] | undefined): Portable {
+  if (why !== undefined) conversion.adaptations.push({ code: 'mcp-schema-unsupported', path: at.path, message: why[0], advice: why[1] });
   const example = typesOf(schema).types[0] === 'array' ? '["a", "b"]' : '{"key": "value"}';
   const description = [describe(schema), `Send the value as JSON text in a string, e.g. ${example}.`].filter(Boolean).join(' ');
   return { schema: { type: 'string', description }, shape: { kind: 'json' } };
@@ -255,13 +260,21 @@ function describe(schema: JsonSchema): string {
 }
 
 /** Follows a local `$ref` (its siblings, such as a description, kept); a remote or self-referring one fails. */
-function followRef(schema: JsonSchema, at: At, conversion: Conversion): { schema: JsonSchema; here: At } | { failure: string } {
+function followRef(
+  schema: JsonSchema,
+  at: At,
+  conversion: Conversion,
+): { schema: JsonSchema; here: At } | { failure: readonly [string, string] } {
   const ref = schema.$ref;
   if (typeof ref !== 'string') return { schema, here: at };
-  if (!ref.startsWith('#')) return { failure: `refers to ${ref} outside the schema` };
-  if (at.expanding?.has(ref)) return { failure: `refers to itself (${ref})` };
+  if (!ref.startsWith('#')) return { failure: [`refers to ${ref} outside the schema`, 'refer to a definition in the same schema'] };
+  if (at.expanding?.has(ref)) {
+    return {
+      failure: [`refers to itself (${ref})`, 'bound its depth with separate definitions if models should fill it in field by field'],
+    };
+  }
   const target = followLocal(schema, conversion.root);
-  if (typeof target !== 'object' || target === null) return { failure: `refers to ${ref}, which is not a schema` };
+  if (typeof target !== 'object' || target === null) return { failure: [`refers to ${ref}, which is not a schema`, 'fix the reference'] };
   const { $ref: _ref, ...siblings } = schema;
   const path = ref === '#' ? [] : ref.slice(2).split('/').map(decodeSegment);
   const expanding = new Set([...(at.expanding ?? []), ref]);
