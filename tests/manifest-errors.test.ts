@@ -163,7 +163,12 @@ describe('error code coverage', () => {
   test('every manifest issue code is produced by a fixture or is config-only', () => {
     const missing = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter(
       (c) =>
-        !produced.has(c) && !CONFIG_ONLY.includes(c) && !STORE_ONLY.includes(c) && !GENERATED_ONLY.includes(c) && !GPT_PROFILE.includes(c) && !MCP_PROFILE.includes(c),
+        !produced.has(c) &&
+        !CONFIG_ONLY.includes(c) &&
+        !STORE_ONLY.includes(c) &&
+        !GENERATED_ONLY.includes(c) &&
+        !GPT_PROFILE.includes(c) &&
+        !MCP_PROFILE.includes(c),
     );
     assert.deepEqual(missing, []);
   });
