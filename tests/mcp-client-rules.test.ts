@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { compileAutomation } from '../engine/compile/compile.ts';
 import type { AutomationPlan, EndpointPlan, JsonSchema } from '../engine/compile/plan.ts';
 import { loadManifests } from '../engine/manifest/load.ts';
@@ -100,6 +101,27 @@ describe('MCP tools and the rules of the model clients that call them', () => {
             assert.match(String(schema.description), /Null or left out: unchanged\./);
           }
         }
+      }
+    }
+  });
+
+  it('every outputSchema compiles in the validator MCP clients use, and a read may answer with `fields`', () => {
+    const validator = new AjvJsonSchemaValidator();
+    const id = '0199a1b2-1234-7abc-8def-0123456789ab';
+    for (const { plan } of examples) {
+      for (const endpoint of plan.endpoints) {
+        const { name, outputSchema } = toolFor(plan, endpoint);
+        const check = validator.getValidator(outputSchema);
+        const answer =
+          endpoint.operation === 'delete'
+            ? { deleted: true, id }
+            : endpoint.operation === 'list' || endpoint.operation === 'search'
+              ? { data: [{ id }], meta: { next: null, limit: 20 } }
+              : endpoint.operation === 'get'
+                ? { data: { id } }
+                : undefined;
+        if (answer) assert.equal(check(answer).valid, true, `${name}: ${check(answer).errorMessage}`);
+        if (endpoint.operation === 'create') assert.equal(check({ data: { id } }).valid, false, `${name}: a written record is whole`);
       }
     }
   });

@@ -282,4 +282,25 @@ describe('/mcp: keys, sessions and limits', () => {
     for (let i = 0; i < 4; i++) statuses.push((await post(engine, INITIALIZE, bearer('ck_not_a_real_key'))).status);
     assert.deepEqual(statuses, [401, 401, 401, 429], 'guessing keys is limited by address');
   });
+
+  it('a page in an allowed origin can speak MCP: CORS lets it send and read the Mcp-* headers', async () => {
+    const { engine, key } = await engineWith({ server: { ...project.config().server, corsOrigins: ['https://app.example'] } });
+    const preflight = await engine.fetch(
+      new Request('http://localhost/mcp', {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'mcp-session-id, mcp-protocol-version',
+        },
+      }),
+    );
+    assert.equal(preflight.status, 204);
+    const allowed = (preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+    for (const header of ['mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'authorization'])
+      assert.ok(allowed.includes(header), header);
+    const answer = await post(engine, INITIALIZE, { ...bearer(await key('page')), origin: 'https://app.example' });
+    assert.equal(answer.status, 200);
+    assert.match(answer.headers.get('access-control-expose-headers') ?? '', /Mcp-Session-Id/);
+  });
 });

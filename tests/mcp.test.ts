@@ -37,6 +37,8 @@ schema:
 endpoints:
   - operation: list
     filters: [status, priority]
+  - operation: search
+    fields: [title]
   - operation: get
   - operation: create
   - operation: update
@@ -83,7 +85,7 @@ describe('MCP at /mcp', () => {
     const { tools } = await client.listTools();
     assert.deepEqual(
       tools.map((t) => t.name),
-      ['listTickets', 'getTicket', 'createTicket', 'updateTicket'],
+      ['listTickets', 'searchTickets', 'getTicket', 'createTicket', 'updateTicket'],
       'no delete: the key lacks tickets:delete',
     );
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
@@ -123,14 +125,14 @@ describe('MCP at /mcp', () => {
     assert.ok(Object.keys(list.properties.filter.anyOf[0].properties.priority.anyOf[0].properties).includes('gte'));
     for (const tool of tools) assert.equal(tool.outputSchema?.type, 'object', `${tool.name} declares an outputSchema`);
     const readerTools = (await (await connect(reader)).listTools()).tools.map((t) => t.name);
-    assert.deepEqual(readerTools, ['listTickets', 'getTicket']);
+    assert.deepEqual(readerTools, ['listTickets', 'searchTickets', 'getTicket']);
   });
 
   it('sends instructions on initialize: what the server is, the automations the key reaches, how lists page', async () => {
     const client = await connect(reader);
     const instructions = client.getInstructions() ?? '';
     assert.match(instructions, /theCouncil/);
-    assert.match(instructions, /- tickets: Support tickets customers open\. Tools: listTickets, getTicket\./);
+    assert.match(instructions, /- tickets: Support tickets customers open\. Tools: listTickets, searchTickets, getTicket\./);
     assert.match(instructions, /meta\.next/);
     assert.match(instructions, /cursor/);
   });
@@ -162,6 +164,11 @@ describe('MCP at /mcp', () => {
     })) as Result;
     assert.deepEqual(listed.structuredContent.data, [{ id: record.id, title: 'Printer on fire' }]);
     assert.equal(listed.structuredContent.meta.next, null);
+    const found = (await client.callTool({ name: 'searchTickets', arguments: { q: 'printer', limit: 1, cursor: null } })) as Result;
+    assert.deepEqual(
+      found.structuredContent.data.map((r: { id: string }) => r.id),
+      [record.id],
+    );
     const got = (await client.callTool({ name: 'getTicket', arguments: { id: record.id, fields: ['title', 'status'] } })) as Result;
     assert.deepEqual(got.structuredContent.data, { id: record.id, title: 'Printer on fire', status: 'open' });
     const updated = (await client.callTool({
