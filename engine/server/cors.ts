@@ -6,7 +6,8 @@
  */
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 // The Mcp-* headers and Last-Event-ID let a page in an allowed origin speak MCP at /mcp.
-const ALLOW_HEADERS = 'Authorization, Content-Type, If-Match, X-API-Key, Idempotency-Key, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID';
+const ALLOW_HEADERS =
+  'Authorization, Content-Type, If-Match, X-API-Key, Idempotency-Key, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID';
 const EXPOSE_HEADERS = 'ETag, Location, Retry-After, WWW-Authenticate, Allow, Mcp-Session-Id';
 const MAX_AGE_SECONDS = '600';
 
