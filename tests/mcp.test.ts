@@ -45,6 +45,22 @@ endpoints:
   - operation: delete
 `;
 
+const LEDGERS = `name: ledgers
+description: Ledgers two agents may edit at once.
+storage: { backend: memory }
+requireIfMatch: true
+schema:
+  type: object
+  required: [balance]
+  properties:
+    balance: { type: integer, description: Balance in cents. }
+endpoints:
+  - operation: get
+  - operation: create
+  - operation: update
+  - operation: delete
+`;
+
 type Result = { content: { type: string; text: string }[]; structuredContent?: any; isError?: boolean };
 const text = (result: unknown) => JSON.parse(((result as Result).content[0] as { text: string }).text);
 
@@ -57,12 +73,12 @@ describe('MCP at /mcp', () => {
   const clients: Client[] = [];
 
   before(async () => {
-    project = makeProject({ 'tickets.yaml': TICKETS });
+    project = makeProject({ 'tickets.yaml': TICKETS, 'ledgers.yaml': LEDGERS });
     server = await listen({ ...project.config(), audit: { enabled: true } }, silentLogger, { watch: { debounceMs: 20 } });
     const store = await server.engine.auth.store();
     writer = (await store.create({ name: 'mcp writer', scopes: ['tickets:read', 'tickets:write'] })).secret;
     reader = (await store.create({ name: 'mcp reader', scopes: ['tickets:read'] })).secret;
-    deleter = (await store.create({ name: 'mcp admin', scopes: ['tickets:*'] })).secret;
+    deleter = (await store.create({ name: 'mcp admin', scopes: ['tickets:*', 'ledgers:*'] })).secret;
   });
   after(async () => {
     for (const client of clients) await client.close().catch(() => {});
@@ -105,7 +121,7 @@ describe('MCP at /mcp', () => {
     assert.deepEqual(create.properties.status.anyOf[1], { type: 'null' }, 'an optional one does');
     assert.match(create.properties.status.description, /Null or left out: "open" \(the default\)/);
     const update = byName.updateTicket?.inputSchema as any;
-    assert.deepEqual(update.required, ['id', 'set', 'clear']);
+    assert.deepEqual(update.required, ['id', 'set', 'clear', 'if_updated_at']);
     assert.ok(
       !JSON.stringify(update).includes('"default"'),
       'no default anywhere in an update: a client filling defaults would reset fields',
@@ -243,6 +259,42 @@ describe('MCP at /mcp', () => {
     assert.equal(text(denied).code, 'forbidden', 'a tool not listed for the key is still refused by its scope');
     const absent = await client.callTool({ name: 'dropTables', arguments: {} });
     assert.equal(absent.isError, true);
+  });
+
+  it('writes may say which version they change (if_updated_at, sent as If-Match); an automation that requires it gets it from every write', async () => {
+    const client = await connect(deleter);
+    const { tools } = await client.listTools();
+    const updateLedger = tools.find((t) => t.name === 'updateLedger')?.inputSchema as any;
+    assert.equal(updateLedger.properties.if_updated_at.type, 'string', 'required here: not nullable');
+    assert.match(updateLedger.properties.if_updated_at.description, /Required by this automation: call getLedger first/);
+    const ledger = ((await client.callTool({ name: 'createLedger', arguments: { balance: 100 } })) as Result).structuredContent.data;
+    const without = text(await client.callTool({ name: 'updateLedger', arguments: { id: ledger.id, set: { balance: 50 } } }));
+    assert.equal(without.code, 'validation-failed');
+    assert.equal(without.errors[0].pointer, '/if_updated_at');
+    const changed = (await client.callTool({
+      name: 'updateLedger',
+      arguments: { id: ledger.id, set: { balance: 50 }, if_updated_at: ledger.updatedAt },
+    })) as Result;
+    assert.equal(changed.structuredContent.data.balance, 50);
+    const stale = text(
+      await client.callTool({ name: 'updateLedger', arguments: { id: ledger.id, set: { balance: 0 }, if_updated_at: ledger.updatedAt } }),
+    );
+    assert.equal(stale.code, 'precondition-failed');
+    assert.equal(
+      stale.detail,
+      `the record changed since you read it (its updatedAt is now ${changed.structuredContent.data.updatedAt}); call getLedger again, reapply your change to what it holds now, and retry with its new updatedAt as if_updated_at`,
+    );
+    const gone = (await client.callTool({
+      name: 'deleteLedger',
+      arguments: { id: ledger.id, if_updated_at: changed.structuredContent.data.updatedAt },
+    })) as Result;
+    assert.deepEqual(gone.structuredContent, { deleted: true, id: ledger.id });
+    const ticket = ((await client.callTool({ name: 'createTicket', arguments: { title: 'x' } })) as Result).structuredContent.data;
+    const optional = (await client.callTool({
+      name: 'updateTicket',
+      arguments: { id: ticket.id, set: { title: 'y' }, if_updated_at: null },
+    })) as Result;
+    assert.equal(optional.structuredContent.data.title, 'y', 'optional where the automation does not require it');
   });
 
   it('a bad key is refused with the usual 401 before any session starts', async () => {

@@ -23,6 +23,8 @@ export interface ToolInput {
   readonly body?: { readonly at: '' | '/set'; readonly shape: ArgumentShape };
   /** Fields `clear` may name (update). */
   readonly clearable: readonly string[];
+  /** The argument sent as `If-Match` (update, replace, delete): the record's `updatedAt` as last read. */
+  readonly version?: typeof VERSION_ARGUMENT;
   /** Where the record schema could not be carried as written (see {@link Adaptation}). */
   readonly adaptations: readonly Adaptation[];
   /** Tool-schema pointer -> where it came from in the manifest. */
@@ -44,7 +46,12 @@ export function toolInput(plan: AutomationPlan, endpoint: EndpointPlan): ToolInp
     case 'get':
       return { ...NO_BODY, ...closed({ id: idArgument(plan), fields: fieldsArgument(plan) }), queryArguments: query(['fields']) };
     case 'delete':
-      return { ...NO_BODY, ...closed({ id: idArgument(plan) }), queryArguments: new Map() };
+      return {
+        ...NO_BODY,
+        ...closed({ id: idArgument(plan), [VERSION_ARGUMENT]: versionArgument(plan) }),
+        queryArguments: new Map(),
+        version: VERSION_ARGUMENT,
+      };
     case 'create':
     case 'replace':
       return recordInput(plan, endpoint.operation === 'replace');
@@ -160,12 +167,25 @@ function searchInput(plan: AutomationPlan, endpoint: EndpointPlan): ToolInput {
   };
 }
 
-/** Create: the record's fields; replace: `id` and the record's fields. */
-function recordInput(plan: AutomationPlan, withId: boolean): ToolInput {
+/**
+ * Create: the record's fields; replace: `id`, the record's fields and the version
+ * argument, unless a field has its name (then the tool goes without it, and says so).
+ */
+function recordInput(plan: AutomationPlan, replace: boolean): ToolInput {
   const conversion = newConversion(plan);
   const record = object(plan.schema, { path: [], pointer: '', mode: 'absent' }, conversion, true);
   const fields = record.schema.properties as Record<string, JsonSchema>;
-  const input = withId ? closed({ id: idArgument(plan), ...fields }) : closed(fields);
+  const taken = Object.hasOwn(fields, VERSION_ARGUMENT);
+  if (replace && taken) {
+    conversion.adaptations.push({
+      code: 'mcp-property-name',
+      path: ['properties', VERSION_ARGUMENT],
+      message: `has the name of the argument that carries If-Match, so the replace tool goes without it${plan.requireIfMatch ? ' and cannot write (this automation requires If-Match)' : ''}`,
+      advice: 'rename it',
+    });
+  }
+  const version: Record<string, JsonSchema> = replace && !taken ? { [VERSION_ARGUMENT]: versionArgument(plan) } : {};
+  const input = replace ? closed({ id: idArgument(plan), ...fields, ...version }) : closed(fields);
   return {
     ...input,
     queryArguments: new Map(),
@@ -173,7 +193,27 @@ function recordInput(plan: AutomationPlan, withId: boolean): ToolInput {
     clearable: [],
     adaptations: conversion.adaptations,
     sources: schemaSources(conversion),
+    ...(replace && !taken ? { version: VERSION_ARGUMENT } : {}),
   };
+}
+
+/** The argument a write sends as `If-Match`: not a record field name in update and delete, checked in replace. */
+export const VERSION_ARGUMENT = 'if_updated_at';
+
+/**
+ * The record's `updatedAt` as last read (its ETag is that value in quotes): the write
+ * applies only if the record still has it. Required where the automation says `requireIfMatch`.
+ */
+function versionArgument(plan: AutomationPlan): JsonSchema {
+  const { one } = recordNouns(plan);
+  const get = plan.endpoints.find((e) => e.operation === 'get')?.operationId;
+  const read = get ? `call ${get}` : 'read it';
+  const what = `The \`updatedAt\` of the ${one} as you last read it: the change applies only if the ${one} has not changed since; otherwise nothing is written and the call fails.`;
+  if (plan.requireIfMatch) return { type: 'string', minLength: 1, description: `${what} Required by this automation: ${read} first.` };
+  return orNull(
+    { type: 'string', minLength: 1, description: what },
+    `Null or left out: the change applies to whatever the ${one} holds now.`,
+  );
 }
 
 /**
@@ -206,8 +246,10 @@ function updateInput(plan: AutomationPlan): ToolInput {
       'Null or left out: nothing is removed.',
     );
   }
+  properties[VERSION_ARGUMENT] = versionArgument(plan);
   return {
     ...closed(properties),
+    version: VERSION_ARGUMENT,
     queryArguments: new Map(),
     body: { at: '/set', shape: changes.shape },
     clearable: [...conversion.clearable],

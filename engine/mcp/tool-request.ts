@@ -23,13 +23,18 @@ export function requestFor(endpoint: EndpointPlan, input: ToolInput, args: Argum
   if (endpoint.method === 'GET' || endpoint.method === 'DELETE') {
     for (const [name, value] of queryOf(args, errors)) url.searchParams.set(name, value);
     if (errors.length) return { errors };
-    return { request: new Request(url, { method: endpoint.method }) };
+    return { request: new Request(url, { method: endpoint.method, headers: ifMatch(input, args) }) };
   }
   const body = bodyOf(input, args, errors);
   if (errors.length) return { errors };
-  return {
-    request: new Request(url, { method: endpoint.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...ifMatch(input, args) };
+  return { request: new Request(url, { method: endpoint.method, headers, body: JSON.stringify(body) }) };
+}
+
+/** The version argument as `If-Match`: the record's ETag is its `updatedAt` in quotes. */
+function ifMatch(input: ToolInput, args: Arguments): Record<string, string> {
+  const value = input.version === undefined ? undefined : args[input.version];
+  return typeof value === 'string' && value !== '' ? { 'if-match': `"${value.replace(/"/g, '')}"` } : {};
 }
 
 /** Query parameters of a list, search or get call, in a stable order. */
@@ -71,7 +76,8 @@ function bodyOf(input: ToolInput, args: Arguments, errors: FieldError[]): Record
   const { body } = input;
   if (!body) return {};
   if (body.at === '') {
-    const { id: _id, ...fields } = args;
+    const { id: _id, ...fields }: Record<string, unknown> = args;
+    if (input.version !== undefined) delete fields[input.version];
     return decode(fields, body.shape, '', errors) as Record<string, unknown>;
   }
   const changes = args.set;

@@ -1,5 +1,4 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AutomationPlan } from '../compile/plan.ts';
 import { describeProblem, type FieldError } from '../http/problem.ts';
 import type { ArgumentShape } from './portable-schema.ts';
 import type { Tool } from './tools.ts';
@@ -64,7 +63,7 @@ export function inToolTerms(problem: Problem, headers: Headers, tool: Tool): Pro
   if (errors?.length && (problem.code === 'invalid-query' || problem.code === 'validation-failed')) {
     detail = `the arguments are not what ${tool.definition.name} accepts; fix them and retry: ${listed(errors)}`;
   }
-  detail = withToolNames(detail, tool.plan);
+  detail = withToolNames(detail, tool);
   const retryAfter = headers.get('retry-after');
   const wait = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined;
   if (wait !== undefined) detail = detail.replaceAll('Retry-After', 'retryAfterSeconds');
@@ -75,11 +74,29 @@ function listed(errors: readonly FieldError[]): string {
   return errors.map((e) => `${e.pointer || '(arguments)'}: ${e.message}`).join('; ');
 }
 
-/** `list /notes` (a path of this automation) as the tool that lists it. */
-function withToolNames(text: string, plan: AutomationPlan): string {
-  const lister = plan.endpoints.find((e) => e.operation === 'list') ?? plan.endpoints.find((e) => e.operation === 'search');
-  if (!lister) return text;
-  return text.replaceAll(`list ${plan.basePath} `, `call ${lister.operationId} `);
+/**
+ * HTTP's words for what to do next, in the tool's: `list /notes` as the tool that lists
+ * them, `GET the record` as the tool that reads one, and the ETag and If-Match of a
+ * write as the record's `updatedAt` and the tool's version argument.
+ */
+function withToolNames(text: string, tool: Tool): string {
+  const { plan } = tool;
+  const find = (operation: string) => plan.endpoints.find((e) => e.operation === operation)?.operationId;
+  const lister = find('list') ?? find('search');
+  const reader = find('get');
+  const version = tool.input.version;
+  const words: [string | RegExp, string][] = [];
+  if (lister) words.push([`list ${plan.basePath} `, `call ${lister} `]);
+  if (version) {
+    words.push(
+      [/its ETag is now "([^"]*)"/g, 'its updatedAt is now $1'],
+      [`writes to ${plan.basePath} need If-Match`, `writes to ${plan.name} need ${version}`],
+      ['its ETag header value as If-Match', `its updatedAt as ${version}`],
+      ['the new ETag as If-Match', `its new updatedAt as ${version}`],
+    );
+    if (reader) words.push(['GET the record', `call ${reader}`], ['GET it again', `call ${reader} again`]);
+  }
+  return words.reduce<string>((out, [from, to]) => out.replaceAll(from, to), text);
 }
 
 /** Where an HTTP field error points, as an argument pointer. */
