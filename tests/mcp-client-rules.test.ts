@@ -91,7 +91,10 @@ describe('MCP tools and the rules of the model clients that call them', () => {
         for (const [pointer, node] of nodes(inputSchema)) assert.equal(node.default, undefined, `${name} ${pointer}: no default`);
         const properties = inputSchema.properties;
         for (const [key, schema] of Object.entries(properties)) {
-          const mustBeGiven = key === 'id' || ((endpoint.operation === 'create' || endpoint.operation === 'replace') && required.has(key));
+          const mustBeGiven =
+            key === 'id' ||
+            (key === 'if_updated_at' && plan.requireIfMatch) ||
+            ((endpoint.operation === 'create' || endpoint.operation === 'replace') && required.has(key));
           assert.equal(nullable(schema), !mustBeGiven, `${name}.${key} ${mustBeGiven ? 'takes no null' : 'takes null'}`);
         }
         if (endpoint.operation === 'update') {
