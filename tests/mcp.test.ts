@@ -114,6 +114,11 @@ describe('MCP at /mcp', () => {
     assert.equal(byName.createTicket?.annotations?.idempotentHint, false);
     assert.equal(byName.createTicket?.annotations?.destructiveHint, false);
     assert.equal(byName.updateTicket?.annotations?.destructiveHint, true, 'an update overwrites and clears fields');
+    assert.match(
+      byName.updateTicket?.description ?? '',
+      /^Changes some fields of one ticket: `set` holds the fields to change \(null or left out: unchanged\), `clear` names optional fields to remove\./,
+    );
+    assert.doesNotMatch(byName.updateTicket?.description ?? '', /null removes/, 'not the merge-patch wording of HTTP');
     const create = byName.createTicket?.inputSchema as any;
     assert.deepEqual(Object.keys(create.properties), ['title', 'status', 'assignee', 'priority', 'details', 'extra']);
     assert.deepEqual(create.required, Object.keys(create.properties), 'every argument listed, as OpenAI strict mode asks');

@@ -18,7 +18,7 @@ import { instructionsFor } from './instructions.ts';
 import { baseUrl, METADATA_PATH, mcpChallenge, protectedResourceMetadata } from './protected-resource.ts';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionOwner, SessionTable } from './sessions.ts';
 import { requestFor } from './tool-request.ts';
-import { argumentsProblem, toolResult } from './tool-result.ts';
+import { argumentsProblem, toolError, toolResult } from './tool-result.ts';
 import { type Tool, toolsOf } from './tools.ts';
 
 interface Session {
@@ -109,10 +109,13 @@ export function mcpEndpoint(options: {
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const tool = findTool(request.params.name);
       if (!tool) {
-        return {
-          content: [{ type: 'text', text: `no tool "${request.params.name}" is serving now; list the tools again` }],
-          isError: true,
-        };
+        return toolError({
+          type: '/problems/not-found',
+          title: 'Not found',
+          status: 404,
+          detail: `no tool "${request.params.name}" is serving now; list the tools again`,
+          code: 'not-found',
+        });
       }
       const args = request.params.arguments ?? {};
       const problems = tool.check(args);

@@ -1,4 +1,5 @@
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { recordNouns } from '../openapi/names.ts';
 import { operationFor } from '../openapi/operations.ts';
 import { type ArgumentCheck, argumentAjv, argumentCheck } from './tool-arguments.ts';
 import { type ToolInput, toolInput } from './tool-input.ts';
@@ -51,6 +52,16 @@ export function toolsOf(plan: AutomationPlan): readonly Tool[] {
 }
 
 /**
+ * An update tool says how its arguments work (the HTTP document's words are about a
+ * merge patch, where null removes), then the endpoint's own description, or the automation's.
+ */
+function updateDescription(plan: AutomationPlan, endpoint: EndpointPlan): string {
+  const { one } = recordNouns(plan);
+  const how = `Changes some fields of one ${one}: \`set\` holds the fields to change (null or left out: unchanged), \`clear\` names optional fields to remove.`;
+  return `${how} ${endpoint.description ?? plan.description}`;
+}
+
+/**
  * The tool of one endpoint, from the same plan and the same OpenAPI pieces as the HTTP
  * document: the input from its parameters or record schema in the subset every model
  * client accepts (see client-rules.ts), the output from its success response. Pure.
@@ -61,7 +72,7 @@ export function toolFor(plan: AutomationPlan, endpoint: EndpointPlan, input = to
   return {
     name: endpoint.operationId,
     title: endpoint.summary,
-    description: openapi.description ?? endpoint.summary,
+    description: operation === 'update' ? updateDescription(plan, endpoint) : (openapi.description ?? endpoint.summary),
     inputSchema: input.schema,
     outputSchema: toolOutput(plan, endpoint),
     annotations: {
