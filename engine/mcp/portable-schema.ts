@@ -1,6 +1,8 @@
+import { followLocalRef, propertiesOf } from '../compile/fields.ts';
 import type { JsonSchema } from '../compile/plan.ts';
 import { FORMAT_SHAPES } from '../http/field-errors.ts';
 import type { PathSegment } from '../manifest/source.ts';
+import { decodeSegment } from '../openapi/refs.ts';
 
 /**
  * Property names Claude, Gemini and OpenAI all accept: Gemini's are the narrowest
@@ -143,9 +145,13 @@ export function object(schema: JsonSchema, at: At, conversion: Conversion, root 
     const pointer = `${at.pointer}/properties/${name}`;
     const path = [...at.path, 'properties', name];
     const optional = at.mode === 'unchanged' || !requiredHere.has(name);
-    const names = at.names && [...at.names, name];
-    if (names && at.mode === 'unchanged' && !requiredHere.has(name)) conversion.clearable.push(names.join('.'));
-    const child = portable(declared[name], { ...at, path, pointer: optional ? `${pointer}/anyOf/0` : pointer, names }, conversion);
+    const fieldNames = at.names && [...at.names, name];
+    if (fieldNames && at.mode === 'unchanged' && !requiredHere.has(name)) conversion.clearable.push(fieldNames.join('.'));
+    const child = portable(
+      declared[name],
+      { ...at, path, pointer: optional ? `${pointer}/anyOf/0` : pointer, names: fieldNames },
+      conversion,
+    );
     conversion.provenance.set(pointer, path);
     properties[name] = optional ? orNull(child.schema, nullNote(declared[name], at.mode, conversion.root)) : child.schema;
     shapes[name] = child.shape;
@@ -174,7 +180,7 @@ export function orNull(schema: JsonSchema, note: string): JsonSchema {
 /** What leaving an optional field out (or sending null) does, in the words a model needs. */
 function nullNote(property: unknown, mode: NullMeaning, root: JsonSchema): string {
   if (mode === 'unchanged') return 'Null or left out: unchanged.';
-  const target = followLocal(property, root) as JsonSchema | undefined;
+  const target = followLocalRef(property, root) as JsonSchema | undefined;
   const fallback = target && typeof target === 'object' ? target.default : undefined;
   return fallback === undefined ? 'Null or left out: not set.' : `Null or left out: ${JSON.stringify(fallback)} (the default).`;
 }
@@ -273,7 +279,7 @@ function followRef(
       failure: [`refers to itself (${ref})`, 'bound its depth with separate definitions if models should fill it in field by field'],
     };
   }
-  const target = followLocal(schema, conversion.root);
+  const target = resolveLocal(ref, conversion.root);
   if (typeof target !== 'object' || target === null) return { failure: [`refers to ${ref}, which is not a schema`, 'fix the reference'] };
   const { $ref: _ref, ...siblings } = schema;
   const path = ref === '#' ? [] : ref.slice(2).split('/').map(decodeSegment);
@@ -283,24 +289,14 @@ function followRef(
   return followRef({ ...(target as JsonSchema), ...siblings }, next, conversion);
 }
 
-/** The target of a local ref (`#`, `#/$defs/A`, `#/properties/x`), or the node itself. */
-function followLocal(node: unknown, root: JsonSchema): unknown {
-  const ref = (node as JsonSchema | null)?.$ref;
-  if (typeof ref !== 'string' || !ref.startsWith('#')) return node;
+/** The target of one local ref (`#`, `#/$defs/A`, `#/properties/x`), one hop only. */
+function resolveLocal(ref: string, root: JsonSchema): unknown {
   if (ref === '#') return root;
   if (!ref.startsWith('#/')) return undefined;
   return ref
     .slice(2)
     .split('/')
     .reduce<unknown>((here, key) => (here as Record<string, unknown> | undefined)?.[decodeSegment(key)], root);
-}
-
-function decodeSegment(segment: string): string {
-  let decoded = segment;
-  try {
-    decoded = decodeURIComponent(segment);
-  } catch {}
-  return decoded.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 /** The JSON types a schema allows (`null` apart), written or inferred from its other keywords. */
@@ -324,9 +320,4 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
   return typeof value;
-}
-
-function propertiesOf(schema: JsonSchema): Record<string, unknown> {
-  const properties = schema.properties;
-  return typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>) : {};
 }
