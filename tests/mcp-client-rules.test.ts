@@ -178,6 +178,35 @@ endpoints:
     assert.equal(comma.errors?.[0]?.pointer, '/filter/plan/in/0');
   });
 
+  it('arguments are checked against the input schema before any request: types, date-times, unknown names; null or absent alike', () => {
+    const [{ plan }] = loadText(`name: events
+description: Events.
+storage: { backend: memory }
+schema:
+  type: object
+  required: [at]
+  properties:
+    at: { type: string, format: date-time, description: When. }
+    room: { type: string, description: Where. }
+endpoints:
+  - operation: list
+    filters: [at]
+  - operation: create
+`) as unknown as [{ plan: AutomationPlan }];
+    const [list, create] = toolsOf(plan) as [ReturnType<typeof toolsOf>[number], ReturnType<typeof toolsOf>[number]];
+    assert.deepEqual(list.check({ filter: { at: { gte: '2026-01-31T09:30:00Z' } } }), []);
+    assert.deepEqual(
+      list.check({ filter: { at: { gte: 'tomorrow' } }, limit: 0, colour: 'red' }).map((e) => e.pointer),
+      ['/colour', '/limit', '/filter/at/gte'],
+    );
+    assert.deepEqual(create.check({ at: '2026-01-31T09:30:00Z', room: null }), []);
+    assert.deepEqual(create.check({ at: '2026-01-31T09:30:00Z' }), [], 'an optional argument may be left out');
+    assert.deepEqual(
+      create.check({ room: 'B2' }).map((e) => [e.pointer, e.message]),
+      [['/at', 'is required']],
+    );
+  });
+
   describe('the checker holds a tool to each client’s rules', () => {
     const tool = (inputSchema: object, name = 'listThings') => ({ name, inputSchema: inputSchema as Record<string, unknown> });
     const closed = (properties: Record<string, object>) => ({

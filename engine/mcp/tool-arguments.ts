@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import type { JsonSchema } from '../compile/plan.ts';
 import { toFieldErrors } from '../http/field-errors.ts';
 import type { FieldError } from '../http/problem.ts';
@@ -19,7 +20,10 @@ export function argumentCheck(ajv: Ajv, schema: JsonSchema): ArgumentCheck {
 
 /** An ajv for the argument checks of one automation's tools. */
 export function argumentAjv(): Ajv {
-  return new Ajv({ allErrors: true, strict: false, messages: true, verbose: true, validateSchema: false });
+  const ajv = new Ajv({ allErrors: true, strict: false, messages: true, verbose: true, validateSchema: false });
+  // `date-time` is the one format tool inputs keep (see portable-schema.ts); the others are checked by the endpoint.
+  addFormats.default(ajv, ['date-time']);
+  return ajv;
 }
 
 /**
