@@ -179,7 +179,9 @@ describe('/mcp: keys, sessions and limits', () => {
     const { engine, key } = await engineWith({}, undefined, { 'articles.yaml': PUBLIC });
     const secret = await key('agent');
     const keyed = await open(engine, bearer(secret));
-    const anonymous = await open(engine, {});
+    const greeting = await post(engine, INITIALIZE);
+    assert.match(greeting.body.result.instructions, /no API key, so it lists only the public tools/);
+    const anonymous = greeting.session as string;
     const tools = await post(engine, LIST_TOOLS, inSession(anonymous));
     assert.deepEqual(
       tools.body.result.tools.map((tool: { name: string }) => tool.name),

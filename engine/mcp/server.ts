@@ -90,7 +90,10 @@ export function mcpEndpoint(options: {
     const plans = registry.serving().map((m) => m.plan);
     const server = new Server(
       { name: 'theCouncil', version: options.version },
-      { capabilities: { tools: { listChanged: true } }, instructions: instructionsFor(plans, (e) => visible(e, authInfo)) },
+      {
+        capabilities: { tools: { listChanged: true } },
+        instructions: instructionsFor(plans, (e) => visible(e, authInfo), { anonymous: owner.startsWith('a:') }),
+      },
     );
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
