@@ -29,6 +29,8 @@ const STORE_ONLY: readonly ManifestIssueCode[] = ['storage-change-refused'];
 const GENERATED_ONLY: readonly ManifestIssueCode[] = ['manifest-too-large'];
 /** Codes of the GPT profile, which loading a manifest never produces; tests/gpt-profile.test.ts covers them. */
 const GPT_PROFILE = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter((c) => c.startsWith('gpt-'));
+/** Codes of the MCP tool checks `council validate` runs with the GPT profile; tests/mcp-client-rules.test.ts covers them. */
+const MCP_PROFILE = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter((c) => c.startsWith('mcp-'));
 
 /** One line of `<name>.expected.json`. `file` is relative to the expected file; default: the manifest `<name>.yaml`. */
 interface ExpectedIssue {
@@ -161,7 +163,12 @@ describe('error code coverage', () => {
   test('every manifest issue code is produced by a fixture or is config-only', () => {
     const missing = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter(
       (c) =>
-        !produced.has(c) && !CONFIG_ONLY.includes(c) && !STORE_ONLY.includes(c) && !GENERATED_ONLY.includes(c) && !GPT_PROFILE.includes(c),
+        !produced.has(c) &&
+        !CONFIG_ONLY.includes(c) &&
+        !STORE_ONLY.includes(c) &&
+        !GENERATED_ONLY.includes(c) &&
+        !GPT_PROFILE.includes(c) &&
+        !MCP_PROFILE.includes(c),
     );
     assert.deepEqual(missing, []);
   });
@@ -183,6 +190,11 @@ describe('error code coverage', () => {
   test('GPT profile codes are asserted in tests/gpt-profile.test.ts', () => {
     const gptTest = readFileSync(fileURLToPath(new URL('./gpt-profile.test.ts', import.meta.url)), 'utf8');
     for (const code of GPT_PROFILE) assert.ok(gptTest.includes(`'${code}'`), `tests/gpt-profile.test.ts never asserts ${code}`);
+  });
+
+  test('MCP tool codes are asserted in tests/mcp-client-rules.test.ts', () => {
+    const mcpTest = readFileSync(fileURLToPath(new URL('./mcp-client-rules.test.ts', import.meta.url)), 'utf8');
+    for (const code of MCP_PROFILE) assert.ok(mcpTest.includes(`'${code}'`), `tests/mcp-client-rules.test.ts never asserts ${code}`);
   });
 
   test('config-only codes come from no manifest and are asserted in tests/config.test.ts', () => {

@@ -55,7 +55,7 @@ export const validateFlags = {
     type: 'string',
     value: 'gpt',
     description:
-      'Hold each automation to the GPT Actions limits as errors rather than warnings (for the CI of automations meant for GPTs).',
+      'Hold each automation to the GPT Actions limits, and its MCP tools to what Claude, Gemini and OpenAI accept, as errors rather than warnings (for CI).',
   },
   'no-store': {
     type: 'boolean',

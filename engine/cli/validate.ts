@@ -3,6 +3,7 @@ import { compileAutomation } from '../compile/compile.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import { loadManifests } from '../manifest/load.ts';
+import { mcpToolIssues } from '../mcp/tool-issues.ts';
 import { gptProfileIssues } from '../openapi/gpt-issues.ts';
 import { automationOpenApi } from '../server/openapi-view.ts';
 import { validateFlags } from './flags.ts';
@@ -12,7 +13,7 @@ import { checkStores } from './store-check.ts';
 
 /**
  * Checks manifests (default: the configured automations directory), then each valid
- * one's GPT profile (warnings, or errors with `--profile gpt`) and, unless `--no-store`,
+ * one's GPT profile and MCP tools against the model clients' rules (warnings, or errors with `--profile gpt`) and, unless `--no-store`,
  * what its store would refuse (see checkStores). Exit 1 on any error.
  */
 export async function validateCommand(args: string[]): Promise<number> {
@@ -29,7 +30,10 @@ export async function validateCommand(args: string[]): Promise<number> {
   const severity = values.profile === 'gpt' ? 'error' : 'warning';
   const issues = [
     ...result.issues,
-    ...checked.flatMap(({ loaded, plan }) => gptProfileIssues(loaded, plan, automationOpenApi(plan, config), severity)),
+    ...checked.flatMap(({ loaded, plan }) => [
+      ...gptProfileIssues(loaded, plan, automationOpenApi(plan, config), severity),
+      ...mcpToolIssues(loaded, plan, severity),
+    ]),
     ...(stores?.issues ?? []),
   ];
   printIssues(issues);

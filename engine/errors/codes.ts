@@ -11,6 +11,11 @@ export const manifestIssueCodes = {
   'gpt-too-many-operations': 'A document has more than the 30 operations a GPT Action imports (GPT profile).',
   'gpt-description-missing': 'A schema property has no description for a model to go by (GPT profile).',
   'gpt-example-missing': 'A property with a pattern has no example of a valid value (GPT profile).',
+  'mcp-tool-name': 'An MCP tool name (the operationId) is not one Claude, Gemini and OpenAI all accept (GPT profile).',
+  'mcp-property-name': 'An object has property names model clients reject in tool inputs, so MCP tools take it as JSON text (GPT profile).',
+  'mcp-schema-unsupported':
+    'A part of the record schema that the JSON Schema subset model clients accept cannot describe, so MCP tools take it as JSON text (GPT profile).',
+  'mcp-schema-too-large': 'A tool input is beyond what OpenAI strict mode takes (nesting, properties, enum values) (GPT profile).',
   'file-unreadable': 'The manifest or a file it references could not be read.',
   'file-encoding': 'The manifest or a file it references is not valid UTF-8.',
   'manifest-too-large': 'The manifest or a file it references is larger than 512 KiB.',
@@ -65,6 +70,8 @@ export const problemCodes = {
   'validation-failed': 'The request body violates the resource schema (422).',
   'precondition-required': 'This automation requires If-Match on writes, and the request has none (428).',
   'rate-limited': 'The client made more requests to this automation than its rate limit allows; wait Retry-After seconds (429).',
+  'sessions-full':
+    "The server holds as many MCP sessions as it keeps and none of them is the caller's to replace; retry after Retry-After seconds (503).",
   'storage-unavailable': 'The automation store cannot be reached right now; retry later (503).',
   'server-starting': 'The server is starting and serves nothing yet; retry after Retry-After seconds (503).',
   timeout: 'The store did not answer within the request timeout (504); a write may or may not have been applied.',

@@ -23,7 +23,7 @@ export function toFieldErrors(errors: readonly ErrorObject[] | null | undefined)
 }
 
 /** What a value of each common format looks like, so a model can produce one. */
-const FORMAT_SHAPES: Record<string, string> = {
+export const FORMAT_SHAPES: Record<string, string> = {
   date: 'a date as YYYY-MM-DD, e.g. 2026-01-31',
   'date-time': 'an RFC 3339 date-time with a time zone, e.g. 2026-01-31T09:30:00Z',
   time: 'a time with a time zone as HH:MM:SS, e.g. 09:30:00Z',

@@ -4,121 +4,242 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Context } from 'hono';
+import type { EndpointPlan } from '../compile/plan.ts';
+import type { CouncilConfig } from '../config/config.ts';
+import { clientAddress } from '../http/automation-router.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { requestHeaders } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import { type Authenticator, type Principal, presentedKey } from '../security/authenticator.ts';
+import type { RateDecision, RateLimiter } from '../security/rate-limit.ts';
 import { grantsAll } from '../security/scopes.ts';
-import { requestFor, toolFor } from './tools.ts';
-
-/** Sessions kept at once; past it the oldest is closed (a client that comes back opens a new one). */
-const MAX_SESSIONS = 1000;
+import { instructionsFor } from './instructions.ts';
+import { baseUrl, METADATA_PATH, mcpChallenge, protectedResourceMetadata } from './protected-resource.ts';
+import { DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionOwner, SessionTable } from './sessions.ts';
+import { requestFor } from './tool-request.ts';
+import { argumentsProblem, toolError, toolResult } from './tool-result.ts';
+import { type Tool, toolsOf } from './tools.ts';
 
 interface Session {
   readonly server: Server;
   readonly transport: WebStandardStreamableHTTPServerTransport;
 }
 
+/** What the engine's routes need of MCP. */
+export interface McpEndpoint {
+  /** `/mcp`: streamable HTTP (POST, GET for the event stream, DELETE to end a session). */
+  handle(c: Context): Promise<Response>;
+  /** `/.well-known/oauth-protected-resource[/mcp]`: RFC 9728 metadata. */
+  metadata(c: Context): Response;
+  /** Closes every session (the engine is stopping). */
+  close(): void;
+}
+
+/** Tuning for tests: session limits and the clock idle expiry reads. */
+export interface McpOptions {
+  readonly sessions?: Partial<SessionLimits>;
+  readonly now?: () => number;
+}
+
 /**
  * The MCP endpoint (streamable HTTP): one tool per endpoint of every serving automation,
  * listed from the same plans as OpenAPI, and called by sending the endpoint's own HTTP
  * request through the engine, so keys, scopes, validation, limits and audit are the same.
- * A key sees the tools its scopes allow (and the public ones). When what serves changes,
- * every session hears `notifications/tools/list_changed`.
+ *
+ * /mcp itself is guarded like an endpoint: the key is checked (a missing one is a 401
+ * pointing at the RFC 9728 metadata, unless public tools are serving), then the rate
+ * limit of the caller (its key, or its address). Sessions belong to their key (or, without
+ * one, their address): a key sees the tools its scopes allow (and the public ones), can use
+ * only its own sessions, and can only ever push out its own (see {@link SessionTable}).
+ * When what serves changes, every session hears `notifications/tools/list_changed`.
  */
 export function mcpEndpoint(options: {
   registry: AutomationRegistry;
   auth: Authenticator;
+  limiter: RateLimiter;
+  config: () => CouncilConfig;
   logger: Logger;
   version: string;
   /** The engine's own fetch, through which tool calls go. */
   dispatch: () => (request: Request, env?: unknown) => Response | Promise<Response>;
-}) {
-  const { registry, auth, logger } = options;
-  const sessions = new Map<string, Session>();
+  mcp?: McpOptions;
+}): McpEndpoint {
+  const { registry, auth, logger, limiter, config } = options;
+  const limits = { ...DEFAULT_SESSION_LIMITS, ...options.mcp?.sessions };
+  const sessions = new SessionTable<Session>(
+    limits,
+    (session) => {
+      session.server.close().catch(() => {});
+    },
+    options.mcp?.now,
+  );
   registry.onChange(() => {
-    for (const { server } of sessions.values()) server.sendToolListChanged().catch(() => {});
+    for (const { server } of sessions.sessions()) server.sendToolListChanged().catch(() => {});
   });
 
-  const newSession = (): Session => {
-    const server = new Server({ name: 'theCouncil', version: options.version }, { capabilities: { tools: { listChanged: true } } });
+  const findTool = (name: string): Tool | undefined => {
+    for (const mounted of registry.serving()) {
+      const tool = toolsOf(mounted.plan).find((t) => t.definition.name === name);
+      if (tool) return tool;
+    }
+    return undefined;
+  };
+
+  const newSession = (owner: SessionOwner, authInfo: AuthInfo): Session => {
+    const plans = registry.serving().map((m) => m.plan);
+    const server = new Server(
+      { name: 'theCouncil', version: options.version },
+      {
+        capabilities: { tools: { listChanged: true } },
+        instructions: instructionsFor(plans, (e) => visible(e, authInfo), { anonymous: owner.startsWith('a:') }),
+      },
+    );
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        if (sessions.size >= MAX_SESSIONS) {
-          const [oldest] = sessions.keys();
-          if (oldest !== undefined) closeSession(oldest);
-        }
-        sessions.set(id, session);
+        if (!sessions.add(id, owner, session)) logger.warn('mcp session refused: the session table is full', { owner: ownerKind(owner) });
       },
-      onsessionclosed: (id) => {
-        sessions.delete(id);
-      },
+      onsessionclosed: (id) => sessions.delete(id),
     });
     const session = { server, transport };
     server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => ({
-      tools: registry.serving().flatMap((m) => m.plan.endpoints.filter((e) => visible(e, extra.authInfo)).map((e) => toolFor(m.plan, e))),
+      tools: registry
+        .serving()
+        .flatMap((m) => toolsOf(m.plan).filter((t) => visible(t.endpoint, extra.authInfo)))
+        .map((t) => t.definition),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const found = registry
-        .serving()
-        .flatMap((m) => m.plan.endpoints.map((e) => ({ plan: m.plan, endpoint: e })))
-        .find(({ endpoint }) => endpoint.operationId === request.params.name);
-      if (!found) {
-        return {
-          content: [{ type: 'text', text: `no tool "${request.params.name}" is serving now; list the tools again` }],
-          isError: true,
-        };
+      const tool = findTool(request.params.name);
+      if (!tool) {
+        return toolError({
+          type: '/problems/not-found',
+          title: 'Not found',
+          status: 404,
+          detail: `no tool "${request.params.name}" is serving now; list the tools again`,
+          code: 'not-found',
+        });
       }
-      const call = requestFor(found.endpoint, request.params.arguments ?? {}, 'http://mcp.internal');
-      if (extra.authInfo?.token) call.headers.set('authorization', `Bearer ${extra.authInfo.token}`);
+      const args = request.params.arguments ?? {};
+      const problems = tool.check(args);
+      if (problems.length) return argumentsProblem(tool, problems);
+      const call = requestFor(tool.endpoint, tool.input, args, 'http://mcp.internal');
+      if (call.errors) return argumentsProblem(tool, call.errors);
+      if (extra.authInfo?.token) call.request.headers.set('authorization', `Bearer ${extra.authInfo.token}`);
       const env = (extra.authInfo?.extra as { env?: unknown } | undefined)?.env;
-      const response = await options.dispatch()(call, env);
-      const text = response.status === 204 ? '{"deleted":true}' : await response.text();
-      return { content: [{ type: 'text', text }], isError: response.status >= 400 };
+      return toolResult(tool, await options.dispatch()(call.request, env), args);
     });
     server.onerror = (error) => logger.warn('mcp session error', { error: error.message });
     return session;
   };
 
-  const closeSession = (id: string) => {
-    const session = sessions.get(id);
-    sessions.delete(id);
-    session?.transport.close().catch(() => {});
-  };
-
-  return async (c: Context): Promise<Response> => {
-    const authInfo = await authInfoOf(auth, c);
-    const id = c.req.header('mcp-session-id');
-    let session = id === undefined ? undefined : sessions.get(id);
-    if (!session) {
-      if (id !== undefined) {
+  return {
+    async handle(c) {
+      const base = baseUrl(config().server.publicUrl, c.req.url);
+      const challenge = { 'www-authenticate': mcpChallenge(base) };
+      const headers = requestHeaders(c);
+      let principal: Principal | undefined;
+      let refusal: HttpProblem | undefined;
+      if (headers.get('authorization') || headers.get('x-api-key')) {
+        try {
+          principal = auth.recent(headers) ?? (await auth.authenticate(headers));
+        } catch (error) {
+          if (!(error instanceof HttpProblem)) throw error;
+          refusal = new HttpProblem(error.code, error.detail, { headers: { ...error.options.headers, ...challenge } });
+        }
+      }
+      const owner: SessionOwner = principal ? `k:${principal.keyId}` : `a:${clientAddress(c, config().server.trustedProxies)}`;
+      // Failed keys count against the address too, so guessing keys is limited like anything else.
+      const decision = limiter.take(`mcp\0${owner}`, config().rateLimit);
+      const rateHeaders = limit(decision instanceof Promise ? await decision : decision);
+      if (refusal) throw refusal;
+      if (!principal && !servesPublicTools(registry)) {
         throw new HttpProblem(
-          'not-found',
-          `no MCP session "${id}" (it ended or the server restarted); initialize a new one without mcp-session-id`,
+          'unauthorized',
+          `the MCP tools of this server need an API key: send it as \`Authorization: Bearer <key>\` (an administrator creates one with \`council keys create\`); ${METADATA_PATH}/mcp describes this resource`,
+          { headers: challenge },
         );
       }
-      session = newSession();
-      await session.server.connect(session.transport);
-    }
-    return session.transport.handleRequest(c.req.raw, authInfo ? { authInfo } : {});
+      const authInfo: AuthInfo = principal
+        ? { token: presentedKey(headers) ?? '', clientId: principal.keyId, scopes: [...principal.scopes], extra: { env: c.env } }
+        : { token: '', clientId: 'anonymous', scopes: [], extra: { env: c.env } };
+      const id = c.req.header('mcp-session-id');
+      let session = id === undefined ? undefined : sessions.use(id, owner);
+      if (!session) {
+        if (id !== undefined) {
+          throw new HttpProblem(
+            'not-found',
+            `no MCP session "${id}" for this caller (it ended, was idle too long, or the server restarted); initialize a new one without mcp-session-id`,
+          );
+        }
+        if (c.req.method === 'POST' && !sessions.admits(owner)) {
+          throw new HttpProblem(
+            'sessions-full',
+            'this server holds as many MCP sessions as it keeps; end unused sessions (DELETE /mcp with their mcp-session-id) or retry after the delay in Retry-After',
+            { headers: { 'retry-after': '60' } },
+          );
+        }
+        session = newSession(owner, authInfo);
+        await session.server.connect(session.transport);
+      }
+      return withHeaders(await session.transport.handleRequest(c.req.raw, { authInfo }), rateHeaders);
+    },
+    metadata(c) {
+      const base = baseUrl(config().server.publicUrl, c.req.url);
+      const path = c.req.path.slice(METADATA_PATH.length);
+      if (path !== '' && path !== '/mcp') {
+        throw new HttpProblem('not-found', `no protected resource metadata for "${path}"; see ${METADATA_PATH} or ${METADATA_PATH}/mcp`);
+      }
+      const plans = registry.serving().map((m) => m.plan);
+      return c.json(protectedResourceMetadata(`${base}${path}`, base, plans));
+    },
+    close() {
+      sessions.closeAll();
+    },
   };
 }
 
-/** The key of the request as MCP auth info (a bad key is the usual 401); none without a key. */
-async function authInfoOf(auth: Authenticator, c: Context): Promise<AuthInfo | undefined> {
-  const headers = requestHeaders(c);
-  if (!headers.get('authorization') && !headers.get('x-api-key'))
-    return { token: '', clientId: 'anonymous', scopes: [], extra: { env: c.env } };
-  const principal: Principal = auth.recent(headers) ?? (await auth.authenticate(headers));
-  // The key exactly as authenticated, so a tool call presents the same one.
-  const token = presentedKey(headers) ?? '';
-  return { token, clientId: principal.keyId, scopes: [...principal.scopes], extra: { env: c.env } };
+/** Some serving endpoint answers without a key: then /mcp lists those tools to callers without one. */
+function servesPublicTools(registry: AutomationRegistry): boolean {
+  return registry.serving().some((m) => m.plan.endpoints.some((e) => e.access.public));
 }
 
 /** A tool is listed when it is public or the key holds every scope it needs. */
-function visible(endpoint: { access: { public: boolean; scopes: readonly string[] } }, authInfo: AuthInfo | undefined): boolean {
+function visible(endpoint: EndpointPlan, authInfo: AuthInfo | undefined): boolean {
   if (endpoint.access.public) return true;
   return grantsAll(authInfo?.scopes ?? [], endpoint.access.scopes);
+}
+
+function ownerKind(owner: SessionOwner): string {
+  return owner.startsWith('k:') ? 'key' : 'no key';
+}
+
+/**
+ * The 429 past the limit; the RateLimit-* headers to send once half the budget is used,
+ * as the automation routes send them.
+ */
+function limit(decision: RateDecision): Record<string, string> {
+  if (decision.allowed && decision.remaining * 2 >= decision.limit) return {};
+  const headers = {
+    'ratelimit-limit': String(decision.limit),
+    'ratelimit-remaining': String(decision.remaining),
+    'ratelimit-reset': String(decision.resetSeconds),
+  };
+  if (!decision.allowed) {
+    throw new HttpProblem(
+      'rate-limited',
+      `too many requests from this client to /mcp (${decision.limit} per window); wait ${decision.retryAfterSeconds} s (Retry-After), then retry`,
+      { headers: { ...headers, 'retry-after': String(decision.retryAfterSeconds) } },
+    );
+  }
+  return headers;
+}
+
+/** The transport's response with headers added (its own headers may be immutable; its body may be a stream). */
+function withHeaders(response: Response, extra: Record<string, string>): Response {
+  const names = Object.keys(extra);
+  if (names.length === 0) return response;
+  const headers = new Headers(response.headers);
+  for (const name of names) headers.set(name, extra[name] as string);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

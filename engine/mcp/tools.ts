@@ -1,100 +1,86 @@
-import type { ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
-import { propertiesOf } from '../compile/fields.ts';
-import type { AutomationPlan, EndpointPlan, JsonSchema } from '../compile/plan.ts';
+import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { recordNouns } from '../openapi/names.ts';
 import { operationFor } from '../openapi/operations.ts';
-import { fieldsParameter, idParameter, listParameters, searchParameters } from '../openapi/parameters.ts';
+import { type ArgumentCheck, argumentAjv, argumentCheck } from './tool-arguments.ts';
+import { type ToolInput, toolInput } from './tool-input.ts';
+import { type OutputSchema, toolOutput } from './tool-output.ts';
 
-/** One MCP tool: an endpoint, under its operationId. */
+/** One MCP tool as tools/list publishes it: an endpoint, under its operationId. */
 export interface ToolDefinition {
   readonly name: string;
   readonly title: string;
   readonly description: string;
-  readonly inputSchema: { type: 'object'; properties: Record<string, unknown>; required?: string[]; [key: string]: unknown };
+  readonly inputSchema: ToolInput['schema'];
+  readonly outputSchema: OutputSchema;
   readonly annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
 }
 
-const READS = new Set(['list', 'get', 'search']);
+/** A tool with what calling it needs: its endpoint, how arguments map to HTTP, and their check. */
+export interface Tool {
+  readonly definition: ToolDefinition;
+  readonly plan: AutomationPlan;
+  readonly endpoint: EndpointPlan;
+  readonly input: ToolInput;
+  readonly check: ArgumentCheck;
+}
+
+const READS: ReadonlySet<Operation> = new Set(['list', 'get', 'search']);
+/**
+ * Calls that may remove or overwrite data: a delete removes a record, a replace drops
+ * what it is not sent, an update overwrites the fields it sets and removes those it clears.
+ */
+const DESTRUCTIVE: ReadonlySet<Operation> = new Set(['delete', 'replace', 'update']);
+
+const built = new WeakMap<AutomationPlan, readonly Tool[]>();
+
+/**
+ * The tools of one automation, one per endpoint, built once per compiled plan (plans
+ * are immutable; a reload brings a new plan and so new tools).
+ */
+export function toolsOf(plan: AutomationPlan): readonly Tool[] {
+  let tools = built.get(plan);
+  if (!tools) {
+    const ajv = argumentAjv();
+    tools = plan.endpoints.map((endpoint) => {
+      const input = toolInput(plan, endpoint);
+      const definition = toolFor(plan, endpoint, input);
+      return { definition, plan, endpoint, input, check: argumentCheck(ajv, definition.inputSchema) };
+    });
+    built.set(plan, tools);
+  }
+  return tools;
+}
+
+/**
+ * An update tool says how its arguments work (the HTTP document's words are about a
+ * merge patch, where null removes), then the endpoint's own description, or the automation's.
+ */
+function updateDescription(plan: AutomationPlan, endpoint: EndpointPlan): string {
+  const { one } = recordNouns(plan);
+  const how = `Changes some fields of one ${one}: \`set\` holds the fields to change (null or left out: unchanged), \`clear\` names optional fields to remove.`;
+  return `${how} ${endpoint.description ?? plan.description}`;
+}
 
 /**
  * The tool of one endpoint, from the same plan and the same OpenAPI pieces as the HTTP
- * document: its parameters become the input's properties, and the record schema (with
- * its own `$defs`) the body's. Pure.
+ * document: the input from its parameters or record schema in the subset every model
+ * client accepts (see client-rules.ts), the output from its success response. Pure.
  */
-export function toolFor(plan: AutomationPlan, endpoint: EndpointPlan): ToolDefinition {
+export function toolFor(plan: AutomationPlan, endpoint: EndpointPlan, input = toolInput(plan, endpoint)): ToolDefinition {
   const { operation } = endpoint;
   const openapi = operationFor(plan, endpoint, true);
   return {
     name: endpoint.operationId,
     title: endpoint.summary,
-    description: openapi.description ?? endpoint.summary,
-    inputSchema: inputSchema(plan, endpoint),
+    description: operation === 'update' ? updateDescription(plan, endpoint) : (openapi.description ?? endpoint.summary),
+    inputSchema: input.schema,
+    outputSchema: toolOutput(plan, endpoint),
     annotations: {
       readOnlyHint: READS.has(operation),
-      // A replace drops whatever it is not sent; a delete drops everything.
-      destructiveHint: operation === 'delete' || operation === 'replace',
+      destructiveHint: DESTRUCTIVE.has(operation),
+      // Calling again with the same arguments changes nothing more; only a create adds another record.
       idempotentHint: operation !== 'create',
       openWorldHint: false,
     },
   };
-}
-
-function inputSchema(plan: AutomationPlan, endpoint: EndpointPlan): ToolDefinition['inputSchema'] {
-  switch (endpoint.operation) {
-    case 'list':
-      return fromParameters(listParameters(plan, endpoint));
-    case 'search':
-      return fromParameters(searchParameters(plan, endpoint));
-    case 'get':
-      return fromParameters([idParameter(plan), fieldsParameter(plan)]);
-    case 'delete':
-      return fromParameters([idParameter(plan)]);
-    case 'create':
-      return recordInput(plan.schema, { id: false, partial: false });
-    case 'replace':
-      return recordInput(plan.schema, { id: true, partial: false });
-    case 'update':
-      return recordInput(plan.schema, { id: true, partial: true });
-  }
-}
-
-/** Query and path parameters as properties; their schemas never point at OpenAPI components. */
-function fromParameters(parameters: readonly ParameterObject[]): ToolDefinition['inputSchema'] {
-  const properties: Record<string, unknown> = {};
-  const required: string[] = [];
-  for (const p of parameters) {
-    properties[p.name] = { ...withoutComponentRefs(p.schema as SchemaObject), ...(p.description ? { description: p.description } : {}) };
-    if (p.required) required.push(p.name);
-  }
-  return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false };
-}
-
-/** The record's own schema as the input, `id` first where the record is named; an update sends only what changes. */
-function recordInput(schema: JsonSchema, options: { id: boolean; partial: boolean }): ToolDefinition['inputSchema'] {
-  const { properties: _p, required: declared, type: _t, ...rest } = structuredClone(schema);
-  const properties = { ...(options.id ? { id: { type: 'string', description: 'The id of the record.' } } : {}), ...propertiesOf(schema) };
-  const required = [...(options.id ? ['id'] : []), ...(options.partial ? [] : ((declared as string[] | undefined) ?? []))];
-  return { ...rest, type: 'object', properties, ...(required.length ? { required } : {}) };
-}
-
-/** `#/components/...` means nothing outside the OpenAPI document: such a schema accepts anything, described in words. */
-function withoutComponentRefs(schema: SchemaObject | undefined): SchemaObject {
-  if (schema === undefined) return {};
-  return JSON.parse(JSON.stringify(schema), (_key, value) =>
-    value && typeof value === 'object' && typeof value.$ref === 'string' && value.$ref.startsWith('#/components/') ? {} : value,
-  ) as SchemaObject;
-}
-
-/** The HTTP request a tool call stands for: the same route, so the same checks, answers and audit. */
-export function requestFor(endpoint: EndpointPlan, args: Record<string, unknown>, origin: string): Request {
-  const { id, ...rest } = args;
-  const path = endpoint.path.replace('{id}', encodeURIComponent(String(id ?? '')));
-  const url = new URL(path, origin);
-  if (endpoint.method === 'GET' || endpoint.method === 'DELETE') {
-    for (const [name, value] of Object.entries(rest)) {
-      if (value !== undefined && value !== null) url.searchParams.set(name, Array.isArray(value) ? value.join(',') : String(value));
-    }
-    return new Request(url, { method: endpoint.method });
-  }
-  const body = endpoint.operation === 'create' ? args : rest;
-  return new Request(url, { method: endpoint.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }

@@ -6,7 +6,7 @@ import { filterParameter, MAX_IN_VALUES } from '../http/filter-params.ts';
 import { recordNouns } from './names.ts';
 
 /** What each operator keeps, as the end of "only <records> whose `field` ...". */
-const MEANING: Record<FilterOperator, string> = {
+export const FILTER_MEANING: Record<FilterOperator, string> = {
   eq: 'equals this value',
   ne: 'is not this value (records without it are included)',
   gt: 'is greater than this value',
@@ -43,7 +43,7 @@ export function filterParameters(plan: AutomationPlan, filter: FilterPlan): Para
     return {
       name: filterParameter(filter.field, op),
       in: 'query',
-      description: `Only ${recordNouns(plan).many} whose \`${filter.field}\` ${MEANING[op]}.${choicesText}${ordering}${about}`,
+      description: `Only ${recordNouns(plan).many} whose \`${filter.field}\` ${FILTER_MEANING[op]}.${choicesText}${ordering}${about}`,
       schema,
     };
   });

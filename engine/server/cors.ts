@@ -5,8 +5,10 @@
  * credentials: keys travel in headers a page sets itself, not in cookies.
  */
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
-const ALLOW_HEADERS = 'Authorization, Content-Type, If-Match, X-API-Key, Idempotency-Key';
-const EXPOSE_HEADERS = 'ETag, Location, Retry-After, WWW-Authenticate, Allow';
+// The Mcp-* headers and Last-Event-ID let a page in an allowed origin speak MCP at /mcp.
+const ALLOW_HEADERS =
+  'Authorization, Content-Type, If-Match, X-API-Key, Idempotency-Key, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID';
+const EXPOSE_HEADERS = 'ETag, Location, Retry-After, WWW-Authenticate, Allow, Mcp-Session-Id';
 const MAX_AGE_SECONDS = '600';
 
 type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;

@@ -2,7 +2,7 @@ import { capabilities } from '../../adapters/capabilities.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
-import { mcpEndpoint } from '../mcp/server.ts';
+import { type McpOptions, mcpEndpoint } from '../mcp/server.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import type { DataDirLock } from '../registry/data-dir-lock.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
@@ -54,6 +54,8 @@ export async function startEngine(
     lock?: DataDirLock;
     /** The admin token local tools read from the lock file; a new one when not given. */
     localToken?: string;
+    /** MCP session limits and clock (tests). */
+    mcp?: McpOptions;
   } = {},
 ): Promise<Engine> {
   const registry = new AutomationRegistry();
@@ -79,7 +81,16 @@ export async function startEngine(
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = options.localToken ?? newLocalToken();
   // MCP tool calls go through the engine's own routes (not through CORS: they come from this process).
-  const mcp = mcpEndpoint({ registry, auth, logger, version: openApiOptions(config).version, dispatch: () => routes });
+  const mcp = mcpEndpoint({
+    registry,
+    auth,
+    limiter,
+    config: () => reloader.config,
+    logger,
+    version: openApiOptions(config).version,
+    dispatch: () => routes,
+    ...(options.mcp ? { mcp: options.mcp } : {}),
+  });
   const admin = adminRoutes(auth, audit, localToken, connections);
   const routes = createFetch(registry, connections, () => reloader.config, logger, reloader, admin, mcp);
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
@@ -98,6 +109,7 @@ export async function startEngine(
     fetch,
     close: async () => {
       retries.stop();
+      mcp.close();
       // What was recorded before the close is written, unless the store is gone (then it waits no longer than this).
       await Promise.race([audit.flush(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       await limiter.close?.();

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { swaggerUI } from '@hono/swagger-ui';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
 import { renderError } from '../http/errors.ts';
 import { describeProblem, HttpProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
+import { METADATA_PATH } from '../mcp/protected-resource.ts';
+import type { McpEndpoint } from '../mcp/server.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import type { Reloader } from '../reload/reloader.ts';
@@ -25,12 +27,15 @@ export function createFetch(
   logger: Logger,
   reloader: Reloader,
   admin: Hono<AdminEnv>,
-  mcp: (c: Context) => Promise<Response>,
+  mcp: McpEndpoint,
 ) {
   const engineApp = new Hono();
   engineApp.route('/admin', admin);
   const openapi = openApiView(registry, config);
-  engineApp.all('/mcp', mcp);
+  engineApp.all('/mcp', (c) => mcp.handle(c));
+  // RFC 9728: what /mcp's 401 points at, for the server and for /mcp.
+  engineApp.get(METADATA_PATH, (c) => mcp.metadata(c));
+  engineApp.get(`${METADATA_PATH}/*`, (c) => mcp.metadata(c));
   engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
   engineApp.get('/openapi.json', (c) => c.json(openapi()));
   // Swagger UI (Hono's own middleware, assets from a CDN) over the live document: each
