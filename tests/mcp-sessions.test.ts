@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { CouncilConfig } from '../engine/config/config.ts';
 import { silentLogger } from '../engine/log.ts';
 import type { McpOptions } from '../engine/mcp/server.ts';
@@ -97,18 +97,22 @@ async function alive(engine: Engine, session: string, headers: Record<string, st
 }
 
 describe('/mcp: keys, sessions and limits', () => {
-  let project: TestProject;
+  const projects: TestProject[] = [];
   const engines: Engine[] = [];
-  before(() => {
-    project = makeProject({ 'tickets.yaml': LOCKED });
-  });
   after(async () => {
     for (const engine of engines) await engine.close();
-    project.remove();
+    for (const project of projects) project.remove();
   });
 
+  // The test projects' server settings, for tests that change one of them.
+  const base = makeProject({});
+  projects.push(base);
+  const server = base.config().server;
+
+  // A project (and so a data directory) per engine: each holds its directory's lock while open.
   async function engineWith(overrides: Partial<CouncilConfig> = {}, mcp?: McpOptions, manifests?: Record<string, string>) {
-    const target = manifests ? makeProject(manifests) : project;
+    const target = makeProject(manifests ?? { 'tickets.yaml': LOCKED });
+    projects.push(target);
     const engine = await startEngine(target.config(overrides), silentLogger, mcp ? { mcp } : {});
     engines.push(engine);
     const store = await engine.auth.store();
@@ -149,7 +153,7 @@ describe('/mcp: keys, sessions and limits', () => {
 
   it('behind a proxy the metadata and the challenge use server.publicUrl', async () => {
     const { engine } = await engineWith({
-      server: { ...project.config().server, publicUrl: 'https://api.example.com' },
+      server: { ...server, publicUrl: 'https://api.example.com' },
     });
     const refused = await post(engine, INITIALIZE);
     assert.match(
@@ -228,7 +232,7 @@ describe('/mcp: keys, sessions and limits', () => {
   });
 
   it('callers without a key share at most their own part of the table, one address per owner', async () => {
-    const proxied = { server: { ...project.config().server, trustedProxies: ['unknown'] } };
+    const proxied = { server: { ...server, trustedProxies: ['unknown'] } };
     const { engine, key } = await engineWith(proxied, { sessions: { perOwner: 3, total: 6, anonymous: 2 } }, { 'articles.yaml': PUBLIC });
     const from = (address: string) => ({ 'x-forwarded-for': address });
     const first = await open(engine, from('203.0.113.1'));
@@ -286,7 +290,7 @@ describe('/mcp: keys, sessions and limits', () => {
   });
 
   it('a page in an allowed origin can speak MCP: CORS lets it send and read the Mcp-* headers', async () => {
-    const { engine, key } = await engineWith({ server: { ...project.config().server, corsOrigins: ['https://app.example'] } });
+    const { engine, key } = await engineWith({ server: { ...server, corsOrigins: ['https://app.example'] } });
     const preflight = await engine.fetch(
       new Request('http://localhost/mcp', {
         method: 'OPTIONS',
