@@ -4,6 +4,7 @@ import {
   type ConnectContext,
   type ConnectionSettings,
   type RecordStore,
+  type StagedStore,
   type StorageConnection,
   StorageError,
   type StoragePlan,
@@ -11,6 +12,7 @@ import {
 } from '../types.ts';
 import { PostgresRecordStore } from './adapter.ts';
 import { type Executor, pgliteExecutor, postgresJsExecutor } from './executor.ts';
+import { Gate } from './gate.ts';
 import { planMigration } from './migration.ts';
 import { type TableSchema, tableSchema } from './schema.ts';
 import { recordStatements } from './statements.ts';
@@ -86,6 +88,32 @@ class PostgresConnection implements StorageConnection {
     return new PostgresRecordStore(this.#db, schema, recordStatements(schema));
   }
 
+  async stage(spec: StorageSpec): Promise<StagedStore> {
+    const schema = tableSchema(spec);
+    const deferred = await this.#db.transaction(async (tx) => {
+      const plan = await refusingPlan(tx, schema, spec);
+      for (const step of plan.steps) if (!step.defer) await tx.query(step.statement, []);
+      return plan.steps.filter((step) => step.defer);
+    });
+    const gate = deferred.some((step) => step.defer === 'gated') ? new Gate() : undefined;
+    const store = new PostgresRecordStore(gate ? gate.wrap(this.#db) : this.#db, schema, recordStatements(schema));
+    return {
+      store,
+      deferred: deferred.map((step) => step.why),
+      finish: async () => {
+        if (deferred.length === 0) return;
+        try {
+          // Planned again: the older version may have written values since.
+          await this.#db.transaction((tx) => prepareTable(tx, schema, spec));
+        } catch (error) {
+          gate?.fail(`table "${schema.table}" could not be changed for the new version; the previous version serves again`, error);
+          throw error;
+        }
+        gate?.open();
+      },
+    };
+  }
+
   async plan(spec: StorageSpec): Promise<StoragePlan> {
     const schema = tableSchema(spec);
     // Inside a transaction for the lock; nothing is written.
@@ -108,11 +136,17 @@ class PostgresConnection implements StorageConnection {
  * allow to lose. The caller runs it in one transaction, so it applies entirely or not at all.
  */
 async function prepareTable(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<void> {
+  const plan = await refusingPlan(db, schema, spec);
+  for (const step of plan.steps) await db.query(step.statement, []);
+}
+
+/** The plan, or a `rejected` error naming the first field if any part of it is refused. */
+async function refusingPlan(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<StoragePlan> {
   const plan = await lockedPlan(db, schema, spec);
   if (plan.refused.length > 0) {
     throw new StorageError('rejected', plan.refused.map((r) => r.message).join('; '), { field: plan.refused[0]?.field });
   }
-  for (const step of plan.steps) await db.query(step.statement, []);
+  return plan;
 }
 
 async function lockedPlan(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<StoragePlan> {
