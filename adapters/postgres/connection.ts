@@ -11,6 +11,7 @@ import {
   type StorageSpec,
 } from '../types.ts';
 import { PostgresRecordStore } from './adapter.ts';
+import { Breaker } from './breaker.ts';
 import { type Executor, pgliteExecutor, postgresJsExecutor } from './executor.ts';
 import { Gate } from './gate.ts';
 import { planMigration } from './migration.ts';
@@ -51,6 +52,10 @@ async function connectServer(url: string, settings: ConnectionSettings, context:
       max: settings.pool?.max ?? 10,
       idle_timeout: settings.pool?.idleTimeoutSeconds,
       connect_timeout: 5,
+      // postgres.js waits longer before each reconnect after failures (up to 20 s), and
+      // queued statements wait with it: a short, fixed delay instead; while the server is
+      // down, the breaker below keeps requests off the pool anyway.
+      backoff: () => 0.1,
       onnotice: () => {},
       // The server cancels a statement past it (57014, a `timeout`), so a slow query or a
       // lock held elsewhere ends in an answer rather than a caller left waiting.
@@ -60,15 +65,19 @@ async function connectServer(url: string, settings: ConnectionSettings, context:
     // No cause: a URL parse error carries the URL itself.
     throw new StorageError('unavailable', `${label} has a url postgres.js cannot parse`);
   }
-  const db = postgresJsExecutor(sql, label);
+  const direct = postgresJsExecutor(sql, label);
   try {
-    await db.query('select 1', []);
+    await direct.query('select 1', []);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
     if (error instanceof StorageError && error.kind === 'unavailable') throw error;
     throw new StorageError('unavailable', `${label} did not answer "select 1"`, { cause: error });
   }
-  return new PostgresConnection(db, () => sql.end({ timeout: 5 }));
+  const breaker = new Breaker(() => sql.unsafe('select 1'), label);
+  return new PostgresConnection(breaker.wrap(direct), () => {
+    breaker.close();
+    return sql.end({ timeout: 5 });
+  });
 }
 
 class PostgresConnection implements StorageConnection {
