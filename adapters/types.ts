@@ -74,6 +74,12 @@ export interface Capabilities {
    * limit.
    */
   readonly listIndexes?: number;
+  /**
+   * The longest string, in bytes of UTF-8, that a sorted, filtered or unique field always
+   * keeps in its index; a longer value may be refused (a `too-large` StorageError naming the
+   * field). Absent: the backend refuses no value for its length.
+   */
+  readonly indexedStringBytes?: number;
 }
 
 /** What opening a spec would change in the store (`council migrate --dry-run`). */

@@ -45,6 +45,8 @@ export interface TableIndex {
   readonly name: string;
   readonly statement: string;
   readonly fields: readonly string[];
+  /** The full-text (GIN) index, whose entries are words, not whole values. */
+  readonly search?: boolean;
 }
 
 /** A column as the catalog describes it (see {@link existingColumnsQuery}). */
@@ -139,6 +141,7 @@ function searchIndex(table: string, fields: readonly string[], vector: SQL): Tab
   return {
     name,
     fields,
+    search: true,
     statement: render(sql`create index if not exists ${sql.identifier(name)} on ${sql.identifier(table)} using gin (${vector})`),
   };
 }
