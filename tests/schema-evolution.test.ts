@@ -128,6 +128,26 @@ function evolution(label: string, pg: { url?: string; skip?: string | false }) {
       assert.equal((await t.automation())?.state, 'serving');
     });
 
+    it('a drop waits for every older version still in flight, not only the one it replaces', async () => {
+      const t = await start((n) => manifest(n, '    qty: { type: integer }\n'));
+      const first = t.registry.match(t.name);
+      assert.ok(first);
+      const connection = await t.connections.get('pg');
+      const qtyMissing = async () =>
+        (await connection.plan(first.plan.storage.spec)).steps.some((s) => s.why.startsWith('new property qty'));
+      const held = await holdRequest(t.url, 'POST', `/${t.name}`, { title: 'in flight on the first version' });
+      t.save(manifest(t.name, '    qty: { type: integer }\n    note: { type: string }\n'));
+      await t.swapped(first);
+      const second = t.registry.match(t.name);
+      t.save(manifest(t.name, '    note: { type: string }\n'));
+      await t.swapped(second);
+      await sleep(300);
+      assert.equal(await qtyMissing(), false, 'the column stays while the first version may still use it');
+      const done = await held.release();
+      assert.equal(done.status, 201, `the request in flight is not broken by the change: ${done.text}`);
+      await until(qtyMissing, 'the column dropped once every older version drained');
+    });
+
     it('values written to a column while the old version drains keep the column, and the old version serves again', async () => {
       const t = await start((n) => manifest(n, '    qty: { type: integer }\n'));
       const old = t.registry.match(t.name);

@@ -74,6 +74,8 @@ export class Reloader {
   readonly #connections: ConnectionPool;
   readonly #logger: Logger;
   #config: CouncilConfig;
+  /** Versions taken out of service with requests still in flight, by automation name. */
+  readonly #draining = new Map<string, Set<MountedAutomation>>();
   #queue: Promise<unknown> = Promise.resolve();
   /** How many files each reload outcome has had since start (for metrics). */
   readonly counts: Record<ReloadOutcome, number> = { loaded: 0, updated: 0, unchanged: 0, rejected: 0, removed: 0 };
@@ -263,7 +265,7 @@ export class Reloader {
     );
     const previous = new Map(built.map((b) => [b.file, this.#entries.get(b.file)]));
     const retired = this.#commit([...built, ...rejected], removed, outcomes);
-    for (const old of retired) void old.traffic.whenIdle();
+    for (const old of retired) this.#drain(old);
     // Deferred schema steps, once the versions they would break have drained. Awaited, so
     // the next reload plans from a finished table.
     await Promise.all(
@@ -325,8 +327,8 @@ export class Reloader {
   }
 
   /**
-   * Runs a new version's deferred schema steps once the version it replaced has no
-   * request in flight (at most the request timeout). If they fail (a column to drop
+   * Runs a new version's deferred schema steps once no older version of the automation
+   * has a request in flight (each waited for at most the request timeout). If they fail (a column to drop
    * received values meanwhile, the store went away), the new version cannot serve: the
    * file's previous version is put back, as when binding fails, with the failure recorded.
    */
@@ -339,7 +341,11 @@ export class Reloader {
   ): Promise<void> {
     const { name } = mounted.plan;
     const drainMs = this.#config.server.requestTimeoutSeconds * 1000 + 1000;
-    if (built.replaces && !(await idleWithin(built.replaces, drainMs))) {
+    // Every older version still in flight, not only the one replaced: a reload that changed
+    // nothing destructive did not wait for the version before it.
+    const older = [...(this.#draining.get(name) ?? [])].filter((version) => version !== this.#registry.match(name));
+    const idle = await Promise.all(older.map((version) => idleWithin(version, drainMs)));
+    if (idle.includes(false)) {
       this.#logger.warn(
         `${built.file}: requests on the previous version of "${name}" still run after ${drainMs} ms; changing the table anyway`,
       );
@@ -354,6 +360,7 @@ export class Reloader {
       const manifest = built.load.manifest as LoadedManifest;
       if (this.#registry.match(name) === mounted) {
         if (previous?.mounted && previous.mounted === built.replaces) {
+          this.#draining.get(name)?.delete(previous.mounted);
           this.#registry.mount(previous.mounted);
           this.#index(manifest, previous.loaded);
         } else {
@@ -403,6 +410,19 @@ export class Reloader {
       }
     }
     return retired;
+  }
+
+  /** Keeps a retired version in {@link #draining} until its last request is done. */
+  #drain(version: MountedAutomation): void {
+    if (version.traffic.active === 0) return;
+    const name = version.plan.name;
+    const versions = this.#draining.get(name) ?? new Set();
+    versions.add(version);
+    this.#draining.set(name, versions);
+    void version.traffic.whenIdle().then(() => {
+      versions.delete(version);
+      if (versions.size === 0 && this.#draining.get(name) === versions) this.#draining.delete(name);
+    });
   }
 
   /** Replaces a file's serving manifest in the name indexes. */
