@@ -29,6 +29,7 @@ export const capabilityWords: Readonly<Record<keyof Capabilities, string>> = {
   ttl: 'expire records (ttl)',
   transactions: 'run several writes in one transaction',
   listIndexes: 'index this many list sorts and filters',
+  indexedStringBytes: 'index a string this long',
 };
 
 /** The backends that pass `test`, for messages: `memory, postgres or mongodb`. */

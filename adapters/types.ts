@@ -74,6 +74,12 @@ export interface Capabilities {
    * limit.
    */
   readonly listIndexes?: number;
+  /**
+   * The longest string, in bytes of UTF-8, that a sorted, filtered or unique field always
+   * keeps in its index; a longer value may be refused (a `too-large` StorageError naming the
+   * field). Absent: the backend refuses no value for its length.
+   */
+  readonly indexedStringBytes?: number;
 }
 
 /** What opening a spec would change in the store (`council migrate --dry-run`). */
@@ -81,9 +87,45 @@ export interface StoragePlan {
   /** The table, collection or index the spec maps to. */
   readonly target: string;
   /** Statements that would run, in order, each with why. */
-  readonly steps: readonly { readonly statement: string; readonly why: string }[];
+  readonly steps: readonly StorageStep[];
   /** Changes that would lose data and that the manifest has not allowed: opening refuses them all. */
   readonly refused: readonly { readonly field: string; readonly message: string }[];
+}
+
+/** One change {@link StorageConnection.open} makes to bring the store to a spec. */
+export interface StorageStep {
+  readonly statement: string;
+  readonly why: string;
+  /**
+   * On a reload, when the step may run (see {@link StorageConnection.stage}). Absent: at
+   * once, beside the older version (adding a column or an index never breaks its
+   * statements). `drained`: only once the older version has finished its requests,
+   * because its statements would fail after it (dropping a column). `gated`: the same, and
+   * the new version's own statements need it first (converting a column to another type),
+   * so its store holds their requests until it has run.
+   */
+  readonly defer?: 'drained' | 'gated';
+}
+
+/**
+ * A store opened for a new version of an automation while an older version may still be
+ * serving on the same store (a reload): what would break the older version's requests is
+ * left to {@link finish}, which the caller runs once that version has drained.
+ */
+export interface StagedStore {
+  /** The new version's store. While a `gated` step waits, its operations wait with it. */
+  readonly store: RecordStore;
+  /** Why each deferred step runs, in order (for the log); empty when nothing was deferred. */
+  readonly deferred: readonly string[];
+  /**
+   * Runs the deferred steps, planned again from the store as it is then (the older
+   * version may have written meanwhile). Rejects with a {@link StorageError} when they can
+   * no longer run (for example a column to drop now holds values the manifest did not
+   * allow to lose, a `rejected` error naming the `field`); nothing is changed then, and
+   * operations waiting on a gate fail as `unavailable`, so the caller can put the older
+   * version back into service.
+   */
+  finish(): Promise<void>;
 }
 
 export type ScalarValue = string | number | boolean;
@@ -178,6 +220,15 @@ export interface StorageConnection {
   readonly backend: string;
   /** Creates (or checks) what the automation needs in the store and returns its record store. */
   open(spec: StorageSpec): Promise<RecordStore>;
+  /**
+   * {@link open} in two parts, for a reload while an older version of the automation may
+   * still be serving: only the steps the older version's requests survive run now, the
+   * rest (see {@link StorageStep.defer}) in {@link StagedStore.finish}, which the caller
+   * runs once the older version has drained. A change that would be refused is refused
+   * here, before anything runs, as `open` refuses it. Backends whose changes never break
+   * a serving version leave it out: the engine then calls `open`.
+   */
+  stage?(spec: StorageSpec): Promise<StagedStore>;
   /** What {@link open} would change for this spec, without changing anything. */
   plan(spec: StorageSpec): Promise<StoragePlan>;
   /** Resolves if the store answers; rejects with a {@link StorageError} otherwise. */

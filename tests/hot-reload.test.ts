@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../engine/config/load.ts';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { holdRequest } from './support/held-request.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { call, makeProject, type TestProject } from './support/project.ts';
 
@@ -25,25 +25,15 @@ function manifest(name: string, options: { extra?: string; operations?: string[]
  * POSTs `body` but holds back its second half until `during` has run, so the request is
  * in flight (its handler waiting on the body) the whole time.
  */
-function postAcrossSwap(url: string, path: string, body: unknown, during: () => Promise<void>): Promise<{ status: number; text: string }> {
-  const text = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(url);
-    const req = httpRequest({ host: hostname, port, method: 'POST', path, headers: { 'content-type': 'application/json' } }, (res) => {
-      let answer = '';
-      res.on('data', (chunk) => {
-        answer += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: answer }));
-    });
-    req.on('error', reject);
-    req.write(text.slice(0, 5));
-    (async () => {
-      await sleep(100);
-      await during();
-      req.end(text.slice(5));
-    })().catch(reject);
-  });
+async function postAcrossSwap(
+  url: string,
+  path: string,
+  body: unknown,
+  during: () => Promise<void>,
+): Promise<{ status: number; text: string }> {
+  const held = await holdRequest(url, 'POST', path, body);
+  await during();
+  return held.release();
 }
 
 /** Polls `check` until it returns true (or throws the last failure after `ms`). */

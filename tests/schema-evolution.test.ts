@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '../engine/log.ts';
+import { consoleLogger, silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { holdRequest } from './support/held-request.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { call, makeProject, type TestProject } from './support/project.ts';
 
@@ -55,12 +56,24 @@ function evolution(label: string, pg: { url?: string; skip?: string | false }) {
     async function start(text: (name: string) => string) {
       const name = `evo${Math.random().toString(36).slice(2, 8)}`;
       const project = makeProject({ 'evo.yaml': text(name) }, { pg: { backend: 'postgres', url: pg.url ?? '' } });
-      const server = await listen(project.config(), silentLogger, { watch: {} });
+      const server = await listen(project.config(), process.env.DEBUG_EVO ? consoleLogger : silentLogger, { watch: {} });
       projects.push({ project, server });
       const automation = async () =>
         (await call(server.url, 'GET', '/health')).json.automations.find((a: { name?: string }) => a.name === name);
       const failure = () => server.engine.registry.failureOf(join(project.automations, 'evo.yaml'));
-      return { name, project, url: server.url, automation, failure, save: (t: string) => project.write('evo.yaml', t) };
+      const registry = server.engine.registry;
+      const swapped = async (from: unknown) => until(async () => registry.match(name) !== from, 'the new version serving');
+      return {
+        name,
+        project,
+        url: server.url,
+        automation,
+        failure,
+        registry,
+        swapped,
+        connections: server.engine.connections,
+        save: (t: string) => project.write('evo.yaml', t),
+      };
     }
 
     it('an added optional property becomes a column; existing records are untouched', async () => {
@@ -95,6 +108,108 @@ function evolution(label: string, pg: { url?: string; skip?: string | false }) {
       await until(async () => (await t.automation())?.state === 'serving', 'serving after drop');
       assert.equal((await call(t.url, 'GET', `/${t.name}/${record.json.data.id}`)).json.data.legacy, undefined);
       assert.equal((await call(t.url, 'POST', `/${t.name}`, { title: 'z', legacy: 'x' })).status, 422);
+    });
+
+    it('a reload that drops a column drops it only after the requests in flight on the old version are done', async () => {
+      const t = await start((n) => manifest(n, '    qty: { type: integer }\n'));
+      const old = t.registry.match(t.name);
+      assert.ok(old);
+      const connection = await t.connections.get('pg');
+      const qtyMissing = async () => (await connection.plan(old.plan.storage.spec)).steps.some((s) => s.why.startsWith('new property qty'));
+      const held = await holdRequest(t.url, 'POST', `/${t.name}`, { title: 'in flight' });
+      t.save(manifest(t.name, ''));
+      await t.swapped(old);
+      assert.equal(old.traffic.active, 1, 'the request is still in flight on the old version');
+      assert.equal((await call(t.url, 'POST', `/${t.name}`, { title: 'new version' })).status, 201, 'the new version serves meanwhile');
+      assert.equal(await qtyMissing(), false, 'the column stays while the old version may use it');
+      const done = await held.release();
+      assert.equal(done.status, 201, `the request in flight is not broken by the change: ${done.text}`);
+      await until(qtyMissing, 'the column dropped once the old version drained');
+      assert.equal((await t.automation())?.state, 'serving');
+    });
+
+    it('a drop waits for every older version still in flight, not only the one it replaces', async () => {
+      const t = await start((n) => manifest(n, '    qty: { type: integer }\n'));
+      const first = t.registry.match(t.name);
+      assert.ok(first);
+      const connection = await t.connections.get('pg');
+      const qtyMissing = async () =>
+        (await connection.plan(first.plan.storage.spec)).steps.some((s) => s.why.startsWith('new property qty'));
+      const held = await holdRequest(t.url, 'POST', `/${t.name}`, { title: 'in flight on the first version' });
+      t.save(manifest(t.name, '    qty: { type: integer }\n    note: { type: string }\n'));
+      await t.swapped(first);
+      const second = t.registry.match(t.name);
+      t.save(manifest(t.name, '    note: { type: string }\n'));
+      await t.swapped(second);
+      await sleep(300);
+      assert.equal(await qtyMissing(), false, 'the column stays while the first version may still use it');
+      const done = await held.release();
+      assert.equal(done.status, 201, `the request in flight is not broken by the change: ${done.text}`);
+      await until(qtyMissing, 'the column dropped once every older version drained');
+    });
+
+    it('values written to a column while the old version drains keep the column, and the old version serves again', async () => {
+      const t = await start((n) => manifest(n, '    qty: { type: integer }\n'));
+      const old = t.registry.match(t.name);
+      const held = await holdRequest(t.url, 'POST', `/${t.name}`, { title: 'in flight', qty: 5 });
+      t.save(manifest(t.name, ''));
+      await t.swapped(old);
+      const done = await held.release();
+      assert.equal(done.status, 201, `the request in flight is not broken by the change: ${done.text}`);
+      await until(async () => (await t.automation())?.state === 'degraded', 'degraded');
+      assert.equal(t.registry.match(t.name), old, 'the previous version serves again');
+      assert.deepEqual(
+        t.failure()?.issues.map((i) => [i.code, i.line, i.col]),
+        [['storage-change-refused', 3, 1]],
+      );
+      assert.match(t.failure()?.errors[0] ?? '', /property "qty" was removed but its column still holds values/);
+      assert.equal((await call(t.url, 'GET', `/${t.name}/${JSON.parse(done.text).data.id}`)).json.data.qty, 5, 'nothing was dropped');
+    });
+
+    it('a retyped column: the new version waits for it (no error) until the old version has drained', async () => {
+      const t = await start((n) => manifest(n, '    qty: { type: string }\n'));
+      const old = t.registry.match(t.name);
+      const held = await holdRequest(t.url, 'POST', `/${t.name}`, { title: 'in flight' });
+      t.save(manifest(t.name, '    qty: { type: integer }\n'));
+      await t.swapped(old);
+      const waiting = call(t.url, 'POST', `/${t.name}`, { title: 'new version', qty: 3 });
+      const first = await Promise.race([waiting.then(() => 'answered'), sleep(300).then(() => 'waiting')]);
+      assert.equal(first, 'waiting', 'the new version holds its request until its column has the new type');
+      const done = await held.release();
+      assert.equal(done.status, 201, `the old version's write is not broken by the change: ${done.text}`);
+      const answer = await waiting;
+      assert.equal(answer.status, 201, answer.text);
+      assert.equal(answer.json.data.qty, 3);
+      await until(async () => (await t.automation())?.state === 'serving', 'serving');
+      assert.equal((await call(t.url, 'GET', `/${t.name}/${JSON.parse(done.text).data.id}`)).json.data.title, 'in flight');
+    });
+
+    it('a retype that values written meanwhile refuse: the requests held for it get 503, and the old version serves again', async () => {
+      const t = await start((n) => manifest(n, '    qty: { type: string }\n'));
+      const old = t.registry.match(t.name);
+      const held = await holdRequest(t.url, 'POST', `/${t.name}`, { title: 'in flight', qty: 'seven' });
+      t.save(manifest(t.name, '    qty: { type: integer }\n'));
+      await t.swapped(old);
+      const waiting = call(t.url, 'GET', `/${t.name}`);
+      const current = t.registry.match(t.name);
+      await until(async () => (current?.traffic.active ?? 0) > 0, 'the request held by the new version');
+      assert.equal((await held.release()).status, 201);
+      const answer = await waiting;
+      assert.equal(answer.status, 503, answer.text);
+      assert.equal(answer.json.code, 'storage-unavailable');
+      assert.ok(answer.headers.get('retry-after'));
+      await until(async () => (await t.automation())?.state === 'degraded', 'degraded');
+      assert.equal(t.registry.match(t.name), old, 'the previous version serves again');
+      assert.deepEqual(
+        t.failure()?.issues.map((i) => [i.code, i.line, i.col]),
+        [['storage-change-refused', 11, 5]],
+      );
+      const list = await call(t.url, 'GET', `/${t.name}`);
+      assert.equal(list.status, 200);
+      assert.deepEqual(
+        list.json.data.map((r: { qty?: string }) => r.qty),
+        ['seven'],
+      );
     });
 
     it('retyping a property with values is refused at the property, then converted when listed under retype', async () => {

@@ -9,6 +9,7 @@ import {
   type StoredRecord,
 } from '../types.ts';
 import type { Executor, Row } from './executor.ts';
+import { ALWAYS_INDEXED_BYTES, PROGRAM_LIMIT_EXCEEDED, tooLongToIndex } from './index-limit.ts';
 import { type ColumnKind, type ColumnSpec, EXTRA_COLUMN, type TableSchema } from './schema.ts';
 import { listArguments, type RecordStatements, type Statement } from './statements.ts';
 
@@ -69,22 +70,23 @@ export class PostgresRecordStore implements RecordStore {
     try {
       return this.#decode(single(await run(this.#db, this.#statements.insert, this.#encodeRecord(record))));
     } catch (error) {
-      throw this.#conflict(error);
+      throw this.#refusal(error, record);
     }
   }
 
   async modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined> {
     if (!uuidPattern.test(id)) return undefined;
+    let written: StoredRecord | undefined;
     return this.#db
       .transaction(async (tx) => {
         const [row] = await run(tx, this.#statements.lock, [id]);
         if (!row) return undefined;
-        const next = change(this.#decode(row));
-        const updated = await run(tx, this.#statements.update, this.#encodeRecord({ ...next, id }));
+        written = { ...change(this.#decode(row)), id };
+        const updated = await run(tx, this.#statements.update, this.#encodeRecord(written));
         return this.#decode(single(updated));
       })
       .catch((error) => {
-        throw this.#conflict(error);
+        throw this.#refusal(error, written);
       });
   }
 
@@ -99,16 +101,44 @@ export class PostgresRecordStore implements RecordStore {
     });
   }
 
-  /** A unique violation (SQLSTATE 23505) as a `conflict` naming its field; anything else unchanged. */
-  #conflict(error: unknown): unknown {
+  /**
+   * A write the table refused because of what was written, as data: a unique violation
+   * (SQLSTATE 23505) as a `conflict` naming its field, a value too long to index (54000)
+   * as `too-large` naming its field and the limit; anything else unchanged.
+   */
+  #refusal(error: unknown, record: StoredRecord | undefined): unknown {
     const cause = (error instanceof StorageError ? error.cause : error) as { code?: string; constraint?: string; constraint_name?: string };
+    const constraint = cause?.constraint ?? cause?.constraint_name ?? '';
+    if (cause?.code === PROGRAM_LIMIT_EXCEEDED) return this.#tooLong(error, constraint, record);
     if (cause?.code !== '23505') return error;
-    const constraint = cause.constraint ?? cause.constraint_name ?? '';
     const field = constraint === `${this.#schema.table}_pkey` ? 'id' : this.#schema.uniqueIndexes.get(constraint);
     return new StorageError('conflict', `another record already has this ${field ?? 'value'}`, {
       cause: error,
       ...(field ? { field } : {}),
     });
+  }
+
+  /**
+   * The field whose value did not fit its index: the one the index named in the error
+   * covers, else (an entry past 8 KB names no index) the longest indexed string over the
+   * size that always fits. Without one (a text-search vector too large), the record as a whole.
+   */
+  #tooLong(error: unknown, constraint: string, record: StoredRecord | undefined): StorageError {
+    const bytes = (field: string) => {
+      const value = record?.[field];
+      return typeof value === 'string' ? Buffer.byteLength(value) : 0;
+    };
+    const named = this.#schema.indexes.find((i) => i.name === constraint)?.fields.find((f) => f !== 'id');
+    const candidates = this.#schema.indexes
+      .filter((i) => !i.search)
+      .flatMap((i) => i.fields)
+      .filter((f) => this.#schema.byName.get(f)?.kind === 'string' && bytes(f) > ALWAYS_INDEXED_BYTES)
+      .sort((a, b) => bytes(b) - bytes(a));
+    const field = named !== undefined && bytes(named) > 0 ? named : candidates[0];
+    if (field === undefined) {
+      return new StorageError('too-large', 'the record holds more text than postgres can index in one piece', { cause: error });
+    }
+    return new StorageError('too-large', tooLongToIndex(field, bytes(field)), { cause: error, field });
   }
 
   #encode(field: string, value: unknown): unknown {

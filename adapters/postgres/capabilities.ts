@@ -1,4 +1,5 @@
 import { type Capabilities, FILTER_OPERATORS } from '../types.ts';
+import { ALWAYS_INDEXED_BYTES } from './index-limit.ts';
 
 export const postgresCapabilities: Capabilities = {
   filterOperators: FILTER_OPERATORS,
@@ -8,4 +9,5 @@ export const postgresCapabilities: Capabilities = {
   unique: true,
   ttl: false,
   transactions: true,
+  indexedStringBytes: ALWAYS_INDEXED_BYTES,
 };

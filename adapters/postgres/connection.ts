@@ -3,13 +3,16 @@ import {
   type ConnectContext,
   type ConnectionSettings,
   type RecordStore,
+  type StagedStore,
   type StorageConnection,
   StorageError,
   type StoragePlan,
   type StorageSpec,
 } from '../types.ts';
 import { PostgresRecordStore } from './adapter.ts';
+import { Breaker } from './breaker.ts';
 import { type Executor, pgliteExecutor, postgresJsExecutor } from './executor.ts';
+import { Gate } from './gate.ts';
 import { embeddedDirectory } from './location.ts';
 import { planMigration } from './migration.ts';
 import { type TableSchema, tableSchema } from './schema.ts';
@@ -49,6 +52,10 @@ async function connectServer(url: string, settings: ConnectionSettings, context:
       max: settings.pool?.max ?? 10,
       idle_timeout: settings.pool?.idleTimeoutSeconds,
       connect_timeout: 5,
+      // postgres.js waits longer before each reconnect after failures (up to 20 s), and
+      // queued statements wait with it: a short, fixed delay instead; while the server is
+      // down, the breaker below keeps requests off the pool anyway.
+      backoff: () => 0.1,
       onnotice: () => {},
       // The server cancels a statement past it (57014, a `timeout`), so a slow query or a
       // lock held elsewhere ends in an answer rather than a caller left waiting.
@@ -58,15 +65,19 @@ async function connectServer(url: string, settings: ConnectionSettings, context:
     // No cause: a URL parse error carries the URL itself.
     throw new StorageError('unavailable', `${label} has a url postgres.js cannot parse`);
   }
-  const db = postgresJsExecutor(sql, label);
+  const direct = postgresJsExecutor(sql, label);
   try {
-    await db.query('select 1', []);
+    await direct.query('select 1', []);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
     if (error instanceof StorageError && error.kind === 'unavailable') throw error;
     throw new StorageError('unavailable', `${label} did not answer "select 1"`, { cause: error });
   }
-  return new PostgresConnection(db, () => sql.end({ timeout: 5 }));
+  const breaker = new Breaker(() => sql.unsafe('select 1'), label);
+  return new PostgresConnection(breaker.wrap(direct), () => {
+    breaker.close();
+    return sql.end({ timeout: 5 });
+  });
 }
 
 class PostgresConnection implements StorageConnection {
@@ -84,6 +95,32 @@ class PostgresConnection implements StorageConnection {
     const schema = tableSchema(spec);
     await this.#db.transaction((tx) => prepareTable(tx, schema, spec));
     return new PostgresRecordStore(this.#db, schema, recordStatements(schema));
+  }
+
+  async stage(spec: StorageSpec): Promise<StagedStore> {
+    const schema = tableSchema(spec);
+    const deferred = await this.#db.transaction(async (tx) => {
+      const plan = await refusingPlan(tx, schema, spec);
+      for (const step of plan.steps) if (!step.defer) await tx.query(step.statement, []);
+      return plan.steps.filter((step) => step.defer);
+    });
+    const gate = deferred.some((step) => step.defer === 'gated') ? new Gate() : undefined;
+    const store = new PostgresRecordStore(gate ? gate.wrap(this.#db) : this.#db, schema, recordStatements(schema));
+    return {
+      store,
+      deferred: deferred.map((step) => step.why),
+      finish: async () => {
+        if (deferred.length === 0) return;
+        try {
+          // Planned again: the older version may have written values since.
+          await this.#db.transaction((tx) => prepareTable(tx, schema, spec));
+        } catch (error) {
+          gate?.fail(`table "${schema.table}" could not be changed for the new version; the previous version serves again`, error);
+          throw error;
+        }
+        gate?.open();
+      },
+    };
   }
 
   async plan(spec: StorageSpec): Promise<StoragePlan> {
@@ -108,11 +145,17 @@ class PostgresConnection implements StorageConnection {
  * allow to lose. The caller runs it in one transaction, so it applies entirely or not at all.
  */
 async function prepareTable(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<void> {
+  const plan = await refusingPlan(db, schema, spec);
+  for (const step of plan.steps) await db.query(step.statement, []);
+}
+
+/** The plan, or a `rejected` error naming the first field if any part of it is refused. */
+async function refusingPlan(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<StoragePlan> {
   const plan = await lockedPlan(db, schema, spec);
   if (plan.refused.length > 0) {
     throw new StorageError('rejected', plan.refused.map((r) => r.message).join('; '), { field: plan.refused[0]?.field });
   }
-  for (const step of plan.steps) await db.query(step.statement, []);
+  return plan;
 }
 
 async function lockedPlan(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<StoragePlan> {

@@ -1,4 +1,4 @@
-import type { StoragePlan, StorageSpec } from '../types.ts';
+import type { StoragePlan, StorageSpec, StorageStep } from '../types.ts';
 import type { Executor } from './executor.ts';
 import {
   addColumn,
@@ -22,6 +22,12 @@ import {
  * that would lose values (dropping a column that holds some, converting one to another
  * type) only where `spec.migrations` allows it for that property, and refused otherwise.
  * A removed property whose column is empty is dropped; an empty column is retyped freely.
+ *
+ * Each step says when a reload may run it (`StorageStep.defer`): adding columns and
+ * indexes at once, as the older version's statements name their columns and survive
+ * them; dropping columns (and an old text index) once the older version has drained;
+ * retyping a column, and indexing a retyped column, after that too, with the new
+ * version's requests held until it is done.
  */
 export async function planMigration(db: Executor, schema: TableSchema, spec: StorageSpec): Promise<StoragePlan> {
   const { table } = schema;
@@ -32,7 +38,8 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
     for (const index of schema.indexes) steps.push({ statement: index.statement, why: `index ${index.name}` });
     return { target: `table ${table}`, steps, refused: [] };
   }
-  const steps: { statement: string; why: string }[] = [];
+  const steps: StorageStep[] = [];
+  const retyped = new Set<string>();
   const refused: { field: string; message: string }[] = [];
   const holdsValues = async (column: string) => {
     const [row] = await db.query(holdsValuesQuery(table, column), []);
@@ -51,6 +58,7 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
     }
     const have = typeText(found.type, found.collation);
     if (have === need) continue;
+    retyped.add(wanted.name);
     if (isBuiltIn(wanted.name)) {
       refused.push({
         field: wanted.name,
@@ -58,16 +66,22 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
       });
     } else if (found.type === wanted.type) {
       // Only the collation differs: the values stay the same, only their order changes.
-      steps.push({ statement: retypeColumn(table, found, wanted, false), why: `${wanted.name}: collation of ${have} to ${need}` });
+      steps.push({
+        statement: retypeColumn(table, found, wanted, false),
+        why: `${wanted.name}: collation of ${have} to ${need}`,
+        defer: 'gated',
+      });
     } else if (!(await holdsValues(wanted.name))) {
       steps.push({
         statement: retypeColumn(table, found, wanted, true),
         why: `${wanted.name}: ${have} to ${need} (the column holds no value)`,
+        defer: 'gated',
       });
     } else if (allow.retype.includes(wanted.name)) {
       steps.push({
         statement: retypeColumn(table, found, wanted, false),
         why: `${wanted.name}: convert the values from ${have} to ${need} (storage.migrations.retype)`,
+        defer: 'gated',
       });
     } else {
       refused.push({
@@ -79,11 +93,16 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
   for (const found of existing) {
     if (schema.byName.has(found.name) || isBuiltIn(found.name) || found.name === EXTRA_COLUMN) continue;
     if (!(await holdsValues(found.name))) {
-      steps.push({ statement: dropColumn(table, found.name), why: `property ${found.name} was removed (the column holds no value)` });
+      steps.push({
+        statement: dropColumn(table, found.name),
+        why: `property ${found.name} was removed (the column holds no value)`,
+        defer: 'drained',
+      });
     } else if (allow.drop.includes(found.name)) {
       steps.push({
         statement: dropColumn(table, found.name),
         why: `property ${found.name} was removed: drop its column and values (storage.migrations.drop)`,
+        defer: 'drained',
       });
     } else {
       refused.push({
@@ -94,11 +113,20 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
   }
   const liveIndexes = (await db.query(existingIndexesQuery, [table])) as unknown as { name: string; definition: string }[];
   const names = new Set(liveIndexes.map((r) => r.name));
-  for (const index of schema.indexes) if (!names.has(index.name)) steps.push({ statement: index.statement, why: `index ${index.name}` });
+  for (const index of schema.indexes) {
+    if (names.has(index.name)) continue;
+    // An index over a column changing type is built after the change (a text index cannot read the old type).
+    const defer = index.fields.some((f) => retyped.has(f)) ? ('gated' as const) : undefined;
+    steps.push({ statement: index.statement, why: `index ${index.name}`, ...(defer ? { defer } : {}) });
+  }
   // A full-text index over fields that are no longer searched only slows writes down.
   for (const index of liveIndexes) {
     if (isSearchIndex(index.definition) && !schema.indexes.some((i) => i.name === index.name)) {
-      steps.push({ statement: dropIndex(index.name), why: `the searchable fields changed: drop the old text index ${index.name}` });
+      steps.push({
+        statement: dropIndex(index.name),
+        why: `the searchable fields changed: drop the old text index ${index.name}`,
+        defer: 'drained',
+      });
     }
   }
   return { target: `table ${table}`, steps, refused };

@@ -29,8 +29,8 @@ export interface TableSchema {
   readonly columns: readonly ColumnSpec[];
   readonly byName: ReadonlyMap<string, ColumnSpec>;
   readonly createTable: string;
-  /** Every index the spec wants, by name (the name is what the catalog lists). */
-  readonly indexes: readonly { readonly name: string; readonly statement: string }[];
+  /** Every index the spec wants, by name (the name is what the catalog lists), with the columns it covers. */
+  readonly indexes: readonly TableIndex[];
   /** Unique index name -> its field, to name the field a unique violation is about. */
   readonly uniqueIndexes: ReadonlyMap<string, string>;
   /**
@@ -38,6 +38,15 @@ export interface TableSchema {
    * full-text index is built on and search queries repeat, so the index serves them.
    */
   readonly searchVector: SQL | undefined;
+}
+
+/** One index of a table: its name, what creates it, and the columns it covers. */
+export interface TableIndex {
+  readonly name: string;
+  readonly statement: string;
+  readonly fields: readonly string[];
+  /** The full-text (GIN) index, whose entries are words, not whole values. */
+  readonly search?: boolean;
 }
 
 /** A column as the catalog describes it (see {@link existingColumnsQuery}). */
@@ -126,11 +135,13 @@ function textVector(fields: readonly string[]): SQL | undefined {
 }
 
 /** A GIN index on the vector, named after its fields so a change of fields builds a new one. */
-function searchIndex(table: string, fields: readonly string[], vector: SQL): { name: string; statement: string } {
+function searchIndex(table: string, fields: readonly string[], vector: SQL): TableIndex {
   const hash = createHash('sha256').update(fields.join('\0')).digest('hex').slice(0, 8);
   const name = indexName(`${table}_search_${hash}`);
   return {
     name,
+    fields,
+    search: true,
     statement: render(sql`create index if not exists ${sql.identifier(name)} on ${sql.identifier(table)} using gin (${vector})`),
   };
 }
@@ -198,14 +209,18 @@ function columnDefinition(c: ColumnSpec): SQL {
   return sql`${sql.identifier(c.name)} ${sql.raw(c.type)}${collate}`;
 }
 
-function createIndex(table: string, fields: readonly string[], name: string, unique = false): { name: string; statement: string } {
+function createIndex(table: string, fields: readonly string[], name: string, unique = false): TableIndex {
   const columns = sql.join(
     fields.map((f) => sql.identifier(f)),
     sql`, `,
   );
   const short = indexName(name);
   const create = unique ? sql`create unique index` : sql`create index`;
-  return { name: short, statement: render(sql`${create} if not exists ${sql.identifier(short)} on ${sql.identifier(table)} (${columns})`) };
+  return {
+    name: short,
+    fields,
+    statement: render(sql`${create} if not exists ${sql.identifier(short)} on ${sql.identifier(table)} (${columns})`),
+  };
 }
 
 /** Postgres truncates names past 63 bytes; keep them unique with a hash of the full name. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { type ListFilter, type ListQuery, StorageError } from '../types.ts';
@@ -38,8 +39,17 @@ export interface RecordStatements {
 
 const dialect = new PgDialect();
 
-/** Builds the statements of one table; list statements are built on first use per shape and kept. */
+/**
+ * Builds the statements of one table; list statements are built on first use per shape and kept.
+ *
+ * Each text starts with a comment naming the table's column types (a hash), so versions of
+ * an automation whose columns differ in type never share a text: a server connection
+ * prepares each text once, and a prepared statement whose result columns changed type
+ * fails ("cached plan must not change result type"), which after a reload that retypes a
+ * column would fail requests until every pooled connection had met it once.
+ */
 export function recordStatements(schema: TableSchema): RecordStatements {
+  const build = builder(schema);
   const table = sql.identifier(schema.table);
   const columns = sql.join(
     schema.columns.map((c) => sql.identifier(c.name)),
@@ -172,7 +182,11 @@ function param(slot: number, kind: ColumnKind): SQL {
   return sql`${sql.placeholder(String(slot))}::${sql.raw(casts[kind])}`;
 }
 
-function build(query: SQL): Statement {
-  const { sql: text, params } = dialect.sqlToQuery(query);
-  return { text, slots: params.map((p) => Number((p as Placeholder).name)) };
+function builder(schema: TableSchema): (query: SQL) => Statement {
+  const columns = schema.columns.map((c) => `${c.name} ${c.type} ${c.collation}`).join('\0');
+  const mark = `/* columns ${createHash('sha256').update(columns).digest('hex').slice(0, 12)} */ `;
+  return (query) => {
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    return { text: mark + text, slots: params.map((p) => Number((p as Placeholder).name)) };
+  };
 }

@@ -46,6 +46,8 @@ export const manifestIssueCodes = {
   'migrations-invalid': '`storage.migrations` names a column it cannot apply to, or is set on a backend without columns.',
   'storage-change-refused': 'The store refused a change that would lose stored values the manifest did not allow to lose.',
   'access-public': 'Warning: an endpoint answers without an API key (`access.public`).',
+  'indexed-string-unbounded':
+    'Warning: a sorted, filtered or unique string property has no maxLength (or enum) short enough for its backend to always index it; a longer value may be refused (422).',
   'name-duplicate': 'Two manifests use the same automation name (and so the same path).',
   'record-name-duplicate': 'Two automations would publish the same schema or operation names (e.g. `account` and `accounts`).',
   'path-reserved': 'The automation path collides with a route of the engine itself.',
@@ -68,6 +70,7 @@ export const problemCodes = {
   'idempotency-key-reused': 'The Idempotency-Key was already used for a different request (422).',
   'precondition-failed': 'If-Match names a version the record no longer has: it changed since it was read (412).',
   'validation-failed': 'The request body violates the resource schema (422).',
+  'value-too-long': 'A string in a sorted, filtered or unique field is longer than the store can index; shorten it (422).',
   'precondition-required': 'This automation requires If-Match on writes, and the request has none (428).',
   'rate-limited': 'The client made more requests to this automation than its rate limit allows; wait Retry-After seconds (429).',
   'sessions-full':

@@ -15,6 +15,12 @@ export function renderError(error: unknown, logger: Logger): Response {
       errors: [{ pointer: `/${error.field}`, message }],
     }).toResponse();
   }
+  if (error instanceof StorageError && error.kind === 'too-large' && error.field !== undefined) {
+    // One value the store cannot index (a string past PostgreSQL's btree entry): the caller fixes that field.
+    return new HttpProblem('value-too-long', `${error.message}; nothing was written`, {
+      errors: [{ pointer: `/${error.field}`, message: error.message.replace(`${error.field} `, '') }],
+    }).toResponse();
+  }
   if (error instanceof StorageError && error.kind === 'too-large') {
     return new HttpProblem(
       'payload-too-large',

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { pascalCase, singularize } from '../compile/naming.ts';
 import type { JsonSchema } from '../compile/plan.ts';
 import { manifestFiles } from './files.ts';
+import { checkIndexedStrings } from './indexed-strings.ts';
 import { hasErrors, type ManifestIssue } from './issues.ts';
 import type { LoadedManifest, Manifest } from './manifest.ts';
 import { validateManifestShape } from './meta.ts';
@@ -84,7 +85,11 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
   if (!resolved.schema || !resolved.at) return done([...shapeIssues, ...resolved.issues], resolved);
   const schemaIssues = checkResourceSchema(resolved.schema, resolved.at);
   if (shapeIssues.length) return done([...shapeIssues, ...schemaIssues], resolved);
-  const all = [...schemaIssues, ...checkSemantics(source, manifest, resolved.schema, connections)];
+  const all = [
+    ...schemaIssues,
+    ...checkSemantics(source, manifest, resolved.schema, connections),
+    ...checkIndexedStrings(manifest, resolved.schema, resolved.at),
+  ];
   if (hasErrors(all)) return done(all, resolved);
   const dependencies = resolved.file ? [file, resolved.file] : [file];
   const loaded: LoadedManifest = { file, source, manifest, schema: resolved.schema as JsonSchema, schemaAt: resolved.at, dependencies };

@@ -22,7 +22,7 @@ export function problemSchema(): SchemaObject {
       },
       errors: {
         type: 'array',
-        description: 'Every invalid field found, not just the first (for `validation-failed` and `invalid-query`).',
+        description: 'Every invalid field found, not just the first (for `validation-failed`, `value-too-long` and `invalid-query`).',
         items: {
           type: 'object',
           required: ['pointer', 'message'],

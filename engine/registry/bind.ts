@@ -1,3 +1,4 @@
+import type { StagedStore, StorageConnection, StorageSpec } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import { buildAutomationRouter, type RouterGuards } from '../http/automation-router.ts';
 import type { Logger } from '../log.ts';
@@ -5,15 +6,41 @@ import type { ConnectionPool } from './connections.ts';
 import type { MountedAutomation } from './registry.ts';
 import { Traffic } from './traffic.ts';
 
-/** Binds a compiled plan to its store (creating tables as needed) and builds its router. */
+/** A plan bound to its store, and what the store left for once the version it replaces has drained. */
+export interface BoundAutomation {
+  readonly mounted: MountedAutomation;
+  /** Set when the store deferred steps (see StorageConnection.stage); run its `finish` after the drain. */
+  readonly staged?: StagedStore;
+}
+
+/**
+ * Binds a compiled plan to its store (creating tables as needed) and builds its router.
+ * `beside`: another version of the automation is serving, so the store is only staged:
+ * what would break that version's requests is left to `staged.finish`.
+ */
 export async function bindAutomation(
   plan: AutomationPlan,
   connections: ConnectionPool,
-  options: { bodyLimit: number; logger: Logger; version: string } & RouterGuards,
-): Promise<MountedAutomation> {
+  options: { bodyLimit: number; logger: Logger; version: string; beside?: boolean } & RouterGuards,
+): Promise<BoundAutomation> {
   const connection = await connections.get(plan.storage.connection);
-  const store = await connection.open(plan.storage.spec);
+  const staged = options.beside ? await stage(connection, plan.storage.spec) : undefined;
+  const store = staged ? staged.store : await connection.open(plan.storage.spec);
   // The memory store answers within the request's own turn: a deadline could never fire, so it costs for nothing.
   const router = buildAutomationRouter(plan, store, connection.backend === 'memory' ? { ...options, timeoutMs: 0 } : options);
-  return Object.freeze({ plan, store, router, loadedAt: new Date().toISOString(), version: options.version, traffic: new Traffic() });
+  const mounted = Object.freeze({
+    plan,
+    store,
+    router,
+    loadedAt: new Date().toISOString(),
+    version: options.version,
+    traffic: new Traffic(),
+  });
+  return staged?.deferred.length ? { mounted, staged } : { mounted };
+}
+
+/** A backend without `stage` never breaks a serving version: `open` does it all. */
+async function stage(connection: StorageConnection, spec: StorageSpec): Promise<StagedStore> {
+  if (connection.stage) return connection.stage(spec);
+  return { store: await connection.open(spec), deferred: [], finish: () => Promise.resolve() };
 }

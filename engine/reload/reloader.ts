@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { sep } from 'node:path';
-import { StorageError } from '../../adapters/types.ts';
+import { type StagedStore, StorageError } from '../../adapters/types.ts';
 import { compileAutomation } from '../compile/compile.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
@@ -51,6 +51,10 @@ interface Built {
   readonly file: string;
   readonly load: FileLoad;
   readonly mounted?: MountedAutomation;
+  /** Steps the store deferred until `replaces` has drained (a column to drop or retype). */
+  readonly staged?: StagedStore;
+  /** The version serving under the same name when this one was bound. */
+  readonly replaces?: MountedAutomation;
   readonly failure?: Omit<AutomationFailure, 'file' | 'at'>;
 }
 
@@ -70,6 +74,8 @@ export class Reloader {
   readonly #connections: ConnectionPool;
   readonly #logger: Logger;
   #config: CouncilConfig;
+  /** Versions taken out of service with requests still in flight, by automation name. */
+  readonly #draining = new Map<string, Set<MountedAutomation>>();
   #queue: Promise<unknown> = Promise.resolve();
   /** How many files each reload outcome has had since start (for metrics). */
   readonly counts: Record<ReloadOutcome, number> = { loaded: 0, updated: 0, unchanged: 0, rejected: 0, removed: 0 };
@@ -257,8 +263,15 @@ export class Reloader {
         return this.#build(file, load, manifest);
       }),
     );
+    const previous = new Map(built.map((b) => [b.file, this.#entries.get(b.file)]));
     const retired = this.#commit([...built, ...rejected], removed, outcomes);
-    for (const old of retired) void old.traffic.whenIdle();
+    for (const old of retired) this.#drain(old);
+    // Deferred schema steps, once the versions they would break have drained. Awaited, so
+    // the next reload plans from a finished table.
+    await Promise.all(
+      built.map((b) => (b.staged && b.mounted ? this.#finish(b, b.mounted, b.staged, previous.get(b.file), outcomes) : undefined)),
+    );
+    for (const { outcome } of outcomes.values()) this.counts[outcome]++;
 
     // A file that lost a name contest may win it now that another file let go of the name.
     const letGo = removed.length > 0 || [...outcomes.values()].some((o) => o.outcome === 'updated');
@@ -280,7 +293,7 @@ export class Reloader {
   }
 
   async #build(file: string, load: FileLoad, manifest: LoadedManifest): Promise<Built> {
-    const { name, storage } = manifest.manifest;
+    const { name } = manifest.manifest;
     let plan: ReturnType<typeof compileAutomation>;
     try {
       plan = compileAutomation(manifest, {
@@ -304,20 +317,58 @@ export class Reloader {
         trustedProxies: this.#config.server.trustedProxies,
         timeoutMs: this.#config.server.requestTimeoutSeconds * 1000,
       };
-      return { file, load, mounted: await bindAutomation(plan, this.#connections, options) };
+      // With a version serving, the store changes only what that version survives until it drains.
+      const replaces = this.#registry.match(name);
+      const bound = await bindAutomation(plan, this.#connections, { ...options, beside: replaces !== undefined });
+      return { file, load, mounted: bound.mounted, ...(bound.staged && replaces ? { staged: bound.staged, replaces } : {}) };
     } catch (error) {
-      if (error instanceof StorageError && error.kind === 'rejected' && error.field !== undefined) {
-        // A change the store refuses, about one property: point at it (or at storage, for a removed one).
-        const issue = storageRefusal(
-          manifest,
-          error.field,
-          `storage "${storage.connection ?? storage.backend}" refused the change: ${error.message}`,
-        );
-        return { file, load, failure: { name, state: 'unavailable', errors: [formatIssue(issue)], issues: [issue] } };
+      return { file, load, failure: storageFailure(file, manifest, error) };
+    }
+  }
+
+  /**
+   * Runs a new version's deferred schema steps once no older version of the automation
+   * has a request in flight (each waited for at most the request timeout). If they fail (a column to drop
+   * received values meanwhile, the store went away), the new version cannot serve: the
+   * file's previous version is put back, as when binding fails, with the failure recorded.
+   */
+  async #finish(
+    built: Built,
+    mounted: MountedAutomation,
+    staged: StagedStore,
+    previous: FileEntry | undefined,
+    outcomes: Map<string, { name?: string; outcome: ReloadOutcome }>,
+  ): Promise<void> {
+    const { name } = mounted.plan;
+    const drainMs = this.#config.server.requestTimeoutSeconds * 1000 + 1000;
+    // Every older version still in flight, not only the one replaced: a reload that changed
+    // nothing destructive did not wait for the version before it.
+    const older = [...(this.#draining.get(name) ?? [])].filter((version) => version !== this.#registry.match(name));
+    const idle = await Promise.all(older.map((version) => idleWithin(version, drainMs)));
+    if (idle.includes(false)) {
+      this.#logger.warn(
+        `${built.file}: requests on the previous version of "${name}" still run after ${drainMs} ms; changing the table anyway`,
+      );
+    }
+    try {
+      await staged.finish();
+      this.#logger.info('reload: table changed after the previous version drained', {
+        automation: name,
+        steps: staged.deferred.join('; '),
+      });
+    } catch (error) {
+      const manifest = built.load.manifest as LoadedManifest;
+      if (this.#registry.match(name) === mounted) {
+        if (previous?.mounted && previous.mounted === built.replaces) {
+          this.#draining.get(name)?.delete(previous.mounted);
+          this.#registry.mount(previous.mounted);
+          this.#index(manifest, previous.loaded);
+        } else {
+          this.#registry.unmount(name);
+          this.#index(manifest, undefined);
+        }
       }
-      const message = `${file}:1:1: storage "${storage.connection ?? storage.backend}" could not be prepared: ${(error as Error).message}`;
-      const retry = error instanceof StorageError && error.kind === 'unavailable';
-      return { file, load, failure: { name, state: 'unavailable', errors: [message], issues: [], ...(retry ? { retry } : {}) } };
+      this.#fail(built.file, built.load, previous, storageFailure(built.file, manifest, error), new Date().toISOString(), outcomes);
     }
   }
 
@@ -358,8 +409,20 @@ export class Reloader {
         this.#fail(file, load, entry, failure, at, outcomes);
       }
     }
-    for (const { outcome } of outcomes.values()) this.counts[outcome]++;
     return retired;
+  }
+
+  /** Keeps a retired version in {@link #draining} until its last request is done. */
+  #drain(version: MountedAutomation): void {
+    if (version.traffic.active === 0) return;
+    const name = version.plan.name;
+    const versions = this.#draining.get(name) ?? new Set();
+    versions.add(version);
+    this.#draining.set(name, versions);
+    void version.traffic.whenIdle().then(() => {
+      versions.delete(version);
+      if (versions.size === 0 && this.#draining.get(name) === versions) this.#draining.delete(name);
+    });
   }
 
   /** Replaces a file's serving manifest in the name indexes. */
@@ -414,6 +477,36 @@ export class Reloader {
       if (names.length) fields[outcome] = names.join(',');
     }
     (report.files.some((f) => f.outcome === 'rejected') ? this.#logger.warn : this.#logger.info)('reload', fields);
+  }
+}
+
+/** Why a store could not be prepared for a manifest, pointing at the property a refusal is about. */
+function storageFailure(file: string, manifest: LoadedManifest, error: unknown): Omit<AutomationFailure, 'file' | 'at'> {
+  const { name, storage } = manifest.manifest;
+  if (error instanceof StorageError && error.kind === 'rejected' && error.field !== undefined) {
+    // A change the store refuses, about one property: point at it (or at storage, for a removed one).
+    const issue = storageRefusal(
+      manifest,
+      error.field,
+      `storage "${storage.connection ?? storage.backend}" refused the change: ${error.message}`,
+    );
+    return { name, state: 'unavailable', errors: [formatIssue(issue)], issues: [issue] };
+  }
+  const message = `${file}:1:1: storage "${storage.connection ?? storage.backend}" could not be prepared: ${(error as Error).message}`;
+  const retry = error instanceof StorageError && error.kind === 'unavailable';
+  return { name, state: 'unavailable', errors: [message], issues: [], ...(retry ? { retry } : {}) };
+}
+
+/** Resolves true once `version` has no request in flight, false if that takes longer than `ms`. */
+async function idleWithin(version: MountedAutomation, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([version.traffic.whenIdle().then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { matchesFilters } from '../../adapters/filter-match.ts';
 import { compareRecords, sortValue } from '../../adapters/keyset.ts';
+import { ALWAYS_INDEXED_BYTES } from '../../adapters/postgres/index-limit.ts';
 import {
   type Capabilities,
   type FieldSpec,
@@ -39,6 +40,11 @@ export interface ContractOptions {
      * evolution tests: storage.migrations retype and drop, planned index statements).
      */
     readonly migrations?: string;
+    /**
+     * The store keeps, but does not index, strings longer than some size instead of
+     * refusing them: the long-string case leaves out its 100 KB value.
+     */
+    readonly longIndexedStrings?: string;
   };
 }
 
@@ -137,6 +143,22 @@ async function pageThrough(
 
 async function createAll(store: RecordStore, records: readonly StoredRecord[]): Promise<void> {
   for (const record of records) await store.create(record);
+}
+
+/** Bytes of UTF-8 a string in an indexed field always fits in, on every backend (PostgreSQL's btree entry is the tightest). */
+const ALWAYS_FITS = ALWAYS_INDEXED_BYTES;
+
+/** `length` ASCII letters that do not compress (a fixed pseudo-random sequence, so runs repeat). */
+function incompressible(length: number): string {
+  let state = 2463534242;
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out += String.fromCharCode(97 + ((state >>> 0) % 26));
+  }
+  return out;
 }
 
 const isoTimestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -427,6 +449,74 @@ export function runRecordStoreContract(name: string, makeConnection: () => Promi
       assert.equal((await store.modify(first.id, (r) => ({ ...r, age: 2 })))?.age, 2, 'keeping its own value is no conflict');
       await store.delete(first.id);
       assert.equal((await store.create(newRecord({ name: 'only-one' }))).name, 'only-one', 'a deleted record frees its value');
+    });
+
+    it('long strings in a sorted, filtered (and unique) field are stored, found and ordered, or refused as too-large naming the field', async () => {
+      const spec = { ...contractSpec(), ...(options.capabilities.unique ? { unique: ['name'] } : {}) };
+      const store = await open(spec);
+      const candidates = [
+        `b${incompressible(2999)}`,
+        `a${incompressible(2999)}`,
+        ...(options.lacks?.longIndexedStrings ? [] : [`c${'x'.repeat(99_999)}`]),
+        `d${incompressible(ALWAYS_FITS - 1)}`,
+        `é${'中'.repeat(1000)}`,
+        'short',
+      ];
+      if (options.lacks?.longIndexedStrings)
+        console.log(`# ${name}: no 100 KB string in the long-string case: ${options.lacks.longIndexedStrings}`);
+      const stored: StoredRecord[] = [];
+      const refused: string[] = [];
+      for (const name of candidates) {
+        const record = newRecord({ name, age: name.length });
+        try {
+          stored.push(await store.create(record));
+        } catch (error) {
+          assert.ok(
+            error instanceof StorageError && error.kind === 'too-large' && error.field === 'name' && /\d bytes/.test(error.message),
+            `a value the store cannot index is refused as too-large naming the field and the limit, not: ${error}`,
+          );
+          assert.equal(await store.get(record.id), undefined, 'nothing written');
+          refused.push(`${name.slice(0, 1)}… (${Buffer.byteLength(name)} bytes)`);
+        }
+      }
+      console.log(
+        `# ${name}: long indexed strings stored ${stored.length}, refused ${refused.length}${refused.length ? `: ${refused.join(', ')}` : ''}`,
+      );
+      for (const fits of [`d${incompressible(ALWAYS_FITS - 1)}`, 'short']) {
+        assert.ok(
+          stored.some((r) => r.name === fits),
+          `a value of ${Buffer.byteLength(fits)} bytes always fits`,
+        );
+      }
+      for (const record of stored) assert.deepEqual(await store.get(record.id), record);
+      for (const sort of sorts.filter((s) => s.field === 'name')) {
+        assert.deepEqual(
+          (await pageThrough(store, sort, 1)).map((r) => r.id),
+          expectedOrder(stored, sort),
+          `name ${sort.direction}, one record a page (the cursor carries the long value)`,
+        );
+      }
+      if (!unindexed.filterable.includes('name')) {
+        for (const record of stored) {
+          const page = await store.list({
+            filters: [{ field: 'name', op: 'eq', value: record.name as string }],
+            sort: { field: 'createdAt', direction: 'asc' },
+            limit: 5,
+          });
+          assert.deepEqual(
+            page.records.map((r) => r.id),
+            [record.id],
+          );
+        }
+      }
+      const target = stored.find((r) => r.name === 'short') as StoredRecord;
+      try {
+        const changed = await store.modify(target.id, (r) => ({ ...r, name: `e${incompressible(2999)}` }));
+        assert.equal(changed?.name, `e${incompressible(2999)}`);
+      } catch (error) {
+        assert.ok(error instanceof StorageError && error.kind === 'too-large' && error.field === 'name', `modify: ${error}`);
+        assert.equal((await store.get(target.id))?.name, 'short', 'a refused modify writes nothing');
+      }
     });
 
     runQueryContract(open, options.capabilities, (filters) => filters.every((f) => !unindexed.filterable.includes(f.field)));

@@ -50,6 +50,8 @@ const contractOptions = {
   lacks: {
     migrations:
       'opensearch refuses a changed type but cannot retype or drop a mapped field in place (that takes a reindex), and its plan steps are REST requests, not SQL',
+    longIndexedStrings:
+      'opensearch keeps strings over 8,191 characters but does not index them (keyword ignore_above), so lists neither find nor order them',
   },
 };
 runRecordStoreContract('opensearch', () => connect(), contractOptions);

@@ -1,0 +1,86 @@
+import { StorageError } from '../types.ts';
+import type { Executor } from './executor.ts';
+
+/** How often a server found down is asked again, and how long one probe may take. */
+export const PROBE = { intervalMs: 250, timeoutMs: 2000 };
+
+/**
+ * Fails fast while the server is down. The first statement that finds it unreachable
+ * (an `unavailable` error) opens the breaker: from then on every statement fails at once
+ * as `unavailable` (a 503 with Retry-After), instead of queueing behind the driver's
+ * reconnect attempts, while one probe (`select 1`) every {@link PROBE}.intervalMs asks
+ * the server. The first probe that answers closes it, so requests are served again
+ * within one interval of the server coming back.
+ */
+export class Breaker {
+  readonly #probe: () => Promise<unknown>;
+  readonly #label: string;
+  /** Why the server is taken to be down, while it is; undefined when closed. */
+  #down: StorageError | undefined;
+  #since = 0;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(probe: () => Promise<unknown>, label: string) {
+    this.#probe = probe;
+    this.#label = label;
+  }
+
+  /** `db` with every statement going through the breaker. */
+  wrap(db: Executor): Executor {
+    return {
+      query: (text, params) => this.#run(() => db.query(text, params)),
+      transaction: (fn) => this.#run(() => db.transaction(fn)),
+    };
+  }
+
+  /** Stops probing (the connection is closing). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
+  async #run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#down) {
+      const seconds = Math.round((performance.now() - this.#since) / 1000);
+      throw new StorageError('unavailable', `${this.#label} is unavailable (unreachable for ${seconds} s; retrying in the background)`, {
+        cause: this.#down,
+      });
+    }
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof StorageError && error.kind === 'unavailable') this.#open(error);
+      throw error;
+    }
+  }
+
+  #open(error: StorageError): void {
+    if (this.#down || this.#closed) return;
+    this.#down = error;
+    this.#since = performance.now();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    // Unref'd: a server that never comes back must not keep the process alive.
+    this.#timer = setTimeout(() => void this.#ask(), PROBE.intervalMs);
+    this.#timer.unref();
+  }
+
+  async #ask(): Promise<void> {
+    if (this.#closed) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('probe timed out')), PROBE.timeoutMs);
+    });
+    try {
+      await Promise.race([this.#probe(), late]);
+      this.#down = undefined;
+    } catch {
+      this.#schedule();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
