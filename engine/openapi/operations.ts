@@ -1,7 +1,8 @@
 import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { exampleRecord } from './example.ts';
 import { GPT_LIMITS } from './gpt-profile.ts';
-import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
+import { recordNouns, responseRef, type SchemaNames, schemaNames, schemaRef } from './names.ts';
 import { fieldsParameter, idParameter, listParameters, searchParameters } from './parameters.ts';
 import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 
@@ -63,42 +64,49 @@ function defaultDescription(plan: AutomationPlan, operation: Operation): string 
 function requestBody(plan: AutomationPlan, operation: Operation): RequestBodyObject | undefined {
   const names = schemaNames(plan);
   const { one } = recordNouns(plan);
+  const example = exampleRecord(plan);
   if (operation === 'create' || operation === 'replace') {
     return {
       required: true,
       description:
         operation === 'create' ? `The new ${one}.` : `The ${one} as it should be; every field not sent is removed or reset to its default.`,
-      content: { 'application/json': { schema: schemaRef(names.input) } },
+      content: { 'application/json': { schema: schemaRef(names.input), ...(example ? { example: example.input } : {}) } },
     };
   }
   if (operation === 'update') {
+    const media = () => ({ schema: schemaRef(names.patch), ...(example ? { example: structuredClone(example.patch) } : {}) });
     // application/json first: it is what most clients (and GPT actions) send.
     return {
       required: true,
       description: `The fields to change (JSON merge patch); \`null\` removes an optional field.`,
-      content: {
-        'application/json': { schema: schemaRef(names.patch) },
-        'application/merge-patch+json': { schema: schemaRef(names.patch) },
-      },
+      content: { 'application/json': media(), 'application/merge-patch+json': media() },
     };
   }
   return undefined;
 }
 
 function successResponse(plan: AutomationPlan, operation: Operation): ResponsesObject {
-  const { record } = schemaNames(plan);
+  const names = schemaNames(plan);
   const { one, many } = recordNouns(plan);
-  const single = (description: string) => ({ description, content: { 'application/json': { schema: dataOf(record) } } });
+  const example = exampleRecord(plan)?.record;
+  const single = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: dataOf(names), ...(example ? { example: { data: example } } : {}) } },
+  });
+  const page = (description: string, counts: boolean) => ({
+    description,
+    content: {
+      'application/json': {
+        schema: pageOf(names, counts),
+        ...(example ? { example: { data: [example], meta: { next: null, limit: plan.pagination.defaultLimit } } } : {}),
+      },
+    },
+  });
   switch (operation) {
     case 'list':
-      return { 200: { description: `One page of ${many}.`, content: { 'application/json': { schema: pageOf(record, true) } } } };
+      return { 200: page(`One page of ${many}.`, true) };
     case 'search':
-      return {
-        200: {
-          description: `One page of matching ${many}, best first.`,
-          content: { 'application/json': { schema: pageOf(record, false) } },
-        },
-      };
+      return { 200: page(`One page of matching ${many}, best first.`, false) };
     case 'get':
       return { 200: { ...single(`The ${one}.`), headers: etagHeader() } };
     case 'create':
@@ -162,11 +170,16 @@ function etagHeader() {
   };
 }
 
-function dataOf(record: string): SchemaObject {
-  return { type: 'object', required: ['data'], properties: { data: schemaRef(record) } };
+/** A record as returned: whole, or part of it (`?fields=`, or values cut to fit: see `meta.cut`). */
+function recordOrPart(names: SchemaNames): SchemaObject {
+  return { anyOf: [schemaRef(names.record), schemaRef(names.partial)] };
 }
 
-function pageOf(record: string, counts: boolean): SchemaObject {
+function dataOf(names: SchemaNames): SchemaObject {
+  return { type: 'object', required: ['data'], properties: { data: recordOrPart(names) } };
+}
+
+function pageOf(names: SchemaNames, counts: boolean): SchemaObject {
   const count: Record<string, SchemaObject> = counts
     ? { count: { type: 'integer', description: 'How many records match the filters in all; only when the request sets `count=true`.' } }
     : {};
@@ -174,7 +187,7 @@ function pageOf(record: string, counts: boolean): SchemaObject {
     type: 'object',
     required: ['data', 'meta'],
     properties: {
-      data: { type: 'array', items: schemaRef(record), description: 'The records of this page, in the requested order.' },
+      data: { type: 'array', items: recordOrPart(names), description: 'The records of this page, in the requested order.' },
       meta: {
         type: 'object',
         required: ['next', 'limit'],
