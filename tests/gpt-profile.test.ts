@@ -82,15 +82,6 @@ describe('the example automations, as a GPT imports them', () => {
     }
   });
 
-  it('/docs renders Swagger UI over the live /openapi.json', async () => {
-    const response = await fetch(`${server.url}/docs`);
-    assert.equal(response.status, 200);
-    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
-    const html = await response.text();
-    assert.match(html, /SwaggerUIBundle\(\{[^}]*url: 'openapi\.json'/s);
-    assert.match(html, /<title>theCouncil API<\/title>/);
-  });
-
   it('an automation that is not serving is a 404 problem naming it', async () => {
     const response = await call(server.url, 'GET', '/automations/nope/openapi.json');
     assert.equal(response.status, 404);
