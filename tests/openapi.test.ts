@@ -205,7 +205,7 @@ describe('buildOpenApi', () => {
   test('every operation documents problem+json errors, 503 and 504, never 500', () => {
     const expected: Record<string, string[]> = {
       listAccounts: ['200', '400', '401', '403', '429', '503', '504'],
-      getAccount: ['200', '400', '401', '403', '404', '429', '503', '504'],
+      getAccount: ['200', '400', '401', '403', '404', '412', '429', '503', '504'],
       createAccount: ['201', '400', '401', '403', '409', '413', '415', '422', '429', '503', '504'],
       updateAccount: ['200', '400', '401', '403', '404', '409', '412', '413', '415', '422', '429', '503', '504'],
       replaceAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503', '504'],
@@ -258,11 +258,15 @@ describe('buildOpenApi', () => {
     assert.deepEqual(property(meta, 'next').type, ['string', 'null']);
     assert.deepEqual(property(meta, 'limit').type, 'integer');
     const created = response(operation(doc, 'createAccount'), '201');
-    assert.deepEqual(created.content?.['application/json']?.schema, {
-      type: 'object',
-      required: ['data'],
-      properties: { data: recordOrPart },
-    });
+    const single = created.content?.['application/json']?.schema as SchemaObject;
+    assert.deepEqual(single.required, ['data']);
+    assert.deepEqual(single.properties?.data, recordOrPart);
+    assert.deepEqual(Object.keys(property(single, 'meta').properties ?? {}), ['cut', 'detail'], 'meta only when the record was cut');
+    const got = jsonBody(response(operation(doc, 'getAccount'), '200'));
+    assert.equal(property(got, 'data').anyOf?.length, 3, 'the record, part of it, or a piece');
+    assert.deepEqual(Object.keys(property(got, 'meta').properties ?? {}), ['cut', 'detail', 'next']);
+    const cutEntry = property(meta, 'cut').items as SchemaObject;
+    assert.deepEqual(Object.keys(cutEntry.properties ?? {}), ['pointer', 'length', 'returned', 'next']);
     assert.deepEqual(Object.keys(created.headers ?? {}), ['Location', 'ETag']);
     for (const [id, status] of [
       ['getAccount', '200'],
@@ -308,7 +312,11 @@ describe('buildOpenApi', () => {
     const parameters = (d: OpenAPIObject, id: string) =>
       operation(d, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined }));
     const fields = { name: 'fields', in: 'query', description: undefined, schema: { type: 'string' } };
-    assert.deepEqual(parameters(doc, 'getAccount'), [idParameter, fields]);
+    assert.deepEqual(
+      parameters(doc, 'getAccount')?.map((p) => p.name),
+      ['id', 'fields', 'piece', 'offset', 'version'],
+    );
+    assert.deepEqual(parameters(doc, 'getAccount')?.slice(0, 2), [idParameter, fields]);
     const idempotencyKey = {
       name: 'Idempotency-Key',
       in: 'header',

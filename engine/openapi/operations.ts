@@ -1,15 +1,16 @@
-import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
+import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { pageBody, recordBody } from './bodies.ts';
 import { exampleRecord } from './example.ts';
 import { GPT_LIMITS } from './gpt-profile.ts';
-import { recordNouns, responseRef, type SchemaNames, schemaNames, schemaRef } from './names.ts';
-import { fieldsParameter, idParameter, listParameters, searchParameters } from './parameters.ts';
+import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
+import { getParameters, idParameter, listParameters, searchParameters } from './parameters.ts';
 import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 
 /** Error statuses each operation documents; 429, 503 and 504 are added to all of them, 500 to none. */
 const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   list: [400],
-  get: [400, 404],
+  get: [400, 404, 412],
   create: [400, 409, 413, 415, 422],
   update: [400, 404, 409, 412, 413, 415, 422],
   replace: [400, 404, 412, 413, 415, 422],
@@ -27,7 +28,7 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan, omitO
   };
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
   else if (endpoint.operation === 'search') operation.parameters = searchParameters(plan, endpoint);
-  else if (endpoint.operation === 'get') operation.parameters = [idParameter(plan), fieldsParameter(plan)];
+  else if (endpoint.operation === 'get') operation.parameters = getParameters(plan);
   else if (endpoint.operation !== 'create') {
     operation.parameters = omitOptionalHeaders && !plan.requireIfMatch ? [idParameter(plan)] : [idParameter(plan), ifMatchParameter(plan)];
   }
@@ -91,13 +92,13 @@ function successResponse(plan: AutomationPlan, operation: Operation): ResponsesO
   const example = exampleRecord(plan)?.record;
   const single = (description: string) => ({
     description,
-    content: { 'application/json': { schema: dataOf(names), ...(example ? { example: { data: example } } : {}) } },
+    content: { 'application/json': { schema: recordBody(names, operation === 'get'), ...(example ? { example: { data: example } } : {}) } },
   });
   const page = (description: string, counts: boolean) => ({
     description,
     content: {
       'application/json': {
-        schema: pageOf(names, counts),
+        schema: pageBody(names, counts),
         ...(example ? { example: { data: [example], meta: { next: null, limit: plan.pagination.defaultLimit } } } : {}),
       },
     },
@@ -167,44 +168,5 @@ function ifMatchParameter(plan: AutomationPlan): ParameterObject {
 function etagHeader() {
   return {
     ETag: { description: 'Version of the record; send it as `If-Match` to write only if it has not changed.', schema: { type: 'string' } },
-  };
-}
-
-/** A record as returned: whole, or part of it (`?fields=`, or values cut to fit: see `meta.cut`). */
-function recordOrPart(names: SchemaNames): SchemaObject {
-  return { anyOf: [schemaRef(names.record), schemaRef(names.partial)] };
-}
-
-function dataOf(names: SchemaNames): SchemaObject {
-  return { type: 'object', required: ['data'], properties: { data: recordOrPart(names) } };
-}
-
-function pageOf(names: SchemaNames, counts: boolean): SchemaObject {
-  const count: Record<string, SchemaObject> = counts
-    ? { count: { type: 'integer', description: 'How many records match the filters in all; only when the request sets `count=true`.' } }
-    : {};
-  return {
-    type: 'object',
-    required: ['data', 'meta'],
-    properties: {
-      data: { type: 'array', items: recordOrPart(names), description: 'The records of this page, in the requested order.' },
-      meta: {
-        type: 'object',
-        required: ['next', 'limit'],
-        properties: {
-          next: {
-            type: ['string', 'null'],
-            description: 'Cursor of the next page: pass it as `cursor` to continue. null when this is the last page.',
-          },
-          limit: { type: 'integer', description: 'The page size that was applied.' },
-          truncated: {
-            type: 'boolean',
-            description:
-              'Present (true) when the page holds fewer records than `limit` because the response would otherwise be too long; `next` continues after the last record here.',
-          },
-          ...count,
-        },
-      },
-    },
   };
 }
