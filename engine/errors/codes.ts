@@ -11,6 +11,8 @@ export const manifestIssueCodes = {
   'gpt-too-many-operations': 'A document has more than the 30 operations a GPT Action imports (GPT profile).',
   'gpt-description-missing': 'A schema property has no description for a model to go by (GPT profile).',
   'gpt-example-missing': 'A property with a pattern has no example of a valid value (GPT profile).',
+  'gpt-max-length-missing': 'A string property has no maxLength, so a model cannot tell how long it may grow (GPT profile).',
+  'gpt-max-items-missing': 'An array property has no maxItems, so a model cannot tell how many items it may hold (GPT profile).',
   'file-unreadable': 'The manifest or a file it references could not be read.',
   'file-encoding': 'The manifest or a file it references is not valid UTF-8.',
   'manifest-too-large': 'The manifest or a file it references is larger than 512 KiB.',
