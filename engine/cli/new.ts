@@ -46,6 +46,7 @@ schema:                      # JSON Schema (draft 2020-12) of one ${one}; id, cr
     title:
       type: string
       minLength: 1
+      maxLength: 200           # a bound tells a model how long it may be (the GPT profile asks for one)
       description: Short human-readable title of the ${one}.
     status:
       type: string
