@@ -60,7 +60,7 @@ function get(
   record: StoredRecord,
   link: string,
   budget: number,
-): { data: { value: unknown }; meta: { next: string | null; cut?: CutEntry[] } } {
+): { piece: { value: unknown }; meta: { next: string | null; cut?: CutEntry[] } } {
   const url = new URL(link, 'http://council.test');
   assert.equal(url.pathname, `/letters/${ID}`);
   const query = {
@@ -85,7 +85,7 @@ function readWhole(record: StoredRecord, pointer: string, budget: number, counte
     assert.ok(counter.pieces < 10_000, 'reading ends');
     const piece = get(record, link, budget);
     counter.pieces++;
-    const value = piece.data.value;
+    const value = piece.piece.value;
     if (typeof value === 'string') whole = `${(whole as string | undefined) ?? ''}${value}`;
     else if (Array.isArray(value)) whole = [...((whole as unknown[] | undefined) ?? []), ...value];
     else whole = { ...((whole as object | undefined) ?? {}), ...(value as object) };
@@ -196,7 +196,8 @@ describe('a record cut to the response budget', () => {
       );
     }
     const last = JSON.parse(pieceBody(record, { pointer: '/body', offset: 10_000 }, 3000, links));
-    assert.deepEqual(last.data, { id: ID, pointer: '/body', offset: 10_000, length: 10_000, returned: 0, value: '' });
+    assert.deepEqual(last.data, { id: ID });
+    assert.deepEqual(last.piece, { pointer: '/body', offset: 10_000, length: 10_000, returned: 0, value: '' });
     assert.equal(last.meta.next, null);
   });
 

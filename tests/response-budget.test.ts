@@ -206,8 +206,8 @@ for (const [label, storage] of [
         assert.equal(piece.status, 200, piece.text);
         assert.ok(piece.text.length <= budget, `a piece of ${piece.text.length} characters`);
         check('/notes/{id}', 'get', 200, piece);
-        assert.equal(piece.json.data.pointer, cut.pointer);
-        value = typeof value === 'string' ? value + piece.json.data.value : [...(value as unknown[]), ...piece.json.data.value];
+        assert.equal(piece.json.piece.pointer, cut.pointer);
+        value = typeof value === 'string' ? value + piece.json.piece.value : [...(value as unknown[]), ...piece.json.piece.value];
         next = piece.json.meta.next;
       }
       return { value, pieces };
@@ -355,7 +355,7 @@ for (const [label, storage] of [
         });
         const pieceText = (piece.content as { text: string }[])[0]?.text ?? '';
         assert.ok(pieceText.length <= budget);
-        const data = JSON.parse(pieceText).data;
+        const data = JSON.parse(pieceText).piece;
         assert.equal(data.offset, answer.meta.cut[0].returned);
         assert.equal(data.value, record.body.slice(data.offset, data.offset + data.returned));
       } finally {

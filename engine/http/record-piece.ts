@@ -40,8 +40,9 @@ export function parsePieceQuery(params: URLSearchParams, errors: FieldError[]): 
 }
 
 /**
- * The body of one piece: `{"data": {id, pointer, offset, length, returned, value}, "meta":
- * {"next"}}`, at most `budget` characters. A string's piece is its characters from
+ * The body of one piece: `{"data": {id}, "piece": {pointer, offset, length, returned, value},
+ * "meta": {"next"}}`, at most `budget` characters. `data` stays a record (part of one: its
+ * id), so get answers one shape whatever it is asked, and typed clients read it as before. A string's piece is its characters from
  * `offset`; an array's, its items from `offset`; an object's, its members from `offset`
  * (in the record's order). An item too long for a piece on its own is cut in turn, and
  * named in `meta.cut` with a pointer into the record.
@@ -68,8 +69,9 @@ export function pieceBody(record: StoredRecord, query: PieceQuery, budget: numbe
       piece === null ? 0 : typeof piece === 'string' || Array.isArray(piece) ? piece.length : Object.keys(piece as object).length;
     const end = query.offset + returned;
     const next = end < length ? link(query.pointer, end) : null;
-    const data = { id: record.id, pointer: query.pointer, offset: query.offset, length, returned, value: piece };
-    return `{"data":${JSON.stringify(data)},"meta":${JSON.stringify({ next, ...(cuts.length ? { cut: cuts } : {}) })}}`;
+    const about = { pointer: query.pointer, offset: query.offset, length, returned, value: piece };
+    const meta = { next, ...(cuts.length ? { cut: cuts } : {}) };
+    return `{"data":{"id":${JSON.stringify(record.id)}},"piece":${JSON.stringify(about)},"meta":${JSON.stringify(meta)}}`;
   };
   return fitBody(rest, budget, render, link, (whole, room) => slice(whole, query, room, costOf(link)));
 }

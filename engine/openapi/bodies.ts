@@ -49,16 +49,16 @@ function cutDetail(): SchemaObject {
 
 /** `{data}` of get, create, update and replace; `meta` only when the record was cut (or on a piece, for get). */
 export function recordBody(names: SchemaNames, pieces: boolean): SchemaObject {
-  const data: SchemaObject = pieces ? { anyOf: [schemaRef(names.record), schemaRef(names.partial), pieceData()] } : recordOrPart(names);
   return {
     type: 'object',
     required: ['data'],
     properties: {
-      data,
+      data: recordOrPart(names),
+      ...(pieces ? { piece: piece() } : {}),
       meta: {
         type: 'object',
         description: pieces
-          ? 'Present when the record was cut to fit the response (`cut`, `detail`), and on a piece (`next`).'
+          ? 'Present when the record was cut to fit the response (`cut`, `detail`), and with `piece` (`next`, and `cut` for items cut in turn).'
           : 'Present only when the record was cut to fit the response.',
         properties: {
           cut: cutList(),
@@ -77,14 +77,13 @@ export function recordBody(names: SchemaNames, pieces: boolean): SchemaObject {
   };
 }
 
-/** `data` of a piece: `GET /<name>/{id}?piece=/body&offset=40000`. */
-function pieceData(): SchemaObject {
+/** `piece` of `GET /<name>/{id}?piece=/body&offset=40000` (whose `data` is then the record's id alone). */
+function piece(): SchemaObject {
   return {
     type: 'object',
-    description: 'One piece of a cut value (when the request has `piece`).',
-    required: ['id', 'pointer', 'offset', 'length', 'returned', 'value'],
+    description: "Only when the request has `piece`: one piece of a value cut short (`data` then holds only the record's `id`).",
+    required: ['pointer', 'offset', 'length', 'returned', 'value'],
     properties: {
-      id: { type: 'string', format: 'uuid', description: 'The record.' },
       pointer: { type: 'string', description: 'The value the piece is of, as `piece` named it.' },
       offset: { type: 'integer', minimum: 0, description: 'Where the piece starts in the value.' },
       length: { type: 'integer', minimum: 0, description: 'The whole length of the value.' },
