@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StoredRecord } from '../adapters/types.ts';
 import type { AutomationPlan } from '../engine/compile/plan.ts';
+import { pageBody } from '../engine/http/page-body.ts';
 import { type CutEntry, pieceLinks, recordBody } from '../engine/http/record-body.ts';
 import { fitValue, stringPrefix } from '../engine/http/record-cut.ts';
 import { pieceBody } from '../engine/http/record-piece.ts';
@@ -159,6 +160,20 @@ describe('a record cut to the response budget', () => {
       [['', 3003, Object.keys(parsed.data).length]],
     );
     assert.deepEqual(readWhole(record as StoredRecord, '', 5000, { pieces: 0 }), record);
+  });
+
+  it('a page never passes the budget, even when its meta is longer than foreseen', () => {
+    const records = Array.from({ length: 20 }, (_, i) => ({ id: `${i}`, text: 'x'.repeat(200) }));
+    const cursor = 'c'.repeat(2500);
+    const { body, kept } = pageBody(
+      records,
+      3000,
+      (n) => ({ next: n < records.length ? cursor : null, limit: 20 }),
+      () => null,
+    );
+    assert.ok(body.length <= 3000, `${body.length} characters`);
+    assert.equal(JSON.parse(body).data.length, kept);
+    assert.ok(kept >= 1 && kept < 5, `${kept} records beside a 2,500-character cursor`);
   });
 
   it('strings are cut by their escaped length, never inside a surrogate pair', () => {

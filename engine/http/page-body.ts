@@ -24,8 +24,14 @@ export function pageBody(
     parts.push(text);
     size += text.length + 1;
   }
-  const kept = parts.length;
-  const body = `{"data":[${parts.join(',')}],"meta":${JSON.stringify(meta(kept))}}`;
+  let kept = parts.length;
+  const render = () => `{"data":[${parts.slice(0, kept).join(',')}],"meta":${JSON.stringify(meta(kept))}}`;
+  let body = render();
+  // A meta longer than foreseen (a cursor carrying many long filter values) gives back records.
+  while (kept > 1 && body.length > budget) {
+    kept--;
+    body = render();
+  }
   if (kept !== 1 || body.length <= budget) return { body, kept };
   const alone = fitBody(
     records[0],
