@@ -415,7 +415,7 @@ describe('council new', { concurrency: true }, () => {
 
     const validated = await council(root, ['validate']);
     assert.equal(validated.code, 0, validated.stderr);
-    assert.match(validated.stdout, /^1 manifest\(s\) checked: 0 error\(s\)/m);
+    assert.match(validated.stdout, /^1 manifest\(s\) checked: 0 error\(s\), 0 warning\(s\)/m, 'the scaffold passes the GPT profile too');
 
     const edited = `${readFileSync(file, 'utf8')}# edited by hand\n`;
     writeFileSync(file, edited);

@@ -82,15 +82,6 @@ describe('the example automations, as a GPT imports them', () => {
     }
   });
 
-  it('/docs renders Swagger UI over the live /openapi.json', async () => {
-    const response = await fetch(`${server.url}/docs`);
-    assert.equal(response.status, 200);
-    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
-    const html = await response.text();
-    assert.match(html, /SwaggerUIBundle\(\{[^}]*url: 'openapi\.json'/s);
-    assert.match(html, /<title>theCouncil API<\/title>/);
-  });
-
   it('an automation that is not serving is a 404 problem naming it', async () => {
     const response = await call(server.url, 'GET', '/automations/nope/openapi.json');
     assert.equal(response.status, 404);
@@ -207,9 +198,9 @@ storage: { backend: memory }
 schema:
   type: object
   properties:
-    sku: { type: string, pattern: "^[A-Z]{2}-[0-9]{4}$", description: Stock code. }
-    name: { type: string }
-    grade: { type: string, description: "${'y'.repeat(701)}" }
+    sku: { type: string, pattern: "^[A-Z]{2}-[0-9]{4}$", description: Stock code., maxLength: 7 }
+    name: { type: string, maxLength: 9 }
+    grade: { type: string, description: "${'y'.repeat(701)}", maxLength: 9 }
     size:
       type: object
       description: Dimensions.
@@ -240,13 +231,49 @@ storage: { backend: memory }
 schema:
   type: object
   properties:
-    sku: { type: string, pattern: "^[A-Z]{2}-[0-9]{4}$", examples: [AB-1234], description: Stock code. }
+    sku: { type: string, pattern: "^[A-Z]{2}-[0-9]{4}$", examples: [AB-1234], description: Stock code., maxLength: 7 }
 endpoints:
   - operation: list
     filters: [sku]
   - operation: update
 `;
     assert.deepEqual(lint(text), []);
+  });
+
+  it('strings without maxLength and arrays without maxItems, at any depth, are named where they are declared', () => {
+    const text = `name: parts
+description: Spare parts.
+storage: { backend: memory }
+schema:
+  type: object
+  properties:
+    name: { type: string, description: Name. }
+    kind: { type: string, enum: [a, b], description: Kind. }
+    seen: { type: string, format: date-time, description: When. }
+    code: { type: string, maxLength: 8, description: Code. }
+    tags:
+      type: array
+      description: Labels.
+      items: { type: string }
+    parts:
+      type: array
+      maxItems: 10
+      description: Sub-parts.
+      items:
+        type: object
+        description: One sub-part.
+        properties:
+          label: { type: [string, "null"], description: Label. }
+          size: { type: integer, description: Size. }
+endpoints:
+  - operation: get
+`;
+    assert.deepEqual(lint(text), [
+      ['gpt-max-length-missing', 7, 5, 'warning'],
+      ['gpt-max-items-missing', 11, 5, 'warning'],
+      ['gpt-max-length-missing', 14, 7, 'warning'],
+      ['gpt-max-length-missing', 23, 11, 'warning'],
+    ]);
   });
 
   it('a document of many automations is over the 30 operations a GPT imports; a bad operationId is named', () => {

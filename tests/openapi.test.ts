@@ -5,6 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan } from '../engine/compile/plan.ts';
+import { exampleRecord } from '../engine/openapi/example.ts';
 import { buildOpenApi, mapSchemaRefs } from '../engine/openapi/index.ts';
 import { makePlan } from './support/plans.ts';
 
@@ -204,7 +205,7 @@ describe('buildOpenApi', () => {
   test('every operation documents problem+json errors, 503 and 504, never 500', () => {
     const expected: Record<string, string[]> = {
       listAccounts: ['200', '400', '401', '403', '429', '503', '504'],
-      getAccount: ['200', '400', '401', '403', '404', '429', '503', '504'],
+      getAccount: ['200', '400', '401', '403', '404', '412', '429', '503', '504'],
       createAccount: ['201', '400', '401', '403', '409', '413', '415', '422', '429', '503', '504'],
       updateAccount: ['200', '400', '401', '403', '404', '409', '412', '413', '415', '422', '429', '503', '504'],
       replaceAccount: ['200', '400', '401', '403', '404', '412', '413', '415', '422', '429', '503', '504'],
@@ -232,11 +233,12 @@ describe('buildOpenApi', () => {
       'PayloadTooLarge',
       'UnsupportedMediaType',
       'ValidationFailed',
-      'PreconditionRequired',
       'TooManyRequests',
       'ServiceUnavailable',
       'GatewayTimeout',
     ]);
+    const strict = buildOpenApi([makePlan({ requireIfMatch: true })], options);
+    assert.ok(strict.components?.responses?.PreconditionRequired, 'a shared response only where an operation uses it');
     for (const name of ['ServiceUnavailable', 'GatewayTimeout']) {
       const retryable = doc.components?.responses?.[name] as ResponseObject;
       assert.deepEqual(Object.keys(retryable.headers ?? {}), ['Retry-After']);
@@ -249,20 +251,23 @@ describe('buildOpenApi', () => {
     const page = jsonBody(response(operation(doc, 'listAccounts'), '200'));
     assert.deepEqual(page.required, ['data', 'meta']);
     const { data, meta } = page.properties as Record<string, SchemaObject>;
-    assert.deepEqual(
-      { ...data, description: undefined },
-      { type: 'array', items: { $ref: '#/components/schemas/Account' }, description: undefined },
-    );
+    const recordOrPart = { anyOf: [{ $ref: '#/components/schemas/Account' }, { $ref: '#/components/schemas/AccountPartial' }] };
+    assert.deepEqual({ ...data, description: undefined }, { type: 'array', items: recordOrPart, description: undefined });
     assert.deepEqual(meta?.required, ['next', 'limit']);
     assert.ok(meta);
     assert.deepEqual(property(meta, 'next').type, ['string', 'null']);
     assert.deepEqual(property(meta, 'limit').type, 'integer');
     const created = response(operation(doc, 'createAccount'), '201');
-    assert.deepEqual(created.content?.['application/json']?.schema, {
-      type: 'object',
-      required: ['data'],
-      properties: { data: { $ref: '#/components/schemas/Account' } },
-    });
+    const single = created.content?.['application/json']?.schema as SchemaObject;
+    assert.deepEqual(single.required, ['data']);
+    assert.deepEqual(single.properties?.data, recordOrPart);
+    assert.deepEqual(Object.keys(property(single, 'meta').properties ?? {}), ['cut', 'detail'], 'meta only when the record was cut');
+    const got = jsonBody(response(operation(doc, 'getAccount'), '200'));
+    assert.deepEqual(property(got, 'data'), recordOrPart, 'get answers a record (or part of it) whatever it is asked');
+    assert.deepEqual(property(got, 'piece').required, ['pointer', 'offset', 'length', 'returned', 'value']);
+    assert.deepEqual(Object.keys(property(got, 'meta').properties ?? {}), ['cut', 'detail', 'next']);
+    const cutEntry = property(meta, 'cut').items as SchemaObject;
+    assert.deepEqual(Object.keys(cutEntry.properties ?? {}), ['pointer', 'length', 'returned', 'next']);
     assert.deepEqual(Object.keys(created.headers ?? {}), ['Location', 'ETag']);
     for (const [id, status] of [
       ['getAccount', '200'],
@@ -275,18 +280,27 @@ describe('buildOpenApi', () => {
   });
 
   test('request bodies: create and replace take the input, update takes a merge patch', () => {
+    const example = {
+      input: {
+        name: 'Example name',
+        email: 'name@example.com',
+        plan: 'free',
+        seats: 1,
+        address: { street: 'Example street', city: 'Example city' },
+      },
+    };
     for (const id of ['createAccount', 'replaceAccount']) {
       assert.deepEqual(operation(doc, id).requestBody, {
         ...operation(doc, id).requestBody,
         required: true,
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/AccountInput' } } },
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/AccountInput' }, example: example.input } },
       });
     }
     const patch = operation(doc, 'updateAccount').requestBody as { required: boolean; content: Record<string, unknown> };
     assert.equal(patch.required, true);
     assert.deepEqual(Object.keys(patch.content).sort(), ['application/json', 'application/merge-patch+json']);
     for (const media of Object.values(patch.content)) {
-      assert.deepEqual(media, { schema: { $ref: '#/components/schemas/AccountPatch' } });
+      assert.deepEqual(media, { schema: { $ref: '#/components/schemas/AccountPatch' }, example: { plan: 'pro' } });
     }
     const idParameter = { name: 'id', in: 'path', required: true, description: undefined, schema: { type: 'string', format: 'uuid' } };
     const ifMatch = (required: boolean) => ({
@@ -299,7 +313,11 @@ describe('buildOpenApi', () => {
     const parameters = (d: OpenAPIObject, id: string) =>
       operation(d, id).parameters?.map((p) => ({ ...(p as ParameterObject), description: undefined }));
     const fields = { name: 'fields', in: 'query', description: undefined, schema: { type: 'string' } };
-    assert.deepEqual(parameters(doc, 'getAccount'), [idParameter, fields]);
+    assert.deepEqual(
+      parameters(doc, 'getAccount')?.map((p) => p.name),
+      ['id', 'fields', 'piece', 'offset', 'version'],
+    );
+    assert.deepEqual(parameters(doc, 'getAccount')?.slice(0, 2), [idParameter, fields]);
     const idempotencyKey = {
       name: 'Idempotency-Key',
       in: 'header',
@@ -342,6 +360,7 @@ describe('buildOpenApi', () => {
     assert.deepEqual(input, {
       ...written,
       properties: { ...(written.properties as object), address: { $ref: '#/components/schemas/Account_Address' } },
+      examples: input.examples,
     });
 
     const patch = schema(doc, 'AccountPatch');
@@ -400,6 +419,69 @@ describe('buildOpenApi', () => {
     assert.equal(valid('AccountPatch', { plan: 'gold' }), false);
     assert.equal(valid('AccountPatch', { name: 5 }), false);
     assert.equal(valid('AccountPatch', { unknown: 'x' }), false);
+  });
+
+  test('one example record per automation, made from the schema: valid in every place it is shown', () => {
+    const valid = componentValidator(doc);
+    const [record] = schema(doc, 'Account').examples as Record<string, unknown>[];
+    assert.deepEqual(record, {
+      id: '0193e3c1-5f2a-7b4c-8d6e-9f0a1b2c3d4e',
+      createdAt: '2026-01-15T09:30:00.000Z',
+      updatedAt: '2026-01-15T09:30:00.000Z',
+      name: 'Example name',
+      email: 'name@example.com',
+      plan: 'free',
+      seats: 1,
+      address: { street: 'Example street', city: 'Example city' },
+    });
+    for (const name of ['Account', 'AccountInput', 'AccountPatch', 'AccountPartial']) {
+      const examples = schema(doc, name).examples as unknown[];
+      assert.equal(examples.length, 1, `${name} has one example`);
+      assert.equal(valid(name, examples[0]), true, `${name}'s example is valid: ${JSON.stringify(examples[0])}`);
+    }
+    assert.deepEqual(schema(doc, 'AccountPartial').examples, [{ id: record?.id, name: 'Example name' }]);
+    const got = response(operation(doc, 'getAccount'), '200').content?.['application/json'];
+    assert.deepEqual(got?.example, { data: record });
+    const page = response(operation(doc, 'listAccounts'), '200').content?.['application/json'];
+    assert.deepEqual(page?.example, { data: [record], meta: { next: null, limit: 20 } });
+  });
+
+  test('examples come from the schema: its own examples, const, default, enum, format, bounds; none rather than a wrong one', () => {
+    const example = (properties: Record<string, unknown>, required: string[] = []) =>
+      exampleRecord(makePlan({ name: 'things', filters: [], sort: [], schema: { type: 'object', required, properties } }));
+    assert.deepEqual(
+      example({
+        sku: { type: 'string', pattern: '^[A-Z]{2}-[0-9]{4}$', examples: ['AB-1234'] },
+        kind: { const: 'part' },
+        size: { type: 'string', enum: ['s', 'm'], default: 'm' },
+        color: { type: 'string', enum: ['red', 'blue'] },
+        at: { type: 'string', format: 'date-time' },
+        site: { type: 'string', format: 'uri' },
+        count: { type: 'integer', exclusiveMinimum: 4, multipleOf: 3 },
+        ratio: { type: 'number', maximum: -2 },
+        code: { type: 'string', minLength: 20, maxLength: 22 },
+        tags: { type: 'array', items: { type: 'string', maxLength: 3 }, minItems: 2 },
+        flag: { type: ['null', 'boolean'] },
+      })?.input,
+      {
+        sku: 'AB-1234',
+        kind: 'part',
+        size: 'm',
+        color: 'red',
+        at: '2026-01-15T09:30:00.000Z',
+        site: 'https://example.com/',
+        count: 6,
+        ratio: -2,
+        code: 'Example codexxxxxxxx',
+        tags: ['Exa', 'Exa'],
+        flag: true,
+      },
+    );
+    assert.deepEqual(example({ sku: { type: 'string', pattern: '^[A-Z]{2}$' }, name: { type: 'string' } })?.input, {
+      name: 'Example name',
+    });
+    assert.equal(example({ sku: { type: 'string', pattern: '^[A-Z]{2}$' } }, ['sku']), null, 'a required pattern with no examples');
+    assert.equal(example({ n: { type: 'integer', minimum: 5, maximum: 3 } }, ['n']), null, 'no value fits: none is shown');
   });
 
   test('the Problem schema follows RFC 9457 plus code and errors', () => {
@@ -514,6 +596,7 @@ describe('buildOpenApi', () => {
       'SupportTicket',
       'SupportTicketInput',
       'SupportTicketPatch',
+      'SupportTicketPartial',
       'SupportTicket_Address',
     ]) {
       assert.ok(schemas.includes(name), `missing ${name}`);
@@ -521,9 +604,27 @@ describe('buildOpenApi', () => {
     assert.deepEqual(operation(both, 'getSupportTicket').tags, ['support-tickets']);
     assert.deepEqual(property(jsonBody(response(operation(both, 'listSupportTickets'), '200')), 'data'), {
       type: 'array',
-      items: { $ref: '#/components/schemas/SupportTicket' },
+      items: { anyOf: [{ $ref: '#/components/schemas/SupportTicket' }, { $ref: '#/components/schemas/SupportTicketPartial' }] },
       description: 'The records of this page, in the requested order.',
     });
+  });
+
+  test('a body schema no operation takes is left out, unless a ref points into it', () => {
+    const readOnly = buildOpenApi([makePlan({ operations: ['list', 'get'] })], options);
+    assert.deepEqual(Object.keys(readOnly.components?.schemas ?? {}), [
+      'Problem',
+      'Account',
+      'AccountPartial',
+      'Account_Address',
+      'Account_CountryCode',
+    ]);
+    const selfRef = makePlan({
+      operations: ['get'],
+      schema: { type: 'object', properties: { name: { type: 'string' }, alias: { $ref: '#/properties/name' } } },
+    });
+    const kept = buildOpenApi([selfRef], options);
+    assert.ok(kept.components?.schemas?.AccountInput, 'Account refers into AccountInput');
+    assert.equal(kept.components?.schemas?.AccountPatch, undefined);
   });
 
   test('two automations with the same schema names are refused rather than merged', () => {

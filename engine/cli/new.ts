@@ -46,7 +46,7 @@ schema:                      # JSON Schema (draft 2020-12) of one ${one}; id, cr
     title:
       type: string
       minLength: 1
-      maxLength: 200         # lists sort by it, so it is indexed: say how long it may be (council validate warns otherwise)
+      maxLength: 200         # lists sort by it, so it is indexed, and a bound tells a model how long it may be (council validate warns without one)
       description: Short human-readable title of the ${one}.
     status:
       type: string

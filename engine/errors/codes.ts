@@ -16,6 +16,8 @@ export const manifestIssueCodes = {
   'mcp-schema-unsupported':
     'A part of the record schema that the JSON Schema subset model clients accept cannot describe, so MCP tools take it as JSON text (GPT profile).',
   'mcp-schema-too-large': 'A tool input is beyond what OpenAI strict mode takes (nesting, properties, enum values) (GPT profile).',
+  'gpt-max-length-missing': 'A string property has no maxLength, so a model cannot tell how long it may grow (GPT profile).',
+  'gpt-max-items-missing': 'An array property has no maxItems, so a model cannot tell how many items it may hold (GPT profile).',
   'file-unreadable': 'The manifest or a file it references could not be read.',
   'file-encoding': 'The manifest or a file it references is not valid UTF-8.',
   'manifest-too-large': 'The manifest or a file it references is larger than 512 KiB.',

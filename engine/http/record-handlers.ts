@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { RecordStore } from '../../adapters/types.ts';
+import type { RecordStore, StoredRecord } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { readJsonObject } from './body.ts';
@@ -10,8 +10,10 @@ import { parseFieldsParam, selectFields } from './fields-param.ts';
 import type { Idempotency } from './idempotency.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
 import { pageBody } from './page-body.ts';
-import { type FieldError, HttpProblem } from './problem.ts';
+import { choices, type FieldError, HttpProblem } from './problem.ts';
+import { pieceLinks, recordBody } from './record-body.ts';
 import { newRecordId } from './record-id.ts';
+import { type PieceQuery, parsePieceQuery, pieceBody } from './record-piece.ts';
 import { encodeSearchCursor, parseSearchQuery } from './search-query.ts';
 
 export type Handler = (c: Context) => Promise<Response>;
@@ -55,6 +57,9 @@ export function recordHandler(
     return idempotency.run({ automation: plan.name, actor: String(c.get('actor') ?? 'anonymous'), key }, request, write);
   };
   const ifMatch = (c: Context) => ifMatchCheck(c.req.header('if-match'), plan.requireIfMatch, plan.basePath);
+  // No response passes it: a record longer than the budget is cut, and its rest read in pieces (record-body.ts).
+  const budget = plan.pagination.maxResponseChars;
+  const linksOf = (record: StoredRecord | undefined) => (record ? pieceLinks(plan, record) : () => null);
 
   switch (endpoint.operation) {
     case 'list':
@@ -63,12 +68,17 @@ export function recordHandler(
         const page = await store.list(query);
         const data = fields ? page.records.map((r) => selectFields(r, fields)) : page.records;
         const count = page.total === undefined ? {} : { count: page.total };
-        const { body } = pageBody(data, plan.pagination.maxResponseChars, (kept) => {
-          const truncated = kept < page.records.length;
-          const last = page.records[kept - 1];
-          const next = (page.hasMore || truncated) && last ? encodeCursor(query, last) : null;
-          return { next, limit: query.limit, ...count, ...(truncated ? { truncated } : {}) };
-        });
+        const { body } = pageBody(
+          data,
+          budget,
+          (kept) => {
+            const truncated = kept < page.records.length;
+            const last = page.records[kept - 1];
+            const next = (page.hasMore || truncated) && last ? encodeCursor(query, last) : null;
+            return { next, limit: query.limit, ...count, ...(truncated ? { truncated } : {}) };
+          },
+          linksOf(page.records[0]),
+        );
         return c.body(body, 200, JSON_TYPE);
       };
     case 'search':
@@ -76,21 +86,28 @@ export function recordHandler(
         const { fields, ...query } = parseSearchQuery(plan, new URL(c.req.url).searchParams);
         const page = await store.search(query);
         const data = fields ? page.records.map((r) => selectFields(r, fields)) : page.records;
-        const { body } = pageBody(data, plan.pagination.maxResponseChars, (kept) => {
-          const truncated = kept < page.records.length;
-          const next = page.hasMore || truncated ? encodeSearchCursor(query, kept) : null;
-          return { next, limit: query.limit, ...(truncated ? { truncated } : {}) };
-        });
+        const { body } = pageBody(
+          data,
+          budget,
+          (kept) => {
+            const truncated = kept < page.records.length;
+            const next = page.hasMore || truncated ? encodeSearchCursor(query, kept) : null;
+            return { next, limit: query.limit, ...(truncated ? { truncated } : {}) };
+          },
+          linksOf(page.records[0]),
+        );
         return c.body(body, 200, JSON_TYPE);
       };
     case 'get':
       return async (c) => {
-        const fields = onlyFieldsQuery(c, plan);
+        const { fields, piece } = getQuery(c, plan);
         const id = itemId(c);
         const record = await store.get(id);
         if (!record) throw notFound(id);
         c.header('ETag', etagOf(record));
-        return c.json({ data: selectFields(record, fields) });
+        const links = pieceLinks(plan, record);
+        const body = piece ? pieceBody(record, piece, budget, links) : recordBody(selectFields(record, fields), budget, links);
+        return c.body(body, 200, JSON_TYPE);
       };
     case 'create':
       return async (c) => {
@@ -102,7 +119,7 @@ export function recordHandler(
           const record = await store.create({ id: newRecordId(), createdAt: now, updatedAt: now, ...body });
           c.header('Location', `${plan.basePath}/${record.id}`);
           c.header('ETag', etagOf(record));
-          return c.json({ data: record }, 201);
+          return c.body(recordBody(record, budget, pieceLinks(plan, record), true), 201, JSON_TYPE);
         });
       };
     case 'replace':
@@ -117,7 +134,7 @@ export function recordHandler(
         });
         if (!record) throw notFound(id);
         c.header('ETag', etagOf(record));
-        return c.json({ data: record });
+        return c.body(recordBody(record, budget, pieceLinks(plan, record), true), 200, JSON_TYPE);
       };
     case 'update':
       return async (c) => {
@@ -136,7 +153,7 @@ export function recordHandler(
           });
           if (!record) throw notFound(id);
           c.header('ETag', etagOf(record));
-          return c.json({ data: record });
+          return c.body(recordBody(record, budget, pieceLinks(plan, record), true), 200, JSON_TYPE);
         });
       };
     case 'delete':
@@ -174,18 +191,27 @@ function invalidBody(errors: readonly FieldError[]): HttpProblem {
   return new HttpProblem('validation-failed', `the body does not match the schema; fix and retry: ${detail}`, { errors });
 }
 
-/** get takes `?fields=` and nothing else. */
-function onlyFieldsQuery(c: Context, plan: AutomationPlan): readonly string[] | undefined {
-  if (!c.req.url.includes('?')) return undefined;
+/** get takes `?fields=`, or `?piece=` with `offset` and `version` (the rest of a cut value), and nothing else. */
+function getQuery(c: Context, plan: AutomationPlan): { fields?: readonly string[]; piece?: PieceQuery } {
+  if (!c.req.url.includes('?')) return {};
   const params = new URL(c.req.url).searchParams;
   const errors: FieldError[] = [...params.keys()]
-    .filter((name) => name !== 'fields')
-    .map((name) => ({ pointer: `/query/${name}`, message: 'get takes only fields; remove it' }));
-  if (params.getAll('fields').length > 1) errors.push({ pointer: '/query/fields', message: 'given more than once; pass it once' });
+    .filter((name) => !GET_PARAMETERS.includes(name))
+    .map((name) => ({
+      pointer: `/query/${name}`,
+      message: `get takes only ${GET_PARAMETERS.join(', ')}; remove it`,
+      ...choices(name, GET_PARAMETERS),
+    }));
+  for (const name of GET_PARAMETERS) {
+    if (params.getAll(name).length > 1) errors.push({ pointer: `/query/${name}`, message: 'given more than once; pass it once' });
+  }
   const fields = parseFieldsParam(plan, params, errors);
+  const piece = parsePieceQuery(params, errors);
   if (errors.length) throw invalidQuery(errors);
-  return fields;
+  return { ...(fields ? { fields } : {}), ...(piece ? { piece } : {}) };
 }
+
+const GET_PARAMETERS = ['fields', 'piece', 'offset', 'version'];
 
 function noQuery(c: Context): void {
   const url = c.req.url;

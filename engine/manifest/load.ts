@@ -178,7 +178,7 @@ export function recordNames(loaded: LoadedManifest): string[] {
   if (!names) {
     const { name, singular } = loaded.manifest;
     const one = pascalCase(singular ?? singularize(name));
-    names = [...new Set([one, `${one}Input`, `${one}Patch`, pascalCase(name)])];
+    names = [...new Set([one, `${one}Input`, `${one}Patch`, `${one}Partial`, pascalCase(name)])];
     recordNamesCache.set(loaded, names);
   }
   return names;

@@ -1,7 +1,9 @@
 import { type OpenAPIObject, OpenApiBuilder, type SchemaObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan } from '../compile/plan.ts';
+import { schemaNames } from './names.ts';
 import { operationFor } from './operations.ts';
 import { PROBLEM_SCHEMA, problemSchema } from './problem.ts';
+import { pruneUnused } from './prune.ts';
 import { problemResponses } from './responses.ts';
 import { automationSchemas } from './schemas.ts';
 
@@ -69,7 +71,6 @@ export function buildOpenApi(plans: readonly AutomationPlan[], options: OpenApiO
   };
 
   addSchema(PROBLEM_SCHEMA, problemSchema(), 'the engine');
-  for (const [name, response] of problemResponses()) builder.addResponse(name, response);
   for (const plan of [...plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     builder.addTag({ name: plan.name, description: plan.description });
     for (const [name, schema] of automationSchemas(plan)) addSchema(name, schema, plan.name);
@@ -79,5 +80,11 @@ export function buildOpenApi(plans: readonly AutomationPlan[], options: OpenApiO
       });
     }
   }
-  return builder.getSpec();
+  for (const [name, response] of problemResponses()) builder.addResponse(name, response);
+  const doc = builder.getSpec();
+  pruneUnused(doc, {
+    schemas: plans.flatMap((plan) => [schemaNames(plan).input, schemaNames(plan).patch]),
+    responses: problemResponses().map(([name]) => name),
+  });
+  return doc;
 }

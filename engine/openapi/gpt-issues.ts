@@ -4,6 +4,7 @@ import type { AutomationPlan, JsonSchema } from '../compile/plan.ts';
 import type { ManifestIssue } from '../manifest/issues.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { issueAt, type PathSegment } from '../manifest/source.ts';
+import { boundIssues } from './gpt-bounds.ts';
 import { type GptFinding, lintGptDocument } from './gpt-profile.ts';
 
 export type GptSeverity = 'warning' | 'error';
@@ -22,7 +23,7 @@ export function gptProfileIssues(loaded: LoadedManifest, plan: AutomationPlan, d
     const key = `${issue.code}:${issue.file}:${issue.line}:${issue.col}`;
     if (!issues.has(key)) issues.set(key, issue);
   }
-  return [...issues.values(), ...schemaIssues(loaded, loaded.schema, [], severity)];
+  return [...issues.values(), ...schemaIssues(loaded, loaded.schema, [], severity), ...boundIssues(loaded, severity)];
 }
 
 function documentIssue(loaded: LoadedManifest, plan: AutomationPlan, finding: GptFinding, severity: GptSeverity): ManifestIssue {

@@ -1,7 +1,7 @@
 import type { ReferenceObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan } from '../compile/plan.ts';
 
-/** Component schema names of one automation: `Account`, `AccountInput`, `AccountPatch`. */
+/** Component schema names of one automation: `Account`, `AccountInput`, `AccountPatch`, `AccountPartial`. */
 export interface SchemaNames {
   /** A record as returned, with `id`, `createdAt` and `updatedAt`. */
   readonly record: string;
@@ -9,11 +9,13 @@ export interface SchemaNames {
   readonly input: string;
   /** Body of update: a JSON merge patch. */
   readonly patch: string;
+  /** Part of a record: what `?fields=` returns, or a record whose long values were cut (`meta.cut`). */
+  readonly partial: string;
 }
 
 export function schemaNames(plan: AutomationPlan): SchemaNames {
   const { singular } = plan.names;
-  return { record: singular, input: `${singular}Input`, patch: `${singular}Patch` };
+  return { record: singular, input: `${singular}Input`, patch: `${singular}Patch`, partial: `${singular}Partial` };
 }
 
 /** Lower-case nouns for prose: `{ one: 'support ticket', many: 'support tickets' }`. */

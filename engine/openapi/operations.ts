@@ -1,14 +1,16 @@
-import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
+import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { pageBody, recordBody } from './bodies.ts';
+import { exampleRecord } from './example.ts';
 import { GPT_LIMITS } from './gpt-profile.ts';
 import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
-import { fieldsParameter, idParameter, listParameters, searchParameters } from './parameters.ts';
+import { getParameters, idParameter, listParameters, searchParameters } from './parameters.ts';
 import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 
 /** Error statuses each operation documents; 429, 503 and 504 are added to all of them, 500 to none. */
 const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   list: [400],
-  get: [400, 404],
+  get: [400, 404, 412],
   create: [400, 409, 413, 415, 422],
   update: [400, 404, 409, 412, 413, 415, 422],
   replace: [400, 404, 412, 413, 415, 422],
@@ -26,7 +28,7 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan, omitO
   };
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
   else if (endpoint.operation === 'search') operation.parameters = searchParameters(plan, endpoint);
-  else if (endpoint.operation === 'get') operation.parameters = [idParameter(plan), fieldsParameter(plan)];
+  else if (endpoint.operation === 'get') operation.parameters = getParameters(plan);
   else if (endpoint.operation !== 'create') {
     operation.parameters = omitOptionalHeaders && !plan.requireIfMatch ? [idParameter(plan)] : [idParameter(plan), ifMatchParameter(plan)];
   }
@@ -63,42 +65,49 @@ function defaultDescription(plan: AutomationPlan, operation: Operation): string 
 function requestBody(plan: AutomationPlan, operation: Operation): RequestBodyObject | undefined {
   const names = schemaNames(plan);
   const { one } = recordNouns(plan);
+  const example = exampleRecord(plan);
   if (operation === 'create' || operation === 'replace') {
     return {
       required: true,
       description:
         operation === 'create' ? `The new ${one}.` : `The ${one} as it should be; every field not sent is removed or reset to its default.`,
-      content: { 'application/json': { schema: schemaRef(names.input) } },
+      content: { 'application/json': { schema: schemaRef(names.input), ...(example ? { example: example.input } : {}) } },
     };
   }
   if (operation === 'update') {
+    const media = () => ({ schema: schemaRef(names.patch), ...(example ? { example: structuredClone(example.patch) } : {}) });
     // application/json first: it is what most clients (and GPT actions) send.
     return {
       required: true,
       description: `The fields to change (JSON merge patch); \`null\` removes an optional field.`,
-      content: {
-        'application/json': { schema: schemaRef(names.patch) },
-        'application/merge-patch+json': { schema: schemaRef(names.patch) },
-      },
+      content: { 'application/json': media(), 'application/merge-patch+json': media() },
     };
   }
   return undefined;
 }
 
 function successResponse(plan: AutomationPlan, operation: Operation): ResponsesObject {
-  const { record } = schemaNames(plan);
+  const names = schemaNames(plan);
   const { one, many } = recordNouns(plan);
-  const single = (description: string) => ({ description, content: { 'application/json': { schema: dataOf(record) } } });
+  const example = exampleRecord(plan)?.record;
+  const single = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: recordBody(names, operation === 'get'), ...(example ? { example: { data: example } } : {}) } },
+  });
+  const page = (description: string, counts: boolean) => ({
+    description,
+    content: {
+      'application/json': {
+        schema: pageBody(names, counts),
+        ...(example ? { example: { data: [example], meta: { next: null, limit: plan.pagination.defaultLimit } } } : {}),
+      },
+    },
+  });
   switch (operation) {
     case 'list':
-      return { 200: { description: `One page of ${many}.`, content: { 'application/json': { schema: pageOf(record, true) } } } };
+      return { 200: page(`One page of ${many}.`, true) };
     case 'search':
-      return {
-        200: {
-          description: `One page of matching ${many}, best first.`,
-          content: { 'application/json': { schema: pageOf(record, false) } },
-        },
-      };
+      return { 200: page(`One page of matching ${many}, best first.`, false) };
     case 'get':
       return { 200: { ...single(`The ${one}.`), headers: etagHeader() } };
     case 'create':
@@ -159,39 +168,5 @@ function ifMatchParameter(plan: AutomationPlan): ParameterObject {
 function etagHeader() {
   return {
     ETag: { description: 'Version of the record; send it as `If-Match` to write only if it has not changed.', schema: { type: 'string' } },
-  };
-}
-
-function dataOf(record: string): SchemaObject {
-  return { type: 'object', required: ['data'], properties: { data: schemaRef(record) } };
-}
-
-function pageOf(record: string, counts: boolean): SchemaObject {
-  const count: Record<string, SchemaObject> = counts
-    ? { count: { type: 'integer', description: 'How many records match the filters in all; only when the request sets `count=true`.' } }
-    : {};
-  return {
-    type: 'object',
-    required: ['data', 'meta'],
-    properties: {
-      data: { type: 'array', items: schemaRef(record), description: 'The records of this page, in the requested order.' },
-      meta: {
-        type: 'object',
-        required: ['next', 'limit'],
-        properties: {
-          next: {
-            type: ['string', 'null'],
-            description: 'Cursor of the next page: pass it as `cursor` to continue. null when this is the last page.',
-          },
-          limit: { type: 'integer', description: 'The page size that was applied.' },
-          truncated: {
-            type: 'boolean',
-            description:
-              'Present (true) when the page holds fewer records than `limit` because the response would otherwise be too long; `next` continues after the last record here.',
-          },
-          ...count,
-        },
-      },
-    },
   };
 }

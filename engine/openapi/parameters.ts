@@ -30,6 +30,38 @@ export function fieldsParameter(plan: AutomationPlan): ParameterObject {
   };
 }
 
+/**
+ * Parameters of get: `id`, `fields`, and for the rest of a value a response cut short,
+ * `piece`, `offset` and `version`, which a cut's `next` link carries ready-made.
+ */
+export function getParameters(plan: AutomationPlan): ParameterObject[] {
+  return [
+    idParameter(plan),
+    fieldsParameter(plan),
+    {
+      name: 'piece',
+      in: 'query',
+      description:
+        "Read one piece of a value that a response cut short: the `pointer` of an entry in `meta.cut` (`/body`). The answer's `data.value` holds the piece, `meta.next` the path of the next one (null after the last). Copy a cut's `next` rather than building this by hand.",
+      schema: { type: 'string' },
+    },
+    {
+      name: 'offset',
+      in: 'query',
+      description:
+        'With `piece`: where the piece starts (characters of a string, items of an array, members of an object); 0 when left out.',
+      schema: { type: 'integer', minimum: 0, default: 0 },
+    },
+    {
+      name: 'version',
+      in: 'query',
+      description:
+        "With `piece`: the record's `updatedAt` when the link was made. A record changed since answers 412: read it again from the start.",
+      schema: { type: 'string' },
+    },
+  ];
+}
+
 /** `?limit=`, on lists and search. */
 function limitParameter(plan: AutomationPlan): ParameterObject {
   const { defaultLimit, maxLimit } = plan.pagination;

@@ -37,6 +37,8 @@ export function problemSchema(): SchemaObject {
               type: 'array',
               description:
                 'The values or names accepted at `pointer` (enum values, properties, query parameters, sort keys), when they can be listed.',
+              // Enum values may be of any JSON type; names are strings.
+              items: { description: 'One accepted value or name, exactly as it would be sent.' },
             },
             suggestion: {
               type: 'string',

@@ -1,22 +1,64 @@
 import type { SchemaObject } from 'openapi3-ts/oas31';
 import { type AutomationPlan, ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { embedResourceSchema } from './embed.ts';
+import { exampleRecord } from './example.ts';
 import { recordNouns, schemaNames } from './names.ts';
 
 /**
  * The component schemas of one automation, in document order: the record (`Account`),
- * the create/replace body (`AccountInput`), the merge-patch body (`AccountPatch`), then
- * the resource schema's hoisted definitions (`Account_Address`, ...).
+ * the create/replace body (`AccountInput`), the merge-patch body (`AccountPatch`), part of
+ * a record (`AccountPartial`: `?fields=`, or long values cut), then the resource schema's
+ * hoisted definitions (`Account_Address`, ...). Each of the first four carries one example,
+ * made from the schema (see {@link exampleRecord}) when a valid one can be made.
  */
 export function automationSchemas(plan: AutomationPlan): [string, SchemaObject][] {
   const names = schemaNames(plan);
   const { root, defs } = embedResourceSchema(plan.schema, plan.names.singular, names.input);
+  const example = exampleRecord(plan);
+  const record = recordSchema(plan, structuredClone(root));
+  const input = inputSchema(plan, structuredClone(root));
+  const patch = patchSchema(plan, structuredClone(root), new Map(defs));
+  const partial = partialSchema(plan, record);
+  // The resource schema's own root `examples` are bodies: they stay on the input only.
+  delete record.examples;
+  if (example) {
+    record.examples = [example.record];
+    input.examples ??= [example.input];
+    patch.examples = [example.patch];
+    partial.examples = [partialExample(example.record)];
+  }
   return [
-    [names.record, recordSchema(plan, structuredClone(root))],
-    [names.input, inputSchema(plan, structuredClone(root))],
-    [names.patch, patchSchema(plan, structuredClone(root), new Map(defs))],
+    [names.record, record],
+    [names.input, input],
+    [names.patch, patch],
+    [names.partial, partial],
     ...defs.map(([name, def]): [string, SchemaObject] => [name, def as SchemaObject]),
   ];
+}
+
+/**
+ * Part of a record, as `?fields=` returns it (`id` and the fields asked for) or as a
+ * response too long for the budget carries it (see `meta.cut`): the record's properties,
+ * of which only `id` is sure to be there.
+ */
+function partialSchema(plan: AutomationPlan, record: SchemaObject): SchemaObject {
+  const { one } = recordNouns(plan);
+  // Only what says which properties exist and what each holds: the rules between properties
+  // (`allOf`, `if`, `dependentRequired`, ...) are about whole records.
+  const kept = ['properties', 'patternProperties', 'additionalProperties', 'propertyNames'] as const;
+  const copy = structuredClone(record) as JsonSchema;
+  return {
+    type: 'object',
+    description: `Some fields of one ${one}: those \`?fields=\` asked for, with \`id\` always; or the whole ${one} with the values named in \`meta.cut\` shortened to fit the response. Each field present is as in \`${schemaNames(plan).record}\`.`,
+    required: ['id'],
+    ...Object.fromEntries(kept.filter((k) => copy[k] !== undefined).map((k) => [k, copy[k]])),
+  };
+}
+
+/** `?fields=<first property>` on the example record. */
+function partialExample(record: Record<string, unknown>): Record<string, unknown> {
+  const field = Object.keys(record).find((key) => !(ENGINE_FIELDS as readonly string[]).includes(key));
+  return { id: record.id, ...(field === undefined ? {} : { [field]: record[field] }) };
 }
 
 function recordSchema(plan: AutomationPlan, root: JsonSchema): SchemaObject {

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { swaggerUI } from '@hono/swagger-ui';
 import { Hono } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
 import { renderError } from '../http/errors.ts';
@@ -12,6 +11,7 @@ import type { AutomationRegistry, MountedAutomation } from '../registry/registry
 import type { Reloader } from '../reload/reloader.ts';
 import { generateTypes } from '../types/index.ts';
 import type { AdminEnv } from './admin.ts';
+import { docsApp } from './docs.ts';
 import { healthReport } from './health.ts';
 import { automationOpenApi, openApiView } from './openapi-view.ts';
 
@@ -38,9 +38,9 @@ export function createFetch(
   engineApp.get(`${METADATA_PATH}/*`, (c) => mcp.metadata(c));
   engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
   engineApp.get('/openapi.json', (c) => c.json(openapi()));
-  // Swagger UI (Hono's own middleware, assets from a CDN) over the live document: each
+  // Swagger UI over the live document, its assets from the installed package (no CDN): each
   // page load fetches /openapi.json, so it shows what serves after every reload.
-  engineApp.get('/docs', swaggerUI({ url: 'openapi.json', title: 'theCouncil API', persistAuthorization: true }));
+  engineApp.route('/docs', docsApp(config));
   // One automation's document: what a GPT Action imports. Built once per mounted version and config.
   const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; doc: object }>();
   engineApp.get('/automations/:name/openapi.json', (c) => {
