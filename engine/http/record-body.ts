@@ -40,7 +40,7 @@ export function cutDetail(budget: number, link: PieceLink, written: boolean): st
   const rest =
     link('', 0) === null
       ? 'this automation has no get endpoint to read the rest.'
-      : "GET each cut's `next` to read the rest of that value, one piece at a time, until a piece's `meta.next` is null.";
+      : "GET each cut's `next` to read the rest of that value, one piece at a time, until a piece's `meta.next` is null (through MCP: call the get tool with the `piece`, `offset` and `version` of that path).";
   return `${stored}the record is longer than one response may be (${budget} characters), so the values listed in \`meta.cut\` are cut short here (\`returned\` of \`length\`); ${rest}`;
 }
 

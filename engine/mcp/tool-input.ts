@@ -7,7 +7,7 @@ import { filterParameter, MAX_IN_VALUES } from '../http/filter-params.ts';
 import type { PathSegment } from '../manifest/source.ts';
 import { FILTER_MEANING, filterParameters } from '../openapi/filter-parameters.ts';
 import { recordNouns } from '../openapi/names.ts';
-import { idParameter, listParameters, searchParameters } from '../openapi/parameters.ts';
+import { getParameters, idParameter, listParameters, searchParameters } from '../openapi/parameters.ts';
 import { type Adaptation, type ArgumentShape, type Conversion, object, orNull, portable } from './portable-schema.ts';
 
 /**
@@ -44,7 +44,7 @@ export function toolInput(plan: AutomationPlan, endpoint: EndpointPlan): ToolInp
     case 'search':
       return searchInput(plan, endpoint);
     case 'get':
-      return { ...NO_BODY, ...closed({ id: idArgument(plan), fields: fieldsArgument(plan) }), queryArguments: query(['fields']) };
+      return getInput(plan);
     case 'delete':
       return {
         ...NO_BODY,
@@ -58,6 +58,22 @@ export function toolInput(plan: AutomationPlan, endpoint: EndpointPlan): ToolInp
     case 'update':
       return updateInput(plan);
   }
+}
+
+/** A record, or one piece of a value an answer cut short (`piece`, `offset`, `version` as the cut's `next` gives them). */
+function getInput(plan: AutomationPlan): ToolInput {
+  const byName = new Map(getParameters(plan).map((p) => [p.name, p]));
+  const notes: Record<string, string> = {
+    piece: 'Null or left out: the record itself.',
+    offset: 'Null or left out: 0.',
+    version: 'Null or left out: no check.',
+  };
+  const properties: Record<string, JsonSchema> = { id: idArgument(plan), fields: fieldsArgument(plan) };
+  for (const [name, note] of Object.entries(notes)) {
+    const parameter = byName.get(name);
+    if (parameter) properties[name] = orNull(scalarOf(parameter), note);
+  }
+  return { ...NO_BODY, ...closed(properties), queryArguments: query(Object.keys(properties).filter((name) => name !== 'id')) };
 }
 
 function listInput(plan: AutomationPlan, endpoint: EndpointPlan): ToolInput {

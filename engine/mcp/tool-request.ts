@@ -40,7 +40,7 @@ function ifMatch(input: ToolInput, args: Arguments): Record<string, string> {
 /** Query parameters of a list, search or get call, in a stable order. */
 function queryOf(args: Arguments, errors: FieldError[]): [string, string][] {
   const query: [string, string][] = [];
-  for (const name of ['q', 'limit', 'cursor', 'sort', 'count']) {
+  for (const name of ['q', 'limit', 'cursor', 'sort', 'count', 'piece', 'offset', 'version']) {
     const value = args[name];
     if (value !== null && value !== undefined) query.push([name, String(value)]);
   }
