@@ -31,7 +31,18 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
   if (length !== undefined && Number(length) > limit) throw tooLarge(limit);
   // With a declared length Node's parser already stops the body there, so the server's
   // fast path can read it whole; only a chunked body is counted while it streams.
-  const bytes = length !== undefined ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw, limit);
+  const bytes = await (length !== undefined ? c.req.raw.arrayBuffer().then((b) => new Uint8Array(b)) : readLimited(c.req.raw, limit)).catch(
+    (error: unknown) => {
+      if (error instanceof HttpProblem) throw error;
+      // The client closed the connection, or sent bytes that are not HTTP, before the body
+      // ended: a request like any other bad one (never an error of the server), never applied.
+      throw new HttpProblem(
+        'malformed-request',
+        'the request body could not be read in full (the connection closed or the bytes were not valid HTTP before it ended); nothing was written. Send the whole body, sized as Content-Length says',
+        { cause: error },
+      );
+    },
+  );
   let value: unknown;
   let text: string;
   try {

@@ -1,9 +1,10 @@
-import { type ServerType, serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { type ProjectWatcher, type WatchOptions, watchProject } from '../reload/watch.ts';
 import { type Engine, startEngine } from './engine.ts';
 import { writeLocalServer } from './local-admin.ts';
+import { serveHttp } from './node-http.ts';
 
 export interface RunningServer {
   readonly engine: Engine;
@@ -31,8 +32,8 @@ export async function listen(
 ): Promise<RunningServer> {
   const engine = await startEngine(config, logger, { strict: options.strict ?? false });
   const { port: wanted, host: hostname } = config.server;
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: engine.fetch, port: wanted, hostname }, () => resolve(s));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serveHttp({ fetch: engine.fetch, port: wanted, hostname, logger }, () => resolve(s));
     // Idle keep-alive connections stay open longer than a load balancer's idle timeout
     // (60 s on AWS ALB), so the server is never the side that closes one just as a request
     // arrives on it (a reset the client sees as a failed request). Node's default is 5 s.
