@@ -10,7 +10,7 @@ import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../security/rate-limit.ts';
-import { RedisRateLimiter } from '../security/redis-rate-limiter.ts';
+import { LIMITER_TIMEOUT_MS, RedisRateLimiter } from '../security/redis-rate-limiter.ts';
 import { adminRoutes } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
@@ -124,7 +124,8 @@ function rateLimiter(config: CouncilConfig, logger: Logger): RateLimiter {
   const store = config.rateLimit.store;
   if (!store) return new MemoryRateLimiter();
   const settings = config.connections.get(store);
-  if (settings?.backend === 'redis' && settings.url) return new RedisRateLimiter(settings.url, logger);
+  if (settings?.backend === 'redis' && settings.url)
+    return new RedisRateLimiter(settings.url, logger, config.rateLimit.timeoutMs ?? LIMITER_TIMEOUT_MS);
   logger.warn(`rateLimit.store "${store}" is not a redis connection with a url: each instance counts its own rate limits`);
   return new MemoryRateLimiter();
 }
