@@ -42,6 +42,16 @@ function timeoutProblem(ms: number, write: boolean): HttpProblem {
 }
 
 /**
+ * How long one call to a shared store on the request path that is not the automation's own
+ * (the key store, the idempotency store) may take: 2 s, or a quarter of the request's
+ * timeout when that is shorter, so a frozen store answers the caller with a clear 503 long
+ * before the request's own 504.
+ */
+export function dependencyDeadlineMs(requestTimeoutSeconds: number): number {
+  return Math.min(2000, requestTimeoutSeconds * 250);
+}
+
+/**
  * `work`'s outcome, or `onLate()`'s error once `ms` have passed: the deadline of one call to a
  * shared dependency (the rate limiter's Redis, the key store, the idempotency store), far
  * below the request's own. The check waits for the I/O already received: a reply that

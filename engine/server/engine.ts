@@ -1,5 +1,6 @@
 import { capabilities } from '../../adapters/capabilities.ts';
 import type { CouncilConfig } from '../config/config.ts';
+import { dependencyDeadlineMs } from '../http/deadline.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { mcpEndpoint } from '../mcp/server.ts';
@@ -59,15 +60,21 @@ export async function startEngine(
     // (nothing changed, and the caller is told so) before the caller gets a bare 504.
     statementTimeoutMs: Math.round(config.server.requestTimeoutSeconds * 900),
   });
-  const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
+  // Calls to shared stores on the request path wait far less than the request itself.
+  const dependencyMs = dependencyDeadlineMs(config.server.requestTimeoutSeconds);
+  const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger, dependencyMs);
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
   const limiter = options.limiter ?? rateLimiter(config, logger);
-  const idempotency = new Idempotency(async () => {
-    const connection = await connections.get(config.idempotency.store ?? SYSTEM_CONNECTION);
-    // Where the store expires records itself, keys go with their window; elsewhere a reused key past it is reclaimed.
-    const ttl = capabilities[connection.backend]?.ttl ? { ttlSeconds: config.idempotency.windowSeconds } : {};
-    return connection.open({ ...IDEMPOTENCY_SPEC, ...ttl });
-  }, config.idempotency.windowSeconds);
+  const idempotency = new Idempotency(
+    async () => {
+      const connection = await connections.get(config.idempotency.store ?? SYSTEM_CONNECTION);
+      // Where the store expires records itself, keys go with their window; elsewhere a reused key past it is reclaimed.
+      const ttl = capabilities[connection.backend]?.ttl ? { ttlSeconds: config.idempotency.windowSeconds } : {};
+      return connection.open({ ...IDEMPOTENCY_SPEC, ...ttl });
+    },
+    config.idempotency.windowSeconds,
+    dependencyMs,
+  );
   const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter, idempotency });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
