@@ -49,20 +49,26 @@ export interface IdempotencyScope {
 export class Idempotency {
   readonly #open: () => Promise<RecordStore>;
   readonly #windowMs: number;
-  readonly #timeoutMs: number;
+  readonly #deadline: { readonly timeoutMs: number; readonly label: string };
 
-  constructor(open: () => Promise<RecordStore>, windowSeconds: number, timeoutMs = 2000) {
+  /** `deadline.label` names the store's connection in the 503 past `deadline.timeoutMs`. */
+  constructor(
+    open: () => Promise<RecordStore>,
+    windowSeconds: number,
+    deadline: { timeoutMs: number; label: string } = { timeoutMs: 2000, label: 'the idempotency store' },
+  ) {
     this.#open = openOnce(open);
     this.#windowMs = windowSeconds * 1000;
-    this.#timeoutMs = timeoutMs;
+    this.#deadline = deadline;
   }
 
   /** `work`, or a 503 once the deadline passes (work runs on). */
   #within<T>(work: Promise<T>): Promise<T> {
+    const { timeoutMs, label } = this.#deadline;
     return settleWithin(
       work,
-      this.#timeoutMs,
-      () => new StorageError('unavailable', `the idempotency key store did not answer within ${this.#timeoutMs} ms`),
+      timeoutMs,
+      () => new StorageError('unavailable', `${label} is unavailable (the idempotency store did not answer within ${timeoutMs} ms)`),
     );
   }
 

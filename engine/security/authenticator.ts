@@ -40,17 +40,21 @@ export class Authenticator {
    */
   readonly #recent = new Map<string, { principal: Principal; at: number; expiresAt: number }>();
   readonly #touched = new Map<string, number>();
-  readonly #timeoutMs: number;
+  readonly #deadline: { readonly timeoutMs: number; readonly label: string };
 
   /**
-   * `timeoutMs` bounds each key lookup (not the first opening of the store): a key store
-   * that does not answer in time is a 503 for keys not already trusted in memory, never a
-   * request held until the store comes back.
+   * `deadline.timeoutMs` bounds each key lookup (not the first opening of the store): a key
+   * store that does not answer in time is a 503 for keys not already trusted in memory, never
+   * a request held until the store comes back. `label` names its connection in that error.
    */
-  constructor(open: () => Promise<KeyStore>, logger: Logger, timeoutMs = 2000) {
+  constructor(
+    open: () => Promise<KeyStore>,
+    logger: Logger,
+    deadline: { timeoutMs: number; label: string } = { timeoutMs: 2000, label: 'the key store' },
+  ) {
     this.#open = openOnce(open);
     this.#logger = logger;
-    this.#timeoutMs = timeoutMs;
+    this.#deadline = deadline;
   }
 
   /** The system store's keys, opened once (and again after a failed open). */
@@ -109,10 +113,11 @@ export class Authenticator {
     const cached = this.#cache.get(hash);
     if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.key;
     const store = await this.store();
+    const { timeoutMs, label } = this.#deadline;
     const key = await settleWithin(
       store.findByHash(hash),
-      this.#timeoutMs,
-      () => new StorageError('unavailable', `the key store (system store) did not answer a key lookup within ${this.#timeoutMs} ms`),
+      timeoutMs,
+      () => new StorageError('unavailable', `${label} is unavailable (the key store did not answer a lookup within ${timeoutMs} ms)`),
     );
     // Unknown hashes are cached too, so a flood of made-up (well-formed) keys costs one lookup each per window.
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();

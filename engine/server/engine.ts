@@ -5,6 +5,7 @@ import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { mcpEndpoint } from '../mcp/server.ts';
 import { ConnectionPool } from '../registry/connections.ts';
+import { OutageLog } from '../registry/outage-log.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
 import { Reloader } from '../reload/reloader.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
@@ -62,7 +63,12 @@ export async function startEngine(
   });
   // Calls to shared stores on the request path wait far less than the request itself.
   const dependencyMs = dependencyDeadlineMs(config.server.requestTimeoutSeconds);
-  const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger, dependencyMs);
+  // Request-path lines: one warning per store outage, not one per 503.
+  const requestLog = new OutageLog(logger, (name) => connections.ping(name));
+  const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), requestLog, {
+    timeoutMs: dependencyMs,
+    label: connections.label(SYSTEM_CONNECTION),
+  });
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
   const limiter = options.limiter ?? rateLimiter(config, logger);
   const idempotency = new Idempotency(
@@ -73,15 +79,15 @@ export async function startEngine(
       return connection.open({ ...IDEMPOTENCY_SPEC, ...ttl });
     },
     config.idempotency.windowSeconds,
-    dependencyMs,
+    { timeoutMs: dependencyMs, label: connections.label(config.idempotency.store ?? SYSTEM_CONNECTION) },
   );
-  const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter, idempotency });
+  const reloader = new Reloader(config, registry, connections, requestLog, { auth, audit, limiter, idempotency });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = newLocalToken();
   // MCP tool calls go through the engine's own routes (not through CORS: they come from this process).
-  const mcp = mcpEndpoint({ registry, auth, logger, version: openApiOptions(config).version, dispatch: () => routes });
-  const routes = createFetch(registry, connections, () => reloader.config, logger, reloader, adminRoutes(auth, audit, localToken), mcp);
+  const mcp = mcpEndpoint({ registry, auth, logger: requestLog, version: openApiOptions(config).version, dispatch: () => routes });
+  const routes = createFetch(registry, connections, () => reloader.config, requestLog, reloader, adminRoutes(auth, audit, localToken), mcp);
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);
   return {
@@ -101,6 +107,7 @@ export async function startEngine(
       // What was recorded before the close is written, unless the store is gone (then it waits no longer than this).
       await Promise.race([audit.flush(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       await limiter.close?.();
+      requestLog.close();
       await connections.closeAll();
     },
   };

@@ -3,8 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
-import { silentLogger } from '../../engine/log.ts';
+import { StorageError } from '../../adapters/types.ts';
+import { type Logger, silentLogger } from '../../engine/log.ts';
 import { ConnectionPool } from '../../engine/registry/connections.ts';
+import { AUDIT_SPEC, AuditLog } from '../../engine/security/audit-log.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../../engine/security/key-store.ts';
 import { listen } from '../../engine/server/listen.ts';
 import { contactsManifest } from '../support/contacts.ts';
@@ -137,6 +139,54 @@ describe('shared stores on the request path have deadlines far below the request
       redis.kill('SIGCONT');
       await inspector.close().catch(() => {});
       await server.close();
+      project.remove();
+    }
+  });
+});
+
+describe('the audit log while the system store cannot be written', () => {
+  it('says so once when entries start waiting and once when they are written, whatever the number of retries; nothing is lost', async () => {
+    const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+    const capture: Logger = {
+      info: (message, fields) => lines.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
+      warn: (message, fields) => lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
+      error: (message, fields) => lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
+    };
+    const project = makeProject({});
+    const pool = new ConnectionPool(new Map([['memory', { name: 'memory', backend: 'memory' }]]), project.dataDir);
+    const store = await (await pool.get('memory')).open(AUDIT_SPEC);
+    let down = true;
+    // The real store, behind a switch that makes every write fail as an unreachable store does.
+    const switched = {
+      ...store,
+      list: store.list.bind(store),
+      create: (record: Parameters<typeof store.create>[0]) =>
+        down
+          ? Promise.reject(new StorageError('unavailable', 'postgres connection "postgres" is unavailable (ECONNREFUSED)'))
+          : store.create(record),
+    };
+    const audit = new AuditLog(async () => switched as typeof store, capture);
+    // The log's retry timer does not hold the process open (by design); this test does.
+    const alive = setInterval(() => {}, 1000);
+    try {
+      for (let i = 0; i < 5; i++) audit.record({ actor: 'engine', action: 'create', outcome: 'ok' });
+      // Retries once a second: three of them fail.
+      await sleep(3200);
+      for (let i = 0; i < 5; i++) audit.record({ actor: 'engine', action: 'create', outcome: 'ok' });
+      down = false;
+      await audit.flush();
+      assert.deepEqual(
+        lines.map((l) => [l.level, l.message]),
+        [
+          ['warn', 'audit entries wait: the system store cannot be written'],
+          ['warn', 'audit entries are written again'],
+        ],
+      );
+      assert.equal(lines[1]?.fields?.waiting, 10);
+      assert.equal((await audit.list({ limit: 100 })).length, 10, 'every entry was written');
+    } finally {
+      clearInterval(alive);
+      await pool.closeAll();
       project.remove();
     }
   });
