@@ -11,7 +11,8 @@ import type { Reloader } from '../reload/reloader.ts';
 import { generateTypes } from '../types/index.ts';
 import type { AdminEnv } from './admin.ts';
 import { healthReport } from './health.ts';
-import { automationOpenApi, openApiView } from './openapi-view.ts';
+import { automationOpenApi, ORIGINS_CACHED, openApiView } from './openapi-view.ts';
+import { requestOrigin } from './request-origin.ts';
 
 /**
  * The engine's fetch handler: a request whose first path segment names a serving
@@ -32,21 +33,30 @@ export function createFetch(
   const openapi = openApiView(registry, config);
   engineApp.all('/mcp', mcp);
   engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
-  engineApp.get('/openapi.json', (c) => c.json(openapi()));
+  const origin = (c: Context) => requestOrigin(c, config().server.trustedProxies);
+  engineApp.get('/openapi.json', (c) => c.json(openapi(origin(c))));
   // Swagger UI (Hono's own middleware, assets from a CDN) over the live document: each
   // page load fetches /openapi.json, so it shows what serves after every reload.
   engineApp.get('/docs', swaggerUI({ url: 'openapi.json', title: 'theCouncil API', persistAuthorization: true }));
-  // One automation's document: what a GPT Action imports. Built once per mounted version and config.
-  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; doc: object }>();
+  // One automation's document: what a GPT Action imports. Built once per mounted version, config and origin (a few).
+  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; docs: Map<string, object> }>();
   engineApp.get('/automations/:name/openapi.json', (c) => {
     const mounted = registry.match(c.req.param('name'));
     if (!mounted) throw new HttpProblem('not-found', `no automation "${c.req.param('name')}" is serving; see /health`);
     let spec = specs.get(mounted);
     if (spec?.config !== config()) {
-      spec = { config: config(), doc: automationOpenApi(mounted.plan, config()) };
+      spec = { config: config(), docs: new Map() };
       specs.set(mounted, spec);
     }
-    return c.json(spec.doc);
+    const from = origin(c);
+    const key = config().server.publicUrl ? '' : (from ?? '');
+    let doc = spec.docs.get(key);
+    if (!doc) {
+      if (spec.docs.size >= ORIGINS_CACHED) spec.docs.clear();
+      doc = automationOpenApi(mounted.plan, config(), from);
+      spec.docs.set(key, doc);
+    }
+    return c.json(doc);
   });
   // TypeScript types of what serves now, so clients can regenerate after every reload.
   const types = new WeakMap<MountedAutomation, Promise<string>>();
