@@ -6,7 +6,7 @@ import { type Logger, silentLogger } from '../engine/log.ts';
 import { RETRY_DELAYS_MS } from '../engine/server/engine.ts';
 import { listen } from '../engine/server/listen.ts';
 import { contactsManifest } from './support/contacts.ts';
-import { call, makeProject } from './support/project.ts';
+import { adminHeaders, call, makeProject } from './support/project.ts';
 import { freePort, redisBinarySkip, startRedis } from './support/redis-server.ts';
 
 // This test runs its own Redis, so it can stop it; without the binary it says so and skips.
@@ -33,7 +33,7 @@ describe('redis: the store drops mid-traffic', { skip: redisBinarySkip }, () => 
       assert.equal(down.json.code, 'storage-unavailable');
       assert.equal(down.headers.get('retry-after'), '5');
       assert.doesNotMatch(down.text, new RegExp(String(port)), 'no address in the answer');
-      const health = (await call(server.url, 'GET', '/health')).json;
+      const health = (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json;
       assert.equal(health.connections.find((c: { name: string }) => c.name === 'own').state, 'down');
 
       children.push(await startRedis(port));
@@ -70,7 +70,7 @@ describe('redis: the store drops mid-traffic', { skip: redisBinarySkip }, () => 
       assert.equal(down.json.code, 'storage-unavailable');
       assert.equal(down.headers.get('retry-after'), '5');
       assert.match(down.json.detail, /keeps retrying/);
-      const health = (await call(server.url, 'GET', '/health')).json;
+      const health = (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json;
       assert.equal(health.automations.find((a: { name: string }) => a.name === 'kv').state, 'unavailable');
 
       children.push(await startRedis(port));
@@ -81,7 +81,7 @@ describe('redis: the store drops mid-traffic', { skip: redisBinarySkip }, () => 
         status = (await call(server.url, 'POST', '/kv', { name: 'c', email: 'c@example.com' })).status;
       }
       assert.equal(status, 201, 'the automation serves once its store answers');
-      const healed = (await call(server.url, 'GET', '/health')).json;
+      const healed = (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json;
       assert.equal(healed.automations.find((a: { name: string }) => a.name === 'kv').state, 'serving');
     } finally {
       RETRY_DELAYS_MS.first = first;

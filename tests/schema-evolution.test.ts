@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
-import { call, makeProject, type TestProject } from './support/project.ts';
+import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
 
 const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 
@@ -58,7 +58,9 @@ function evolution(label: string, pg: { url?: string; skip?: string | false }) {
       const server = await listen(project.config(), silentLogger, { watch: {} });
       projects.push({ project, server });
       const automation = async () =>
-        (await call(server.url, 'GET', '/health')).json.automations.find((a: { name?: string }) => a.name === name);
+        (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json.automations.find(
+          (a: { name?: string }) => a.name === name,
+        );
       const failure = () => server.engine.registry.failureOf(join(project.automations, 'evo.yaml'));
       return { name, project, url: server.url, automation, failure, save: (t: string) => project.write('evo.yaml', t) };
     }

@@ -16,6 +16,7 @@ import { LIMITER_TIMEOUT_MS, RedisRateLimiter } from '../security/redis-rate-lim
 import { adminRoutes } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
+import { healthEndpoint } from './health.ts';
 import { newLocalToken } from './local-admin.ts';
 import { openApiOptions } from './openapi-view.ts';
 
@@ -87,7 +88,15 @@ export async function startEngine(
   const localToken = newLocalToken();
   // MCP tool calls go through the engine's own routes (not through CORS: they come from this process).
   const mcp = mcpEndpoint({ registry, auth, logger: requestLog, version: openApiOptions(config).version, dispatch: () => routes });
-  const routes = createFetch(registry, connections, () => reloader.config, requestLog, reloader, adminRoutes(auth, audit, localToken), mcp);
+  const health = healthEndpoint({
+    registry,
+    connections,
+    reloads: () => reloader.counts,
+    config: () => reloader.config,
+    auth,
+    localToken,
+  });
+  const routes = createFetch(registry, () => reloader.config, requestLog, adminRoutes(auth, audit, localToken), mcp, health);
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);
   return {

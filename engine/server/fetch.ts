@@ -5,12 +5,9 @@ import type { CouncilConfig } from '../config/config.ts';
 import { renderError } from '../http/errors.ts';
 import { describeProblem, HttpProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
-import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
-import type { Reloader } from '../reload/reloader.ts';
 import { generateTypes } from '../types/index.ts';
 import type { AdminEnv } from './admin.ts';
-import { healthReport } from './health.ts';
 import { automationOpenApi, ORIGINS_CACHED, openApiView } from './openapi-view.ts';
 import { requestOrigin } from './request-origin.ts';
 
@@ -21,18 +18,17 @@ import { requestOrigin } from './request-origin.ts';
  */
 export function createFetch(
   registry: AutomationRegistry,
-  connections: ConnectionPool,
   config: () => CouncilConfig,
   logger: Logger,
-  reloader: Reloader,
   admin: Hono<AdminEnv>,
   mcp: (c: Context) => Promise<Response>,
+  health: (c: Context) => Promise<Response>,
 ) {
   const engineApp = new Hono();
   engineApp.route('/admin', admin);
   const openapi = openApiView(registry, config);
   engineApp.all('/mcp', mcp);
-  engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
+  engineApp.get('/health', health);
   const origin = (c: Context) => requestOrigin(c, config().server.trustedProxies);
   engineApp.get('/openapi.json', (c) => c.json(openapi(origin(c))));
   // Swagger UI (Hono's own middleware, assets from a CDN) over the live document: each
