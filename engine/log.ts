@@ -1,3 +1,10 @@
+/**
+ * The warning `renderError` logs for each request answered 503 because a store cannot be
+ * reached, with the error (which names the connection) as `error`; the request path's
+ * logger (`registry/outage-log.ts`) turns them into one line per outage.
+ */
+export const STORAGE_UNAVAILABLE = 'storage unavailable';
+
 /** Where the engine reports what happens. Tests pass {@link silentLogger}. */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;

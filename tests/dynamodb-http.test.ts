@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { dynaliteGate } from './support/dynalite.ts';
-import { call, makeProject, type TestProject } from './support/project.ts';
+import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
 
 /**
  * The shipped DynamoDB example served over real HTTP on dynalite: conditional create,
@@ -33,7 +33,7 @@ describe('dynamodb over HTTP (automations/shopping-carts.yaml)', { skip: dynalit
   });
 
   it('serves from the DynamoDB server, not from memory', async () => {
-    const health = await call(server.url, 'GET', '/health');
+    const health = await call(server.url, 'GET', '/health', undefined, adminHeaders(server));
     const carts = health.json.automations.find((a: { name: string }) => a.name === 'shopping-carts');
     assert.equal(carts.state, 'serving');
     const connection = health.json.connections.find((c: { name: string }) => c.name === 'dynamodb');

@@ -8,7 +8,7 @@ import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { holdRequest } from './support/held-request.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
-import { call, makeProject, type TestProject } from './support/project.ts';
+import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
 
 const pgGate = await postgresServerGate();
 
@@ -70,7 +70,7 @@ describe('hot reload', () => {
     running.push({ project, server });
     const get = (path: string) => call(server.url, 'GET', path);
     const status = async (path: string) => (await get(path)).status;
-    const health = async () => (await get('/health')).json;
+    const health = async () => (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json;
     const automation = async (name: string) => (await health()).automations.find((a: { name?: string }) => a.name === name);
     return { project, server, url: server.url, get, status, health, automation };
   }

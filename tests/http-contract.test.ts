@@ -119,6 +119,16 @@ function httpContract(
       assert.deepEqual(r.json.errors, [
         {
           pointer: '/age',
+          message:
+            '9007199254740993 cannot be kept exactly as a JSON number (it would be stored as 9007199254740992); send at most 15 significant digits, or send it as a string',
+        },
+      ]);
+      // One that a double does carry exactly, but past the safe range, is the schema's to refuse.
+      const unsafe = await req('POST', base, '{"name": "Big", "email": "big@example.com", "age": 9007199254740992}');
+      assert.equal(unsafe.status, 422, unsafe.text);
+      assert.deepEqual(unsafe.json.errors, [
+        {
+          pointer: '/age',
           message: 'must be an integer from -9007199254740991 to 9007199254740991: larger integers cannot be kept exactly',
         },
       ]);

@@ -9,7 +9,7 @@ import { consoleLogger, silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { holdRequest } from './support/held-request.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
-import { call, makeProject, type TestProject } from './support/project.ts';
+import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
 
 const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 
@@ -59,7 +59,9 @@ function evolution(label: string, pg: { url?: string; skip?: string | false }) {
       const server = await listen(project.config(), process.env.DEBUG_EVO ? consoleLogger : silentLogger, { watch: {} });
       projects.push({ project, server });
       const automation = async () =>
-        (await call(server.url, 'GET', '/health')).json.automations.find((a: { name?: string }) => a.name === name);
+        (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json.automations.find(
+          (a: { name?: string }) => a.name === name,
+        );
       const failure = () => server.engine.registry.failureOf(join(project.automations, 'evo.yaml'));
       const registry = server.engine.registry;
       const swapped = async (from: unknown) => until(async () => registry.match(name) !== from, 'the new version serving');

@@ -6,7 +6,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { silentLogger } from '../engine/log.ts';
 import { listen } from '../engine/server/listen.ts';
 import { contactsManifest } from './support/contacts.ts';
-import { call, makeProject, startServer, type TestProject } from './support/project.ts';
+import { adminHeaders, call, makeProject, startServer, type TestProject } from './support/project.ts';
 
 /** The server as an operator sees it: start-up with bad manifests, health, OpenAPI, restarts. */
 describe('server', () => {
@@ -46,7 +46,7 @@ describe('server', () => {
     try {
       assert.equal((await call(server.url, 'GET', '/good')).status, 200);
       assert.equal((await call(server.url, 'GET', '/bad')).status, 404);
-      const health = await call(server.url, 'GET', '/health');
+      const health = await call(server.url, 'GET', '/health', undefined, adminHeaders(server));
       assert.equal(health.status, 200);
       assert.equal(health.json.status, 'degraded');
       const byFile = new Map(health.json.automations.map((a: { file: string }) => [a.file.split('/').at(-1), a]));
@@ -72,7 +72,7 @@ describe('server', () => {
     const server = await startServer(p);
     try {
       assert.equal((await call(server.url, 'GET', '/up')).status, 200);
-      const health = await call(server.url, 'GET', '/health');
+      const health = await call(server.url, 'GET', '/health', undefined, adminHeaders(server));
       assert.equal(health.json.status, 'degraded');
       const down = health.json.automations.find((a: { name?: string }) => a.name === 'down');
       assert.equal(down.state, 'unavailable');
@@ -96,7 +96,9 @@ describe('server', () => {
     const lenient = await startServer(p);
     try {
       assert.equal((await call(lenient.url, 'POST', '/sessions', { name: 'a', email: 'a@example.com' })).status, 201);
-      const cache = (await call(lenient.url, 'GET', '/health')).json.connections.find((c: { name: string }) => c.name === 'cache');
+      const cache = (await call(lenient.url, 'GET', '/health', undefined, adminHeaders(lenient))).json.connections.find(
+        (c: { name: string }) => c.name === 'cache',
+      );
       assert.deepEqual([cache.mode, cache.state], ['embedded: memory', 'up']);
     } finally {
       await lenient.close();
@@ -106,7 +108,7 @@ describe('server', () => {
       const refused = await call(strict.url, 'GET', '/sessions');
       assert.equal(refused.status, 503, 'its path says the store is unavailable, not that the route does not exist');
       assert.equal(refused.headers.get('retry-after'), null, 'no retry helps until the config changes');
-      const health = (await call(strict.url, 'GET', '/health')).json;
+      const health = (await call(strict.url, 'GET', '/health', undefined, adminHeaders(strict))).json;
       const sessions = health.automations.find((a: { name?: string }) => a.name === 'sessions');
       assert.equal(sessions.state, 'unavailable');
       assert.match(sessions.errors[0], /has no url \(strict mode serves no redis automation from memory\)/);

@@ -3,6 +3,8 @@ import { compareRecords, isAfter } from '../keyset.ts';
 import { searchWords, textScore } from '../text-match.ts';
 import { type ListPage, type ListQuery, type RecordStore, type SearchQuery, StorageError, type StoredRecord } from '../types.ts';
 
+const PROTO_KEY = '__proto__';
+
 /**
  * Records in a Map. Reads return copies so callers never share state with the store;
  * `modify` is atomic because it never awaits between read and write. With a TTL, a
@@ -87,7 +89,10 @@ export class MemoryRecordStore implements RecordStore {
         }
       }
     }
-    this.#records.set(record.id, structuredClone(record));
+    const copy = structuredClone(record);
+    // A key no record may have (the engine refuses it in bodies): never kept, so never served.
+    Reflect.deleteProperty(copy, PROTO_KEY);
+    this.#records.set(record.id, copy);
     if (this.ttlMs > 0) this.#expires.set(record.id, Date.now() + this.ttlMs);
     else this.#expires.delete(record.id);
   }

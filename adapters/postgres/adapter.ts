@@ -160,10 +160,23 @@ export class PostgresRecordStore implements RecordStore {
     for (const column of this.#schema.columns) {
       const value = row[column.name];
       if (value === null || value === undefined) continue;
-      if (column.name === EXTRA_COLUMN) Object.assign(record, value);
+      if (column.name === EXTRA_COLUMN) addExtras(record, value as Record<string, unknown>);
       else record[column.name] = decode(column, value);
     }
     return record as StoredRecord;
+  }
+}
+
+/**
+ * The `@extra` properties, defined on the record, never assigned: `Object.assign` would
+ * make a stored `__proto__` key the record's prototype, so its values would show through
+ * `?fields=`. The engine refuses that key in bodies; one written by anything else is not
+ * served. A column's own value is never overwritten.
+ */
+function addExtras(record: Record<string, unknown>, extras: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(extras)) {
+    if (key === '__proto__' || Object.hasOwn(record, key)) continue;
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   }
 }
 

@@ -23,7 +23,13 @@ export interface CouncilConfig {
   /** How generated documents present the API to models. */
   readonly gpt: { readonly consequentialWrites: boolean };
   /** Per client and automation, unless a manifest sets its own. */
-  readonly rateLimit: { readonly requests: number; readonly perSeconds: number; readonly store?: string };
+  readonly rateLimit: {
+    readonly requests: number;
+    readonly perSeconds: number;
+    readonly store?: string;
+    /** Longest a request waits for the shared limiter's Redis before it is decided in process (default 20). */
+    readonly timeoutMs?: number;
+  };
   readonly automations: string;
   readonly dataDir: string;
   readonly connections: ReadonlyMap<string, ConfiguredConnection>;

@@ -59,6 +59,9 @@ export const manifestIssueCodes = {
 
 export const problemCodes = {
   'malformed-json': 'The request body is not valid JSON (400).',
+  'malformed-request': 'The request is not valid HTTP, or its body could not be read in full (400); the connection is closed.',
+  'headers-too-large': "The request line and headers (the URL's query string included) are larger than the server reads (431).",
+  'request-timeout': 'The request was not received completely within the time the server waits (408); the connection is closed.',
   'invalid-query': 'A query parameter is unknown, repeated or has an invalid value (400).',
   unauthorized: 'The request has no valid API key: missing, malformed, unknown, revoked or expired (401).',
   forbidden: 'The API key is valid but lacks a scope this operation needs (403).',

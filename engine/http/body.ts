@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { HttpProblem } from './problem.ts';
+import { inexactNumbers } from './json-numbers.ts';
+import { type FieldError, HttpProblem } from './problem.ts';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const JSON_PATCH_TYPE = /^application\/json-patch\+json\s*(?:;|$)/i;
@@ -9,7 +10,8 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * Reads a JSON object body: 415 unless the content type is JSON (`application/json`,
  * `application/merge-patch+json`, ...), 413 past `limit` bytes (checked on the
  * declared length first, then while streaming), 400 for bytes that are not UTF-8 JSON,
- * 422 when the JSON is not an object.
+ * 422 when the JSON is not an object, nests too deep, has a `__proto__` key or a number a
+ * double cannot carry exactly.
  */
 export async function readJsonObject(c: Context, limit: number): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? '';
@@ -29,7 +31,18 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
   if (length !== undefined && Number(length) > limit) throw tooLarge(limit);
   // With a declared length Node's parser already stops the body there, so the server's
   // fast path can read it whole; only a chunked body is counted while it streams.
-  const bytes = length !== undefined ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw, limit);
+  const bytes = await (length !== undefined ? c.req.raw.arrayBuffer().then((b) => new Uint8Array(b)) : readLimited(c.req.raw, limit)).catch(
+    (error: unknown) => {
+      if (error instanceof HttpProblem) throw error;
+      // The client closed the connection, or sent bytes that are not HTTP, before the body
+      // ended: a request like any other bad one (never an error of the server), never applied.
+      throw new HttpProblem(
+        'malformed-request',
+        'the request body could not be read in full (the connection closed or the bytes were not valid HTTP before it ended); nothing was written. Send the whole body, sized as Content-Length says',
+        { cause: error },
+      );
+    },
+  );
   let value: unknown;
   let text: string;
   try {
@@ -46,7 +59,10 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
     });
   }
   const hostile = hostileShape(text, value);
-  if (hostile) throw new HttpProblem('validation-failed', `the request body cannot be stored: ${hostile.message}`, { errors: [hostile] });
+  if (hostile.length) {
+    const detail = hostile.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ');
+    throw new HttpProblem('validation-failed', `the request body cannot be stored: ${detail}`, { errors: hostile });
+  }
   return value as Record<string, unknown>;
 }
 
@@ -55,17 +71,27 @@ export const MAX_JSON_DEPTH = 32;
 
 /**
  * Refuses shapes no record needs and that attack what handles bodies: nesting deeper
- * than {@link MAX_JSON_DEPTH}, and a `__proto__` key, which a later assignment (a merge
- * patch) would turn into the object's prototype. Cheap checks first: most bodies are
- * short and never spell `__proto__`.
+ * than {@link MAX_JSON_DEPTH}; a `__proto__` key, which an assignment (`Object.assign`, a
+ * store decoding a row) would turn into the object's prototype; and numbers a double
+ * cannot carry exactly, which would be stored as another number without a word. Keys are
+ * checked on the parsed value, not the text: `"\u005f_proto__"` is the same key.
  */
-function hostileShape(text: string, value: unknown): { pointer: string; message: string } | undefined {
+function hostileShape(text: string, value: unknown): FieldError[] {
   if (text.length > 2 * MAX_JSON_DEPTH && nestingDepth(text) > MAX_JSON_DEPTH) {
-    return { pointer: '', message: `nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels; flatten it` };
+    return [{ pointer: '', message: `nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels; flatten it` }];
   }
-  if (!text.includes('__proto__')) return undefined;
-  const pointer = protoKey(value, '');
-  return pointer === undefined ? undefined : { pointer, message: 'the key "__proto__" is not allowed; rename it' };
+  const proto = protoKeyPath(value);
+  const errors =
+    proto === undefined
+      ? []
+      : [
+          {
+            pointer: proto.map((key) => `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`).join(''),
+            message: 'the key "__proto__" is not allowed; rename it',
+          },
+        ];
+  errors.push(...inexactNumbers(text));
+  return errors;
 }
 
 /** The deepest nesting of `[` and `{` outside strings. */
@@ -86,13 +112,20 @@ function nestingDepth(text: string): number {
   return deepest;
 }
 
-function protoKey(value: unknown, at: string): string | undefined {
+/** The path to the first `__proto__` key at any depth; the walk allocates nothing until it finds one. */
+function protoKeyPath(value: unknown): string[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  for (const key of Object.keys(value)) {
-    const pointer = `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-    if (key === '__proto__') return pointer;
-    const inner = protoKey((value as Record<string, unknown>)[key], pointer);
-    if (inner !== undefined) return inner;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const inner = protoKeyPath(value[i]);
+      if (inner) return [String(i), ...inner];
+    }
+    return undefined;
+  }
+  if (Object.hasOwn(value, '__proto__')) return ['__proto__'];
+  for (const key in value) {
+    const inner = protoKeyPath((value as Record<string, unknown>)[key]);
+    if (inner) return [key, ...inner];
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { StorageError } from '../../adapters/types.ts';
-import type { Logger } from '../log.ts';
+import { type Logger, STORAGE_UNAVAILABLE } from '../log.ts';
 import { HttpProblem } from './problem.ts';
 
 /**
@@ -28,7 +28,7 @@ export function renderError(error: unknown, logger: Logger): Response {
     ).toResponse();
   }
   if (error instanceof StorageError && error.kind === 'unavailable') {
-    logger.warn('storage unavailable', { error: error.message });
+    logger.warn(STORAGE_UNAVAILABLE, { error: error.message });
     return new HttpProblem(
       'storage-unavailable',
       'the store behind this automation cannot be reached right now; retry after the delay in Retry-After',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type RecordStore, StorageError, type StorageSpec, type StoredRecord } from '../../adapters/types.ts';
 import { openOnce } from '../registry/open-once.ts';
+import { settleWithin } from './deadline.ts';
 import { HttpProblem } from './problem.ts';
 
 /** Where claimed keys and the answers they got are kept: the system store, or the connection `idempotency.store` names. */
@@ -39,14 +40,36 @@ export interface IdempotencyScope {
  * refuses to overwrite), runs, and stores its successful answer; a retry with the same
  * key and the same body within the window gets that answer again and writes nothing. The
  * same key with another body is a 422; while the first is still running, a 409.
+ *
+ * Each call to the key's store waits at most `timeoutMs`: a store that does not answer in
+ * time before the write is a 503 and nothing is written (a claim it takes later is released
+ * as soon as it answers, so a retry with the same key is not told the first still runs);
+ * after the write, the answer is sent without waiting for it to be kept.
  */
 export class Idempotency {
   readonly #open: () => Promise<RecordStore>;
   readonly #windowMs: number;
+  readonly #deadline: { readonly timeoutMs: number; readonly label: string };
 
-  constructor(open: () => Promise<RecordStore>, windowSeconds: number) {
+  /** `deadline.label` names the store's connection in the 503 past `deadline.timeoutMs`. */
+  constructor(
+    open: () => Promise<RecordStore>,
+    windowSeconds: number,
+    deadline: { timeoutMs: number; label: string } = { timeoutMs: 2000, label: 'the idempotency store' },
+  ) {
     this.#open = openOnce(open);
     this.#windowMs = windowSeconds * 1000;
+    this.#deadline = deadline;
+  }
+
+  /** `work`, or a 503 once the deadline passes (work runs on). */
+  #within<T>(work: Promise<T>): Promise<T> {
+    const { timeoutMs, label } = this.#deadline;
+    return settleWithin(
+      work,
+      timeoutMs,
+      () => new StorageError('unavailable', `${label} is unavailable (the idempotency store did not answer within ${timeoutMs} ms)`),
+    );
   }
 
   async run(scope: IdempotencyScope, request: string, execute: () => Promise<Response>): Promise<Response> {
@@ -70,16 +93,21 @@ export class Idempotency {
         state: 'pending',
         expiresAt: new Date(now + this.#windowMs).toISOString(),
       };
+      const claiming = store.create(claim);
       try {
-        await store.create(claim);
+        await this.#within(claiming);
       } catch (error) {
+        if (error instanceof StorageError && error.kind === 'unavailable') {
+          // Refused for lateness: if the store takes the claim after all, it is released.
+          claiming.then(() => store.delete(id)).catch(() => {});
+        }
         if (!(error instanceof StorageError && error.kind === 'conflict' && error.field === 'id')) throw error;
-        const existing = await store.get(id);
+        const existing = await this.#within(store.get(id));
         if (existing === undefined) continue;
         const expired = Date.parse(String(existing.expiresAt)) <= now;
         const abandoned = existing.state === 'pending' && Date.parse(existing.updatedAt) + ABANDONED_MS <= now;
         if (expired || abandoned) {
-          await store.delete(id);
+          await this.#within(store.delete(id));
           continue;
         }
         return answerFor(existing, fingerprint);
@@ -101,25 +129,29 @@ export class Idempotency {
       response = await execute();
     } catch (error) {
       // Nothing was written: the key is free for a retry that fixes the request.
-      await store.delete(id).catch(() => {});
+      await this.#within(store.delete(id)).catch(() => {});
       throw error;
     }
     if (response.status >= 300) {
-      await store.delete(id).catch(() => {});
+      await this.#within(store.delete(id)).catch(() => {});
       return response;
     }
     const body = await response.clone().text();
     const headers = Object.fromEntries(
       KEPT_HEADERS.flatMap((name) => (response.headers.has(name) ? [[name, response.headers.get(name)]] : [])),
     );
-    await store.modify(id, (claim) => ({
-      ...claim,
-      updatedAt: new Date().toISOString(),
-      state: 'done',
-      status: response.status,
-      body,
-      headers,
-    }));
+    // The write is done: its answer goes out even if the store is slow to keep it (a retry
+    // meanwhile is told the first request still runs, then gets the kept answer).
+    await this.#within(
+      store.modify(id, (claim) => ({
+        ...claim,
+        updatedAt: new Date().toISOString(),
+        state: 'done',
+        status: response.status,
+        body,
+        headers,
+      })),
+    ).catch(() => {});
     return response;
   }
 }

@@ -22,6 +22,9 @@ export function choices(given: string, allowed: readonly unknown[]): Pick<FieldE
 
 const TITLES: Record<ProblemCode, string> = {
   'malformed-json': 'Malformed JSON',
+  'malformed-request': 'Malformed request',
+  'headers-too-large': 'Request headers too large',
+  'request-timeout': 'Request timeout',
   'invalid-query': 'Invalid query parameters',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
@@ -47,6 +50,9 @@ const TITLES: Record<ProblemCode, string> = {
 
 const STATUS: Record<ProblemCode, number> = {
   'malformed-json': 400,
+  'malformed-request': 400,
+  'headers-too-large': 431,
+  'request-timeout': 408,
   'invalid-query': 400,
   unauthorized: 401,
   forbidden: 403,

@@ -128,6 +128,18 @@ export class ConnectionPool {
     await Promise.allSettled(retired.map(async (c) => (await c).close()));
   }
 
+  /** Pings one opened connection, bounded by `timeoutMs`; rejects when it is not open or does not answer. */
+  async ping(name: string, timeoutMs = 1000): Promise<void> {
+    const open = this.#open.get(name);
+    if (!open) throw new StorageError('unavailable', `connection "${name}" is not open`);
+    await withTimeout((await open).ping(), timeoutMs);
+  }
+
+  /** `postgres connection "warehouse"`: how errors and logs name a connection (never by its URL). */
+  label(name: string): string {
+    return `${this.#settings.get(name)?.backend ?? 'unknown'} connection "${name}"`;
+  }
+
   /** Pings every opened connection (bounded by `timeoutMs`) for /health. Never rejects. */
   async status(timeoutMs = 1000): Promise<ConnectionStatus[]> {
     return Promise.all(

@@ -55,6 +55,8 @@ export class AuditLog {
   readonly #queue: AuditRecord[] = [];
   #draining: Promise<void> | undefined;
   #dropped = 0;
+  /** Since when entries wait because the store cannot be written (logged once, and once when it ends). */
+  #waitingSince: number | undefined;
 
   constructor(open: () => Promise<RecordStore>, logger: Logger, enabled = true) {
     this.#open = openOnce(open);
@@ -104,16 +106,27 @@ export class AuditLog {
         const entry = this.#queue[0] as AuditRecord;
         await (await this.#storeOnce()).create(entry);
         this.#queue.shift();
+        if (this.#waitingSince !== undefined) {
+          this.#logger.warn('audit entries are written again', {
+            waitedSeconds: Math.round((Date.now() - this.#waitingSince) / 100) / 10,
+            waiting: this.#queue.length + 1,
+          });
+          this.#waitingSince = undefined;
+        }
       }
       if (this.#dropped) {
         this.#logger.error('audit entries were dropped while the system store could not be reached', { dropped: this.#dropped });
         this.#dropped = 0;
       }
     } catch (error) {
-      this.#logger.error('audit entries wait: the system store cannot be written', {
-        waiting: this.#queue.length,
-        error: (error as Error).message,
-      });
+      // Once per outage, not once per attempt.
+      if (this.#waitingSince === undefined) {
+        this.#waitingSince = Date.now();
+        this.#logger.warn('audit entries wait: the system store cannot be written', {
+          waiting: this.#queue.length,
+          error: (error as Error).message,
+        });
+      }
       // Try again later; new entries do not restart a failing writer at once.
       await new Promise((resolve) => setTimeout(resolve, 1000).unref());
       this.#draining = this.#queue.length ? this.#drain() : undefined;

@@ -1,3 +1,5 @@
+import { StorageError } from '../../adapters/types.ts';
+import { settleWithin } from '../http/deadline.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { HeaderSource } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
@@ -38,10 +40,21 @@ export class Authenticator {
    */
   readonly #recent = new Map<string, { principal: Principal; at: number; expiresAt: number }>();
   readonly #touched = new Map<string, number>();
+  readonly #deadline: { readonly timeoutMs: number; readonly label: string };
 
-  constructor(open: () => Promise<KeyStore>, logger: Logger) {
+  /**
+   * `deadline.timeoutMs` bounds each key lookup (not the first opening of the store): a key
+   * store that does not answer in time is a 503 for keys not already trusted in memory, never
+   * a request held until the store comes back. `label` names its connection in that error.
+   */
+  constructor(
+    open: () => Promise<KeyStore>,
+    logger: Logger,
+    deadline: { timeoutMs: number; label: string } = { timeoutMs: 2000, label: 'the key store' },
+  ) {
     this.#open = openOnce(open);
     this.#logger = logger;
+    this.#deadline = deadline;
   }
 
   /** The system store's keys, opened once (and again after a failed open). */
@@ -99,7 +112,13 @@ export class Authenticator {
   async #lookup(hash: string): Promise<KeyRecord | undefined> {
     const cached = this.#cache.get(hash);
     if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.key;
-    const key = await (await this.store()).findByHash(hash);
+    const store = await this.store();
+    const { timeoutMs, label } = this.#deadline;
+    const key = await settleWithin(
+      store.findByHash(hash),
+      timeoutMs,
+      () => new StorageError('unavailable', `${label} is unavailable (the key store did not answer a lookup within ${timeoutMs} ms)`),
+    );
     // Unknown hashes are cached too, so a flood of made-up (well-formed) keys costs one lookup each per window.
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
     this.#cache.set(hash, { key, at: Date.now() });

@@ -1,20 +1,23 @@
 import { capabilities } from '../../adapters/capabilities.ts';
 import type { CouncilConfig } from '../config/config.ts';
+import { dependencyDeadlineMs } from '../http/deadline.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { type McpOptions, mcpEndpoint } from '../mcp/server.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import type { DataDirLock } from '../registry/data-dir-lock.ts';
+import { OutageLog } from '../registry/outage-log.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
 import { Reloader } from '../reload/reloader.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../security/rate-limit.ts';
-import { RedisRateLimiter } from '../security/redis-rate-limiter.ts';
+import { LIMITER_TIMEOUT_MS, RedisRateLimiter } from '../security/redis-rate-limiter.ts';
 import { adminRoutes } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
+import { healthEndpoint } from './health.ts';
 import { newLocalToken } from './local-admin.ts';
 import { openApiOptions } from './openapi-view.ts';
 
@@ -67,16 +70,27 @@ export async function startEngine(
     statementTimeoutMs: Math.round(config.server.requestTimeoutSeconds * 900),
     ...(options.lock ? { lock: options.lock } : {}),
   });
-  const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), logger);
+  // Calls to shared stores on the request path wait far less than the request itself.
+  const dependencyMs = dependencyDeadlineMs(config.server.requestTimeoutSeconds);
+  // Request-path lines: one warning per store outage, not one per 503.
+  const requestLog = new OutageLog(logger, (name) => connections.ping(name));
+  const auth = new Authenticator(async () => KeyStore.open(await connections.get(SYSTEM_CONNECTION)), requestLog, {
+    timeoutMs: dependencyMs,
+    label: connections.label(SYSTEM_CONNECTION),
+  });
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
   const limiter = options.limiter ?? rateLimiter(config, logger);
-  const idempotency = new Idempotency(async () => {
-    const connection = await connections.get(config.idempotency.store ?? SYSTEM_CONNECTION);
-    // Where the store expires records itself, keys go with their window; elsewhere a reused key past it is reclaimed.
-    const ttl = capabilities[connection.backend]?.ttl ? { ttlSeconds: config.idempotency.windowSeconds } : {};
-    return connection.open({ ...IDEMPOTENCY_SPEC, ...ttl });
-  }, config.idempotency.windowSeconds);
-  const reloader = new Reloader(config, registry, connections, logger, { auth, audit, limiter, idempotency });
+  const idempotency = new Idempotency(
+    async () => {
+      const connection = await connections.get(config.idempotency.store ?? SYSTEM_CONNECTION);
+      // Where the store expires records itself, keys go with their window; elsewhere a reused key past it is reclaimed.
+      const ttl = capabilities[connection.backend]?.ttl ? { ttlSeconds: config.idempotency.windowSeconds } : {};
+      return connection.open({ ...IDEMPOTENCY_SPEC, ...ttl });
+    },
+    config.idempotency.windowSeconds,
+    { timeoutMs: dependencyMs, label: connections.label(config.idempotency.store ?? SYSTEM_CONNECTION) },
+  );
+  const reloader = new Reloader(config, registry, connections, requestLog, { auth, audit, limiter, idempotency });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = options.localToken ?? newLocalToken();
@@ -86,13 +100,21 @@ export async function startEngine(
     auth,
     limiter,
     config: () => reloader.config,
-    logger,
+    logger: requestLog,
     version: openApiOptions(config).version,
     dispatch: () => routes,
     ...(options.mcp ? { mcp: options.mcp } : {}),
   });
   const admin = adminRoutes(auth, audit, localToken, connections);
-  const routes = createFetch(registry, connections, () => reloader.config, logger, reloader, admin, mcp);
+  const health = healthEndpoint({
+    registry,
+    connections,
+    reloads: () => reloader.counts,
+    config: () => reloader.config,
+    auth,
+    localToken,
+  });
+  const routes = createFetch(registry, () => reloader.config, requestLog, admin, mcp, health);
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);
   return {
@@ -113,6 +135,7 @@ export async function startEngine(
       // What was recorded before the close is written, unless the store is gone (then it waits no longer than this).
       await Promise.race([audit.flush(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       await limiter.close?.();
+      requestLog.close();
       await connections.closeAll();
     },
   };
@@ -143,7 +166,8 @@ function rateLimiter(config: CouncilConfig, logger: Logger): RateLimiter {
   const store = config.rateLimit.store;
   if (!store) return new MemoryRateLimiter();
   const settings = config.connections.get(store);
-  if (settings?.backend === 'redis' && settings.url) return new RedisRateLimiter(settings.url, logger);
+  if (settings?.backend === 'redis' && settings.url)
+    return new RedisRateLimiter(settings.url, logger, config.rateLimit.timeoutMs ?? LIMITER_TIMEOUT_MS);
   logger.warn(`rateLimit.store "${store}" is not a redis connection with a url: each instance counts its own rate limits`);
   return new MemoryRateLimiter();
 }

@@ -1,19 +1,17 @@
 import path from 'node:path';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
 import { renderError } from '../http/errors.ts';
 import { describeProblem, HttpProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
 import { METADATA_PATH } from '../mcp/protected-resource.ts';
 import type { McpEndpoint } from '../mcp/server.ts';
-import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
-import type { Reloader } from '../reload/reloader.ts';
 import { generateTypes } from '../types/index.ts';
 import type { AdminEnv } from './admin.ts';
 import { docsApp } from './docs.ts';
-import { healthReport } from './health.ts';
-import { automationOpenApi, openApiView } from './openapi-view.ts';
+import { automationOpenApi, ORIGINS_CACHED, openApiView } from './openapi-view.ts';
+import { requestOrigin } from './request-origin.ts';
 
 /**
  * The engine's fetch handler: a request whose first path segment names a serving
@@ -22,12 +20,11 @@ import { automationOpenApi, openApiView } from './openapi-view.ts';
  */
 export function createFetch(
   registry: AutomationRegistry,
-  connections: ConnectionPool,
   config: () => CouncilConfig,
   logger: Logger,
-  reloader: Reloader,
   admin: Hono<AdminEnv>,
   mcp: McpEndpoint,
+  health: (c: Context) => Promise<Response>,
 ) {
   const engineApp = new Hono();
   engineApp.route('/admin', admin);
@@ -36,22 +33,31 @@ export function createFetch(
   // RFC 9728: what /mcp's 401 points at, for the server and for /mcp.
   engineApp.get(METADATA_PATH, (c) => mcp.metadata(c));
   engineApp.get(`${METADATA_PATH}/*`, (c) => mcp.metadata(c));
-  engineApp.get('/health', async (c) => c.json(await healthReport(registry, connections, reloader.counts)));
-  engineApp.get('/openapi.json', (c) => c.json(openapi()));
+  engineApp.get('/health', health);
+  const origin = (c: Context) => requestOrigin(c, config().server.trustedProxies);
+  engineApp.get('/openapi.json', (c) => c.json(openapi(origin(c))));
   // Swagger UI over the live document, its assets from the installed package (no CDN): each
   // page load fetches /openapi.json, so it shows what serves after every reload.
   engineApp.route('/docs', docsApp(config));
-  // One automation's document: what a GPT Action imports. Built once per mounted version and config.
-  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; doc: object }>();
+  // One automation's document: what a GPT Action imports. Built once per mounted version, config and origin (a few).
+  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; docs: Map<string, object> }>();
   engineApp.get('/automations/:name/openapi.json', (c) => {
     const mounted = registry.match(c.req.param('name'));
     if (!mounted) throw new HttpProblem('not-found', `no automation "${c.req.param('name')}" is serving; see /health`);
     let spec = specs.get(mounted);
     if (spec?.config !== config()) {
-      spec = { config: config(), doc: automationOpenApi(mounted.plan, config()) };
+      spec = { config: config(), docs: new Map() };
       specs.set(mounted, spec);
     }
-    return c.json(spec.doc);
+    const from = origin(c);
+    const key = config().server.publicUrl ? '' : (from ?? '');
+    let doc = spec.docs.get(key);
+    if (!doc) {
+      if (spec.docs.size >= ORIGINS_CACHED) spec.docs.clear();
+      doc = automationOpenApi(mounted.plan, config(), from);
+      spec.docs.set(key, doc);
+    }
+    return c.json(doc);
   });
   // TypeScript types of what serves now, so clients can regenerate after every reload.
   const types = new WeakMap<MountedAutomation, Promise<string>>();

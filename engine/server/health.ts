@@ -1,15 +1,28 @@
+import path from 'node:path';
+import type { Context } from 'hono';
+import type { CouncilConfig } from '../config/config.ts';
+import { requestHeaders } from '../http/request-header.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { ReloadOutcome } from '../reload/reloader.ts';
+import { type Authenticator, presentedKey } from '../security/authenticator.ts';
+import { sameToken } from './local-admin.ts';
 
 /**
  * What `GET /health` reports: every automation (serving, degraded: serving an older
  * version because its file's latest text failed, invalid or unavailable), every
  * configured connection (never its URL) and the reload counters. Status is `degraded`
  * when anything is not serving its file's latest text, a used connection is down, or
- * there is no manifest at all (then `warnings` says so).
+ * there is no manifest at all (then `warnings` says so). File paths (also inside
+ * `errors`) are relative to `root`, the project's folder.
  */
-export async function healthReport(registry: AutomationRegistry, connections: ConnectionPool, reloads: Record<ReloadOutcome, number>) {
+export async function healthReport(
+  registry: AutomationRegistry,
+  connections: ConnectionPool,
+  reloads: Record<ReloadOutcome, number>,
+  root: string,
+) {
+  const relative = projectRelative(root);
   const mounted = registry.serving();
   const servingFiles = new Set(mounted.map((m) => m.plan.file));
   const serving = mounted.map((m) => {
@@ -17,28 +30,75 @@ export async function healthReport(registry: AutomationRegistry, connections: Co
     return {
       name: m.plan.name,
       state: failure ? ('degraded' as const) : ('serving' as const),
-      file: m.plan.file,
+      file: relative(m.plan.file),
       path: m.plan.basePath,
       backend: m.plan.storage.backend,
       connection: m.plan.storage.connection,
       version: m.version,
       loadedAt: m.loadedAt,
-      ...(failure ? { errors: failure.errors, failedAt: failure.at } : {}),
+      ...(failure ? { errors: failure.errors.map(relative), failedAt: failure.at } : {}),
     };
   });
   const failed = registry
     .failures()
     .filter((f) => !servingFiles.has(f.file))
-    .map((f) => ({ ...(f.name ? { name: f.name } : {}), state: f.state, file: f.file, errors: f.errors, failedAt: f.at }));
+    .map((f) => ({
+      ...(f.name ? { name: f.name } : {}),
+      state: f.state,
+      file: relative(f.file),
+      errors: f.errors.map(relative),
+      failedAt: f.at,
+    }));
   const connectionStates = await connections.status();
   // A server with no manifest at all serves nothing anyone meant it to: say so rather than `ok`.
   const empty = mounted.length === 0 && registry.failures().length === 0;
   const healthy = !empty && registry.failures().length === 0 && connectionStates.every((c) => c.state !== 'down');
   return {
-    status: healthy ? 'ok' : 'degraded',
+    status: healthy ? ('ok' as const) : ('degraded' as const),
     ...(empty ? { warnings: ['no automation is loaded: the automations folder has no manifest (*.yaml)'] } : {}),
     automations: [...serving, ...failed],
     connections: connectionStates,
     reloads: { ...reloads },
   };
+}
+
+/**
+ * `GET /health`. Without a key: the overall status and each automation's name and state,
+ * which is what a load balancer or uptime check needs and tells an outsider nothing about
+ * the project's files, errors or connections. With an admin key (scope `*`) or the server's
+ * local token (in `<dataDir>/council.lock`): the whole {@link healthReport}. Any other key is
+ * refused as everywhere: 401 when it is not valid, 403 when it lacks `*`.
+ */
+export function healthEndpoint(options: {
+  registry: AutomationRegistry;
+  connections: ConnectionPool;
+  reloads: () => Record<ReloadOutcome, number>;
+  config: () => CouncilConfig;
+  auth: Authenticator;
+  localToken: string;
+}): (c: Context) => Promise<Response> {
+  const { registry, connections, auth, localToken } = options;
+  return async (c) => {
+    const headers = requestHeaders(c);
+    const key = presentedKey(headers);
+    // Any credential asks for the details, and is checked as on every other route.
+    const detailed = key !== undefined || headers.get('authorization') != null;
+    if (detailed && !(key !== undefined && sameToken(key, localToken))) {
+      auth.authorize(await auth.authenticate(headers), ['*']);
+    }
+    const file = options.config().file;
+    const report = await healthReport(registry, connections, options.reloads(), file ? path.dirname(file) : process.cwd());
+    if (detailed) return c.json(report);
+    return c.json({
+      status: report.status,
+      ...(report.warnings ? { warnings: report.warnings } : {}),
+      automations: report.automations.map((a) => ({ ...('name' in a ? { name: a.name } : {}), state: a.state })),
+    });
+  };
+}
+
+/** `/srv/shop/automations/a.yaml` → `automations/a.yaml`, also where such paths start lines of text (`FILE:LINE:COL: …`). */
+function projectRelative(root: string): (text: string) => string {
+  const prefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
+  return (text) => text.replaceAll(prefix, '');
 }

@@ -1,4 +1,4 @@
-import { type ServerType, serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { usesDataDir } from '../registry/connections.ts';
@@ -6,6 +6,7 @@ import { DataDirLock, DataDirLockedError } from '../registry/data-dir-lock.ts';
 import type { ProjectWatcher, WatchOptions } from '../reload/watch.ts';
 import type { Engine } from './engine.ts';
 import { newLocalToken } from './local-admin.ts';
+import { serveHttp } from './node-http.ts';
 import { startingResponse } from './starting.ts';
 
 export interface RunningServer {
@@ -48,8 +49,8 @@ export async function listen(
     }
   }
   let handle: (request: Request, env?: unknown) => Response | Promise<Response> = startingResponse;
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: (request, env) => handle(request, env), port: wanted, hostname }, () => resolve(s));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serveHttp({ fetch: (request, env) => handle(request, env), port: wanted, hostname, logger }, () => resolve(s));
     // Idle keep-alive connections stay open longer than a load balancer's idle timeout
     // (60 s on AWS ALB), so the server is never the side that closes one just as a request
     // arrives on it (a reset the client sees as a failed request). Node's default is 5 s.

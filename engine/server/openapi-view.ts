@@ -7,13 +7,18 @@ import type { AutomationRegistry } from '../registry/registry.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
 
-/** Options for the whole-engine OpenAPI document. */
-export function openApiOptions(config: CouncilConfig) {
+/**
+ * Options for the whole-engine OpenAPI document. The server URL is `server.publicUrl`;
+ * without it, `origin`, the one the request came in on (see request-origin.ts); with neither
+ * (the CLI), the document has no `servers`.
+ */
+export function openApiOptions(config: CouncilConfig, origin?: string) {
+  const serverUrl = config.server.publicUrl ?? origin;
   return {
     title: 'theCouncil',
     version: pkg.version,
     description: pkg.description,
-    ...(config.server.publicUrl ? { serverUrl: config.server.publicUrl } : {}),
+    ...(serverUrl ? { serverUrl } : {}),
   };
 }
 
@@ -21,8 +26,8 @@ export function openApiOptions(config: CouncilConfig) {
  * One automation's own document, for a GPT Action or any client of that automation only:
  * its title and description are the automation's, and optional headers are left out.
  */
-export function automationOpenApi(plan: AutomationPlan, config: CouncilConfig): OpenAPIObject {
-  const options = openApiOptions(config);
+export function automationOpenApi(plan: AutomationPlan, config: CouncilConfig, origin?: string): OpenAPIObject {
+  const options = openApiOptions(config, origin);
   return buildOpenApi([plan], {
     ...options,
     title: `${plan.name} (theCouncil)`,
@@ -31,15 +36,32 @@ export function automationOpenApi(plan: AutomationPlan, config: CouncilConfig): 
   });
 }
 
-/** The OpenAPI document of what is serving, rebuilt only when that changes. */
-export function openApiView(registry: AutomationRegistry, config: () => CouncilConfig): () => OpenAPIObject {
-  let cached: { version: number; config: CouncilConfig; doc: OpenAPIObject } | undefined;
-  return () => {
+/** Origins one version of a document is kept for at most: a client making up Host values costs a rebuild, not memory. */
+export const ORIGINS_CACHED = 16;
+
+/**
+ * The OpenAPI document of what is serving for a request that came in on `origin`, rebuilt
+ * only when what serves, the config or the origin changes (one document per origin, for a
+ * few origins).
+ */
+export function openApiView(registry: AutomationRegistry, config: () => CouncilConfig): (origin?: string) => OpenAPIObject {
+  let cached: { version: number; config: CouncilConfig; docs: Map<string, OpenAPIObject> } | undefined;
+  return (origin) => {
     const current = config();
     if (cached?.version !== registry.version || cached.config !== current) {
-      const plans = registry.serving().map((m) => m.plan);
-      cached = { version: registry.version, config: current, doc: buildOpenApi(plans, openApiOptions(current)) };
+      cached = { version: registry.version, config: current, docs: new Map() };
     }
-    return cached.doc;
+    // With a public URL every origin gets the same document.
+    const key = current.server.publicUrl ? '' : (origin ?? '');
+    let doc = cached.docs.get(key);
+    if (!doc) {
+      if (cached.docs.size >= ORIGINS_CACHED) cached.docs.clear();
+      doc = buildOpenApi(
+        registry.serving().map((m) => m.plan),
+        openApiOptions(current, origin),
+      );
+      cached.docs.set(key, doc);
+    }
+    return doc;
   };
 }

@@ -31,6 +31,8 @@ schema:
     status: { type: string, enum: [open, closed] }
     priority: { type: integer, minimum: 1, maximum: 5 }
     code: { type: string, maxLength: 200, pattern: "^(a+)+$" }
+    score: { type: number }
+    meta: { type: object }
 endpoints:
   - operation: list
     filters: [status, priority, title]
@@ -196,6 +198,79 @@ const CASES: readonly Case[] = [
     status: 422,
     code: 'validation-failed',
   },
+  // Keys and numbers as JSON.parse reads them, not as the text spells them.
+  {
+    name: '__proto__ spelled with an escape, at the top',
+    method: 'POST',
+    path: '',
+    body: '{"title":"x","\\u005f_proto__":{"title":"from the prototype"}}',
+    status: 422,
+    code: 'validation-failed',
+  },
+  {
+    name: '__proto__ spelled with an escape, in a free-form object',
+    method: 'POST',
+    path: '',
+    body: '{"title":"x","meta":{"a":[{"\\u005f_proto__":{"polluted":true}}]}}',
+    status: 422,
+    code: 'validation-failed',
+  },
+  {
+    name: '__proto__ spelled with an escape, in a patch',
+    method: 'PATCH',
+    path: `/${id}`,
+    body: '{"meta":{"__pro\\u0074o__":{"polluted":true}}}',
+    status: 422,
+    code: 'validation-failed',
+  },
+  {
+    name: "a number field beyond a double's precision",
+    method: 'POST',
+    path: '',
+    body: '{"title":"x","score":9007199254740993}',
+    status: 422,
+    code: 'validation-failed',
+  },
+  {
+    name: 'a number with more digits than a double keeps',
+    method: 'POST',
+    path: '',
+    body: '{"title":"x","score":0.10000000000000000001}',
+    status: 422,
+    code: 'validation-failed',
+  },
+  {
+    name: 'an unsafe integer in a free-form object',
+    method: 'POST',
+    path: '',
+    body: '{"title":"x","meta":{"n":[1,9007199254740993]}}',
+    status: 422,
+    code: 'validation-failed',
+  },
+  {
+    name: 'an infinite number in a free-form object',
+    method: 'POST',
+    path: '',
+    body: '{"title":"x","meta":{"n":1e400}}',
+    status: 422,
+    code: 'validation-failed',
+  },
+  {
+    name: 'a number that underflows to 0',
+    method: 'POST',
+    path: '',
+    body: '{"title":"x","meta":{"n":-1e-400}}',
+    status: 422,
+    code: 'validation-failed',
+  },
+  {
+    name: 'an inexact number in a patch',
+    method: 'PATCH',
+    path: `/${id}`,
+    body: '{"meta":{"n":12345678901234567890123}}',
+    status: 422,
+    code: 'validation-failed',
+  },
   { name: 'an engine field', method: 'POST', path: '', body: `{"title":"x","id":"${id}"}`, status: 422, code: 'validation-failed' },
   { name: 'an undeclared field', method: 'POST', path: '', body: '{"title":"x","role":"admin"}', status: 422, code: 'validation-failed' },
   {
@@ -343,6 +418,139 @@ function catalogue(
   });
 }
 
+/**
+ * What a body holds is what is stored and served: keys as JSON.parse reads them (an
+ * escaped `__proto__` is refused, and a store holding one never makes it a prototype),
+ * numbers exactly as sent or refused with the pointer of each.
+ */
+function fidelity(
+  label: string,
+  storage: string,
+  options: { skip?: string | false; connections?: Record<string, { backend: string; url?: string }> },
+) {
+  describe(`JSON keys and numbers on ${label}`, { skip: options.skip ?? false }, () => {
+    const name = `exact${Math.random().toString(36).slice(2, 8)}`;
+    // No `additionalProperties: false`: undeclared properties are kept (in PostgreSQL's `@extra` column).
+    const open = `name: ${name}
+description: Records that keep undeclared properties.
+access: { public: true }
+storage:
+${storage}
+schema:
+  type: object
+  required: [title]
+  properties:
+    title: { type: string }
+    status: { type: string }
+    score: { type: number }
+    meta: { type: object }
+endpoints:
+  - operation: list
+  - operation: get
+  - operation: create
+  - operation: update
+`;
+    let project: TestProject;
+    let server: RunningServer;
+    before(async () => {
+      project = makeProject({ 'open.yaml': open }, options.connections ?? {});
+      server = await listen(project.config(), silentLogger);
+    });
+    after(async () => {
+      await server?.close();
+      project?.remove();
+    });
+
+    it('an escaped __proto__ at the top is a 422 at /__proto__, nothing stored, and no record gets a prototype', async () => {
+      const body = '{"title":"t","\\u005f_proto__":{"title":"from the prototype","status":"pwned"}}';
+      const response = await call(server.url, 'POST', `/${name}`, body);
+      assert.equal(response.status, 422, response.text);
+      assert.deepEqual(
+        response.json.errors.map((e: { pointer: string }) => e.pointer),
+        ['/__proto__'],
+      );
+      assert.deepEqual((await call(server.url, 'GET', `/${name}`)).json.data, [], 'nothing was stored');
+      const created = await call(server.url, 'POST', `/${name}`, { title: 'plain' });
+      assert.equal(created.status, 201);
+      const read = await call(server.url, 'GET', `/${name}/${created.json.data.id}?fields=title,status`);
+      assert.deepEqual(read.json.data, { id: created.json.data.id, title: 'plain' });
+    });
+
+    it('numbers a double cannot carry are a 422 naming each; exact ones are stored as sent', async () => {
+      const refused = await call(
+        server.url,
+        'POST',
+        `/${name}`,
+        '{"title":"n","score":9007199254740993,"meta":{"a/b":[0.1,1e400],"c":0.30000000000000000001,"d":1e-400}}',
+      );
+      assert.equal(refused.status, 422, refused.text);
+      assert.equal(refused.json.code, 'validation-failed');
+      assert.deepEqual(
+        refused.json.errors.map((e: { pointer: string }) => e.pointer),
+        ['/score', '/meta/a~1b/1', '/meta/c', '/meta/d'],
+      );
+      assert.match(refused.json.errors[0].message, /would be stored as 9007199254740992/);
+      const patched = await call(
+        server.url,
+        'PATCH',
+        `/${name}/00000000-0000-4000-8000-000000000000`,
+        '{"meta":{"n":18446744073709551616}}',
+      );
+      assert.equal(patched.status, 422, patched.text);
+      assert.equal(patched.json.errors[0].pointer, '/meta/n');
+
+      const exact =
+        '{"title":"e","score":1e2,"meta":{"one":1.0,"tenth":0.1,"zero":-0,"big":123456789012345680000,"safe":9007199254740991,"neg":-2.5E-3}}';
+      const created = await call(server.url, 'POST', `/${name}`, exact);
+      assert.equal(created.status, 201, created.text);
+      const read = await call(server.url, 'GET', `/${name}/${created.json.data.id}`);
+      assert.equal(read.json.data.score, 100);
+      assert.deepEqual(read.json.data.meta, {
+        one: 1,
+        tenth: 0.1,
+        zero: 0,
+        big: 123456789012345680000,
+        safe: 9007199254740991,
+        neg: -0.0025,
+      });
+    });
+  });
+}
+
+/** A store handed a record with an own `__proto__` key (written by something other than this engine) reads it back plain. */
+function protoAtRest(label: string, settings: { backend: string; url?: string }, skip: string | false) {
+  it(`${label}: a stored __proto__ key never becomes a record's prototype, and is not served`, { skip }, async () => {
+    const project = makeProject({});
+    const pool = new ConnectionPool(new Map([['store', { name: 'store', ...settings }]]), project.dataDir);
+    try {
+      const connection = await pool.get('store');
+      const store = await connection.open({
+        automation: 'proto-at-rest',
+        collection: `proto_at_rest_${Math.random().toString(36).slice(2, 8)}`,
+        fields: [
+          { name: 'title', kind: 'string' },
+          { name: 'status', kind: 'string' },
+        ],
+        filterable: [],
+        sortable: ['createdAt'],
+      });
+      const id = '00000000-0000-4000-8000-00000000000a';
+      const now = new Date().toISOString();
+      // A computed key defines an own property named __proto__, as JSON.parse does.
+      await store.create({ id, createdAt: now, updatedAt: now, title: 't', ['__proto__']: { status: 'pwned', polluted: true } });
+      const record = await store.get(id);
+      assert.ok(record);
+      assert.equal(Object.getPrototypeOf(record), Object.prototype, "the prototype is a plain object's");
+      assert.equal(record.status, undefined, 'no value shows through from a prototype');
+      assert.equal(Object.hasOwn(record, '__proto__'), false, 'the key is not served');
+      assert.equal(record.title, 't');
+    } finally {
+      await pool.closeAll();
+      project.remove();
+    }
+  });
+}
+
 const pg = await postgresServerGate();
 const redis = await redisServerGate();
 catalogue('memory', '  backend: memory', { search: true });
@@ -356,6 +564,19 @@ catalogue('redis', '  backend: redis\n  connection: rds', {
   search: false,
   skip: redis.skip,
   connections: { rds: { backend: 'redis', url: redis.url } },
+});
+
+fidelity('memory', '  backend: memory', {});
+fidelity('postgres (embedded PGlite)', '  backend: postgres', {});
+fidelity('postgres (server)', '  backend: postgres\n  connection: pgserver', {
+  skip: pg.skip,
+  connections: { pgserver: { backend: 'postgres', url: pg.url } },
+});
+fidelity('redis', '  backend: redis\n  connection: rds', { skip: redis.skip, connections: { rds: { backend: 'redis', url: redis.url } } });
+describe('stored prototype keys', () => {
+  protoAtRest('memory', { backend: 'memory' }, false);
+  protoAtRest('postgres (embedded PGlite)', { backend: 'postgres', url: '' }, false);
+  protoAtRest('postgres (server)', { backend: 'postgres', url: pg.url }, pg.skip);
 });
 
 describe('hostile manifests through the real loader', () => {

@@ -12,7 +12,7 @@ import { KeyStore, SYSTEM_CONNECTION } from '../../engine/security/key-store.ts'
 import { MemoryRateLimiter } from '../../engine/security/rate-limit.ts';
 import { listen, type RunningServer } from '../../engine/server/listen.ts';
 import { runNode } from '../support/process.ts';
-import { call, makeProject, type TestProject } from '../support/project.ts';
+import { adminHeaders, call, makeProject, type TestProject } from '../support/project.ts';
 import { redisServerGate } from '../support/redis-server.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/council.mjs', import.meta.url));
@@ -213,7 +213,7 @@ describe('bootstrap key', () => {
     const server = await listen(project.config(), silentLogger);
     try {
       assert.equal(server.engine.bootstrapKey, undefined);
-      const health = (await call(server.url, 'GET', '/health')).json;
+      const health = (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json;
       assert.equal(health.connections.find((c: { name: string }) => c.name === 'postgres').state, 'unused');
     } finally {
       await server.close();

@@ -55,6 +55,11 @@ export function startServer(project: TestProject, overrides?: Partial<CouncilCon
   return listen(project.config(overrides), silentLogger);
 }
 
+/** Headers that let a test read `/health` in full: the server's local admin token, as `council` tools send it. */
+export function adminHeaders(server: RunningServer): Record<string, string> {
+  return { authorization: `Bearer ${server.engine.localToken}` };
+}
+
 /** fetch + JSON body, for terse assertions on status and body together. */
 export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const init: RequestInit = { method, headers: { ...headers } };

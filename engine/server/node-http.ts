@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { getRequestListener, RequestError } from '@hono/node-server';
+import type { ProblemCode } from '../errors/codes.ts';
+import { renderError } from '../http/errors.ts';
+import { describeProblem, HttpProblem } from '../http/problem.ts';
+import type { Logger } from '../log.ts';
+
+type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
+
+/**
+ * The engine's fetch handler on a Node HTTP server that answers in problem+json what
+ * Node's HTTP layer refuses before any handler runs, where Node itself writes a bare
+ * status with an empty body:
+ *
+ * - bytes that are not HTTP (`HPE_*` parser errors, e.g. `Content-Length` together with
+ *   `Transfer-Encoding`, or garbage after a complete request): 400 `malformed-request`;
+ * - a request line and headers past Node's 16 KiB (a huge query string): 431
+ *   `headers-too-large`; chunk extensions too large: 413; headers not received in time: 408;
+ * - a request target or `Host` the URL cannot be built from (a backslash in the path): 400.
+ *
+ * The connection is closed after such an answer, as Node does, but never over a response
+ * still being written: requests read before the bad bytes are answered first, so a write
+ * that was read correctly is applied and its client gets its answer, then the 400 for the
+ * rest. A request whose own body the bad bytes cut short is never applied: its body cannot
+ * be read, and the 400 is the connection's answer.
+ * A client that went away (ECONNRESET, EPIPE) is no error: its socket is closed, nothing logged.
+ */
+export function serveHttp(options: { fetch: Fetch; port: number; hostname: string; logger: Logger }, onListening: () => void): Server {
+  const listener = getRequestListener(options.fetch, {
+    hostname: options.hostname,
+    errorHandler: (error) =>
+      error instanceof RequestError
+        ? new HttpProblem('malformed-request', `the request cannot be read: ${error.message}; send a valid HTTP request`).toResponse()
+        : renderError(error, options.logger),
+  });
+  const server = createServer(listener);
+  // Requests read on each connection whose responses are not finished, in order.
+  const inFlight = new WeakMap<Socket, Map<IncomingMessage, ServerResponse>>();
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    const requests = inFlight.get(socket) ?? new Map<IncomingMessage, ServerResponse>();
+    inFlight.set(socket, requests);
+    requests.set(request, response);
+    response.once('close', () => {
+      requests.delete(request);
+      socket.emit(ANSWERED);
+    });
+  });
+  const refused = new WeakSet<Socket>();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (refused.has(socket)) return;
+    refused.add(socket);
+    const problem =
+      PARSER_PROBLEMS[error.code ?? ''] ?? (error.code?.startsWith('HPE_') ? malformed((error as { reason?: string }).reason) : undefined);
+    if (!problem || !socket.writable) {
+      // The client went away (or the socket broke): nobody to answer, nothing to log.
+      socket.destroy();
+      return;
+    }
+    const requests = inFlight.get(socket) ?? new Map<IncomingMessage, ServerResponse>();
+    // Requests read in full before the bad bytes are answered first. One the bad bytes cut
+    // short (inside its body) is not: its body cannot be read, so it is never applied.
+    const answer = () => {
+      const earlier = [...requests].filter(([request]) => request.complete);
+      if (earlier.length > 0) return;
+      socket.off(ANSWERED, answer);
+      const started = [...requests.values()].some((response) => response.headersSent);
+      closeWith(socket, started ? undefined : problem);
+    };
+    socket.on(ANSWERED, answer);
+    answer();
+    // A response that never ends (a stream) does not hold the connection forever.
+    setTimeout(() => socket.destroy(), ANSWER_WAIT_MS).unref();
+  });
+  server.listen(options.port, options.hostname, onListening);
+  return server;
+}
+
+/** Emitted on a connection each time one of its responses closes. */
+const ANSWERED = 'council:answered';
+/** Longest wait for earlier responses on a connection before the bad bytes are answered. */
+const ANSWER_WAIT_MS = 60_000;
+/** How long a closed connection drains what the client still sends, so the answer is not lost to a reset. */
+const LINGER_MS = 2000;
+
+interface ParserProblem {
+  readonly code: ProblemCode;
+  readonly detail: string;
+}
+
+/** Any other parser error; `reason` is llhttp's fixed text, e.g. "Transfer-Encoding can't be present with Content-Length". */
+function malformed(reason: string | undefined): ParserProblem {
+  return {
+    code: 'malformed-request',
+    detail: `the request is not valid HTTP/1.1${reason ? ` (${reason})` : ''}; the connection is closed after the requests read before it were answered, and nothing after it was read. Send well-formed requests`,
+  };
+}
+
+/** Node's parser and timeout errors, by code; any other `HPE_*` is {@link malformed}. */
+const PARSER_PROBLEMS: Record<string, ParserProblem> = {
+  HPE_HEADER_OVERFLOW: {
+    code: 'headers-too-large',
+    detail:
+      'the request line and headers are larger than the server reads (16 KiB, the URL and its query string included); send fewer or shorter query parameters, or fewer headers',
+  },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    code: 'payload-too-large',
+    detail: 'the chunk extensions of the request body are larger than the server reads; send the body without chunk extensions',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    code: 'request-timeout',
+    detail: 'the request was not received completely in time and the connection is closed; send it again, without pauses',
+  },
+};
+
+/** Writes the problem (when there is one) as the connection's last answer, then closes it. */
+function closeWith(socket: Socket, problem: ParserProblem | undefined): void {
+  if (socket.destroyed) return;
+  if (problem) socket.end(rawProblem(problem));
+  else socket.end();
+  // What the client still sends is read and dropped until it closes too (or the linger ends):
+  // closing with unread bytes would reset the connection and could lose the answer.
+  socket.resume();
+  socket.once('end', () => socket.destroy());
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+function rawProblem({ code, detail }: ParserProblem): string {
+  const meaning = describeProblem(code);
+  const status = meaning?.status ?? 400;
+  const body = JSON.stringify({ type: `/problems/${code}`, title: meaning?.title ?? 'Bad request', status, detail, code });
+  return [
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Bad Request'}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  431: 'Request Header Fields Too Large',
+};
