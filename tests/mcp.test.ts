@@ -266,6 +266,43 @@ describe('MCP at /mcp', () => {
     assert.equal(absent.isError, true);
   });
 
+  it('a number a double cannot carry exactly is refused, never rounded into the record', async () => {
+    const client = await connect(deleter);
+    const session = (client.transport as StreamableHTTPClientTransport).sessionId ?? '';
+    // The SDK's client writes JavaScript numbers; the digits a model may send need raw JSON.
+    const call = (balance: string) =>
+      fetch(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${deleter}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': session,
+          'mcp-protocol-version': '2025-06-18',
+        },
+        body: `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"createLedger","arguments":{"balance":${balance}}}}`,
+      });
+    const refused = await call('9007199254740993');
+    assert.equal(refused.status, 422);
+    const problem = await refused.json();
+    assert.equal(problem.code, 'validation-failed');
+    assert.deepEqual(
+      problem.errors.map((e: { pointer: string }) => e.pointer),
+      ['/balance'],
+    );
+    assert.match(problem.detail, /9007199254740993/);
+    const ledgers = server.engine.registry.match('ledgers');
+    assert.ok(ledgers);
+    const { records: stored } = await ledgers.store.list({ filters: [], sort: { field: 'createdAt', direction: 'asc' }, limit: 100 });
+    assert.equal(
+      stored.some((r) => r.balance === 9007199254740992),
+      false,
+      'nothing rounded was written',
+    );
+    const exact = await call('9007199254740992');
+    assert.equal(exact.status, 200, 'a number a double carries goes through');
+  });
+
   it('writes may say which version they change (if_updated_at, sent as If-Match); an automation that requires it gets it from every write', async () => {
     const client = await connect(deleter);
     const { tools } = await client.listTools();

@@ -27,22 +27,7 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
       `send the body as JSON with "Content-Type: application/json"${type ? ` (got "${type}")` : ''}`,
     );
   }
-  const length = c.req.header('content-length');
-  if (length !== undefined && Number(length) > limit) throw tooLarge(limit);
-  // With a declared length Node's parser already stops the body there, so the server's
-  // fast path can read it whole; only a chunked body is counted while it streams.
-  const bytes = await (length !== undefined ? c.req.raw.arrayBuffer().then((b) => new Uint8Array(b)) : readLimited(c.req.raw, limit)).catch(
-    (error: unknown) => {
-      if (error instanceof HttpProblem) throw error;
-      // The client closed the connection, or sent bytes that are not HTTP, before the body
-      // ended: a request like any other bad one (never an error of the server), never applied.
-      throw new HttpProblem(
-        'malformed-request',
-        'the request body could not be read in full (the connection closed or the bytes were not valid HTTP before it ended); nothing was written. Send the whole body, sized as Content-Length says',
-        { cause: error },
-      );
-    },
-  );
+  const bytes = await readBodyBytes(c.req.raw, limit);
   let value: unknown;
   let text: string;
   try {
@@ -143,6 +128,26 @@ function rejectUnstorableStrings(key: string, value: unknown): unknown {
     }
   }
   return value;
+}
+
+/**
+ * A request's body bytes: 413 past `limit` bytes (on the declared length first, then while
+ * streaming); a body cut short (the client left, or bytes that are not HTTP) is a 400
+ * `malformed-request`, never a server error, and nothing is applied.
+ */
+export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+  const length = request.headers.get('content-length');
+  if (length !== null && Number(length) > limit) throw tooLarge(limit);
+  // With a declared length Node's parser already stops the body there, so the server's
+  // fast path can read it whole; only a chunked body is counted while it streams.
+  return (length !== null ? request.arrayBuffer().then((b) => new Uint8Array(b)) : readLimited(request, limit)).catch((error: unknown) => {
+    if (error instanceof HttpProblem) throw error;
+    throw new HttpProblem(
+      'malformed-request',
+      'the request body could not be read in full (the connection closed or the bytes were not valid HTTP before it ended); nothing was written. Send the whole body, sized as Content-Length says',
+      { cause: error },
+    );
+  });
 }
 
 async function readLimited(request: Request, limit: number): Promise<Uint8Array> {

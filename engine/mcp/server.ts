@@ -15,6 +15,7 @@ import { type Authenticator, type Principal, presentedKey } from '../security/au
 import type { RateDecision, RateLimiter } from '../security/rate-limit.ts';
 import { grantsAll } from '../security/scopes.ts';
 import { instructionsFor } from './instructions.ts';
+import { readMcpMessage } from './message.ts';
 import { baseUrl, METADATA_PATH, mcpChallenge, protectedResourceMetadata } from './protected-resource.ts';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionOwner, SessionTable } from './sessions.ts';
 import { requestFor } from './tool-request.ts';
@@ -163,6 +164,8 @@ export function mcpEndpoint(options: {
       const authInfo: AuthInfo = principal
         ? { token: presentedKey(headers) ?? '', clientId: principal.keyId, scopes: [...principal.scopes], extra: { env: c.env } }
         : { token: '', clientId: 'anonymous', scopes: [], extra: { env: c.env } };
+      // Read here, not by the SDK, so numbers are checked before anything is parsed into doubles.
+      const parsedBody = c.req.method === 'POST' ? await readMcpMessage(c.req.raw) : undefined;
       const id = c.req.header('mcp-session-id');
       let session = id === undefined ? undefined : sessions.use(id, owner);
       if (!session) {
@@ -182,7 +185,10 @@ export function mcpEndpoint(options: {
         session = newSession(owner, authInfo);
         await session.server.connect(session.transport);
       }
-      return withHeaders(await session.transport.handleRequest(c.req.raw, { authInfo }), rateHeaders);
+      return withHeaders(
+        await session.transport.handleRequest(c.req.raw, { authInfo, ...(parsedBody === undefined ? {} : { parsedBody }) }),
+        rateHeaders,
+      );
     },
     metadata(c) {
       const base = baseUrl(config().server.publicUrl, c.req.url);
