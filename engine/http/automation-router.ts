@@ -4,11 +4,12 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import type { Logger } from '../log.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
-import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
+import type { RateLimit, RateLimiter } from '../security/rate-limit.ts';
 import { withinDeadline } from './deadline.ts';
 import { renderError } from './errors.ts';
 import type { Idempotency } from './idempotency.ts';
 import { HttpProblem } from './problem.ts';
+import { rateLimitHeaders } from './rate-limit-answer.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
 import { newRecordId } from './record-id.ts';
 import { requestHeaders } from './request-header.ts';
@@ -123,7 +124,8 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
         `${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`}`,
         rateLimit,
       );
-      limit(c, decision instanceof Promise ? await decision : decision);
+      const headers = rateLimitHeaders(decision instanceof Promise ? await decision : decision, 'this automation');
+      if (headers) for (const [name, value] of Object.entries(headers)) c.header(name, value);
       if (refusal) throw refusal;
       if (principal) auth.authorize(principal, endpoint.access.scopes);
       const audited = (response: Response | undefined, detail?: string) => {
@@ -162,28 +164,6 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       throw error;
     }
   };
-}
-
-/**
- * Throws the 429 past the limit; sets the RateLimit-* headers once half the budget is
- * used (before that they tell a client nothing it must act on, and every header a
- * response carries costs it on the hot path).
- */
-function limit(c: Context, decision: RateDecision): void {
-  if (decision.allowed && decision.remaining * 2 >= decision.limit) return;
-  const headers = {
-    'ratelimit-limit': String(decision.limit),
-    'ratelimit-remaining': String(decision.remaining),
-    'ratelimit-reset': String(decision.resetSeconds),
-  };
-  if (!decision.allowed) {
-    throw new HttpProblem(
-      'rate-limited',
-      `too many requests from this client to this automation (${decision.limit} per window); wait ${decision.retryAfterSeconds} s (Retry-After), then retry`,
-      { headers: { ...headers, 'retry-after': String(decision.retryAfterSeconds) } },
-    );
-  }
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 
 /**

@@ -8,11 +8,12 @@ import type { EndpointPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { clientAddress } from '../http/automation-router.ts';
 import { HttpProblem } from '../http/problem.ts';
+import { rateLimitHeaders } from '../http/rate-limit-answer.ts';
 import { requestHeaders } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import { type Authenticator, type Principal, presentedKey } from '../security/authenticator.ts';
-import type { RateDecision, RateLimiter } from '../security/rate-limit.ts';
+import type { RateLimiter } from '../security/rate-limit.ts';
 import { grantsAll } from '../security/scopes.ts';
 import { instructionsFor } from './instructions.ts';
 import { readMcpMessage } from './message.ts';
@@ -152,7 +153,7 @@ export function mcpEndpoint(options: {
       const owner: SessionOwner = principal ? `k:${principal.keyId}` : `a:${clientAddress(c, config().server.trustedProxies)}`;
       // Failed keys count against the address too, so guessing keys is limited like anything else.
       const decision = limiter.take(`mcp\0${owner}`, config().rateLimit);
-      const rateHeaders = limit(decision instanceof Promise ? await decision : decision);
+      const rateHeaders = rateLimitHeaders(decision instanceof Promise ? await decision : decision, '/mcp') ?? {};
       if (refusal) throw refusal;
       if (!principal && !servesPublicTools(registry)) {
         throw new HttpProblem(
@@ -218,27 +219,6 @@ function visible(endpoint: EndpointPlan, authInfo: AuthInfo | undefined): boolea
 
 function ownerKind(owner: SessionOwner): string {
   return owner.startsWith('k:') ? 'key' : 'no key';
-}
-
-/**
- * The 429 past the limit; the RateLimit-* headers to send once half the budget is used,
- * as the automation routes send them.
- */
-function limit(decision: RateDecision): Record<string, string> {
-  if (decision.allowed && decision.remaining * 2 >= decision.limit) return {};
-  const headers = {
-    'ratelimit-limit': String(decision.limit),
-    'ratelimit-remaining': String(decision.remaining),
-    'ratelimit-reset': String(decision.resetSeconds),
-  };
-  if (!decision.allowed) {
-    throw new HttpProblem(
-      'rate-limited',
-      `too many requests from this client to /mcp (${decision.limit} per window); wait ${decision.retryAfterSeconds} s (Retry-After), then retry`,
-      { headers: { ...headers, 'retry-after': String(decision.retryAfterSeconds) } },
-    );
-  }
-  return headers;
 }
 
 /** The transport's response with headers added (its own headers may be immutable; its body may be a stream). */
