@@ -6,25 +6,13 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { incompressible } from './support/incompressible.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { runNode } from './support/process.ts';
 import { call, makeProject, type TestProject } from './support/project.ts';
 
 const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 const pgGate = await postgresServerGate();
-
-/** `length` ASCII letters that do not compress, so PostgreSQL cannot shrink them into an index entry. */
-function incompressible(length: number, seed = 88172645): string {
-  let state = seed;
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out += String.fromCharCode(97 + ((state >>> 0) % 26));
-  }
-  return out;
-}
 
 /** A list sorting and filtering on `title`, which declares no maxLength. */
 function manifest(name: string): string {

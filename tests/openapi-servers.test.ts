@@ -36,7 +36,9 @@ const servers = async (base: string, headers: Record<string, string> = {}) => {
 describe('OpenAPI servers without server.publicUrl: the URL the request came in on', () => {
   let project: TestProject;
   const running: RunningServer[] = [];
+  // One server at a time: each holds the project's data directory while it runs.
   const start = async (server: Partial<CouncilConfig['server']> = {}) => {
+    for (const previous of running.splice(0)) await previous.close();
     const config = project.config();
     const started = await listen({ ...config, server: { ...config.server, ...server } }, silentLogger);
     running.push(started);

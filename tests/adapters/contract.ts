@@ -16,6 +16,7 @@ import {
   type StorageSpec,
   type StoredRecord,
 } from '../../adapters/types.ts';
+import { incompressible } from '../support/incompressible.ts';
 import { runQueryContract } from './query-contract.ts';
 
 export interface ContractOptions {
@@ -147,19 +148,6 @@ async function createAll(store: RecordStore, records: readonly StoredRecord[]): 
 
 /** Bytes of UTF-8 a string in an indexed field always fits in, on every backend (PostgreSQL's btree entry is the tightest). */
 const ALWAYS_FITS = ALWAYS_INDEXED_BYTES;
-
-/** `length` ASCII letters that do not compress (a fixed pseudo-random sequence, so runs repeat). */
-function incompressible(length: number): string {
-  let state = 2463534242;
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out += String.fromCharCode(97 + ((state >>> 0) % 26));
-  }
-  return out;
-}
 
 const isoTimestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
