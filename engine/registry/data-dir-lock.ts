@@ -30,6 +30,12 @@ export interface LockHolder {
   readonly token?: string;
 }
 
+/** Locks this process holds: released by one exit handler, however many servers a process (a test) runs. */
+const heldLocks = new Set<DataDirLock>();
+process.on('exit', () => {
+  for (const lock of heldLocks) lock.release();
+});
+
 /** The data directory is held by another live owner; the message is one line naming it. */
 export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
@@ -59,7 +65,6 @@ export class DataDirLock {
   #held: LockHolder | undefined;
   /** What {@link publish} said before the lock was taken: written whenever it is. */
   #published: Partial<LockHolder> = {};
-  readonly #onExit = () => this.release();
 
   constructor(dataDir: string, command: string = processCommand()) {
     this.dataDir = dataDir;
@@ -96,7 +101,7 @@ export class DataDirLock {
         try {
           linkSync(aside, this.file);
           this.#held = mine;
-          process.on('exit', this.#onExit);
+          heldLocks.add(this);
           return;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -138,7 +143,7 @@ export class DataDirLock {
   /** Removes the lock file if this owner holds it; never another owner's. Idempotent. */
   release(): void {
     if (!this.#held) return;
-    process.off('exit', this.#onExit);
+    heldLocks.delete(this);
     if (this.#stillMine()) rmSync(this.file, { force: true });
     this.#held = undefined;
   }
