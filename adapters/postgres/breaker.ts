@@ -8,12 +8,18 @@ export const PROBE = { intervalMs: 250, timeoutMs: 2000 };
  * Fails fast while the server is down. The first statement that finds it unreachable
  * (an `unavailable` error) opens the breaker: from then on every statement fails at once
  * as `unavailable` (a 503 with Retry-After), instead of queueing behind the driver's
- * reconnect attempts, while one probe (`select 1`) every {@link PROBE}.intervalMs asks
- * the server. The first probe that answers closes it, so requests are served again
- * within one interval of the server coming back.
+ * reconnect attempts, while a probe (`select 1`) asks the server: at once, then every
+ * {@link PROBE}.intervalMs. The first probe that answers renews the pool and closes the
+ * breaker, so requests are served again within one interval of the server coming back.
+ *
+ * Renewing matters after a restart: the pool's idle connections were ended by the old
+ * server, and each would fail its next statement (57P01) and open the breaker again,
+ * seconds after recovery. Probing at once matters for the same error without an outage
+ * (a restart no request noticed): the breaker is then open only for one round trip.
  */
 export class Breaker {
   readonly #probe: () => Promise<unknown>;
+  readonly #renew: () => void;
   readonly #label: string;
   /** Why the server is taken to be down, while it is; undefined when closed. */
   #down: StorageError | undefined;
@@ -21,8 +27,9 @@ export class Breaker {
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(probe: () => Promise<unknown>, label: string) {
+  constructor(probe: () => Promise<unknown>, label: string, renew: () => void = () => {}) {
     this.#probe = probe;
+    this.#renew = renew;
     this.#label = label;
   }
 
@@ -59,12 +66,12 @@ export class Breaker {
     if (this.#down || this.#closed) return;
     this.#down = error;
     this.#since = performance.now();
-    this.#schedule();
+    this.#schedule(0);
   }
 
-  #schedule(): void {
+  #schedule(delayMs = PROBE.intervalMs): void {
     // Unref'd: a server that never comes back must not keep the process alive.
-    this.#timer = setTimeout(() => void this.#ask(), PROBE.intervalMs);
+    this.#timer = setTimeout(() => void this.#ask(), delayMs);
     this.#timer.unref();
   }
 
@@ -76,6 +83,8 @@ export class Breaker {
     });
     try {
       await Promise.race([this.#probe(), late]);
+      if (this.#closed) return;
+      this.#renew();
       this.#down = undefined;
     } catch {
       this.#schedule();

@@ -46,9 +46,8 @@ async function connectEmbedded(settings: ConnectionSettings, context: ConnectCon
 
 async function connectServer(url: string, settings: ConnectionSettings, context: ConnectContext, label: string) {
   const { default: postgres } = await import('postgres');
-  let sql: ReturnType<typeof postgres>;
-  try {
-    sql = postgres(url, {
+  const open = () =>
+    postgres(url, {
       max: settings.pool?.max ?? 10,
       idle_timeout: settings.pool?.idleTimeoutSeconds,
       connect_timeout: 5,
@@ -61,11 +60,14 @@ async function connectServer(url: string, settings: ConnectionSettings, context:
       // lock held elsewhere ends in an answer rather than a caller left waiting.
       ...(context.statementTimeoutMs ? { connection: { statement_timeout: context.statementTimeoutMs } } : {}),
     });
+  let sql: ReturnType<typeof postgres>;
+  try {
+    sql = open();
   } catch {
     // No cause: a URL parse error carries the URL itself.
     throw new StorageError('unavailable', `${label} has a url postgres.js cannot parse`);
   }
-  const direct = postgresJsExecutor(sql, label);
+  let direct = postgresJsExecutor(sql, label);
   try {
     await direct.query('select 1', []);
   } catch (error) {
@@ -73,8 +75,17 @@ async function connectServer(url: string, settings: ConnectionSettings, context:
     if (error instanceof StorageError && error.kind === 'unavailable') throw error;
     throw new StorageError('unavailable', `${label} did not answer "select 1"`, { cause: error });
   }
-  const breaker = new Breaker(() => sql.unsafe('select 1'), label);
-  return new PostgresConnection(breaker.wrap(direct), () => {
+  // Once the server answers again after failing, a new pool replaces the old one, whose
+  // connections the server may have ended; statements already running on it finish.
+  const renew = () => {
+    const old = sql;
+    sql = open();
+    direct = postgresJsExecutor(sql, label);
+    void old.end({ timeout: 5 }).catch(() => {});
+  };
+  const breaker = new Breaker(() => sql.unsafe('select 1'), label, renew);
+  const current: Executor = { query: (text, params) => direct.query(text, params), transaction: (fn) => direct.transaction(fn) };
+  return new PostgresConnection(breaker.wrap(current), () => {
     breaker.close();
     return sql.end({ timeout: 5 });
   });
