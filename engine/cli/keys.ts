@@ -9,7 +9,7 @@ import { SCOPE_PATTERN } from '../security/scopes.ts';
 import { callLocalServer, type LocalServer } from '../server/local-admin.ts';
 import { keysFlags } from './flags.ts';
 import { projectConfig, UsageError } from './options.ts';
-import { scopeWarnings } from './scope-check.ts';
+import { projectScopeWarnings } from './scope-check.ts';
 import { isEmbedded, storeRoute } from './store-route.ts';
 
 /**
@@ -31,10 +31,9 @@ export async function keysCommand(args: string[]): Promise<number> {
   const request = action === 'create' ? createRequest(values) : undefined;
   if (action === 'revoke' && !target) throw new UsageError('revoke needs the id or the ck_… display of a key (see council keys list)');
   const config = projectConfig(values);
-  for (const warning of request ? scopeWarnings(config, request.scopes) : []) {
-    console.error(`council keys: warning: ${warning}; the key is made anyway`);
-  }
   const route = await storeRoute(config);
+  // A running server checks the scopes against what it serves; else the manifests are loaded here.
+  if (request && route.kind !== 'server') warn(projectScopeWarnings(config, request.scopes));
   if (route.kind === 'busy' && isEmbedded(config, SYSTEM_CONNECTION)) {
     console.error(`council keys: ${route.message}`);
     return 1;
@@ -44,7 +43,8 @@ export async function keysCommand(args: string[]): Promise<number> {
     // A server on this data directory holds the embedded store: ask it instead (it audits).
     const store = route.kind === 'server' ? remoteKeys(route.server) : await auditedKeys(pool);
     if (request) {
-      const { secret, key } = await store.create(request);
+      const { secret, key, warnings } = await store.create(request);
+      warn(warnings ?? []);
       console.log(secret);
       console.error(
         `created key ${key.display} "${key.name}" with scopes ${key.scopes.join(',')}${key.expiresAt ? `, expiring ${key.expiresAt}` : ''}; it is shown only now`,
@@ -68,6 +68,10 @@ export async function keysCommand(args: string[]): Promise<number> {
   } finally {
     await pool.closeAll();
   }
+}
+
+function warn(warnings: readonly string[]): void {
+  for (const warning of warnings) console.error(`council keys: warning: ${warning}; the key is made anyway`);
 }
 
 function createRequest(values: Record<string, unknown>): { name: string; scopes: string[]; expiresAt?: string } {
@@ -106,7 +110,10 @@ function describe(key: KeyRecord): string {
   return parts.join('  ');
 }
 
-type Keys = Pick<KeyStore, 'create' | 'list' | 'revoke'>;
+/** The key store's operations the command uses; created through a server, a key comes with that server's scope warnings. */
+type Keys = Pick<KeyStore, 'list' | 'revoke'> & {
+  create(request: Parameters<KeyStore['create']>[0]): Promise<Awaited<ReturnType<KeyStore['create']>> & { warnings?: string[] }>;
+};
 
 /** The same operations through a running server's `/admin/keys`. */
 function remoteKeys(server: LocalServer): Keys {
@@ -114,7 +121,7 @@ function remoteKeys(server: LocalServer): Keys {
   return {
     async create(request) {
       const json = await call('POST', '/keys', request);
-      return { secret: json?.secret as string, key: json?.data as KeyRecord };
+      return { secret: json?.secret as string, key: json?.data as KeyRecord, warnings: json?.warnings ?? [] };
     },
     async list() {
       return ((await call('GET', '/keys'))?.data ?? []) as KeyRecord[];
