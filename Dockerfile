@@ -3,13 +3,14 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-COPY package.json package-lock.json ./
-# tsx runs the TypeScript sources directly, so production dependencies are all it needs.
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY engine ./engine
 COPY adapters ./adapters
 COPY schemas ./schemas
+# `npm ci` runs `prepare`, which compiles the engine to dist/ (so it starts without tsx);
+# the compiler and the other development packages are dropped after.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 COPY automations ./automations
 COPY council.config.yaml ./
 # Runs as the image's unprivileged `node` user; only the data folder is writable to it.

@@ -401,6 +401,37 @@ describe('council keys create', () => {
     assert.equal(clean.code, 0, clean.stderr);
     assert.doesNotMatch(clean.stderr, /warning/);
   });
+
+  test('with a server running, the server checks the scopes against what it serves (the CLI loads no manifest)', async () => {
+    const root = project(['valid/tickets.yaml']);
+    writeFileSync(join(root, 'council.config.yaml'), 'server:\n  port: 0\n  host: 127.0.0.1\n');
+    const served = await serveProcess(['--data', 'data'], { cwd: root, env });
+    try {
+      // Pointed at an empty folder, a CLI that loaded manifests itself would find none to check against.
+      mkdirSync(join(root, 'elsewhere'));
+      const args = [
+        'keys',
+        'create',
+        '--name',
+        'typo',
+        '--scopes',
+        'tickts:read,tickets:read',
+        '--data',
+        'data',
+        '--automations',
+        'elsewhere',
+      ];
+      const run = await council(root, args);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^ck_\S+\n$/);
+      assert.deepEqual(
+        run.stderr.split('\n').filter((l) => l.includes('warning')),
+        ['council keys: warning: scope "tickts:read" names no automation (did you mean "tickets:read"?); the key is made anyway'],
+      );
+    } finally {
+      await served.stop();
+    }
+  });
 });
 
 describe('council new', { concurrency: true }, () => {

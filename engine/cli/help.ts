@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { packageJson } from '../package-file.ts';
 import { type CommandSpec, commands, usageLine } from './commands.ts';
 
 const WIDTH = 100;
 
 /** The version in package.json, which `council --version` prints. */
 export function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return packageJson<{ version: string }>('package.json').version;
 }
 
 /** `council help`: every command with its one line. */

@@ -1,15 +1,10 @@
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import { silentLogger } from '../log.ts';
-import { ConnectionPool } from '../registry/connections.ts';
-import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
-import type { KeyRecord } from '../security/key-store.ts';
-import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
+import { type KeyRecord, type KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { SCOPE_PATTERN } from '../security/scopes.ts';
 import { callLocalServer, type LocalServer } from '../server/local-admin.ts';
 import { keysFlags } from './flags.ts';
 import { projectConfig, UsageError } from './options.ts';
-import { scopeWarnings } from './scope-check.ts';
 import { isEmbedded, storeRoute } from './store-route.ts';
 
 /**
@@ -31,20 +26,27 @@ export async function keysCommand(args: string[]): Promise<number> {
   const request = action === 'create' ? createRequest(values) : undefined;
   if (action === 'revoke' && !target) throw new UsageError('revoke needs the id or the ck_… display of a key (see council keys list)');
   const config = projectConfig(values);
-  for (const warning of request ? scopeWarnings(config, request.scopes) : []) {
-    console.error(`council keys: warning: ${warning}; the key is made anyway`);
-  }
   const route = await storeRoute(config);
+  // A running server checks the scopes against what it serves; else the manifests are loaded here.
+  if (request && route.kind !== 'server') warn((await import('./scope-check.ts')).projectScopeWarnings(config, request.scopes));
   if (route.kind === 'busy' && isEmbedded(config, SYSTEM_CONNECTION)) {
     console.error(`council keys: ${route.message}`);
     return 1;
   }
-  const pool = new ConnectionPool(config.connections, config.dataDir);
+  let closeStore = async (): Promise<void> => {};
   try {
+    let store: Keys;
     // A server on this data directory holds the embedded store: ask it instead (it audits).
-    const store = route.kind === 'server' ? remoteKeys(route.server) : await auditedKeys(pool);
+    if (route.kind === 'server') store = remoteKeys(route.server);
+    else {
+      // Loaded only here: opening the store needs its driver; asking a server does not.
+      const local = await (await import('./local-keys.ts')).openLocalKeys(config);
+      store = local.keys;
+      closeStore = local.close;
+    }
     if (request) {
-      const { secret, key } = await store.create(request);
+      const { secret, key, warnings } = await store.create(request);
+      warn(warnings ?? []);
       console.log(secret);
       console.error(
         `created key ${key.display} "${key.name}" with scopes ${key.scopes.join(',')}${key.expiresAt ? `, expiring ${key.expiresAt}` : ''}; it is shown only now`,
@@ -66,8 +68,12 @@ export async function keysCommand(args: string[]): Promise<number> {
     console.error(`council keys: the system store (connection "${SYSTEM_CONNECTION}") could not be used: ${(error as Error).message}`);
     return 1;
   } finally {
-    await pool.closeAll();
+    await closeStore();
   }
+}
+
+function warn(warnings: readonly string[]): void {
+  for (const warning of warnings) console.error(`council keys: warning: ${warning}; the key is made anyway`);
 }
 
 function createRequest(values: Record<string, unknown>): { name: string; scopes: string[]; expiresAt?: string } {
@@ -106,7 +112,10 @@ function describe(key: KeyRecord): string {
   return parts.join('  ');
 }
 
-type Keys = Pick<KeyStore, 'create' | 'list' | 'revoke'>;
+/** The key store's operations the command uses; created through a server, a key comes with that server's scope warnings. */
+export type Keys = Pick<KeyStore, 'list' | 'revoke'> & {
+  create(request: Parameters<KeyStore['create']>[0]): Promise<Awaited<ReturnType<KeyStore['create']>> & { warnings?: string[] }>;
+};
 
 /** The same operations through a running server's `/admin/keys`. */
 function remoteKeys(server: LocalServer): Keys {
@@ -114,35 +123,13 @@ function remoteKeys(server: LocalServer): Keys {
   return {
     async create(request) {
       const json = await call('POST', '/keys', request);
-      return { secret: json?.secret as string, key: json?.data as KeyRecord };
+      return { secret: json?.secret as string, key: json?.data as KeyRecord, warnings: json?.warnings ?? [] };
     },
     async list() {
       return ((await call('GET', '/keys'))?.data ?? []) as KeyRecord[];
     },
     async revoke(which) {
       return (await call('POST', '/keys/revoke', { key: which }))?.data as KeyRecord | undefined;
-    },
-  };
-}
-
-/** The store itself, with the key events recorded in the audit log as the server would. */
-async function auditedKeys(pool: ConnectionPool): Promise<Keys> {
-  const connection = await pool.get(SYSTEM_CONNECTION);
-  const store = await KeyStore.open(connection);
-  const audit = new AuditLog(() => connection.open(AUDIT_SPEC), silentLogger);
-  return {
-    async create(request) {
-      const made = await store.create(request);
-      audit.record({ actor: 'cli', action: 'key.create', outcome: 'ok', detail: `${made.key.display} ${made.key.scopes.join(',')}` });
-      await audit.flush();
-      return made;
-    },
-    list: () => store.list(),
-    async revoke(which) {
-      const revoked = await store.revoke(which);
-      if (revoked) audit.record({ actor: 'cli', action: 'key.revoke', outcome: 'ok', detail: revoked.display });
-      await audit.flush();
-      return revoked;
     },
   };
 }

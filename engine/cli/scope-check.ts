@@ -1,36 +1,19 @@
 import { compileAutomation } from '../compile/compile.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
-import { closestMatch } from '../errors/did-you-mean.ts';
 import { loadManifests } from '../manifest/load.ts';
-import { grants } from '../security/scopes.ts';
+import { scopeWarnings } from '../security/scope-warnings.ts';
 
 /**
- * What is wrong with the scopes of a key about to be made, against the project's valid
- * manifests: a scope naming no automation (`tickts:read`, with the closest one that
- * exists), or one that no endpoint needs. Warnings only: the key is still made (the
- * automation may come later), but a typo no longer passes unseen.
+ * `scopeWarnings` against the project's valid manifests, for `council keys create` when
+ * no server runs (with one, the server answers from what it serves, without this load).
  */
-export function scopeWarnings(config: CouncilConfig, scopes: readonly string[]): string[] {
+export function projectScopeWarnings(config: CouncilConfig, scopes: readonly string[]): string[] {
   const { manifests } = loadManifests([config.automations], connectionBackends(config));
   if (manifests.length === 0)
     return [`no valid manifest in ${config.automations}, so the scopes could not be checked against any automation`];
   const plans = manifests.map((m) =>
     compileAutomation(m, { pagination: config.pagination, consequentialWrites: config.gpt.consequentialWrites }),
   );
-  const needed = new Map(plans.map((p) => [p.name, [...new Set(p.endpoints.flatMap((e) => e.access.scopes))]]));
-  const known = [...new Set([...[...needed.values()].flat(), ...plans.map((p) => `${p.name}:*`)])].sort();
-  const warnings: string[] = [];
-  for (const scope of scopes) {
-    if (scope === '*' || [...needed.values()].flat().some((n) => grants([scope], n))) continue;
-    const prefix = scope.slice(0, scope.indexOf(':'));
-    const own = needed.get(prefix);
-    const close = closestMatch(scope, known);
-    warnings.push(
-      own
-        ? `scope "${scope}" grants nothing: no endpoint of ${prefix} needs it (they need ${own.join(', ') || 'no key'})`
-        : `scope "${scope}" names no automation${close ? ` (did you mean "${close}"?)` : `; automations: ${[...needed.keys()].join(', ')}`}`,
-    );
-  }
-  return warnings;
+  return scopeWarnings(plans, scopes);
 }

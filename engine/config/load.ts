@@ -1,17 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { isMap, isScalar } from 'yaml';
 import type { ConnectionSettings } from '../../adapters/types.ts';
 import { ajvErrorsToIssues } from '../manifest/ajv-issues.ts';
 import type { ManifestIssue } from '../manifest/issues.ts';
 import { issueAt, parseSource, type SourceFile, sourceValue } from '../manifest/source.ts';
+import { metaSchemaValidator } from '../meta-schemas.ts';
 import { type ConfiguredConnection, type CouncilConfig, DEFAULT_CONNECTIONS } from './config.ts';
 import { firstVariable, interpolateEnv } from './interpolate.ts';
-
-const schema = JSON.parse(readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8'));
-// Environment values are strings; coercion turns PORT=8080 into the integer the schema wants.
-const validate = new Ajv2020({ allErrors: true, verbose: true, useDefaults: true, coerceTypes: true }).compile(schema);
 
 export interface ConfigResult {
   readonly config?: CouncilConfig;
@@ -81,6 +77,7 @@ function fromValue(
   path?: string,
   urlVariables: ReadonlyMap<string, string> = new Map(),
 ): ConfigResult {
+  const validate = metaSchemaValidator('config');
   if (!validate(value)) {
     return { issues: source ? ajvErrorsToIssues(source, validate.errors, 'config-invalid') : [] };
   }

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { JsonSchema } from '../compile/plan.ts';
 import { toFieldErrors } from '../http/field-errors.ts';
@@ -14,8 +14,13 @@ export type ArgumentCheck = (args: unknown) => FieldError[];
  * so a replaced automation's compiled code goes with it.
  */
 export function argumentCheck(ajv: Ajv, schema: JsonSchema): ArgumentCheck {
-  const validate = ajv.compile(lenient(schema) as JsonSchema);
-  return (args) => (validate(args) ? [] : toFieldErrors(validate.errors));
+  // Compiled on the first call: `council validate` and a start-up list every tool, and
+  // most tools of a server are never called (ajv's compiler is most of a start's CPU).
+  let validate: ValidateFunction | undefined;
+  return (args) => {
+    validate ??= ajv.compile(lenient(schema) as JsonSchema);
+    return validate(args) ? [] : toFieldErrors(validate.errors);
+  };
 }
 
 /** An ajv for the argument checks of one automation's tools. */

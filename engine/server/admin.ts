@@ -1,9 +1,11 @@
 import { Hono } from 'hono';
+import type { AutomationPlan } from '../compile/plan.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
 import type { KeyRecord } from '../security/key-store.ts';
+import { scopeWarnings } from '../security/scope-warnings.ts';
 import { SCOPE_PATTERN } from '../security/scopes.ts';
 import { addPlanRoute } from './admin-plan.ts';
 import { sameToken } from './local-admin.ts';
@@ -18,7 +20,13 @@ export type AdminEnv = { Variables: { actor: string } };
  * holds) and later the console. Allowed with the server's local admin token (readable
  * only from its data directory's lock file) or an API key with scope `*`.
  */
-export function adminRoutes(auth: Authenticator, audit: AuditLog, localToken: string, connections: ConnectionPool): Hono<AdminEnv> {
+export function adminRoutes(
+  auth: Authenticator,
+  audit: AuditLog,
+  localToken: string,
+  connections: ConnectionPool,
+  plans: () => readonly AutomationPlan[],
+): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   app.use('*', async (c, next) => {
     const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
@@ -72,7 +80,8 @@ export function adminRoutes(auth: Authenticator, audit: AuditLog, localToken: st
       typeof body.expiresAt === 'string' ? { ...request, expiresAt: new Date(body.expiresAt).toISOString() } : request,
     );
     audit.record({ actor: c.get('actor'), action: 'key.create', outcome: 'ok', detail: `${key.display} ${key.scopes.join(',')}` });
-    return c.json({ data: shown(key), secret }, 201);
+    // Checked against what this server serves, so `council keys create` need not load every manifest.
+    return c.json({ data: shown(key), secret, warnings: scopeWarnings(plans(), key.scopes) }, 201);
   });
   app.post('/keys/revoke', async (c) => {
     const body = (await c.req.json().catch(() => null)) as { key?: unknown } | null;

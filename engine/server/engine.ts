@@ -105,7 +105,7 @@ export async function startEngine(
     dispatch: () => routes,
     ...(options.mcp ? { mcp: options.mcp } : {}),
   });
-  const admin = adminRoutes(auth, audit, localToken, connections);
+  const admin = adminRoutes(auth, audit, localToken, connections, () => registry.serving().map((m) => m.plan));
   const health = healthEndpoint({
     registry,
     connections,

@@ -51,7 +51,7 @@ export async function callLocalServer(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ data?: unknown; secret?: string; detail?: string } | undefined> {
+): Promise<{ data?: unknown; secret?: string; warnings?: string[]; detail?: string } | undefined> {
   const startedWaiting = Date.now();
   for (;;) {
     let response: Response;

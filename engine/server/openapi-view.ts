@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { buildOpenApi } from '../openapi/index.ts';
+import { packageJson } from '../package-file.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
+const pkg = packageJson<{ version: string; description: string }>('package.json');
 
 /**
  * Options for the whole-engine OpenAPI document. The server URL is `server.publicUrl`;

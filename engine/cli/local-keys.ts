@@ -1,0 +1,39 @@
+import type { CouncilConfig } from '../config/config.ts';
+import { silentLogger } from '../log.ts';
+import { ConnectionPool } from '../registry/connections.ts';
+import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
+import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
+import type { Keys } from './keys.ts';
+
+/** The system store opened by the command itself (no server holds it), and how to close it. */
+export async function openLocalKeys(config: CouncilConfig): Promise<{ keys: Keys; close: () => Promise<void> }> {
+  const pool = new ConnectionPool(config.connections, config.dataDir);
+  try {
+    return { keys: await auditedKeys(pool), close: () => pool.closeAll() };
+  } catch (error) {
+    await pool.closeAll();
+    throw error;
+  }
+}
+
+/** The store itself, with the key events recorded in the audit log as the server would. */
+async function auditedKeys(pool: ConnectionPool): Promise<Keys> {
+  const connection = await pool.get(SYSTEM_CONNECTION);
+  const store = await KeyStore.open(connection);
+  const audit = new AuditLog(() => connection.open(AUDIT_SPEC), silentLogger);
+  return {
+    async create(request) {
+      const made = await store.create(request);
+      audit.record({ actor: 'cli', action: 'key.create', outcome: 'ok', detail: `${made.key.display} ${made.key.scopes.join(',')}` });
+      await audit.flush();
+      return made;
+    },
+    list: () => store.list(),
+    async revoke(which) {
+      const revoked = await store.revoke(which);
+      if (revoked) audit.record({ actor: 'cli', action: 'key.revoke', outcome: 'ok', detail: revoked.display });
+      await audit.flush();
+      return revoked;
+    },
+  };
+}
