@@ -74,6 +74,8 @@ async function timed(args: string[], cwd: string, extraEnv: Record<string, strin
 }
 
 const stop = (served: ServeProcess) => served.stop();
+/** Why a server stopped as it did, for an assertion's message: a signal that ended it, and all it printed. */
+const ended = (served: ServeProcess) => `signal ${served.child.signalCode}; output:\n${served.output()}`;
 
 const holderOf = (data: string) => JSON.parse(readFileSync(join(data, LOCK_FILE), 'utf8')) as LockHolder;
 
@@ -120,7 +122,7 @@ describe('a second server on one data directory', { timeout: 240_000 }, () => {
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
       const created = await fetch(`${first.url}/tickets`, { method: 'POST', headers, body: JSON.stringify({ title: 'kept' }) });
       assert.equal(created.status, 201, 'the key works at once on the running server');
-      assert.equal(await stop(first), 0);
+      assert.equal(await stop(first), 0, ended(first));
       assert.equal(existsSync(join(data, LOCK_FILE)), false, 'released on stop');
       const again = await serve(root);
       try {
@@ -190,7 +192,7 @@ describe('a second server on one data directory', { timeout: 240_000 }, () => {
     assert.equal(listed.status, 0, `a stale lock does not block commands: ${listed.stderr}`);
     const next = await serve(root);
     assert.equal(holderOf(data).pid, next.child.pid);
-    assert.equal(await stop(next), 0);
+    assert.equal(await stop(next), 0, ended(next));
 
     // Interrupted while starting (the engine still opening its stores): the lock goes with the process.
     const { root: fresh, data: freshData } = project();
