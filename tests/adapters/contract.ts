@@ -8,6 +8,7 @@ import {
   type Capabilities,
   type FieldSpec,
   type ListAfter,
+  type ListFilter,
   type ListQuery,
   type RecordStore,
   type SortOrder,
@@ -17,6 +18,7 @@ import {
   type StoredRecord,
 } from '../../adapters/types.ts';
 import { incompressible } from '../support/incompressible.ts';
+import { runKnownAnswers } from './known-answers.ts';
 import { runQueryContract } from './query-contract.ts';
 
 export interface ContractOptions {
@@ -507,7 +509,9 @@ export function runRecordStoreContract(name: string, makeConnection: () => Promi
       }
     });
 
-    runQueryContract(open, options.capabilities, (filters) => filters.every((f) => !unindexed.filterable.includes(f.field)));
+    const usable = (filters: readonly ListFilter[]) => filters.every((f) => !unindexed.filterable.includes(f.field));
+    runQueryContract(open, options.capabilities, usable);
+    runKnownAnswers(() => open(), options.capabilities, sorts, usable);
 
     it('open rejects a spec whose property changed type', { skip: options.lacks?.columnTypes ?? false }, async () => {
       const spec = contractSpec();

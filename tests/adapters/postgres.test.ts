@@ -8,14 +8,11 @@ import postgres from 'postgres';
 import { postgresCapabilities } from '../../adapters/postgres/capabilities.ts';
 import { postgresBackend } from '../../adapters/postgres/index.ts';
 import { type ConnectionSettings, type StorageConnection, StorageError } from '../../adapters/types.ts';
-import { requireStore } from '../support/stores.ts';
+import { postgresServerGate } from '../support/postgres-server.ts';
 import { contractSpec, runRecordStoreContract } from './contract.ts';
 
-const serverUrl = process.env.COUNCIL_TEST_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const server = await requireStore('postgres', () => probe(serverUrl), {
-  url: serverUrl,
-  env: 'COUNCIL_TEST_POSTGRES_URL',
-});
+const server = await postgresServerGate();
+const serverUrl = server.url;
 
 const embeddedDir = await mkdtemp(path.join(tmpdir(), 'council-pglite-'));
 const embedded: ConnectionSettings = { name: 'contract', backend: 'postgres' };
@@ -113,15 +110,6 @@ function recording(connection: StorageConnection): StorageConnection {
     ping: () => connection.ping(),
     close: () => connection.close(),
   };
-}
-
-async function probe(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
-  try {
-    await sql`select 1`;
-  } finally {
-    await sql.end({ timeout: 0 });
-  }
 }
 
 async function dropTables(url: string, tables: ReadonlySet<string>): Promise<void> {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { freePort } from './redis-server.ts';
@@ -9,24 +9,50 @@ import { requireStore } from './stores.ts';
 
 const execFileAsync = promisify(execFile);
 
-/** Where the real-server suites look for PostgreSQL. */
-export const POSTGRES_TEST_URL =
+/** The PostgreSQL server the real-server suites use (its database is only where a per-file one is created). */
+const POSTGRES_SERVER_URL =
   process.env.COUNCIL_TEST_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Probes the PostgreSQL server once: `{ url, skip }` for `describe(..., { skip })`. */
+/**
+ * The database this test file owns on that server: `council_t_<file>`. Files run
+ * concurrently (`--test-concurrency`), and several serve automations of the same name,
+ * so each file gets its own database, and no file can drop another's tables or read
+ * its rows. Each test file runs in its own process, whose argv[1] is the file.
+ */
+export const POSTGRES_TEST_URL = withDatabase(POSTGRES_SERVER_URL, `council_t_${fileTag(process.argv[1] ?? 'adhoc')}`);
+
+function fileTag(file: string): string {
+  const name = basename(file).replace(/\.test\.[cm]?[jt]s$/, '').replace(/\.[cm]?[jt]s$/, '');
+  const folder = basename(dirname(file));
+  return `${folder === 'tests' ? '' : `${folder}_`}${name}`.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 50);
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** Creates the file's database when it does not exist (a race with another process is fine: one wins, both go on). */
+async function ensureDatabase(): Promise<void> {
+  const name = new URL(POSTGRES_TEST_URL).pathname.slice(1);
+  const sql = postgres(POSTGRES_SERVER_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    const found = await sql`select 1 from pg_database where datname = ${name}`;
+    if (found.length === 0) {
+      await sql.unsafe(`create database "${name}"`).catch((error: { code?: string }) => {
+        // 42P04: created meanwhile; 23505: the same race caught by the catalog's unique index.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
+      });
+    }
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** Probes the PostgreSQL server once and creates this file's database: `{ url, skip }` for `describe(..., { skip })`. */
 export async function postgresServerGate(): Promise<{ url: string; skip: string | false }> {
-  const gate = await requireStore(
-    'postgres',
-    async () => {
-      const sql = postgres(POSTGRES_TEST_URL, { max: 1, connect_timeout: 3, onnotice: () => {} });
-      try {
-        await sql`select 1`;
-      } finally {
-        await sql.end({ timeout: 1 });
-      }
-    },
-    { url: POSTGRES_TEST_URL, env: 'COUNCIL_TEST_POSTGRES_URL' },
-  );
+  const gate = await requireStore('postgres', ensureDatabase, { url: POSTGRES_SERVER_URL, env: 'COUNCIL_TEST_POSTGRES_URL' });
   return { url: POSTGRES_TEST_URL, skip: gate.skip };
 }
 

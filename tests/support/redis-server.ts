@@ -1,11 +1,35 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { requireStore } from './stores.ts';
 
-/** Where the real-server suites look for Redis. */
-export const REDIS_TEST_URL = process.env.COUNCIL_TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The Redis server the real-server suites use (its database number is replaced by the file's own). */
+const REDIS_SERVER_URL = process.env.COUNCIL_TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Each test file that uses the shared Redis gets a database number of its own, so files
+ * that run concurrently (`--test-concurrency`) and serve automations of the same name
+ * never see each other's keys. A new file using Redis gets a line here; an unlisted one
+ * shares database 8.
+ */
+const REDIS_DATABASE_OF: Readonly<Record<string, number>> = {
+  'redis.test.ts': 1,
+  'http-contract.test.ts': 2,
+  'idempotency.test.ts': 3,
+  'list-queries.test.ts': 4,
+  'hostile-inputs.test.ts': 5,
+  'rate-limit-processes.test.ts': 6,
+  'keys-scopes-limits.test.ts': 7,
+};
+
+/** Where this test file's suites look for Redis: the shared server, the file's database. */
+export const REDIS_TEST_URL = (() => {
+  const url = new URL(REDIS_SERVER_URL);
+  url.pathname = `/${REDIS_DATABASE_OF[basename(process.argv[1] ?? '')] ?? 8}`;
+  return url.toString();
+})();
 
 /** Probes the Redis server once: `{ url, skip }` for `describe(..., { skip })`. */
 export async function redisServerGate(): Promise<{ url: string; skip: string | false }> {
