@@ -433,23 +433,52 @@ describe('DataDirLock', () => {
   it('processes racing for a free or a stale lock: exactly one wins', async (t) => {
     const data = dir();
     mkdirSync(data, { recursive: true });
+    // Each racer says "ready" once loaded, tries the lock when told "go", and holds what it
+    // won until its stdin ends: no racer can come late and find the winner already gone,
+    // however slowly the machine starts processes.
     const racer = `const { DataDirLock } = await import(${JSON.stringify(join(ROOT, 'engine/registry/data-dir-lock.ts'))});
       const lock = new DataDirLock(${JSON.stringify(data)}, 'racer');
-      await new Promise((r) => setTimeout(r, Number(process.argv[1]) - Date.now()));
-      try { lock.acquire(); console.log('won'); } catch (e) { console.log(e.name === 'DataDirLockedError' ? 'lost' : 'error ' + e.message); }
-      await new Promise((r) => setTimeout(r, 1500));`;
+      process.stdin.once('data', () => {
+        try { lock.acquire(); console.log('won'); } catch (e) { console.log(e.name === 'DataDirLockedError' ? 'lost' : 'error ' + e.message); }
+      });
+      process.stdin.once('end', () => process.exit(0));
+      console.log('ready');`;
     const gone = spawn(process.execPath, ['-e', '']);
     await once(gone, 'exit');
     for (const round of ['free', 'stale']) {
       if (round === 'stale')
         writeFileSync(join(data, LOCK_FILE), JSON.stringify({ pid: gone.pid, nonce: 'old', command: 'x', startedAt: 'then' }));
-      const start = Date.now() + 1500;
-      const results = await Promise.all(
-        Array.from({ length: 6 }, () =>
-          runNode(['--import', 'tsx', '--input-type=module', '-e', racer, String(start)], { cwd: ROOT, env }),
-        ),
-      );
-      const outcomes = results.map((r) => r.stdout.trim() || r.stderr.trim());
+      const racers = Array.from({ length: 6 }, () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', racer], { cwd: ROOT, env });
+        children.add(child);
+        const lines: string[] = [];
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk;
+          const parts = text.split('\n');
+          text = parts.pop() ?? '';
+          lines.push(...parts);
+        });
+        let err = '';
+        child.stderr.on('data', (chunk: Buffer) => {
+          err += chunk;
+        });
+        const exited = once(child, 'exit');
+        return { child, lines, exited, err: () => err };
+      });
+      const said = async (count: number) => {
+        const deadline = Date.now() + 60_000;
+        while (racers.some((r) => r.lines.length < count && r.child.exitCode === null)) {
+          assert.ok(Date.now() < deadline, `racers did not answer: ${racers.map((r) => r.err()).join('\n')}`);
+          await sleep(20);
+        }
+      };
+      await said(1);
+      for (const r of racers) r.child.stdin.write('go\n');
+      await said(2);
+      const outcomes = racers.map((r) => r.lines[1] ?? `no answer: ${r.err().trim()}`);
+      for (const r of racers) r.child.stdin.end();
+      await Promise.all(racers.map((r) => r.exited));
       t.diagnostic(`${round}: ${outcomes.join(', ')}`);
       assert.equal(outcomes.filter((o) => o === 'won').length, 1, outcomes.join('\n'));
       assert.equal(outcomes.filter((o) => o === 'lost').length, 5, outcomes.join('\n'));

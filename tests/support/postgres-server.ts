@@ -10,8 +10,7 @@ import { requireStore } from './stores.ts';
 const execFileAsync = promisify(execFile);
 
 /** The PostgreSQL server the real-server suites use (its database is only where a per-file one is created). */
-const POSTGRES_SERVER_URL =
-  process.env.COUNCIL_TEST_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POSTGRES_SERVER_URL = process.env.COUNCIL_TEST_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * The database this test file owns on that server: `council_t_<file>`. Files run
@@ -22,9 +21,14 @@ const POSTGRES_SERVER_URL =
 export const POSTGRES_TEST_URL = withDatabase(POSTGRES_SERVER_URL, `council_t_${fileTag(process.argv[1] ?? 'adhoc')}`);
 
 function fileTag(file: string): string {
-  const name = basename(file).replace(/\.test\.[cm]?[jt]s$/, '').replace(/\.[cm]?[jt]s$/, '');
+  const name = basename(file)
+    .replace(/\.test\.[cm]?[jt]s$/, '')
+    .replace(/\.[cm]?[jt]s$/, '');
   const folder = basename(dirname(file));
-  return `${folder === 'tests' ? '' : `${folder}_`}${name}`.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 50);
+  return `${folder === 'tests' ? '' : `${folder}_`}${name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 50);
 }
 
 function withDatabase(url: string, database: string): string {
