@@ -1,6 +1,6 @@
 import type { FilterOperator } from '../../adapters/types.ts';
 import type { JsonSchema, Operation } from '../compile/plan.ts';
-import type { PathSegment, SourceFile } from './source.ts';
+import type { PathSegment, SourceFile } from '../source/source.ts';
 
 /** A manifest as written (version 1), after it passed the meta-schema. */
 export interface Manifest {
