@@ -1,8 +1,8 @@
 import { backendsWith, capabilities } from '../../adapters/capabilities.ts';
-import type { JsonSchema } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { fieldKind, propertiesOf } from '../schema/fields.ts';
 import { filterDeclaration, OPERATORS_BY_KIND } from '../schema/filter-operators.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt, type PathSegment, type SourceFile } from '../source/source.ts';
 import type { EndpointDeclaration, Manifest } from './manifest.ts';

@@ -1,7 +1,7 @@
 import { capabilities } from '../../adapters/capabilities.ts';
-import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { fieldKind, followLocalRef, propertiesOf } from '../schema/fields.ts';
 import { indexedFields } from '../schema/indexed-fields.ts';
+import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt } from '../source/source.ts';
 import type { Manifest, SchemaLocation } from './manifest.ts';

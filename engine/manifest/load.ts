@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JsonSchema } from '../compile/plan.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
 import { pascalCase, singularize } from '../schema/naming.ts';
 import { hasErrors, type ManifestIssue } from '../source/issues.ts';
 import { issueAt, locate, parseSource, sourceValue } from '../source/source.ts';

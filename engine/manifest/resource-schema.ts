@@ -1,8 +1,8 @@
 import type { ValidateFunction } from 'ajv';
 import { isMap, isPair, isScalar, visit } from 'yaml';
-import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { propertiesOf } from '../schema/fields.ts';
+import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
 import { linearRegExpProblem } from '../schema/linear-regexp.ts';
 import { createRecordAjv } from '../schema/record-ajv.ts';
 import { ajvErrorsToIssues } from '../source/ajv-issues.ts';

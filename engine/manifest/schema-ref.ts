@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, join } from 'node:path';
-import type { JsonSchema } from '../compile/plan.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt, parseSource, type SourceFile, sourceValue } from '../source/source.ts';
 import type { SchemaLocation } from './manifest.ts';

@@ -1,8 +1,8 @@
 import { backendsWith, capabilities, capabilityWords } from '../../adapters/capabilities.ts';
-import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { fieldKind, propertiesOf } from '../schema/fields.ts';
 import { indexedFields } from '../schema/indexed-fields.ts';
+import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt, type SourceFile } from '../source/source.ts';
 import { checkFilters, checkSearch } from './endpoint-options.ts';
