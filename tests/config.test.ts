@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type ConfigResult, connectionBackends, loadConfig } from '../engine/config/load.ts';
-import type { ManifestIssue } from '../engine/manifest/issues.ts';
+import type { ManifestIssue } from '../engine/source/issues.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'council-config-'));
 after(() => rmSync(root, { recursive: true, force: true }));

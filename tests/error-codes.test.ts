@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { manifestIssueCodes, problemCodes } from '../engine/errors/codes.ts';
-import { describeProblem } from '../engine/http/problem.ts';
+import { describeProblem } from '../engine/errors/problem.ts';
 
 const document = readFileSync(new URL('../documents/errors.md', import.meta.url), 'utf8');
 

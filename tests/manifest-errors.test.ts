@@ -6,8 +6,8 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { compileAutomation } from '../engine/compile/compile.ts';
 import { type ManifestIssueCode, manifestIssueCodes } from '../engine/errors/codes.ts';
-import { formatIssue, type ManifestIssue } from '../engine/manifest/issues.ts';
 import { loadManifests } from '../engine/manifest/load.ts';
+import { formatIssue, type ManifestIssue } from '../engine/source/issues.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/manifests/', import.meta.url));
 const VALID = join(FIXTURES, 'valid');

@@ -2,9 +2,9 @@ import { compileAutomation } from '../compile/compile.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
-import { hasErrors } from '../manifest/issues.ts';
 import { loadManifests } from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
+import { hasErrors } from '../source/issues.ts';
 import { printIssues } from './print-issues.ts';
 
 /** Loads and compiles the project's manifests without touching any store; prints issues. */

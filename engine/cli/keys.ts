@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../errors/did-you-mean.ts';
+import { SCOPE_PATTERN } from '../schema/scopes.ts';
 import { type KeyRecord, type KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
-import { SCOPE_PATTERN } from '../security/scopes.ts';
 import { callLocalServer, type LocalServer } from '../server/local-admin.ts';
 import { keysFlags } from './flags.ts';
 import { projectConfig, UsageError } from './options.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capabilities } from '../../adapters/capabilities.ts';
 import { backendNames } from '../../adapters/index.ts';
-import { singularize } from '../compile/naming.ts';
+import { singularize } from '../schema/naming.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
 export const newUsage = `council new NAME [--backend ${backendNames.join('|')}] [--config FILE] [--automations DIR]`;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { formatIssue, type ManifestIssue, sortIssues } from '../manifest/issues.ts';
+import { formatIssue, type ManifestIssue, sortIssues } from '../source/issues.ts';
 
 /** Prints issues as `FILE:LINE:COL: message` with the source line and a caret, on stderr. */
 export function printIssues(issues: readonly ManifestIssue[]): void {

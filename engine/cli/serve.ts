@@ -3,10 +3,10 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { consoleLogger } from '../log.ts';
 import { isDirectory, manifestFiles } from '../manifest/files.ts';
-import { formatIssue } from '../manifest/issues.ts';
 import { placement } from '../registry/connections.ts';
 import type { Engine } from '../server/engine.ts';
 import { ListenError, listen } from '../server/listen.ts';
+import { formatIssue } from '../source/issues.ts';
 import { serveFlags } from './flags.ts';
 import { projectConfig, UsageError } from './options.ts';
 

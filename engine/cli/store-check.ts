@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { embeddedDirectory } from '../../adapters/postgres/location.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
-import type { ManifestIssue } from '../manifest/issues.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { storageRefusal } from '../manifest/storage-refusal.ts';
 import { ConnectionPool, connectionMode } from '../registry/connections.ts';
+import type { ManifestIssue } from '../source/issues.ts';
 import { planStore } from './store-plan.ts';
 import { storeRoute } from './store-route.ts';
 

@@ -1,12 +1,12 @@
 import type { StorageSpec } from '../../adapters/types.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
-import { defaultScope } from '../security/scopes.ts';
+import { fieldsOf } from '../schema/fields.ts';
+import { indexedFields } from '../schema/indexed-fields.ts';
+import { pascalCase, singularize } from '../schema/naming.ts';
+import { createRecordAjv } from '../schema/record-ajv.ts';
+import { defaultScope } from '../schema/scopes.ts';
 import { compileEndpoint } from './endpoints.ts';
-import { fieldsOf } from './fields.ts';
-import { indexedFields } from './indexed-fields.ts';
-import { pascalCase, singularize } from './naming.ts';
 import type { AutomationPlan, EndpointPlan, Operation } from './plan.ts';
-import { createRecordAjv } from './record-ajv.ts';
 import { boundIntegers } from './safe-integers.ts';
 
 /** Well under the 100,000 characters a GPT Action reads of a response. */

@@ -1,7 +1,7 @@
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { EndpointDeclaration } from '../manifest/manifest.ts';
-import { fieldKind, followLocalRef, propertiesOf } from './fields.ts';
-import { filterDeclaration, offeredOperators } from './filter-operators.ts';
+import { fieldKind, followLocalRef, propertiesOf } from '../schema/fields.ts';
+import { filterDeclaration, offeredOperators } from '../schema/filter-operators.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan, HttpMethod, JsonSchema, Operation } from './plan.ts';
 
 const ROUTES: Record<Operation, { method: HttpMethod; item: boolean; verb: string; plural: boolean }> = {

@@ -1,13 +1,10 @@
 import type { ValidateFunction } from 'ajv';
 import type { FieldKind, FilterOperator, StorageSpec } from '../../adapters/types.ts';
+import type { JsonSchema, Operation } from '../schema/json-schema.ts';
 
-/** The operations a manifest endpoint may declare. */
-export type Operation = 'list' | 'get' | 'create' | 'update' | 'replace' | 'delete' | 'search';
+export { ENGINE_FIELDS, type JsonSchema, type Operation } from '../schema/json-schema.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/** A JSON Schema object as found in a manifest (already `$ref`-resolved at the top level). */
-export type JsonSchema = Record<string, unknown>;
 
 /** A field a list endpoint filters on: `?field=value` (eq) and `?field[op]=value`. */
 export interface FilterPlan {
@@ -73,6 +70,3 @@ export interface AutomationPlan {
   /** Validates (and fills defaults into) a full record body; compiled once. */
   readonly validate: ValidateFunction;
 }
-
-/** Fields the engine manages on every record; manifests may not declare them. */
-export const ENGINE_FIELDS = ['id', 'createdAt', 'updatedAt'] as const;

@@ -1,6 +1,6 @@
 import { isScalar, visit } from 'yaml';
-import type { ManifestIssue } from '../manifest/issues.ts';
-import type { SourceFile } from '../manifest/source.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import type { SourceFile } from '../source/source.ts';
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

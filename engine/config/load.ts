@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import type { ConnectionSettings } from '../../adapters/types.ts';
-import { ajvErrorsToIssues } from '../manifest/ajv-issues.ts';
-import type { ManifestIssue } from '../manifest/issues.ts';
-import { issueAt, parseSource, type SourceFile, sourceValue } from '../manifest/source.ts';
 import { metaSchemaValidator } from '../meta-schemas.ts';
+import { ajvErrorsToIssues } from '../source/ajv-issues.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt, parseSource, type SourceFile, sourceValue } from '../source/source.ts';
 import { type ConfiguredConnection, type CouncilConfig, DEFAULT_CONNECTIONS } from './config.ts';
 import { firstVariable, interpolateEnv } from './interpolate.ts';
 

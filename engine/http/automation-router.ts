@@ -1,18 +1,18 @@
 import { type Context, Hono } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
+import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
+import { withinDeadline } from '../request/deadline.ts';
+import { newRecordId } from '../request/record-id.ts';
+import { requestHeaders } from '../request/request-header.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateLimit, RateLimiter } from '../security/rate-limit.ts';
-import { withinDeadline } from './deadline.ts';
 import { renderError } from './errors.ts';
 import type { Idempotency } from './idempotency.ts';
-import { HttpProblem } from './problem.ts';
 import { rateLimitHeaders } from './rate-limit-answer.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
-import { newRecordId } from './record-id.ts';
-import { requestHeaders } from './request-header.ts';
 
 /**
  * One automation's own small router, mounted by base path. Built once when the

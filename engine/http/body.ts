@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
+import { type FieldError, HttpProblem } from '../errors/problem.ts';
 import { inexactNumbers } from './json-numbers.ts';
-import { type FieldError, HttpProblem } from './problem.ts';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const JSON_PATCH_TYPE = /^application\/json-patch\+json\s*(?:;|$)/i;

@@ -1,6 +1,6 @@
 import { sortValue } from '../../adapters/keyset.ts';
 import type { ListFilter, ListQuery, ScalarValue, StoredRecord } from '../../adapters/types.ts';
-import { HttpProblem } from './problem.ts';
+import { HttpProblem } from '../errors/problem.ts';
 
 /**
  * What an opaque list cursor holds: the whole query it continues (sort, filters,

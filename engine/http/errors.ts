@@ -1,6 +1,6 @@
 import { StorageError } from '../../adapters/types.ts';
+import { HttpProblem } from '../errors/problem.ts';
 import { type Logger, STORAGE_UNAVAILABLE } from '../log.ts';
-import { HttpProblem } from './problem.ts';
 
 /**
  * The one place errors become responses: problems render themselves; a store that

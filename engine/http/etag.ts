@@ -1,5 +1,5 @@
 import type { StoredRecord } from '../../adapters/types.ts';
-import { HttpProblem } from './problem.ts';
+import { HttpProblem } from '../errors/problem.ts';
 
 /**
  * A record's version as a strong ETag: its `updatedAt`, which the engine moves forward on

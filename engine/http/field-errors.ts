@@ -1,7 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import { pathToPointer } from '../manifest/source.ts';
-import { choices, type FieldError } from './problem.ts';
+import { choices, type FieldError } from '../errors/problem.ts';
+import { pathToPointer } from '../source/source.ts';
 
 /**
  * ajv errors as `{ pointer, message }` pairs a model can act on: the pointer names the

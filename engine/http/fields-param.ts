@@ -2,7 +2,7 @@ import type { StoredRecord } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import { choices, type FieldError } from './problem.ts';
+import { choices, type FieldError } from '../errors/problem.ts';
 
 /** The names `?fields=` accepts: the engine fields, then the schema's top-level properties. */
 export function selectableFields(plan: AutomationPlan): string[] {

@@ -1,7 +1,7 @@
 import type { FilterOperator, ListFilter, ScalarValue } from '../../adapters/types.ts';
 import type { EndpointPlan, FilterPlan } from '../compile/plan.ts';
+import { choices, type FieldError } from '../errors/problem.ts';
 import { SAFE_INTEGER, toFieldErrors } from './field-errors.ts';
-import { choices, type FieldError } from './problem.ts';
 
 /** Most values one `[in]` filter takes: a list longer than this belongs in several requests. */
 export const MAX_IN_VALUES = 100;

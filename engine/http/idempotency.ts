@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type RecordStore, StorageError, type StorageSpec, type StoredRecord } from '../../adapters/types.ts';
+import { HttpProblem } from '../errors/problem.ts';
 import { openOnce } from '../registry/open-once.ts';
-import { settleWithin } from './deadline.ts';
-import { HttpProblem } from './problem.ts';
+import { settleWithin } from '../request/deadline.ts';
 
 /** Where claimed keys and the answers they got are kept: the system store, or the connection `idempotency.store` names. */
 export const IDEMPOTENCY_SPEC: StorageSpec = {

@@ -1,4 +1,4 @@
-import type { FieldError } from './problem.ts';
+import type { FieldError } from '../errors/problem.ts';
 
 /**
  * JSON numbers a double cannot carry exactly, each with its JSON Pointer, in text order.

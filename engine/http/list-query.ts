@@ -1,10 +1,10 @@
 import type { ListAfter, ListFilter, ListQuery, SortOrder } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
+import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import { type CursorState, invalidCursor, readCursor } from './cursor.ts';
 import { parseFieldsParam } from './fields-param.ts';
 import { filterParameters, isOfferedFilter, parseFilterParams } from './filter-params.ts';
-import { choices, type FieldError, HttpProblem } from './problem.ts';
 
 const DEFAULT_SORT: SortOrder = { field: 'createdAt', direction: 'asc' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

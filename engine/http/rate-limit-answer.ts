@@ -1,5 +1,5 @@
+import { HttpProblem } from '../errors/problem.ts';
 import type { RateDecision } from '../security/rate-limit.ts';
-import { HttpProblem } from './problem.ts';
 
 /**
  * What a rate-limit decision means for the answer: throws the 429 past the limit; the

@@ -2,6 +2,8 @@ import type { Context } from 'hono';
 import type { RecordStore, StoredRecord } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
+import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
+import { newRecordId } from '../request/record-id.ts';
 import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
@@ -10,9 +12,7 @@ import { parseFieldsParam, selectFields } from './fields-param.ts';
 import type { Idempotency } from './idempotency.ts';
 import { invalidQuery, parseListQuery } from './list-query.ts';
 import { pageBody } from './page-body.ts';
-import { choices, type FieldError, HttpProblem } from './problem.ts';
 import { pieceLinks, recordBody } from './record-body.ts';
-import { newRecordId } from './record-id.ts';
 import { type PieceQuery, parsePieceQuery, pieceBody } from './record-piece.ts';
 import { encodeSearchCursor, parseSearchQuery } from './search-query.ts';
 

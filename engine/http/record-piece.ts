@@ -1,6 +1,6 @@
 import type { StoredRecord } from '../../adapters/types.ts';
-import type { FieldError } from './problem.ts';
-import { HttpProblem } from './problem.ts';
+import type { FieldError } from '../errors/problem.ts';
+import { HttpProblem } from '../errors/problem.ts';
 import { type CutEntry, costOf, fitBody, type PieceLink } from './record-body.ts';
 import { type Fitted, fitMembers, stringPrefix } from './record-cut.ts';
 

@@ -2,10 +2,10 @@ import { searchWords } from '../../adapters/text-match.ts';
 import type { SearchQuery } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
+import { choices, type FieldError } from '../errors/problem.ts';
 import { invalidCursor } from './cursor.ts';
 import { parseFieldsParam } from './fields-param.ts';
 import { invalidQuery, parseLimit } from './list-query.ts';
-import { choices, type FieldError } from './problem.ts';
 
 /** Longest `q` accepted: a search is a few words, not a document. */
 export const MAX_SEARCH_TEXT = 500;

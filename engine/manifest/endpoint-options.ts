@@ -1,11 +1,11 @@
 import { backendsWith, capabilities } from '../../adapters/capabilities.ts';
-import { fieldKind, propertiesOf } from '../compile/fields.ts';
-import { filterDeclaration, OPERATORS_BY_KIND } from '../compile/filter-operators.ts';
-import type { JsonSchema } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import type { ManifestIssue } from './issues.ts';
+import { fieldKind, propertiesOf } from '../schema/fields.ts';
+import { filterDeclaration, OPERATORS_BY_KIND } from '../schema/filter-operators.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt, type PathSegment, type SourceFile } from '../source/source.ts';
 import type { EndpointDeclaration, Manifest } from './manifest.ts';
-import { issueAt, type PathSegment, type SourceFile } from './source.ts';
 
 /** Query parameters every list endpoint reserves; no filter may shadow them. */
 export const RESERVED_QUERY_PARAMETERS = ['limit', 'cursor', 'sort', 'fields', 'count'] as const;

@@ -1,10 +1,10 @@
 import { capabilities } from '../../adapters/capabilities.ts';
-import { fieldKind, followLocalRef, propertiesOf } from '../compile/fields.ts';
-import { indexedFields } from '../compile/indexed-fields.ts';
-import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
-import type { ManifestIssue } from './issues.ts';
+import { fieldKind, followLocalRef, propertiesOf } from '../schema/fields.ts';
+import { indexedFields } from '../schema/indexed-fields.ts';
+import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt } from '../source/source.ts';
 import type { Manifest, SchemaLocation } from './manifest.ts';
-import { issueAt } from './source.ts';
 
 /** Formats whose values are short by definition (RFC 3339 times, UUIDs). */
 const SHORT_FORMATS = new Set(['date', 'time', 'date-time', 'uuid']);

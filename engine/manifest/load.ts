@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { pascalCase, singularize } from '../compile/naming.ts';
-import type { JsonSchema } from '../compile/plan.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
+import { pascalCase, singularize } from '../schema/naming.ts';
+import { hasErrors, type ManifestIssue } from '../source/issues.ts';
+import { issueAt, locate, parseSource, sourceValue } from '../source/source.ts';
 import { manifestFiles } from './files.ts';
 import { checkIndexedStrings } from './indexed-strings.ts';
-import { hasErrors, type ManifestIssue } from './issues.ts';
 import type { LoadedManifest, Manifest } from './manifest.ts';
 import { validateManifestShape } from './meta.ts';
 import { readManifestText } from './read-text.ts';
 import { checkResourceSchema } from './resource-schema.ts';
 import { resolveResourceSchema } from './schema-ref.ts';
 import { type ConnectionBackends, checkSemantics } from './semantics.ts';
-import { issueAt, locate, parseSource, sourceValue } from './source.ts';
 
 // Kept importable from here, where the loader's callers look for them.
 export { isDirectory, manifestFiles } from './files.ts';

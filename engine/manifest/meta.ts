@@ -1,8 +1,8 @@
 import type { ManifestIssueCode } from '../errors/codes.ts';
 import { type MetaSchemaName, metaSchemaValidator } from '../meta-schemas.ts';
-import { ajvErrorsToIssues } from './ajv-issues.ts';
-import type { ManifestIssue } from './issues.ts';
-import type { SourceFile } from './source.ts';
+import { ajvErrorsToIssues } from '../source/ajv-issues.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import type { SourceFile } from '../source/source.ts';
 
 /** Checks a value against one of the meta-schemas in `schemas/`, compiled on first use. */
 export function metaValidator(name: MetaSchemaName, code: ManifestIssueCode) {

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import type { ManifestIssue } from './issues.ts';
+import type { ManifestIssue } from '../source/issues.ts';
 
 /**
  * Largest manifest (or `$ref`-ed schema file) read. A real one is a few kilobytes; the

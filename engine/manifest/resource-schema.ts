@@ -1,14 +1,14 @@
 import type { ValidateFunction } from 'ajv';
 import { isMap, isPair, isScalar, visit } from 'yaml';
-import { propertiesOf } from '../compile/fields.ts';
-import { linearRegExpProblem } from '../compile/linear-regexp.ts';
-import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
-import { createRecordAjv } from '../compile/record-ajv.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import { ajvErrorsToIssues } from './ajv-issues.ts';
-import type { ManifestIssue } from './issues.ts';
+import { propertiesOf } from '../schema/fields.ts';
+import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
+import { linearRegExpProblem } from '../schema/linear-regexp.ts';
+import { createRecordAjv } from '../schema/record-ajv.ts';
+import { ajvErrorsToIssues } from '../source/ajv-issues.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt, type PathSegment, pointerToPath } from '../source/source.ts';
 import type { SchemaLocation } from './manifest.ts';
-import { issueAt, type PathSegment, pointerToPath } from './source.ts';
 
 /** One instance checks every schema against the meta-schema, which it compiles once. */
 const metaValidator = createRecordAjv();

@@ -1,9 +1,9 @@
 import { dirname, isAbsolute, join } from 'node:path';
-import type { JsonSchema } from '../compile/plan.ts';
-import type { ManifestIssue } from './issues.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt, parseSource, type SourceFile, sourceValue } from '../source/source.ts';
 import type { SchemaLocation } from './manifest.ts';
 import { readManifestText } from './read-text.ts';
-import { issueAt, parseSource, type SourceFile, sourceValue } from './source.ts';
 
 /**
  * Resolves `schema: { $ref: ./file.yaml }` (relative to the manifest) to the schema in

@@ -1,12 +1,12 @@
 import { backendsWith, capabilities, capabilityWords } from '../../adapters/capabilities.ts';
-import { fieldKind, propertiesOf } from '../compile/fields.ts';
-import { indexedFields } from '../compile/indexed-fields.ts';
-import { ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
+import { fieldKind, propertiesOf } from '../schema/fields.ts';
+import { indexedFields } from '../schema/indexed-fields.ts';
+import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt, type SourceFile } from '../source/source.ts';
 import { checkFilters, checkSearch } from './endpoint-options.ts';
-import type { ManifestIssue } from './issues.ts';
 import type { Manifest } from './manifest.ts';
-import { issueAt, type SourceFile } from './source.ts';
 
 /** The connections a manifest may name: connection name -> backend. */
 export type ConnectionBackends = ReadonlyMap<string, string>;

@@ -1,7 +1,7 @@
-import { propertiesOf } from '../compile/fields.ts';
-import type { ManifestIssue } from './issues.ts';
+import { propertiesOf } from '../schema/fields.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt } from '../source/source.ts';
 import type { LoadedManifest } from './manifest.ts';
-import { issueAt } from './source.ts';
 
 /**
  * A change the store refused, about one property, as an issue at that property in the

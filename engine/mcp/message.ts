@@ -1,6 +1,6 @@
+import { HttpProblem } from '../errors/problem.ts';
 import { readBodyBytes } from '../http/body.ts';
 import { inexactNumbers } from '../http/json-numbers.ts';
-import { HttpProblem } from '../http/problem.ts';
 
 /** What a POST to /mcp may carry, as the SDK's transport would bound it itself (4 MiB). */
 export const MCP_BODY_LIMIT = 4 * 1024 * 1024;

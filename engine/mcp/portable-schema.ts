@@ -1,8 +1,8 @@
-import { followLocalRef, propertiesOf } from '../compile/fields.ts';
 import type { JsonSchema } from '../compile/plan.ts';
 import { FORMAT_SHAPES } from '../http/field-errors.ts';
-import type { PathSegment } from '../manifest/source.ts';
 import { decodeSegment } from '../openapi/refs.ts';
+import { followLocalRef, propertiesOf } from '../schema/fields.ts';
+import type { PathSegment } from '../source/source.ts';
 
 /**
  * Property names Claude, Gemini and OpenAI all accept: Gemini's are the narrowest

@@ -6,15 +6,15 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 import type { Context } from 'hono';
 import type { EndpointPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
+import { HttpProblem } from '../errors/problem.ts';
 import { clientAddress } from '../http/automation-router.ts';
-import { HttpProblem } from '../http/problem.ts';
 import { rateLimitHeaders } from '../http/rate-limit-answer.ts';
-import { requestHeaders } from '../http/request-header.ts';
 import type { Logger } from '../log.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
+import { requestHeaders } from '../request/request-header.ts';
+import { grantsAll } from '../schema/scopes.ts';
 import { type Authenticator, type Principal, presentedKey } from '../security/authenticator.ts';
 import type { RateLimiter } from '../security/rate-limit.ts';
-import { grantsAll } from '../security/scopes.ts';
 import { instructionsFor } from './instructions.ts';
 import { readMcpMessage } from './message.ts';
 import { baseUrl, METADATA_PATH, mcpChallenge, protectedResourceMetadata } from './protected-resource.ts';

@@ -1,8 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { JsonSchema } from '../compile/plan.ts';
+import type { FieldError } from '../errors/problem.ts';
 import { toFieldErrors } from '../http/field-errors.ts';
-import type { FieldError } from '../http/problem.ts';
 
 /** Checks a tool call's arguments; every problem at once, pointers in argument terms (`/filter/plan/eq`). */
 export type ArgumentCheck = (args: unknown) => FieldError[];

@@ -1,13 +1,13 @@
 import type { ParameterObject } from 'openapi3-ts/oas31';
 import type { FilterOperator } from '../../adapters/types.ts';
-import { followLocalRef } from '../compile/fields.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan, JsonSchema } from '../compile/plan.ts';
 import { selectableFields } from '../http/fields-param.ts';
 import { filterParameter, MAX_IN_VALUES } from '../http/filter-params.ts';
-import type { PathSegment } from '../manifest/source.ts';
 import { FILTER_MEANING, filterParameters } from '../openapi/filter-parameters.ts';
 import { recordNouns } from '../openapi/names.ts';
 import { getParameters, idParameter, listParameters, searchParameters } from '../openapi/parameters.ts';
+import { followLocalRef } from '../schema/fields.ts';
+import type { PathSegment } from '../source/source.ts';
 import { type Adaptation, type ArgumentShape, type Conversion, object, orNull, portable } from './portable-schema.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { AutomationPlan } from '../compile/plan.ts';
 import type { ManifestIssueCode } from '../errors/codes.ts';
-import type { ManifestIssue } from '../manifest/issues.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
-import { issueAt, type PathSegment } from '../manifest/source.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt, type PathSegment } from '../source/source.ts';
 import { type ClientFinding, checkTool } from './client-rules.ts';
 import type { ToolSource } from './tool-input.ts';
 import { type Tool, toolsOf } from './tools.ts';

@@ -1,6 +1,6 @@
 import type { EndpointPlan } from '../compile/plan.ts';
+import type { FieldError } from '../errors/problem.ts';
 import { filterParameter } from '../http/filter-params.ts';
-import type { FieldError } from '../http/problem.ts';
 import type { ArgumentShape } from './portable-schema.ts';
 import type { ToolInput } from './tool-input.ts';
 

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { describeProblem, type FieldError } from '../http/problem.ts';
+import { describeProblem, type FieldError } from '../errors/problem.ts';
 import type { ArgumentShape } from './portable-schema.ts';
 import type { Tool } from './tools.ts';
 

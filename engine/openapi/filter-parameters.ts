@@ -1,8 +1,8 @@
 import type { ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
 import type { FilterOperator } from '../../adapters/types.ts';
-import { followLocalRef } from '../compile/fields.ts';
 import type { AutomationPlan, FilterPlan, JsonSchema } from '../compile/plan.ts';
 import { filterParameter, MAX_IN_VALUES } from '../http/filter-params.ts';
+import { followLocalRef } from '../schema/fields.ts';
 import { recordNouns } from './names.ts';
 
 /** What each operator keeps, as the end of "only <records> whose `field` ...". */

@@ -1,8 +1,8 @@
-import { propertiesOf } from '../compile/fields.ts';
 import type { JsonSchema } from '../compile/plan.ts';
-import type { ManifestIssue } from '../manifest/issues.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
-import { issueAt, type PathSegment } from '../manifest/source.ts';
+import { propertiesOf } from '../schema/fields.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt, type PathSegment } from '../source/source.ts';
 
 /** Formats whose values have a length of their own: no maxLength needed. */
 const BOUNDED_FORMATS = new Set(['date', 'date-time', 'time', 'uuid', 'ipv4', 'ipv6']);

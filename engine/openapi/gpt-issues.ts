@@ -1,9 +1,9 @@
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
-import { propertiesOf } from '../compile/fields.ts';
 import type { AutomationPlan, JsonSchema } from '../compile/plan.ts';
-import type { ManifestIssue } from '../manifest/issues.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
-import { issueAt, type PathSegment } from '../manifest/source.ts';
+import { propertiesOf } from '../schema/fields.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { issueAt, type PathSegment } from '../source/source.ts';
 import { boundIssues } from './gpt-bounds.ts';
 import { type GptFinding, lintGptDocument } from './gpt-profile.ts';
 

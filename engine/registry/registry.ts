@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
-import type { ManifestIssue } from '../manifest/issues.ts';
+import type { ManifestIssue } from '../source/issues.ts';
 import type { Traffic } from './traffic.ts';
 
 /** A compiled automation bound to its store and mounted under its base path. Immutable. */

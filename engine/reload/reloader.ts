@@ -6,7 +6,6 @@ import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import type { Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
-import { formatIssue, hasErrors, type ManifestIssue } from '../manifest/issues.ts';
 import {
   checkAcrossManifests,
   type FileLoad,
@@ -18,12 +17,13 @@ import {
 } from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { storageRefusal } from '../manifest/storage-refusal.ts';
-import { bindAutomation } from '../registry/bind.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
 import type { RateLimiter } from '../security/rate-limit.ts';
+import { formatIssue, hasErrors, type ManifestIssue } from '../source/issues.ts';
+import { bindAutomation } from './bind.ts';
 
 export type ReloadOutcome = 'loaded' | 'updated' | 'unchanged' | 'rejected' | 'removed';
 

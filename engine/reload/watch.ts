@@ -1,7 +1,7 @@
 import { watch } from 'chokidar';
 import { loadConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
-import { formatIssue } from '../manifest/issues.ts';
+import { formatIssue } from '../source/issues.ts';
 import type { Reloader } from './reloader.ts';
 
 export interface WatchOptions {

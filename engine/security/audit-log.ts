@@ -1,7 +1,7 @@
 import type { RecordStore, StorageSpec, StoredRecord } from '../../adapters/types.ts';
-import { newRecordId } from '../http/record-id.ts';
 import type { Logger } from '../log.ts';
 import { openOnce } from '../registry/open-once.ts';
+import { newRecordId } from '../request/record-id.ts';
 
 /** One audited event. Never a secret, never a body: who, what, where, and how it ended. */
 export interface AuditEntry {

@@ -1,12 +1,12 @@
 import { StorageError } from '../../adapters/types.ts';
-import { settleWithin } from '../http/deadline.ts';
-import { HttpProblem } from '../http/problem.ts';
-import type { HeaderSource } from '../http/request-header.ts';
+import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
 import { openOnce } from '../registry/open-once.ts';
+import { settleWithin } from '../request/deadline.ts';
+import type { HeaderSource } from '../request/request-header.ts';
+import { grants, grantsAll } from '../schema/scopes.ts';
 import { hashKey, isWellFormedKey, sameHash } from './api-key.ts';
 import type { KeyRecord, KeyStore } from './key-store.ts';
-import { grants, grantsAll } from './scopes.ts';
 
 /** Who made a request: the key's id (for the audit log) and what it may do. */
 export interface Principal {

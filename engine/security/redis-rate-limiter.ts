@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
-import { settleWithin } from '../http/deadline.ts';
 import type { Logger } from '../log.ts';
+import { settleWithin } from '../request/deadline.ts';
 import { gcra, MemoryRateLimiter, type RateDecision, type RateLimit } from './rate-limit.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { AutomationPlan } from '../compile/plan.ts';
 import { closestMatch } from '../errors/did-you-mean.ts';
-import { grants } from './scopes.ts';
+import { grants } from '../schema/scopes.ts';
 
 /**
  * What is wrong with the scopes of a key about to be made, against the automations it is

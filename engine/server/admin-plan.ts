@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { FieldKind, StorageSpec } from '../../adapters/types.ts';
-import { HttpProblem } from '../http/problem.ts';
+import { HttpProblem } from '../errors/problem.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AdminEnv } from './admin.ts';
 

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import type { AutomationPlan } from '../compile/plan.ts';
-import { HttpProblem } from '../http/problem.ts';
+import { HttpProblem } from '../errors/problem.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
+import { SCOPE_PATTERN } from '../schema/scopes.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
 import type { KeyRecord } from '../security/key-store.ts';
 import { scopeWarnings } from '../security/scope-warnings.ts';
-import { SCOPE_PATTERN } from '../security/scopes.ts';
 import { addPlanRoute } from './admin-plan.ts';
 import { sameToken } from './local-admin.ts';
 

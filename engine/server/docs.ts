@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Context, Hono } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
-import { HttpProblem } from '../http/problem.ts';
+import { HttpProblem } from '../errors/problem.ts';
 
 /**
  * `/docs`: Swagger UI over the live `/openapi.json`, served entirely by the engine. Its

@@ -1,6 +1,5 @@
 import { capabilities } from '../../adapters/capabilities.ts';
 import type { CouncilConfig } from '../config/config.ts';
-import { dependencyDeadlineMs } from '../http/deadline.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { type McpOptions, mcpEndpoint } from '../mcp/server.ts';
@@ -9,6 +8,7 @@ import type { DataDirLock } from '../registry/data-dir-lock.ts';
 import { OutageLog } from '../registry/outage-log.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
 import { Reloader } from '../reload/reloader.ts';
+import { dependencyDeadlineMs } from '../request/deadline.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { type Context, Hono } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
+import { describeProblem, HttpProblem } from '../errors/problem.ts';
 import { renderError } from '../http/errors.ts';
-import { describeProblem, HttpProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
 import { METADATA_PATH } from '../mcp/protected-resource.ts';
 import type { McpEndpoint } from '../mcp/server.ts';

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { Context } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
-import { requestHeaders } from '../http/request-header.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { ReloadOutcome } from '../reload/reloader.ts';
+import { requestHeaders } from '../request/request-header.ts';
 import { type Authenticator, presentedKey } from '../security/authenticator.ts';
 import { sameToken } from './local-admin.ts';
 

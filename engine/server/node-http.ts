@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { ProblemCode } from '../errors/codes.ts';
+import { describeProblem, HttpProblem } from '../errors/problem.ts';
 import { renderError } from '../http/errors.ts';
-import { describeProblem, HttpProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
 
 type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;

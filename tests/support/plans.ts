@@ -1,6 +1,6 @@
-import { fieldKind, fieldsOf } from '../../engine/compile/fields.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan, HttpMethod, JsonSchema, Operation } from '../../engine/compile/plan.ts';
-import { createRecordAjv } from '../../engine/compile/record-ajv.ts';
+import { fieldKind, fieldsOf } from '../../engine/schema/fields.ts';
+import { createRecordAjv } from '../../engine/schema/record-ajv.ts';
 
 /** The resource schema of the `accounts` automation: a `$defs` ref, a nested one, an enum with a default. */
 export const accountSchema: JsonSchema = {

@@ -1,5 +1,5 @@
 import type { FieldKind, FieldSpec } from '../../adapters/types.ts';
-import type { JsonSchema } from './plan.ts';
+import type { JsonSchema } from './json-schema.ts';
 
 const SCALARS = new Set(['string', 'integer', 'number', 'boolean']);
 

@@ -1,6 +1,6 @@
 import { capabilities } from '../../adapters/capabilities.ts';
 import { FILTER_OPERATORS, type FieldKind, type FilterOperator } from '../../adapters/types.ts';
-import type { FilterDeclaration } from '../manifest/manifest.ts';
+import type { FilterDeclaration } from './manifest-shape.ts';
 
 /** The operators that mean something for each kind of property. */
 export const OPERATORS_BY_KIND: Readonly<Record<Exclude<FieldKind, 'json'>, readonly FilterOperator[]>> = {

@@ -1,4 +1,4 @@
-import type { Operation } from '../compile/plan.ts';
+import type { Operation } from './json-schema.ts';
 
 /** The scope an operation needs by default: read, write or delete on its automation. */
 export function defaultScope(automation: string, operation: Operation): string {

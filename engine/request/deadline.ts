@@ -1,4 +1,4 @@
-import { HttpProblem } from './problem.ts';
+import { HttpProblem } from '../errors/problem.ts';
 
 /**
  * The handler's answer, or a 504 `timeout` once `ms` have passed, so a store that stops

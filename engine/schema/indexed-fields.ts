@@ -1,5 +1,5 @@
-import type { Manifest } from '../manifest/manifest.ts';
 import { filterDeclaration } from './filter-operators.ts';
+import type { Manifest } from './manifest-shape.ts';
 
 /**
  * The fields an automation's lists need indexed, over all its list endpoints: what they

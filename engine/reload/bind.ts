@@ -2,9 +2,9 @@ import type { StagedStore, StorageConnection, StorageSpec } from '../../adapters
 import type { AutomationPlan } from '../compile/plan.ts';
 import { buildAutomationRouter, type RouterGuards } from '../http/automation-router.ts';
 import type { Logger } from '../log.ts';
-import type { ConnectionPool } from './connections.ts';
-import type { MountedAutomation } from './registry.ts';
-import { Traffic } from './traffic.ts';
+import type { ConnectionPool } from '../registry/connections.ts';
+import type { MountedAutomation } from '../registry/registry.ts';
+import { Traffic } from '../registry/traffic.ts';
 
 /** A plan bound to its store, and what the store left for once the version it replaces has drained. */
 export interface BoundAutomation {

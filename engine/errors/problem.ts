@@ -1,5 +1,5 @@
-import { type ProblemCode, problemCodes } from '../errors/codes.ts';
-import { closestMatch } from '../errors/did-you-mean.ts';
+import { type ProblemCode, problemCodes } from './codes.ts';
+import { closestMatch } from './did-you-mean.ts';
 
 /** One invalid field or parameter: where (JSON Pointer) and what to change. */
 export interface FieldError {

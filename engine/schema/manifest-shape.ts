@@ -1,0 +1,44 @@
+import type { FilterOperator } from '../../adapters/types.ts';
+import type { JsonSchema, Operation } from './json-schema.ts';
+
+/** A manifest as written (version 1), after it passed the meta-schema. */
+export interface Manifest {
+  readonly name: string;
+  readonly singular?: string;
+  readonly description: string;
+  readonly storage: {
+    readonly backend: string;
+    readonly connection?: string;
+    readonly migrations?: { readonly drop?: readonly string[]; readonly retype?: readonly string[] };
+    readonly ttl?: number;
+    readonly unique?: readonly string[];
+    readonly indexes?: readonly string[];
+  };
+  readonly requireIfMatch?: boolean;
+  readonly rateLimit?: { readonly requests: number; readonly perSeconds: number };
+  /** Without it, every endpoint needs an API key with its operation's scope. */
+  readonly access?: {
+    readonly public?: boolean | readonly Operation[];
+    readonly scopes?: Readonly<Partial<Record<Operation, readonly string[]>>>;
+  };
+  readonly schema: JsonSchema;
+  readonly endpoints: readonly EndpointDeclaration[];
+}
+
+export interface EndpointDeclaration {
+  readonly operation: Operation;
+  readonly summary?: string;
+  readonly description?: string;
+  /** A model must ask its user before calling it (x-openai-isConsequential). */
+  readonly consequential?: boolean;
+  /** A property name (every operator that applies), or the property with the operators to offer. */
+  readonly filters?: readonly (string | FilterDeclaration)[];
+  readonly sort?: readonly string[];
+  /** Search only: the string properties searched. */
+  readonly fields?: readonly string[];
+}
+
+export interface FilterDeclaration {
+  readonly field: string;
+  readonly operators?: readonly FilterOperator[];
+}
