@@ -1,4 +1,4 @@
-import { capabilities } from '../../adapters/capabilities.ts';
+import { backendsWith, capabilities } from '../../adapters/capabilities.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
@@ -168,11 +168,13 @@ async function rateLimiter(config: CouncilConfig, logger: Logger): Promise<RateL
   const store = config.rateLimit.store;
   if (!store) return new MemoryRateLimiter();
   const settings = config.connections.get(store);
-  if (settings?.backend === 'redis' && settings.url) {
+  if (settings && capabilities[settings.backend]?.sharedCounters && settings.url) {
     const { LIMITER_TIMEOUT_MS, RedisRateLimiter } = await import('../security/redis-rate-limiter.ts');
     return new RedisRateLimiter(settings.url, logger, config.rateLimit.timeoutMs ?? LIMITER_TIMEOUT_MS);
   }
-  logger.warn(`rateLimit.store "${store}" is not a redis connection with a url: each instance counts its own rate limits`);
+  logger.warn(
+    `rateLimit.store "${store}" is not a ${backendsWith((can) => can.sharedCounters === true)} connection with a url: each instance counts its own rate limits`,
+  );
   return new MemoryRateLimiter();
 }
 
