@@ -1,23 +1,13 @@
-import { dynamodbCapabilities } from './dynamodb/capabilities.ts';
-import { memoryCapabilities } from './memory/capabilities.ts';
-import { mongodbCapabilities } from './mongodb/capabilities.ts';
-import { opensearchCapabilities } from './opensearch/capabilities.ts';
-import { postgresCapabilities } from './postgres/capabilities.ts';
-import { redisCapabilities } from './redis/capabilities.ts';
+import { backends } from './index.ts';
 import type { Capabilities } from './types.ts';
 
 /**
  * What each backend can do, known without loading any driver, so `council validate` can
  * refuse a manifest that asks a backend for something it cannot do.
  */
-export const capabilities: Readonly<Record<string, Capabilities>> = {
-  memory: memoryCapabilities,
-  postgres: postgresCapabilities,
-  redis: redisCapabilities,
-  mongodb: mongodbCapabilities,
-  opensearch: opensearchCapabilities,
-  dynamodb: dynamodbCapabilities,
-};
+export const capabilities: Readonly<Record<string, Capabilities>> = Object.fromEntries(
+  Object.entries(backends).map(([name, entry]) => [name, entry.capabilities]),
+);
 
 /** Words for a capability in messages: "backend postgres cannot <words>". */
 export const capabilityWords: Readonly<Record<keyof Capabilities, string>> = {
@@ -30,6 +20,8 @@ export const capabilityWords: Readonly<Record<keyof Capabilities, string>> = {
   transactions: 'run several writes in one transaction',
   listIndexes: 'index this many list sorts and filters',
   indexedStringBytes: 'index a string this long',
+  columns: 'keep columns (storage.migrations)',
+  sharedCounters: 'share rate-limit counters (rateLimit.store)',
 };
 
 /** The backends that pass `test`, for messages: `memory, postgres or mongodb`. */

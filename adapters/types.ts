@@ -80,6 +80,10 @@ export interface Capabilities {
    * field). Absent: the backend refuses no value for its length.
    */
   readonly indexedStringBytes?: number;
+  /** Records are rows of typed columns, which `storage.migrations` drops and retypes. */
+  readonly columns?: boolean;
+  /** Counters every engine instance shares, atomically: a `rateLimit.store`. */
+  readonly sharedCounters?: boolean;
 }
 
 /** What opening a spec would change in the store (`council migrate --dry-run`). */

@@ -1,3 +1,4 @@
+import { backendNames, runsInProcess } from '../../adapters/index.ts';
 import type { ConnectionSettings } from '../../adapters/types.ts';
 
 /** council.config.yaml after interpolation, validation and defaults; paths are absolute. */
@@ -41,12 +42,14 @@ export interface ConfiguredConnection extends ConnectionSettings {
   readonly urlVariable?: string;
 }
 
-/** Connections every project has unless its config says otherwise: embedded postgres and memory. */
-export const DEFAULT_CONNECTIONS = {
-  postgres: { backend: 'postgres', url: '' },
-  redis: { backend: 'redis', url: '' },
-  mongodb: { backend: 'mongodb', url: '' },
-  opensearch: { backend: 'opensearch', url: '' },
-  dynamodb: { backend: 'dynamodb', url: '' },
-  memory: { backend: 'memory' },
-};
+/**
+ * Connections every project has unless its config says otherwise: one per backend, named
+ * after it, with an empty url (embedded, or memory standing in), those that run in process
+ * last and without one.
+ */
+export const DEFAULT_CONNECTIONS: Readonly<Record<string, { readonly backend: string; readonly url?: string }>> = Object.fromEntries(
+  [...backendNames.filter((name) => !runsInProcess(name)), ...backendNames.filter(runsInProcess)].map((backend) => [
+    backend,
+    runsInProcess(backend) ? { backend } : { backend, url: '' },
+  ]),
+);

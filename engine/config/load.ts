@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
+import { backendsWith, capabilities } from '../../adapters/capabilities.ts';
 import type { ConnectionSettings } from '../../adapters/types.ts';
 import { metaSchemaValidator } from '../meta-schemas.ts';
 import { ajvErrorsToIssues } from '../source/ajv-issues.ts';
@@ -106,8 +107,9 @@ function fromValue(
     }),
   );
   const store = raw.rateLimit.store;
-  if (source && store !== undefined && connections.get(store)?.backend !== 'redis') {
-    const message = `rateLimit.store must name a redis connection; "${store}" is ${connections.has(store) ? `a ${connections.get(store)?.backend} connection` : 'not defined under connections'}`;
+  const storeBackend = store === undefined ? undefined : connections.get(store)?.backend;
+  if (source && store !== undefined && !(storeBackend && capabilities[storeBackend]?.sharedCounters)) {
+    const message = `rateLimit.store must name a ${backendsWith((can) => can.sharedCounters === true)} connection; "${store}" is ${connections.has(store) ? `a ${connections.get(store)?.backend} connection` : 'not defined under connections'}`;
     return { issues: [issueAt(source, ['rateLimit', 'store'], 'config-invalid', message)] };
   }
   const keys = raw.idempotency.store;

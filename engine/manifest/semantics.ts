@@ -97,12 +97,12 @@ function checkUnique(source: SourceFile, manifest: Manifest, schema: JsonSchema)
   return [...check('unique', 'unique-invalid'), ...check('indexes', 'index-invalid')];
 }
 
-/** `storage.migrations` names columns: only PostgreSQL has them, `drop` removed properties, `retype` declared ones. */
+/** `storage.migrations` names columns: only a backend with `columns` has them; `drop` removed properties, `retype` declared ones. */
 function checkMigrations(source: SourceFile, manifest: Manifest, schema: JsonSchema): ManifestIssue[] {
   const migrations = manifest.storage.migrations;
   if (!migrations) return [];
-  if (manifest.storage.backend !== 'postgres') {
-    const message = `storage.migrations applies to postgres tables; ${manifest.storage.backend} keeps no columns, remove it`;
+  if (!capabilities[manifest.storage.backend]?.columns) {
+    const message = `storage.migrations applies to ${backendsWith((can) => can.columns === true)} tables; ${manifest.storage.backend} keeps no columns, remove it`;
     return [issueAt(source, ['storage', 'migrations'], 'migrations-invalid', message, { key: true })];
   }
   const declared = Object.keys(propertiesOf(schema));

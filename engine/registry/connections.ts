@@ -1,12 +1,9 @@
-import { loadBackend } from '../../adapters/index.ts';
+import { backends, FALLBACK_BACKEND, loadBackend } from '../../adapters/index.ts';
 import type { ConnectionSettings, StorageConnection } from '../../adapters/types.ts';
 import { StorageError } from '../../adapters/types.ts';
 import type { ConfiguredConnection } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { DataDirLock, DataDirLockedError } from './data-dir-lock.ts';
-
-/** Backends whose connections fall back to memory without a URL (postgres has PGlite instead). */
-const MEMORY_FALLBACK = ['redis', 'mongodb', 'opensearch', 'dynamodb'];
 
 export interface PoolOptions {
   /** Refuse the memory fallback: a connection without a URL fails (`--strict`, NODE_ENV=production). */
@@ -80,7 +77,7 @@ export class ConnectionPool {
    */
   async #connect(settings: ConfiguredConnection): Promise<StorageConnection> {
     if (connectionMode(settings) === 'embedded') this.#lockDataDir();
-    if (settings.url || !MEMORY_FALLBACK.includes(settings.backend)) {
+    if (settings.url || backends[settings.backend]?.withoutUrl !== 'memory') {
       const { statementTimeoutMs } = this.#options;
       return (await loadBackend(settings.backend)).connect(settings, {
         dataDir: this.#dataDir,
@@ -97,7 +94,7 @@ export class ConnectionPool {
     this.#options.logger?.warn(
       `${settings.backend} connection "${settings.name}" has no url${settings.urlVariable ? ` (${settings.urlVariable} is not set)` : ''}: its automations run on MEMORY (records are lost on restart); set its url, or run with --strict to refuse this`,
     );
-    return (await loadBackend('memory')).connect(settings, { dataDir: this.#dataDir });
+    return (await loadBackend(FALLBACK_BACKEND)).connect(settings, { dataDir: this.#dataDir });
   }
 
   /**
@@ -181,9 +178,10 @@ export class ConnectionPool {
 
 /** Where a connection keeps its records: `embedded` means files in the data directory (PGlite). */
 export function connectionMode(settings: ConnectionSettings): ConnectionStatus['mode'] {
-  if (settings.backend === 'memory') return 'in-process';
+  const withoutUrl = backends[settings.backend]?.withoutUrl;
+  if (withoutUrl === 'in-process') return 'in-process';
   if (settings.url) return 'server';
-  return MEMORY_FALLBACK.includes(settings.backend) ? 'embedded: memory' : 'embedded';
+  return withoutUrl === 'memory' ? 'embedded: memory' : 'embedded';
 }
 
 /**

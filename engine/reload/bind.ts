@@ -1,3 +1,4 @@
+import { runsInProcess } from '../../adapters/index.ts';
 import type { StagedStore, StorageConnection, StorageSpec } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import { buildAutomationRouter, type RouterGuards } from '../http/automation-router.ts';
@@ -27,7 +28,7 @@ export async function bindAutomation(
   const staged = options.beside ? await stage(connection, plan.storage.spec) : undefined;
   const store = staged ? staged.store : await connection.open(plan.storage.spec);
   // The memory store answers within the request's own turn: a deadline could never fire, so it costs for nothing.
-  const router = buildAutomationRouter(plan, store, connection.backend === 'memory' ? { ...options, timeoutMs: 0 } : options);
+  const router = buildAutomationRouter(plan, store, runsInProcess(connection.backend) ? { ...options, timeoutMs: 0 } : options);
   const mounted = Object.freeze({
     plan,
     store,

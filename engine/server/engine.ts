@@ -1,4 +1,4 @@
-import { capabilities } from '../../adapters/capabilities.ts';
+import { backendsWith, capabilities } from '../../adapters/capabilities.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
@@ -13,7 +13,6 @@ import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../security/rate-limit.ts';
-import { LIMITER_TIMEOUT_MS, RedisRateLimiter } from '../security/redis-rate-limiter.ts';
 import { adminRoutes } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
@@ -79,7 +78,7 @@ export async function startEngine(
     label: connections.label(SYSTEM_CONNECTION),
   });
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
-  const limiter = options.limiter ?? rateLimiter(config, logger);
+  const limiter = options.limiter ?? (await rateLimiter(config, logger));
   const idempotency = new Idempotency(
     async () => {
       const connection = await connections.get(config.idempotency.store ?? SYSTEM_CONNECTION);
@@ -161,14 +160,21 @@ async function bootstrapIfLocked(registry: AutomationRegistry, auth: Authenticat
   }
 }
 
-/** Counts in the redis connection `rateLimit.store` names, when it has a URL; in this process otherwise. */
-function rateLimiter(config: CouncilConfig, logger: Logger): RateLimiter {
+/**
+ * Counts in the redis connection `rateLimit.store` names, when it has a URL; in this process
+ * otherwise. The Redis limiter (and with it the Redis driver) loads only then.
+ */
+async function rateLimiter(config: CouncilConfig, logger: Logger): Promise<RateLimiter> {
   const store = config.rateLimit.store;
   if (!store) return new MemoryRateLimiter();
   const settings = config.connections.get(store);
-  if (settings?.backend === 'redis' && settings.url)
+  if (settings && capabilities[settings.backend]?.sharedCounters && settings.url) {
+    const { LIMITER_TIMEOUT_MS, RedisRateLimiter } = await import('../security/redis-rate-limiter.ts');
     return new RedisRateLimiter(settings.url, logger, config.rateLimit.timeoutMs ?? LIMITER_TIMEOUT_MS);
-  logger.warn(`rateLimit.store "${store}" is not a redis connection with a url: each instance counts its own rate limits`);
+  }
+  logger.warn(
+    `rateLimit.store "${store}" is not a ${backendsWith((can) => can.sharedCounters === true)} connection with a url: each instance counts its own rate limits`,
+  );
   return new MemoryRateLimiter();
 }
 
