@@ -22,7 +22,8 @@ export function sortValue(record: StoredRecord, field: string): ScalarValue | nu
   return value === undefined || value === null ? null : (value as ScalarValue);
 }
 
-function compareKeys(av: ScalarValue | null, aid: string, bv: ScalarValue | null, bid: string): number {
+/** `(value, id)` against `(value, id)` ascending: missing values last, ties by id. */
+export function compareKeys(av: ScalarValue | null, aid: string, bv: ScalarValue | null, bid: string): number {
   if (av === null && bv !== null) return 1;
   if (av !== null && bv === null) return -1;
   if (av !== null && bv !== null && av !== bv) return av < bv ? -1 : 1;

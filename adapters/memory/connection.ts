@@ -18,6 +18,7 @@ export class MemoryConnection implements StorageConnection {
     store.ttlMs = (spec.ttlSeconds ?? 0) * 1000;
     store.unique = spec.unique ?? [];
     store.searchable = spec.searchable ?? [];
+    store.index(spec.sortable, spec.filterable);
     return store;
   }
 

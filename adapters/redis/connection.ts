@@ -11,7 +11,8 @@ import {
 } from '../types.ts';
 import { RedisRecordStore, type RunScript } from './adapter.ts';
 import { indexEntries, RedisKeys } from './keys.ts';
-import { APPLY, COUNT, LIST } from './scripts.ts';
+import { LIST } from './list-script.ts';
+import { APPLY, COUNT } from './scripts.ts';
 
 type Client = ReturnType<typeof createClient>;
 
