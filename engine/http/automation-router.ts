@@ -61,8 +61,19 @@ export function buildAutomationRouter(
       headers: { allow: methods.join(', ') },
     }).toResponse();
   });
-  app.onError((error) => renderError(error, options.logger));
+  app.onError((error, c) => withGuardHeaders(c, renderError(error, options.logger)));
   return app;
+}
+
+/**
+ * The headers the guards set before a handler failed (X-Request-Id, RateLimit-*) on the
+ * error's answer too: Hono answers a thrown error with what `onError` returns, without them.
+ */
+function withGuardHeaders(c: Context, response: Response): Response {
+  c.res.headers.forEach((value, name) => {
+    if (name !== 'content-type' && !response.headers.has(name)) response.headers.set(name, value);
+  });
+  return response;
 }
 
 const WRITES: ReadonlySet<string> = new Set(['create', 'update', 'replace', 'delete']);
@@ -152,9 +163,12 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       // A client over its limit is counted, not audited: a flood must not flood the log.
       if (status !== 429 && (denied || write)) {
         const recordId = c.req.param('id');
+        const requestId = entry.requestId || requestIdOf();
+        // An audited answer says which entry is its own.
+        c.header('x-request-id', requestId);
         audit.record({
           ...entry,
-          requestId: entry.requestId || requestIdOf(),
+          requestId,
           ...(recordId ? { recordId } : {}),
           outcome: denied ? 'denied' : 'failed',
           ...(status ? { status } : {}),

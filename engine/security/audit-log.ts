@@ -78,7 +78,11 @@ export class AuditLog {
 
   /** Resolves once every entry recorded so far is written (or the store failed; they stay queued). */
   async flush(): Promise<void> {
-    while (this.#draining) await this.#draining;
+    while (this.#draining) {
+      await this.#draining;
+      // The attempt failed and a retry is scheduled: waiting on it would wait for the whole outage.
+      if (this.#waitingSince !== undefined) return;
+    }
   }
 
   /** Entries, newest first, optionally since a time and for one automation. */

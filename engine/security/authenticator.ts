@@ -71,13 +71,15 @@ export class Authenticator {
     const now = Date.now();
     if (!isWellFormedKey(secret)) throw unauthorized();
     const hash = hashKey(secret);
-    const key = await this.#lookup(hash);
+    // Trusted from when the store was read, not from now: a key read from the cache near the
+    // end of its window must not start a new window on what may since have been revoked.
+    const { key, at } = await this.#lookup(hash);
     const expiresAt = key?.expiresAt ? Date.parse(key.expiresAt) : Number.POSITIVE_INFINITY;
     if (!key || !sameHash(key.hash, hash) || key.revokedAt || expiresAt <= now) throw unauthorized();
     this.#touch(key);
     const principal = { keyId: key.id, name: key.name, scopes: key.scopes };
     if (this.#recent.size >= CACHE_LIMIT) this.#recent.clear();
-    this.#recent.set(secret, { principal, at: now, expiresAt });
+    this.#recent.set(secret, { principal, at, expiresAt });
     return principal;
   }
 
@@ -109,11 +111,13 @@ export class Authenticator {
     this.#recent.clear();
   }
 
-  async #lookup(hash: string): Promise<KeyRecord | undefined> {
+  /** The key with this hash, and when the store was asked for it. */
+  async #lookup(hash: string): Promise<{ key: KeyRecord | undefined; at: number }> {
     const cached = this.#cache.get(hash);
-    if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.key;
+    if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached;
     const store = await this.store();
     const { timeoutMs, label } = this.#deadline;
+    const at = Date.now();
     const key = await settleWithin(
       store.findByHash(hash),
       timeoutMs,
@@ -121,8 +125,9 @@ export class Authenticator {
     );
     // Unknown hashes are cached too, so a flood of made-up (well-formed) keys costs one lookup each per window.
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-    this.#cache.set(hash, { key, at: Date.now() });
-    return key;
+    const found = { key, at };
+    this.#cache.set(hash, found);
+    return found;
   }
 
   #touch(key: KeyRecord): void {

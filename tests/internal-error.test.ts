@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import postgres from 'postgres';
+import type { Logger } from '../engine/log.ts';
+import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { postgresServerGate } from './support/postgres-server.ts';
+import { call, makeProject, type TestProject } from './support/project.ts';
+
+/**
+ * The generic 500 (http.md, "500 reveals nothing"): a store failure nobody anticipated,
+ * here the table dropped behind the engine's back on a PostgreSQL server, is answered with
+ * the documented body and nothing of the cause, and logged with it.
+ */
+const pg = await postgresServerGate();
+
+describe('an unexpected failure', { skip: pg.skip }, () => {
+  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  const logger: Logger = {
+    info: (message, fields) => lines.push({ level: 'info', message, ...(fields ? { fields } : {}) }),
+    warn: (message, fields) => lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
+    error: (message, fields) => lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
+  };
+  const table = `vanishing_${process.pid}_${Date.now().toString(36)}`;
+  const name = table.replaceAll('_', '-');
+  let project: TestProject | undefined;
+  let server: RunningServer | undefined;
+  const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+  after(async () => {
+    await server?.close();
+    project?.remove();
+    await sql`drop table if exists ${sql(table)}`;
+    await sql.end({ timeout: 1 });
+  });
+
+  it('is a 500 internal-error that reveals nothing, and the log says what failed', async () => {
+    project = makeProject(
+      {
+        'vanishing.yaml': `name: ${name}
+description: Records whose table an operator drops by mistake.
+access: { public: true }
+storage: { backend: postgres, connection: pgs }
+schema:
+  type: object
+  required: [title]
+  properties:
+    title: { type: string, maxLength: 100 }
+endpoints:
+  - operation: list
+  - operation: create
+`,
+      },
+      { pgs: { backend: 'postgres', url: pg.url } },
+    );
+    server = await listen(project.config(), logger);
+    assert.equal((await call(server.url, 'POST', `/${name}`, { title: 'kept' })).status, 201);
+    await sql`drop table ${sql(table)}`;
+
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['POST', { title: 'lost' }],
+    ] as const) {
+      const before = lines.length;
+      const answer = await call(server.url, method, `/${name}`, body);
+      assert.equal(answer.status, 500, `${method}: ${answer.text}`);
+      assert.equal(answer.headers.get('content-type'), 'application/problem+json');
+      assert.deepEqual(
+        answer.json,
+        {
+          type: '/problems/internal-error',
+          title: 'Internal error',
+          status: 500,
+          detail: 'an unexpected error happened; it has been logged. Retrying may not help.',
+          code: 'internal-error',
+        },
+        'the body documented in http.md, nothing more',
+      );
+      assert.equal(answer.headers.get('retry-after'), null);
+      assert.doesNotMatch(answer.text, new RegExp(`${table}|relation|select|insert|postgres|pgs`, 'i'));
+      const logged = lines.slice(before).filter((l) => l.message === 'request failed');
+      assert.equal(logged.length, 1, JSON.stringify(lines.slice(before)));
+      assert.equal(logged[0]?.level, 'error');
+      assert.match(String(logged[0]?.fields?.error), new RegExp(`StorageError: .*query failed.*\\(cause: .*${table}.* does not exist\\)`));
+    }
+    const health = await call(server.url, 'GET', '/health');
+    assert.equal(health.json.status, 'ok', 'a failed statement is not an outage: the connection stays up');
+  });
+});
