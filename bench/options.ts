@@ -27,6 +27,8 @@ export interface BenchOptions {
   /** Automations in the scale part. */
   scaleCount: number;
   loadTool: string | undefined;
+  /** Build dist/ in each checkout that has a build step, as `npm install` does (BENCH_BUILD=off: run as found). */
+  build: boolean;
 }
 
 function list<T extends string>(raw: string | undefined, all: readonly T[], name: string): T[] {
@@ -69,5 +71,6 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     runs: Math.round(positive(env.BENCH_RUNS, 5, 'BENCH_RUNS')),
     scaleCount: Math.round(positive(env.BENCH_SCALE_COUNT, 1000, 'BENCH_SCALE_COUNT')),
     loadTool: env.BENCH_LOAD,
+    build: env.BENCH_BUILD !== 'off',
   };
 }

@@ -5,12 +5,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BaselineCheckout, checkOutBaseline } from './baseline-checkout.ts';
+import { type CliTimings, cliLines, cliPart } from './cli-part.ts';
+import { buildEngine } from './engine-build.ts';
 import { type HttpPartResult, httpPart } from './http-part.ts';
 import { coreUseLine, formatTable, httpTable } from './http-table.ts';
 import { loadTool } from './load.ts';
 import { coreCount, loadAverage } from './machine.ts';
 import { benchOptions } from './options.ts';
 import { tasksetPresent } from './processes.ts';
+import { type StartTimings, startLines, startPart } from './start-part.ts';
 
 const options = benchOptions(process.env);
 const tool = loadTool(options.loadTool);
@@ -33,10 +36,14 @@ say(`load generator: ${tool === 'wrk' ? 'wrk, 1 thread' : 'autocannon (wrk is no
 say(`load average at start: ${loadAverage().toFixed(2)}`);
 say();
 
-const baseline: BaselineCheckout | undefined =
-  options.baseline && options.parts.includes('http') ? checkOutBaseline(options.baseline) : undefined;
-const results: { http?: HttpPartResult } = {};
+const baseline: BaselineCheckout | undefined = options.baseline ? checkOutBaseline(options.baseline) : undefined;
+const root = new URL('../', import.meta.url).pathname;
+/** Each engine measured: this checkout, then the baseline's, each with the label the tables give it. */
+const checkouts = [{ label: 'engine', dir: root }, ...(baseline ? [{ label: baseline.commit, dir: baseline.dir }] : [])];
+const results: { http?: HttpPartResult; start?: Record<string, StartTimings>; cli?: Record<string, CliTimings> } = {};
 try {
+  for (const checkout of checkouts) say(`${checkout.label} (${checkout.dir}) runs ${buildEngine(checkout.dir, options.build)}`);
+  say();
   if (options.parts.includes('http')) {
     const http = await httpPart(options, tool, baseline);
     results.http = http;
@@ -56,6 +63,25 @@ try {
           ? `pinning held: yes (${checks.length} affinity checks of servers and load generators)`
           : `pinning held: NO for ${broken.map((p) => p.what).join('; ')}`,
     );
+    say();
+  }
+  if (options.parts.includes('start')) {
+    results.start = {};
+    for (const checkout of checkouts) {
+      const timings = await startPart(checkout.dir, options);
+      results.start[checkout.label] = timings;
+      for (const line of startLines(checkout.label, timings)) say(line);
+    }
+    say();
+  }
+  if (options.parts.includes('cli')) {
+    results.cli = {};
+    for (const checkout of checkouts) {
+      const timings = await cliPart(checkout.dir, options);
+      results.cli[checkout.label] = timings;
+      for (const line of cliLines(checkout.label, timings)) say(line);
+    }
+    say();
   }
 } finally {
   baseline?.remove();
