@@ -26,6 +26,8 @@ export interface EngineOptions {
   postgresUrl: string;
   redisUrl: string;
   core: number | undefined;
+  /** How many automations to serve: 1 is `name`; more are `name-0`, `name-1`, ... */
+  count?: number;
 }
 
 export interface EngineServer {
@@ -35,6 +37,10 @@ export interface EngineServer {
   dir: string;
   /** The API key to send when guarded. */
   key: string | undefined;
+  /** The base path of each automation served. */
+  basePaths: string[];
+  /** From spawning the process to its first /health 200, in ms. */
+  startMs: number;
 }
 
 /** The notes manifest: list with a topic filter, get, create. */
@@ -81,9 +87,12 @@ export async function startEngine(options: EngineOptions): Promise<EngineServer>
   mkdirSync(join(dir, 'automations'));
   const port = await freePort();
   writeFileSync(join(dir, 'council.config.yaml'), configText(options, port));
-  writeFileSync(join(dir, 'automations', `${options.name}.yaml`), notesManifest(options.name, options.store, options.guards));
+  const count = options.count ?? 1;
+  const names = count === 1 ? [options.name] : Array.from({ length: count }, (_, i) => `${options.name}-${i}`);
+  for (const name of names) writeFileSync(join(dir, 'automations', `${name}.yaml`), notesManifest(name, options.store, options.guards));
   const env = { ...process.env };
   for (const name of ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'NODE_ENV']) delete env[name];
+  const began = performance.now();
   const started = startProcess(
     process.execPath,
     [...SERVER_NODE_FLAGS, join(options.checkout, 'bin/council.mjs'), 'serve', '--config', 'council.config.yaml'],
@@ -95,8 +104,10 @@ export async function startEngine(options: EngineOptions): Promise<EngineServer>
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health`, started, 120_000, 200);
-  return { started, url, dir, key: options.guards ? await apiKey(options, started, dir, env) : undefined };
+  await waitForHttp(`${url}/health`, started, 600_000, 200);
+  const startMs = performance.now() - began;
+  const key = options.guards ? await apiKey(options, started, dir, env) : undefined;
+  return { started, url, dir, key, basePaths: names.map((name) => `/${name}`), startMs };
 }
 
 /**

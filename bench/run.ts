@@ -13,6 +13,7 @@ import { loadTool } from './load.ts';
 import { coreCount, loadAverage } from './machine.ts';
 import { benchOptions } from './options.ts';
 import { tasksetPresent } from './processes.ts';
+import { type ScaleSide, scaleLines, scalePart } from './scale-part.ts';
 import { type StartTimings, startLines, startPart } from './start-part.ts';
 
 const options = benchOptions(process.env);
@@ -40,7 +41,12 @@ const baseline: BaselineCheckout | undefined = options.baseline ? checkOutBaseli
 const root = new URL('../', import.meta.url).pathname;
 /** Each engine measured: this checkout, then the baseline's, each with the label the tables give it. */
 const checkouts = [{ label: 'engine', dir: root }, ...(baseline ? [{ label: baseline.commit, dir: baseline.dir }] : [])];
-const results: { http?: HttpPartResult; start?: Record<string, StartTimings>; cli?: Record<string, CliTimings> } = {};
+const results: {
+  http?: HttpPartResult;
+  start?: Record<string, StartTimings>;
+  cli?: Record<string, CliTimings>;
+  scale?: Record<string, ScaleSide[]>;
+} = {};
 try {
   for (const checkout of checkouts) say(`${checkout.label} (${checkout.dir}) runs ${buildEngine(checkout.dir, options.build)}`);
   say();
@@ -80,6 +86,15 @@ try {
       const timings = await cliPart(checkout.dir, options);
       results.cli[checkout.label] = timings;
       for (const line of cliLines(checkout.label, timings)) say(line);
+    }
+    say();
+  }
+  if (options.parts.includes('scale')) {
+    results.scale = {};
+    for (const checkout of checkouts) {
+      const sides = await scalePart(checkout.dir, checkout.label, options, tool);
+      results.scale[checkout.label] = sides;
+      for (const line of scaleLines(checkout.label, sides)) say(line);
     }
     say();
   }
