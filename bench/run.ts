@@ -1,157 +1,112 @@
-// npm run bench: requests/s of the engine vs a hand-written Hono app on the same store,
-// measured in one run with autocannon, servers in child processes (one core each side).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
-import { createClient } from 'redis';
-import { startDynalite } from '../tests/support/dynalite.ts';
-import { NOTE, REDIS_BENCH_URL } from './servers/shared.ts';
+// npm run bench: the engine as users run it (`council serve`), beside the same engine at a
+// baseline commit and a hand-written Hono app per store, servers and load generator each
+// in its own process on its own core. Parts, stores and lengths come from BENCH_* (see
+// documents/bench.md); the tables are printed and written to bench/results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BaselineCheckout, checkOutBaseline } from './baseline-checkout.ts';
+import { type CliTimings, cliLines, cliPart } from './cli-part.ts';
+import { buildEngine } from './engine-build.ts';
+import { type HttpPartResult, httpPart } from './http-part.ts';
+import { coreUseLine, formatTable, httpTable } from './http-table.ts';
+import { loadTool } from './load.ts';
+import { coreCount, loadAverage } from './machine.ts';
+import { benchOptions } from './options.ts';
+import { tasksetPresent } from './processes.ts';
+import { type ScaleSide, scaleLines, scalePart } from './scale-part.ts';
+import { type StartTimings, startLines, startPart } from './start-part.ts';
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const CONNECTIONS = 10;
-/**
- * Every server, engine and hand-written alike, runs with the V8 flags `npm start` and the
- * Dockerfile give the engine: a 32 MB young generation, so short-lived request objects
- * die young instead of making collections of a heap that holds embedded PGlite dearer.
- */
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=32'];
+const options = benchOptions(process.env);
+const tool = loadTool(options.loadTool);
+const cores = coreCount();
+const began = new Date();
+const report: string[] = [];
+const say = (line = '') => {
+  console.log(line);
+  report.push(line);
+};
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  id: string;
-  /** The API key to send, for a locked automation. */
-  key?: string;
-}
+say(`theCouncil bench, ${began.toISOString()}, Node ${process.version}`);
+say(`cores: ${cores.usable} usable of ${cores.total}; taskset ${tasksetPresent ? 'present' : 'absent'}`);
+say(
+  options.unpinnedBecause
+    ? `pinning: none (${options.unpinnedBecause}); servers and load generator share every core`
+    : `pinning: servers on core ${options.serverCore}, load generator on core ${options.loadCore} (taskset -c); other processes on the machine are not kept off them`,
+);
+say(`load generator: ${tool === 'wrk' ? 'wrk, 1 thread' : 'autocannon (wrk is not installed)'}, ${options.connections} connections`);
+say(`load average at start: ${loadAverage().toFixed(2)}`);
+say();
 
-// Servers never outlive the benchmark, even when it is interrupted.
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(signal, () => process.exit(1));
-
-async function start(kind: 'engine' | 'baseline', store: string, ...extra: string[]): Promise<Started> {
-  const child = spawn(
-    process.execPath,
-    [...SERVER_NODE_FLAGS, '--import', 'tsx', new URL(`./servers/${kind}.ts`, import.meta.url).pathname, store, ...extra],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.add(child);
-  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line')) as [string];
-  return { child, ...(JSON.parse(line) as { url: string; id: string; key?: string }) };
-}
-
-async function measure(target: Started, operation: 'get' | 'post' | 'list', seconds: number): Promise<number> {
-  const auth: Record<string, string> = target.key ? { authorization: `Bearer ${target.key}` } : {};
-  const options =
-    operation === 'get'
-      ? { url: `${target.url}/notes/${target.id}`, headers: auth }
-      : operation === 'list'
-        ? { url: `${target.url}/notes?topic=t0&limit=20`, headers: auth }
-        : {
-            url: `${target.url}/notes`,
-            method: 'POST' as const,
-            headers: { 'content-type': 'application/json', ...auth },
-            body: JSON.stringify(NOTE),
-          };
-  const result = await autocannon({ ...options, connections: CONNECTIONS, duration: seconds });
-  const expected = operation === 'get' ? '2xx' : '2xx';
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${operation} on ${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors (${expected} expected)`);
-  return result.requests.average;
-}
-
-/** Redis is measured when one answers; the run says so when it does not. */
-async function redisAnswers(): Promise<boolean> {
-  const client = createClient({ url: REDIS_BENCH_URL, socket: { connectTimeout: 2000, reconnectStrategy: false } });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.close();
-    return true;
-  } catch {
-    console.log(`redis: no server at ${REDIS_BENCH_URL} (set REDIS_URL); not measured`);
-    return false;
+const baseline: BaselineCheckout | undefined = options.baseline ? checkOutBaseline(options.baseline) : undefined;
+const root = new URL('../', import.meta.url).pathname;
+/** Each engine measured: this checkout, then the baseline's, each with the label the tables give it. */
+const checkouts = [{ label: 'engine', dir: root }, ...(baseline ? [{ label: baseline.commit, dir: baseline.dir }] : [])];
+const results: {
+  http?: HttpPartResult;
+  start?: Record<string, StartTimings>;
+  cli?: Record<string, CliTimings>;
+  scale?: Record<string, ScaleSide[]>;
+} = {};
+try {
+  for (const checkout of checkouts) say(`${checkout.label} (${checkout.dir}) runs ${buildEngine(checkout.dir, options.build)}`);
+  say();
+  if (options.parts.includes('http')) {
+    const http = await httpPart(options, tool, baseline);
+    results.http = http;
+    say();
+    say(
+      `HTTP: req/s (mean of ${options.rounds} rounds of ${options.seconds} s, after ${options.warmupSeconds} s of warm-up) and p99 latency; engine = this checkout${baseline ? `, ${baseline.commit} = the engine at BENCH_BASELINE` : ''}`,
+    );
+    say(formatTable(httpTable(http, baseline?.commit)));
+    for (const skipped of http.skipped) say(`not measured: ${skipped}`);
+    say(coreUseLine(http));
+    const checks = http.pinning.filter((p) => p.held !== undefined);
+    const broken = checks.filter((p) => !p.held);
+    say(
+      checks.length === 0
+        ? 'pinning held: not checked (nothing pinned)'
+        : broken.length === 0
+          ? `pinning held: yes (${checks.length} affinity checks of servers and load generators)`
+          : `pinning held: NO for ${broken.map((p) => p.what).join('; ')}`,
+    );
+    say();
   }
-}
-
-const rows: string[] = [];
-// BENCH_STORES=memory,redis measures only those; BENCH_STORES=none only what follows the stores.
-const only = process.env.BENCH_STORES?.split(',');
-const stores = ['memory', 'postgres', ...((await redisAnswers()) ? ['redis'] : []), 'dynamodb'].filter((s) => !only || only.includes(s));
-// DynamoDB is dynalite (a devDependency) in a process of its own; both sides read from it.
-const dynalite = stores.includes('dynamodb') ? await startDynalite() : undefined;
-if (dynalite) {
-  process.env.DYNAMODB_ENDPOINT = dynalite.url;
-  // As the adapter does: the SDK's notice about its future Node 22 releases, once per server.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-}
-for (const store of stores) {
-  const engine = await start('engine', store);
-  const baseline = await start('baseline', store);
-  try {
-    // On dynalite only reads by id: its own speed, not the engine's, would bound the rest.
-    for (const operation of store === 'dynamodb' ? (['get'] as const) : (['get', 'list', 'post'] as const)) {
-      await measure(engine, operation, 1);
-      await measure(baseline, operation, 1);
-      const e: number[] = [];
-      const b: number[] = [];
-      // Alternate the two so drift on the machine hits both alike.
-      for (let round = 0; round < ROUNDS; round++) {
-        e.push(await measure(engine, operation, DURATION));
-        b.push(await measure(baseline, operation, DURATION));
-      }
-      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      const what = { get: 'GET by id', list: 'list (20, 1 filter)', post: 'POST' }[operation];
-      const label = `${what} on ${{ postgres: 'PGlite', dynamodb: 'dynalite' }[store] ?? store}`;
-      rows.push(
-        `${label.padEnd(30)} engine ${mean(e).toFixed(0).padStart(7)} req/s   hand-written ${mean(b).toFixed(0).padStart(7)} req/s   ratio ${(mean(e) / mean(b)).toFixed(2)}x`,
-      );
-      console.log(rows.at(-1));
+  if (options.parts.includes('start')) {
+    results.start = {};
+    for (const checkout of checkouts) {
+      const timings = await startPart(checkout.dir, options);
+      results.start[checkout.label] = timings;
+      for (const line of startLines(checkout.label, timings)) say(line);
     }
-  } finally {
-    engine.child.kill('SIGTERM');
-    baseline.child.kill('SIGTERM');
+    say();
   }
-}
-await dynalite?.stop();
-// What the guards cost: the same engine with its automation locked (a key on every
-// request, checked against the system store's cached hash) and rate limited, against
-// public with no rate limiting at all; public with limiting splits the cost in two.
-{
-  const sides = {
-    guarded: await start('engine', 'memory', 'locked'),
-    limited: await start('engine', 'memory'),
-    unguarded: await start('engine', 'memory', 'unguarded'),
-  };
-  // Every side sends the same Authorization header (the public ones ignore it), so the
-  // ratio is the engine's work, not the bytes the client chose to send.
-  for (const side of [sides.limited, sides.unguarded]) side.key = sides.guarded.key;
-  try {
-    for (const operation of ['get', 'post'] as const) {
-      const rates = { guarded: [] as number[], limited: [] as number[], unguarded: [] as number[] };
-      for (const side of Object.values(sides)) await measure(side, operation, 1);
-      // Each round starts with another side, so drift on the machine favours none of them.
-      const order = Object.entries(sides);
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [name, side] of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
-          rates[name as keyof typeof sides].push(await measure(side, operation, DURATION));
-        }
-      }
-      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      const [g, l, u] = [mean(rates.guarded), mean(rates.limited), mean(rates.unguarded)];
-      const label = `${operation === 'get' ? 'GET by id' : 'POST'} on memory, guards`;
-      console.log(
-        `${label.padEnd(30)} key+limit ${g.toFixed(0).padStart(7)} req/s   none ${u.toFixed(0).padStart(7)} req/s   ratio ${(g / u).toFixed(2)}x (target >= 0.9x; key ${(g / l).toFixed(2)}x, limit ${(l / u).toFixed(2)}x)`,
-      );
+  if (options.parts.includes('cli')) {
+    results.cli = {};
+    for (const checkout of checkouts) {
+      const timings = await cliPart(checkout.dir, options);
+      results.cli[checkout.label] = timings;
+      for (const line of cliLines(checkout.label, timings)) say(line);
     }
-  } finally {
-    for (const side of Object.values(sides)) side.child.kill('SIGTERM');
+    say();
   }
+  if (options.parts.includes('scale')) {
+    results.scale = {};
+    for (const checkout of checkouts) {
+      const sides = await scalePart(checkout.dir, checkout.label, options, tool);
+      results.scale[checkout.label] = sides;
+      for (const line of scaleLines(checkout.label, sides)) say(line);
+    }
+    say();
+  }
+} finally {
+  baseline?.remove();
 }
-console.log(`\n${CONNECTIONS} connections, ${ROUNDS} x ${DURATION}s per side, alternating; Node ${process.version}`);
+say(`load average at end: ${loadAverage().toFixed(2)}`);
+
+const dir = new URL('./results/', import.meta.url).pathname;
+mkdirSync(dir, { recursive: true });
+const stamp = began.toISOString().replace(/[:.]/g, '-');
+writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify({ began, options, tool, cores, results }, null, 2)}\n`);
+const markdown = results.http ? `\n\n${formatTable(httpTable(results.http, baseline?.commit), true)}\n` : '';
+writeFileSync(join(dir, `${stamp}.md`), `\`\`\`text\n${report.join('\n')}\n\`\`\`${markdown}`);
+console.log(`\nwritten: bench/results/${stamp}.json and .md`);

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { stringify } from 'yaml';
 import type { CouncilConfig } from '../../engine/config/config.ts';
 
@@ -45,18 +44,6 @@ export const NOTE_SCHEMA = {
   },
 };
 
-/** What the list benchmark pages through: 100 notes over 5 topics (`?topic=t0` has 20). */
-export function listedNotes(): { text: string; topic: string; pinned: boolean }[] {
-  return Array.from({ length: 100 }, (_, i) => ({ text: `listed note ${i}`, topic: `t${i % 5}`, pinned: false }));
-}
-
-/** Listens on a free loopback port and tells the parent where, plus the id to GET. */
-export function announce(fetch: (request: Request) => Response | Promise<Response>, id: string, key?: string): void {
-  const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${info.port}`, id, ...(key ? { key } : {}) })}\n`);
-  });
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
-}
 /** A memory-backed manifest serving get and create of notes, as YAML. */
 export function notesManifest(name: string, description = 'Benchmark notes.'): string {
   return stringify({

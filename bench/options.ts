@@ -1,0 +1,76 @@
+// What a run measures and how, from the environment (documented in documents/bench.md).
+import { coreCount } from './machine.ts';
+import { tasksetPresent } from './processes.ts';
+
+export type Part = 'http' | 'start' | 'cli' | 'scale';
+export const PARTS: readonly Part[] = ['http', 'start', 'cli', 'scale'];
+export const STORES = ['memory', 'postgres', 'redis'] as const;
+
+export interface BenchOptions {
+  parts: Part[];
+  stores: (typeof STORES)[number][];
+  seconds: number;
+  rounds: number;
+  warmupSeconds: number;
+  connections: number;
+  /** A git revision to run beside this checkout, or undefined (BENCH_BASELINE=off). */
+  baseline: string | undefined;
+  /** The core servers run on and the core the load generator runs on; undefined when unpinned. */
+  serverCore: number | undefined;
+  loadCore: number | undefined;
+  /** Why nothing is pinned, when nothing is. */
+  unpinnedBecause: string | undefined;
+  postgresUrl: string;
+  redisUrl: string;
+  /** Whole-process timings per command (start and cli parts). */
+  runs: number;
+  /** Automations in the scale part. */
+  scaleCount: number;
+  loadTool: string | undefined;
+  /** Build dist/ in each checkout that has a build step, as `npm install` does (BENCH_BUILD=off: run as found). */
+  build: boolean;
+}
+
+function list<T extends string>(raw: string | undefined, all: readonly T[], name: string): T[] {
+  if (!raw) return [...all];
+  const asked = raw.split(',').map((s) => s.trim());
+  const unknown = asked.filter((s) => !all.includes(s as T));
+  if (unknown.length) throw new Error(`${name}: unknown ${unknown.join(', ')} (one or more of ${all.join(', ')})`);
+  return asked as T[];
+}
+
+function positive(raw: string | undefined, fallback: number, name: string): number {
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!(value > 0)) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
+  const cores = coreCount().usable;
+  const unpinnedBecause =
+    env.BENCH_PIN === 'off'
+      ? 'BENCH_PIN=off'
+      : !tasksetPresent
+        ? 'taskset is not installed (util-linux)'
+        : cores < 2
+          ? `only ${cores} core`
+          : undefined;
+  return {
+    parts: list(env.BENCH_ONLY, PARTS, 'BENCH_ONLY'),
+    stores: list(env.BENCH_STORES, STORES, 'BENCH_STORES'),
+    seconds: positive(env.BENCH_SECONDS, 10, 'BENCH_SECONDS'),
+    rounds: Math.round(positive(env.BENCH_ROUNDS, 2, 'BENCH_ROUNDS')),
+    warmupSeconds: positive(env.BENCH_WARMUP_SECONDS, 3, 'BENCH_WARMUP_SECONDS'),
+    connections: Math.round(positive(env.BENCH_CONNECTIONS, 10, 'BENCH_CONNECTIONS')),
+    baseline: env.BENCH_BASELINE === 'off' ? undefined : (env.BENCH_BASELINE ?? '0637fb7'),
+    serverCore: unpinnedBecause ? undefined : 0,
+    loadCore: unpinnedBecause ? undefined : 1,
+    unpinnedBecause,
+    postgresUrl: env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/council_bench',
+    redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14',
+    runs: Math.round(positive(env.BENCH_RUNS, 5, 'BENCH_RUNS')),
+    scaleCount: Math.round(positive(env.BENCH_SCALE_COUNT, 1000, 'BENCH_SCALE_COUNT')),
+    loadTool: env.BENCH_LOAD,
+    build: env.BENCH_BUILD !== 'off',
+  };
+}
