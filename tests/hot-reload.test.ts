@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../engine/config/load.ts';
-import { silentLogger } from '../engine/log.ts';
+import { type Logger, silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { holdRequest } from './support/held-request.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
@@ -55,7 +55,10 @@ describe('hot reload', () => {
     }
   });
 
-  async function start(manifests: Record<string, string>, options: { configText?: string; setup?: (project: TestProject) => void } = {}) {
+  async function start(
+    manifests: Record<string, string>,
+    options: { configText?: string; setup?: (project: TestProject) => void; logger?: Logger } = {},
+  ) {
     const project = makeProject(manifests);
     options.setup?.(project);
     let config = project.config();
@@ -66,7 +69,7 @@ describe('hot reload', () => {
       assert.ok(loaded.config, JSON.stringify(loaded.issues));
       config = { ...loaded.config, server: { ...loaded.config.server, port: 0, host: '127.0.0.1' } };
     }
-    const server = await listen(config, silentLogger, { watch: {} });
+    const server = await listen(config, options.logger ?? silentLogger, { watch: {} });
     running.push({ project, server });
     const get = (path: string) => call(server.url, 'GET', path);
     const status = async (path: string) => (await get(path)).status;
@@ -232,13 +235,20 @@ describe('hot reload', () => {
 
   it('a config change applies what it affects: pagination reaches every list', async () => {
     const config = (limit: number) => `pagination:\n  defaultLimit: ${limit}\n  maxLimit: 50\nautomations: automations\ndataDir: data\n`;
-    const t = await start({ 'a.yaml': manifest('alpha') }, { configText: config(2) });
+    const logged: string[] = [];
+    const record = (message: string) => void logged.push(message);
+    const logger = { info: record, warn: record, error: record };
+    const t = await start({ 'a.yaml': manifest('alpha') }, { configText: config(2), logger });
     for (let i = 0; i < 5; i++) await call(t.url, 'POST', '/alpha', { title: `t${i}` });
     assert.equal((await t.get('/alpha')).json.data.length, 2);
     writeFileSync(join(t.project.root, 'council.config.yaml'), config(4));
     await until(async () => (await t.get('/alpha')).json.data.length === 4, 'defaultLimit 4 applied');
+    const applied = (await t.health()).reloads;
     writeFileSync(join(t.project.root, 'council.config.yaml'), 'pagination: [broken\n');
-    await sleep(300);
+    // Wait for the watcher to see the edit and be done with it, however long that takes.
+    await until(() => logged.some((line) => line.includes('config not applied')), 'the broken config was read and refused');
+    await t.server.watcher?.idle();
+    assert.deepEqual((await t.health()).reloads, applied, 'nothing was reloaded');
     assert.equal((await t.get('/alpha')).json.data.length, 4, 'a broken config leaves the last good one in effect');
   });
 
@@ -268,7 +278,7 @@ describe('hot reload', () => {
       }
       const last = `r${round}s5`;
       await until(async () => (await call(t.url, 'POST', '/alpha', { title: 'x', [last]: 1 })).status === 201, `round ${round}`, 3000);
-      await sleep(200); // past the verify pass: nothing may move it off the last content
+      await t.server.watcher?.idle(); // past the verify pass: nothing may move it off the last content
       assert.equal((await call(t.url, 'POST', '/alpha', { title: 'x', [last]: 1 })).status, 201, `round ${round} stayed on the last save`);
     }
   });

@@ -16,6 +16,12 @@ export interface WatchOptions {
 export interface ProjectWatcher {
   /** Resolves when the batch in progress (if any) is applied. */
   settled(): Promise<void>;
+  /**
+   * Resolves once nothing is left to do: no event waiting for its batch, no batch being
+   * applied, no re-read (verify pass) still to come. What a test waits for before it
+   * asserts that an edit changed nothing.
+   */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,6 +97,13 @@ export async function watchProject(reloader: Reloader, logger: Logger, options: 
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   return {
     settled: () => running,
+    async idle() {
+      for (;;) {
+        await running;
+        if (!timer && pending.size === 0 && verifies.size === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     async close() {
       if (timer) clearTimeout(timer);
       for (const verify of verifies) clearTimeout(verify);
