@@ -105,57 +105,46 @@ export interface Guards {
 function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
   const { auth, audit, limiter, rateLimit, trustedProxies, timeoutMs } = guards;
+  const { public: open, scopes } = endpoint.access;
+  const action = endpoint.operation;
+  const limitPrefix = `${automation}\0`;
+  // Per request, a read allocates no closure and no audit entry: they are made only for
+  // writes, and for a refused request when it is refused (this runs on every request).
   return async (c) => {
-    // A write is always audited, so it gets its request id (and header) up front; a read
-    // only if it is refused, so its id is made then.
-    const requestIdOf = () => {
-      const given = c.req.header('x-request-id');
-      return given && REQUEST_ID.test(given) ? given : newRecordId();
-    };
-    const requestId = write ? requestIdOf() : undefined;
-    if (requestId) c.header('x-request-id', requestId);
-    const entry = { actor: 'anonymous', action: endpoint.operation, automation, requestId: requestId ?? '' };
+    // A write is always audited, so it gets its request id (and header) up front.
+    const requestId = write ? requestIdOf(c) : '';
+    if (write) c.header('x-request-id', requestId);
     let principal: Principal | undefined;
     try {
       let refusal: unknown;
-      if (!endpoint.access.public) {
+      if (!open) {
         try {
-          // A key seen in the last seconds is answered without a promise: this runs on every request.
+          // A key seen in the last seconds is answered without a promise.
           const headers = requestHeaders(c);
           principal = auth.recent(headers) ?? (await auth.authenticate(headers));
         } catch (error) {
           refusal = error;
         }
       }
-      if (principal) entry.actor = principal.keyId;
       // Idempotency keys belong to their caller.
-      c.set('actor', entry.actor);
+      c.set('actor', principal ? principal.keyId : 'anonymous');
       // Failed keys count against the address too, so guessing keys is limited like anything else.
       const decision = limiter.take(
-        `${automation}\0${principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`}`,
+        limitPrefix + (principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`),
         rateLimit,
       );
       const headers = rateLimitHeaders(decision instanceof Promise ? await decision : decision, 'this automation');
       if (headers) for (const [name, value] of Object.entries(headers)) c.header(name, value);
       if (refusal) throw refusal;
-      if (principal) auth.authorize(principal, endpoint.access.scopes);
-      const audited = (response: Response | undefined, detail?: string) => {
-        const recordId = c.req.param('id') ?? response?.headers.get('location')?.split('/').pop();
-        const status = response?.status;
-        audit.record({
-          ...entry,
-          ...(recordId ? { recordId } : {}),
-          outcome: status !== undefined && status < 400 ? 'ok' : 'failed',
-          ...(status ? { status } : {}),
-          ...(detail ? { detail } : {}),
-        });
-      };
-      // After a 504 (audited below) the write runs on; its own entry says what it did in the end.
+      if (principal) auth.authorize(principal, scopes);
       const work = handler(c);
+      if (!write) return await (timeoutMs > 0 ? withinDeadline(work, timeoutMs, false) : work);
+      const entry: AuditBase = { actor: principal ? principal.keyId : 'anonymous', action, automation, requestId };
+      // After a 504 (audited below) the write runs on; its own entry says what it did in the end.
       const response = await (timeoutMs > 0
-        ? withinDeadline(work, timeoutMs, write, (late) => write && audited(late.response, 'completed after timeout'))
+        ? withinDeadline(work, timeoutMs, true, (late) => recordWrite(audit, c, entry, late.response, 'completed after timeout'))
         : work);
-      if (write) audited(response, response.headers.has('idempotent-replayed') ? 'idempotent replay' : undefined);
+      recordWrite(audit, c, entry, response, response.headers.has('idempotent-replayed') ? 'idempotent replay' : undefined);
       return response;
     } catch (error) {
       const status = error instanceof HttpProblem ? error.status : undefined;
@@ -163,12 +152,14 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       // A client over its limit is counted, not audited: a flood must not flood the log.
       if (status !== 429 && (denied || write)) {
         const recordId = c.req.param('id');
-        const requestId = entry.requestId || requestIdOf();
+        const id = requestId || requestIdOf(c);
         // An audited answer says which entry is its own.
-        c.header('x-request-id', requestId);
+        c.header('x-request-id', id);
         audit.record({
-          ...entry,
-          requestId,
+          actor: principal ? principal.keyId : 'anonymous',
+          action,
+          automation,
+          requestId: id,
           ...(recordId ? { recordId } : {}),
           outcome: denied ? 'denied' : 'failed',
           ...(status ? { status } : {}),
@@ -178,6 +169,33 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       throw error;
     }
   };
+}
+
+/** What every audit entry of one request shares. */
+interface AuditBase {
+  readonly actor: string;
+  readonly action: string;
+  readonly automation: string;
+  readonly requestId: string;
+}
+
+/** The caller's X-Request-Id when it is a plain token, else a new id. */
+function requestIdOf(c: Context): string {
+  const given = c.req.header('x-request-id');
+  return given && REQUEST_ID.test(given) ? given : newRecordId();
+}
+
+/** A write's audit entry, from its answer (the record id from the path, or from Location on a create). */
+function recordWrite(audit: AuditLog, c: Context, entry: AuditBase, response: Response | undefined, detail?: string): void {
+  const recordId = c.req.param('id') ?? response?.headers.get('location')?.split('/').pop();
+  const status = response?.status;
+  audit.record({
+    ...entry,
+    ...(recordId ? { recordId } : {}),
+    outcome: status !== undefined && status < 400 ? 'ok' : 'failed',
+    ...(status ? { status } : {}),
+    ...(detail ? { detail } : {}),
+  });
 }
 
 /**

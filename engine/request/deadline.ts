@@ -5,32 +5,108 @@ import { HttpProblem } from '../errors/problem.ts';
  * answering (a lock held elsewhere, a paused server) never leaves a caller waiting past
  * its own timeout. The handler cannot be stopped and runs on: `onLate` hears how it
  * ended, so what it did is still recorded.
+ *
+ * Every request waits in one queue per timeout length with one timer between them (see
+ * {@link DeadlineQueue}), not a timer and three promises of its own: this runs on every request.
  */
-export async function withinDeadline(
+export function withinDeadline(
   work: Promise<Response>,
   ms: number,
   write: boolean,
   onLate?: (outcome: { response?: Response; error?: unknown }) => void,
 ): Promise<Response> {
-  let timer: NodeJS.Timeout | undefined;
-  let timedOut = false;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      timedOut = true;
+  return new Promise<Response>((resolve, reject) => {
+    const entry = queueFor(ms).add(() => {
       reject(timeoutProblem(ms, write));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-    if (timedOut) {
       work.then(
         (response) => onLate?.({ response }),
         (error: unknown) => onLate?.({ error }),
       );
+    });
+    work.then(
+      (response) => {
+        if (!entry.fire) return;
+        entry.fire = undefined;
+        resolve(response);
+      },
+      (error: unknown) => {
+        if (!entry.fire) return;
+        entry.fire = undefined;
+        reject(error);
+      },
+    );
+  });
+}
+
+interface Waiting {
+  readonly at: number;
+  /** What runs at the deadline; cleared when the work settles first (or once it ran). */
+  fire: (() => void) | undefined;
+}
+
+/**
+ * Deadlines of one length, in the order they were set, which is the order they fall due:
+ * one timer, armed for the first still waiting. Entries whose work settled are dropped from
+ * the front as new ones come, so the queue holds about the requests in flight.
+ */
+class DeadlineQueue {
+  readonly #ms: number;
+  #entries: Waiting[] = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  add(fire: () => void): Waiting {
+    this.#skipSettled();
+    const entry: Waiting = { at: Date.now() + this.#ms, fire };
+    this.#entries.push(entry);
+    this.#timer ??= setTimeout(this.#due, this.#ms);
+    return entry;
+  }
+
+  readonly #due = (): void => {
+    this.#timer = undefined;
+    const now = Date.now();
+    for (;;) {
+      this.#skipSettled();
+      const first = this.#entries[this.#head];
+      if (!first) return;
+      if (first.at > now) {
+        this.#timer = setTimeout(this.#due, first.at - now);
+        return;
+      }
+      this.#head++;
+      const fire = first.fire;
+      first.fire = undefined;
+      fire?.();
+    }
+  };
+
+  #skipSettled(): void {
+    const entries = this.#entries;
+    while (this.#head < entries.length && entries[this.#head]?.fire === undefined) this.#head++;
+    if (this.#head === entries.length) {
+      entries.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > entries.length) {
+      this.#entries = entries.slice(this.#head);
+      this.#head = 0;
     }
   }
+}
+
+const queues = new Map<number, DeadlineQueue>();
+
+function queueFor(ms: number): DeadlineQueue {
+  let queue = queues.get(ms);
+  if (!queue) {
+    queue = new DeadlineQueue(ms);
+    queues.set(ms, queue);
+  }
+  return queue;
 }
 
 function timeoutProblem(ms: number, write: boolean): HttpProblem {

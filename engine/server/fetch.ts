@@ -7,7 +7,6 @@ import type { Logger } from '../log.ts';
 import { METADATA_PATH } from '../mcp/protected-resource.ts';
 import type { McpEndpoint } from '../mcp/server.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
-import { generateTypes } from '../types/index.ts';
 import type { AdminEnv } from './admin.ts';
 import { docsApp } from './docs.ts';
 import { automationOpenApi, ORIGINS_CACHED, openApiView } from './openapi-view.ts';
@@ -68,7 +67,10 @@ export function createFetch(
     if (!source) {
       const file = config().file;
       const root = file ? path.dirname(file) : process.cwd();
-      source = generateTypes(mounted.plan, path.relative(root, mounted.plan.file).split(path.sep).join('/'));
+      // Loaded on the first request for types: json-schema-to-typescript brings prettier, a third of a second at start.
+      source = import('../types/index.ts').then(({ generateTypes }) =>
+        generateTypes(mounted.plan, path.relative(root, mounted.plan.file).split(path.sep).join('/')),
+      );
       types.set(mounted, source);
     }
     return c.body(await source, 200, { 'content-type': 'text/plain; charset=utf-8', etag: `"${mounted.version}"` });
