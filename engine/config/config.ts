@@ -1,6 +1,6 @@
 import { backendNames, runsInProcess } from '../../adapters/index.ts';
-import type { ConfigFile } from '../schema/generated/config.ts';
 import type { ConnectionSettings } from '../../adapters/types.ts';
+import type { ConfigFile } from '../schema/generated/config.ts';
 
 /** council.config.yaml after interpolation, validation and defaults; paths are absolute. */
 export interface CouncilConfig {
