@@ -1,5 +1,6 @@
 import { backendNames, runsInProcess } from '../../adapters/index.ts';
 import type { ConnectionSettings } from '../../adapters/types.ts';
+import type { ConfigFile } from '../schema/generated/config.ts';
 
 /** council.config.yaml after interpolation, validation and defaults; paths are absolute. */
 export interface CouncilConfig {
@@ -53,3 +54,21 @@ export const DEFAULT_CONNECTIONS: Readonly<Record<string, { readonly backend: st
     runsInProcess(backend) ? { backend } : { backend, url: '' },
   ]),
 );
+
+/** Compiles only when `T` is `true`. */
+type Holds<T extends true> = T;
+/** Whether two sets of property names are the same. */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+
+/**
+ * `CouncilConfig` is the config file after defaults (written by hand: `file` is where it came
+ * from, `connections` a Map); `tsc` fails here when it and the meta-schema name different
+ * sections, or different settings in a section.
+ */
+export type ConfigAgreesWithMetaSchema = [
+  Holds<SameKeys<Required<ConfigFile>, Omit<CouncilConfig, 'file'>>>,
+  Holds<SameKeys<Required<ConfigFile>['server'], CouncilConfig['server']>>,
+  Holds<SameKeys<Required<ConfigFile>['pagination'], CouncilConfig['pagination']>>,
+  Holds<SameKeys<Required<ConfigFile>['rateLimit'], CouncilConfig['rateLimit']>>,
+  Holds<SameKeys<Required<ConfigFile>['idempotency'], CouncilConfig['idempotency']>>,
+];

@@ -1,6 +1,7 @@
 import { runsInProcess } from '../../adapters/index.ts';
 import type { StagedStore, StorageConnection, StorageSpec } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
+import type { CouncilConfig } from '../config/config.ts';
 import { buildAutomationRouter, type RouterGuards } from '../http/automation-router.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
@@ -38,6 +39,35 @@ export async function bindAutomation(
     traffic: new Traffic(),
   });
   return staged?.deferred.length ? { mounted, staged } : { mounted };
+}
+
+/**
+ * What the Reloader binds with: a plan, the config it is bound under, its version, and
+ * whether another version serves beside it. The engine builds it once, closing over the
+ * pool and the request guards, which the Reloader itself never needs.
+ */
+export type BindPlan = (
+  plan: AutomationPlan,
+  options: { readonly config: CouncilConfig; readonly version: string; readonly beside: boolean },
+) => Promise<BoundAutomation>;
+
+/** The {@link BindPlan} of an engine: its pool, its logger, its guards; limits and timeouts from the config given each time. */
+export function planBinder(
+  connections: ConnectionPool,
+  logger: Logger,
+  guards: Pick<RouterGuards, 'auth' | 'audit' | 'limiter' | 'idempotency'>,
+): BindPlan {
+  return (plan, { config, version, beside }) =>
+    bindAutomation(plan, connections, {
+      ...guards,
+      bodyLimit: config.server.bodyLimit,
+      logger,
+      version,
+      beside,
+      defaultRateLimit: config.rateLimit,
+      trustedProxies: config.server.trustedProxies,
+      timeoutMs: config.server.requestTimeoutSeconds * 1000,
+    });
 }
 
 /** A backend without `stage` never breaks a serving version: `open` does it all. */

@@ -4,26 +4,17 @@ import { type StagedStore, StorageError } from '../../adapters/types.ts';
 import { compileAutomation } from '../compile/compile.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
-import type { Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
-import {
-  checkAcrossManifests,
-  type FileLoad,
-  fingerprintOnDisk,
-  isDirectory,
-  loadManifestFile,
-  manifestFiles,
-  recordNames,
-} from '../manifest/load.ts';
+import { checkAcrossManifests, type FileLoad, fingerprintOnDisk, isDirectory, loadManifestFile, manifestFiles } from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { storageRefusal } from '../manifest/storage-refusal.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import type { AuditLog } from '../security/audit-log.ts';
-import type { Authenticator } from '../security/authenticator.ts';
-import type { RateLimiter } from '../security/rate-limit.ts';
 import { formatIssue, hasErrors, type ManifestIssue } from '../source/issues.ts';
-import { bindAutomation } from './bind.ts';
+import type { BindPlan } from './bind.ts';
+import { diffConfig } from './config-diff.ts';
+import { NameIndex } from './name-index.ts';
 
 export type ReloadOutcome = 'loaded' | 'updated' | 'unchanged' | 'rejected' | 'removed';
 
@@ -68,8 +59,7 @@ interface Built {
 export class Reloader {
   readonly #entries = new Map<string, FileEntry>();
   /** Serving manifests by automation name and by published record name, for the name checks. */
-  readonly #byName = new Map<string, LoadedManifest>();
-  readonly #byRecordName = new Map<string, LoadedManifest>();
+  readonly #names = new NameIndex();
   readonly #registry: AutomationRegistry;
   readonly #connections: ConnectionPool;
   readonly #logger: Logger;
@@ -80,22 +70,20 @@ export class Reloader {
   /** How many files each reload outcome has had since start (for metrics). */
   readonly counts: Record<ReloadOutcome, number> = { loaded: 0, updated: 0, unchanged: 0, rejected: 0, removed: 0 };
 
-  readonly #auth: Authenticator;
+  readonly #bind: BindPlan;
+  /** Manifest events (loaded, updated, rejected, removed) go to the audit log. */
   readonly #audit: AuditLog;
-  readonly #limiter: RateLimiter;
-  readonly #idempotency: Idempotency;
 
+  /** `bind` binds a compiled plan (see {@link planBinder}); `audit` records manifest events. */
   constructor(
     config: CouncilConfig,
     registry: AutomationRegistry,
     connections: ConnectionPool,
     logger: Logger,
-    security: { auth: Authenticator; audit: AuditLog; limiter: RateLimiter; idempotency: Idempotency },
+    binding: { bind: BindPlan; audit: AuditLog },
   ) {
-    this.#idempotency = security.idempotency;
-    this.#auth = security.auth;
-    this.#audit = security.audit;
-    this.#limiter = security.limiter;
+    this.#bind = binding.bind;
+    this.#audit = binding.audit;
     this.#config = config;
     this.#registry = registry;
     this.#connections = connections;
@@ -147,19 +135,8 @@ export class Reloader {
    */
   reconfigure(next: CouncilConfig): Promise<ReloadReport> {
     return this.#serialize(async () => {
-      const previous = this.#config;
-      for (const key of ['automations', 'dataDir'] as const) {
-        if (previous[key] !== next[key]) this.#logger.warn(`config ${key} changed; it takes effect after a restart`);
-      }
-      if (previous.server.port !== next.server.port || previous.server.host !== next.server.host) {
-        this.#logger.warn('config server.port/host changed; it takes effect after a restart');
-      }
-      const kept = { ...next, automations: previous.automations, dataDir: previous.dataDir };
-      const everything =
-        previous.server.bodyLimit !== next.server.bodyLimit ||
-        JSON.stringify(previous.pagination) !== JSON.stringify(next.pagination) ||
-        JSON.stringify(previous.rateLimit) !== JSON.stringify(next.rateLimit) ||
-        JSON.stringify(previous.server.trustedProxies) !== JSON.stringify(next.server.trustedProxies);
+      const { kept, everything, needRestart } = diffConfig(this.#config, next);
+      for (const key of needRestart) this.#logger.warn(`config ${key} changed; it takes effect after a restart`);
       const { changed, retired } = this.#connections.reconfigure(next.connections);
       this.#config = kept;
       const files = new Set<string>();
@@ -245,7 +222,7 @@ export class Reloader {
     const staying = (m: LoadedManifest | undefined) => (m && !leaving.has(m.file) ? m : undefined);
     const across = checkAcrossManifests(
       candidates.map((c) => c.load.manifest as LoadedManifest),
-      { name: (n) => staying(this.#byName.get(n)), recordName: (n) => staying(this.#byRecordName.get(n)) },
+      { name: (n) => staying(this.#names.name(n)), recordName: (n) => staying(this.#names.recordName(n)) },
     );
     const accepted = new Set(across.accepted);
     const crossIssues = groupByFile(across.issues);
@@ -305,21 +282,9 @@ export class Reloader {
       return { file, load, failure: { name, state: 'invalid', errors: [message], issues: [] } };
     }
     try {
-      const options = {
-        bodyLimit: this.#config.server.bodyLimit,
-        logger: this.#logger,
-        version: load.fingerprint,
-        auth: this.#auth,
-        audit: this.#audit,
-        limiter: this.#limiter,
-        idempotency: this.#idempotency,
-        defaultRateLimit: this.#config.rateLimit,
-        trustedProxies: this.#config.server.trustedProxies,
-        timeoutMs: this.#config.server.requestTimeoutSeconds * 1000,
-      };
       // With a version serving, the store changes only what that version survives until it drains.
       const replaces = this.#registry.match(name);
-      const bound = await bindAutomation(plan, this.#connections, { ...options, beside: replaces !== undefined });
+      const bound = await this.#bind(plan, { config: this.#config, version: load.fingerprint, beside: replaces !== undefined });
       return { file, load, mounted: bound.mounted, ...(bound.staged && replaces ? { staged: bound.staged, replaces } : {}) };
     } catch (error) {
       return { file, load, failure: storageFailure(file, manifest, error) };
@@ -362,10 +327,10 @@ export class Reloader {
         if (previous?.mounted && previous.mounted === built.replaces) {
           this.#draining.get(name)?.delete(previous.mounted);
           this.#registry.mount(previous.mounted);
-          this.#index(manifest, previous.loaded);
+          this.#names.replace(manifest, previous.loaded);
         } else {
           this.#registry.unmount(name);
-          this.#index(manifest, undefined);
+          this.#names.replace(manifest, undefined);
         }
       }
       this.#fail(built.file, built.load, previous, storageFailure(built.file, manifest, error), new Date().toISOString(), outcomes);
@@ -384,7 +349,7 @@ export class Reloader {
     for (const file of removed) {
       const entry = this.#entries.get(file);
       release(entry?.mounted);
-      this.#index(entry?.loaded, undefined);
+      this.#names.replace(entry?.loaded, undefined);
       this.#registry.clearFailure(file);
       this.#entries.delete(file);
       outcomes.set(file, { ...(entry?.mounted ? { name: entry.mounted.plan.name } : {}), outcome: 'removed' });
@@ -402,7 +367,7 @@ export class Reloader {
         if (entry?.mounted && entry.mounted.plan.name !== mounted.plan.name) release(entry.mounted);
         else if (entry?.mounted) retired.push(entry.mounted);
         this.#registry.mount(mounted);
-        this.#index(entry?.loaded, load.manifest);
+        this.#names.replace(entry?.loaded, load.manifest);
         this.#entries.set(file, { file, dependencies: load.dependencies, fingerprint: load.fingerprint, loaded: load.manifest, mounted });
         outcomes.set(file, { name: mounted.plan.name, outcome: entry?.mounted ? 'updated' : 'loaded' });
       } else if (failure) {
@@ -423,18 +388,6 @@ export class Reloader {
       versions.delete(version);
       if (versions.size === 0 && this.#draining.get(name) === versions) this.#draining.delete(name);
     });
-  }
-
-  /** Replaces a file's serving manifest in the name indexes. */
-  #index(before: LoadedManifest | undefined, after: LoadedManifest | undefined): void {
-    if (before) {
-      if (this.#byName.get(before.manifest.name) === before) this.#byName.delete(before.manifest.name);
-      for (const n of recordNames(before)) if (this.#byRecordName.get(n) === before) this.#byRecordName.delete(n);
-    }
-    if (after) {
-      this.#byName.set(after.manifest.name, after);
-      for (const n of recordNames(after)) this.#byRecordName.set(n, after);
-    }
   }
 
   #fail(

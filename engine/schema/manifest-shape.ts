@@ -1,4 +1,5 @@
 import type { FilterOperator } from '../../adapters/types.ts';
+import type { Endpoint, ManifestFile } from './generated/manifest.ts';
 import type { JsonSchema, Operation } from './json-schema.ts';
 
 /** A manifest as written (version 1), after it passed the meta-schema. */
@@ -42,3 +43,21 @@ export interface FilterDeclaration {
   readonly field: string;
   readonly operators?: readonly FilterOperator[];
 }
+
+/** Compiles only when `T` is `true`. */
+type Holds<T extends true> = T;
+/** Whether two sets of property names are the same. */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+
+/**
+ * `Manifest` is written by hand for its comments and readonly fields; the meta-schema
+ * defines it. `tsc` fails here when they disagree: when a manifest the meta-schema accepts
+ * is not a `Manifest`, or when either names a property the other lacks (at the top, in
+ * `storage`, in an endpoint). The types generated from the schema are `npm run schema-types`.
+ */
+export type ManifestAgreesWithMetaSchema = [
+  Holds<ManifestFile extends Manifest ? true : false>,
+  Holds<SameKeys<ManifestFile, Manifest>>,
+  Holds<SameKeys<ManifestFile['storage'], Manifest['storage']>>,
+  Holds<SameKeys<Endpoint, EndpointDeclaration>>,
+];

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { StorageError } from '../../adapters/types.ts';
 import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
@@ -17,6 +18,7 @@ export interface Principal {
 
 /** How long a key looked up stays trusted in memory: a revoked key stops working within this. */
 export const KEY_CACHE_MS = 5000;
+/** Keys held in each cache, least recently used first out: a flood of made-up keys pushes out other made-up keys, not the keys in use. */
 const CACHE_LIMIT = 10_000;
 /** `lastUsedAt` is written at most this often per key, off the request path. */
 const TOUCH_EVERY_MS = 60_000;
@@ -32,13 +34,14 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="theCouncil"' };
 export class Authenticator {
   readonly #open: () => Promise<KeyStore>;
   readonly #logger: Logger;
-  readonly #cache = new Map<string, { key: KeyRecord | undefined; at: number }>();
+  /** Lookups by hash for {@link KEY_CACHE_MS}, unknown hashes included (`{ key: undefined }`): a made-up key costs one lookup per window. */
+  readonly #cache = new LRUCache<string, { key: KeyRecord | undefined; at: number }>({ max: CACHE_LIMIT, ttl: KEY_CACHE_MS });
   /**
    * Keys already checked, by the text presented: a hit skips the checksum and the hash
    * (two SHA-256s), which are most of what a key costs per request. Held no longer than
    * the hash cache, so a revoked key stops working as fast.
    */
-  readonly #recent = new Map<string, { principal: Principal; at: number; expiresAt: number }>();
+  readonly #recent = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: CACHE_LIMIT, ttl: KEY_CACHE_MS });
   readonly #touched = new Map<string, number>();
   readonly #deadline: { readonly timeoutMs: number; readonly label: string };
 
@@ -78,8 +81,8 @@ export class Authenticator {
     if (!key || !sameHash(key.hash, hash) || key.revokedAt || expiresAt <= now) throw unauthorized();
     this.#touch(key);
     const principal = { keyId: key.id, name: key.name, scopes: key.scopes };
-    if (this.#recent.size >= CACHE_LIMIT) this.#recent.clear();
-    this.#recent.set(secret, { principal, at, expiresAt });
+    // Trusted no longer than the lookup it came from (the rest of that lookup's window).
+    this.#recent.set(secret, { principal, expiresAt }, { ttl: Math.max(1, at + KEY_CACHE_MS - Date.now()) });
     return principal;
   }
 
@@ -91,8 +94,7 @@ export class Authenticator {
     const secret = presentedKey(headers);
     const recent = secret === undefined ? undefined : this.#recent.get(secret);
     if (!recent) return undefined;
-    const now = Date.now();
-    return now - recent.at < KEY_CACHE_MS && now < recent.expiresAt ? recent.principal : undefined;
+    return Date.now() < recent.expiresAt ? recent.principal : undefined;
   }
 
   /** A 403 unless the principal holds every scope in `needed`. */
@@ -114,7 +116,7 @@ export class Authenticator {
   /** The key with this hash, and when the store was asked for it. */
   async #lookup(hash: string): Promise<{ key: KeyRecord | undefined; at: number }> {
     const cached = this.#cache.get(hash);
-    if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached;
+    if (cached) return cached;
     const store = await this.store();
     const { timeoutMs, label } = this.#deadline;
     const at = Date.now();
@@ -124,7 +126,6 @@ export class Authenticator {
       () => new StorageError('unavailable', `${label} is unavailable (the key store did not answer a lookup within ${timeoutMs} ms)`),
     );
     // Unknown hashes are cached too, so a flood of made-up (well-formed) keys costs one lookup each per window.
-    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
     const found = { key, at };
     this.#cache.set(hash, found);
     return found;

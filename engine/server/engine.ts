@@ -7,6 +7,7 @@ import { ConnectionPool } from '../registry/connections.ts';
 import type { DataDirLock } from '../registry/data-dir-lock.ts';
 import { OutageLog } from '../registry/outage-log.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
+import { planBinder } from '../reload/bind.ts';
 import { Reloader } from '../reload/reloader.ts';
 import { dependencyDeadlineMs } from '../request/deadline.ts';
 import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
@@ -89,7 +90,8 @@ export async function startEngine(
     config.idempotency.windowSeconds,
     { timeoutMs: dependencyMs, label: connections.label(config.idempotency.store ?? SYSTEM_CONNECTION) },
   );
-  const reloader = new Reloader(config, registry, connections, requestLog, { auth, audit, limiter, idempotency });
+  const bind = planBinder(connections, requestLog, { auth, audit, limiter, idempotency });
+  const reloader = new Reloader(config, registry, connections, requestLog, { bind, audit });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = options.localToken ?? newLocalToken();

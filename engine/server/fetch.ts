@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type Context, Hono } from 'hono';
+import { LRUCache } from 'lru-cache';
 import type { CouncilConfig } from '../config/config.ts';
 import { describeProblem, HttpProblem } from '../errors/problem.ts';
 import { renderError } from '../http/errors.ts';
@@ -39,20 +40,19 @@ export function createFetch(
   // page load fetches /openapi.json, so it shows what serves after every reload.
   engineApp.route('/docs', docsApp(config));
   // One automation's document: what a GPT Action imports. Built once per mounted version, config and origin (a few).
-  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; docs: Map<string, object> }>();
+  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; docs: LRUCache<string, object> }>();
   engineApp.get('/automations/:name/openapi.json', (c) => {
     const mounted = registry.match(c.req.param('name'));
     if (!mounted) throw new HttpProblem('not-found', `no automation "${c.req.param('name')}" is serving; see /health`);
     let spec = specs.get(mounted);
     if (spec?.config !== config()) {
-      spec = { config: config(), docs: new Map() };
+      spec = { config: config(), docs: new LRUCache({ max: ORIGINS_CACHED }) };
       specs.set(mounted, spec);
     }
     const from = origin(c);
     const key = config().server.publicUrl ? '' : (from ?? '');
     let doc = spec.docs.get(key);
     if (!doc) {
-      if (spec.docs.size >= ORIGINS_CACHED) spec.docs.clear();
       doc = automationOpenApi(mounted.plan, config(), from);
       spec.docs.set(key, doc);
     }

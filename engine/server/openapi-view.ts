@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
@@ -45,17 +46,16 @@ export const ORIGINS_CACHED = 16;
  * few origins).
  */
 export function openApiView(registry: AutomationRegistry, config: () => CouncilConfig): (origin?: string) => OpenAPIObject {
-  let cached: { version: number; config: CouncilConfig; docs: Map<string, OpenAPIObject> } | undefined;
+  let cached: { version: number; config: CouncilConfig; docs: LRUCache<string, OpenAPIObject> } | undefined;
   return (origin) => {
     const current = config();
     if (cached?.version !== registry.version || cached.config !== current) {
-      cached = { version: registry.version, config: current, docs: new Map() };
+      cached = { version: registry.version, config: current, docs: new LRUCache({ max: ORIGINS_CACHED }) };
     }
     // With a public URL every origin gets the same document.
     const key = current.server.publicUrl ? '' : (origin ?? '');
     let doc = cached.docs.get(key);
     if (!doc) {
-      if (cached.docs.size >= ORIGINS_CACHED) cached.docs.clear();
       doc = buildOpenApi(
         registry.serving().map((m) => m.plan),
         openApiOptions(current, origin),

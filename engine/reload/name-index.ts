@@ -1,0 +1,33 @@
+import { recordNames } from '../manifest/load.ts';
+import type { LoadedManifest } from '../manifest/manifest.ts';
+
+/**
+ * The serving manifests by automation name and by published record name, so a reload
+ * checks a file's names against everything that keeps serving without walking it all.
+ */
+export class NameIndex {
+  readonly #byName = new Map<string, LoadedManifest>();
+  readonly #byRecordName = new Map<string, LoadedManifest>();
+
+  /** The serving manifest named `name`. */
+  name(name: string): LoadedManifest | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** The serving manifest that publishes record name `name`. */
+  recordName(name: string): LoadedManifest | undefined {
+    return this.#byRecordName.get(name);
+  }
+
+  /** Replaces a file's serving manifest: `before` leaves (where still indexed as its own), `after` comes in. */
+  replace(before: LoadedManifest | undefined, after: LoadedManifest | undefined): void {
+    if (before) {
+      if (this.#byName.get(before.manifest.name) === before) this.#byName.delete(before.manifest.name);
+      for (const n of recordNames(before)) if (this.#byRecordName.get(n) === before) this.#byRecordName.delete(n);
+    }
+    if (after) {
+      this.#byName.set(after.manifest.name, after);
+      for (const n of recordNames(after)) this.#byRecordName.set(n, after);
+    }
+  }
+}

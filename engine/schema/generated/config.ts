@@ -1,0 +1,109 @@
+// Generated from schemas/config.schema.json by scripts/schema-types.mjs (npm run schema-types): do not edit.
+
+export interface ConfigFile {
+server?: {
+port?: number
+host?: string
+/**
+ * Base URL clients use, published as the OpenAPI server. Empty: the served documents publish the URL each request came in on (its Host, or a trusted proxy's X-Forwarded-Proto/Host); `council openapi` publishes none.
+ */
+publicUrl?: string
+/**
+ * Largest accepted request body, in bytes.
+ */
+bodyLimit?: number
+/**
+ * Longest a request may wait for its store. Past it the caller gets 504 `timeout`, and a PostgreSQL server cancels the statement a little before (statement_timeout at 90% of it). The default keeps answers well within the 45 s a GPT Action waits.
+ */
+requestTimeoutSeconds?: number
+/**
+ * Web origins whose pages may call the API from a browser (CORS), e.g. https://chat.openai.com. Exact origins only: no wildcard, and an origin not listed gets no CORS headers. Empty or absent: CORS is off.
+ */
+corsOrigins?: string[]
+/**
+ * Addresses of reverse proxies in front of the server. Only a request from one of them has its X-Forwarded-For read, from the right: the first address that is not a trusted proxy is the client (for rate limits of requests without a key); and its X-Forwarded-Proto and X-Forwarded-Host, for the OpenAPI servers URL when publicUrl is not set. Empty: forwarded headers are ignored.
+ */
+trustedProxies?: string[]
+}
+pagination?: {
+defaultLimit?: number
+maxLimit?: number
+/**
+ * Longest JSON body of a list or search page, in characters. A page stops before the record that would pass it (never before the first), with `meta.truncated: true` and `meta.next` continuing after the last record sent. The default stays well under the 100,000 characters a GPT Action reads.
+ */
+maxResponseChars?: number
+}
+/**
+ * Idempotency-Key on POST and PATCH: a retried write with the same key and body gets the first answer and writes nothing again.
+ */
+idempotency?: {
+/**
+ * How long a key is remembered after its first use.
+ */
+windowSeconds?: number
+/**
+ * The connection keeping keys: a redis connection shares them across instances and expires them natively. Default: the system store (the postgres connection).
+ */
+store?: string
+}
+/**
+ * How the generated documents present the API to language models (GPT Actions, MCP).
+ */
+gpt?: {
+/**
+ * Whether create, update and replace are marked consequential (a GPT asks its user before calling them) unless a manifest endpoint says `consequential:`. Reads never are; deletes always are.
+ */
+consequentialWrites?: boolean
+}
+/**
+ * The audit log in the system store: writes, denied requests, key and manifest events.
+ */
+audit?: {
+/**
+ * false: record nothing (for throwaway projects and benchmarks).
+ */
+enabled?: boolean
+}
+/**
+ * Default rate limit of every automation, per client (an API key, or an address for requests without one): 429 with Retry-After past it. A manifest's rateLimit replaces it.
+ */
+rateLimit?: {
+/**
+ * Requests allowed in the window (also the largest burst).
+ */
+requests: number
+/**
+ * The window, in seconds.
+ */
+perSeconds: number
+/**
+ * A redis connection (by name) where every instance counts, so limits hold across instances. Absent, or a connection without a url: each process counts on its own.
+ */
+store?: string
+/**
+ * With a store: the longest a request waits for that Redis, in milliseconds. Past it (Redis down, refusing or frozen) requests are decided by each instance on its own until Redis answers again.
+ */
+timeoutMs?: number
+}
+/**
+ * Directory of manifests, relative to this file.
+ */
+automations?: string
+/**
+ * Where embedded stores keep their files, relative to this file.
+ */
+dataDir?: string
+connections?: {
+[k: string]: {
+backend: ("memory" | "postgres" | "redis" | "mongodb" | "opensearch" | "dynamodb")
+/**
+ * Server URL. Empty: postgres runs embedded (PGlite); redis runs on memory (said at start and in /health; refused with --strict or NODE_ENV=production).
+ */
+url?: string
+pool?: {
+max?: number
+idleTimeoutSeconds?: number
+}
+}
+}
+}
