@@ -52,7 +52,7 @@ export class MemoryRecordStore implements RecordStore {
     const page: StoredRecord[] = [];
     const expired: string[] = [];
     const now = this.#expires.size ? Date.now() : 0;
-    for (const record of walkSource(source, query.sort, query.after)) {
+    for (const record of walkSource(source, query.sort, query.after, this.#stored)) {
       this.examined++;
       if (now && (this.#expires.get(record.id) ?? Number.POSITIVE_INFINITY) <= now) expired.push(record.id);
       else if (matchesFilters(record, query.filters) && page.push(record) > query.limit) break;
@@ -71,7 +71,8 @@ export class MemoryRecordStore implements RecordStore {
     let total = 0;
     const now = Date.now();
     for (const index of source.indexes) {
-      for (const record of index.walk('asc')) {
+      for (const id of index.walk('asc')) {
+        const record = this.#stored(id);
         this.examined++;
         if ((this.#expires.get(record.id) ?? Number.POSITIVE_INFINITY) > now && matchesFilters(record, query.filters)) total++;
       }
@@ -156,6 +157,9 @@ export class MemoryRecordStore implements RecordStore {
     this.#expires.delete(record.id);
     if (this.ttlMs > 0) this.#expires.set(record.id, Date.now() + this.ttlMs);
   }
+
+  /** A record the indexes name: each of them is in the Map (they change together). */
+  readonly #stored = (id: string): StoredRecord => this.#records.get(id) as StoredRecord;
 
   /** Drops the records that have expired, oldest write first, until one has not. */
   #sweep(): void {

@@ -162,28 +162,37 @@ class EqualityIndex {
 }
 
 /**
- * The records of `source` from just after `query.after`, in `sort` order: one index
- * walked, or several merged (an `in` filter), each step O(number of indexes).
+ * The records of `source` from just after `after`, in `sort` order: one index walked, or
+ * several merged (an `in` filter), each step O(number of indexes). `record` finds a
+ * record by id (the indexes hold ids: every one of them is stored).
  */
-export function* walkSource(source: ListSource, sort: SortOrder, after?: ListAfter): Generator<StoredRecord> {
+export function* walkSource(
+  source: ListSource,
+  sort: SortOrder,
+  after: ListAfter | undefined,
+  record: (id: string) => StoredRecord,
+): Generator<StoredRecord> {
   const [only] = source.indexes;
   if (source.indexes.length === 1 && only) {
-    yield* only.walk(sort.direction, after);
+    for (const id of only.walk(sort.direction, after)) yield record(id);
     return;
   }
   const order = compareRecords(sort);
   const walks = source.indexes.map((index) => index.walk(sort.direction, after));
-  const heads = walks.map((walk) => walk.next());
+  const heads = walks.map((walk) => {
+    const next = walk.next();
+    return next.done ? undefined : record(next.value);
+  });
   while (true) {
     let best = -1;
     for (let i = 0; i < heads.length; i++) {
-      const head = heads[i] as IteratorResult<StoredRecord>;
-      if (head.done) continue;
-      if (best < 0 || order(head.value, (heads[best] as IteratorYieldResult<StoredRecord>).value) < 0) best = i;
+      const head = heads[i];
+      if (head && (best < 0 || order(head, heads[best] as StoredRecord) < 0)) best = i;
     }
     if (best < 0) return;
-    yield (heads[best] as IteratorYieldResult<StoredRecord>).value;
-    heads[best] = (walks[best] as Generator<StoredRecord>).next();
+    yield heads[best] as StoredRecord;
+    const next = (walks[best] as Generator<string>).next();
+    heads[best] = next.done ? undefined : record(next.value);
   }
 }
 

@@ -5,20 +5,20 @@ import type { ListAfter, ScalarValue, StoredRecord } from '../types.ts';
 const BLOCK = 512;
 
 /**
- * Sort keys beside their records: comparing reads two arrays, not a property of each
- * record by a name that varies (a megamorphic load, several times slower).
+ * Sort keys, not records: comparing reads two arrays, not a property of each record by a
+ * name that varies (a megamorphic load, several times slower), and a record written
+ * again with the same sort value leaves its entry as it is.
  */
 interface Block {
   values: (ScalarValue | null)[];
   ids: string[];
-  records: StoredRecord[];
 }
 
 /**
- * Records in `(field, id)` order (adapters/keyset.ts: present values, then missing ones,
- * ties by id), kept in blocks of at most 512 so an insert or removal costs O(log n + 512)
- * rather than an O(n) splice of one array. Walks start just after a keyset position in
- * O(log n), in either direction.
+ * The ids of records in `(field, id)` order (adapters/keyset.ts: present values, then
+ * missing ones, ties by id), kept in blocks of at most 512 so an insert or removal costs
+ * O(log n + 512) rather than an O(n) splice of one array. Walks start just after a keyset
+ * position in O(log n), in either direction.
  */
 export class SortedIndex {
   readonly field: string;
@@ -40,7 +40,7 @@ export class SortedIndex {
     all.sort((a, b) => compareKeys(a.value, a.record.id, b.value, b.record.id));
     for (let i = 0; i < all.length; i += BLOCK / 2) {
       const slice = all.slice(i, i + BLOCK / 2);
-      index.#blocks.push({ values: slice.map((e) => e.value), ids: slice.map((e) => e.record.id), records: slice.map((e) => e.record) });
+      index.#blocks.push({ values: slice.map((e) => e.value), ids: slice.map((e) => e.record.id) });
     }
     index.#size = all.length;
     return index;
@@ -51,7 +51,7 @@ export class SortedIndex {
     this.#size++;
     const last = this.#blocks.length - 1;
     if (last < 0) {
-      this.#blocks.push({ values: [value], ids: [record.id], records: [record] });
+      this.#blocks.push({ values: [value], ids: [record.id] });
       return;
     }
     const b = Math.min(this.#blockOf(value, record.id), last);
@@ -59,31 +59,15 @@ export class SortedIndex {
     const at = within(block, value, record.id);
     block.values.splice(at, 0, value);
     block.ids.splice(at, 0, record.id);
-    block.records.splice(at, 0, record);
     if (block.ids.length > BLOCK) {
       const half = BLOCK / 2;
-      this.#blocks.splice(b + 1, 0, {
-        values: block.values.splice(half),
-        ids: block.ids.splice(half),
-        records: block.records.splice(half),
-      });
+      this.#blocks.splice(b + 1, 0, { values: block.values.splice(half), ids: block.ids.splice(half) });
     }
   }
 
-  /**
-   * `next` in place of `previous` (the same id): where the sort value did not change the
-   * entry is swapped where it stands, without moving any other.
-   */
+  /** Moves the entry of `previous` to where `next` (the same id, written again) sorts. */
   replace(previous: StoredRecord, next: StoredRecord): void {
-    const value = sortValue(previous, this.field);
-    if (value === sortValue(next, this.field)) {
-      const block = this.#blocks[this.#blockOf(value, previous.id)];
-      const at = block ? within(block, value, previous.id) : -1;
-      if (block && block.ids[at] === previous.id) {
-        block.records[at] = next;
-        return;
-      }
-    }
+    if (sortValue(previous, this.field) === sortValue(next, this.field)) return;
     this.remove(previous);
     this.insert(next);
   }
@@ -98,17 +82,16 @@ export class SortedIndex {
     if (block.ids[at] !== record.id) return false;
     block.values.splice(at, 1);
     block.ids.splice(at, 1);
-    block.records.splice(at, 1);
     this.#size--;
     if (block.ids.length === 0) this.#blocks.splice(b, 1);
     return true;
   }
 
   /**
-   * Records in order from just after `after` (the start without it); `desc` walks the
-   * exact reverse. Each step is O(1); finding the start is O(log n).
+   * Ids in order from just after `after` (the start without it); `desc` walks the exact
+   * reverse. Each step is O(1); finding the start is O(log n).
    */
-  *walk(direction: 'asc' | 'desc', after?: ListAfter): Generator<StoredRecord> {
+  *walk(direction: 'asc' | 'desc', after?: ListAfter): Generator<string> {
     const blocks = this.#blocks;
     if (direction === 'asc') {
       let b = 0;
@@ -123,13 +106,13 @@ export class SortedIndex {
         }
       }
       for (; b < blocks.length; b++, i = 0) {
-        const records = (blocks[b] as Block).records;
-        for (; i < records.length; i++) yield records[i] as StoredRecord;
+        const ids = (blocks[b] as Block).ids;
+        for (; i < ids.length; i++) yield ids[i] as string;
       }
       return;
     }
     let b = blocks.length - 1;
-    let i = (blocks[b]?.records.length ?? 0) - 1;
+    let i = (blocks[b]?.ids.length ?? 0) - 1;
     if (after) {
       // Last entry strictly before `after`: the one before the first not before it.
       const first = this.#blockOf(after.value, after.id);
@@ -139,9 +122,9 @@ export class SortedIndex {
         i = within(block, after.value, after.id) - 1;
       }
     }
-    for (; b >= 0; b--, i = (blocks[b]?.records.length ?? 0) - 1) {
-      const records = (blocks[b] as Block).records;
-      for (; i >= 0; i--) yield records[i] as StoredRecord;
+    for (; b >= 0; b--, i = (blocks[b]?.ids.length ?? 0) - 1) {
+      const ids = (blocks[b] as Block).ids;
+      for (; i >= 0; i--) yield ids[i] as string;
     }
   }
 
