@@ -6,7 +6,7 @@ import { DataDirLock, DataDirLockedError } from '../registry/data-dir-lock.ts';
 import type { ProjectWatcher, WatchOptions } from '../reload/watch.ts';
 import type { Engine } from './engine.ts';
 import { newLocalToken } from './local-admin.ts';
-import { serveHttp } from './node-http.ts';
+import { closeServer, serveHttp } from './node-http.ts';
 import { startingResponse } from './starting.ts';
 
 export interface RunningServer {
@@ -78,7 +78,7 @@ export async function listen(
     engine = await startEngine(config, logger, { strict: options.strict ?? false, lock, localToken });
     if (options.watch) watcher = await (await import('../reload/watch.ts')).watchProject(engine.reloader, logger, options.watch);
   } catch (error) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
     await engine?.close();
     lock.release();
     throw error;
@@ -91,7 +91,7 @@ export async function listen(
     url,
     async close() {
       await watcher?.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
       await running.close();
       lock.release();
     },

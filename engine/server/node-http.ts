@@ -37,7 +37,13 @@ export function serveHttp(options: { fetch: Fetch; port: number; hostname: strin
   const server = createServer(listener);
   // Requests read on each connection whose responses are not finished, in order.
   const inFlight = new WeakMap<Socket, Map<IncomingMessage, ServerResponse>>();
+  const answering = new Set<ServerResponse>();
+  responsesOf.set(server, answering);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    // Once closing, a request that still arrives on a kept-alive connection is its last.
+    if (!server.listening) response.shouldKeepAlive = false;
+    answering.add(response);
+    response.once('close', () => answering.delete(response));
     const socket = request.socket;
     const requests = inFlight.get(socket) ?? new Map<IncomingMessage, ServerResponse>();
     inFlight.set(socket, requests);
@@ -75,6 +81,19 @@ export function serveHttp(options: { fetch: Fetch; port: number; hostname: strin
   });
   server.listen(options.port, options.hostname, onListening);
   return server;
+}
+
+const responsesOf = new WeakMap<Server, Set<ServerResponse>>();
+
+/**
+ * Stops taking connections and resolves once every request in flight is answered: each
+ * answer not yet started says `Connection: close` and its connection closes after it, and
+ * idle connections close at once, so a client's keep-alive connection does not hold the
+ * shutdown for the keep-alive timeout (65 s).
+ */
+export function closeServer(server: Server): Promise<void> {
+  for (const response of responsesOf.get(server) ?? []) if (!response.headersSent) response.shouldKeepAlive = false;
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 /** Emitted on a connection each time one of its responses closes. */

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeProject, type TestProject } from './support/project.ts';
+import { type ServeProcess, serveProcess } from './support/serve-process.ts';
+
+/**
+ * SIGTERM with requests in flight (cli.md: `council serve` "runs until SIGINT or SIGTERM,
+ * then closes its connections, releases its data directory and exits 0"): it stops taking
+ * connections at once, lets the requests it has finish with their answers, and exits 0
+ * soon after, even while a client keeps an idle keep-alive connection open.
+ */
+const manifest = `name: notes
+description: Notes.
+access: { public: true }
+storage: { backend: memory }
+schema:
+  type: object
+  required: [text]
+  properties:
+    text: { type: string, maxLength: 100 }
+endpoints:
+  - operation: list
+  - operation: create
+`;
+
+/** GET over `agent`, so the connection stays open afterwards when the agent keeps it alive. */
+function get(url: string, agent: Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * A POST whose body is held back after 5 bytes, on `agent` (which keeps its connection open
+ * after the answer, as an SDK or load balancer does); `release` sends the rest and resolves
+ * with the answer. Resolves once the request's first bytes are written.
+ */
+async function holdPost(url: string, agent: Agent, body: unknown) {
+  const text = JSON.stringify(body);
+  let rest: () => void = () => {};
+  const answer = new Promise<{ status: number; text: string; connection: string | undefined }>((resolve, reject) => {
+    const req = httpRequest(`${url}/notes`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      let received = '';
+      res.on('data', (chunk) => {
+        received += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: received, connection: res.headers.connection }));
+    });
+    req.on('error', reject);
+    rest = () => req.end(text.slice(5));
+    req.write(text.slice(0, 5));
+  });
+  answer.catch(() => {});
+  // The server has the request once the agent's socket is connected and its head written.
+  while (!Object.values(agent.sockets).some((list) => list?.some((socket) => socket.bytesWritten > 0))) await sleep(10);
+  return {
+    release() {
+      rest();
+      return answer;
+    },
+  };
+}
+
+describe('council serve: SIGTERM while requests are in flight', () => {
+  let project: TestProject | undefined;
+  let serving: ServeProcess | undefined;
+  after(async () => {
+    serving?.child.kill('SIGKILL');
+    project?.remove();
+  });
+
+  it('answers the requests in flight, refuses new connections, and exits 0 without waiting on idle connections', {
+    timeout: 90_000,
+  }, async () => {
+    project = makeProject({ 'notes.yaml': manifest });
+    // No audit: its embedded store, opened at start, would make the exit wait for that instead.
+    writeFileSync(join(project.root, 'council.config.yaml'), 'automations: automations\naudit: { enabled: false }\n');
+    serving = await serveProcess(['--port', '0', '--no-watch'], { cwd: project.root, env: { ...process.env, NODE_ENV: 'test' } });
+    const { url, child } = serving;
+    // An idle keep-alive connection, as a load balancer or an SDK keeps one.
+    const idle = new Agent({ keepAlive: true, maxSockets: 1 });
+    assert.equal(await get(`${url}/notes`, idle), 200);
+    // Two writes whose bodies are still coming when the signal arrives.
+    const first = await holdPost(url, new Agent({ keepAlive: true }), { text: 'first in flight' });
+    const second = await holdPost(url, new Agent({ keepAlive: true }), { text: 'second in flight' });
+
+    const exited = once(child, 'exit');
+    const signalled = performance.now();
+    child.kill('SIGTERM');
+    // The port closes: a new connection is refused.
+    let refused = false;
+    while (!refused && performance.now() - signalled < 10_000) {
+      refused = await fetch(`${url}/notes`, { signal: AbortSignal.timeout(2000) }).then(
+        async (r) => {
+          await r.body?.cancel();
+          return false;
+        },
+        (error: Error) => /ECONNREFUSED/.test(String((error.cause as Error | undefined)?.message ?? error.message)),
+      );
+      if (!refused) await sleep(20);
+    }
+    assert.ok(refused, 'the server still took new connections 10 s after SIGTERM');
+    assert.equal(child.exitCode, null, 'still running: it waits for the requests in flight');
+
+    const answers = await Promise.all([first.release(), second.release()]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [201, 201],
+      answers.map((a) => a.text).join('\n'),
+    );
+    assert.deepEqual(
+      answers.map((a) => JSON.parse(a.text).data.text),
+      ['first in flight', 'second in flight'],
+    );
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    const took = performance.now() - signalled;
+    assert.equal(code, 0, `exit ${code} (signal ${signal}):\n${serving.output()}`);
+    assert.ok(took < 10_000, `exited ${Math.round(took)} ms after SIGTERM: it waited on an idle connection`);
+    assert.doesNotMatch(serving.output(), / error /, serving.output());
+    idle.destroy();
+  });
+});
