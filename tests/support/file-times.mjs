@@ -9,7 +9,8 @@ export default async function* fileTimes(source) {
     if ((type === 'test:pass' || type === 'test:fail') && data.nesting === 0 && data.file) {
       files.set(data.file, (files.get(data.file) ?? 0) + (data.details?.duration_ms ?? 0));
     }
-    if (type === 'test:fail' && data.details?.type !== 'suite') failed.push(`${data.file}: ${data.name}: ${String(data.details?.error?.cause ?? data.details?.error?.message ?? '').slice(0, 300)}`);
+    if (type === 'test:fail' && data.details?.type !== 'suite')
+      failed.push(`${data.file}: ${data.name}: ${String(data.details?.error?.cause ?? data.details?.error?.message ?? '').slice(0, 300)}`);
   }
   const rows = [...files].sort((a, b) => b[1] - a[1]);
   for (const [file, ms] of rows) yield `${(ms / 1000).toFixed(1).padStart(7)} s  ${file.replace(`${process.cwd()}/`, '')}\n`;
