@@ -31,8 +31,8 @@ export function checkOutBaseline(revision: string): BaselineCheckout {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  git(['worktree', 'prune']);
-  git(['worktree', 'add', '--detach', dir, commit]);
+  // --force: the folder of an interrupted run may be gone while git still lists it.
+  git(['worktree', 'add', '--force', '--detach', dir, commit]);
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   return {
     commit,

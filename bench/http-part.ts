@@ -146,6 +146,7 @@ async function startSides(store: Store, options: BenchOptions, baseline: Baselin
         kind: `${version}-${guards ? 'guarded' : 'open'}`,
         started: engine.started,
         url: engine.url,
+        dir: engine.dir,
         basePath: `/${name}`,
         headers,
       });
@@ -159,6 +160,7 @@ async function startSides(store: Store, options: BenchOptions, baseline: Baselin
       ...common,
       kind: 'json-server',
       started: json.started,
+      dir: json.dir,
       url: json.url,
       basePath: '/notes',
       listQuery: '?topic=t0&_page=1&_per_page=20',

@@ -2,6 +2,7 @@
 // against one with a single automation. Time from spawn to /health 200 with every one
 // serving, resident memory once served and after load, and GET by id throughput over
 // 1,000 records (one in each automation, or all 1,000 in the single one).
+import { rmSync } from 'node:fs';
 import { type EngineServer, startEngine } from './engine-server.ts';
 import { type LoadResult, type LoadTool, runLoad } from './load.ts';
 import type { BenchOptions } from './options.ts';
@@ -61,6 +62,7 @@ export async function scalePart(checkout: string, label: string, options: BenchO
     for (const [engine, side] of servers) side.rssAfterLoadBytes = residentBytes(engine.started.pid);
   } finally {
     await Promise.all(servers.map(([engine]) => stopProcess(engine.started)));
+    for (const [engine] of servers) rmSync(engine.dir, { recursive: true, force: true });
   }
   return servers.map(([, side]) => side);
 }
