@@ -5,6 +5,8 @@ import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { makeProject, type TestProject } from './support/project.ts';
 import { type ServeProcess, serveProcess } from './support/serve-process.ts';
 
@@ -128,5 +130,35 @@ describe('council serve: SIGTERM while requests are in flight', () => {
     assert.ok(took < 10_000, `exited ${Math.round(took)} ms after SIGTERM: it waited on an idle connection`);
     assert.doesNotMatch(serving.output(), / error /, serving.output());
     idle.destroy();
+  });
+
+  it('exits 0 at once while an MCP client holds its event stream open', { timeout: 90_000 }, async () => {
+    const mcpProject = makeProject({ 'notes.yaml': manifest });
+    writeFileSync(join(mcpProject.root, 'council.config.yaml'), 'automations: automations\naudit: { enabled: false }\n');
+    const mcpServing = await serveProcess(['--port', '0', '--no-watch'], {
+      cwd: mcpProject.root,
+      env: { ...process.env, NODE_ENV: 'test' },
+    });
+    const client = new Client({ name: 'council-test', version: '1.0.0' });
+    try {
+      const transport = new StreamableHTTPClientTransport(new URL(`${mcpServing.url}/mcp`));
+      await client.connect(transport);
+      assert.deepEqual(
+        (await client.listTools()).tools.map((t) => t.name),
+        ['listNotes', 'createNote'],
+      );
+      const exited = once(mcpServing.child, 'exit');
+      const signalled = performance.now();
+      mcpServing.child.kill('SIGTERM');
+      const stopped = await Promise.race([exited, sleep(15_000).then(() => undefined)]);
+      const took = performance.now() - signalled;
+      assert.ok(stopped, `still running 15 s after SIGTERM: the open MCP stream held it:\n${mcpServing.output()}`);
+      assert.equal(stopped[0], 0);
+      assert.ok(took < 10_000, `exited ${Math.round(took)} ms after SIGTERM`);
+    } finally {
+      mcpServing.child.kill('SIGKILL');
+      await client.close().catch(() => {});
+      mcpProject.remove();
+    }
   });
 });

@@ -38,6 +38,8 @@ export interface Engine {
   readonly localToken: string;
   /** The whole HTTP surface as a fetch handler (engine routes + every automation). */
   readonly fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
+  /** Ends the MCP sessions and their event streams, which never end by themselves: at shutdown, before waiting on requests in flight. */
+  closeSessions(): void;
   close(): Promise<void>;
 }
 
@@ -130,6 +132,7 @@ export async function startEngine(
     bootstrapKey,
     localToken,
     fetch,
+    closeSessions: () => mcp.close(),
     close: async () => {
       retries.stop();
       mcp.close();

@@ -91,7 +91,9 @@ export async function listen(
     url,
     async close() {
       await watcher?.close();
-      await closeServer(server);
+      const closing = closeServer(server);
+      running.closeSessions();
+      await closing;
       await running.close();
       lock.release();
     },
