@@ -121,7 +121,7 @@ describe('embedded PGlite across a crash', { timeout: 240_000 }, () => {
         const statuses = await Promise.all(
           batch.map(async (id) => (await fetch(`${second.url}/tickets/${id}`, { headers: { authorization: `Bearer ${key}` } })).status),
         );
-        statuses.forEach((status, j) => status !== 200 && missing.push(`${batch[j]}: ${status}`));
+        for (const [j, status] of statuses.entries()) if (status !== 200) missing.push(`${batch[j]}: ${status}`);
       }
       assert.deepEqual(missing, [], 'every acknowledged record is served after the restart');
     } finally {
