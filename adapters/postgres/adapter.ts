@@ -74,6 +74,28 @@ export class PostgresRecordStore implements RecordStore {
     }
   }
 
+  async createMany(records: readonly StoredRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // One JSON array as the only parameter: one statement however many records, and JSON
+    // values (jsonb columns, `@extra`) nest as they are.
+    const rows = records.map((record) => {
+      const row: Record<string, unknown> = {};
+      for (const c of this.#schema.columns) row[c.name] = c.name === EXTRA_COLUMN ? this.#extras(record) : record[c.name];
+      return row;
+    });
+    try {
+      await run(this.#db, this.#statements.insertMany, [JSON.stringify(rows)]);
+    } catch (error) {
+      throw this.#refusal(error, undefined);
+    }
+  }
+
+  async setMany(field: string, values: ReadonlyMap<string, unknown>): Promise<void> {
+    const rows = [...values].filter(([id]) => uuidPattern.test(id)).map(([id, value]) => ({ id, value: value ?? null }));
+    if (rows.length === 0) return;
+    await run(this.#db, this.#statements.setMany(field), [JSON.stringify(rows)]);
+  }
+
   async modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined> {
     if (!uuidPattern.test(id)) return undefined;
     let written: StoredRecord | undefined;
