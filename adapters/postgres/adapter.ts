@@ -78,10 +78,10 @@ export class PostgresRecordStore implements RecordStore {
     if (records.length === 0) return;
     // One JSON array as the only parameter: one statement however many records, and JSON
     // values (jsonb columns, `@extra`) nest as they are.
+    // A record whose properties all have columns goes as it is (the usual case: no copy).
     const rows = records.map((record) => {
-      const row: Record<string, unknown> = {};
-      for (const c of this.#schema.columns) row[c.name] = c.name === EXTRA_COLUMN ? this.#extras(record) : record[c.name];
-      return row;
+      const extras = this.#extras(record);
+      return extras === undefined ? record : { ...record, [EXTRA_COLUMN]: extras };
     });
     try {
       await run(this.#db, this.#statements.insertMany, [JSON.stringify(rows)]);
@@ -173,8 +173,14 @@ export class PostgresRecordStore implements RecordStore {
 
   /** Properties without a column of their own, or undefined when there are none. */
   #extras(record: StoredRecord): Record<string, unknown> | undefined {
-    const keys = Object.keys(record).filter((key) => !this.#schema.byName.has(key));
-    return keys.length ? Object.fromEntries(keys.map((key) => [key, record[key]])) : undefined;
+    let extras: Record<string, unknown> | undefined;
+    for (const key of Object.keys(record)) {
+      if (this.#schema.byName.has(key)) continue;
+      // Without a prototype, a `__proto__` key is a property like any other.
+      extras ??= Object.create(null) as Record<string, unknown>;
+      extras[key] = record[key];
+    }
+    return extras;
   }
 
   #decode(row: Row): StoredRecord {

@@ -76,7 +76,8 @@ export function recordStatements(schema: TableSchema): RecordStatements {
     lock: build(sql`select ${columns} from ${table} where ${byId} for update`),
     insert: build(sql`insert into ${table} (${columns}) values (${sql.join(values, sql`, `)}) returning ${columns}`),
     insertMany: build(
-      sql`insert into ${table} (${columns}) select ${columns} from jsonb_to_recordset(${param(0, 'json')}) as x(${sql.join(
+      // json, not jsonb: parsed once into the rows, never kept as a jsonb value itself.
+      sql`insert into ${table} (${columns}) select ${columns} from json_to_recordset(${sql.placeholder('0')}::text::json) as x(${sql.join(
         schema.columns.map((c) => sql`${sql.identifier(c.name)} ${sql.raw(c.type)}`),
         sql`, `,
       )})`,
