@@ -207,6 +207,18 @@ export interface RecordStore {
    */
   create(record: StoredRecord): Promise<StoredRecord>;
   /**
+   * Optional: inserts many new records in one statement, all or none, with `create`'s
+   * rules (an id already stored is a `conflict` and nothing is written). The system
+   * store's batched writes (the audit log) use it; without it they create one by one.
+   */
+  createMany?(records: readonly StoredRecord[]): Promise<void>;
+  /**
+   * Optional: sets one property on many records in one statement, leaving everything else
+   * in each (`updatedAt` included) as it is; ids not stored are skipped. The system
+   * store's batched bookkeeping (a key's `lastUsedAt`) uses it; without it, `modify`.
+   */
+  setMany?(field: string, values: ReadonlyMap<string, unknown>): Promise<void>;
+  /**
    * Read-modify-write of one record, atomically (no lost updates between concurrent
    * writers). `change` gets the current record and returns the next one; if it throws,
    * nothing is written and the error propagates. Resolves `undefined` if no such id.

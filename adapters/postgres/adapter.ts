@@ -74,6 +74,28 @@ export class PostgresRecordStore implements RecordStore {
     }
   }
 
+  async createMany(records: readonly StoredRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // One JSON array as the only parameter: one statement however many records, and JSON
+    // values (jsonb columns, `@extra`) nest as they are.
+    // A record whose properties all have columns goes as it is (the usual case: no copy).
+    const rows = records.map((record) => {
+      const extras = this.#extras(record);
+      return extras === undefined ? record : { ...record, [EXTRA_COLUMN]: extras };
+    });
+    try {
+      await run(this.#db, this.#statements.insertMany, [JSON.stringify(rows)]);
+    } catch (error) {
+      throw this.#refusal(error, undefined);
+    }
+  }
+
+  async setMany(field: string, values: ReadonlyMap<string, unknown>): Promise<void> {
+    const rows = [...values].filter(([id]) => uuidPattern.test(id)).map(([id, value]) => ({ id, value: value ?? null }));
+    if (rows.length === 0) return;
+    await run(this.#db, this.#statements.setMany(field), [JSON.stringify(rows)]);
+  }
+
   async modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined> {
     if (!uuidPattern.test(id)) return undefined;
     let written: StoredRecord | undefined;
@@ -151,8 +173,14 @@ export class PostgresRecordStore implements RecordStore {
 
   /** Properties without a column of their own, or undefined when there are none. */
   #extras(record: StoredRecord): Record<string, unknown> | undefined {
-    const keys = Object.keys(record).filter((key) => !this.#schema.byName.has(key));
-    return keys.length ? Object.fromEntries(keys.map((key) => [key, record[key]])) : undefined;
+    let extras: Record<string, unknown> | undefined;
+    for (const key of Object.keys(record)) {
+      if (this.#schema.byName.has(key)) continue;
+      // Without a prototype, a `__proto__` key is a property like any other.
+      extras ??= Object.create(null) as Record<string, unknown>;
+      extras[key] = record[key];
+    }
+    return extras;
   }
 
   #decode(row: Row): StoredRecord {

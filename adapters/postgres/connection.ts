@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import {
   type ConnectContext,
   type ConnectionSettings,
@@ -11,7 +10,7 @@ import {
 } from '../types.ts';
 import { PostgresRecordStore } from './adapter.ts';
 import { Breaker } from './breaker.ts';
-import { type Executor, pgliteExecutor, postgresJsExecutor } from './executor.ts';
+import { type Executor, postgresJsExecutor } from './executor.ts';
 import { Gate } from './gate.ts';
 import { embeddedDirectory } from './location.ts';
 import { planMigration } from './migration.ts';
@@ -29,16 +28,16 @@ export async function connectPostgres(settings: ConnectionSettings, context: Con
 }
 
 /**
- * Embedded PGlite runs each statement to its end on the server's own thread: it has no
- * statement timeout to give (documents/storage.md says so).
+ * Embedded PGlite runs on a worker thread of its own (`pglite-thread.ts`), so its
+ * statements never hold up the server's thread; it runs each statement to its end and
+ * has no statement timeout to give (documents/storage.md says so).
  */
 async function connectEmbedded(settings: ConnectionSettings, context: ConnectContext, label: string) {
   const dir = embeddedDirectory(context.dataDir, settings.name);
   try {
-    await mkdir(dir, { recursive: true });
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pg = await PGlite.create(dir);
-    return new PostgresConnection(pgliteExecutor(pg, label), () => pg.close());
+    const { startPgliteThread } = await import('./pglite-thread.ts');
+    const thread = await startPgliteThread(dir);
+    return new PostgresConnection(thread.executor(label), () => thread.close());
   } catch (error) {
     throw new StorageError('unavailable', `${label} could not start embedded Postgres in ${dir}`, { cause: error });
   }

@@ -1,4 +1,3 @@
-import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type postgres from 'postgres';
 import { StorageError } from '../types.ts';
 
@@ -13,36 +12,6 @@ export interface Executor {
   query(text: string, params: readonly unknown[]): Promise<Row[]>;
   /** Runs `fn` in one transaction; inside one, runs `fn` in the current transaction. */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
-}
-
-/** An executor over an embedded PGlite instance (which serializes queries and transactions). */
-export function pgliteExecutor(pg: PGlite, label: string): Executor {
-  return {
-    async query(text, params) {
-      try {
-        return (await pg.query<Row>(text, params as unknown[])).rows;
-      } catch (error) {
-        throw storageErrorFrom(error, label);
-      }
-    },
-    transaction(fn) {
-      return guardedTransaction(label, fn, (body) => pg.transaction((tx) => body(pgliteTransaction(tx, label))));
-    },
-  };
-}
-
-function pgliteTransaction(tx: Transaction, label: string): Executor {
-  const self: Executor = {
-    async query(text, params) {
-      try {
-        return (await tx.query<Row>(text, params as unknown[])).rows;
-      } catch (error) {
-        throw storageErrorFrom(error, label);
-      }
-    },
-    transaction: (fn) => fn(self),
-  };
-  return self;
 }
 
 /** An executor over a postgres.js pool; statements are prepared once per pooled connection. */
@@ -67,7 +36,7 @@ export function postgresJsExecutor(sql: postgres.Sql | postgres.TransactionSql, 
  * Runs `fn` through a driver's transaction, passing the callback's own error on
  * untouched and wrapping whatever the driver throws around it (BEGIN, COMMIT, ROLLBACK).
  */
-async function guardedTransaction<T>(
+export async function guardedTransaction<T>(
   label: string,
   fn: (tx: Executor) => Promise<T>,
   begin: (body: (tx: Executor) => Promise<T>) => Promise<T>,

@@ -24,6 +24,10 @@ export interface RecordStatements {
   /** `get` with `FOR UPDATE`, for read-modify-write inside a transaction. */
   readonly lock: Statement;
   readonly insert: Statement;
+  /** Inserts the records of one JSON array (`[jsonText]`), each an object keyed by column name; returns nothing. */
+  readonly insertMany: Statement;
+  /** Sets one column of the records a JSON array of `{ id, value }` names (`[jsonText]`). */
+  setMany(field: string): Statement;
   readonly update: Statement;
   readonly delete: Statement;
   /** The statement for this query's shape: filtered fields, sort, and cursor (none, null or value). */
@@ -71,6 +75,20 @@ export function recordStatements(schema: TableSchema): RecordStatements {
     get: build(sql`select ${columns} from ${table} where ${byId}`),
     lock: build(sql`select ${columns} from ${table} where ${byId} for update`),
     insert: build(sql`insert into ${table} (${columns}) values (${sql.join(values, sql`, `)}) returning ${columns}`),
+    insertMany: build(
+      // json, not jsonb: parsed once into the rows, never kept as a jsonb value itself.
+      sql`insert into ${table} (${columns}) select ${columns} from json_to_recordset(${sql.placeholder('0')}::text::json) as x(${sql.join(
+        schema.columns.map((c) => sql`${sql.identifier(c.name)} ${sql.raw(c.type)}`),
+        sql`, `,
+      )})`,
+    ),
+    setMany: (field) =>
+      memo(`set\0${field}`, () => {
+        const column = schema.byName.get(field);
+        if (!column) throw new StorageError('rejected', `"${schema.table}" has no column "${field}"`);
+        const f = sql.identifier(field);
+        return sql`update ${table} set ${f} = x.${sql.identifier('value')} from jsonb_to_recordset(${param(0, 'json')}) as x(${sql.identifier('id')} uuid, ${sql.identifier('value')} ${sql.raw(column.type)}) where ${table}.${sql.identifier('id')} = x.${sql.identifier('id')}`;
+      }),
     update: build(sql`update ${table} set ${sql.join(assignments, sql`, `)} where ${byId} returning ${columns}`),
     delete: build(sql`delete from ${table} where ${byId} returning ${sql.identifier('id')}`),
     list: (query) => memo(`list\0${listShape(query)}`, () => listStatement(schema, columns, query)),

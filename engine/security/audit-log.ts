@@ -1,7 +1,8 @@
-import type { RecordStore, StorageSpec, StoredRecord } from '../../adapters/types.ts';
+import { type RecordStore, StorageError, type StorageSpec, type StoredRecord } from '../../adapters/types.ts';
 import type { Logger } from '../log.ts';
 import { openOnce } from '../registry/open-once.ts';
 import { newRecordId } from '../request/record-id.ts';
+import { WriteBatch } from './write-batch.ts';
 
 /** One audited event. Never a secret, never a body: who, what, where, and how it ended. */
 export interface AuditEntry {
@@ -44,45 +45,42 @@ export const AUDIT_BACKLOG = 10_000;
 
 /**
  * Writes audit entries to the system store off the request path: `record` queues and
- * returns; one writer drains the queue in order. While the store cannot be reached the
- * entries wait (up to {@link AUDIT_BACKLOG}) and are written when it is back; `flush`
- * waits for the queue to empty (at shutdown, and in tests).
+ * returns; entries are written in batches (`write-batch.ts`), one statement each where the
+ * store has `createMany`, at most 50 ms after they were recorded (sooner when 500 wait).
+ * While the store cannot be reached the entries wait (up to {@link AUDIT_BACKLOG}) and are
+ * written when it is back; `flush` writes what waits (at shutdown, and before reading).
  */
 export class AuditLog {
   readonly #open: () => Promise<RecordStore>;
-  readonly #logger: Logger;
   readonly #enabled: boolean;
-  readonly #queue: AuditRecord[] = [];
-  #draining: Promise<void> | undefined;
-  #dropped = 0;
-  /** Since when entries wait because the store cannot be written (logged once, and once when it ends). */
-  #waitingSince: number | undefined;
+  readonly #batch: WriteBatch<AuditRecord>;
 
   constructor(open: () => Promise<RecordStore>, logger: Logger, enabled = true) {
     this.#open = openOnce(open);
-    this.#logger = logger;
     this.#enabled = enabled;
+    this.#batch = new WriteBatch((entries) => this.#write(entries), logger, { what: 'audit entries', capacity: AUDIT_BACKLOG });
   }
 
   record(entry: AuditEntry): void {
     if (!this.#enabled) return;
     const at = new Date().toISOString();
-    const clean = Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== undefined)) as AuditEntry;
-    this.#queue.push({ id: newRecordId(), createdAt: at, updatedAt: at, ...clean });
-    if (this.#queue.length > AUDIT_BACKLOG) {
-      this.#queue.shift();
-      this.#dropped++;
+    // A loop, not Object.entries/fromEntries: this runs for every write request.
+    const record: Record<string, unknown> = { id: newRecordId(), createdAt: at, updatedAt: at };
+    for (const key in entry) {
+      const value = entry[key as keyof AuditEntry];
+      if (value !== undefined) record[key] = value;
     }
-    this.#draining ??= this.#drain();
+    this.#batch.add(record as AuditRecord);
+  }
+
+  /** Starts opening the store (its table prepared) now, so the first entries find it open; failures are left to the writer. */
+  prepare(): void {
+    if (this.#enabled) this.#open().catch(() => {});
   }
 
   /** Resolves once every entry recorded so far is written (or the store failed; they stay queued). */
-  async flush(): Promise<void> {
-    while (this.#draining) {
-      await this.#draining;
-      // The attempt failed and a retry is scheduled: waiting on it would wait for the whole outage.
-      if (this.#waitingSince !== undefined) return;
-    }
+  flush(): Promise<void> {
+    return this.#batch.flush();
   }
 
   /** Entries, newest first, optionally since a time and for one automation. */
@@ -104,38 +102,21 @@ export class AuditLog {
     return this.#open();
   }
 
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length) {
-        const entry = this.#queue[0] as AuditRecord;
-        await (await this.#storeOnce()).create(entry);
-        this.#queue.shift();
-        if (this.#waitingSince !== undefined) {
-          this.#logger.warn('audit entries are written again', {
-            waitedSeconds: Math.round((Date.now() - this.#waitingSince) / 100) / 10,
-            waiting: this.#queue.length + 1,
-          });
-          this.#waitingSince = undefined;
-        }
+  async #write(entries: AuditRecord[]): Promise<void> {
+    const store = await this.#storeOnce();
+    if (store.createMany) {
+      try {
+        return await store.createMany(entries);
+      } catch (error) {
+        // Only if an earlier attempt was stored after all (its answer lost): one by one below.
+        if (!(error instanceof StorageError && error.kind === 'conflict')) throw error;
       }
-      if (this.#dropped) {
-        this.#logger.error('audit entries were dropped while the system store could not be reached', { dropped: this.#dropped });
-        this.#dropped = 0;
-      }
-    } catch (error) {
-      // Once per outage, not once per attempt.
-      if (this.#waitingSince === undefined) {
-        this.#waitingSince = Date.now();
-        this.#logger.warn('audit entries wait: the system store cannot be written', {
-          waiting: this.#queue.length,
-          error: (error as Error).message,
-        });
-      }
-      // Try again later; new entries do not restart a failing writer at once.
-      await new Promise((resolve) => setTimeout(resolve, 1000).unref());
-      this.#draining = this.#queue.length ? this.#drain() : undefined;
-      return;
     }
-    this.#draining = undefined;
+    for (const entry of entries) await store.create(entry).catch(alreadyStored);
   }
+}
+
+/** A retried entry that an earlier attempt stored after all counts as written. */
+function alreadyStored(error: unknown): void {
+  if (!(error instanceof StorageError && error.kind === 'conflict' && error.field === 'id')) throw error;
 }

@@ -8,6 +8,7 @@ import type { HeaderSource } from '../request/request-header.ts';
 import { grants, grantsAll } from '../schema/scopes.ts';
 import { hashKey, isWellFormedKey, sameHash } from './api-key.ts';
 import type { KeyRecord, KeyStore } from './key-store.ts';
+import { WriteBatch } from './write-batch.ts';
 
 /** Who made a request: the key's id (for the audit log) and what it may do. */
 export interface Principal {
@@ -33,7 +34,8 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="theCouncil"' };
  */
 export class Authenticator {
   readonly #open: () => Promise<KeyStore>;
-  readonly #logger: Logger;
+  /** `lastUsedAt` of keys, written in batches off the request path. */
+  readonly #uses: WriteBatch<[id: string, at: string]>;
   /** Lookups by hash for {@link KEY_CACHE_MS}, unknown hashes included (`{ key: undefined }`): a made-up key costs one lookup per window. */
   readonly #cache = new LRUCache<string, { key: KeyRecord | undefined; at: number }>({ max: CACHE_LIMIT, ttl: KEY_CACHE_MS });
   /**
@@ -56,8 +58,16 @@ export class Authenticator {
     deadline: { timeoutMs: number; label: string } = { timeoutMs: 2000, label: 'the key store' },
   ) {
     this.#open = openOnce(open);
-    this.#logger = logger;
     this.#deadline = deadline;
+    this.#uses = new WriteBatch(async (uses) => (await this.store()).touch(new Map(uses)), logger, {
+      what: 'key uses (lastUsedAt)',
+      intervalMs: 1000,
+    });
+  }
+
+  /** Writes the key uses noted so far (at shutdown). */
+  flush(): Promise<void> {
+    return this.#uses.flush();
   }
 
   /** The system store's keys, opened once (and again after a failed open). */
@@ -135,9 +145,7 @@ export class Authenticator {
     const last = this.#touched.get(key.id) ?? 0;
     if (Date.now() - last < TOUCH_EVERY_MS) return;
     this.#touched.set(key.id, Date.now());
-    this.store()
-      .then((store) => store.touch(key.id))
-      .catch((error) => this.#logger.warn('could not record a key use', { error: (error as Error).message }));
+    this.#uses.add([key.id, new Date().toISOString()]);
   }
 }
 

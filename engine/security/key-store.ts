@@ -109,9 +109,9 @@ export class KeyStore {
       | undefined;
   }
 
-  /** Notes that the key was just used (for `keys list`); callers throttle it. */
-  async touch(id: string): Promise<void> {
-    const now = new Date().toISOString();
-    await this.#records.modify(id, (current) => ({ ...current, lastUsedAt: now }));
+  /** Notes when keys were last used (for `keys list`), by key id; one statement where the store can. */
+  async touch(uses: ReadonlyMap<string, string>): Promise<void> {
+    if (this.#records.setMany) return this.#records.setMany('lastUsedAt', uses);
+    for (const [id, at] of uses) await this.#records.modify(id, (current) => ({ ...current, lastUsedAt: at }));
   }
 }

@@ -81,6 +81,8 @@ export async function startEngine(
     label: connections.label(SYSTEM_CONNECTION),
   });
   const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
+  // Opened while the server starts, on PGlite's own thread, not by the first write's entry.
+  audit.prepare();
   const limiter = options.limiter ?? (await rateLimiter(config, logger));
   const idempotency = new Idempotency(
     async () => {
@@ -137,7 +139,7 @@ export async function startEngine(
       retries.stop();
       mcp.close();
       // What was recorded before the close is written, unless the store is gone (then it waits no longer than this).
-      await Promise.race([audit.flush(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      await Promise.race([Promise.all([audit.flush(), auth.flush()]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       await limiter.close?.();
       requestLog.close();
       await connections.closeAll();

@@ -423,6 +423,51 @@ export function runRecordStoreContract(name: string, makeConnection: () => Promi
       assert.equal((await store.get(first.id))?.name, 'first');
     });
 
+    it('createMany stores every record as create would, and writes none when one id is taken', async (t) => {
+      const store = await open();
+      if (!store.createMany) return t.skip('the store has no createMany (batched writers create one by one)');
+      const records = [
+        newRecord({
+          name: 'batch é😀 "q"',
+          age: 9007199254740991,
+          score: -0.5,
+          active: true,
+          tags: ['a', { b: [1, null] }],
+          profile: 'text',
+        }),
+        newRecord({ name: 'open', nickname: 'undeclared', meta: { n: [1, 2] } }),
+        newRecord(),
+      ];
+      await store.createMany(records);
+      for (const record of records) assert.deepEqual(await store.get(record.id), record);
+      const fresh = newRecord({ name: 'fresh' });
+      await assert.rejects(
+        store.createMany([fresh, { ...newRecord({ name: 'again' }), id: records[0]?.id as string }]),
+        (error) => error instanceof StorageError && error.kind === 'conflict' && error.field === 'id',
+      );
+      assert.equal(await store.get(fresh.id), undefined);
+      await store.createMany([]);
+    });
+
+    it('setMany sets one property on the records it names and nothing else', async (t) => {
+      const store = await open();
+      if (!store.setMany) return t.skip('the store has no setMany (batched writers use modify)');
+      const [a, b, c] = [newRecord({ name: 'a' }), newRecord({ name: 'b' }), newRecord({ name: 'c' })];
+      for (const record of [a, b, c]) await store.create(record);
+      await store.setMany(
+        'name',
+        new Map([
+          [a.id, 'A'],
+          [b.id, 'B'],
+          [randomUUID(), 'nobody'],
+          ['not-a-uuid', 'x'],
+        ]),
+      );
+      assert.deepEqual(await store.get(a.id), { ...a, name: 'A' });
+      assert.deepEqual(await store.get(b.id), { ...b, name: 'B' });
+      assert.deepEqual(await store.get(c.id), c);
+    });
+
     it('unique fields: a create or modify that repeats a value is a conflict naming the field, and writes nothing', {
       skip: lacking('unique'),
     }, async () => {

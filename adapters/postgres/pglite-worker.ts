@@ -1,0 +1,99 @@
+import { mkdir } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { READY_ID, toWireError, type WorkerReply, type WorkerRequest, type WorkerStart } from './pglite-protocol.ts';
+
+/**
+ * The thread that owns one embedded PGlite database (see pglite-thread.ts): it opens the
+ * database, then runs what the server's thread sends. PGlite runs one statement or
+ * transaction at a time; while a transaction is open, other statements wait for it.
+ */
+const port = parentPort;
+if (!port) throw new Error('pglite-worker.ts runs as a worker thread');
+const { dir } = workerData as WorkerStart;
+const reply = (message: WorkerReply) => port.postMessage(message);
+
+/** Open transactions, by id: each holds PGlite's transaction open until `end` settles it. */
+const open = new Map<number, { tx: Transaction; end: (commit: boolean) => void }>();
+let nextTx = 1;
+/** Thrown inside PGlite's transaction callback to roll it back. */
+const ROLLBACK = Symbol('rollback');
+
+let pg: PGlite;
+try {
+  await mkdir(dir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
+  pg = await PGlite.create(dir);
+  reply({ id: READY_ID });
+} catch (error) {
+  reply({ id: READY_ID, error: toWireError(error) });
+  process.exit(0);
+}
+
+port.on('message', (request: WorkerRequest) => {
+  switch (request.op) {
+    case 'query':
+      return void query(request.id, request.text, request.params, request.tx);
+    case 'begin':
+      return begin(request.id);
+    case 'end':
+      return end(request.id, request.tx, request.commit);
+    case 'close':
+      return void pg.close().then(
+        () => {
+          reply({ id: request.id });
+          port.close();
+        },
+        (error) => reply({ id: request.id, error: toWireError(error) }),
+      );
+  }
+});
+
+async function query(id: number, text: string, params: readonly unknown[], tx: number | undefined): Promise<void> {
+  try {
+    const on = tx === undefined ? pg : open.get(tx)?.tx;
+    if (!on) throw new Error(`transaction ${tx} is not open`);
+    reply({ id, rows: (await on.query<Record<string, unknown>>(text, params as unknown[])).rows });
+  } catch (error) {
+    reply({ id, error: toWireError(error) });
+  }
+}
+
+function begin(id: number): void {
+  const tx = nextTx++;
+  let began = false;
+  pg.transaction(
+    (handle) =>
+      new Promise<void>((resolve, reject) => {
+        began = true;
+        open.set(tx, { tx: handle, end: (commit) => (commit ? resolve() : reject(ROLLBACK)) });
+        reply({ id, tx });
+      }),
+  ).then(
+    () => settled(tx),
+    (error) => {
+      if (began) settled(tx, error === ROLLBACK ? undefined : error);
+      else reply({ id, error: toWireError(error) });
+    },
+  );
+}
+
+/** Where `end` waits for its transaction's outcome. */
+const ending = new Map<number, number>();
+
+function end(id: number, tx: number, commit: boolean): void {
+  const handle = open.get(tx);
+  if (!handle) {
+    reply({ id, error: { message: `transaction ${tx} is not open` } });
+    return;
+  }
+  ending.set(tx, id);
+  handle.end(commit);
+}
+
+function settled(tx: number, error?: unknown): void {
+  open.delete(tx);
+  const id = ending.get(tx);
+  ending.delete(tx);
+  if (id !== undefined) reply(error === undefined ? { id } : { id, error: toWireError(error) });
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryRecordStore } from '../../adapters/memory/adapter.ts';
+import { type RecordStore, StorageError, type StoredRecord } from '../../adapters/types.ts';
+import type { Logger } from '../../engine/log.ts';
+import { AuditLog } from '../../engine/security/audit-log.ts';
+import { WriteBatch } from '../../engine/security/write-batch.ts';
+
+/**
+ * The system store's writes leave the request path: the audit log queues, and entries go in
+ * batches (one `createMany` each, at most 500, within 50 ms), bounded while the store is down.
+ */
+function capture(): { logger: Logger; lines: { level: string; message: string; fields?: Record<string, unknown> }[] } {
+  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  const push = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    lines.push({ level, message, ...(fields ? { fields } : {}) });
+  return { logger: { info: push('info'), warn: push('warn'), error: push('error') }, lines };
+}
+
+/** A memory store with a `createMany` that counts its calls (the batch sizes). */
+function batchingStore(): { store: RecordStore; batches: number[] } {
+  const inner = new MemoryRecordStore();
+  const batches: number[] = [];
+  const store: RecordStore = {
+    get: (id) => inner.get(id),
+    list: (query) => inner.list(query),
+    search: (query) => inner.search(query),
+    create: (record) => inner.create(record),
+    modify: (id, change) => inner.modify(id, change),
+    delete: (id, check) => inner.delete(id, check),
+    async createMany(records: readonly StoredRecord[]) {
+      batches.push(records.length);
+      for (const record of records) await inner.create(record);
+    },
+  };
+  return { store, batches };
+}
+
+describe('audit entries in batches', () => {
+  it('writes 1,200 entries recorded at once in three statements, in order', async () => {
+    const { store, batches } = batchingStore();
+    const audit = new AuditLog(async () => store, capture().logger);
+    for (let i = 0; i < 1200; i++) audit.record({ actor: 'k', action: 'create', outcome: 'ok', detail: String(i) });
+    await audit.flush();
+    assert.deepEqual(batches, [500, 500, 200]);
+    const all = await store.list({ filters: [], sort: { field: 'id', direction: 'asc' }, limit: 2000 });
+    assert.deepEqual(
+      all.records.map((r) => Number(r.detail)),
+      Array.from({ length: 1200 }, (_, i) => i),
+      'ids follow the order entries were recorded in',
+    );
+  });
+
+  it('writes an entry within the batch interval without a flush, and nothing on the request path waits', async () => {
+    const { store, batches } = batchingStore();
+    const audit = new AuditLog(async () => store, capture().logger);
+    const returned = audit.record({ actor: 'k', action: 'create', outcome: 'ok' });
+    assert.equal(returned, undefined, 'record returns nothing to await');
+    assert.deepEqual(batches, [], 'nothing is written synchronously');
+    const alive = setInterval(() => {}, 1000);
+    try {
+      await sleep(200);
+    } finally {
+      clearInterval(alive);
+    }
+    assert.deepEqual(batches, [1]);
+  });
+
+  it('a disabled log records nothing', async () => {
+    const { store, batches } = batchingStore();
+    const audit = new AuditLog(async () => store, capture().logger, false);
+    audit.record({ actor: 'k', action: 'create', outcome: 'ok' });
+    await audit.flush();
+    assert.deepEqual(batches, []);
+  });
+});
+
+describe('a write batch while its store is down', () => {
+  it('keeps at most its capacity, drops the oldest, and says how many once written again', async () => {
+    const { logger, lines } = capture();
+    const written: number[] = [];
+    let down = true;
+    const batch = new WriteBatch<number>(
+      async (items) => {
+        if (down) throw new StorageError('unavailable', 'postgres connection "postgres" is unavailable (ECONNREFUSED)');
+        written.push(...items);
+      },
+      logger,
+      { what: 'test items', capacity: 100, maxBatch: 30, retryMs: 20 },
+    );
+    for (let i = 0; i < 150; i++) batch.add(i);
+    await batch.flush();
+    assert.equal(batch.waiting, 100);
+    down = false;
+    await batch.flush();
+    assert.deepEqual(
+      written,
+      Array.from({ length: 100 }, (_, i) => i + 50),
+      'the newest 100, in order',
+    );
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.message, l.fields?.dropped ?? l.fields?.waiting]),
+      [
+        ['warn', 'test items wait: the system store cannot be written', 100],
+        ['warn', 'test items are written again', 100],
+        ['error', 'test items were dropped while the system store could not be written', 50],
+      ],
+    );
+  });
+
+  it('retries on its own, and never holds the process open', async () => {
+    let attempts = 0;
+    const batch = new WriteBatch<number>(
+      async () => {
+        attempts++;
+        if (attempts < 3) throw new Error('down');
+      },
+      capture().logger,
+      { what: 'test items', retryMs: 30, intervalMs: 10 },
+    );
+    batch.add(1);
+    const alive = setInterval(() => {}, 1000);
+    try {
+      for (let i = 0; i < 100 && batch.waiting > 0; i++) await sleep(20);
+    } finally {
+      clearInterval(alive);
+    }
+    assert.equal(batch.waiting, 0);
+    assert.equal(attempts, 3);
+  });
+});
