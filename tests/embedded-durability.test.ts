@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postgresBackend } from '../adapters/postgres/index.ts';
+import { readEntries } from '../engine/security/audit-blocks.ts';
 import { AUDIT_SPEC, type AuditRecord } from '../engine/security/audit-log.ts';
 import { type ServeProcess, serveProcess } from './support/serve-process.ts';
 
@@ -63,21 +64,8 @@ async function post(url: string, key: string, title: string): Promise<{ id: stri
 async function auditEntries(data: string): Promise<AuditRecord[]> {
   const connection = await postgresBackend.connect({ name: 'postgres', backend: 'postgres' }, { dataDir: data });
   try {
-    const store = await connection.open(AUDIT_SPEC);
-    const entries: AuditRecord[] = [];
-    let after: { value: string; id: string } | undefined;
-    for (;;) {
-      const page = await store.list({
-        filters: [],
-        sort: { field: 'createdAt', direction: 'asc' },
-        limit: 100,
-        ...(after ? { after } : {}),
-      });
-      entries.push(...(page.records as AuditRecord[]));
-      const last = page.records.at(-1);
-      if (!page.hasMore || !last) return entries;
-      after = { value: last.createdAt, id: last.id };
-    }
+    // Oldest first; the store holds them in blocks (audit-blocks.ts), read as the log reads them.
+    return (await readEntries(await connection.open(AUDIT_SPEC), { limit: 1_000_000 })).reverse();
   } finally {
     await connection.close();
   }

@@ -2,6 +2,7 @@ import { type RecordStore, StorageError, type StorageSpec, type StoredRecord } f
 import type { Logger } from '../log.ts';
 import { openOnce } from '../registry/open-once.ts';
 import { newRecordId } from '../request/record-id.ts';
+import { packBlocks, readEntries, rest } from './audit-blocks.ts';
 import { WriteBatch } from './write-batch.ts';
 
 /** One audited event. Never a secret, never a body: who, what, where, and how it ended. */
@@ -22,7 +23,10 @@ export interface AuditEntry {
 
 export type AuditRecord = StoredRecord & AuditEntry;
 
-/** Append-only: the engine only ever creates entries in it. */
+/**
+ * Append-only: the engine only ever creates rows in it, each a block of entries
+ * (`audit-blocks.ts`); rows written before blocks are one entry each.
+ */
 export const AUDIT_SPEC: StorageSpec = {
   automation: '_council-audit',
   collection: '_council_audit',
@@ -35,6 +39,9 @@ export const AUDIT_SPEC: StorageSpec = {
     { name: 'outcome', kind: 'string' },
     { name: 'status', kind: 'integer' },
     { name: 'detail', kind: 'string' },
+    // A block of entries (audit-blocks.ts): how many, and the entries as a JSON array.
+    { name: 'count', kind: 'integer' },
+    { name: 'entries', kind: 'string' },
   ],
   filterable: ['automation', 'actor'],
   sortable: ['createdAt'],
@@ -86,16 +93,7 @@ export class AuditLog {
   /** Entries, newest first, optionally since a time and for one automation. */
   async list(query: { since?: string; automation?: string; limit?: number } = {}): Promise<AuditRecord[]> {
     await this.flush();
-    const store = await this.#storeOnce();
-    const page = await store.list({
-      filters: [
-        ...(query.automation ? [{ field: 'automation', op: 'eq' as const, value: query.automation }] : []),
-        ...(query.since ? [{ field: 'createdAt', op: 'gte' as const, value: query.since }] : []),
-      ],
-      sort: { field: 'createdAt', direction: 'desc' },
-      limit: query.limit ?? 100,
-    });
-    return page.records as AuditRecord[];
+    return readEntries(await this.#storeOnce(), { ...query, limit: query.limit ?? 100 });
   }
 
   #storeOnce(): Promise<RecordStore> {
@@ -104,19 +102,27 @@ export class AuditLog {
 
   async #write(entries: AuditRecord[]): Promise<void> {
     const store = await this.#storeOnce();
+    const blocks = packBlocks(entries);
     if (store.createMany) {
       try {
-        return await store.createMany(entries);
+        return await store.createMany(blocks);
       } catch (error) {
         // Only if an earlier attempt was stored after all (its answer lost): one by one below.
         if (!(error instanceof StorageError && error.kind === 'conflict')) throw error;
       }
     }
-    for (const entry of entries) await store.create(entry).catch(alreadyStored);
+    for (const block of blocks) await createBlock(store, block);
   }
 }
 
-/** A retried entry that an earlier attempt stored after all counts as written. */
-function alreadyStored(error: unknown): void {
-  if (!(error instanceof StorageError && error.kind === 'conflict' && error.field === 'id')) throw error;
+/** Creates `block`, or what of it an earlier attempt that was stored after all did not hold. */
+async function createBlock(store: RecordStore, block: StoredRecord): Promise<void> {
+  try {
+    await store.create(block);
+  } catch (error) {
+    if (!(error instanceof StorageError && error.kind === 'conflict' && error.field === 'id')) throw error;
+    const stored = await store.get(block.id);
+    const left = stored && rest(block, stored);
+    if (left) await createBlock(store, left);
+  }
 }

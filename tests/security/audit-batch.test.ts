@@ -38,17 +38,32 @@ function batchingStore(): { store: RecordStore; batches: number[] } {
 }
 
 describe('audit entries in batches', () => {
-  it('writes 1,200 entries recorded at once in three statements, in order', async () => {
+  it('writes 1,200 entries recorded at once in three statements of one block per automation, read back in order', async () => {
     const { store, batches } = batchingStore();
     const audit = new AuditLog(async () => store, capture().logger);
-    for (let i = 0; i < 1200; i++) audit.record({ actor: 'k', action: 'create', outcome: 'ok', detail: String(i) });
+    for (let i = 0; i < 1200; i++)
+      audit.record({ actor: 'k', action: 'create', automation: i % 2 ? 'odd' : 'even', outcome: 'ok', detail: String(i) });
     await audit.flush();
-    assert.deepEqual(batches, [500, 500, 200]);
-    const all = await store.list({ filters: [], sort: { field: 'id', direction: 'asc' }, limit: 2000 });
+    assert.deepEqual(batches, [2, 2, 2], 'each statement holds two blocks: one per automation');
+    const rows = await store.list({ filters: [], sort: { field: 'id', direction: 'asc' }, limit: 2000 });
     assert.deepEqual(
-      all.records.map((r) => Number(r.detail)),
-      Array.from({ length: 1200 }, (_, i) => i),
-      'ids follow the order entries were recorded in',
+      rows.records.map((r) => r.count),
+      [250, 250, 250, 250, 100, 100],
+    );
+    const all = await audit.list({ limit: 1000 });
+    assert.deepEqual(
+      all.map((e) => Number(e.detail)),
+      Array.from({ length: 1000 }, (_, i) => 1199 - i),
+      'newest first, across blocks and automations',
+    );
+    const odd = await audit.list({ automation: 'odd', limit: 3 });
+    assert.deepEqual(
+      odd.map((e) => [e.detail, e.automation, e.actor, e.outcome]),
+      [
+        ['1199', 'odd', 'k', 'ok'],
+        ['1197', 'odd', 'k', 'ok'],
+        ['1195', 'odd', 'k', 'ok'],
+      ],
     );
   });
 
