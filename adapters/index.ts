@@ -3,6 +3,7 @@ import { memoryCapabilities } from './memory/capabilities.ts';
 import { mongodbCapabilities } from './mongodb/capabilities.ts';
 import { opensearchCapabilities } from './opensearch/capabilities.ts';
 import { postgresCapabilities } from './postgres/capabilities.ts';
+import { embeddedDirectory } from './postgres/location.ts';
 import { redisCapabilities } from './redis/capabilities.ts';
 import type { Capabilities, StorageBackend } from './types.ts';
 
@@ -20,6 +21,12 @@ export interface BackendEntry {
    * `embedded` (files in the data directory), or `memory` (the memory backend stands in).
    */
   readonly withoutUrl: 'in-process' | 'embedded' | 'memory';
+  /**
+   * Starts what takes long to open for an embedded connection (PGlite's thread, about a
+   * second) without loading the driver's other modules, so it overlaps the engine's own
+   * loading; the connection's `connect` later picks it up.
+   */
+  readonly prestartEmbedded?: (dataDir: string, connection: string) => Promise<void>;
 }
 
 /**
@@ -35,6 +42,8 @@ export const backends: Readonly<Record<string, BackendEntry>> = {
   },
   postgres: {
     load: async () => (await import('./postgres/index.ts')).postgresBackend,
+    prestartEmbedded: async (dataDir, connection) =>
+      (await import('./postgres/pglite-thread.ts')).prestartPgliteThread(embeddedDirectory(dataDir, connection)),
     // Tables with columns, which `storage.migrations` drops and retypes.
     capabilities: { ...postgresCapabilities, columns: true },
     withoutUrl: 'embedded',

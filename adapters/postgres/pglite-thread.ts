@@ -37,9 +37,27 @@ type Body = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, '
  * `pglite-worker.ts`.
  */
 export async function startPgliteThread(dir: string): Promise<PgliteThread> {
-  const thread = new ThreadClient(spawn({ dir }));
+  const thread = prestarted.get(dir) ?? new ThreadClient(spawn({ dir }));
+  prestarted.delete(dir);
   await thread.ready;
   return thread;
+}
+
+/** Threads started before their connection asked for them, by folder. */
+const prestarted = new Map<string, ThreadClient>();
+
+/**
+ * Starts the thread for `dir` now (a server does so while its other modules load);
+ * {@link startPgliteThread} takes it over. One that fails is dropped, so the next start
+ * tries afresh and reports the failure itself.
+ */
+export function prestartPgliteThread(dir: string): void {
+  if (prestarted.has(dir)) return;
+  const thread = new ThreadClient(spawn({ dir }));
+  prestarted.set(dir, thread);
+  thread.ready.catch(() => {
+    if (prestarted.get(dir) === thread) prestarted.delete(dir);
+  });
 }
 
 function spawn(start: WorkerStart): Worker {

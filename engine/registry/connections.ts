@@ -1,7 +1,7 @@
 import { backends, FALLBACK_BACKEND, loadBackend } from '../../adapters/index.ts';
 import type { ConnectionSettings, StorageConnection } from '../../adapters/types.ts';
 import { StorageError } from '../../adapters/types.ts';
-import type { ConfiguredConnection } from '../config/config.ts';
+import type { ConfiguredConnection, CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import { DataDirLock, DataDirLockedError } from './data-dir-lock.ts';
 
@@ -25,6 +25,14 @@ export interface ConnectionStatus {
   readonly mode: 'embedded' | 'server' | 'in-process' | 'embedded: memory';
   readonly state: 'up' | 'down' | 'unused';
   readonly error?: string;
+}
+
+/** A server's pool: a PostgreSQL server cancels a statement a little before the request's own deadline. */
+export function serverPool(config: CouncilConfig, options: Omit<PoolOptions, 'statementTimeoutMs'>): ConnectionPool {
+  // A little under the request timeout, so a PostgreSQL server cancels the statement
+  // (nothing changed, and the caller is told so) before the caller gets a bare 504.
+  const statementTimeoutMs = Math.round(config.server.requestTimeoutSeconds * 900);
+  return new ConnectionPool(config.connections, config.dataDir, { ...options, statementTimeoutMs });
 }
 
 /**
@@ -68,6 +76,23 @@ export class ConnectionPool {
       this.#open.set(name, connection);
     }
     return connection;
+  }
+
+  /**
+   * Starts opening an embedded connection's store ahead of its first use, where its
+   * backend can (PGlite's thread), taking the data directory's lock first. Resolves once
+   * started, not opened; never rejects (the first use reports a failure).
+   */
+  async prestart(name: string): Promise<void> {
+    const settings = this.#settings.get(name);
+    const prestart = settings && connectionMode(settings) === 'embedded' ? backends[settings.backend]?.prestartEmbedded : undefined;
+    if (!prestart || this.#open.has(name)) return;
+    try {
+      this.#lockDataDir();
+      await prestart(this.#dataDir, name);
+    } catch {
+      // The first use opens it again and says why it cannot.
+    }
   }
 
   /**

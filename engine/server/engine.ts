@@ -3,7 +3,7 @@ import type { CouncilConfig } from '../config/config.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { type McpOptions, mcpEndpoint } from '../mcp/server.ts';
-import { ConnectionPool } from '../registry/connections.ts';
+import { type ConnectionPool, serverPool } from '../registry/connections.ts';
 import type { DataDirLock } from '../registry/data-dir-lock.ts';
 import { OutageLog } from '../registry/outage-log.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
@@ -57,6 +57,8 @@ export async function startEngine(
     limiter?: RateLimiter;
     /** The data directory's lock the server took; without it the connection pool takes one when it opens an embedded store. */
     lock?: DataDirLock;
+    /** The pool `listen` made to start opening the system store early; one of its own when not given. */
+    connections?: ConnectionPool;
     /** The admin token local tools read from the lock file; a new one when not given. */
     localToken?: string;
     /** MCP session limits and clock (tests). */
@@ -64,14 +66,8 @@ export async function startEngine(
   } = {},
 ): Promise<Engine> {
   const registry = new AutomationRegistry();
-  const connections = new ConnectionPool(config.connections, config.dataDir, {
-    strict: options.strict ?? false,
-    logger,
-    // A little under the request timeout, so a PostgreSQL server cancels the statement
-    // (nothing changed, and the caller is told so) before the caller gets a bare 504.
-    statementTimeoutMs: Math.round(config.server.requestTimeoutSeconds * 900),
-    ...(options.lock ? { lock: options.lock } : {}),
-  });
+  const connections =
+    options.connections ?? serverPool(config, { strict: options.strict ?? false, logger, ...(options.lock ? { lock: options.lock } : {}) });
   // Calls to shared stores on the request path wait far less than the request itself.
   const dependencyMs = dependencyDeadlineMs(config.server.requestTimeoutSeconds);
   // Request-path lines: one warning per store outage, not one per 503.

@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
 import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
-import { usesDataDir } from '../registry/connections.ts';
+import { serverPool, usesDataDir } from '../registry/connections.ts';
 import { DataDirLock, DataDirLockedError } from '../registry/data-dir-lock.ts';
 import type { ProjectWatcher, WatchOptions } from '../reload/watch.ts';
+import { SYSTEM_CONNECTION } from '../security/key-store.ts';
 import type { Engine } from './engine.ts';
 import { newLocalToken } from './local-admin.ts';
 import { closeServer, serveHttp } from './node-http.ts';
@@ -70,16 +71,22 @@ export async function listen(
     config.server.host === '::' ? `http://[::1]:${port}` : config.server.host === '0.0.0.0' ? `http://127.0.0.1:${port}` : url;
   const localToken = newLocalToken();
   lock.publish({ port, url: loopback, token: localToken });
+  const strict = options.strict ?? false;
+  const connections = serverPool(config, { strict, logger, lock });
+  // An embedded system store starts opening now, while the engine's modules load: PGlite
+  // takes about a second to open, on a thread of its own. A failure is left to the engine,
+  // which opens it again and reports it.
+  if (config.audit.enabled) await connections.prestart(SYSTEM_CONNECTION);
   let engine: Engine | undefined;
   let watcher: ProjectWatcher | undefined;
   try {
     // Loaded only now: the port and the lock are checked before the engine's modules load.
     const { startEngine } = await import('./engine.ts');
-    engine = await startEngine(config, logger, { strict: options.strict ?? false, lock, localToken });
+    engine = await startEngine(config, logger, { strict, lock, localToken, connections });
     if (options.watch) watcher = await (await import('../reload/watch.ts')).watchProject(engine.reloader, logger, options.watch);
   } catch (error) {
     await closeServer(server);
-    await engine?.close();
+    await (engine ? engine.close() : connections.closeAll());
     lock.release();
     throw error;
   }
