@@ -20,6 +20,12 @@ export type FieldKind = 'string' | 'integer' | 'number' | 'boolean' | 'json';
 export interface FieldSpec {
   readonly name: string;
   readonly kind: FieldKind;
+  /**
+   * Large values written once and seldom read (the audit log's blocks): kept as they are
+   * where a store would compress them, whose CPU cost outweighs the space (PostgreSQL's
+   * TOAST compression took half of PGlite's time per audit block).
+   */
+  readonly bulk?: boolean;
 }
 
 /** What the compiler tells a backend about one automation's records. Pure data. */

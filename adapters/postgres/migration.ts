@@ -12,6 +12,7 @@ import {
   isBuiltIn,
   isSearchIndex,
   retypeColumn,
+  storeExternal,
   type TableSchema,
   typeText,
 } from './schema.ts';
@@ -35,6 +36,7 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
   const existing = (await db.query(existingColumnsQuery, [table])) as unknown as ExistingColumn[];
   if (existing.length === 0) {
     const steps = [{ statement: schema.createTable, why: `create table "${table}"` }];
+    for (const c of schema.columns.filter((c) => c.bulk)) steps.push(externalStep(table, c.name));
     for (const index of schema.indexes) steps.push({ statement: index.statement, why: `index ${index.name}` });
     return { target: `table ${table}`, steps, refused: [] };
   }
@@ -54,8 +56,10 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
       if (isBuiltIn(wanted.name))
         refused.push({ field: wanted.name, message: `table "${table}" has no column "${wanted.name}"; it was not created by theCouncil` });
       else steps.push({ statement: addColumn(table, wanted), why: `new property ${wanted.name}: add a nullable ${need} column` });
+      if (wanted.bulk) steps.push(externalStep(table, wanted.name));
       continue;
     }
+    if (wanted.bulk && found.storage !== 'e') steps.push(externalStep(table, wanted.name));
     const have = typeText(found.type, found.collation);
     if (have === need) continue;
     retyped.add(wanted.name);
@@ -130,4 +134,8 @@ export async function planMigration(db: Executor, schema: TableSchema, spec: Sto
     }
   }
   return { target: `table ${table}`, steps, refused };
+}
+
+function externalStep(table: string, name: string): StorageStep {
+  return { statement: storeExternal(table, name), why: `${name}: keep its large values uncompressed (storage external)` };
 }

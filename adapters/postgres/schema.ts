@@ -13,6 +13,8 @@ export interface ColumnSpec {
   readonly type: string;
   /** Collation name, or '' for types that have none. */
   readonly collation: string;
+  /** A {@link FieldSpec.bulk} field's column: `STORAGE EXTERNAL` (out of line, never compressed). */
+  readonly bulk?: boolean;
 }
 
 /**
@@ -54,6 +56,8 @@ export interface ExistingColumn {
   readonly name: string;
   readonly type: string;
   readonly collation: string;
+  /** `pg_attribute.attstorage`: `e` for external, `x` for text's default (extended: compressed). */
+  readonly storage: string;
 }
 
 const dialect = new PgDialect();
@@ -74,7 +78,7 @@ const builtIns: readonly ColumnSpec[] = [column('id', 'uuid'), column('createdAt
 
 /** Reads a table's live columns; `$1` is the table name. Empty if there is no table. */
 export const existingColumnsQuery = `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type,
-  coalesce(c.collname, '') as collation
+  coalesce(c.collname, '') as collation, a.attstorage::text as storage
 from pg_attribute a left join pg_collation c on c.oid = a.attcollation
 where a.attrelid = to_regclass(quote_ident($1::text)) and a.attnum > 0 and not a.attisdropped`;
 
@@ -91,7 +95,7 @@ export function tableSchema(spec: StorageSpec): TableSchema {
       throw new StorageError('rejected', `property "${field.name}" of "${table}" repeats a column (id, createdAt, updatedAt are built in)`);
     }
     checkIdentifier(field.name, `property "${field.name}" of "${table}"`);
-    columns.push(column(field.name, field.kind));
+    columns.push({ ...column(field.name, field.kind), ...(field.bulk ? { bulk: true } : {}) });
   }
   columns.push(column(EXTRA_COLUMN, 'json'));
   const byName = new Map(columns.map((c) => [c.name, c]));
@@ -158,6 +162,11 @@ export function dropIndex(name: string): string {
 /** `ALTER TABLE ... ADD COLUMN` for a property column the table lacks. */
 export function addColumn(table: string, column: ColumnSpec): string {
   return render(sql`alter table ${sql.identifier(table)} add column if not exists ${columnDefinition(column)}`);
+}
+
+/** Keeps a bulk column's new values uncompressed (`STORAGE EXTERNAL`; values already stored stay as they are). */
+export function storeExternal(table: string, name: string): string {
+  return render(sql`alter table ${sql.identifier(table)} alter column ${sql.identifier(name)} set storage external`);
 }
 
 export function dropColumn(table: string, name: string): string {

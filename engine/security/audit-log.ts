@@ -41,7 +41,7 @@ export const AUDIT_SPEC: StorageSpec = {
     { name: 'detail', kind: 'string' },
     // A block of entries (audit-blocks.ts): how many, and the entries as a JSON array.
     { name: 'count', kind: 'integer' },
-    { name: 'entries', kind: 'string' },
+    { name: 'entries', kind: 'string', bulk: true },
   ],
   filterable: ['automation', 'actor'],
   sortable: ['createdAt'],
