@@ -73,10 +73,13 @@ try {
   }
   if (options.parts.includes('start')) {
     results.start = {};
+    const cores = options.serverCore === undefined ? [undefined] : [undefined, options.serverCore];
     for (const checkout of checkouts) {
-      const timings = await startPart(checkout.dir, options);
-      results.start[checkout.label] = timings;
-      for (const line of startLines(checkout.label, timings)) say(line);
+      for (const core of cores) {
+        const timings = await startPart(checkout.dir, options, core);
+        results.start[`${checkout.label}${core === undefined ? '' : ` (core ${core})`}`] = timings;
+        for (const line of startLines(checkout.label, timings)) say(line);
+      }
     }
     say();
   }
