@@ -4,8 +4,8 @@ import type { AuditRecord } from './audit-log.ts';
 /**
  * The audit log stores entries in blocks: one row per automation per written batch, whose
  * `entries` column holds that batch's entries for the automation as one JSON array (oldest
- * first, each entry an array of its fields), and whose `createdAt` is its newest entry's time. An embedded store (PGlite)
- * spends about 20 µs of CPU per row inserted, whatever the batching, which at a few
+ * first, each entry an array of its fields), and whose `createdAt` is its newest entry's
+ * time. An embedded store (PGlite) spends about 20 µs of CPU per row inserted, whatever the batching, which at a few
  * thousand writes a second took a third of the server's core; one row per batch costs a
  * JSON.stringify. Rows written before blocks existed hold one entry each in the same table
  * (their `entries` is empty) and are read alongside.

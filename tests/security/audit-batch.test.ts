@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemoryRecordStore } from '../../adapters/memory/adapter.ts';
-import { type RecordStore, StorageError, type StoredRecord } from '../../adapters/types.ts';
+import { type RecordStore, StorageError } from '../../adapters/types.ts';
 import type { Logger } from '../../engine/log.ts';
 import { AuditLog } from '../../engine/security/audit-log.ts';
 import { WriteBatch } from '../../engine/security/write-batch.ts';
+import { createManyStore } from '../support/create-many-store.ts';
 
 /**
  * The system store's writes leave the request path: the audit log queues, and entries go in
@@ -20,20 +20,11 @@ function capture(): { logger: Logger; lines: { level: string; message: string; f
 
 /** A memory store with a `createMany` that counts its calls (the batch sizes). */
 function batchingStore(): { store: RecordStore; batches: number[] } {
-  const inner = new MemoryRecordStore();
   const batches: number[] = [];
-  const store: RecordStore = {
-    get: (id) => inner.get(id),
-    list: (query) => inner.list(query),
-    search: (query) => inner.search(query),
-    create: (record) => inner.create(record),
-    modify: (id, change) => inner.modify(id, change),
-    delete: (id, check) => inner.delete(id, check),
-    async createMany(records: readonly StoredRecord[]) {
-      batches.push(records.length);
-      for (const record of records) await inner.create(record);
-    },
-  };
+  const store = createManyStore(async (inner, records) => {
+    batches.push(records.length);
+    for (const record of records) await inner.create(record);
+  });
   return { store, batches };
 }
 

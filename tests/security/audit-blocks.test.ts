@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryRecordStore } from '../../adapters/memory/adapter.ts';
-import type { RecordStore, StoredRecord } from '../../adapters/types.ts';
+import type { StoredRecord } from '../../adapters/types.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { readEntries } from '../../engine/security/audit-blocks.ts';
 import { AuditLog, type AuditRecord } from '../../engine/security/audit-log.ts';
+import { createManyStore } from '../support/create-many-store.ts';
 
 /**
  * The audit log keeps its entries in blocks, one row per automation per batch, beside rows
@@ -90,21 +91,12 @@ describe('audit blocks', () => {
   });
 
   it('a batch tried again after its answer was lost, with entries added meanwhile, is stored once and whole', async () => {
-    const inner = new MemoryRecordStore();
     let lose = 1;
     // The first statement is stored, but its answer never arrives (the connection dropped).
-    const store: RecordStore = {
-      get: (id) => inner.get(id),
-      list: (query) => inner.list(query),
-      search: (query) => inner.search(query),
-      create: (record) => inner.create(record),
-      modify: (id, change) => inner.modify(id, change),
-      delete: (id, check) => inner.delete(id, check),
-      async createMany(records) {
-        for (const record of records) await inner.create(record);
-        if (lose-- > 0) throw new Error('connection lost after the statement was sent');
-      },
-    };
+    const store = createManyStore(async (inner, records) => {
+      for (const record of records) await inner.create(record);
+      if (lose-- > 0) throw new Error('connection lost after the statement was sent');
+    });
     const audit = new AuditLog(async () => store, silentLogger);
     for (let i = 0; i < 4; i++)
       audit.record({ actor: 'k', action: 'create', automation: i % 2 ? 'b' : 'a', outcome: 'ok', detail: String(i) });
@@ -118,7 +110,7 @@ describe('audit blocks', () => {
       entries.map((e: AuditRecord) => Number(e.detail)),
       [7, 6, 5, 4, 3, 2, 1, 0],
     );
-    const rows = await inner.list({ filters: [], sort: { field: 'id', direction: 'asc' }, limit: 100 });
+    const rows = await store.list({ filters: [], sort: { field: 'id', direction: 'asc' }, limit: 100 });
     assert.deepEqual(rows.records.map((r) => r.count).sort(), [2, 2, 2, 2], 'the stored blocks, and one for the rest of each');
   });
 });
