@@ -9,6 +9,7 @@ import { requestHeaders } from '../request/request-header.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateLimit, RateLimiter } from '../security/rate-limit.ts';
+import { addGuardHeader, guardHeaders } from './answer.ts';
 import { renderError } from './errors.ts';
 import type { Idempotency } from './idempotency.ts';
 import { rateLimitHeaders } from './rate-limit-answer.ts';
@@ -70,9 +71,8 @@ export function buildAutomationRouter(
  * error's answer too: Hono answers a thrown error with what `onError` returns, without them.
  */
 function withGuardHeaders(c: Context, response: Response): Response {
-  c.res.headers.forEach((value, name) => {
-    if (name !== 'content-type' && !response.headers.has(name)) response.headers.set(name, value);
-  });
+  const headers = guardHeaders(c);
+  if (headers) for (const [name, value] of Object.entries(headers)) if (!response.headers.has(name)) response.headers.set(name, value);
   return response;
 }
 
@@ -113,7 +113,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
   return async (c) => {
     // A write is always audited, so it gets its request id (and header) up front.
     const requestId = write ? requestIdOf(c) : '';
-    if (write) c.header('x-request-id', requestId);
+    if (write) addGuardHeader(c, 'x-request-id', requestId);
     let principal: Principal | undefined;
     try {
       let refusal: unknown;
@@ -134,7 +134,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
         rateLimit,
       );
       const headers = rateLimitHeaders(decision instanceof Promise ? await decision : decision, 'this automation');
-      if (headers) for (const [name, value] of Object.entries(headers)) c.header(name, value);
+      if (headers) for (const [name, value] of Object.entries(headers)) addGuardHeader(c, name, value);
       if (refusal) throw refusal;
       if (principal) auth.authorize(principal, scopes);
       const work = handler(c);
@@ -154,7 +154,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
         const recordId = c.req.param('id');
         const id = requestId || requestIdOf(c);
         // An audited answer says which entry is its own.
-        c.header('x-request-id', id);
+        addGuardHeader(c, 'x-request-id', id);
         audit.record({
           actor: principal ? principal.keyId : 'anonymous',
           action,

@@ -4,6 +4,7 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import { newRecordId } from '../request/record-id.ts';
+import { jsonAnswer } from './answer.ts';
 import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
@@ -19,8 +20,6 @@ import { encodeSearchCursor, parseSearchQuery } from './search-query.ts';
 export type Handler = (c: Context) => Promise<Response>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
 /** Builds the request handler of one endpoint, closing over everything it needs once. */
 export function recordHandler(
@@ -79,7 +78,7 @@ export function recordHandler(
           },
           linksOf(page.records[0]),
         );
-        return c.body(body, 200, JSON_TYPE);
+        return jsonAnswer(c, body, 200);
       };
     case 'search':
       return async (c) => {
@@ -96,7 +95,7 @@ export function recordHandler(
           },
           linksOf(page.records[0]),
         );
-        return c.body(body, 200, JSON_TYPE);
+        return jsonAnswer(c, body, 200);
       };
     case 'get':
       return async (c) => {
@@ -104,10 +103,9 @@ export function recordHandler(
         const id = itemId(c);
         const record = await store.get(id);
         if (!record) throw notFound(id);
-        c.header('ETag', etagOf(record));
         const links = pieceLinks(plan, record);
         const body = piece ? pieceBody(record, piece, budget, links) : recordBody(selectFields(record, fields), budget, links);
-        return c.body(body, 200, JSON_TYPE);
+        return jsonAnswer(c, body, 200, { etag: etagOf(record) });
       };
     case 'create':
       return async (c) => {
@@ -117,9 +115,10 @@ export function recordHandler(
           const body = validated(raw);
           const now = new Date().toISOString();
           const record = await store.create({ id: newRecordId(), createdAt: now, updatedAt: now, ...body });
-          c.header('Location', `${plan.basePath}/${record.id}`);
-          c.header('ETag', etagOf(record));
-          return c.body(recordBody(record, budget, pieceLinks(plan, record), true), 201, JSON_TYPE);
+          return jsonAnswer(c, recordBody(record, budget, pieceLinks(plan, record), true), 201, {
+            location: `${plan.basePath}/${record.id}`,
+            etag: etagOf(record),
+          });
         });
       };
     case 'replace':
@@ -133,8 +132,7 @@ export function recordHandler(
           return { id, createdAt: current.createdAt, updatedAt: nextUpdatedAt(current.updatedAt), ...body };
         });
         if (!record) throw notFound(id);
-        c.header('ETag', etagOf(record));
-        return c.body(recordBody(record, budget, pieceLinks(plan, record), true), 200, JSON_TYPE);
+        return jsonAnswer(c, recordBody(record, budget, pieceLinks(plan, record), true), 200, { etag: etagOf(record) });
       };
     case 'update':
       return async (c) => {
@@ -152,8 +150,7 @@ export function recordHandler(
             return { id, createdAt, updatedAt: nextUpdatedAt(current.updatedAt), ...next };
           });
           if (!record) throw notFound(id);
-          c.header('ETag', etagOf(record));
-          return c.body(recordBody(record, budget, pieceLinks(plan, record), true), 200, JSON_TYPE);
+          return jsonAnswer(c, recordBody(record, budget, pieceLinks(plan, record), true), 200, { etag: etagOf(record) });
         });
       };
     case 'delete':
@@ -161,7 +158,7 @@ export function recordHandler(
         noQuery(c);
         const id = itemId(c);
         if (!(await store.delete(id, ifMatch(c)))) throw notFound(id);
-        return c.body(null, 204);
+        return jsonAnswer(c, null, 204);
       };
   }
 }
