@@ -1,12 +1,15 @@
-import { cp, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
  * A new PGlite database costs about 4.5 s of initdb on this kind of machine, and a user's
  * first `npm start` would wait for it. `npm install` (the build) runs that initdb once into
- * `dist/pglite-template/`; a new embedded database is then a copy of it (~0.1 s for ~40 MB)
- * opened like any existing one. The copy is only used when it was made by the PGlite
+ * `dist/pglite-template/`; a new embedded database is then a copy of it opened like any
+ * existing one. The copy is most of a first start, and it costs by the file more than by
+ * the byte (0.6-1.4 s for initdb's 998 files here): the template keeps only the database
+ * PGlite opens (`postgres`), without `template0` and `template1`, which only
+ * `CREATE DATABASE` reads and an embedded store never runs (375 files, 24 MB, ~0.3 s). The copy is only used when it was made by the PGlite
  * version installed now; otherwise, or without a build, PGlite creates the database itself.
  */
 
@@ -25,6 +28,11 @@ export async function buildPgliteTemplate(): Promise<string> {
   await rm(STAMP, { force: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const pg = await PGlite.create(TEMPLATE);
+  for (const unused of ['template0', 'template1']) {
+    await pg.exec(`ALTER DATABASE ${unused} IS_TEMPLATE false`);
+    await pg.exec(`DROP DATABASE ${unused}`);
+  }
+  await pg.exec('CHECKPOINT');
   await pg.close();
   await writeFile(STAMP, `${JSON.stringify({ pglite: await installedPgliteVersion() })}\n`);
   return TEMPLATE;
@@ -59,7 +67,7 @@ export async function seedFromTemplate(dir: string): Promise<boolean> {
   await rm(staging, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
   try {
-    await cp(TEMPLATE, staging, { recursive: true });
+    await copyTree(TEMPLATE, staging);
     await rmdir(dir).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
@@ -71,3 +79,26 @@ export async function seedFromTemplate(dir: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * `from` copied to `to`, several files at a time: fs.cp copies one file after another, and
+ * each waits on the disk (0.7 s for the template here, against ~0.2 s this way).
+ */
+async function copyTree(from: string, to: string): Promise<void> {
+  const entries = await readdir(from, { withFileTypes: true, recursive: true });
+  const inside = (entry: { parentPath: string; name: string }) => path.relative(from, path.join(entry.parentPath, entry.name));
+  await mkdir(to, { recursive: true });
+  for (const entry of entries) if (entry.isDirectory()) await mkdir(path.join(to, inside(entry)), { recursive: true });
+  const files = entries.filter((entry) => entry.isFile()).map(inside);
+  let next = 0;
+  const copier = async () => {
+    while (next < files.length) {
+      const file = files[next++] as string;
+      await copyFile(path.join(from, file), path.join(to, file));
+    }
+  };
+  await Promise.all(Array.from({ length: COPIES_AT_ONCE }, copier));
+}
+
+/** Enough to keep libuv's four file threads busy. */
+const COPIES_AT_ONCE = 8;
