@@ -7,7 +7,6 @@ import { createRecordAjv } from '../schema/record-ajv.ts';
 import { defaultScope } from '../schema/scopes.ts';
 import { compileEndpoint } from './endpoints.ts';
 import type { AutomationPlan, EndpointPlan, Operation } from './plan.ts';
-import { boundIntegers } from './safe-integers.ts';
 
 /** Well under the 100,000 characters a GPT Action reads of a response. */
 export const DEFAULT_MAX_RESPONSE_CHARS = 50_000;
@@ -50,8 +49,6 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     ...(manifest.storage.ttl === undefined ? {} : { ttlSeconds: manifest.storage.ttl }),
     unique: manifest.storage.unique ?? [],
   };
-  // ajv compiles a validator that fills defaults in place; it must never see the frozen schema.
-  const validate = ajv.compile(boundIntegers(structuredClone(schema)));
   return deepFreeze({
     name: manifest.name,
     description: manifest.description,
@@ -64,7 +61,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     requireIfMatch: manifest.requireIfMatch ?? false,
     ...(manifest.rateLimit ? { rateLimit: { ...manifest.rateLimit } } : {}),
     pagination: { maxResponseChars: DEFAULT_MAX_RESPONSE_CHARS, ...options.pagination },
-    validate,
+    validate: loaded.validate,
   });
 }
 

@@ -77,7 +77,7 @@ function describe(error: ErrorObject): FieldError {
       return { pointer: at, message: `must be ${FORMAT_SHAPES[String(error.params.format)] ?? `in "${error.params.format}" format`}` };
     case 'maximum':
     case 'minimum':
-      // The engine's own bound (see compile/safe-integers.ts), not the manifest's.
+      // The engine's own bound (see schema/safe-integers.ts), not the manifest's.
       if (Math.abs(Number(error.params.limit)) === Number.MAX_SAFE_INTEGER) return { pointer: at, message: SAFE_INTEGER };
       return { pointer: at, message: error.message ?? 'is out of range' };
     case 'type':

@@ -83,16 +83,24 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
   if (typeof schemaValue !== 'object' || schemaValue === null || Array.isArray(schemaValue)) return done(shapeIssues);
   const resolved = resolveResourceSchema(source, schemaValue as JsonSchema);
   if (!resolved.schema || !resolved.at) return done([...shapeIssues, ...resolved.issues], resolved);
-  const schemaIssues = checkResourceSchema(resolved.schema, resolved.at);
+  const { issues: schemaIssues, validate } = checkResourceSchema(resolved.schema, resolved.at);
   if (shapeIssues.length) return done([...shapeIssues, ...schemaIssues], resolved);
   const all = [
     ...schemaIssues,
     ...checkSemantics(source, manifest, resolved.schema, connections),
     ...checkIndexedStrings(manifest, resolved.schema, resolved.at),
   ];
-  if (hasErrors(all)) return done(all, resolved);
+  if (hasErrors(all) || !validate) return done(all, resolved);
   const dependencies = resolved.file ? [file, resolved.file] : [file];
-  const loaded: LoadedManifest = { file, source, manifest, schema: resolved.schema as JsonSchema, schemaAt: resolved.at, dependencies };
+  const loaded: LoadedManifest = {
+    file,
+    source,
+    manifest,
+    schema: resolved.schema as JsonSchema,
+    schemaAt: resolved.at,
+    validate,
+    dependencies,
+  };
   return done(all, resolved, loaded);
 }
 

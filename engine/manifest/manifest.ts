@@ -1,3 +1,4 @@
+import type { ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../schema/json-schema.ts';
 import type { Manifest } from '../schema/manifest-shape.ts';
 import type { PathSegment, SourceFile } from '../source/source.ts';
@@ -18,6 +19,8 @@ export interface LoadedManifest {
   readonly manifest: Manifest;
   readonly schema: JsonSchema;
   readonly schemaAt: SchemaLocation;
+  /** The record validator the schema check compiled (defaults filled in, integers bounded), which the plan uses. */
+  readonly validate: ValidateFunction;
   /** Files this manifest was built from (itself and any `$ref`-ed schema file). */
   readonly dependencies: readonly string[];
 }

@@ -5,6 +5,7 @@ import { propertiesOf } from '../schema/fields.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
 import { linearRegExpProblem } from '../schema/linear-regexp.ts';
 import { createRecordAjv } from '../schema/record-ajv.ts';
+import { boundIntegers } from '../schema/safe-integers.ts';
 import { ajvErrorsToIssues } from '../source/ajv-issues.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt, type PathSegment, pointerToPath } from '../source/source.ts';
@@ -21,22 +22,29 @@ const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
  * Checks that the resource schema is a valid JSON Schema that ajv can compile in strict
- * mode, and that it describes an object whose top-level properties can be stored.
+ * mode, and that it describes an object whose top-level properties can be stored. The
+ * record validator compiled for the check (defaults filled in, integers bounded to what a
+ * double carries exactly) comes back with the issues: the plan uses it as it is, so no
+ * schema is compiled twice (with 1,000 automations, a second compile was a sixth of start).
  */
-export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): ManifestIssue[] {
+export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): { issues: ManifestIssue[]; validate?: ValidateFunction } {
   if (!metaValidator.validateSchema(schema)) {
-    return ajvErrorsToIssues(at.source, metaValidator.errors, 'schema-invalid', at.base).map((i) => ({
+    const issues = ajvErrorsToIssues(at.source, metaValidator.errors, 'schema-invalid', at.base).map((i) => ({
       ...i,
       message: `invalid JSON Schema: ${i.message}`,
     }));
+    return { issues };
   }
   // Before ajv compiles anything, so a pattern RE2 cannot run is reported where it is written.
   const unsupported = unsupportedPatterns(schema, at);
-  if (unsupported.length) return unsupported;
+  if (unsupported.length) return { issues: unsupported };
   const issues: ManifestIssue[] = [];
   const ajv = createRecordAjv({ validateSchema: false });
+  let validate: ValidateFunction | undefined;
   try {
-    issues.push(...checkDefaults(ajv.compile(structuredClone(schema)), schema, at));
+    // ajv's validator fills defaults in place; it must never see the schema the manifest keeps.
+    validate = ajv.compile(boundIntegers(structuredClone(schema)));
+    issues.push(...checkDefaults(validate, schema, at));
   } catch (error) {
     issues.push(compileIssue(error, at, Object.keys(ajv.formats)));
   }
@@ -77,7 +85,7 @@ export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): Man
       );
     }
   }
-  return issues;
+  return validate ? { issues, validate } : { issues };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { JsonSchema } from './plan.ts';
+import type { JsonSchema } from './json-schema.ts';
 
 /** Keywords whose values are data, not schemas: never rewritten. */
 const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'example']);
