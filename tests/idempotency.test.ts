@@ -51,13 +51,24 @@ const count = async (server: RunningServer) => (await call(server.url, 'GET', '/
 
 describe('Idempotency-Key', () => {
   it('a retried create returns the first answer and writes nothing again; another body is a 422', async () => {
-    const server = await start();
+    const project = makeProject({ 'orders.yaml': manifest('backend: memory') });
+    const server = await listen({ ...project.config(), audit: { enabled: true } }, silentLogger);
+    running.push({ server, project });
     const key = { 'idempotency-key': 'order-7f3a' };
     const first = await call(server.url, 'POST', '/orders', { item: 'pen' }, key);
     assert.equal(first.status, 201);
     const again = await call(server.url, 'POST', '/orders', { item: 'pen' }, key);
     assert.equal(again.status, 201);
     assert.deepEqual(again.json, first.json, 'the same record, same id');
+    // Both are audited, with the record's id: the replay says it wrote nothing.
+    const created = (await server.engine.audit.list({ automation: 'orders' })).filter((e) => e.action === 'create');
+    assert.deepEqual(
+      created.map((e) => [e.recordId, e.outcome, e.detail]),
+      [
+        [first.json.data.id, 'ok', 'idempotent replay'],
+        [first.json.data.id, 'ok', undefined],
+      ],
+    );
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
     assert.equal(again.headers.get('location'), first.headers.get('location'));
     assert.equal(again.headers.get('etag'), first.headers.get('etag'));

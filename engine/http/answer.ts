@@ -32,3 +32,27 @@ export function jsonAnswer(c: Context, body: string | null, status: number, head
   const all = guard || headers ? { ...(body === null ? {} : JSON_TYPE), ...guard, ...headers } : body === null ? undefined : JSON_TYPE;
   return new Response(body, { status, ...(all ? { headers: all } : {}) });
 }
+
+const WRITTEN = 'council:written-id';
+const REPLAYED = 'council:replayed';
+
+/**
+ * What a write tells its audit entry without it reading the answer's headers (reading them
+ * turns the plain header object into a fetch `Headers` on every write): the id of the
+ * record it wrote, and whether the answer is an earlier one replayed for an Idempotency-Key.
+ */
+export function noteWritten(c: Context, id: string): void {
+  c.set(WRITTEN, id);
+}
+
+export function noteReplayed(c: Context): void {
+  c.set(REPLAYED, true);
+}
+
+export function writtenId(c: Context): string | undefined {
+  return c.get(WRITTEN) as string | undefined;
+}
+
+export function wasReplayed(c: Context): boolean {
+  return c.get(REPLAYED) === true;
+}

@@ -9,7 +9,7 @@ import { requestHeaders } from '../request/request-header.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateLimit, RateLimiter } from '../security/rate-limit.ts';
-import { addGuardHeader, guardHeaders } from './answer.ts';
+import { addGuardHeader, guardHeaders, wasReplayed, writtenId } from './answer.ts';
 import { renderError } from './errors.ts';
 import type { Idempotency } from './idempotency.ts';
 import { rateLimitHeaders } from './rate-limit-answer.ts';
@@ -144,7 +144,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       const response = await (timeoutMs > 0
         ? withinDeadline(work, timeoutMs, true, (late) => recordWrite(audit, c, entry, late.response, 'completed after timeout'))
         : work);
-      recordWrite(audit, c, entry, response, response.headers.has('idempotent-replayed') ? 'idempotent replay' : undefined);
+      recordWrite(audit, c, entry, response, wasReplayed(c) ? 'idempotent replay' : undefined);
       return response;
     } catch (error) {
       const status = error instanceof HttpProblem ? error.status : undefined;
@@ -187,7 +187,8 @@ function requestIdOf(c: Context): string {
 
 /** A write's audit entry, from its answer (the record id from the path, or from Location on a create). */
 function recordWrite(audit: AuditLog, c: Context, entry: AuditBase, response: Response | undefined, detail?: string): void {
-  const recordId = c.req.param('id') ?? response?.headers.get('location')?.split('/').pop();
+  // A replayed create names its record in the kept Location only.
+  const recordId = c.req.param('id') ?? writtenId(c) ?? (wasReplayed(c) ? response?.headers.get('location')?.split('/').pop() : undefined);
   const status = response?.status;
   audit.record({
     ...entry,

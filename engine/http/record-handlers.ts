@@ -4,7 +4,7 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import { newRecordId } from '../request/record-id.ts';
-import { jsonAnswer } from './answer.ts';
+import { jsonAnswer, noteReplayed, noteWritten } from './answer.ts';
 import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
@@ -53,7 +53,16 @@ export function recordHandler(
     const key = c.req.header('idempotency-key');
     if (key === undefined || !idempotency) return write();
     const request = `${c.req.method} ${c.req.path}\n${JSON.stringify(body)}`;
-    return idempotency.run({ automation: plan.name, actor: String(c.get('actor') ?? 'anonymous'), key }, request, write);
+    let ran = false;
+    const run = () => {
+      ran = true;
+      return write();
+    };
+    return idempotency.run({ automation: plan.name, actor: String(c.get('actor') ?? 'anonymous'), key }, request, run).then((response) => {
+      // The first request's answer, kept: this one wrote nothing.
+      if (!ran) noteReplayed(c);
+      return response;
+    });
   };
   const ifMatch = (c: Context) => ifMatchCheck(c.req.header('if-match'), plan.requireIfMatch, plan.basePath);
   // No response passes it: a record longer than the budget is cut, and its rest read in pieces (record-body.ts).
@@ -115,6 +124,7 @@ export function recordHandler(
           const body = validated(raw);
           const now = new Date().toISOString();
           const record = await store.create({ id: newRecordId(), createdAt: now, updatedAt: now, ...body });
+          noteWritten(c, record.id);
           return jsonAnswer(c, recordBody(record, budget, pieceLinks(plan, record), true), 201, {
             location: `${plan.basePath}/${record.id}`,
             etag: etagOf(record),
