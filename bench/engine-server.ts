@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './machine.ts';
-import { type Started, startProcess, waitForHttp } from './processes.ts';
+import { type Started, startProcess, stopProcess, waitForHttp } from './processes.ts';
 
 /** The node flags every server of the bench runs with, as `npm start` runs the engine. */
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=32'];
@@ -106,7 +106,13 @@ export async function startEngine(options: EngineOptions): Promise<EngineServer>
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health`, started, 600_000, 200);
   const startMs = performance.now() - began;
-  const key = options.guards ? await apiKey(options, started, dir, env) : undefined;
+  let key: string | undefined;
+  try {
+    key = options.guards ? await apiKey(options, started, dir, env) : undefined;
+  } catch (error) {
+    await stopProcess(started);
+    throw error;
+  }
   return { started, url, dir, key, basePaths: names.map((name) => `/${name}`), startMs };
 }
 
@@ -123,9 +129,13 @@ async function apiKey(options: EngineOptions, started: Started, dir: string, env
   const made = spawnSync(
     process.execPath,
     [join(options.checkout, 'bin/council.mjs'), 'keys', 'create', '--config', 'council.config.yaml', '--name', 'bench', '--scopes', '*'],
-    { cwd: dir, env, encoding: 'utf8' },
+    // A command that hangs (0637fb7's against a PostgreSQL server) fails the side, not the run.
+    { cwd: dir, env, encoding: 'utf8', timeout: 60_000 },
   );
   const key = /^(ck_\S+)$/m.exec(made.stdout)?.[1];
+  if ((made.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    throw new Error(`council keys create (${options.name}) did not finish within 60 s`);
+  }
   if (made.status !== 0 || !key) throw new Error(`council keys create (${options.name}) exited ${made.status}: ${made.stderr}`);
   return key;
 }

@@ -64,7 +64,10 @@ export async function httpPart(options: BenchOptions, tool: LoadTool, baseline: 
       console.log(`http: ${store} not measured: ${unavailable}`);
       continue;
     }
-    const sides = await startSides(store, options, baseline);
+    const sides = await startSides(store, options, baseline, (why) => {
+      result.skipped.push(`${store}, ${baseline?.commit ?? 'baseline'}: ${why}`);
+      console.log(`http: ${store} baseline not measured: ${why}`);
+    });
     try {
       for (const side of sides) result.pinning.push({ what: `${side.kind} ${store} server at start`, held: pinningHeld(side.started) });
       for (const side of sides) side.ids = await seed(side);
@@ -128,7 +131,16 @@ async function prepareStore(store: Store, options: BenchOptions): Promise<string
   return undefined;
 }
 
-async function startSides(store: Store, options: BenchOptions, baseline: BaselineCheckout | undefined): Promise<Side[]> {
+/**
+ * Every side's server, one after another. A baseline that cannot start for this store (an
+ * old bug of that commit) is left out with `onBaselineFailed`, not the whole run.
+ */
+async function startSides(
+  store: Store,
+  options: BenchOptions,
+  baseline: BaselineCheckout | undefined,
+  onBaselineFailed: (why: string) => void,
+): Promise<Side[]> {
   const core = options.serverCore;
   const urls = { postgresUrl: options.postgresUrl, redisUrl: options.redisUrl };
   const checkouts: [string, 'now' | 'baseline'][] = [[new URL('../', import.meta.url).pathname, 'now']];
@@ -137,11 +149,21 @@ async function startSides(store: Store, options: BenchOptions, baseline: Baselin
   const common = { headers: {}, listQuery: '?topic=t0&limit=20', ids: [] };
   // One after another: the engines share the system store on PostgreSQL, and starts compete for the one core.
   for (const [checkout, version] of checkouts) {
+    const started: Side[] = [];
     for (const guards of [true, false]) {
       const name = `notes-${version}${guards ? '' : '-open'}`;
-      const engine = await startEngine({ checkout, name, store, guards, ...urls, core });
+      let engine: Awaited<ReturnType<typeof startEngine>>;
+      try {
+        engine = await startEngine({ checkout, name, store, guards, ...urls, core });
+      } catch (error) {
+        if (version === 'now') throw error;
+        for (const side of started) await stopProcess(side.started);
+        sides.splice(sides.length - started.length, started.length);
+        onBaselineFailed((error as Error).message.split('\n')[0] ?? String(error));
+        break;
+      }
       const headers: Record<string, string> = engine.key ? { authorization: `Bearer ${engine.key}` } : {};
-      sides.push({
+      const side: Side = {
         ...common,
         kind: `${version}-${guards ? 'guarded' : 'open'}`,
         started: engine.started,
@@ -149,7 +171,9 @@ async function startSides(store: Store, options: BenchOptions, baseline: Baselin
         dir: engine.dir,
         basePath: `/${name}`,
         headers,
-      });
+      };
+      started.push(side);
+      sides.push(side);
     }
   }
   const hand = await startHandwritten(store, urls, core);
