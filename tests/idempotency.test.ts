@@ -60,13 +60,16 @@ describe('Idempotency-Key', () => {
     const again = await call(server.url, 'POST', '/orders', { item: 'pen' }, key);
     assert.equal(again.status, 201);
     assert.deepEqual(again.json, first.json, 'the same record, same id');
+    // Each answer names its own audit entry, the replay too.
+    assert.match(again.headers.get('x-request-id') ?? '', /^[\w.:-]+$/);
+    assert.notEqual(again.headers.get('x-request-id'), first.headers.get('x-request-id'));
     // Both are audited, with the record's id: the replay says it wrote nothing.
     const created = (await server.engine.audit.list({ automation: 'orders' })).filter((e) => e.action === 'create');
     assert.deepEqual(
-      created.map((e) => [e.recordId, e.outcome, e.detail]),
+      created.map((e) => [e.recordId, e.outcome, e.detail, e.requestId]),
       [
-        [first.json.data.id, 'ok', 'idempotent replay'],
-        [first.json.data.id, 'ok', undefined],
+        [first.json.data.id, 'ok', 'idempotent replay', again.headers.get('x-request-id')],
+        [first.json.data.id, 'ok', undefined, first.headers.get('x-request-id')],
       ],
     );
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
