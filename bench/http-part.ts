@@ -150,31 +150,28 @@ async function startSides(
   // One after another: the engines share the system store on PostgreSQL, and starts compete for the one core.
   for (const [checkout, version] of checkouts) {
     const started: Side[] = [];
-    for (const guards of [true, false]) {
-      const name = `notes-${version}${guards ? '' : '-open'}`;
-      let engine: Awaited<ReturnType<typeof startEngine>>;
-      try {
-        engine = await startEngine({ checkout, name, store, guards, ...urls, core });
-      } catch (error) {
-        if (version === 'now') throw error;
-        for (const side of started) await stopProcess(side.started);
-        sides.splice(sides.length - started.length, started.length);
-        onBaselineFailed((error as Error).message.split('\n')[0] ?? String(error));
-        break;
+    try {
+      for (const guards of [true, false]) {
+        const name = `notes-${version}${guards ? '' : '-open'}`;
+        const engine = await startEngine({ checkout, name, store, guards, ...urls, core });
+        const headers: Record<string, string> = engine.key ? { authorization: `Bearer ${engine.key}` } : {};
+        started.push({
+          ...common,
+          kind: `${version}-${guards ? 'guarded' : 'open'}`,
+          started: engine.started,
+          url: engine.url,
+          dir: engine.dir,
+          basePath: `/${name}`,
+          headers,
+        });
       }
-      const headers: Record<string, string> = engine.key ? { authorization: `Bearer ${engine.key}` } : {};
-      const side: Side = {
-        ...common,
-        kind: `${version}-${guards ? 'guarded' : 'open'}`,
-        started: engine.started,
-        url: engine.url,
-        dir: engine.dir,
-        basePath: `/${name}`,
-        headers,
-      };
-      started.push(side);
-      sides.push(side);
+    } catch (error) {
+      if (version === 'now') throw error;
+      for (const side of started) await stopProcess(side.started);
+      onBaselineFailed((error as Error).message.split('\n')[0] ?? String(error));
+      continue;
     }
+    sides.push(...started);
   }
   const hand = await startHandwritten(store, urls, core);
   sides.push({ ...common, kind: 'hand', started: hand.started, url: hand.url, basePath: '/notes' });

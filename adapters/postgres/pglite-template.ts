@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
  * existing one. The copy is most of a first start, and it costs by the file more than by
  * the byte (0.6-1.4 s for initdb's 998 files here): the template keeps only the database
  * PGlite opens (`postgres`), without `template0` and `template1`, which only
- * `CREATE DATABASE` reads and an embedded store never runs (375 files, 24 MB, ~0.3 s). The copy is only used when it was made by the PGlite
- * version installed now; otherwise, or without a build, PGlite creates the database itself.
+ * `CREATE DATABASE` reads and an embedded store never runs (371 files, 24 MB, ~0.3 s).
+ * The copy is only used when it was made by the PGlite version installed now; otherwise,
+ * or without a build, PGlite creates the database itself.
  */
 
 const root = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url));

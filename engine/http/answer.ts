@@ -28,9 +28,9 @@ const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
 /** A JSON answer (`body` already serialized) with the guards' headers and `headers`. */
 export function jsonAnswer(c: Context, body: string | null, status: number, headers?: Readonly<Record<string, string>>): Response {
+  const type = body === null ? undefined : JSON_TYPE;
   const guard = guardHeaders(c);
-  const all = guard || headers ? { ...(body === null ? {} : JSON_TYPE), ...guard, ...headers } : body === null ? undefined : JSON_TYPE;
-  return new Response(body, { status, ...(all ? { headers: all } : {}) });
+  return new Response(body, { status, headers: guard || headers ? { ...type, ...guard, ...headers } : type });
 }
 
 const WRITTEN = 'council:written-id';

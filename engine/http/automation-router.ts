@@ -144,13 +144,10 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       const response = await (timeoutMs > 0
         ? withinDeadline(work, timeoutMs, true, (late) => recordWrite(audit, c, entry, late.response, 'completed after timeout'))
         : work);
-      if (!wasReplayed(c)) {
-        recordWrite(audit, c, entry, response);
-        return response;
-      }
-      recordWrite(audit, c, entry, response, 'idempotent replay');
+      const replayed = wasReplayed(c);
+      recordWrite(audit, c, entry, response, replayed ? 'idempotent replay' : undefined);
       // The kept answer is a Response of its own, which Hono sends without the guards' headers.
-      return withGuardHeaders(c, response);
+      return replayed ? withGuardHeaders(c, response) : response;
     } catch (error) {
       const status = error instanceof HttpProblem ? error.status : undefined;
       const denied = status === 401 || status === 403;

@@ -89,9 +89,6 @@ export function costOf(link: PieceLink): (pointer: string) => number {
  * `meta.cut` and `meta.detail` (after a write, saying the record was stored whole).
  */
 export function recordBody(record: unknown, budget: number, link: PieceLink, written = false): string {
-  // The answer nearly every record gets, without the closures cutting needs.
-  const whole = `{"data":${JSON.stringify(record)}}`;
-  if (whole.length <= budget) return whole;
   return fitBody(
     record,
     budget,
