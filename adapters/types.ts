@@ -202,7 +202,11 @@ export interface SearchQuery {
 
 /** Operations on one automation's records. Built once per bound automation. */
 export interface RecordStore {
-  get(id: string): Promise<StoredRecord | undefined>;
+  /**
+   * The record, or undefined. A store that holds its records in this process (memory) may
+   * answer without a promise: a read by id then costs no microtask on the request path.
+   */
+  get(id: string): StoredRecord | undefined | Promise<StoredRecord | undefined>;
   list(query: ListQuery): Promise<ListPage>;
   /** Backends without the `search` capability reject with a `rejected` {@link StorageError}. */
   search(query: SearchQuery): Promise<ListPage>;

@@ -8,7 +8,7 @@ import { newRecordId } from '../request/record-id.ts';
 import { requestHeaders } from '../request/request-header.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
-import type { RateLimit, RateLimiter } from '../security/rate-limit.ts';
+import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
 import { addGuardHeader, guardHeaders, wasReplayed, writtenId } from './answer.ts';
 import { renderError } from './errors.ts';
 import type { Idempotency } from './idempotency.ts';
@@ -101,6 +101,11 @@ export interface Guards {
  * limit of the caller (its key, or its address without one), the key's scopes, then the
  * handler. Writes and denied requests are audited with the key's id, never the key or
  * the body. Nothing runs before the guards pass, so a refused request has no effect.
+ *
+ * A read whose guards can decide at once (a public endpoint or a key seen in the last
+ * seconds, an in-process rate limit) and whose store answers at once (memory) is answered
+ * without a promise: no microtask, no deadline entry, and the Node adapter writes it in the
+ * same turn. State passes as arguments, so a read allocates no closure and no audit entry.
  */
 function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
@@ -108,37 +113,49 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
   const { public: open, scopes } = endpoint.access;
   const action = endpoint.operation;
   const limitPrefix = `${automation}\0`;
-  // Per request, a read allocates no closure and no audit entry: they are made only for
-  // writes, and for a refused request when it is refused (this runs on every request).
-  return async (c) => {
-    // A write is always audited, so it gets its request id (and header) up front.
-    const requestId = write ? requestIdOf(c) : '';
-    if (write) addGuardHeader(c, 'x-request-id', requestId);
-    let principal: Principal | undefined;
+
+  /** The key's verdict known: the rate limit (failed keys count against the address too, so guessing is limited). */
+  function known(c: Context, principal: Principal | undefined, refusal: unknown, requestId: string): Response | Promise<Response> {
+    // Idempotency keys belong to their caller (a write without a key: `anonymous`).
+    if (write && principal) c.set('actor', principal.keyId);
+    let decision: RateDecision | Promise<RateDecision>;
     try {
-      let refusal: unknown;
-      if (!open) {
-        try {
-          // A key seen in the last seconds is answered without a promise.
-          const headers = requestHeaders(c);
-          principal = auth.recent(headers) ?? (await auth.authenticate(headers));
-        } catch (error) {
-          refusal = error;
-        }
-      }
-      // Idempotency keys belong to their caller.
-      c.set('actor', principal ? principal.keyId : 'anonymous');
-      // Failed keys count against the address too, so guessing keys is limited like anything else.
-      const decision = limiter.take(
-        limitPrefix + (principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`),
-        rateLimit,
-      );
-      const headers = rateLimitHeaders(decision instanceof Promise ? await decision : decision, 'this automation');
+      decision = limiter.take(limitPrefix + (principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`), rateLimit);
+    } catch (error) {
+      return failed(c, error, principal, requestId);
+    }
+    return decision instanceof Promise
+      ? decision.then(
+          (taken) => decided(c, taken, principal, refusal, requestId),
+          (error: unknown) => failed(c, error, principal, requestId),
+        )
+      : decided(c, decision, principal, refusal, requestId);
+  }
+
+  /** Within the limit and holding the scopes: the handler. */
+  function decided(
+    c: Context,
+    decision: RateDecision,
+    principal: Principal | undefined,
+    refusal: unknown,
+    requestId: string,
+  ): Response | Promise<Response> {
+    try {
+      const headers = rateLimitHeaders(decision, 'this automation');
       if (headers) for (const [name, value] of Object.entries(headers)) addGuardHeader(c, name, value);
       if (refusal) throw refusal;
       if (principal) auth.authorize(principal, scopes);
-      const work = handler(c);
-      if (!write) return await (timeoutMs > 0 ? withinDeadline(work, timeoutMs, false) : work);
+    } catch (error) {
+      return failed(c, error, principal, requestId);
+    }
+    if (write) return written(c, principal, requestId);
+    const work = handler(c);
+    return timeoutMs > 0 && work instanceof Promise ? withinDeadline(work, timeoutMs, false) : work;
+  }
+
+  async function written(c: Context, principal: Principal | undefined, requestId: string): Promise<Response> {
+    try {
+      const work = Promise.resolve(handler(c));
       const entry: AuditBase = { actor: principal ? principal.keyId : 'anonymous', action, automation, requestId };
       // After a 504 (audited below) the write runs on; its own entry says what it did in the end.
       const response = await (timeoutMs > 0
@@ -149,27 +166,52 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       // The kept answer is a Response of its own, which Hono sends without the guards' headers.
       return replayed ? withGuardHeaders(c, response) : response;
     } catch (error) {
-      const status = error instanceof HttpProblem ? error.status : undefined;
-      const denied = status === 401 || status === 403;
-      // A client over its limit is counted, not audited: a flood must not flood the log.
-      if (status !== 429 && (denied || write)) {
-        const recordId = c.req.param('id');
-        const id = requestId || requestIdOf(c);
-        // An audited answer says which entry is its own.
-        addGuardHeader(c, 'x-request-id', id);
-        audit.record({
-          actor: principal ? principal.keyId : 'anonymous',
-          action,
-          automation,
-          requestId: id,
-          ...(recordId ? { recordId } : {}),
-          outcome: denied ? 'denied' : 'failed',
-          ...(status ? { status } : {}),
-          ...(error instanceof HttpProblem ? { detail: error.code } : {}),
-        });
-      }
-      throw error;
+      return failed(c, error, principal, requestId);
     }
+  }
+
+  /** A refused request (401, 403) or a failed write, audited; then the error again. */
+  function failed(c: Context, error: unknown, principal: Principal | undefined, requestId: string): never {
+    const status = error instanceof HttpProblem ? error.status : undefined;
+    const denied = status === 401 || status === 403;
+    // A client over its limit is counted, not audited: a flood must not flood the log.
+    if (status !== 429 && (denied || write)) {
+      const recordId = c.req.param('id');
+      const id = requestId || requestIdOf(c);
+      // An audited answer says which entry is its own.
+      addGuardHeader(c, 'x-request-id', id);
+      audit.record({
+        actor: principal ? principal.keyId : 'anonymous',
+        action,
+        automation,
+        requestId: id,
+        ...(recordId ? { recordId } : {}),
+        outcome: denied ? 'denied' : 'failed',
+        ...(status ? { status } : {}),
+        ...(error instanceof HttpProblem ? { detail: error.code } : {}),
+      });
+    }
+    throw error;
+  }
+
+  return (c) => {
+    // A write is always audited, so it gets its request id (and header) up front.
+    const requestId = write ? requestIdOf(c) : '';
+    if (write) addGuardHeader(c, 'x-request-id', requestId);
+    if (open) return known(c, undefined, undefined, requestId);
+    const headers = requestHeaders(c);
+    let principal: Principal | undefined;
+    try {
+      // A key seen in the last seconds is answered without a promise.
+      principal = auth.recent(headers);
+    } catch (error) {
+      return known(c, undefined, error, requestId);
+    }
+    if (principal) return known(c, principal, undefined, requestId);
+    return auth.authenticate(headers).then(
+      (found) => known(c, found, undefined, requestId),
+      (error: unknown) => known(c, undefined, error, requestId),
+    );
   };
 }
 

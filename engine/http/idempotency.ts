@@ -102,7 +102,7 @@ export class Idempotency {
           claiming.then(() => store.delete(id)).catch(() => {});
         }
         if (!(error instanceof StorageError && error.kind === 'conflict' && error.field === 'id')) throw error;
-        const existing = await this.#within(store.get(id));
+        const existing = await this.#within(Promise.resolve(store.get(id)));
         if (existing === undefined) continue;
         const expired = Date.parse(String(existing.expiresAt)) <= now;
         const abandoned = existing.state === 'pending' && Date.parse(existing.updatedAt) + ABANDONED_MS <= now;

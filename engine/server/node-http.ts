@@ -34,25 +34,22 @@ export function serveHttp(options: { fetch: Fetch; port: number; hostname: strin
         ? new HttpProblem('malformed-request', `the request cannot be read: ${error.message}; send a valid HTTP request`).toResponse()
         : renderError(error, options.logger),
   });
-  const server = createServer(listener);
-  // Requests read on each connection whose responses are not finished, in order.
-  const inFlight = new WeakMap<Socket, Map<IncomingMessage, ServerResponse>>();
+  // The responses not yet finished, for closeServer and for answering bad bytes in order.
   const answering = new Set<ServerResponse>();
-  responsesOf.set(server, answering);
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  // One request listener (an event with two copies its listener list on every emit), and
+  // one shared close listener per response, no closure: this runs on every request.
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     // Once closing, a request that still arrives on a kept-alive connection is its last.
     if (!server.listening) response.shouldKeepAlive = false;
     answering.add(response);
-    response.once('close', () => answering.delete(response));
-    const socket = request.socket;
-    const requests = inFlight.get(socket) ?? new Map<IncomingMessage, ServerResponse>();
-    inFlight.set(socket, requests);
-    requests.set(request, response);
-    response.once('close', () => {
-      requests.delete(request);
-      socket.emit(ANSWERED);
-    });
+    response.on('close', answered);
+    listener(request, response);
   });
+  responsesOf.set(server, answering);
+  function answered(this: ServerResponse): void {
+    answering.delete(this);
+    this.req.socket.emit(ANSWERED);
+  }
   const refused = new WeakSet<Socket>();
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (refused.has(socket)) return;
@@ -64,14 +61,13 @@ export function serveHttp(options: { fetch: Fetch; port: number; hostname: strin
       socket.destroy();
       return;
     }
-    const requests = inFlight.get(socket) ?? new Map<IncomingMessage, ServerResponse>();
     // Requests read in full before the bad bytes are answered first. One the bad bytes cut
     // short (inside its body) is not: its body cannot be read, so it is never applied.
     const answer = () => {
-      const earlier = [...requests].filter(([request]) => request.complete);
-      if (earlier.length > 0) return;
+      const requests = [...answering].filter((response) => response.req.socket === socket);
+      if (requests.some((response) => response.req.complete)) return;
       socket.off(ANSWERED, answer);
-      const started = [...requests.values()].some((response) => response.headersSent);
+      const started = requests.some((response) => response.headersSent);
       closeWith(socket, started ? undefined : problem);
     };
     socket.on(ANSWERED, answer);
