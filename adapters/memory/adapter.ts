@@ -115,7 +115,7 @@ export class MemoryRecordStore implements RecordStore {
 
   async create(record: StoredRecord): Promise<StoredRecord> {
     if (this.#live(record.id)) throw new StorageError('conflict', `a record with id ${record.id} already exists`, { field: 'id' });
-    this.#write(record);
+    this.#write(record, undefined);
     return record;
   }
 
@@ -123,7 +123,7 @@ export class MemoryRecordStore implements RecordStore {
     const current = this.#live(id);
     if (!current) return undefined;
     const next = change(structuredClone(current));
-    this.#write(next);
+    this.#write(next, current);
     return next;
   }
 
@@ -135,7 +135,8 @@ export class MemoryRecordStore implements RecordStore {
     return true;
   }
 
-  #write(record: StoredRecord): void {
+  /** Stores `record` in place of `previous` (the stored record with its id, which the caller has just read). */
+  #write(record: StoredRecord, previous: StoredRecord | undefined): void {
     for (const field of this.unique) {
       const value = record[field];
       if (value === undefined || value === null) continue;
@@ -149,12 +150,11 @@ export class MemoryRecordStore implements RecordStore {
     // A key no record may have (the engine refuses it in bodies): never kept, so never served.
     Reflect.deleteProperty(copy, PROTO_KEY);
     deepFreeze(copy);
-    const previous = this.#records.get(record.id);
     this.#records.set(record.id, copy);
     if (previous) this.#indexes.replace(previous, copy);
     else this.#indexes.add(copy);
     // Deleted first so the Map keeps ids in write order, which #sweep relies on.
-    this.#expires.delete(record.id);
+    if (this.#expires.size !== 0) this.#expires.delete(record.id);
     if (this.ttlMs > 0) this.#expires.set(record.id, Date.now() + this.ttlMs);
   }
 

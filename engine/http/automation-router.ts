@@ -5,7 +5,7 @@ import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
 import { withinDeadline } from '../request/deadline.ts';
 import { newRecordId } from '../request/record-id.ts';
-import { requestHeaders } from '../request/request-header.ts';
+import { requestHeader, requestHeaders } from '../request/request-header.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
@@ -225,12 +225,13 @@ interface AuditBase {
 
 /** The caller's X-Request-Id when it is a plain token, else a new id. */
 function requestIdOf(c: Context): string {
-  const given = c.req.header('x-request-id');
+  const given = requestHeader(c, 'x-request-id');
   return given && REQUEST_ID.test(given) ? given : newRecordId();
 }
 
 /** A write's audit entry, from its answer (the record id from the path, or from Location on a create). */
 function recordWrite(audit: AuditLog, c: Context, entry: AuditBase, response: Response | undefined, detail?: string): void {
+  if (!audit.enabled) return;
   // A replayed create names its record in the kept Location only.
   const recordId = c.req.param('id') ?? writtenId(c) ?? (wasReplayed(c) ? response?.headers.get('location')?.split('/').pop() : undefined);
   const status = response?.status;

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { type FieldError, HttpProblem } from '../errors/problem.ts';
+import { requestHeader } from '../request/request-header.ts';
 import { inexactNumbers } from './json-numbers.ts';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -14,7 +15,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * double cannot carry exactly.
  */
 export async function readJsonObject(c: Context, limit: number): Promise<Record<string, unknown>> {
-  const type = c.req.header('content-type') ?? '';
+  const type = requestHeader(c, 'content-type') ?? '';
   if (JSON_PATCH_TYPE.test(type)) {
     throw new HttpProblem(
       'unsupported-media-type',
@@ -27,7 +28,7 @@ export async function readJsonObject(c: Context, limit: number): Promise<Record<
       `send the body as JSON with "Content-Type: application/json"${type ? ` (got "${type}")` : ''}`,
     );
   }
-  const bytes = await readBodyBytes(c.req.raw, limit);
+  const bytes = await readBodyBytes(c.req.raw, limit, requestHeader(c, 'content-length') ?? null);
   let value: unknown;
   let text: string;
   try {
@@ -135,8 +136,12 @@ function rejectUnstorableStrings(key: string, value: unknown): unknown {
  * streaming); a body cut short (the client left, or bytes that are not HTTP) is a 400
  * `malformed-request`, never a server error, and nothing is applied.
  */
-export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
-  const length = request.headers.get('content-length');
+export async function readBodyBytes(
+  request: Request,
+  limit: number,
+  // Given when read already: the request's Headers object is built on its first read, every header at once.
+  length = request.headers.get('content-length'),
+): Promise<Uint8Array> {
   if (length !== null && Number(length) > limit) throw tooLarge(limit);
   // With a declared length Node's parser already stops the body there, so the server's
   // fast path can read it whole; only a chunked body is counted while it streams.

@@ -4,6 +4,7 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import { newRecordId } from '../request/record-id.ts';
+import { requestHeader } from '../request/request-header.ts';
 import { jsonAnswer, noteReplayed, noteWritten } from './answer.ts';
 import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
@@ -51,7 +52,7 @@ export function recordHandler(
   // Checked on the current record inside the store's atomic write (see etag.ts).
   // With an Idempotency-Key, a write runs once per key and body; a retry gets the first answer.
   const once = (c: Context, body: Record<string, unknown>, write: () => Promise<Response>): Promise<Response> => {
-    const key = c.req.header('idempotency-key');
+    const key = requestHeader(c, 'idempotency-key');
     if (key === undefined || !idempotency) return write();
     const request = `${c.req.method} ${c.req.path}\n${JSON.stringify(body)}`;
     let ran = false;
@@ -65,7 +66,7 @@ export function recordHandler(
       return response;
     });
   };
-  const ifMatch = (c: Context) => ifMatchCheck(c.req.header('if-match'), plan.requireIfMatch, plan.basePath);
+  const ifMatch = (c: Context) => ifMatchCheck(requestHeader(c, 'if-match'), plan.requireIfMatch, plan.basePath);
   // No response passes it: a record longer than the budget is cut, and its rest read in pieces (record-body.ts).
   const budget = plan.pagination.maxResponseChars;
   const linksOf = (record: StoredRecord | undefined) => (record ? pieceLinks(plan, record) : () => null);

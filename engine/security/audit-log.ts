@@ -68,6 +68,11 @@ export class AuditLog {
     this.#batch = new WriteBatch((entries) => this.#write(entries), logger, { what: 'audit entries', capacity: AUDIT_BACKLOG });
   }
 
+  /** false when the config turns the log off: then nothing needs to build an entry. */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
   record(entry: AuditEntry): void {
     if (!this.#enabled) return;
     const at = new Date().toISOString();
