@@ -31,10 +31,12 @@ export class PostgresRecordStore implements RecordStore {
     this.#statements = statements;
   }
 
-  async get(id: string): Promise<StoredRecord | undefined> {
+  get(id: string): StoredRecord | undefined | Promise<StoredRecord | undefined> {
     if (!uuidPattern.test(id)) return undefined;
-    const [row] = await run(this.#db, this.#statements.get, [id]);
-    return row && this.#decode(row);
+    return run(this.#db, this.#statements.get, [id]).then((rows) => {
+      const row = rows[0];
+      return row && this.#decode(row);
+    });
   }
 
   async list(query: ListQuery): Promise<ListPage> {

@@ -35,9 +35,10 @@ export class Breaker {
 
   /** `db` with every statement going through the breaker. */
   wrap(db: Executor): Executor {
+    // No closure per statement: the check, then the statement with one shared error handler.
     return {
-      query: (text, params) => this.#run(() => db.query(text, params)),
-      transaction: (fn) => this.#run(() => db.transaction(fn)),
+      query: (text, params) => (this.#down ? Promise.reject(this.#refusal(this.#down)) : db.query(text, params).catch(this.#seen)),
+      transaction: (fn) => (this.#down ? Promise.reject(this.#refusal(this.#down)) : db.transaction(fn).catch(this.#seen)),
     };
   }
 
@@ -47,20 +48,18 @@ export class Breaker {
     clearTimeout(this.#timer);
   }
 
-  async #run<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.#down) {
-      const seconds = Math.round((performance.now() - this.#since) / 1000);
-      throw new StorageError('unavailable', `${this.#label} is unavailable (unreachable for ${seconds} s; retrying in the background)`, {
-        cause: this.#down,
-      });
-    }
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof StorageError && error.kind === 'unavailable') this.#open(error);
-      throw error;
-    }
+  #refusal(down: StorageError): StorageError {
+    const seconds = Math.round((performance.now() - this.#since) / 1000);
+    return new StorageError('unavailable', `${this.#label} is unavailable (unreachable for ${seconds} s; retrying in the background)`, {
+      cause: down,
+    });
   }
+
+  /** A statement's failure: one that finds the server unreachable opens the breaker. */
+  readonly #seen = (error: unknown): never => {
+    if (error instanceof StorageError && error.kind === 'unavailable') this.#open(error);
+    throw error;
+  };
 
   #open(error: StorageError): void {
     if (this.#down || this.#closed) return;

@@ -16,12 +16,16 @@ export interface Executor {
 
 /** An executor over a postgres.js pool; statements are prepared once per pooled connection. */
 export function postgresJsExecutor(sql: postgres.Sql | postgres.TransactionSql, label: string): Executor {
+  const fail = (error: unknown): never => {
+    throw storageErrorFrom(error, label);
+  };
   const self: Executor = {
-    async query(text, params) {
+    // No async wrapper: this runs for every statement, and each wrapper is a promise more.
+    query(text, params) {
       try {
-        return await sql.unsafe<Row[]>(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+        return sql.unsafe<Row[]>(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).catch(fail);
       } catch (error) {
-        throw storageErrorFrom(error, label);
+        return Promise.reject(storageErrorFrom(error, label));
       }
     },
     transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
