@@ -162,9 +162,13 @@ export function mcpEndpoint(options: {
           { headers: challenge },
         );
       }
+      // A tool call's own request keeps only the peer of /mcp's (its rate limit by address, its
+      // origin), never Node's message: the call's headers (If-Match, Idempotency-Key) are its own.
+      const socket = (c.env as { incoming?: { socket?: unknown } } | undefined)?.incoming?.socket;
+      const env = { incoming: { socket } };
       const authInfo: AuthInfo = principal
-        ? { token: presentedKey(headers) ?? '', clientId: principal.keyId, scopes: [...principal.scopes], extra: { env: c.env } }
-        : { token: '', clientId: 'anonymous', scopes: [], extra: { env: c.env } };
+        ? { token: presentedKey(headers) ?? '', clientId: principal.keyId, scopes: [...principal.scopes], extra: { env } }
+        : { token: '', clientId: 'anonymous', scopes: [], extra: { env } };
       // Read here, not by the SDK, so numbers are checked before anything is parsed into doubles.
       const parsedBody = c.req.method === 'POST' ? await readMcpMessage(c.req.raw) : undefined;
       const id = c.req.header('mcp-session-id');
