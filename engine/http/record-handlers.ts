@@ -206,7 +206,6 @@ function invalidBody(errors: readonly FieldError[]): HttpProblem {
   return new HttpProblem('validation-failed', `the body does not match the schema; fix and retry: ${detail}`, { errors });
 }
 
-/** get takes `?fields=`, or `?piece=` with `offset` and `version` (the rest of a cut value), and nothing else. */
 interface GetQuery {
   readonly fields?: readonly string[];
   readonly piece?: PieceQuery;
@@ -214,6 +213,7 @@ interface GetQuery {
 
 const NO_QUERY: GetQuery = {};
 
+/** get takes `?fields=`, or `?piece=` with `offset` and `version` (the rest of a cut value), and nothing else. */
 function getQuery(c: Context, plan: AutomationPlan): GetQuery {
   if (!c.req.url.includes('?')) return NO_QUERY;
   const params = new URL(c.req.url).searchParams;
