@@ -25,6 +25,8 @@ export class Breaker {
   #down: StorageError | undefined;
   #since = 0;
   #closed = false;
+  /** Read by every statement: a plain object, so the statement's function holds no reference to the breaker. */
+  readonly #state = { down: false };
   #timer: NodeJS.Timeout | undefined;
 
   constructor(probe: () => Promise<unknown>, label: string, renew: () => void = () => {}) {
@@ -36,9 +38,12 @@ export class Breaker {
   /** `db` with every statement going through the breaker. */
   wrap(db: Executor): Executor {
     // No closure per statement: the check, then the statement with one shared error handler.
+    const refused = () => Promise.reject(this.#refusal(this.#down as StorageError));
+    const seen = this.#seen;
+    const state = this.#state;
     return {
-      query: (text, params) => (this.#down ? Promise.reject(this.#refusal(this.#down)) : db.query(text, params).catch(this.#seen)),
-      transaction: (fn) => (this.#down ? Promise.reject(this.#refusal(this.#down)) : db.transaction(fn).catch(this.#seen)),
+      query: (text, params) => (state.down ? refused() : db.query(text, params).catch(seen)),
+      transaction: (fn) => (state.down ? refused() : db.transaction(fn).catch(seen)),
     };
   }
 
@@ -64,6 +69,7 @@ export class Breaker {
   #open(error: StorageError): void {
     if (this.#down || this.#closed) return;
     this.#down = error;
+    this.#state.down = true;
     this.#since = performance.now();
     this.#schedule(0);
   }
@@ -85,6 +91,7 @@ export class Breaker {
       if (this.#closed) return;
       this.#renew();
       this.#down = undefined;
+      this.#state.down = false;
     } catch {
       this.#schedule();
     } finally {

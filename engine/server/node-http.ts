@@ -34,21 +34,33 @@ export function serveHttp(options: { fetch: Fetch; port: number; hostname: strin
         ? new HttpProblem('malformed-request', `the request cannot be read: ${error.message}; send a valid HTTP request`).toResponse()
         : renderError(error, options.logger),
   });
-  // The responses not yet finished, for closeServer and for answering bad bytes in order.
-  const answering = new Set<ServerResponse>();
   // One request listener (an event with two copies its listener list on every emit), and
   // one shared close listener per response, no closure: this runs on every request.
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     // Once closing, a request that still arrives on a kept-alive connection is its last.
     if (!server.listening) response.shouldKeepAlive = false;
+    const socket = request.socket as Connection;
+    const answering = socket[ANSWERING] ?? new Set<ServerResponse>();
+    socket[ANSWERING] = answering;
     answering.add(response);
     response.on('close', answered);
     listener(request, response);
   });
-  responsesOf.set(server, answering);
+  // Each connection keeps its own responses not yet finished (for closeServer and for
+  // answering bad bytes in order). One set for the whole server churned by every request
+  // made scavenges keep each request's objects: with a store that answers asynchronously,
+  // 20% of the time in GC and 17.6k -> 28.3k req/s without it (memory store behind a
+  // setImmediate, one core); a set per connection holds a few at a time and costs nothing.
+  const connections = new Set<Connection>();
+  server.on('connection', (socket: Connection) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  connectionsOf.set(server, connections);
   function answered(this: ServerResponse): void {
-    answering.delete(this);
-    this.req.socket.emit(ANSWERED);
+    const socket = this.req.socket as Connection;
+    socket[ANSWERING]?.delete(this);
+    socket.emit(ANSWERED);
   }
   const refused = new WeakSet<Socket>();
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -64,7 +76,7 @@ export function serveHttp(options: { fetch: Fetch; port: number; hostname: strin
     // Requests read in full before the bad bytes are answered first. One the bad bytes cut
     // short (inside its body) is not: its body cannot be read, so it is never applied.
     const answer = () => {
-      const requests = [...answering].filter((response) => response.req.socket === socket);
+      const requests = [...((socket as Connection)[ANSWERING] ?? [])];
       if (requests.some((response) => response.req.complete)) return;
       socket.off(ANSWERED, answer);
       const started = requests.some((response) => response.headersSent);
@@ -79,7 +91,10 @@ export function serveHttp(options: { fetch: Fetch; port: number; hostname: strin
   return server;
 }
 
-const responsesOf = new WeakMap<Server, Set<ServerResponse>>();
+/** A connection and its responses not yet finished. */
+type Connection = Socket & { [ANSWERING]?: Set<ServerResponse> };
+const ANSWERING = Symbol('council:answering');
+const connectionsOf = new WeakMap<Server, Set<Connection>>();
 
 /**
  * Stops taking connections and resolves once every request in flight is answered: each
@@ -88,7 +103,9 @@ const responsesOf = new WeakMap<Server, Set<ServerResponse>>();
  * shutdown for the keep-alive timeout (65 s).
  */
 export function closeServer(server: Server): Promise<void> {
-  for (const response of responsesOf.get(server) ?? []) if (!response.headersSent) response.shouldKeepAlive = false;
+  for (const socket of connectionsOf.get(server) ?? []) {
+    for (const response of socket[ANSWERING] ?? []) if (!response.headersSent) response.shouldKeepAlive = false;
+  }
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
