@@ -21,12 +21,13 @@ export class Breaker {
   readonly #probe: () => Promise<unknown>;
   readonly #renew: () => void;
   readonly #label: string;
-  /** Why the server is taken to be down, while it is; undefined when closed. */
-  #down: StorageError | undefined;
   #since = 0;
   #closed = false;
-  /** Read by every statement: a plain object, so the statement's function holds no reference to the breaker. */
-  readonly #state = { down: false };
+  /**
+   * Why the server is taken to be down, while it is; undefined when closed. A plain object
+   * read by every statement, so the statement's function holds no reference to the breaker.
+   */
+  readonly #state: { down: StorageError | undefined } = { down: undefined };
   #timer: NodeJS.Timeout | undefined;
 
   constructor(probe: () => Promise<unknown>, label: string, renew: () => void = () => {}) {
@@ -38,7 +39,7 @@ export class Breaker {
   /** `db` with every statement going through the breaker. */
   wrap(db: Executor): Executor {
     // No closure per statement: the check, then the statement with one shared error handler.
-    const refused = () => Promise.reject(this.#refusal(this.#down as StorageError));
+    const refused = () => Promise.reject(this.#refusal());
     const seen = this.#seen;
     const state = this.#state;
     return {
@@ -53,10 +54,10 @@ export class Breaker {
     clearTimeout(this.#timer);
   }
 
-  #refusal(down: StorageError): StorageError {
+  #refusal(): StorageError {
     const seconds = Math.round((performance.now() - this.#since) / 1000);
     return new StorageError('unavailable', `${this.#label} is unavailable (unreachable for ${seconds} s; retrying in the background)`, {
-      cause: down,
+      cause: this.#state.down,
     });
   }
 
@@ -67,9 +68,8 @@ export class Breaker {
   };
 
   #open(error: StorageError): void {
-    if (this.#down || this.#closed) return;
-    this.#down = error;
-    this.#state.down = true;
+    if (this.#state.down || this.#closed) return;
+    this.#state.down = error;
     this.#since = performance.now();
     this.#schedule(0);
   }
@@ -90,8 +90,7 @@ export class Breaker {
       await Promise.race([this.#probe(), late]);
       if (this.#closed) return;
       this.#renew();
-      this.#down = undefined;
-      this.#state.down = false;
+      this.#state.down = undefined;
     } catch {
       this.#schedule();
     } finally {
