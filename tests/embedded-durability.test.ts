@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postgresBackend } from '../adapters/postgres/index.ts';
-import { readEntries } from '../engine/security/audit-blocks.ts';
-import { AUDIT_SPEC, type AuditRecord } from '../engine/security/audit-log.ts';
+import { AuditFile } from '../engine/security/audit-file.ts';
+import type { AuditRecord } from '../engine/security/audit-log.ts';
 import { type ServeProcess, serveProcess } from './support/serve-process.ts';
 
 /**
@@ -60,15 +59,9 @@ async function post(url: string, key: string, title: string): Promise<{ id: stri
   return { id: ((await response.json()) as { data: { id: string } }).data.id };
 }
 
-/** The audit log as the data directory holds it, read directly once no server holds it. */
+/** The audit log as the data directory holds it (`<data>/audit/*.jsonl`), oldest first, read once no server holds it. */
 async function auditEntries(data: string): Promise<AuditRecord[]> {
-  const connection = await postgresBackend.connect({ name: 'postgres', backend: 'postgres' }, { dataDir: data });
-  try {
-    // Oldest first; the store holds them in blocks (audit-blocks.ts), read as the log reads them.
-    return (await readEntries(await connection.open(AUDIT_SPEC), { limit: 1_000_000 })).reverse();
-  } finally {
-    await connection.close();
-  }
+  return (await new AuditFile(join(data, 'audit')).read({ limit: 1_000_000 })).reverse();
 }
 
 describe('embedded PGlite across a crash', { timeout: 240_000 }, () => {

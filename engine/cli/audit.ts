@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { silentLogger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
-import { AUDIT_SPEC, AuditLog, type AuditRecord } from '../security/audit-log.ts';
+import { AuditLog, type AuditRecord } from '../security/audit-log.ts';
+import { auditStoreOf } from '../security/audit-open.ts';
 import { SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { callLocalServer } from '../server/local-admin.ts';
 import { auditFlags } from './flags.ts';
@@ -34,8 +35,12 @@ export async function auditCommand(args: string[]): Promise<number> {
       const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
       entries = ((await callLocalServer(route.server, 'GET', `/audit?${params}`))?.data ?? []) as AuditRecord[];
     } else {
-      const connection = await pool.get(SYSTEM_CONNECTION);
-      entries = await new AuditLog(() => connection.open(AUDIT_SPEC), silentLogger).list(query);
+      const audit = new AuditLog(auditStoreOf(pool), silentLogger);
+      try {
+        entries = await audit.list(query);
+      } finally {
+        await audit.close();
+      }
     }
     for (const e of entries) console.log(line(e));
     return 0;

@@ -1,7 +1,8 @@
 import type { CouncilConfig } from '../config/config.ts';
 import { silentLogger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
-import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
+import { AuditLog } from '../security/audit-log.ts';
+import { auditStoreOf } from '../security/audit-open.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import type { Keys } from './keys.ts';
 
@@ -9,7 +10,14 @@ import type { Keys } from './keys.ts';
 export async function openLocalKeys(config: CouncilConfig): Promise<{ keys: Keys; close: () => Promise<void> }> {
   const pool = new ConnectionPool(config.connections, config.dataDir);
   try {
-    return { keys: await auditedKeys(pool), close: () => pool.closeAll() };
+    const audit = new AuditLog(auditStoreOf(pool), silentLogger);
+    return {
+      keys: await auditedKeys(pool, audit),
+      close: async () => {
+        await audit.close();
+        await pool.closeAll();
+      },
+    };
   } catch (error) {
     await pool.closeAll();
     throw error;
@@ -17,10 +25,8 @@ export async function openLocalKeys(config: CouncilConfig): Promise<{ keys: Keys
 }
 
 /** The store itself, with the key events recorded in the audit log as the server would. */
-async function auditedKeys(pool: ConnectionPool): Promise<Keys> {
-  const connection = await pool.get(SYSTEM_CONNECTION);
-  const store = await KeyStore.open(connection);
-  const audit = new AuditLog(() => connection.open(AUDIT_SPEC), silentLogger);
+async function auditedKeys(pool: ConnectionPool, audit: AuditLog): Promise<Keys> {
+  const store = await KeyStore.open(await pool.get(SYSTEM_CONNECTION));
   return {
     async create(request) {
       const made = await store.create(request);

@@ -156,18 +156,43 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
   async function written(c: Context, principal: Principal | undefined, requestId: string): Promise<Response> {
     try {
       const work = Promise.resolve(handler(c));
-      const entry: AuditBase = { actor: principal ? principal.keyId : 'anonymous', action, automation, requestId };
       // After a 504 (audited below) the write runs on; its own entry says what it did in the end.
       const response = await (timeoutMs > 0
-        ? withinDeadline(work, timeoutMs, true, (late) => recordWrite(audit, c, entry, late.response, 'completed after timeout'))
+        ? withinDeadline(work, timeoutMs, true, (late) => recordWrite(c, principal, requestId, late.response, 'completed after timeout'))
         : work);
       const replayed = wasReplayed(c);
-      recordWrite(audit, c, entry, response, replayed ? 'idempotent replay' : undefined);
+      recordWrite(c, principal, requestId, response, replayed ? 'idempotent replay' : undefined);
       // The kept answer is a Response of its own, which Hono sends without the guards' headers.
       return replayed ? withGuardHeaders(c, response) : response;
     } catch (error) {
       return failed(c, error, principal, requestId);
     }
+  }
+
+  /** A write's audit entry, from its answer: the record id from the path, or (a create) the one it made or replayed. */
+  function recordWrite(
+    c: Context,
+    principal: Principal | undefined,
+    requestId: string,
+    response: Response | undefined,
+    detail?: string,
+  ): void {
+    if (!audit.enabled) return;
+    const status = response?.status;
+    audit.record({
+      actor: principal ? principal.keyId : 'anonymous',
+      action,
+      automation,
+      // A replayed create names its record in the kept Location only.
+      recordId:
+        action === 'create'
+          ? (writtenId(c) ?? (wasReplayed(c) ? response?.headers.get('location')?.split('/').pop() : undefined))
+          : c.req.param('id'),
+      requestId,
+      outcome: status !== undefined && status < 400 ? 'ok' : 'failed',
+      status,
+      detail,
+    });
   }
 
   /** A refused request (401, 403) or a failed write, audited; then the error again. */
@@ -215,33 +240,10 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
   };
 }
 
-/** What every audit entry of one request shares. */
-interface AuditBase {
-  readonly actor: string;
-  readonly action: string;
-  readonly automation: string;
-  readonly requestId: string;
-}
-
 /** The caller's X-Request-Id when it is a plain token, else a new id. */
 function requestIdOf(c: Context): string {
   const given = requestHeader(c, 'x-request-id');
   return given && REQUEST_ID.test(given) ? given : newRecordId();
-}
-
-/** A write's audit entry, from its answer (the record id from the path, or from Location on a create). */
-function recordWrite(audit: AuditLog, c: Context, entry: AuditBase, response: Response | undefined, detail?: string): void {
-  if (!audit.enabled) return;
-  // A replayed create names its record in the kept Location only.
-  const recordId = c.req.param('id') ?? writtenId(c) ?? (wasReplayed(c) ? response?.headers.get('location')?.split('/').pop() : undefined);
-  const status = response?.status;
-  audit.record({
-    ...entry,
-    ...(recordId ? { recordId } : {}),
-    outcome: status !== undefined && status < 400 ? 'ok' : 'failed',
-    ...(status ? { status } : {}),
-    ...(detail ? { detail } : {}),
-  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { backends, FALLBACK_BACKEND, loadBackend } from '../../adapters/index.ts';
 import type { ConnectionSettings, StorageConnection } from '../../adapters/types.ts';
 import { StorageError } from '../../adapters/types.ts';
@@ -155,6 +156,18 @@ export class ConnectionPool {
     const open = this.#open.get(name);
     if (!open) throw new StorageError('unavailable', `connection "${name}" is not open`);
     await withTimeout((await open).ping(), timeoutMs);
+  }
+
+  /**
+   * A folder of the data directory for files kept beside an embedded connection's store
+   * (the audit log's lines, `audit-file.ts`), with the directory's lock taken; undefined
+   * when `name` is not embedded (its store is a server, or memory).
+   */
+  embeddedFolder(name: string, folder: string): string | undefined {
+    const settings = this.#settings.get(name);
+    if (!settings || connectionMode(settings) !== 'embedded') return undefined;
+    this.#lockDataDir();
+    return join(this.#dataDir, folder);
   }
 
   /** `postgres connection "warehouse"`: how errors and logs name a connection (never by its URL). */

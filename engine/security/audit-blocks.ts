@@ -1,5 +1,5 @@
 import type { ListFilter, RecordStore, StoredRecord } from '../../adapters/types.ts';
-import type { AuditRecord } from './audit-log.ts';
+import type { AuditRecord, RecordedEntry } from './audit-log.ts';
 
 /**
  * The audit log stores entries in blocks: one row per automation per written batch, whose
@@ -22,7 +22,7 @@ const BLOCKS_PER_READ = 20;
 const PACKED_FIELDS = ['id', 'createdAt', 'actor', 'action', 'recordId', 'requestId', 'outcome', 'status', 'detail'] as const;
 type Packed = (string | number | null)[];
 
-function pack(entry: AuditRecord): Packed {
+function pack(entry: RecordedEntry): Packed {
   return PACKED_FIELDS.map((field) => (entry[field] as string | number | undefined) ?? null);
 }
 
@@ -37,7 +37,7 @@ function unpackEntry(packed: Packed, automation: string | undefined): AuditRecor
 }
 
 /** One block row per automation (entries without one share a row) for a batch of entries, oldest first. */
-export function packBlocks(entries: readonly AuditRecord[]): StoredRecord[] {
+export function packBlocks(entries: readonly RecordedEntry[]): StoredRecord[] {
   const groups = new Map<string | undefined, Packed[]>();
   for (const entry of entries) {
     const group = groups.get(entry.automation);

@@ -1,8 +1,8 @@
-import { type RecordStore, StorageError, type StorageSpec, type StoredRecord } from '../../adapters/types.ts';
+import type { StorageSpec, StoredRecord } from '../../adapters/types.ts';
 import type { Logger } from '../log.ts';
 import { openOnce } from '../registry/open-once.ts';
 import { newRecordId } from '../request/record-id.ts';
-import { packBlocks, readEntries, rest } from './audit-blocks.ts';
+import type { AuditStore } from './audit-store.ts';
 import { WriteBatch } from './write-batch.ts';
 
 /** One audited event. Never a secret, never a body: who, what, where, and how it ended. */
@@ -24,8 +24,28 @@ export interface AuditEntry {
 export type AuditRecord = StoredRecord & AuditEntry;
 
 /**
- * Append-only: the engine only ever creates rows in it, each a block of entries
- * (`audit-blocks.ts`); rows written before blocks are one entry each.
+ * An entry as the log hands it to its store: every field present, in this order, those it
+ * lacks `undefined` (left out when written). One shape for every entry, so JSON.stringify
+ * takes V8's fast path; no `updatedAt` (an entry never changes: readers set it to `createdAt`).
+ */
+export interface RecordedEntry {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly automation: string | undefined;
+  readonly recordId: string | undefined;
+  readonly requestId: string | undefined;
+  readonly outcome: AuditEntry['outcome'];
+  readonly status: number | undefined;
+  readonly detail: string | undefined;
+}
+
+/**
+ * The audit log's table, where the system store is a server (`audit-table.ts`):
+ * append-only, each row a block of entries (`audit-blocks.ts`); rows written before
+ * blocks are one entry each. An embedded system store keeps the log in files instead
+ * (`audit-file.ts`).
  */
 export const AUDIT_SPEC: StorageSpec = {
   automation: '_council-audit',
@@ -47,23 +67,44 @@ export const AUDIT_SPEC: StorageSpec = {
   sortable: ['createdAt'],
 };
 
+/** `entry` as a store is given it, with its id and time. */
+export function recorded(id: string, createdAt: string, entry: AuditEntry): RecordedEntry {
+  return {
+    id,
+    createdAt,
+    actor: entry.actor,
+    action: entry.action,
+    automation: entry.automation,
+    recordId: entry.recordId,
+    requestId: entry.requestId,
+    outcome: entry.outcome,
+    status: entry.status,
+    detail: entry.detail,
+  };
+}
+
 /** Entries waiting while the system store cannot be reached, at most; past it the oldest go (and say so). */
 export const AUDIT_BACKLOG = 10_000;
 
 /**
- * Writes audit entries to the system store off the request path: `record` queues and
- * returns; entries are written in batches (`write-batch.ts`), one statement each where the
- * store has `createMany`, at most 50 ms after they were recorded (sooner when 500 wait).
+ * Writes audit entries off the request path: `record` queues and returns; entries are
+ * written in batches (`write-batch.ts`) to an {@link AuditStore} (a table of the system
+ * store, or files beside an embedded one), at most 50 ms after they were recorded (sooner when 500 wait).
  * While the store cannot be reached the entries wait (up to {@link AUDIT_BACKLOG}) and are
  * written when it is back; `flush` writes what waits (at shutdown, and before reading).
  */
 export class AuditLog {
-  readonly #open: () => Promise<RecordStore>;
+  readonly #open: () => Promise<AuditStore>;
   readonly #enabled: boolean;
-  readonly #batch: WriteBatch<AuditRecord>;
+  readonly #batch: WriteBatch<RecordedEntry>;
+  /** The store once opened: what {@link close} lets go of. */
+  #store: AuditStore | undefined;
 
-  constructor(open: () => Promise<RecordStore>, logger: Logger, enabled = true) {
-    this.#open = openOnce(open);
+  constructor(open: () => Promise<AuditStore>, logger: Logger, enabled = true) {
+    this.#open = openOnce(async () => {
+      this.#store = await open();
+      return this.#store;
+    });
     this.#enabled = enabled;
     this.#batch = new WriteBatch((entries) => this.#write(entries), logger, { what: 'audit entries', capacity: AUDIT_BACKLOG });
   }
@@ -75,14 +116,7 @@ export class AuditLog {
 
   record(entry: AuditEntry): void {
     if (!this.#enabled) return;
-    const at = new Date().toISOString();
-    // A loop, not Object.entries/fromEntries: this runs for every write request.
-    const record: Record<string, unknown> = { id: newRecordId(), createdAt: at, updatedAt: at };
-    for (const key in entry) {
-      const value = entry[key as keyof AuditEntry];
-      if (value !== undefined) record[key] = value;
-    }
-    this.#batch.add(record as AuditRecord);
+    this.#batch.add(recorded(newRecordId(), new Date().toISOString(), entry));
   }
 
   /** Starts opening the store (its table prepared) now, so the first entries find it open; failures are left to the writer. */
@@ -98,36 +132,16 @@ export class AuditLog {
   /** Entries, newest first, optionally since a time and for one automation. */
   async list(query: { since?: string; automation?: string; limit?: number } = {}): Promise<AuditRecord[]> {
     await this.flush();
-    return readEntries(await this.#storeOnce(), { ...query, limit: query.limit ?? 100 });
+    return (await this.#open()).read({ ...query, limit: query.limit ?? 100 });
   }
 
-  #storeOnce(): Promise<RecordStore> {
-    return this.#open();
+  /** Writes what waits, then lets go of the store's open file (if it keeps one). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#store?.close?.();
   }
 
-  async #write(entries: AuditRecord[]): Promise<void> {
-    const store = await this.#storeOnce();
-    const blocks = packBlocks(entries);
-    if (store.createMany) {
-      try {
-        return await store.createMany(blocks);
-      } catch (error) {
-        // Only if an earlier attempt was stored after all (its answer lost): one by one below.
-        if (!(error instanceof StorageError && error.kind === 'conflict')) throw error;
-      }
-    }
-    for (const block of blocks) await createBlock(store, block);
-  }
-}
-
-/** Creates `block`, or what of it an earlier attempt that was stored after all did not hold. */
-async function createBlock(store: RecordStore, block: StoredRecord): Promise<void> {
-  try {
-    await store.create(block);
-  } catch (error) {
-    if (!(error instanceof StorageError && error.kind === 'conflict' && error.field === 'id')) throw error;
-    const stored = await store.get(block.id);
-    const left = stored && rest(block, stored);
-    if (left) await createBlock(store, left);
+  async #write(entries: RecordedEntry[]): Promise<void> {
+    await (await this.#open()).append(entries);
   }
 }

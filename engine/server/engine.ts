@@ -10,7 +10,8 @@ import { AutomationRegistry } from '../registry/registry.ts';
 import { planBinder } from '../reload/bind.ts';
 import { Reloader } from '../reload/reloader.ts';
 import { dependencyDeadlineMs } from '../request/deadline.ts';
-import { AUDIT_SPEC, AuditLog } from '../security/audit-log.ts';
+import { AuditLog } from '../security/audit-log.ts';
+import { auditStoreOf } from '../security/audit-open.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../security/rate-limit.ts';
@@ -76,8 +77,8 @@ export async function startEngine(
     timeoutMs: dependencyMs,
     label: connections.label(SYSTEM_CONNECTION),
   });
-  const audit = new AuditLog(async () => (await connections.get(SYSTEM_CONNECTION)).open(AUDIT_SPEC), logger, config.audit.enabled);
-  // Opened while the server starts, on PGlite's own thread, not by the first write's entry.
+  const audit = new AuditLog(auditStoreOf(connections), logger, config.audit.enabled);
+  // Opened while the server starts, not by the first write's entry.
   audit.prepare();
   const limiter = options.limiter ?? (await rateLimiter(config, logger));
   const idempotency = new Idempotency(
@@ -135,7 +136,7 @@ export async function startEngine(
       retries.stop();
       mcp.close();
       // What was recorded before the close is written, unless the store is gone (then it waits no longer than this).
-      await Promise.race([Promise.all([audit.flush(), auth.flush()]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      await Promise.race([Promise.all([audit.close(), auth.flush()]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       await limiter.close?.();
       requestLog.close();
       await connections.closeAll();

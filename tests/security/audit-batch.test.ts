@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type RecordStore, StorageError } from '../../adapters/types.ts';
 import type { Logger } from '../../engine/log.ts';
 import { AuditLog } from '../../engine/security/audit-log.ts';
+import { auditTable } from '../../engine/security/audit-table.ts';
 import { WriteBatch } from '../../engine/security/write-batch.ts';
 import { createManyStore } from '../support/create-many-store.ts';
 
@@ -31,7 +32,7 @@ function batchingStore(): { store: RecordStore; batches: number[] } {
 describe('audit entries in batches', () => {
   it('writes 1,200 entries recorded at once in three statements of one block per automation, read back in order', async () => {
     const { store, batches } = batchingStore();
-    const audit = new AuditLog(async () => store, capture().logger);
+    const audit = new AuditLog(async () => auditTable(store), capture().logger);
     for (let i = 0; i < 1200; i++)
       audit.record({ actor: 'k', action: 'create', automation: i % 2 ? 'odd' : 'even', outcome: 'ok', detail: String(i) });
     await audit.flush();
@@ -60,7 +61,7 @@ describe('audit entries in batches', () => {
 
   it('writes an entry within the batch interval without a flush, and nothing on the request path waits', async () => {
     const { store, batches } = batchingStore();
-    const audit = new AuditLog(async () => store, capture().logger);
+    const audit = new AuditLog(async () => auditTable(store), capture().logger);
     const returned = audit.record({ actor: 'k', action: 'create', outcome: 'ok' });
     assert.equal(returned, undefined, 'record returns nothing to await');
     assert.deepEqual(batches, [], 'nothing is written synchronously');
@@ -75,7 +76,7 @@ describe('audit entries in batches', () => {
 
   it('a disabled log records nothing', async () => {
     const { store, batches } = batchingStore();
-    const audit = new AuditLog(async () => store, capture().logger, false);
+    const audit = new AuditLog(async () => auditTable(store), capture().logger, false);
     audit.record({ actor: 'k', action: 'create', outcome: 'ok' });
     await audit.flush();
     assert.deepEqual(batches, []);

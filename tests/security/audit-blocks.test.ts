@@ -5,6 +5,7 @@ import type { StoredRecord } from '../../adapters/types.ts';
 import { silentLogger } from '../../engine/log.ts';
 import { readEntries } from '../../engine/security/audit-blocks.ts';
 import { AuditLog, type AuditRecord } from '../../engine/security/audit-log.ts';
+import { auditTable } from '../../engine/security/audit-table.ts';
 import { createManyStore } from '../support/create-many-store.ts';
 
 /**
@@ -38,7 +39,7 @@ describe('audit blocks', () => {
     await store.create(legacyRow(at(1), '1', 'a'));
     await store.create(legacyRow(at(2), '2', 'b'));
     await store.create(legacyRow(at(3), '3'));
-    const audit = new AuditLog(async () => store, silentLogger);
+    const audit = new AuditLog(async () => auditTable(store), silentLogger);
     for (let i = 0; i < 6; i++)
       audit.record({ actor: 'k', action: 'create', automation: i % 2 ? 'b' : 'a', outcome: 'ok', detail: `new${i}` });
     audit.record({ actor: 'cli', action: 'key.create', outcome: 'ok', detail: 'new6' });
@@ -65,7 +66,7 @@ describe('audit blocks', () => {
 
   it('finds the newest entries when blocks of many batches and automations interleave in time', async () => {
     const store = new MemoryRecordStore();
-    const audit = new AuditLog(async () => store, silentLogger);
+    const audit = new AuditLog(async () => auditTable(store), silentLogger);
     // 30 batches of 20 entries over three automations: 90 blocks, more than one read's worth.
     let n = 0;
     for (let batch = 0; batch < 30; batch++) {
@@ -97,7 +98,7 @@ describe('audit blocks', () => {
       for (const record of records) await inner.create(record);
       if (lose-- > 0) throw new Error('connection lost after the statement was sent');
     });
-    const audit = new AuditLog(async () => store, silentLogger);
+    const audit = new AuditLog(async () => auditTable(store), silentLogger);
     for (let i = 0; i < 4; i++)
       audit.record({ actor: 'k', action: 'create', automation: i % 2 ? 'b' : 'a', outcome: 'ok', detail: String(i) });
     await audit.flush();

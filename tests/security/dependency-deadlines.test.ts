@@ -7,6 +7,7 @@ import { StorageError } from '../../adapters/types.ts';
 import { type Logger, silentLogger } from '../../engine/log.ts';
 import { ConnectionPool } from '../../engine/registry/connections.ts';
 import { AUDIT_SPEC, AuditLog } from '../../engine/security/audit-log.ts';
+import { auditTable } from '../../engine/security/audit-table.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../../engine/security/key-store.ts';
 import { listen } from '../../engine/server/listen.ts';
 import { contactsManifest } from '../support/contacts.ts';
@@ -165,7 +166,7 @@ describe('the audit log while the system store cannot be written', () => {
           ? Promise.reject(new StorageError('unavailable', 'postgres connection "postgres" is unavailable (ECONNREFUSED)'))
           : store.create(record),
     };
-    const audit = new AuditLog(async () => switched as typeof store, capture);
+    const audit = new AuditLog(async () => auditTable(switched as typeof store), capture);
     // The log's retry timer does not hold the process open (by design); this test does.
     const alive = setInterval(() => {}, 1000);
     try {
