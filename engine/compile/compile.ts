@@ -3,7 +3,7 @@ import type { LoadedManifest } from '../manifest/manifest.ts';
 import { fieldsOf } from '../schema/fields.ts';
 import { indexedFields } from '../schema/indexed-fields.ts';
 import { pascalCase, singularize } from '../schema/naming.ts';
-import { createRecordAjv } from '../schema/record-ajv.ts';
+import { compilingAjv } from '../schema/record-ajv.ts';
 import { defaultScope } from '../schema/scopes.ts';
 import { compileEndpoint } from './endpoints.ts';
 import type { AutomationPlan, EndpointPlan, Operation } from './plan.ts';
@@ -30,7 +30,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     plural: pascalCase(manifest.name),
   };
   // The manifest checks validated this schema against the meta-schema already.
-  const ajv = createRecordAjv({ validateSchema: false });
+  const ajv = compilingAjv();
   const endpoints = manifest.endpoints.map((e) =>
     Object.freeze({
       ...compileEndpoint(e, basePath, names, schema, ajv, manifest.storage.backend, endpointAccess(manifest, e.operation)),

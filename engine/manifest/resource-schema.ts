@@ -4,7 +4,7 @@ import { didYouMean } from '../errors/did-you-mean.ts';
 import { propertiesOf } from '../schema/fields.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
 import { linearRegExpProblem } from '../schema/linear-regexp.ts';
-import { createRecordAjv } from '../schema/record-ajv.ts';
+import { compilingAjv, createRecordAjv } from '../schema/record-ajv.ts';
 import { boundIntegers } from '../schema/safe-integers.ts';
 import { ajvErrorsToIssues } from '../source/ajv-issues.ts';
 import type { ManifestIssue } from '../source/issues.ts';
@@ -39,7 +39,7 @@ export function checkResourceSchema(schema: JsonSchema, at: SchemaLocation): { i
   const unsupported = unsupportedPatterns(schema, at);
   if (unsupported.length) return { issues: unsupported };
   const issues: ManifestIssue[] = [];
-  const ajv = createRecordAjv({ validateSchema: false });
+  const ajv = compilingAjv();
   let validate: ValidateFunction | undefined;
   try {
     // ajv's validator fills defaults in place; it must never see the schema the manifest keeps.
