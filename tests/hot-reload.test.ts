@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,7 +58,13 @@ describe('hot reload', () => {
 
   async function start(
     manifests: Record<string, string>,
-    options: { configText?: string; setup?: (project: TestProject) => void; logger?: Logger } = {},
+    options: {
+      configText?: string;
+      setup?: (project: TestProject) => void;
+      logger?: Logger;
+      /** What `council serve --data DIR --port N` would set instead of the file. */
+      commandLine?: { dataDir: string };
+    } = {},
   ) {
     const project = makeProject(manifests);
     options.setup?.(project);
@@ -68,6 +75,7 @@ describe('hot reload', () => {
       const loaded = loadConfig(file, {});
       assert.ok(loaded.config, JSON.stringify(loaded.issues));
       config = { ...loaded.config, server: { ...loaded.config.server, port: 0, host: '127.0.0.1' } };
+      if (options.commandLine) config = { ...config, dataDir: options.commandLine.dataDir, commandLine: ['dataDir', 'server.port'] };
     }
     const server = await listen(config, options.logger ?? silentLogger, { watch: {} });
     running.push({ project, server });
@@ -250,6 +258,34 @@ describe('hot reload', () => {
     await t.server.watcher?.idle();
     assert.deepEqual((await t.health()).reloads, applied, 'nothing was reloaded');
     assert.equal((await t.get('/alpha')).json.data.length, 4, 'a broken config leaves the last good one in effect');
+  });
+
+  it('a config reload never reports what the command line set (--data, --port) as changed; what the file set, it does', async () => {
+    const config = (limit: number, automations = 'automations') =>
+      `server: { host: 127.0.0.1 }\npagination:\n  defaultLimit: ${limit}\n  maxLimit: 50\nautomations: ${automations}\ndataDir: data\n`;
+    const logged: string[] = [];
+    const record = (message: string) => void logged.push(message);
+    const logger = { info: record, warn: record, error: record };
+    const t = await start(
+      { 'a.yaml': manifest('alpha') },
+      { configText: config(2), logger, commandLine: { dataDir: join(tmpdir(), `council-cli-data-${process.pid}`) } },
+    );
+    for (let i = 0; i < 5; i++) await call(t.url, 'POST', '/alpha', { title: `t${i}` });
+    writeFileSync(join(t.project.root, 'council.config.yaml'), config(4));
+    await until(async () => (await t.get('/alpha')).json.data.length === 4, 'defaultLimit 4 applied');
+    assert.deepEqual(
+      logged.filter((line) => line.includes('after a restart')),
+      [],
+      'dataDir and the port come from the command line',
+    );
+    mkdirSync(join(t.project.root, 'elsewhere'));
+    writeFileSync(join(t.project.root, 'council.config.yaml'), config(3, 'elsewhere'));
+    await until(async () => (await t.get('/alpha')).json.data.length === 3, 'defaultLimit 3 applied');
+    assert.deepEqual(
+      logged.filter((line) => line.includes('after a restart')),
+      ['config automations changed; it takes effect after a restart'],
+    );
+    assert.equal(t.server.engine.config.server.port, 0, 'the running config keeps where it listens');
   });
 
   it('concurrent edits of two files both land', async () => {

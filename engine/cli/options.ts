@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
-import type { CouncilConfig } from '../config/config.ts';
+import type { CommandLineSetting, CouncilConfig } from '../config/config.ts';
 import { loadConfig } from '../config/load.ts';
 import { projectFlags } from './flags.ts';
 import { printIssues } from './print-issues.ts';
@@ -17,10 +17,14 @@ export function projectConfig(values: { config?: unknown; automations?: unknown;
     printIssues(issues);
     process.exit(1);
   }
+  const commandLine: CommandLineSetting[] = [];
+  if (typeof values.automations === 'string') commandLine.push('automations');
+  if (typeof values.data === 'string') commandLine.push('dataDir');
   return {
     ...config,
     ...(typeof values.automations === 'string' ? { automations: resolve(values.automations) } : {}),
     ...(typeof values.data === 'string' ? { dataDir: resolve(values.data) } : {}),
+    ...(commandLine.length ? { commandLine } : {}),
   };
 }
 

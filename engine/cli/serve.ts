@@ -34,7 +34,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   const early = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
   process.once('SIGINT', early);
   process.once('SIGTERM', early);
-  const server = await listen({ ...config, server: { ...config.server, port } }, consoleLogger, { watch, strict }).catch((error) => {
+  const commandLine = portText === undefined ? config.commandLine : [...(config.commandLine ?? []), 'server.port' as const];
+  const server = await listen({ ...config, server: { ...config.server, port }, ...(commandLine ? { commandLine } : {}) }, consoleLogger, {
+    watch,
+    strict,
+  }).catch((error) => {
     if (!(error instanceof ListenError)) throw error;
     console.error(`council serve: ${error.message}`);
     return undefined;

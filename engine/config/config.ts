@@ -35,7 +35,15 @@ export interface CouncilConfig {
   readonly automations: string;
   readonly dataDir: string;
   readonly connections: ReadonlyMap<string, ConfiguredConnection>;
+  /**
+   * Settings the command line gave (`--automations`, `--data`, `--port` or `PORT`): the
+   * file's value of each is ignored while the process runs, so a reload never reports it
+   * as changed.
+   */
+  readonly commandLine?: readonly CommandLineSetting[];
 }
+
+export type CommandLineSetting = 'automations' | 'dataDir' | 'server.port';
 
 /** A connection as the config defines it. */
 export interface ConfiguredConnection extends ConnectionSettings {
@@ -62,11 +70,11 @@ type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] ext
 
 /**
  * `CouncilConfig` is the config file after defaults (written by hand: `file` is where it came
- * from, `connections` a Map); `tsc` fails here when it and the meta-schema name different
+ * from, `commandLine` what the command line set instead, `connections` a Map); `tsc` fails here when it and the meta-schema name different
  * sections, or different settings in a section.
  */
 export type ConfigAgreesWithMetaSchema = [
-  Holds<SameKeys<Required<ConfigFile>, Omit<CouncilConfig, 'file'>>>,
+  Holds<SameKeys<Required<ConfigFile>, Omit<CouncilConfig, 'file' | 'commandLine'>>>,
   Holds<SameKeys<Required<ConfigFile>['server'], CouncilConfig['server']>>,
   Holds<SameKeys<Required<ConfigFile>['pagination'], CouncilConfig['pagination']>>,
   Holds<SameKeys<Required<ConfigFile>['rateLimit'], CouncilConfig['rateLimit']>>,

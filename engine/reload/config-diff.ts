@@ -10,17 +10,31 @@ export interface ConfigDiff {
   readonly needRestart: readonly string[];
 }
 
-/** Compares two configs (pure). Connections are compared by the pool itself (`ConnectionPool.reconfigure`). */
+/**
+ * Compares two configs (pure). Connections are compared by the pool itself
+ * (`ConnectionPool.reconfigure`). What the command line set (`previous.commandLine`) stays
+ * as it is and is never reported: the file does not decide it while the process runs.
+ */
 export function diffConfig(previous: CouncilConfig, next: CouncilConfig): ConfigDiff {
+  const fixed = new Set(previous.commandLine);
   const needRestart: string[] = [];
   for (const key of ['automations', 'dataDir'] as const) {
-    if (previous[key] !== next[key]) needRestart.push(key);
+    if (!fixed.has(key) && previous[key] !== next[key]) needRestart.push(key);
   }
-  if (previous.server.port !== next.server.port || previous.server.host !== next.server.host) needRestart.push('server.port/host');
+  const port = fixed.has('server.port') ? previous.server.port : next.server.port;
+  if (previous.server.port !== port || previous.server.host !== next.server.host) needRestart.push('server.port/host');
   const everything =
     previous.server.bodyLimit !== next.server.bodyLimit ||
     JSON.stringify(previous.pagination) !== JSON.stringify(next.pagination) ||
     JSON.stringify(previous.rateLimit) !== JSON.stringify(next.rateLimit) ||
     JSON.stringify(previous.server.trustedProxies) !== JSON.stringify(next.server.trustedProxies);
-  return { kept: { ...next, automations: previous.automations, dataDir: previous.dataDir }, everything, needRestart };
+  // What serves: the new settings, except where the server listens and what it was started on.
+  const kept: CouncilConfig = {
+    ...next,
+    automations: previous.automations,
+    dataDir: previous.dataDir,
+    server: { ...next.server, port: previous.server.port, host: previous.server.host },
+    ...(previous.commandLine ? { commandLine: previous.commandLine } : {}),
+  };
+  return { kept, everything, needRestart };
 }
