@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { commands, usageLine } from '../engine/cli/commands.ts';
+import { inotifyInstances } from './support/inotify.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { serveProcess } from './support/serve-process.ts';
 
@@ -251,8 +252,8 @@ describe('council serve', () => {
       assert.equal((await fetch(`${url}/notes`)).status, 401, 'locked without the key');
       const notes = join(root, 'automations', 'notes.yaml');
       writeFileSync(notes, readFileSync(notes, 'utf8').replace(/^name: notes$/m, 'name: memos'));
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      assert.equal((await get('/notes')).status, 200, 'not watching: the old version serves');
+      assert.equal(inotifyInstances(child.pid as number), 0, 'not watching: no file watch at all');
+      assert.equal((await get('/notes')).status, 200, 'the old version serves');
       child.kill('SIGHUP');
       const deadline = Date.now() + 5000;
       // The admin key (scope *) is good for the renamed automation too.
@@ -304,6 +305,8 @@ describe('council serve: nothing to serve, and where the data lives', () => {
         assert.ok(Date.now() < deadline, 'the saved manifest serves');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      // What the --no-watch test counts: a watching server holds a watch.
+      assert.ok(inotifyInstances(served.child.pid as number) >= 1);
     } finally {
       await served.stop();
     }
