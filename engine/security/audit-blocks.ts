@@ -111,13 +111,18 @@ export async function readEntries(
         break;
       }
       for (const entry of unpack(row)) if (!query.since || entry.createdAt >= query.since) found.push(entry);
-      found.sort(newestFirst);
+      // Only the newest `limit` can be answered: past it, sorted and cut back (not sorted per
+      // row, which made reading a whole table, as the one-time move to files does, quadratic).
+      if (found.length >= query.limit) {
+        found.sort(newestFirst);
+        found.length = query.limit;
+      }
     }
     if (complete) break;
     const last = page.records[page.records.length - 1] as StoredRecord;
     after = { value: last.createdAt as string, id: last.id };
   }
-  return found.slice(0, query.limit);
+  return found.sort(newestFirst);
 }
 
 function newestFirst(a: AuditRecord, b: AuditRecord): number {
