@@ -17,15 +17,12 @@ export function projectConfig(values: { config?: unknown; automations?: unknown;
     printIssues(issues);
     process.exit(1);
   }
-  const commandLine: CommandLineSetting[] = [];
-  if (typeof values.automations === 'string') commandLine.push('automations');
-  if (typeof values.data === 'string') commandLine.push('dataDir');
-  return {
-    ...config,
+  const given = {
     ...(typeof values.automations === 'string' ? { automations: resolve(values.automations) } : {}),
     ...(typeof values.data === 'string' ? { dataDir: resolve(values.data) } : {}),
-    ...(commandLine.length ? { commandLine } : {}),
   };
+  const commandLine = Object.keys(given) as CommandLineSetting[];
+  return { ...config, ...given, ...(commandLine.length ? { commandLine } : {}) };
 }
 
 // Where the commands have always found it; main imports it from its own file, without the config loader.
