@@ -288,6 +288,19 @@ describe('hot reload', () => {
     assert.equal(t.server.engine.config.server.port, 0, 'the running config keeps where it listens');
   });
 
+  it('two saves of the config 20-40 ms apart: the second is applied (chokidar raises no event for a second change of a file within 50 ms)', async () => {
+    const config = (limit: number) => `pagination:\n  defaultLimit: ${limit}\n  maxLimit: 50\nautomations: automations\ndataDir: data\n`;
+    const t = await start({ 'a.yaml': manifest('alpha') }, { configText: config(2) });
+    for (let i = 0; i < 5; i++) await call(t.url, 'POST', '/alpha', { title: `t${i}` });
+    for (let round = 0; round < 6; round++) {
+      writeFileSync(join(t.project.root, 'council.config.yaml'), config(4));
+      await sleep(20 + (round % 3) * 10);
+      writeFileSync(join(t.project.root, 'council.config.yaml'), config(3 - (round % 2)));
+      await t.server.watcher?.idle();
+      assert.equal((await t.get('/alpha')).json.data.length, 3 - (round % 2), `round ${round}: the last save is in effect`);
+    }
+  });
+
   it('concurrent edits of two files both land', async () => {
     const t = await start({ 'a.yaml': manifest('alpha'), 'b.yaml': manifest('beta') });
     for (let round = 1; round <= 5; round++) {

@@ -1,6 +1,7 @@
 import { watch } from 'chokidar';
 import { loadConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
+import { fingerprintOnDisk } from '../manifest/load.ts';
 import { formatIssue } from '../source/issues.ts';
 import type { Reloader } from './reloader.ts';
 
@@ -44,6 +45,8 @@ export async function watchProject(reloader: Reloader, logger: Logger, options: 
   let firstEventAt = 0;
   let running: Promise<void> = Promise.resolve();
   const verifies = new Set<NodeJS.Timeout>();
+  /** The config file as last read to be applied, for the verify pass. */
+  let configApplied: string | undefined;
 
   const schedule = () => {
     if (timer) clearTimeout(timer);
@@ -57,8 +60,9 @@ export async function watchProject(reloader: Reloader, logger: Logger, options: 
     running = running.then(() => apply(batch));
   };
   const apply = async (batch: Set<string>) => {
+    const withConfig = configFile !== undefined && batch.delete(configFile);
     try {
-      if (configFile && batch.delete(configFile)) await applyConfig(configFile);
+      if (withConfig) await applyConfig(configFile);
       if (batch.size) await reloader.reload(batch, { trigger: 'watch' });
       for (const file of reloader.dependencyFiles()) {
         if (!watched.has(file)) {
@@ -73,11 +77,15 @@ export async function watchProject(reloader: Reloader, logger: Logger, options: 
     const verify = setTimeout(() => {
       verifies.delete(verify);
       const stale = reloader.stale(batch);
+      // The config too: a second save within chokidar's 50 ms for one file raises no event.
+      if (withConfig && fingerprintOnDisk([configFile]) !== configApplied) stale.push(configFile);
       if (stale.length) onEvent(stale);
     }, verifyMs);
     verifies.add(verify);
   };
   const applyConfig = async (file: string) => {
+    // Taken before reading: a write that lands after it is seen by the verify pass.
+    configApplied = fingerprintOnDisk([file]);
     const { config, issues } = loadConfig(file);
     if (!config) {
       for (const issue of issues) logger.error(formatIssue(issue));
