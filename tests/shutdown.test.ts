@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -8,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { makeProject, type TestProject } from './support/project.ts';
+import { redisServerGate } from './support/redis-server.ts';
 import { type ServeProcess, serveProcess } from './support/serve-process.ts';
 
 /**
@@ -159,6 +161,52 @@ describe('council serve: SIGTERM while requests are in flight', () => {
       mcpServing.child.kill('SIGKILL');
       await client.close().catch(() => {});
       mcpProject.remove();
+    }
+  });
+});
+
+const redis = await redisServerGate();
+
+describe('listen() in a program of its own: close() leaves nothing running', { skip: redis.skip }, () => {
+  it('a process that served a write to Redis and closed its server exits by itself, long before the request timeout', {
+    timeout: 90_000,
+  }, async () => {
+    // Each request to a store outside the process waits for its deadline in a queue with one
+    // timer. That timer outlived the requests (armed for the request timeout, 20 s here) and
+    // kept the process up for that long after close().
+    const redisManifest = manifest
+      .replace('name: notes', `name: notes-${process.pid}`)
+      .replace('storage: { backend: memory }', 'storage: { backend: redis, connection: cache }');
+    const program = `
+      import { startServer, makeProject } from ${JSON.stringify(new URL('./support/project.ts', import.meta.url).href)};
+      const project = makeProject({ 'notes.yaml': ${JSON.stringify(redisManifest)} }, { cache: { backend: 'redis', url: ${JSON.stringify(redis.url)} } });
+      const server = await startServer(project);
+      const created = await fetch(server.url + '/notes-${process.pid}', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"one"}' });
+      await created.text();
+      await server.close();
+      project.remove();
+      console.log('closed', created.status);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk;
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const exited = once(child, 'exit');
+    const waiting = new AbortController();
+    try {
+      while (!output.includes('closed') && child.exitCode === null) await sleep(20);
+      assert.match(output, /closed 201/);
+      const closedAt = performance.now();
+      const stopped = await Promise.race([exited, sleep(10_000, undefined, { signal: waiting.signal }).catch(() => undefined)]);
+      assert.ok(stopped, `still running 10 s after close() (the request timeout is 20 s):\n${output}`);
+      assert.equal(stopped[0], 0, output);
+      assert.ok(performance.now() - closedAt < 5_000, `exited ${Math.round(performance.now() - closedAt)} ms after close()`);
+    } finally {
+      waiting.abort();
+      child.kill('SIGKILL');
     }
   });
 });

@@ -63,8 +63,17 @@ class DeadlineQueue {
     this.#skipSettled();
     const entry: Waiting = { at: Date.now() + this.#ms, fire };
     this.#entries.push(entry);
-    this.#timer ??= setTimeout(this.#due, this.#ms);
+    this.#timer ??= this.#arm(this.#ms);
     return entry;
+  }
+
+  /**
+   * Unreferenced: the timer outlives the requests it was armed for (settled entries are only
+   * dropped when it fires), and must not keep a closed server's process alive that long.
+   * A request in flight keeps the process up through its socket.
+   */
+  #arm(ms: number): NodeJS.Timeout {
+    return setTimeout(this.#due, ms).unref();
   }
 
   readonly #due = (): void => {
@@ -75,7 +84,7 @@ class DeadlineQueue {
       const first = this.#entries[this.#head];
       if (!first) return;
       if (first.at > now) {
-        this.#timer = setTimeout(this.#due, first.at - now);
+        this.#timer = this.#arm(first.at - now);
         return;
       }
       this.#head++;
