@@ -1,4 +1,4 @@
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { HttpProblem } from '../errors/problem.ts';
@@ -6,42 +6,42 @@ import type { Logger } from '../log.ts';
 import { withinDeadline } from '../request/deadline.ts';
 import { newRecordId } from '../request/record-id.ts';
 import { requestHeader, requestHeaders } from '../request/request-header.ts';
+import type { RouteHandler, RouteTable } from '../request/route-table.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
 import { addGuardHeader, guardHeaders, wasReplayed, writtenId } from './answer.ts';
-import { renderError } from './errors.ts';
 import type { Idempotency } from './idempotency.ts';
 import { rateLimitHeaders } from './rate-limit-answer.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
 
 /**
- * One automation's own small router, mounted by base path. Built once when the
- * automation is bound and never changed afterwards: a new version gets a new router.
+ * One automation's handlers, by path shape and method, for the shared router
+ * (automations-app.ts). Built once when the automation is bound and never changed
+ * afterwards: a new version gets a new table.
  */
-export function buildAutomationRouter(
+export function buildAutomationRoutes(
   plan: AutomationPlan,
   store: RecordStore,
   options: { bodyLimit: number; logger: Logger } & RouterGuards,
-): Hono {
-  const app = new Hono();
-  const allowed = { collection: [] as string[], item: [] as string[], search: [] as string[] };
-  // `/search` before `/:id`, so the search route answers its own path.
-  const endpoints = [...plan.endpoints].sort((a, b) => Number(b.operation === 'search') - Number(a.operation === 'search'));
-  for (const endpoint of endpoints) {
-    const group = endpoint.operation === 'search' ? 'search' : endpoint.path.endsWith('/{id}') ? 'item' : 'collection';
-    app.on(
-      endpoint.method,
-      endpoint.path.replace('{id}', ':id'),
-      guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit, options.idempotency), {
-        ...options,
-        rateLimit: plan.rateLimit ?? options.defaultRateLimit,
-      }),
-    );
-    // HEAD is answered wherever GET is (Hono runs the GET handler without the body).
-    allowed[group].push(...(endpoint.method === 'GET' ? ['GET', 'HEAD'] : [endpoint.method]));
+): RouteTable {
+  const shapes = {
+    collection: new Map<string, RouteHandler>(),
+    item: new Map<string, RouteHandler>(),
+    search: new Map<string, RouteHandler>(),
+  };
+  for (const endpoint of plan.endpoints) {
+    const shape = endpoint.operation === 'search' ? 'search' : endpoint.path.endsWith('/{id}') ? 'item' : 'collection';
+    const handler = guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit, options.idempotency), {
+      ...options,
+      rateLimit: plan.rateLimit ?? options.defaultRateLimit,
+    });
+    shapes[shape].set(endpoint.method, handler);
   }
-  app.notFound((c) => {
+  // HEAD is answered wherever GET is (Hono runs the GET handler without the body).
+  const allowed = (table: ReadonlyMap<string, RouteHandler>) =>
+    [...table.keys()].flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', ');
+  const unmatched = (c: Context): Response => {
     const rest = c.req.path.slice(plan.basePath.length);
     if (rest.endsWith('/')) {
       const without = c.req.path.replace(/\/+$/, '');
@@ -49,28 +49,32 @@ export function buildAutomationRouter(
     }
     const methods =
       rest === ''
-        ? allowed.collection
-        : rest === '/search' && allowed.search.length
-          ? allowed.search
+        ? allowed(shapes.collection)
+        : rest === '/search' && shapes.search.size
+          ? allowed(shapes.search)
           : /^\/[^/]+$/.test(rest)
-            ? allowed.item
-            : [];
-    if (methods.length === 0) {
+            ? allowed(shapes.item)
+            : '';
+    if (methods === '') {
       return new HttpProblem('not-found', `no route ${c.req.path}; see /openapi.json for the operations of ${plan.basePath}`).toResponse();
     }
-    return new HttpProblem('method-not-allowed', `${c.req.method} is not available on ${c.req.path}; allowed: ${methods.join(', ')}`, {
-      headers: { allow: methods.join(', ') },
+    return new HttpProblem('method-not-allowed', `${c.req.method} is not available on ${c.req.path}; allowed: ${methods}`, {
+      headers: { allow: methods },
     }).toResponse();
-  });
-  app.onError((error, c) => withGuardHeaders(c, renderError(error, options.logger)));
-  return app;
+  };
+  return {
+    collection: shapes.collection,
+    item: shapes.item,
+    ...(shapes.search.size ? { search: shapes.search } : {}),
+    unmatched,
+  };
 }
 
 /**
  * The headers the guards set before a handler failed (X-Request-Id, RateLimit-*) on the
  * error's answer too: Hono answers a thrown error with what `onError` returns, without them.
  */
-function withGuardHeaders(c: Context, response: Response): Response {
+export function withGuardHeaders(c: Context, response: Response): Response {
   const headers = guardHeaders(c);
   if (headers) for (const [name, value] of Object.entries(headers)) if (!response.headers.has(name)) response.headers.set(name, value);
   return response;

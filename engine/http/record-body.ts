@@ -20,13 +20,14 @@ export interface CutEntry extends Cut {
  * changed since is a 412, so pieces of two versions are never put together.
  */
 export function pieceLinks(plan: AutomationPlan, record: Pick<StoredRecord, 'id' | 'updatedAt'>): PieceLink {
-  if (!plan.endpoints.some((e) => e.operation === 'get')) return noLinks;
-  // Written only when a value is cut, which almost no answer is: this runs on every read.
+  // Called only when a value is cut, which almost no answer is, so nothing is looked up
+  // before: this is made on every read (with many automations, reading `endpoints` there
+  // was a cache miss of its own).
   return (pointer, offset) =>
-    `${plan.basePath}/${record.id}?piece=${queryValue(pointer)}&offset=${offset}&version=${queryValue(String(record.updatedAt))}`;
+    plan.endpoints.some((e) => e.operation === 'get')
+      ? `${plan.basePath}/${record.id}?piece=${queryValue(pointer)}&offset=${offset}&version=${queryValue(String(record.updatedAt))}`
+      : null;
 }
-
-const noLinks: PieceLink = () => null;
 
 /** `meta.cut` entries, each with the link to its rest. */
 export function cutEntries(cuts: readonly Cut[], link: PieceLink): CutEntry[] {
@@ -89,6 +90,9 @@ export function costOf(link: PieceLink): (pointer: string) => number {
  * `meta.cut` and `meta.detail` (after a write, saying the record was stored whole).
  */
 export function recordBody(record: unknown, budget: number, link: PieceLink, written = false): string {
+  // Almost every record fits: written at once, without the renderer fitBody needs.
+  const whole = `{"data":${JSON.stringify(record)}}`;
+  if (whole.length <= budget) return whole;
   return fitBody(
     record,
     budget,

@@ -1,6 +1,6 @@
-import type { Hono } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
+import type { RouteTable } from '../request/route-table.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import type { Traffic } from './traffic.ts';
 
@@ -8,7 +8,8 @@ import type { Traffic } from './traffic.ts';
 export interface MountedAutomation {
   readonly plan: AutomationPlan;
   readonly store: RecordStore;
-  readonly router: Hono;
+  /** What it answers, by path shape and method. */
+  readonly routes: RouteTable;
   readonly loadedAt: string;
   /** Fingerprint of the manifest (and schema file) texts this version was built from. */
   readonly version: string;

@@ -2,7 +2,7 @@ import { runsInProcess } from '../../adapters/index.ts';
 import type { StagedStore, StorageConnection, StorageSpec } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
-import { buildAutomationRouter, type RouterGuards } from '../http/automation-router.ts';
+import { buildAutomationRoutes, type RouterGuards } from '../http/automation-router.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { MountedAutomation } from '../registry/registry.ts';
@@ -16,7 +16,7 @@ export interface BoundAutomation {
 }
 
 /**
- * Binds a compiled plan to its store (creating tables as needed) and builds its router.
+ * Binds a compiled plan to its store (creating tables as needed) and builds its routes.
  * `beside`: another version of the automation is serving, so the store is only staged:
  * what would break that version's requests is left to `staged.finish`.
  */
@@ -29,11 +29,11 @@ export async function bindAutomation(
   const staged = options.beside ? await stage(connection, plan.storage.spec) : undefined;
   const store = staged ? staged.store : await connection.open(plan.storage.spec);
   // The memory store answers within the request's own turn: a deadline could never fire, so it costs for nothing.
-  const router = buildAutomationRouter(plan, store, runsInProcess(connection.backend) ? { ...options, timeoutMs: 0 } : options);
+  const routes = buildAutomationRoutes(plan, store, runsInProcess(connection.backend) ? { ...options, timeoutMs: 0 } : options);
   const mounted = Object.freeze({
     plan,
     store,
-    router,
+    routes,
     loadedAt: new Date().toISOString(),
     version: options.version,
     traffic: new Traffic(),

@@ -3,6 +3,7 @@ import { type Context, Hono } from 'hono';
 import { LRUCache } from 'lru-cache';
 import type { CouncilConfig } from '../config/config.ts';
 import { describeProblem, HttpProblem } from '../errors/problem.ts';
+import { createAutomationsApp } from '../http/automations-app.ts';
 import { renderError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import { METADATA_PATH } from '../mcp/protected-resource.ts';
@@ -15,8 +16,8 @@ import { requestOrigin } from './request-origin.ts';
 
 /**
  * The engine's fetch handler: a request whose first path segment names a serving
- * automation goes straight to that automation's router (one Map lookup); everything
- * else goes to the engine's own routes.
+ * automation goes to the one router of all automations with that automation's routes
+ * (one Map lookup); everything else goes to the engine's own routes.
  */
 export function createFetch(
   registry: AutomationRegistry,
@@ -105,6 +106,7 @@ export function createFetch(
     ).toResponse();
   });
   engineApp.onError((error) => renderError(error, logger));
+  const automations = createAutomationsApp(logger);
 
   // `env` is what the Node adapter passes (the incoming socket, for the client's address).
   return (request: Request, env?: unknown): Response | Promise<Response> => {
@@ -115,7 +117,7 @@ export function createFetch(
     traffic.active++;
     let response: Response | Promise<Response>;
     try {
-      response = mounted.router.fetch(request, env);
+      response = automations(request, env, mounted.routes);
     } catch (error) {
       traffic.leave();
       throw error;
