@@ -229,6 +229,12 @@ function listQueries(label: string, storage: string, options: { operators: 'all'
       const post = await call(server.url, 'POST', `/${name}/search`, {});
       assert.equal(post.status, 405);
       assert.equal(post.headers.get('allow'), 'GET, HEAD');
+      // Not an update or delete of a record called `search`: the path is the search's.
+      for (const method of ['PATCH', 'DELETE']) {
+        const other = await call(server.url, method, `/${name}/search`, {});
+        assert.equal(other.status, 405, `${method}: ${other.text}`);
+        assert.equal(other.headers.get('allow'), 'GET, HEAD');
+      }
     });
   });
 }
