@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JsonSchema } from '../schema/json-schema.ts';
 import { pascalCase, singularize } from '../schema/naming.ts';
 import { hasErrors, type ManifestIssue } from '../source/issues.ts';
-import { issueAt, locate, parseSource, sourceValue } from '../source/source.ts';
+import { issueAt, locate, parseSource } from '../source/source.ts';
 import { manifestFiles } from './files.ts';
 import { checkIndexedStrings } from './indexed-strings.ts';
 import type { LoadedManifest, Manifest } from './manifest.ts';
@@ -72,9 +72,8 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
     fingerprint: fingerprintOf(resolved?.file ? [text, resolved.text] : [text]),
     missing: false,
   });
-  const { source, issues } = parseSource(file, text);
+  const { source, issues, value } = parseSource(file, text);
   if (issues.length) return done(issues);
-  const value = sourceValue(source);
   const shapeIssues = validateManifestShape(source, value);
   const manifest = value as Manifest;
   const schemaValue: unknown = (value as { schema?: unknown } | null)?.schema;

@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import type { JsonSchema } from '../schema/json-schema.ts';
 import type { ManifestIssue } from '../source/issues.ts';
-import { issueAt, parseSource, type SourceFile, sourceValue } from '../source/source.ts';
+import { issueAt, parseSource, type SourceFile } from '../source/source.ts';
 import type { SchemaLocation } from './manifest.ts';
 import { readManifestText } from './read-text.ts';
 
@@ -40,7 +40,7 @@ export function resolveResourceSchema(
   const { text } = read;
   const parsed = parseSource(file, text);
   if (parsed.issues.length) return { issues: parsed.issues, file, text };
-  const value = sourceValue(parsed.source);
+  const { value } = parsed;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { issues: [issueAt(parsed.source, [], 'schema-ref-unresolved', `${ref} must contain a JSON Schema object`)], file, text };
   }

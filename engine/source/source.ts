@@ -10,8 +10,12 @@ export interface SourceFile {
   readonly lines: LineCounter;
 }
 
-/** Parses text into a positioned document; YAML errors come back as issues, never thrown. */
-export function parseSource(file: string, text: string): { source: SourceFile; issues: ManifestIssue[] } {
+/**
+ * Parses text into a positioned document; YAML errors come back as issues, never thrown.
+ * `value` is the document's plain value as parsed (see {@link sourceValue}), undefined
+ * when there are issues: made once here, as the alias check needs it anyway.
+ */
+export function parseSource(file: string, text: string): { source: SourceFile; issues: ManifestIssue[]; value?: unknown } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const source: SourceFile = { file, text, doc, lines };
@@ -21,9 +25,10 @@ export function parseSource(file: string, text: string): { source: SourceFile; i
     return { code: 'yaml-syntax', severity: 'error', file, line, col, pointer: '', message } as const;
   });
   // toJS throws, rather than reporting, when aliases expand past the bound (an alias bomb).
+  let value: unknown;
   if (!issues.length) {
     try {
-      sourceValue(source);
+      value = sourceValue(source);
     } catch (error) {
       let at = 0;
       visit(doc, {
@@ -36,7 +41,7 @@ export function parseSource(file: string, text: string): { source: SourceFile; i
       issues.push({ code: 'yaml-syntax', severity: 'error', file, line, col, pointer: '', message: (error as Error).message });
     }
   }
-  return { source, issues };
+  return issues.length ? { source, issues } : { source, issues, value };
 }
 
 /** The library's words, made actionable for the YAML mistakes people make most. */
