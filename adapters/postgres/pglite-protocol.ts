@@ -4,9 +4,13 @@
  * the worker answers each with one {@link WorkerReply} of the same `id`, in any order.
  */
 
-/** What the worker is given when it starts: the folder of the database it opens. */
+/**
+ * What the worker is given when it starts: the folder of the database it opens, and
+ * PGlite's WebAssembly compiled by an earlier thread of this process, when there was one.
+ */
 export interface WorkerStart {
   readonly dir: string;
+  readonly wasm?: WebAssembly.Module;
 }
 
 export type WorkerRequest =
@@ -24,6 +28,8 @@ export const READY_ID = 0;
 
 export interface WorkerReply {
   readonly id: number;
+  /** On the ready reply: PGlite's compiled WebAssembly, for the next thread this process starts. */
+  readonly wasm?: WebAssembly.Module;
   readonly rows?: Record<string, unknown>[];
   readonly tx?: number;
   readonly error?: WireError;
