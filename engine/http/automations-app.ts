@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { Logger } from '../log.ts';
 import type { AutomationEnv, RouteTable } from '../request/route-table.ts';
-import { withGuardHeaders } from './automation-router.ts';
+import { withGuardHeaders } from './automation-routes.ts';
 import { renderError } from './errors.ts';
 
 type Answer = Response | Promise<Response>;

@@ -5,6 +5,7 @@ import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import { newRecordId } from '../request/record-id.ts';
 import { requestHeader } from '../request/request-header.ts';
+import type { RouteHandler } from '../request/route-table.ts';
 import { jsonAnswer, noteReplayed, noteWritten } from './answer.ts';
 import { readJsonObject } from './body.ts';
 import { encodeCursor } from './cursor.ts';
@@ -19,7 +20,8 @@ import { type PieceQuery, parsePieceQuery, pieceBody } from './record-piece.ts';
 import { encodeSearchCursor, parseSearchQuery } from './search-query.ts';
 
 /** An endpoint's answer: at once when the store answered at once (a memory read), else a promise. */
-export type Handler = (c: Context) => Response | Promise<Response>;
+/** What answers one endpoint (the shared router's {@link RouteHandler}). */
+export type Handler = RouteHandler;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

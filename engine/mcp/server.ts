@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { EndpointPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { HttpProblem } from '../errors/problem.ts';
-import { clientAddress } from '../http/automation-router.ts';
+import { clientAddress } from '../http/automation-routes.ts';
 import { rateLimitHeaders } from '../http/rate-limit-answer.ts';
 import type { Logger } from '../log.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';

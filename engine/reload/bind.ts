@@ -2,7 +2,7 @@ import { runsInProcess } from '../../adapters/index.ts';
 import type { StagedStore, StorageConnection, StorageSpec } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
-import { buildAutomationRoutes, type RouterGuards } from '../http/automation-router.ts';
+import { buildAutomationRoutes, type RouterGuards } from '../http/automation-routes.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { MountedAutomation } from '../registry/registry.ts';
