@@ -26,8 +26,13 @@ export class MemoryRecordStore implements RecordStore {
   #indexes = new ListIndexes([], [], () => this.#records.values());
   /** 0: records never expire. Set again when the automation is reopened with another TTL. */
   ttlMs = 0;
-  /** Fields no two records may share a value of; set when the automation is (re)opened. */
-  unique: readonly string[] = [];
+  #unique: readonly string[] = [];
+  /**
+   * Per unique field, the ids holding each value: a write checks its own value's holders,
+   * not every record (a scan per write was O(n): 40k records, 40k lookups a create).
+   * A set, since records written before the field became unique may share a value.
+   */
+  #holders = new Map<string, Map<unknown, Set<string>>>();
   /** Fields `search` looks in; set when the automation is (re)opened. */
   searchable: readonly string[] = [];
   /**
@@ -35,6 +40,18 @@ export class MemoryRecordStore implements RecordStore {
    * cost (O(page) with an index, O(n) without), free of the machine's speed.
    */
   examined = 0;
+
+  /** Fields no two records may share a value of; set when the automation is (re)opened. */
+  get unique(): readonly string[] {
+    return this.#unique;
+  }
+
+  set unique(fields: readonly string[]) {
+    if (fields.length === this.#unique.length && fields.every((f, i) => f === this.#unique[i])) return;
+    this.#unique = fields;
+    this.#holders = new Map(fields.map((field) => [field, new Map<unknown, Set<string>>()]));
+    for (const record of this.#records.values()) this.#hold(record);
+  }
 
   /** Keeps list indexes for these fields, rebuilding them when they differ from the last. */
   index(sortable: readonly string[], filterable: readonly string[]): void {
@@ -137,10 +154,11 @@ export class MemoryRecordStore implements RecordStore {
 
   /** Stores `record` in place of `previous` (the stored record with its id, which the caller has just read). */
   #write(record: StoredRecord, previous: StoredRecord | undefined): void {
-    for (const field of this.unique) {
+    for (const field of this.#unique) {
       const value = record[field];
       if (value === undefined || value === null) continue;
-      for (const id of [...this.#records.keys()]) {
+      // A copy: an expired holder is dropped as it is met.
+      for (const id of [...(this.#holders.get(field)?.get(value) ?? [])]) {
         if (id !== record.id && this.#live(id)?.[field] === value) {
           throw new StorageError('conflict', `another record already has ${field} ${JSON.stringify(value)}`, { field });
         }
@@ -151,6 +169,8 @@ export class MemoryRecordStore implements RecordStore {
     Reflect.deleteProperty(copy, PROTO_KEY);
     deepFreeze(copy);
     this.#records.set(record.id, copy);
+    if (previous) this.#release(previous);
+    this.#hold(copy);
     if (previous) this.#indexes.replace(previous, copy);
     else this.#indexes.add(copy);
     // Deleted first so the Map keeps ids in write order, which #sweep relies on.
@@ -173,9 +193,33 @@ export class MemoryRecordStore implements RecordStore {
 
   #drop(id: string): void {
     const record = this.#records.get(id);
-    if (record) this.#indexes.remove(record);
+    if (record) {
+      this.#indexes.remove(record);
+      this.#release(record);
+    }
     this.#records.delete(id);
     this.#expires.delete(id);
+  }
+
+  /** Notes the record as a holder of its unique values. */
+  #hold(record: StoredRecord): void {
+    for (const [field, byValue] of this.#holders) {
+      const value = record[field];
+      if (value === undefined || value === null) continue;
+      const ids = byValue.get(value);
+      if (ids) ids.add(record.id);
+      else byValue.set(value, new Set([record.id]));
+    }
+  }
+
+  /** The record no longer holds its unique values (replaced or dropped). */
+  #release(record: StoredRecord): void {
+    for (const [field, byValue] of this.#holders) {
+      const ids = byValue.get(record[field]);
+      if (!ids) continue;
+      ids.delete(record.id);
+      if (ids.size === 0) byValue.delete(record[field]);
+    }
   }
 
   /** The record, unless it has expired (then it is dropped). */

@@ -484,6 +484,9 @@ export function runRecordStoreContract(name: string, makeConnection: () => Promi
       assert.equal((await store.modify(first.id, (r) => ({ ...r, age: 2 })))?.age, 2, 'keeping its own value is no conflict');
       await store.delete(first.id);
       assert.equal((await store.create(newRecord({ name: 'only-one' }))).name, 'only-one', 'a deleted record frees its value');
+      await store.modify(other.id, (r) => ({ ...r, name: 'renamed' }));
+      assert.equal((await store.create(newRecord({ name: 'another' }))).name, 'another', 'a changed value frees the old one');
+      await assert.rejects(store.create(newRecord({ name: 'renamed' })), isConflict);
     });
 
     it('long strings in a sorted, filtered (and unique) field are stored, found and ordered, or refused as too-large naming the field', async () => {
