@@ -38,7 +38,8 @@ try {
     pgliteWasmModule: wasm,
     startParams: [...(PGlite.defaultStartParams ?? []), '-c', 'shared_buffers=32MB'],
   });
-  reply({ id: READY_ID, wasm });
+  // Handed back only by the thread that compiled it: the others were given it.
+  reply(given ? { id: READY_ID } : { id: READY_ID, wasm });
 } catch (error) {
   reply({ id: READY_ID, error: toWireError(error) });
   process.exit(0);
