@@ -30,10 +30,18 @@ export async function serveCommand(args: string[]): Promise<number> {
   const then = empty?.missing ? '' : watch ? ': it is served as soon as it is saved' : ', then send SIGHUP';
   const nothing = empty && `${empty.reason}: nothing to serve; ${empty.fix}${then}`;
   if (nothing) consoleLogger.warn(nothing);
-  // Until the server is up, a signal just ends the process (exit handlers release the data directory).
-  const early = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
-  process.once('SIGINT', early);
-  process.once('SIGTERM', early);
+  // Until the server is up, a signal just ends the process (exit handlers release the data
+  // directory); once it is up, a signal stops it gracefully. One listener throughout: with
+  // none between the two, for an instant, Node restores the default action, and a SIGTERM
+  // sent as soon as the start-up lines appeared killed the process outright.
+  let up = false;
+  let stopRequested = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals) => (up ? stopRequested() : process.exit(signal === 'SIGINT' ? 130 : 143));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const commandLine = portText === undefined ? config.commandLine : [...(config.commandLine ?? []), 'server.port' as const];
   const server = await listen({ ...config, server: { ...config.server, port }, ...(commandLine ? { commandLine } : {}) }, consoleLogger, {
     watch,
@@ -43,9 +51,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     console.error(`council serve: ${error.message}`);
     return undefined;
   });
-  process.off('SIGINT', early);
-  process.off('SIGTERM', early);
-  if (!server) return 1;
+  if (!server) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    return 1;
+  }
+  up = true;
   const serving = server.engine.registry.serving();
   const failed = server.engine.registry.failures();
   console.log(`theCouncil serving ${serving.length} automation(s) at ${server.url}`);
@@ -66,11 +77,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   // SIGHUP re-reads the config and rebuilds every automation, changed or not (a store that is back, a file edited unseen).
   const hangup = () => void fullReload(server.engine, values.config as string | undefined);
   process.on('SIGHUP', hangup);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   process.off('SIGHUP', hangup);
   await server.close();
   return 0;
