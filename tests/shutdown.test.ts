@@ -115,6 +115,10 @@ describe('council serve: SIGTERM while requests are in flight', () => {
     }
     assert.ok(refused, 'the server still took new connections 10 s after SIGTERM');
     assert.equal(child.exitCode, null, 'still running: it waits for the requests in flight');
+    // A SIGHUP meanwhile (an operator's reload, a closing terminal) changes nothing.
+    child.kill('SIGHUP');
+    await sleep(100);
+    assert.equal(child.signalCode, null, `a SIGHUP while closing ended it:\n${serving.output()}`);
 
     const answers = await Promise.all([first.release(), second.release()]);
     assert.deepEqual(

@@ -75,10 +75,15 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   console.log(`  ${watch ? 'watching for changes' : 'not watching (--no-watch)'}; SIGHUP reloads everything`);
   // SIGHUP re-reads the config and rebuilds every automation, changed or not (a store that is back, a file edited unseen).
-  const hangup = () => void fullReload(server.engine, values.config as string | undefined);
+  let closing = false;
+  const hangup = () => {
+    if (!closing) void fullReload(server.engine, values.config as string | undefined);
+  };
   process.on('SIGHUP', hangup);
   await stopped;
-  process.off('SIGHUP', hangup);
+  // The listener stays, ignoring: without one, a SIGHUP while the server closes (waiting for
+  // requests in flight) would end the process by the signal's default action.
+  closing = true;
   await server.close();
   return 0;
 }
