@@ -41,6 +41,11 @@ describe('driver packages load only when a connection uses them', () => {
     assert.ok(modules.some((url) => url.endsWith('/adapters/memory/index.ts')));
     assert.ok(modules.some((url) => /\/node_modules\/hono\//.test(url)));
     assert.deepEqual(drivers, []);
+    // Nor the MCP SDK: the first MCP session loads it.
+    assert.deepEqual(
+      modules.filter((url) => /\/node_modules\/@modelcontextprotocol\//.test(url)),
+      [],
+    );
     // What other backends declare (capabilities, limits) is known without a driver; none of them is loaded.
     assert.deepEqual(
       modules.filter((url) => /\/adapters\/(postgres|redis|mongodb|opensearch|dynamodb)\/(index|connection|adapter)\.ts$/.test(url)),

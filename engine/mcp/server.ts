@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context } from 'hono';
 import type { EndpointPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
@@ -22,6 +21,16 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionOwner, SessionT
 import { requestFor } from './tool-request.ts';
 import { argumentsProblem, toolError, toolResult } from './tool-result.ts';
 import { type Tool, toolsOf } from './tools.ts';
+
+/**
+ * The MCP SDK, loaded by the first session: with its schemas (zod) it was about 5% of a
+ * server's start, paid by every server whether a model ever connects or not.
+ */
+let sdkLoading: Promise<typeof import('./sdk.ts')> | undefined;
+const sdk = () => {
+  sdkLoading ??= import('./sdk.ts');
+  return sdkLoading;
+};
 
 interface Session {
   readonly server: Server;
@@ -88,7 +97,8 @@ export function mcpEndpoint(options: {
     return undefined;
   };
 
-  const newSession = (owner: SessionOwner, authInfo: AuthInfo): Session => {
+  const newSession = async (owner: SessionOwner, authInfo: AuthInfo): Promise<Session> => {
+    const { Server, WebStandardStreamableHTTPServerTransport, CallToolRequestSchema, ListToolsRequestSchema } = await sdk();
     const plans = registry.serving().map((m) => m.plan);
     const server = new Server(
       { name: 'theCouncil', version: options.version },
@@ -187,7 +197,7 @@ export function mcpEndpoint(options: {
             { headers: { 'retry-after': '60' } },
           );
         }
-        session = newSession(owner, authInfo);
+        session = await newSession(owner, authInfo);
         await session.server.connect(session.transport);
       }
       return withHeaders(
