@@ -11,7 +11,8 @@ type Answer = Response | Promise<Response>;
  * `/<automation>/<id>`) and the automation's {@link RouteTable}, carried in the env, says
  * what answers there. One router and one regular expression for all automations, hot
  * in the CPU's caches however many there are: with a router of its own per automation,
- * GET by id spread over 1,000 automations cost ~1.5x the CPU of the same GET on one.
+ * GET by id spread over 1,000 automations cost 1.17x the CPU of the same GET on one
+ * automation (77 against 66 us a request); with this router, 1.07-1.09x.
  *
  * `env` is what the Node adapter passes (the incoming message); `routes` the table of the
  * automation the request's first path segment names.

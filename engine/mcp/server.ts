@@ -23,8 +23,8 @@ import { argumentsProblem, toolError, toolResult } from './tool-result.ts';
 import { type Tool, toolsOf } from './tools.ts';
 
 /**
- * The MCP SDK, loaded by the first session: with its schemas (zod) it was about 5% of a
- * server's start, paid by every server whether a model ever connects or not.
+ * The MCP SDK, loaded by the first session: with its schemas (zod) it was about 4% of the
+ * main thread's CPU in a start of the examples, paid by every server whether a model ever connects or not.
  */
 let sdkLoading: Promise<typeof import('./sdk.ts')> | undefined;
 const sdk = () => {

@@ -42,8 +42,8 @@ type KeySpec = { scopes: string[]; expiresAt?: string };
 
 /**
  * Keys made directly in the project's system store (the server must not be running on
- * it), opened once for all of them: each opening of the embedded store costs about a
- * second. `then` runs on the open store after the keys are made.
+ * it), opened once for all of them: each opening of the embedded store costs
+ * 0.3-0.6 s. `then` runs on the open store after the keys are made.
  */
 async function makeKeys(project: TestProject, specs: KeySpec[], then?: (store: KeyStore) => Promise<void>): Promise<string[]> {
   const config = project.config();
