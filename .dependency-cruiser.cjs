@@ -8,6 +8,7 @@
  */
 const LAYERS = [
   ['engine/errors', 'engine/(log|meta-schemas|package-file)\\.ts'],
+  ['engine/observe'],
   ['engine/source'],
   ['engine/schema'],
   ['engine/config'],

@@ -12,7 +12,16 @@ export const REDIS_BENCH_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
   return {
     file: undefined,
-    server: { port: 0, host: '127.0.0.1', bodyLimit: 1 << 20, requestTimeoutSeconds: 20, corsOrigins: [], trustedProxies: [] },
+    server: {
+      port: 0,
+      host: '127.0.0.1',
+      bodyLimit: 1 << 20,
+      requestTimeoutSeconds: 20,
+      corsOrigins: [],
+      trustedProxies: [],
+      metricsHost: '127.0.0.1',
+      accessLog: false,
+    },
     pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
     // The hand-written side keeps no audit log either.
     audit: { enabled: false },

@@ -17,6 +17,11 @@ export interface CouncilConfig {
     readonly trustedProxies: readonly string[];
     /** Exact web origins allowed to call from a browser; empty: CORS off. */
     readonly corsOrigins: readonly string[];
+    /** A listener of its own for /metrics without a key (loopback unless `metricsHost` says otherwise). */
+    readonly metricsPort?: number;
+    readonly metricsHost: string;
+    /** One info line per automation request. */
+    readonly accessLog: boolean;
   };
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars: number };
   readonly audit: { readonly enabled: boolean };

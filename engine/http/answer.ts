@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { scopeOf } from '../request/route-table.ts';
 
 /**
  * Answers built with plain header objects. Hono's `c.header` and `c.body` with more than one
@@ -28,6 +29,8 @@ const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
 /** A JSON answer (`body` already serialized) with the guards' headers and `headers`. */
 export function jsonAnswer(c: Context, body: string | null, status: number, headers?: Readonly<Record<string, string>>): Response {
+  const scope = scopeOf(c);
+  if (scope && body !== null) scope.bytes = Buffer.byteLength(body);
   const guard = guardHeaders(c);
   if (!guard && !headers) return new Response(body, { status, headers: body === null ? undefined : JSON_TYPE });
   // Properties added one by one to a fresh object (one shape per call site): cheaper than spreads.

@@ -3,10 +3,11 @@ import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
+import type { Monitor } from '../observe/monitor.ts';
 import { withinDeadline } from '../request/deadline.ts';
 import { newRecordId } from '../request/record-id.ts';
 import { requestHeader, requestHeaders } from '../request/request-header.ts';
-import type { RouteHandler, RouteTable } from '../request/route-table.ts';
+import { type RouteHandler, type RouteTable, scopeOf } from '../request/route-table.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
@@ -98,6 +99,8 @@ export interface Guards {
   readonly idempotency: Idempotency;
   /** Longest a handler may take before the caller gets a 504 (`server.requestTimeoutSeconds`); 0: no deadline. */
   readonly timeoutMs: number;
+  /** Where requests are counted (the endpoint and caller of each go on its scope; 429s and replays here). */
+  readonly monitor: Monitor;
 }
 
 /**
@@ -113,15 +116,20 @@ export interface Guards {
  */
 function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
-  const { auth, audit, limiter, rateLimit, trustedProxies, timeoutMs } = guards;
+  const { auth, audit, limiter, rateLimit, trustedProxies, timeoutMs, monitor } = guards;
   const { public: open, scopes } = endpoint.access;
   const action = endpoint.operation;
   const limitPrefix = `${automation}\0`;
+  const label = monitor.usage.label(automation, action);
 
   /** The key's verdict known: the rate limit (failed keys count against the address too, so guessing is limited). */
   function known(c: Context, principal: Principal | undefined, refusal: unknown, requestId: string): Response | Promise<Response> {
     // Idempotency keys belong to their caller (a write without a key: `anonymous`).
     if (write && principal) c.set('actor', principal.keyId);
+    if (principal) {
+      const scope = scopeOf(c);
+      if (scope) scope.caller = principal.name;
+    }
     let decision: RateDecision | Promise<RateDecision>;
     try {
       decision = limiter.take(limitPrefix + (principal ? `k:${principal.keyId}` : `a:${clientAddress(c, trustedProxies)}`), rateLimit);
@@ -145,6 +153,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
     requestId: string,
   ): Response | Promise<Response> {
     try {
+      if (!decision.allowed) monitor.rateLimited.add(automation);
       const headers = rateLimitHeaders(decision, 'this automation');
       if (headers) for (const [name, value] of Object.entries(headers)) addGuardHeader(c, name, value);
       if (refusal) throw refusal;
@@ -165,6 +174,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
         ? withinDeadline(work, timeoutMs, true, (late) => recordWrite(c, principal, requestId, late.response, 'completed after timeout'))
         : work);
       const replayed = wasReplayed(c);
+      if (replayed) monitor.idempotentReplays.add(automation);
       recordWrite(c, principal, requestId, response, replayed ? 'idempotent replay' : undefined);
       // The kept answer is a Response of its own, which Hono sends without the guards' headers.
       return replayed ? withGuardHeaders(c, response) : response;
@@ -224,6 +234,8 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
   }
 
   return (c) => {
+    const scope = scopeOf(c);
+    if (scope) scope.endpoint = label;
     // A write is always audited, so it gets its request id (and header) up front.
     const requestId = write ? requestIdOf(c) : '';
     if (write) addGuardHeader(c, 'x-request-id', requestId);

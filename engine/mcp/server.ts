@@ -9,6 +9,7 @@ import { HttpProblem } from '../errors/problem.ts';
 import { clientAddress } from '../http/automation-routes.ts';
 import { rateLimitHeaders } from '../http/rate-limit-answer.ts';
 import type { Logger } from '../log.ts';
+import type { Monitor } from '../observe/monitor.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import { requestHeaders } from '../request/request-header.ts';
 import { grantsAll } from '../schema/scopes.ts';
@@ -45,6 +46,8 @@ export interface McpEndpoint {
   metadata(c: Context): Response;
   /** Closes every session (the engine is stopping). */
   close(): void;
+  /** Sessions open now. */
+  sessionCount(): number;
 }
 
 /** Tuning for tests: session limits and the clock idle expiry reads. */
@@ -74,6 +77,8 @@ export function mcpEndpoint(options: {
   version: string;
   /** The engine's own fetch, through which tool calls go. */
   dispatch: () => (request: Request, env?: unknown) => Response | Promise<Response>;
+  /** Counts tool calls and the endpoint's 429s. */
+  monitor: Monitor;
   mcp?: McpOptions;
 }): McpEndpoint {
   const { registry, auth, logger, limiter, config } = options;
@@ -139,7 +144,9 @@ export function mcpEndpoint(options: {
       if (call.errors) return argumentsProblem(tool, call.errors);
       if (extra.authInfo?.token) call.request.headers.set('authorization', `Bearer ${extra.authInfo.token}`);
       const env = (extra.authInfo?.extra as { env?: unknown } | undefined)?.env;
-      return toolResult(tool, await options.dispatch()(call.request, env), args);
+      const result = await toolResult(tool, await options.dispatch()(call.request, env), args);
+      options.monitor.toolCalls.add(`${tool.definition.name}\0${result.isError ? 'error' : 'ok'}`);
+      return result;
     });
     server.onerror = (error) => logger.warn('mcp session error', { error: error.message });
     return session;
@@ -163,7 +170,9 @@ export function mcpEndpoint(options: {
       const owner: SessionOwner = principal ? `k:${principal.keyId}` : `a:${clientAddress(c, config().server.trustedProxies)}`;
       // Failed keys count against the address too, so guessing keys is limited like anything else.
       const decision = limiter.take(`mcp\0${owner}`, config().rateLimit);
-      const rateHeaders = rateLimitHeaders(decision instanceof Promise ? await decision : decision, '/mcp') ?? {};
+      const decided = decision instanceof Promise ? await decision : decision;
+      if (!decided.allowed) options.monitor.rateLimited.add('mcp');
+      const rateHeaders = rateLimitHeaders(decided, '/mcp') ?? {};
       if (refusal) throw refusal;
       if (!principal && !servesPublicTools(registry)) {
         throw new HttpProblem(
@@ -217,6 +226,7 @@ export function mcpEndpoint(options: {
     close() {
       sessions.closeAll();
     },
+    sessionCount: () => sessions.size,
   };
 }
 

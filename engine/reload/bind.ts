@@ -4,6 +4,7 @@ import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { buildAutomationRoutes, type RouterGuards } from '../http/automation-routes.ts';
 import type { Logger } from '../log.ts';
+import { countedStore } from '../observe/counted-store.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { MountedAutomation } from '../registry/registry.ts';
 import { Traffic } from '../registry/traffic.ts';
@@ -28,8 +29,10 @@ export async function bindAutomation(
   const connection = await connections.get(plan.storage.connection);
   const staged = options.beside ? await stage(connection, plan.storage.spec) : undefined;
   const store = staged ? staged.store : await connection.open(plan.storage.spec);
-  // The memory store answers within the request's own turn: a deadline could never fire, so it costs for nothing.
-  const routes = buildAutomationRoutes(plan, store, runsInProcess(connection.backend) ? { ...options, timeoutMs: 0 } : options);
+  // Its handlers' calls are counted by connection (/metrics); the memory store answers
+  // within the request's own turn: a deadline could never fire, so it costs for nothing.
+  const counted = countedStore(store, plan.storage.connection, options.monitor.storeCalls);
+  const routes = buildAutomationRoutes(plan, counted, runsInProcess(connection.backend) ? { ...options, timeoutMs: 0 } : options);
   const mounted = Object.freeze({
     plan,
     store,
@@ -55,7 +58,7 @@ export type BindPlan = (
 export function planBinder(
   connections: ConnectionPool,
   logger: Logger,
-  guards: Pick<RouterGuards, 'auth' | 'audit' | 'limiter' | 'idempotency'>,
+  guards: Pick<RouterGuards, 'auth' | 'audit' | 'limiter' | 'idempotency' | 'monitor'>,
 ): BindPlan {
   return (plan, { config, version, beside }) =>
     bindAutomation(plan, connections, {

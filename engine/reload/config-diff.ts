@@ -23,17 +23,27 @@ export function diffConfig(previous: CouncilConfig, next: CouncilConfig): Config
   }
   const port = fixed.has('server.port') ? previous.server.port : next.server.port;
   if (previous.server.port !== port || previous.server.host !== next.server.host) needRestart.push('server.port/host');
+  if (previous.server.metricsPort !== next.server.metricsPort || previous.server.metricsHost !== next.server.metricsHost) {
+    needRestart.push('server.metricsPort/metricsHost');
+  }
   const everything =
     previous.server.bodyLimit !== next.server.bodyLimit ||
     JSON.stringify(previous.pagination) !== JSON.stringify(next.pagination) ||
     JSON.stringify(previous.rateLimit) !== JSON.stringify(next.rateLimit) ||
     JSON.stringify(previous.server.trustedProxies) !== JSON.stringify(next.server.trustedProxies);
   // What serves: the new settings, except where the server listens and what it was started on.
+  const { metricsPort: _listensUntilRestart, ...server } = next.server;
   const kept: CouncilConfig = {
     ...next,
     automations: previous.automations,
     dataDir: previous.dataDir,
-    server: { ...next.server, port: previous.server.port, host: previous.server.host },
+    server: {
+      ...server,
+      port: previous.server.port,
+      host: previous.server.host,
+      metricsHost: previous.server.metricsHost,
+      ...(previous.server.metricsPort === undefined ? {} : { metricsPort: previous.server.metricsPort }),
+    },
     ...(previous.commandLine ? { commandLine: previous.commandLine } : {}),
   };
   return { kept, everything, needRestart };

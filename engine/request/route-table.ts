@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { EndpointLabel } from '../observe/usage.ts';
 
 /** A handler's answer: a Response at once when nothing had to wait, else a promise of one. */
 export type RouteHandler = (c: Context) => Response | Promise<Response>;
@@ -20,10 +21,35 @@ export interface RouteTable {
 }
 
 /**
- * What an automation's request carries through the shared router: the Node server's
- * incoming message (the client's address, the raw headers) and the table of the
- * automation the first path segment named.
+ * What an automation's request carries through the shared router (its Hono `env`): the
+ * Node server's incoming message (the client's address, the raw headers), the table of
+ * the automation the first path segment named, and what the guards and handler learn on
+ * the way, for the request's usage record (observe/usage.ts) once it is answered.
  */
+export class RequestScope {
+  /** The endpoint that answered, set by its guards before they decide. */
+  endpoint: EndpointLabel | undefined = undefined;
+  /** The name of the caller's key, once known. */
+  caller: string | undefined = undefined;
+  /** Bytes of the body the handler answered with (0 for a problem answer). */
+  bytes = 0;
+  readonly incoming: unknown;
+  readonly outgoing: unknown;
+
+  constructor(
+    node: { incoming?: unknown; outgoing?: unknown } | undefined,
+    readonly routes: RouteTable,
+  ) {
+    this.incoming = node?.incoming;
+    this.outgoing = node?.outgoing;
+  }
+}
+
 export interface AutomationEnv {
-  Bindings: { readonly incoming?: unknown; readonly outgoing?: unknown; readonly routes: RouteTable };
+  Bindings: RequestScope;
+}
+
+/** The scope of an automation request (undefined on the engine's own routes). */
+export function scopeOf(c: Context): RequestScope | undefined {
+  return c.env instanceof RequestScope ? c.env : undefined;
 }

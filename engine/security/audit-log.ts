@@ -110,6 +110,11 @@ export class AuditLog {
   }
 
   /** false when the config turns the log off: then nothing needs to build an entry. */
+  /** Entries recorded and not yet written (the metrics' audit queue depth). */
+  get waiting(): number {
+    return this.#batch.waiting;
+  }
+
   get enabled(): boolean {
     return this.#enabled;
   }

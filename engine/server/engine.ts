@@ -3,6 +3,7 @@ import type { CouncilConfig } from '../config/config.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { type McpOptions, mcpEndpoint } from '../mcp/server.ts';
+import { Monitor } from '../observe/monitor.ts';
 import { type ConnectionPool, serverPool } from '../registry/connections.ts';
 import type { DataDirLock } from '../registry/data-dir-lock.ts';
 import { OutageLog } from '../registry/outage-log.ts';
@@ -20,7 +21,9 @@ import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
 import { healthEndpoint } from './health.ts';
 import { newLocalToken } from './local-admin.ts';
+import { metricsEndpoint, metricsText } from './metrics.ts';
 import { openApiOptions } from './openapi-view.ts';
+import { readyz } from './probes.ts';
 
 export interface Engine {
   /** The config in effect (a config reload replaces it). */
@@ -39,6 +42,10 @@ export interface Engine {
   readonly localToken: string;
   /** The whole HTTP surface as a fetch handler (engine routes + every automation). */
   readonly fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
+  /** What it counts (requests, store calls, 429s, replays, tool calls), for analytics and tests. */
+  readonly monitor: Monitor;
+  /** The Prometheus text of this engine (what `/metrics` and `server.metricsPort` answer). */
+  metrics(): Promise<{ body: string; contentType: string }>;
   /** Ends the MCP sessions and their event streams, which never end by themselves: at shutdown, before waiting on requests in flight. */
   closeSessions(): void;
   close(): Promise<void>;
@@ -91,7 +98,8 @@ export async function startEngine(
     config.idempotency.windowSeconds,
     { timeoutMs: dependencyMs, label: connections.label(config.idempotency.store ?? SYSTEM_CONNECTION) },
   );
-  const bind = planBinder(connections, requestLog, { auth, audit, limiter, idempotency });
+  const monitor = new Monitor();
+  const bind = planBinder(connections, requestLog, { auth, audit, limiter, idempotency, monitor });
   const reloader = new Reloader(config, registry, connections, requestLog, { bind, audit });
   await reloader.reloadAll({ trigger: 'start' });
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
@@ -105,6 +113,7 @@ export async function startEngine(
     logger: requestLog,
     version: openApiOptions(config).version,
     dispatch: () => routes,
+    monitor,
     ...(options.mcp ? { mcp: options.mcp } : {}),
   });
   const admin = adminRoutes(auth, audit, localToken, connections, () => registry.serving().map((m) => m.plan));
@@ -116,7 +125,25 @@ export async function startEngine(
     auth,
     localToken,
   });
-  const routes = createFetch(registry, () => reloader.config, requestLog, admin, mcp, health);
+  const metrics = metricsText({
+    monitor,
+    registry,
+    connections,
+    reloads: () => reloader.counts,
+    auditWaiting: () => audit.waiting,
+    mcpSessions: () => mcp.sessionCount(),
+  });
+  const routes = createFetch({
+    registry,
+    config: () => reloader.config,
+    logger: requestLog,
+    admin,
+    mcp,
+    health,
+    ready: readyz(connections),
+    metrics: metricsEndpoint(metrics, auth, localToken),
+    usage: monitor.usage,
+  });
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);
   return {
@@ -131,6 +158,8 @@ export async function startEngine(
     bootstrapKey,
     localToken,
     fetch,
+    monitor,
+    metrics,
     closeSessions: () => mcp.close(),
     close: async () => {
       retries.stop();

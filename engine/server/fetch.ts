@@ -8,10 +8,13 @@ import { renderError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import { METADATA_PATH } from '../mcp/protected-resource.ts';
 import type { McpEndpoint } from '../mcp/server.ts';
+import { ANONYMOUS, type Usage } from '../observe/usage.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
+import { RequestScope } from '../request/route-table.ts';
 import type { AdminEnv } from './admin.ts';
 import { docsApp } from './docs.ts';
 import { automationOpenApi, ORIGINS_CACHED, openApiView } from './openapi-view.ts';
+import { livez } from './probes.ts';
 import { requestOrigin } from './request-origin.ts';
 
 /**
@@ -19,14 +22,19 @@ import { requestOrigin } from './request-origin.ts';
  * automation goes to the one router of all automations with that automation's routes
  * (one Map lookup); everything else goes to the engine's own routes.
  */
-export function createFetch(
-  registry: AutomationRegistry,
-  config: () => CouncilConfig,
-  logger: Logger,
-  admin: Hono<AdminEnv>,
-  mcp: McpEndpoint,
-  health: (c: Context) => Promise<Response>,
-) {
+export function createFetch(parts: {
+  registry: AutomationRegistry;
+  config: () => CouncilConfig;
+  logger: Logger;
+  admin: Hono<AdminEnv>;
+  mcp: McpEndpoint;
+  health: (c: Context) => Promise<Response>;
+  ready: (c: Context) => Promise<Response>;
+  metrics: (c: Context) => Promise<Response>;
+  /** Where each automation request is counted when answered. */
+  usage: Usage;
+}) {
+  const { registry, config, logger, admin, mcp, health, usage } = parts;
   const engineApp = new Hono();
   engineApp.route('/admin', admin);
   const openapi = openApiView(registry, config);
@@ -35,6 +43,9 @@ export function createFetch(
   engineApp.get(METADATA_PATH, (c) => mcp.metadata(c));
   engineApp.get(`${METADATA_PATH}/*`, (c) => mcp.metadata(c));
   engineApp.get('/health', health);
+  engineApp.get('/livez', livez);
+  engineApp.get('/readyz', parts.ready);
+  engineApp.get('/metrics', parts.metrics);
   const origin = (c: Context) => requestOrigin(c, config().server.trustedProxies);
   engineApp.get('/openapi.json', (c) => c.json(openapi(origin(c))));
   // Swagger UI over the live document, its assets from the installed package (no CDN): each
@@ -115,19 +126,59 @@ export function createFetch(
     // Counted so a reload can tell when the version it replaced has finished its requests.
     const { traffic } = mounted;
     traffic.active++;
+    const scope = new RequestScope(env as { incoming?: unknown; outgoing?: unknown } | undefined, mounted.routes);
+    const started = performance.now();
     let response: Response | Promise<Response>;
     try {
-      response = automations(request, env, mounted.routes);
+      response = automations(request, scope);
     } catch (error) {
       traffic.leave();
+      answered(mounted, scope, undefined, started);
       throw error;
     }
     if (!(response instanceof Promise)) {
       traffic.leave();
+      answered(mounted, scope, response, started);
       return response;
     }
-    return response.finally(() => traffic.leave());
+    return response.then(
+      (done) => {
+        traffic.leave();
+        answered(mounted, scope, done, started);
+        return done;
+      },
+      (error: unknown) => {
+        traffic.leave();
+        answered(mounted, scope, undefined, started);
+        throw error;
+      },
+    );
   };
+
+  /**
+   * The usage record of an automation request, by the endpoint that answered or
+   * `unmatched` (404, 405); and its access-log line when `server.accessLog` is on.
+   * `response` is undefined when the handler threw past every error handler (a 500).
+   */
+  function answered(mounted: MountedAutomation, scope: RequestScope, response: Response | undefined, started: number): void {
+    const endpoint = scope.endpoint ?? usage.label(mounted.plan.name, 'unmatched');
+    const status = response?.status ?? 500;
+    const seconds = (performance.now() - started) / 1000;
+    const caller = scope.caller ?? ANONYMOUS;
+    usage.record(endpoint, status, caller, seconds, scope.bytes);
+    if (config().server.accessLog) {
+      const requestId = response?.headers.get('x-request-id');
+      logger.info('request', {
+        ...(requestId ? { requestId } : {}),
+        automation: endpoint.automation,
+        operation: endpoint.operation,
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1000,
+        key: caller,
+        bytes: scope.bytes,
+      });
+    }
+  }
 }
 
 /** `http://h/accounts/1?x` -> `accounts`, without building a URL object on the hot path. */

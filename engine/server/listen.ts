@@ -79,12 +79,24 @@ export async function listen(
   if (config.audit.enabled) await connections.prestart(SYSTEM_CONNECTION);
   let engine: Engine | undefined;
   let watcher: ProjectWatcher | undefined;
+  let metricsServer: Server | undefined;
   try {
     // Loaded only now: the port and the lock are checked before the engine's modules load.
     const { startEngine } = await import('./engine.ts');
     engine = await startEngine(config, logger, { strict, lock, localToken, connections });
+    const { metricsPort, metricsHost } = config.server;
+    if (metricsPort !== undefined) {
+      const { serveMetrics } = await import('./metrics-port.ts');
+      const metrics = engine.metrics;
+      metricsServer = await serveMetrics(metricsPort, metricsHost, () => metrics()).catch((error: NodeJS.ErrnoException) => {
+        throw new ListenError(
+          `cannot listen for metrics on ${metricsHost}:${metricsPort}: ${LISTEN_ERRORS[error.code ?? ''] ?? error.message}`,
+        );
+      });
+    }
     if (options.watch) watcher = await (await import('../reload/watch.ts')).watchProject(engine.reloader, logger, options.watch);
   } catch (error) {
+    if (metricsServer) await closeServer(metricsServer);
     await closeServer(server);
     await (engine ? engine.close() : connections.closeAll());
     lock.release();
@@ -98,6 +110,7 @@ export async function listen(
     url,
     async close() {
       await watcher?.close();
+      if (metricsServer) await closeServer(metricsServer);
       const closing = closeServer(server);
       running.closeSessions();
       await closing;

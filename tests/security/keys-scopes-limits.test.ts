@@ -6,11 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../engine/log.ts';
 import { loadManifests } from '../../engine/manifest/load.ts';
-import { ConnectionPool } from '../../engine/registry/connections.ts';
 import { generateKey, isWellFormedKey } from '../../engine/security/api-key.ts';
-import { KeyStore, SYSTEM_CONNECTION } from '../../engine/security/key-store.ts';
 import { MemoryRateLimiter } from '../../engine/security/rate-limit.ts';
 import { listen, type RunningServer } from '../../engine/server/listen.ts';
+import { makeKeys } from '../support/keys.ts';
 import { runNode } from '../support/process.ts';
 import { adminHeaders, call, makeProject, type TestProject } from '../support/project.ts';
 import { redisServerGate } from '../support/redis-server.ts';
@@ -37,28 +36,6 @@ endpoints:
 }
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-type KeySpec = { scopes: string[]; expiresAt?: string };
-
-/**
- * Keys made directly in the project's system store (the server must not be running on
- * it), opened once for all of them: each opening of the embedded store costs
- * 0.3-0.6 s. `then` runs on the open store after the keys are made.
- */
-async function makeKeys(project: TestProject, specs: KeySpec[], then?: (store: KeyStore) => Promise<void>): Promise<string[]> {
-  const config = project.config();
-  const pool = new ConnectionPool(config.connections, config.dataDir);
-  try {
-    const store = await KeyStore.open(await pool.get(SYSTEM_CONNECTION));
-    const secrets: string[] = [];
-    for (const { scopes, expiresAt } of specs)
-      secrets.push((await store.create({ name: `test ${scopes.join(',')}`, scopes, ...(expiresAt ? { expiresAt } : {}) })).secret);
-    await then?.(store);
-    return secrets;
-  } finally {
-    await pool.closeAll();
-  }
-}
 
 describe('API keys', () => {
   it('a key has the ck_ shape and a checksum: a changed character is refused without a lookup', () => {

@@ -34,7 +34,16 @@ export function makeProject(
     write,
     config: (overrides = {}) => ({
       file: undefined,
-      server: { port: 0, host: '127.0.0.1', bodyLimit: 64 * 1024, requestTimeoutSeconds: 20, corsOrigins: [], trustedProxies: [] },
+      server: {
+        port: 0,
+        host: '127.0.0.1',
+        bodyLimit: 64 * 1024,
+        requestTimeoutSeconds: 20,
+        corsOrigins: [],
+        trustedProxies: [],
+        metricsHost: '127.0.0.1',
+        accessLog: false,
+      },
       pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
       // Off unless a test is about it: every write would otherwise open the embedded system store.
       audit: { enabled: false },

@@ -21,6 +21,18 @@ requestTimeoutSeconds?: number
  */
 corsOrigins?: string[]
 /**
+ * A second listener that answers GET /metrics (Prometheus text) without a key, for a Prometheus that holds no API key. Absent: none; /metrics on the main port needs an admin key (scope `*`).
+ */
+metricsPort?: number
+/**
+ * The address the metrics listener binds. Loopback by default, so metrics are never public by accident; give an address a Prometheus on another host can reach on purpose.
+ */
+metricsHost?: string
+/**
+ * One log line per automation request (info): request id, automation, operation, status, duration, key name (never the key), bytes.
+ */
+accessLog?: boolean
+/**
  * Addresses of reverse proxies in front of the server. Only a request from one of them has its X-Forwarded-For read, from the right: the first address that is not a trusted proxy is the client (for rate limits of requests without a key); and its X-Forwarded-Proto and X-Forwarded-Host, for the OpenAPI servers URL when publicUrl is not set. Empty: forwarded headers are ignored.
  */
 trustedProxies?: string[]
