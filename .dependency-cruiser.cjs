@@ -17,6 +17,7 @@ const LAYERS = [
   ['engine/request'],
   ['engine/registry'],
   ['engine/security'],
+  ['engine/analytics'],
   ['engine/http'],
   ['engine/openapi'],
   ['engine/types', 'engine/mcp'],

@@ -151,6 +151,8 @@ describe('types and defaults', () => {
       bodyLimit: 1048576,
       requestTimeoutSeconds: 20,
       corsOrigins: [],
+      metricsHost: '127.0.0.1',
+      accessLog: false,
       trustedProxies: [],
     });
     assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50000 });
@@ -164,6 +166,8 @@ describe('types and defaults', () => {
       bodyLimit: 1048576,
       requestTimeoutSeconds: 20,
       corsOrigins: [],
+      metricsHost: '127.0.0.1',
+      accessLog: false,
       trustedProxies: [],
     });
     assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 500, maxResponseChars: 50000 });

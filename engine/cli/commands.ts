@@ -1,4 +1,15 @@
-import { auditFlags, type Flag, keysFlags, migrateFlags, newFlags, openapiFlags, serveFlags, typesFlags, validateFlags } from './flags.ts';
+import {
+  auditFlags,
+  type Flag,
+  keysFlags,
+  migrateFlags,
+  newFlags,
+  openapiFlags,
+  serveFlags,
+  statsFlags,
+  typesFlags,
+  validateFlags,
+} from './flags.ts';
 
 type Run = (args: string[]) => Promise<number>;
 
@@ -82,6 +93,14 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     options: auditFlags,
     details: ['With a server running on the data directory, it goes through that server.'],
     load: async () => (await import('./audit.ts')).auditCommand,
+  },
+  stats: {
+    summary: 'Print usage: requests, errors and latency by automation, operation and key.',
+    options: statsFlags,
+    details: [
+      'With a server running on the data directory, it goes through that server (and includes what it counted in the last seconds).',
+    ],
+    load: async () => (await import('./stats.ts')).statsCommand,
   },
 };
 

@@ -112,6 +112,14 @@ export const keysFlags = {
   data,
 } as const;
 
+export const statsFlags = {
+  since: { type: 'string', value: '24h|ISO-TIME', description: 'From then until now: 30m, 24h, 7d or an ISO time. Default: 24h.' },
+  automation: { type: 'string', value: 'NAME', description: 'Only this automation.' },
+  key: { type: 'string', value: 'NAME', description: "Only requests made with this key (its name; 'anonymous': without a key)." },
+  ...projectFlags,
+  data,
+} as const;
+
 export const auditFlags = {
   since: { type: 'string', value: '24h|ISO-TIME', description: 'Only entries since then: 30m, 24h, 7d or an ISO time.' },
   automation: { type: 'string', value: 'NAME', description: 'Only entries about this automation.' },

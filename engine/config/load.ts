@@ -86,6 +86,7 @@ function fromValue(
     server: CouncilConfig['server'];
     pagination: CouncilConfig['pagination'];
     audit: CouncilConfig['audit'];
+    analytics: CouncilConfig['analytics'];
     gpt: CouncilConfig['gpt'];
     idempotency: CouncilConfig['idempotency'];
     rateLimit: CouncilConfig['rateLimit'];
@@ -123,6 +124,7 @@ function fromValue(
     server: { ...raw.server, ...(publicUrl ? { publicUrl } : {}) },
     pagination: raw.pagination,
     audit: raw.audit,
+    analytics: raw.analytics,
     gpt: raw.gpt,
     idempotency: raw.idempotency,
     rateLimit: raw.rateLimit,

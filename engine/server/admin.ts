@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type { UsageQuery, UsageReport } from '../analytics/report.ts';
+import type { Step } from '../analytics/usage-rows.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import { HttpProblem } from '../errors/problem.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
@@ -26,6 +28,7 @@ export function adminRoutes(
   localToken: string,
   connections: ConnectionPool,
   plans: () => readonly AutomationPlan[],
+  analytics: UsageAnalytics | undefined,
 ): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   app.use('*', async (c, next) => {
@@ -62,6 +65,10 @@ export function adminRoutes(
     return c.json({ data: await audit.list(query) });
   });
   addPlanRoute(app, connections);
+  app.get('/analytics', async (c) => {
+    if (!analytics) throw new HttpProblem('not-found', 'usage analytics are off on this server (analytics.enabled: false in its config)');
+    return c.json({ data: await analytics.report(analyticsQuery((name) => c.req.query(name))) });
+  });
   app.get('/keys', async (c) => c.json({ data: (await (await auth.store()).list()).map(shown) }));
   app.post('/keys', async (c) => {
     const body = (await c.req.json().catch(() => null)) as { name?: unknown; scopes?: unknown; expiresAt?: unknown } | null;
@@ -94,6 +101,52 @@ export function adminRoutes(
     return c.json({ data: shown(revoked) });
   });
   return app;
+}
+
+/** What `/admin/analytics` reads: the usage report of this engine's system store. */
+export interface UsageAnalytics {
+  report(query: UsageQuery): Promise<UsageReport>;
+  close(): Promise<void>;
+}
+
+const STEPS: readonly Step[] = ['minute', 'hour', 'day'];
+/** The longest range one report reads. */
+const MAX_RANGE_MS = 400 * 86_400_000;
+
+/**
+ * `?from=&to=&step=&automation=&key=&top=`: ISO times (or a duration back from now for
+ * `from`: 30m, 24h, 7d); `to` defaults to now and `from` to a day before `to`.
+ */
+export function analyticsQuery(param: (name: string) => string | undefined): UsageQuery {
+  const errors: string[] = [];
+  const time = (name: string, fallback: number) => {
+    const text = param(name);
+    if (text === undefined || text === '') return fallback;
+    const relative = /^(\d+)([mhd])$/.exec(text);
+    if (relative) return Date.now() - Number(relative[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) errors.push(`${name} must be an ISO time or a duration such as 24h (got "${text}")`);
+    return ms;
+  };
+  const to = time('to', Date.now());
+  const from = time('from', to - 86_400_000);
+  const step = param('step');
+  if (step !== undefined && !STEPS.includes(step as Step)) errors.push(`step must be one of ${STEPS.join(', ')}`);
+  const top = param('top') === undefined ? 10 : Number(param('top'));
+  if (!(Number.isSafeInteger(top) && top >= 1 && top <= 100)) errors.push('top must be an integer from 1 to 100');
+  if (!errors.length && !(from < to)) errors.push('from must be before to');
+  if (!errors.length && to - from > MAX_RANGE_MS) errors.push('one report covers at most 400 days; narrow from and to');
+  if (errors.length) throw new HttpProblem('invalid-query', errors.join('; '));
+  const automation = param('automation');
+  const key = param('key');
+  return {
+    from,
+    to,
+    top,
+    ...(step ? { step: step as Step } : {}),
+    ...(automation ? { automation } : {}),
+    ...(key ? { key } : {}),
+  };
 }
 
 /** A key as the admin API shows it: everything but the hash. */

@@ -1,4 +1,7 @@
 import { backendsWith, capabilities } from '../../adapters/capabilities.ts';
+import { UsageRecorder } from '../analytics/recorder.ts';
+import { usageReport } from '../analytics/report.ts';
+import { USAGE_SPEC } from '../analytics/usage-rows.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
@@ -6,6 +9,7 @@ import { type McpOptions, mcpEndpoint } from '../mcp/server.ts';
 import { Monitor } from '../observe/monitor.ts';
 import { type ConnectionPool, serverPool } from '../registry/connections.ts';
 import type { DataDirLock } from '../registry/data-dir-lock.ts';
+import { openOnce } from '../registry/open-once.ts';
 import { OutageLog } from '../registry/outage-log.ts';
 import { AutomationRegistry } from '../registry/registry.ts';
 import { planBinder } from '../reload/bind.ts';
@@ -16,7 +20,7 @@ import { auditStoreOf } from '../security/audit-open.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../security/rate-limit.ts';
-import { adminRoutes } from './admin.ts';
+import { adminRoutes, type UsageAnalytics } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
 import { healthEndpoint } from './health.ts';
@@ -102,6 +106,7 @@ export async function startEngine(
   const bind = planBinder(connections, requestLog, { auth, audit, limiter, idempotency, monitor });
   const reloader = new Reloader(config, registry, connections, requestLog, { bind, audit });
   await reloader.reloadAll({ trigger: 'start' });
+  const analytics = usageAnalytics(config, monitor, connections, logger);
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = options.localToken ?? newLocalToken();
   // MCP tool calls go through the engine's own routes (not through CORS: they come from this process).
@@ -116,7 +121,7 @@ export async function startEngine(
     monitor,
     ...(options.mcp ? { mcp: options.mcp } : {}),
   });
-  const admin = adminRoutes(auth, audit, localToken, connections, () => registry.serving().map((m) => m.plan));
+  const admin = adminRoutes(auth, audit, localToken, connections, () => registry.serving().map((m) => m.plan), analytics);
   const health = healthEndpoint({
     registry,
     connections,
@@ -165,7 +170,10 @@ export async function startEngine(
       retries.stop();
       mcp.close();
       // What was recorded before the close is written, unless the store is gone (then it waits no longer than this).
-      await Promise.race([Promise.all([audit.close(), auth.flush()]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      await Promise.race([
+        Promise.all([audit.close(), auth.flush(), analytics?.close()]),
+        new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+      ]);
       await limiter.close?.();
       requestLog.close();
       await connections.closeAll();
@@ -209,6 +217,25 @@ async function rateLimiter(config: CouncilConfig, logger: Logger): Promise<RateL
     `rateLimit.store "${store}" is not a ${backendsWith((can) => can.sharedCounters === true)} connection with a url: each instance counts its own rate limits`,
   );
   return new MemoryRateLimiter();
+}
+
+/**
+ * The usage analytics of this engine (unless `analytics.enabled` is false): its counts are
+ * written to the system store every `analytics.flushSeconds`, from the first flush on.
+ */
+function usageAnalytics(config: CouncilConfig, monitor: Monitor, connections: ConnectionPool, logger: Logger): UsageAnalytics | undefined {
+  if (!config.analytics.enabled) return undefined;
+  const open = openOnce(async () => (await connections.get(SYSTEM_CONNECTION)).open(USAGE_SPEC));
+  const recorder = new UsageRecorder(monitor.usage, open, { ...config.analytics, logger });
+  recorder.start();
+  return {
+    async report(query) {
+      // What this instance counted since its last flush is in the answer too.
+      await recorder.flush();
+      return usageReport(await open(), query);
+    },
+    close: () => recorder.close(),
+  };
 }
 
 /** First wait, and the longest, between attempts to bind automations whose store was unreachable. */

@@ -73,10 +73,10 @@ export async function listen(
   lock.publish({ port, url: loopback, token: localToken });
   const strict = options.strict ?? false;
   const connections = serverPool(config, { strict, logger, lock });
-  // An embedded system store starts opening now, while the engine's modules load: PGlite
+  // An embedded system store (audit, usage analytics) starts opening now, while the engine's modules load: PGlite
   // takes about a second to open, on a thread of its own. A failure is left to the engine,
   // which opens it again and reports it.
-  if (config.audit.enabled) await connections.prestart(SYSTEM_CONNECTION);
+  if (config.audit.enabled || config.analytics.enabled) await connections.prestart(SYSTEM_CONNECTION);
   let engine: Engine | undefined;
   let watcher: ProjectWatcher | undefined;
   let metricsServer: Server | undefined;

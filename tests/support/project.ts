@@ -47,6 +47,8 @@ export function makeProject(
       pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
       // Off unless a test is about it: every write would otherwise open the embedded system store.
       audit: { enabled: false },
+      // Off unless a test is about it: its flushes would open the system store too.
+      analytics: { enabled: false, flushSeconds: 10, retentionDays: 400 },
       gpt: { consequentialWrites: true },
       idempotency: { windowSeconds: 86_400 },
       rateLimit: { requests: 100_000, perSeconds: 1 },

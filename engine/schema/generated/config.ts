@@ -77,6 +77,23 @@ audit?: {
 enabled?: boolean
 }
 /**
+ * Usage analytics in the system store: requests per minute by automation, operation, key and status class, with latency percentiles and bytes (GET /admin/analytics, council stats).
+ */
+analytics?: {
+/**
+ * false: keep nothing (/metrics still counts).
+ */
+enabled?: boolean
+/**
+ * How often counts are written. A process killed outright loses at most this many seconds of counts (a stop flushes them).
+ */
+flushSeconds?: number
+/**
+ * Rows older than this many days are deleted. Minutes are kept 48 h, then summed into hours; hours are kept 30 days, then summed into days.
+ */
+retentionDays?: number
+}
+/**
  * Default rate limit of every automation, per client (an API key, or an address for requests without one): 429 with Retry-After past it. A manifest's rateLimit replaces it.
  */
 rateLimit?: {
