@@ -158,10 +158,10 @@ describe('usage analytics in the system store', () => {
       logger: silentLogger,
       now: () => now,
     });
-    durations.slice(0, 1000).forEach((ms) => usage.record(label, 200, 'k', ms / 1000, 10));
+    for (const ms of durations.slice(0, 1000)) usage.record(label, 200, 'k', ms / 1000, 10);
     now += 10_000;
     await recorder.flush();
-    durations.slice(1000).forEach((ms) => usage.record(label, ms > 1000 ? 503 : 200, 'k', ms / 1000, 10));
+    for (const ms of durations.slice(1000)) usage.record(label, ms > 1000 ? 503 : 200, 'k', ms / 1000, 10);
     now += 10_000;
     await recorder.flush();
     const rows = (await store.list({ filters: [], sort: { field: 'at', direction: 'asc' }, limit: 100 })).records.map(decodeRow);
