@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { makeKeys } from './support/keys.ts';
 import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
+import { promtool, promtoolGate } from './support/promtool.ts';
 import { freePort } from './support/redis-server.ts';
 
 const tickets = `name: tickets
@@ -153,13 +153,11 @@ describe('/metrics after a known mix of requests', () => {
     }
   });
 
-  it('passes promtool check metrics', {
-    skip: spawnSync('promtool', ['--version']).error ? 'promtool is not installed' : false,
-  }, async () => {
+  it('passes promtool check metrics', { skip: promtoolGate() }, async () => {
     const { text } = await scrape(server.url, adminHeaders(server));
-    const checked = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    const checked = promtool(['check', 'metrics'], text);
     // prom-client's own default gauges end in _total (nodejs_active_handles_total ...): its naming, not ours.
-    const problems = `${checked.stdout}${checked.stderr}`
+    const problems = checked.output
       .split('\n')
       .filter((l) => l.trim() && !/^nodejs_active_\w+_total non-counter metrics should not have "_total" suffix$/.test(l));
     assert.deepEqual(problems, []);
