@@ -18,6 +18,22 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
+/** One line of the server's log (documents/operations.md, "Logs"): `level`, `time`, `msg` and the fields. */
+export interface LogLine {
+  readonly level: string;
+  readonly time: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** The log lines in a server's output (JSON objects, one a line), without the start-up list around them. */
+export function logLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
