@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { METADATA_PATH } from '../mcp/protected-resource.ts';
 import type { McpEndpoint } from '../mcp/server.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
+import { requestIdOf } from '../request/request-id.ts';
 import type { AdminEnv } from './admin.ts';
 import { docsApp } from './docs.ts';
 import { automationOpenApi, ORIGINS_CACHED, openApiView } from './openapi-view.ts';
@@ -105,7 +106,12 @@ export function createFetch(
       `no route ${c.req.path}; automations are served under ${names.join(', ') || '(none loaded)'}; see /openapi.json`,
     ).toResponse();
   });
-  engineApp.onError((error) => renderError(error, logger));
+  engineApp.onError((error, c) => {
+    const requestId = requestIdOf(c);
+    const response = renderError(error, logger, { requestId, method: c.req.method, path: c.req.path });
+    response.headers.set('x-request-id', requestId);
+    return response;
+  });
   const automations = createAutomationsApp(logger);
 
   // `env` is what the Node adapter passes (the incoming socket, for the client's address).
