@@ -14,14 +14,14 @@ import { projectConfig, UsageError } from './options.ts';
 /** Serves every valid manifest; invalid ones are reported and skipped. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: serveFlags });
+  // On stdout, where a container platform collects it, beside the start-up list (documents/operations.md, "Logs").
+  const logger = createLogger(logSettings(process.env, process.stdout.isTTY === true));
   const config = projectConfig(values);
   // An empty PORT counts as unset, as `${PORT:-8080}` does in the config.
   const [portText, portSource] = values.port !== undefined ? [values.port, '--port'] : [process.env.PORT || undefined, 'PORT'];
   const port = portText === undefined ? config.server.port : /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`${portSource} must be an integer from 0 to 65535, got "${portText}"`);
   const watch = values['no-watch'] ? false : {};
-  // On stdout, as a container platform collects it, after the start-up list (documents/operations.md, "Logs").
-  const logger = createLogger(logSettings(process.env, process.stdout.isTTY === true));
   // Production never serves a redis/mongodb/opensearch/dynamodb automation from memory, nor nothing at all, by accident.
   const strict = values.strict === true || process.env.NODE_ENV === 'production';
   const empty = nothingToServe(config.automations);

@@ -14,6 +14,8 @@ export interface ServeProcess {
   readonly key: string | undefined;
   /** Everything it printed so far, stdout and stderr interleaved. */
   output(): string;
+  /** What it printed on stderr so far. */
+  stderr(): string;
   /** SIGTERM, then its exit code. */
   stop(): Promise<number | null>;
 }
@@ -52,11 +54,15 @@ export function serveProcess(
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
+  let err = '';
   const collect = (chunk: Buffer) => {
     out += chunk;
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk;
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`council serve did not start within 60 s:\n${out}`)), 60_000);
     const check = () => {
@@ -70,6 +76,7 @@ export function serveProcess(
         port: Number(found[2]),
         key: /^ {4}(ck_\S+)$/m.exec(out)?.[1],
         output: () => out,
+        stderr: () => err,
         async stop() {
           if (child.exitCode !== null) return child.exitCode;
           child.kill('SIGTERM');
