@@ -98,7 +98,7 @@ function build({ level, format, colors, destination }: LogSettings): Pino {
 const CREDENTIALS = /\b([a-z][\w+.-]*:\/\/)[^\s/]*@/gi;
 
 /** `postgres://app:s3cret@db:5432/x` → `postgres://***@db:5432/x`, anywhere in `text`. */
-export function hideCredentials(text: string): string {
+function hideCredentials(text: string): string {
   return text.includes('://') ? text.replace(CREDENTIALS, '$1***@') : text;
 }
 
