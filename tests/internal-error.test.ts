@@ -9,7 +9,8 @@ import { call, makeProject, type TestProject } from './support/project.ts';
 /**
  * The generic 500 (http.md, "500 reveals nothing"): a store failure nobody anticipated,
  * here the table dropped behind the engine's back on a PostgreSQL server, is answered with
- * the documented body and nothing of the cause, and logged with it.
+ * the documented body and nothing of the cause but the request id, and logged with it under
+ * the id its answer carries as X-Request-Id, for a read as for a write.
  */
 const pg = await postgresServerGate();
 
@@ -55,21 +56,27 @@ endpoints:
     assert.equal((await call(server.url, 'POST', `/${name}`, { title: 'kept' })).status, 201);
     await sql`drop table ${sql(table)}`;
 
-    for (const [method, body] of [
-      ['GET', undefined],
-      ['POST', { title: 'lost' }],
+    // A read and a write, each with an id of its own and with one the caller sent.
+    for (const [method, body, sent] of [
+      ['GET', undefined, undefined],
+      ['POST', { title: 'lost' }, undefined],
+      ['GET', undefined, 'trace-500.read'],
+      ['POST', { title: 'lost' }, 'trace-500.write'],
     ] as const) {
       const before = lines.length;
-      const answer = await call(server.url, method, `/${name}`, body);
+      const answer = await call(server.url, method, `/${name}`, body, sent ? { 'x-request-id': sent } : {});
       assert.equal(answer.status, 500, `${method}: ${answer.text}`);
       assert.equal(answer.headers.get('content-type'), 'application/problem+json');
+      const requestId = answer.headers.get('x-request-id') ?? '';
+      if (sent) assert.equal(requestId, sent, "the caller's plain id is kept");
+      else assert.match(requestId, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a new id (UUIDv7)');
       assert.deepEqual(
         answer.json,
         {
           type: '/problems/internal-error',
           title: 'Internal error',
           status: 500,
-          detail: 'an unexpected error happened; it has been logged. Retrying may not help.',
+          detail: `an unexpected error happened; it has been logged under request id ${requestId} (X-Request-Id). Retrying may not help.`,
           code: 'internal-error',
         },
         'the body documented in http.md, nothing more',
@@ -79,6 +86,11 @@ endpoints:
       const logged = lines.slice(before).filter((l) => l.message === 'request failed');
       assert.equal(logged.length, 1, JSON.stringify(lines.slice(before)));
       assert.equal(logged[0]?.level, 'error');
+      assert.deepEqual(
+        { ...logged[0]?.fields, error: undefined },
+        { requestId, automation: name, method, path: `/${name}`, status: 500, error: undefined },
+        'the line names the request by the id its answer carries',
+      );
       assert.match(String(logged[0]?.fields?.error), new RegExp(`StorageError: .*query failed.*\\(cause: .*${table}.* does not exist\\)`));
     }
     const health = await call(server.url, 'GET', '/health');

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { consoleLogger, silentLogger } from '../engine/log.ts';
+import { createLogger } from '../engine/cli/logger.ts';
+import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { holdRequest } from './support/held-request.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
@@ -56,7 +57,11 @@ function evolution(label: string, pg: { url?: string; skip?: string | false }) {
     async function start(text: (name: string) => string) {
       const name = `evo${Math.random().toString(36).slice(2, 8)}`;
       const project = makeProject({ 'evo.yaml': text(name) }, { pg: { backend: 'postgres', url: pg.url ?? '' } });
-      const server = await listen(project.config(), process.env.DEBUG_EVO ? consoleLogger : silentLogger, { watch: {} });
+      const server = await listen(
+        project.config(),
+        process.env.DEBUG_EVO ? createLogger({ level: 'info', format: 'pretty', destination: 2 }) : silentLogger,
+        { watch: {} },
+      );
       projects.push({ project, server });
       const automation = async () =>
         (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json.automations.find(

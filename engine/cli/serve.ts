@@ -1,18 +1,21 @@
 import { isAbsolute, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import { consoleLogger } from '../log.ts';
+import type { Logger } from '../log.ts';
 import { isDirectory, manifestFiles } from '../manifest/files.ts';
 import { placement } from '../registry/connections.ts';
 import type { Engine } from '../server/engine.ts';
 import { ListenError, listen } from '../server/listen.ts';
 import { formatIssue } from '../source/issues.ts';
 import { serveFlags } from './flags.ts';
+import { createLogger, logSettings } from './logger.ts';
 import { projectConfig, UsageError } from './options.ts';
 
 /** Serves every valid manifest; invalid ones are reported and skipped. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: serveFlags });
+  // On stdout, where a container platform collects it, beside the start-up list (documents/operations.md, "Logs").
+  const logger = createLogger(logSettings(process.env, process.stdout.isTTY === true));
   const config = projectConfig(values);
   // An empty PORT counts as unset, as `${PORT:-8080}` does in the config.
   const [portText, portSource] = values.port !== undefined ? [values.port, '--port'] : [process.env.PORT || undefined, 'PORT'];
@@ -29,7 +32,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   // A folder that exists is watched: a manifest saved into it serves at once.
   const then = empty?.missing ? '' : watch ? ': it is served as soon as it is saved' : ', then send SIGHUP';
   const nothing = empty && `${empty.reason}: nothing to serve; ${empty.fix}${then}`;
-  if (nothing) consoleLogger.warn(nothing);
+  if (nothing) logger.warn(nothing);
   // Until the server is up, a signal just ends the process (exit handlers release the data
   // directory); once it is up, a signal stops it gracefully. One listener throughout: with
   // none between the two, for an instant, Node restores the default action, and a SIGTERM
@@ -43,7 +46,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const commandLine = portText === undefined ? config.commandLine : [...(config.commandLine ?? []), 'server.port' as const];
-  const server = await listen({ ...config, server: { ...config.server, port }, ...(commandLine ? { commandLine } : {}) }, consoleLogger, {
+  const server = await listen({ ...config, server: { ...config.server, port }, ...(commandLine ? { commandLine } : {}) }, logger, {
     watch,
     strict,
   }).catch((error) => {
@@ -77,7 +80,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   // SIGHUP re-reads the config and rebuilds every automation, changed or not (a store that is back, a file edited unseen).
   let closing = false;
   const hangup = () => {
-    if (!closing) void fullReload(server.engine, values.config as string | undefined);
+    if (!closing) void fullReload(server.engine, values.config as string | undefined, logger);
   };
   process.on('SIGHUP', hangup);
   await stopped;
@@ -111,11 +114,11 @@ function shortPath(path: string): string {
   return near && !near.startsWith('..') && !isAbsolute(near) ? near : path;
 }
 
-async function fullReload(engine: Engine, configFile: string | undefined): Promise<void> {
-  consoleLogger.info('SIGHUP: reloading the config and every automation');
+async function fullReload(engine: Engine, configFile: string | undefined, logger: Logger): Promise<void> {
+  logger.info('SIGHUP: reloading the config and every automation');
   if (engine.config.file) {
     const { config, issues } = loadConfig(configFile ?? engine.config.file);
-    for (const issue of issues) consoleLogger.error(formatIssue(issue));
+    for (const issue of issues) logger.error(formatIssue(issue));
     if (config) await engine.reloader.reconfigure(config);
   }
   await engine.reloader.reloadAll({ force: true, trigger: 'SIGHUP' });

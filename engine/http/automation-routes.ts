@@ -5,8 +5,8 @@ import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
 import type { Monitor } from '../observe/monitor.ts';
 import { withinDeadline } from '../request/deadline.ts';
-import { newRecordId } from '../request/record-id.ts';
-import { requestHeader, requestHeaders } from '../request/request-header.ts';
+import { requestHeaders } from '../request/request-header.ts';
+import { requestIdOf } from '../request/request-id.ts';
 import { type RouteHandler, type RouteTable, scopeOf } from '../request/route-table.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator, Principal } from '../security/authenticator.ts';
@@ -82,7 +82,6 @@ export function withGuardHeaders(c: Context, response: Response): Response {
 }
 
 const WRITES: ReadonlySet<string> = new Set(['create', 'update', 'replace', 'delete']);
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** What the engine hands every router: the shared guards and the default rate limit. */
 export type RouterGuards = Omit<Guards, 'rateLimit'> & { readonly defaultRateLimit: RateLimit };
@@ -254,12 +253,6 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       (error: unknown) => known(c, undefined, error, requestId),
     );
   };
-}
-
-/** The caller's X-Request-Id when it is a plain token, else a new id. */
-function requestIdOf(c: Context): string {
-  const given = requestHeader(c, 'x-request-id');
-  return given && REQUEST_ID.test(given) ? given : newRecordId();
 }
 
 /**

@@ -1,6 +1,8 @@
 import { type Context, Hono } from 'hono';
 import type { Logger } from '../log.ts';
+import { requestIdOf } from '../request/request-id.ts';
 import type { AutomationEnv, RequestScope } from '../request/route-table.ts';
+import { addGuardHeader, guardHeaders } from './answer.ts';
 import { withGuardHeaders } from './automation-routes.ts';
 import { renderError } from './errors.ts';
 
@@ -32,6 +34,12 @@ export function createAutomationsApp(logger: Logger): (request: Request, scope: 
   });
   // Deeper paths, a trailing slash: the automation says what it answers instead.
   app.notFound((c) => c.env.routes.unmatched(c));
-  app.onError((error, c) => withGuardHeaders(c, renderError(error, logger)));
+  app.onError((error, c) => {
+    // Every error answer names its request, reads included, and its log line says the same id.
+    const requestId = guardHeaders(c)?.['x-request-id'] ?? requestIdOf(c);
+    addGuardHeader(c, 'x-request-id', requestId);
+    const request = { requestId, automation: c.req.path.split('/')[1], method: c.req.method, path: c.req.path };
+    return withGuardHeaders(c, renderError(error, logger, request));
+  });
   return (request, scope) => app.fetch(request, scope);
 }

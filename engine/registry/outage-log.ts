@@ -18,8 +18,8 @@ interface Outage {
  * answers. Every other line goes through unchanged.
  *
  * @example
- * // warn redis connection "cache" is unavailable: requests that need it answer 503 until it answers again error=redis connection "cache" is unavailable (ECONNREFUSED)
- * // warn redis connection "cache" is back after 10.2 s answered503=6209
+ * // {"level":"warn",...,"requestId":"01a2…","error":"redis connection \"cache\" is unavailable (ECONNREFUSED)","msg":"redis connection \"cache\" is unavailable: requests that need it answer 503 until it answers again"}
+ * // {"level":"warn",...,"outageSeconds":10.2,"answered503":6209,"msg":"redis connection \"cache\" is back"}
  */
 export class OutageLog implements Logger {
   readonly #logger: Logger;

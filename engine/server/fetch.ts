@@ -10,6 +10,7 @@ import { METADATA_PATH } from '../mcp/protected-resource.ts';
 import type { McpEndpoint } from '../mcp/server.ts';
 import { ANONYMOUS, type Usage } from '../observe/usage.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
+import { requestIdOf } from '../request/request-id.ts';
 import { RequestScope } from '../request/route-table.ts';
 import type { AdminEnv } from './admin.ts';
 import { docsApp } from './docs.ts';
@@ -116,7 +117,12 @@ export function createFetch(parts: {
       `no route ${c.req.path}; automations are served under ${names.join(', ') || '(none loaded)'}; see /openapi.json`,
     ).toResponse();
   });
-  engineApp.onError((error) => renderError(error, logger));
+  engineApp.onError((error, c) => {
+    const requestId = requestIdOf(c);
+    const response = renderError(error, logger, { requestId, method: c.req.method, path: c.req.path });
+    response.headers.set('x-request-id', requestId);
+    return response;
+  });
   const automations = createAutomationsApp(logger);
 
   // `env` is what the Node adapter passes (the incoming socket, for the client's address).

@@ -14,8 +14,26 @@ export interface ServeProcess {
   readonly key: string | undefined;
   /** Everything it printed so far, stdout and stderr interleaved. */
   output(): string;
+  /** What it printed on stderr so far. */
+  stderr(): string;
   /** SIGTERM, then its exit code. */
   stop(): Promise<number | null>;
+}
+
+/** One line of the server's log (documents/operations.md, "Logs"): `level`, `time`, `msg` and the fields. */
+export interface LogLine {
+  readonly level: string;
+  readonly time: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** The log lines in a server's output (JSON objects, one a line), without the start-up list around them. */
+export function logLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
 }
 
 const running = new Set<ChildProcess>();
@@ -36,11 +54,15 @@ export function serveProcess(
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
+  let err = '';
   const collect = (chunk: Buffer) => {
     out += chunk;
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk;
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`council serve did not start within 60 s:\n${out}`)), 60_000);
     const check = () => {
@@ -54,6 +76,7 @@ export function serveProcess(
         port: Number(found[2]),
         key: /^ {4}(ck_\S+)$/m.exec(out)?.[1],
         output: () => out,
+        stderr: () => err,
         async stop() {
           if (child.exitCode !== null) return child.exitCode;
           child.kill('SIGTERM');
