@@ -152,4 +152,19 @@ describe('MCP tools: search, replace, delete', () => {
     assert.equal(left.includes(id), false);
     assert.equal(left.length, 3, 'only that record went');
   });
+  it('/metrics counts the session, each tool call by outcome, and the call as a request of its endpoint by the key', async () => {
+    const scrape = async () => (await call(server.url, 'GET', '/metrics', undefined, adminHeaders(server))).text;
+    const sample = (text: string, name: string, labels: string) =>
+      Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    await tool('searchNotes', { q: 'printer' });
+    problemOf(await tool('getNote', { id: '0190a5e4-0000-7000-8000-000000000000' }));
+    const after = await scrape();
+    const delta = (name: string, labels: string) => sample(after, name, labels) - sample(before, name, labels);
+    assert.equal(delta('council_mcp_tool_calls_total', 'tool="searchNotes",outcome="ok"'), 1);
+    assert.equal(delta('council_mcp_tool_calls_total', 'tool="getNote",outcome="error"'), 1);
+    assert.equal(delta('council_requests_total', 'automation="notes",operation="search",status_class="2xx",key="mcp tools"'), 1);
+    assert.equal(delta('council_requests_total', 'automation="notes",operation="get",status_class="4xx",key="mcp tools"'), 1);
+    assert.ok(sample(after, 'council_mcp_sessions', '') >= 1 || /^council_mcp_sessions [1-9]/m.test(after), 'the session is open');
+  });
 });

@@ -163,6 +163,21 @@ describe('/metrics after a known mix of requests', () => {
     assert.deepEqual(problems, []);
   });
 
+  it('an Idempotency-Key replay counts as a replay, and as the request it is', async () => {
+    const replays = async () =>
+      sampleValue((await scrape(server.url, adminHeaders(server))).families.get('council_idempotent_replays_total'), {
+        automation: 'tickets',
+      });
+    const before = await replays();
+    const headers = { authorization: `Bearer ${writer}`, 'idempotency-key': 'metrics-once' };
+    const first = await call(server.url, 'POST', '/tickets', { title: 'once' }, headers);
+    const again = await call(server.url, 'POST', '/tickets', { title: 'once' }, headers);
+    assert.equal(first.status, 201);
+    assert.equal(again.status, 201);
+    assert.equal(again.json.data.id, first.json.data.id);
+    assert.equal((await replays()) - before, 1);
+  });
+
   it('never public: 401 without a key, 403 for a key without *, 200 for the local token', async () => {
     assert.equal((await call(server.url, 'GET', '/metrics')).status, 401);
     assert.equal((await call(server.url, 'GET', '/metrics', undefined, { authorization: `Bearer ${reader}` })).status, 403);

@@ -6,6 +6,15 @@ export interface EndpointLabel {
   readonly operation: string;
 }
 
+/** A label and its cells by caller, then by status class: found from the label itself, with no lookup. */
+class Endpoint implements EndpointLabel {
+  readonly byKey = new Map<string, (UsageCell | undefined)[]>();
+  constructor(
+    readonly automation: string,
+    readonly operation: string,
+  ) {}
+}
+
 /** The caller of a request without a key. */
 export const ANONYMOUS = 'anonymous';
 
@@ -36,8 +45,7 @@ export interface UsageCell {
  * is made when the endpoint is, and its cells are found by caller, then by status class.
  */
 export class Usage {
-  readonly #cells = new Map<EndpointLabel, Map<string, (UsageCell | undefined)[]>>();
-  readonly #labels = new Map<string, EndpointLabel>();
+  readonly #labels = new Map<string, Endpoint>();
 
   /**
    * The one label of an endpoint, made when it is bound; a reload gets the same object
@@ -48,18 +56,15 @@ export class Usage {
     const name = `${automation}\0${operation}`;
     let label = this.#labels.get(name);
     if (!label) {
-      label = Object.freeze({ automation, operation });
+      label = new Endpoint(automation, operation);
       this.#labels.set(name, label);
     }
     return label;
   }
 
+  /** `label` is one {@link label} made. */
   record(label: EndpointLabel, status: number, key: string, seconds: number, bytes: number): void {
-    let byKey = this.#cells.get(label);
-    if (!byKey) {
-      byKey = new Map();
-      this.#cells.set(label, byKey);
-    }
+    const byKey = (label as Endpoint).byKey;
     let byClass = byKey.get(key);
     if (!byClass) {
       byClass = [undefined, undefined, undefined, undefined, undefined];
@@ -89,6 +94,6 @@ export class Usage {
 
   /** Every cell, live (read them within one turn). */
   *cells(): Iterable<UsageCell> {
-    for (const byKey of this.#cells.values()) for (const byClass of byKey.values()) for (const cell of byClass) if (cell) yield cell;
+    for (const { byKey } of this.#labels.values()) for (const byClass of byKey.values()) for (const cell of byClass) if (cell) yield cell;
   }
 }

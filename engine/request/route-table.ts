@@ -39,6 +39,8 @@ export class RequestScope {
   constructor(
     node: { incoming?: unknown; outgoing?: unknown } | undefined,
     readonly routes: RouteTable,
+    /** `performance.now()` when the engine took the request. */
+    readonly started: number,
   ) {
     this.incoming = node?.incoming;
     this.outgoing = node?.outgoing;

@@ -130,32 +130,20 @@ export function createFetch(parts: {
     const mounted = registry.match(firstSegment(request.url));
     if (!mounted) return engineApp.fetch(request, env);
     // Counted so a reload can tell when the version it replaced has finished its requests.
-    const { traffic } = mounted;
-    traffic.active++;
-    const scope = new RequestScope(env as { incoming?: unknown; outgoing?: unknown } | undefined, mounted.routes);
-    const started = performance.now();
+    mounted.traffic.active++;
+    const scope = new RequestScope(env as { incoming?: unknown; outgoing?: unknown } | undefined, mounted.routes, performance.now());
     let response: Response | Promise<Response>;
     try {
       response = automations(request, scope);
     } catch (error) {
-      traffic.leave();
-      answered(mounted, scope, undefined, started);
+      answered(mounted, scope, undefined);
       throw error;
     }
-    if (!(response instanceof Promise)) {
-      traffic.leave();
-      answered(mounted, scope, response, started);
-      return response;
-    }
+    if (!(response instanceof Promise)) return answered(mounted, scope, response) as Response;
     return response.then(
-      (done) => {
-        traffic.leave();
-        answered(mounted, scope, done, started);
-        return done;
-      },
+      (done) => answered(mounted, scope, done) as Response,
       (error: unknown) => {
-        traffic.leave();
-        answered(mounted, scope, undefined, started);
+        answered(mounted, scope, undefined);
         throw error;
       },
     );
@@ -165,11 +153,13 @@ export function createFetch(parts: {
    * The usage record of an automation request, by the endpoint that answered or
    * `unmatched` (404, 405); and its access-log line when `server.accessLog` is on.
    * `response` is undefined when the handler threw past every error handler (a 500).
+   * Leaves the version's traffic, and returns `response`.
    */
-  function answered(mounted: MountedAutomation, scope: RequestScope, response: Response | undefined, started: number): void {
+  function answered(mounted: MountedAutomation, scope: RequestScope, response: Response | undefined): Response | undefined {
+    mounted.traffic.leave();
     const endpoint = scope.endpoint ?? usage.label(mounted.plan.name, 'unmatched');
     const status = response?.status ?? 500;
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (performance.now() - scope.started) / 1000;
     const caller = scope.caller ?? ANONYMOUS;
     usage.record(endpoint, status, caller, seconds, scope.bytes);
     if (config().server.accessLog) {
@@ -184,6 +174,7 @@ export function createFetch(parts: {
         bytes: scope.bytes,
       });
     }
+    return response;
   }
 }
 
