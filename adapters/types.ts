@@ -260,6 +260,11 @@ export interface StorageConnection {
   /** Resolves if the store answers; rejects with a {@link StorageError} otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional: how busy its pool is now: statements (or transactions) running or waiting
+   * for a connection, and the most connections it opens. Where there is no pool to fill, left out.
+   */
+  poolUsage?(): { readonly inFlight: number; readonly max: number };
 }
 
 /** Settings of one named connection, after `${ENV}` interpolation. */

@@ -37,7 +37,8 @@ async function connectEmbedded(settings: ConnectionSettings, context: ConnectCon
   try {
     const { startPgliteThread } = await import('./pglite-thread.ts');
     const thread = await startPgliteThread(dir);
-    return new PostgresConnection(thread.executor(label), () => thread.close());
+    // One thread runs one statement at a time: a pool of one.
+    return new PostgresConnection(thread.executor(label), () => thread.close(), 1);
   } catch (error) {
     throw new StorageError('unavailable', `${label} could not start embedded Postgres in ${dir}`, { cause: error });
   }
@@ -84,21 +85,38 @@ async function connectServer(url: string, settings: ConnectionSettings, context:
   };
   const breaker = new Breaker(() => sql.unsafe('select 1'), label, renew);
   const current: Executor = { query: (text, params) => direct.query(text, params), transaction: (fn) => direct.transaction(fn) };
-  return new PostgresConnection(breaker.wrap(current), () => {
-    breaker.close();
-    return sql.end({ timeout: 5 });
-  });
+  return new PostgresConnection(
+    breaker.wrap(current),
+    () => {
+      breaker.close();
+      return sql.end({ timeout: 5 });
+    },
+    settings.pool?.max ?? 10,
+  );
 }
 
 class PostgresConnection implements StorageConnection {
   readonly backend = 'postgres';
   readonly #db: Executor;
+  /** Uncounted: a health check is not pool usage (and /metrics pings while it reads the count). */
+  readonly #ping: Executor;
   readonly #end: () => Promise<void>;
+  readonly #max: number;
+  /** Statements and transactions started and not yet settled: more than `max` means some wait for a connection. */
+  #inFlight = 0;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Executor, end: () => Promise<void>) {
-    this.#db = db;
+  constructor(db: Executor, end: () => Promise<void>, max: number) {
+    this.#ping = db;
+    this.#db = counted(db, (change) => {
+      this.#inFlight += change;
+    });
     this.#end = end;
+    this.#max = max;
+  }
+
+  poolUsage(): { inFlight: number; max: number } {
+    return { inFlight: this.#inFlight, max: this.#max };
   }
 
   async open(spec: StorageSpec): Promise<RecordStore> {
@@ -140,13 +158,35 @@ class PostgresConnection implements StorageConnection {
   }
 
   async ping(): Promise<void> {
-    await this.#db.query('select 1', []);
+    await this.#ping.query('select 1', []);
   }
 
   close(): Promise<void> {
     this.#closing ??= this.#end();
     return this.#closing;
   }
+}
+
+/** `db` with each statement and transaction counted while it runs (or waits for a connection). */
+function counted(db: Executor, count: (change: 1 | -1) => void): Executor {
+  return {
+    async query(text, params) {
+      count(1);
+      try {
+        return await db.query(text, params);
+      } finally {
+        count(-1);
+      }
+    },
+    async transaction(fn) {
+      count(1);
+      try {
+        return await db.transaction(fn);
+      } finally {
+        count(-1);
+      }
+    },
+  };
 }
 
 /**

@@ -176,6 +176,17 @@ export class ConnectionPool {
   }
 
   /** Pings every opened connection (bounded by `timeoutMs`) for /health. Never rejects. */
+  /** Pool usage of each open connection that has a pool (see StorageConnection.poolUsage); one that failed to open is left out. */
+  async poolUsage(): Promise<{ name: string; inFlight: number; max: number }[]> {
+    const usage: { name: string; inFlight: number; max: number }[] = [];
+    for (const [name, open] of this.#open) {
+      const connection = await open.catch(() => undefined);
+      const now = connection?.poolUsage?.();
+      if (now) usage.push({ name, ...now });
+    }
+    return usage;
+  }
+
   async status(timeoutMs = 1000): Promise<ConnectionStatus[]> {
     return Promise.all(
       [...this.#settings.values()].map(async (s) => {

@@ -116,6 +116,15 @@ async function makeRegistry(sources: MetricSources): Promise<Registry> {
         .filter((c) => c.state !== 'unused')
         .map((c) => ({ labels: { connection: c.name }, value: c.state === 'down' ? 0 : 1 })),
   );
+  metric(
+    'council_connection_statements_in_flight',
+    'gauge',
+    'Statements running or waiting for a connection of the pool, by connection (PostgreSQL; above council_connection_pool_max, some wait).',
+    async () => (await sources.connections.poolUsage()).map(({ name, inFlight }) => ({ labels: { connection: name }, value: inFlight })),
+  );
+  metric('council_connection_pool_max', 'gauge', 'The most connections each pool opens (PostgreSQL: pool.max; embedded: 1).', async () =>
+    (await sources.connections.poolUsage()).map(({ name, max }) => ({ labels: { connection: name }, value: max })),
+  );
   metric('council_reloads_total', 'counter', 'Manifest files handled by reloads since the start, by outcome.', () =>
     Object.entries(sources.reloads()).map(([outcome, value]) => ({ labels: { outcome }, value })),
   );
