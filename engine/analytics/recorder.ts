@@ -3,6 +3,7 @@ import { type RecordStore, StorageError } from '../../adapters/types.ts';
 import type { Logger } from '../log.ts';
 import { newSketch } from '../observe/latency-sketch.ts';
 import type { Usage, UsageCell } from '../observe/usage.ts';
+import { settleWithin } from '../request/deadline.ts';
 import { newRecordId } from '../request/record-id.ts';
 import { rollUp } from './rollup.ts';
 import { encodeRow, stepStart, type UsageCounts } from './usage-rows.ts';
@@ -147,7 +148,11 @@ export class UsageRecorder {
   async #write(store: RecordStore, row: PendingRow): Promise<void> {
     const record = encodeRow({ id: row.id, at: row.at, step: 'minute', instance: row.instance, cells: row.changed.map(([, c]) => c) });
     try {
-      await deadline(store.create(record), WRITE_TIMEOUT_MS);
+      await settleWithin(
+        store.create(record),
+        WRITE_TIMEOUT_MS,
+        () => new Error(`the write took longer than ${WRITE_TIMEOUT_MS / 1000} s`),
+      );
     } catch (error) {
       if (!(error instanceof StorageError && error.kind === 'conflict' && error.field === 'id')) throw error;
     }
@@ -171,12 +176,4 @@ interface PendingRow {
   readonly at: string;
   readonly instance: string;
   readonly changed: readonly [UsageCell, UsageCounts][];
-}
-
-function deadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the write took longer than ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,6 @@
 import type { StorageSpec, StoredRecord } from '../../adapters/types.ts';
-import { denseSketch, type Sketch, sparseSketch } from '../observe/latency-sketch.ts';
-import type { StatusClass } from '../observe/usage.ts';
+import { denseSketch, sparseSketch } from '../observe/latency-sketch.ts';
+import type { StatusClass, UsageCell } from '../observe/usage.ts';
 
 /**
  * Usage in the system store: one row per flush of one instance (or per hour or day once
@@ -25,17 +25,8 @@ export const USAGE_SPEC: StorageSpec = {
 export type Step = 'minute' | 'hour' | 'day';
 export const STEP_MS: Readonly<Record<Step, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
-/** Counts of one endpoint, key and status class over a row's time. */
-export interface UsageCounts {
-  readonly automation: string;
-  readonly operation: string;
-  readonly key: string;
-  readonly statusClass: StatusClass;
-  count: number;
-  seconds: number;
-  bytes: number;
-  readonly latency: Sketch;
-}
+/** Counts of one endpoint, key and status class over a row's time: a usage cell's fields, for a span instead of since the start. */
+export type UsageCounts = UsageCell;
 
 export interface UsageRow {
   readonly id: string;

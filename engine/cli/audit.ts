@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { timeFromText } from '../analytics/time-text.ts';
 import { silentLogger } from '../log.ts';
 import { ConnectionPool } from '../registry/connections.ts';
 import { AuditLog, type AuditRecord } from '../security/audit-log.ts';
@@ -53,13 +54,9 @@ export async function auditCommand(args: string[]): Promise<number> {
 }
 
 function sinceTime(text: string): string {
-  const relative = /^(\d+)([mhd])$/.exec(text);
-  if (relative) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
-    return new Date(Date.now() - Number(relative[1]) * unit).toISOString();
-  }
-  if (Number.isNaN(Date.parse(text))) throw new UsageError('--since takes a duration (30m, 24h, 7d) or an ISO time');
-  return new Date(text).toISOString();
+  const ms = timeFromText(text);
+  if (ms === undefined) throw new UsageError('--since takes a duration (30m, 24h, 7d) or an ISO time');
+  return new Date(ms).toISOString();
 }
 
 function line(e: AuditRecord): string {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { UsageQuery, UsageReport } from '../analytics/report.ts';
+import { timeFromText } from '../analytics/time-text.ts';
 import type { Step } from '../analytics/usage-rows.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import { HttpProblem } from '../errors/problem.ts';
@@ -122,11 +123,9 @@ export function analyticsQuery(param: (name: string) => string | undefined): Usa
   const time = (name: string, fallback: number) => {
     const text = param(name);
     if (text === undefined || text === '') return fallback;
-    const relative = /^(\d+)([mhd])$/.exec(text);
-    if (relative) return Date.now() - Number(relative[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
-    const ms = Date.parse(text);
-    if (Number.isNaN(ms)) errors.push(`${name} must be an ISO time or a duration such as 24h (got "${text}")`);
-    return ms;
+    const ms = timeFromText(text);
+    if (ms === undefined) errors.push(`${name} must be an ISO time or a duration such as 24h (got "${text}")`);
+    return ms ?? Number.NaN;
   };
   const to = time('to', Date.now());
   const from = time('from', to - 86_400_000);

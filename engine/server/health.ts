@@ -6,7 +6,7 @@ import type { AutomationRegistry } from '../registry/registry.ts';
 import type { ReloadOutcome } from '../reload/reloader.ts';
 import { requestHeaders } from '../request/request-header.ts';
 import { type Authenticator, presentedKey } from '../security/authenticator.ts';
-import { sameToken } from './local-admin.ts';
+import { authorizeAdmin } from './local-admin.ts';
 
 /**
  * What `GET /health` reports: every automation (serving, degraded: serving an older
@@ -83,9 +83,7 @@ export function healthEndpoint(options: {
     const key = presentedKey(headers);
     // Any credential asks for the details, and is checked as on every other route.
     const detailed = key !== undefined || headers.get('authorization') != null;
-    if (detailed && !(key !== undefined && sameToken(key, localToken))) {
-      auth.authorize(await auth.authenticate(headers), ['*']);
-    }
+    if (detailed) await authorizeAdmin(headers, auth, localToken);
     const file = options.config().file;
     const report = await healthReport(registry, connections, options.reloads(), file ? path.dirname(file) : process.cwd());
     if (detailed) return c.json(report);

@@ -1,6 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LockHolder, lockHolder } from '../registry/data-dir-lock.ts';
+import type { HeaderSource } from '../request/request-header.ts';
+import { type Authenticator, presentedKey } from '../security/authenticator.ts';
 
 /**
  * A server running on a data directory, as local tools reach it: the pid, loopback URL
@@ -75,6 +77,13 @@ export async function callLocalServer(
     if (!response.ok) throw new Error(`the running server at ${server.url} answered ${response.status}: ${json.detail ?? ''}`);
     return json;
   }
+}
+
+/** Lets through the server's local token or an API key with scope `*`; anything else is refused (401, 403) as on every route. */
+export async function authorizeAdmin(headers: HeaderSource, auth: Authenticator, localToken: string): Promise<void> {
+  const key = presentedKey(headers);
+  if (key !== undefined && sameToken(key, localToken)) return;
+  auth.authorize(await auth.authenticate(headers), ['*']);
 }
 
 export function sameToken(a: string, b: string): boolean {

@@ -6,8 +6,8 @@ import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { ReloadOutcome } from '../reload/reloader.ts';
 import { requestHeaders } from '../request/request-header.ts';
-import { type Authenticator, presentedKey } from '../security/authenticator.ts';
-import { sameToken } from './local-admin.ts';
+import type { Authenticator } from '../security/authenticator.ts';
+import { authorizeAdmin } from './local-admin.ts';
 
 /** What `/metrics` reads at each scrape. */
 export interface MetricSources {
@@ -185,9 +185,7 @@ export function metricsEndpoint(
   localToken: string,
 ): (c: Context) => Promise<Response> {
   return async (c) => {
-    const headers = requestHeaders(c);
-    const key = presentedKey(headers);
-    if (!(key !== undefined && sameToken(key, localToken))) auth.authorize(await auth.authenticate(headers), ['*']);
+    await authorizeAdmin(requestHeaders(c), auth, localToken);
     const { body, contentType } = await text();
     return c.body(body, 200, { 'content-type': contentType });
   };
