@@ -28,6 +28,8 @@ export interface EngineOptions {
   core: number | undefined;
   /** How many automations to serve: 1 is `name`; more are `name-0`, `name-1`, ... */
   count?: number;
+  /** false: metrics and usage analytics off (what they cost is the difference); default on, as shipped. */
+  observed?: boolean;
 }
 
 export interface EngineServer {
@@ -65,14 +67,14 @@ endpoints:
 
 /**
  * The config: the shipped defaults, except a rate limit no benchmark load reaches (one
- * client sends all the load; the check and its bookkeeping still run) and, without
- * guards, the audit log off. The system store is the `postgres` connection, as always.
+ * client sends all the load; the check and its bookkeeping still run), without guards,
+ * the audit log off, and unobserved, metrics and analytics off. The system store is the `postgres` connection, as always.
  */
 function configText(options: EngineOptions, port: number): string {
   return `server: { port: ${port}, host: 127.0.0.1 }
 rateLimit: { requests: 1000000000, perSeconds: 1 }
 audit: { enabled: ${options.guards} }
-automations: automations
+${options.observed === false ? 'metrics: { enabled: false }\nanalytics: { enabled: false }\n' : ''}automations: automations
 dataDir: data
 connections:
   postgres: { backend: postgres, url: "${options.store === 'postgres' ? options.postgresUrl : ''}" }

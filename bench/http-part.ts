@@ -29,7 +29,15 @@ interface Side {
   dir?: string;
 }
 
-export type SideKind = 'now-guarded' | 'now-open' | 'baseline-guarded' | 'baseline-open' | 'hand' | 'json-server';
+export type SideKind =
+  | 'now-guarded'
+  | 'now-open'
+  | 'baseline-guarded'
+  | 'baseline-open'
+  | 'hand'
+  | 'json-server'
+  | 'observed'
+  | 'unobserved';
 
 /** What one side did on one operation, over all rounds. */
 export interface Measured {
@@ -53,7 +61,7 @@ export interface HttpPartResult {
 const SEED = 1000;
 const TOPICS = 5;
 const NOTE = JSON.stringify({ text: 'benchmark note', topic: 't0', pinned: false });
-const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+export const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 export async function httpPart(options: BenchOptions, tool: LoadTool, baseline: BaselineCheckout | undefined): Promise<HttpPartResult> {
   const result: HttpPartResult = { measured: [], skipped: [], pinning: [] };
@@ -191,7 +199,7 @@ async function startSides(
 }
 
 /** Creates the notes every side serves (topics t0 to t4 in turn) and returns their ids. */
-async function seed(side: Side): Promise<string[]> {
+export async function seed(side: Pick<Side, 'kind' | 'url' | 'basePath' | 'headers'>): Promise<string[]> {
   const ids: string[] = new Array(SEED);
   let next = 0;
   const worker = async () => {

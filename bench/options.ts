@@ -2,13 +2,17 @@
 import { coreCount } from './machine.ts';
 import { tasksetPresent } from './processes.ts';
 
-export type Part = 'http' | 'start' | 'cli' | 'scale';
-export const PARTS: readonly Part[] = ['http', 'start', 'cli', 'scale'];
+export type Part = 'http' | 'observe' | 'start' | 'cli' | 'scale';
+export const PARTS: readonly Part[] = ['http', 'observe', 'start', 'cli', 'scale'];
 export const STORES = ['memory', 'postgres', 'redis'] as const;
+export const OPERATIONS = ['get', 'list', 'post'] as const;
+export type Operation = (typeof OPERATIONS)[number];
 
 export interface BenchOptions {
   parts: Part[];
   stores: (typeof STORES)[number][];
+  /** Operations of the http part. */
+  operations: Operation[];
   seconds: number;
   rounds: number;
   warmupSeconds: number;
@@ -24,6 +28,9 @@ export interface BenchOptions {
   redisUrl: string;
   /** Whole-process timings per command (start and cli parts). */
   runs: number;
+  /** The observe part: pairs of slices (on, off) and each slice's length in seconds. */
+  pairs: number;
+  sliceSeconds: number;
   /** Automations in the scale part. */
   scaleCount: number;
   loadTool: string | undefined;
@@ -58,6 +65,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
   return {
     parts: list(env.BENCH_ONLY, PARTS, 'BENCH_ONLY'),
     stores: list(env.BENCH_STORES, STORES, 'BENCH_STORES'),
+    operations: list(env.BENCH_OPERATIONS, OPERATIONS, 'BENCH_OPERATIONS'),
     seconds: positive(env.BENCH_SECONDS, 10, 'BENCH_SECONDS'),
     rounds: Math.round(positive(env.BENCH_ROUNDS, 2, 'BENCH_ROUNDS')),
     warmupSeconds: positive(env.BENCH_WARMUP_SECONDS, 3, 'BENCH_WARMUP_SECONDS'),
@@ -69,6 +77,8 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     postgresUrl: env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/council_bench',
     redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14',
     runs: Math.round(positive(env.BENCH_RUNS, 5, 'BENCH_RUNS')),
+    pairs: Math.round(positive(env.BENCH_PAIRS, 20, 'BENCH_PAIRS')),
+    sliceSeconds: positive(env.BENCH_SLICE_SECONDS, 3, 'BENCH_SLICE_SECONDS'),
     scaleCount: Math.round(positive(env.BENCH_SCALE_COUNT, 1000, 'BENCH_SCALE_COUNT')),
     loadTool: env.BENCH_LOAD,
     build: env.BENCH_BUILD !== 'off',

@@ -11,6 +11,7 @@ import { type HttpPartResult, httpPart } from './http-part.ts';
 import { coreUseLine, formatTable, httpTable } from './http-table.ts';
 import { loadTool } from './load.ts';
 import { coreCount, loadAverage } from './machine.ts';
+import { type ObserveResult, observeLines, observePart } from './observe-part.ts';
 import { benchOptions } from './options.ts';
 import { tasksetPresent } from './processes.ts';
 import { type ScaleSide, scaleLines, scalePart } from './scale-part.ts';
@@ -46,6 +47,7 @@ const results: {
   start?: Record<string, StartTimings>;
   cli?: Record<string, CliTimings>;
   scale?: Record<string, ScaleSide[]>;
+  observe?: ObserveResult[];
 } = {};
 try {
   for (const checkout of checkouts) say(`${checkout.label} (${checkout.dir}) runs ${buildEngine(checkout.dir, options.build)}`);
@@ -69,6 +71,14 @@ try {
           ? `pinning held: yes (${checks.length} affinity checks of servers and load generators)`
           : `pinning held: NO for ${broken.map((p) => p.what).join('; ')}`,
     );
+    say();
+  }
+  if (options.parts.includes('observe')) {
+    results.observe = await observePart(options, tool);
+    say(
+      'What metrics and usage analytics cost: the engine as shipped (on) and with metrics.enabled and analytics.enabled false (off), in pairs of slices',
+    );
+    for (const line of observeLines(results.observe)) say(line);
     say();
   }
   if (options.parts.includes('start')) {

@@ -131,6 +131,15 @@ describe('types and defaults', () => {
     assert.equal(loaded(loadConfig(fine, {})).rateLimit.store, 'redis');
   });
 
+  test('server.metricsPort with metrics.enabled false is config-invalid at metricsPort', () => {
+    const file = configFile('server:\n  metricsPort: 9464\nmetrics:\n  enabled: false\n');
+    const { issues } = loadConfig(file, {});
+    assert.deepEqual(at(issues), [['config-invalid', 2, 16]]);
+    assert.match(issues[0]?.message ?? '', /metrics\.enabled is false; remove one of the two/);
+    assert.equal(loaded(loadConfig(configFile('metrics:\n  enabled: false\n'), {})).metrics.enabled, false);
+    assert.equal(loaded(loadConfig(configFile(''), {})).metrics.enabled, true);
+  });
+
   test('a defaultLimit above maxLimit is config-invalid at defaultLimit', () => {
     const file = configFile('pagination:\n  defaultLimit: 50\n  maxLimit: 10\n');
     const { issues } = loadConfig(file, {});

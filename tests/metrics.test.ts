@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { silentLogger } from '../engine/log.ts';
+import { diffConfig } from '../engine/reload/config-diff.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { makeKeys } from './support/keys.ts';
 import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
@@ -206,5 +207,49 @@ describe('/livez and /readyz', () => {
   it('both 200 once the engine is started, without a key', async () => {
     assert.deepEqual((await call(server.url, 'GET', '/livez')).json, { status: 'ok' });
     assert.deepEqual((await call(server.url, 'GET', '/readyz')).json, { status: 'ok' });
+  });
+});
+
+describe('metrics.enabled: false', () => {
+  let project: TestProject;
+  after(() => project?.remove());
+
+  it('/metrics answers 404 saying why, and nothing is counted when analytics are off too', async () => {
+    project = makeProject({ 'notices.yaml': notices });
+    const server = await listen(project.config({ metrics: { enabled: false } }), silentLogger);
+    try {
+      assert.equal((await call(server.url, 'GET', '/notices')).status, 200);
+      const answer = await call(server.url, 'GET', '/metrics', undefined, adminHeaders(server));
+      assert.equal(answer.status, 404);
+      assert.match(answer.json.detail, /metrics are off on this server \(metrics\.enabled: false/);
+      assert.deepEqual([...server.engine.monitor.usage.cells()], []);
+      assert.deepEqual([...server.engine.monitor.storeCalls.counters()], []);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with analytics on, requests are counted for them, store calls are not', async () => {
+    const server = await listen(
+      project.config({ metrics: { enabled: false }, analytics: { enabled: true, flushSeconds: 60, retentionDays: 400 } }),
+      silentLogger,
+    );
+    try {
+      assert.equal((await call(server.url, 'GET', '/notices')).status, 200);
+      const cells = [...server.engine.monitor.usage.cells()].map((c) => [c.automation, c.operation, c.statusClass, c.count]);
+      assert.deepEqual(cells, [['notices', 'list', '2xx', 1]]);
+      assert.deepEqual([...server.engine.monitor.storeCalls.counters()], []);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a reload that turns metrics or analytics on or off is told to restart, and keeps what started', () => {
+    const base = project.config();
+    const next = { ...base, metrics: { enabled: false }, analytics: { ...base.analytics, enabled: true } };
+    const diff = diffConfig(base, next);
+    assert.deepEqual(diff.needRestart, ['metrics.enabled', 'analytics']);
+    assert.deepEqual(diff.kept.metrics, base.metrics);
+    assert.deepEqual(diff.kept.analytics, base.analytics);
   });
 });

@@ -25,6 +25,7 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
     pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
     // The hand-written side keeps no audit log either.
     audit: { enabled: false },
+    metrics: { enabled: true },
     analytics: { enabled: false, flushSeconds: 10, retentionDays: 400 },
     gpt: { consequentialWrites: true },
     idempotency: { windowSeconds: 86_400 },

@@ -25,6 +25,8 @@ export interface CouncilConfig {
   };
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars: number };
   readonly audit: { readonly enabled: boolean };
+  /** Counting for /metrics (requests, store calls); read at start only. */
+  readonly metrics: { readonly enabled: boolean };
   /** Usage analytics: written every `flushSeconds`, kept `retentionDays`. */
   readonly analytics: { readonly enabled: boolean; readonly flushSeconds: number; readonly retentionDays: number };
   /** Idempotency-Key: how long keys are remembered, and on which connection (default: the system store). */

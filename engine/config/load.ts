@@ -86,6 +86,7 @@ function fromValue(
     server: CouncilConfig['server'];
     pagination: CouncilConfig['pagination'];
     audit: CouncilConfig['audit'];
+    metrics: CouncilConfig['metrics'];
     analytics: CouncilConfig['analytics'];
     gpt: CouncilConfig['gpt'];
     idempotency: CouncilConfig['idempotency'];
@@ -118,12 +119,17 @@ function fromValue(
     const message = `idempotency.store "${keys}" is not defined under connections (defined: ${[...connections.keys()].join(', ')})`;
     return { issues: [issueAt(source, ['idempotency', 'store'], 'config-invalid', message)] };
   }
+  if (source && raw.server.metricsPort !== undefined && !raw.metrics.enabled) {
+    const message = 'server.metricsPort opens a listener for /metrics, but metrics.enabled is false; remove one of the two';
+    return { issues: [issueAt(source, ['server', 'metricsPort'], 'config-invalid', message)] };
+  }
   const publicUrl = raw.server.publicUrl || undefined;
   const config: CouncilConfig = {
     file: path,
     server: { ...raw.server, ...(publicUrl ? { publicUrl } : {}) },
     pagination: raw.pagination,
     audit: raw.audit,
+    metrics: raw.metrics,
     analytics: raw.analytics,
     gpt: raw.gpt,
     idempotency: raw.idempotency,

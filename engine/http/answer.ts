@@ -30,7 +30,7 @@ const JSON_TYPE = { 'content-type': 'application/json' } as const;
 /** A JSON answer (`body` already serialized) with the guards' headers and `headers`. */
 export function jsonAnswer(c: Context, body: string | null, status: number, headers?: Readonly<Record<string, string>>): Response {
   const scope = scopeOf(c);
-  if (scope && body !== null) scope.bytes = Buffer.byteLength(body);
+  if (scope && body !== null) scope.body = body;
   const guard = guardHeaders(c);
   if (!guard && !headers) return new Response(body, { status, headers: body === null ? undefined : JSON_TYPE });
   // Properties added one by one to a fresh object (one shape per call site): cheaper than spreads.

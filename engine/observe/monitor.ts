@@ -23,6 +23,12 @@ export class CountBy {
  * the usage analytics read them (prom-client only formats, at scrape time).
  */
 export class Monitor {
+  /**
+   * What is counted: `requests` (usage, for /metrics and the analytics) and `storeCalls`
+   * (only /metrics reads them). The others are counted always: a rare event, one addition.
+   */
+  constructor(readonly counting: { readonly requests: boolean; readonly storeCalls: boolean } = { requests: true, storeCalls: true }) {}
+
   /** Automation requests by endpoint, caller and status class. */
   readonly usage = new Usage();
   /** Store calls by connection, method and outcome. */

@@ -31,7 +31,7 @@ export async function bindAutomation(
   const store = staged ? staged.store : await connection.open(plan.storage.spec);
   // Its handlers' calls are counted by connection (/metrics); the memory store answers
   // within the request's own turn: a deadline could never fire, so it costs for nothing.
-  const counted = countedStore(store, plan.storage.connection, options.monitor.storeCalls);
+  const counted = options.monitor.counting.storeCalls ? countedStore(store, plan.storage.connection, options.monitor.storeCalls) : store;
   const routes = buildAutomationRoutes(plan, counted, runsInProcess(connection.backend) ? { ...options, timeoutMs: 0 } : options);
   const mounted = Object.freeze({
     plan,

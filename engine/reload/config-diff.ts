@@ -26,6 +26,9 @@ export function diffConfig(previous: CouncilConfig, next: CouncilConfig): Config
   if (previous.server.metricsPort !== next.server.metricsPort || previous.server.metricsHost !== next.server.metricsHost) {
     needRestart.push('server.metricsPort/metricsHost');
   }
+  // What is counted and how the analytics write are fixed when the engine starts (observe/monitor.ts, analytics/recorder.ts).
+  if (previous.metrics.enabled !== next.metrics.enabled) needRestart.push('metrics.enabled');
+  if (JSON.stringify(previous.analytics) !== JSON.stringify(next.analytics)) needRestart.push('analytics');
   const everything =
     previous.server.bodyLimit !== next.server.bodyLimit ||
     JSON.stringify(previous.pagination) !== JSON.stringify(next.pagination) ||
@@ -37,6 +40,8 @@ export function diffConfig(previous: CouncilConfig, next: CouncilConfig): Config
     ...next,
     automations: previous.automations,
     dataDir: previous.dataDir,
+    metrics: previous.metrics,
+    analytics: previous.analytics,
     server: {
       ...server,
       port: previous.server.port,

@@ -31,15 +31,18 @@ export class RequestScope {
   endpoint: EndpointLabel | undefined = undefined;
   /** The name of the caller's key, once known. */
   caller: string | undefined = undefined;
-  /** Bytes of the body the handler answered with (0 for a problem answer). */
-  bytes = 0;
+  /**
+   * The body the handler answered with (none for a problem answer): its bytes are counted
+   * once it is answered, and only when something reads them (metrics, analytics, access log).
+   */
+  body: string | undefined = undefined;
   readonly incoming: unknown;
   readonly outgoing: unknown;
 
   constructor(
     node: { incoming?: unknown; outgoing?: unknown } | undefined,
     readonly routes: RouteTable,
-    /** `performance.now()` when the engine took the request. */
+    /** `performance.now()` when the engine took the request (0 when nothing reads durations). */
     readonly started: number,
   ) {
     this.incoming = node?.incoming;

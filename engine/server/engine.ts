@@ -25,7 +25,7 @@ import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
 import { healthEndpoint } from './health.ts';
 import { newLocalToken } from './local-admin.ts';
-import { metricsEndpoint, metricsText } from './metrics.ts';
+import { metricsEndpoint, metricsOff, metricsText } from './metrics.ts';
 import { openApiOptions } from './openapi-view.ts';
 import { readyz } from './probes.ts';
 
@@ -102,7 +102,11 @@ export async function startEngine(
     config.idempotency.windowSeconds,
     { timeoutMs: dependencyMs, label: connections.label(config.idempotency.store ?? SYSTEM_CONNECTION) },
   );
-  const monitor = new Monitor();
+  // Read at start only (a reload that changes them is told to restart): routes bound before and after would disagree.
+  const monitor = new Monitor({
+    requests: config.metrics.enabled || config.analytics.enabled,
+    storeCalls: config.metrics.enabled,
+  });
   const bind = planBinder(connections, requestLog, { auth, audit, limiter, idempotency, monitor });
   const reloader = new Reloader(config, registry, connections, requestLog, { bind, audit });
   await reloader.reloadAll({ trigger: 'start' });
@@ -146,8 +150,8 @@ export async function startEngine(
     mcp,
     health,
     ready: readyz(connections),
-    metrics: metricsEndpoint(metrics, auth, localToken),
-    usage: monitor.usage,
+    metrics: config.metrics.enabled ? metricsEndpoint(metrics, auth, localToken) : metricsOff,
+    ...(monitor.counting.requests ? { usage: monitor.usage } : {}),
   });
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);

@@ -8,7 +8,7 @@ import { renderError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import { METADATA_PATH } from '../mcp/protected-resource.ts';
 import type { McpEndpoint } from '../mcp/server.ts';
-import { ANONYMOUS, type Usage } from '../observe/usage.ts';
+import { ANONYMOUS, type EndpointLabel, type Usage } from '../observe/usage.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import { requestIdOf } from '../request/request-id.ts';
 import { RequestScope } from '../request/route-table.ts';
@@ -32,8 +32,8 @@ export function createFetch(parts: {
   health: (c: Context) => Promise<Response>;
   ready: (c: Context) => Promise<Response>;
   metrics: (c: Context) => Promise<Response>;
-  /** Where each automation request is counted when answered. */
-  usage: Usage;
+  /** Where each automation request is counted when answered; absent when neither metrics nor analytics are on. */
+  usage?: Usage;
 }) {
   const { registry, config, logger, admin, mcp, health, usage } = parts;
   const engineApp = new Hono();
@@ -131,7 +131,9 @@ export function createFetch(parts: {
     if (!mounted) return engineApp.fetch(request, env);
     // Counted so a reload can tell when the version it replaced has finished its requests.
     mounted.traffic.active++;
-    const scope = new RequestScope(env as { incoming?: unknown; outgoing?: unknown } | undefined, mounted.routes, performance.now());
+    // Timed only when something reads durations: the clock is a call into Node each time.
+    const started = usage || config().server.accessLog ? performance.now() : 0;
+    const scope = new RequestScope(env as { incoming?: unknown; outgoing?: unknown } | undefined, mounted.routes, started);
     let response: Response | Promise<Response>;
     try {
       response = automations(request, scope);
@@ -157,11 +159,14 @@ export function createFetch(parts: {
    */
   function answered(mounted: MountedAutomation, scope: RequestScope, response: Response | undefined): Response | undefined {
     mounted.traffic.leave();
-    const endpoint = scope.endpoint ?? usage.label(mounted.plan.name, 'unmatched');
+    if (!usage && !config().server.accessLog) return response;
+    const endpoint = scope.endpoint ?? unmatched(mounted.plan.name);
     const status = response?.status ?? 500;
-    const seconds = (performance.now() - scope.started) / 1000;
+    // 0: not timed (the access log was turned on by a reload while it ran).
+    const seconds = scope.started === 0 ? 0 : (performance.now() - scope.started) / 1000;
     const caller = scope.caller ?? ANONYMOUS;
-    usage.record(endpoint, status, caller, seconds, scope.bytes);
+    const bytes = scope.body === undefined ? 0 : Buffer.byteLength(scope.body);
+    usage?.record(endpoint, status, caller, seconds, bytes);
     if (config().server.accessLog) {
       const requestId = response?.headers.get('x-request-id');
       logger.info('request', {
@@ -171,10 +176,15 @@ export function createFetch(parts: {
         status,
         durationMs: Math.round(seconds * 1e6) / 1000,
         key: caller,
-        bytes: scope.bytes,
+        bytes,
       });
     }
     return response;
+  }
+
+  /** The label of a request under `automation` that no endpoint answered (404, 405). */
+  function unmatched(automation: string): EndpointLabel {
+    return usage?.label(automation, 'unmatched') ?? { automation, operation: 'unmatched' };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { Registry } from 'prom-client';
+import { HttpProblem } from '../errors/problem.ts';
 import { HISTOGRAM_BOUNDS, mergeSketch, newSketch } from '../observe/latency-sketch.ts';
 import type { Monitor } from '../observe/monitor.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
@@ -172,6 +173,11 @@ function byEndpoint(monitor: Monitor) {
     mergeSketch(sum.latency, cell.latency);
   }
   return [...endpoints.values()];
+}
+
+/** `GET /metrics` when `metrics.enabled` is false. */
+export async function metricsOff(): Promise<Response> {
+  throw new HttpProblem('not-found', 'metrics are off on this server (metrics.enabled: false in its config)');
 }
 
 /**

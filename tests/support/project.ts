@@ -47,6 +47,7 @@ export function makeProject(
       pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
       // Off unless a test is about it: every write would otherwise open the embedded system store.
       audit: { enabled: false },
+      metrics: { enabled: true },
       // Off unless a test is about it: its flushes would open the system store too.
       analytics: { enabled: false, flushSeconds: 10, retentionDays: 400 },
       gpt: { consequentialWrites: true },

@@ -77,11 +77,20 @@ audit?: {
 enabled?: boolean
 }
 /**
+ * Counting for GET /metrics (Prometheus text): requests by automation, operation, key and status class with latency, store calls by connection, rejections and replays.
+ */
+metrics?: {
+/**
+ * false: /metrics answers 404 and store calls are not counted; requests are still counted while analytics are on. Takes effect at the next start.
+ */
+enabled?: boolean
+}
+/**
  * Usage analytics in the system store: requests per minute by automation, operation, key and status class, with latency percentiles and bytes (GET /admin/analytics, council stats).
  */
 analytics?: {
 /**
- * false: keep nothing (/metrics still counts).
+ * false: keep nothing (/metrics still counts). Takes effect at the next start.
  */
 enabled?: boolean
 /**
