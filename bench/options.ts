@@ -28,8 +28,9 @@ export interface BenchOptions {
   redisUrl: string;
   /** Whole-process timings per command (start and cli parts). */
   runs: number;
-  /** The observe part: pairs of slices (on, off) and each slice's length in seconds. */
+  /** The observe part: pairs of slices (on, off) in all, starts of both processes they are spread over, and a slice's length in seconds. */
   pairs: number;
+  observeStarts: number;
   sliceSeconds: number;
   /** Automations in the scale part. */
   scaleCount: number;
@@ -77,7 +78,8 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     postgresUrl: env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/council_bench',
     redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14',
     runs: Math.round(positive(env.BENCH_RUNS, 5, 'BENCH_RUNS')),
-    pairs: Math.round(positive(env.BENCH_PAIRS, 20, 'BENCH_PAIRS')),
+    pairs: Math.round(positive(env.BENCH_PAIRS, 24, 'BENCH_PAIRS')),
+    observeStarts: Math.round(positive(env.BENCH_OBSERVE_STARTS, 4, 'BENCH_OBSERVE_STARTS')),
     sliceSeconds: positive(env.BENCH_SLICE_SECONDS, 3, 'BENCH_SLICE_SECONDS'),
     scaleCount: Math.round(positive(env.BENCH_SCALE_COUNT, 1000, 'BENCH_SCALE_COUNT')),
     loadTool: env.BENCH_LOAD,
