@@ -148,4 +148,17 @@ describe('X-Request-Id', () => {
     assert.equal(log.find((e) => e.requestId === 'no-key-1')?.outcome, 'denied');
     assert.equal(log.find((e) => e.requestId === made)?.status, 401, 'the made id is the one audited');
   });
+
+  it('a path or method the automation does not serve (404, 405) carries one too', async () => {
+    const path = await call(server.url, 'GET', `/${NAME}/a/b`, undefined, { 'x-request-id': 'no-route-1' });
+    assert.equal(path.status, 404);
+    assert.equal(path.headers.get('x-request-id'), 'no-route-1');
+    const method = await call(server.url, 'PATCH', `/${NAME}`, undefined, { 'x-request-id': 'no-method-1' });
+    assert.equal(method.status, 405);
+    assert.equal(method.headers.get('x-request-id'), 'no-method-1');
+    assert.equal(method.headers.get('allow'), 'GET, HEAD, POST');
+    const slash = await call(server.url, 'GET', `/${NAME}/`);
+    assert.equal(slash.status, 404);
+    assert.match(slash.headers.get('x-request-id') ?? '', MADE);
+  });
 });

@@ -42,11 +42,13 @@ export function buildAutomationRoutes(
   // HEAD is answered wherever GET is (Hono runs the GET handler without the body).
   const allowed = (table: ReadonlyMap<string, RouteHandler>) =>
     [...table.keys()].flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method])).join(', ');
+  // Answered with an X-Request-Id like every other error of an endpoint, so a caller can quote it.
   const unmatched = (c: Context): Response => {
+    const headers = { 'x-request-id': requestIdOf(c) };
     const rest = c.req.path.slice(plan.basePath.length);
     if (rest.endsWith('/')) {
       const without = c.req.path.replace(/\/+$/, '');
-      return new HttpProblem('not-found', `no route ${c.req.path}; remove the trailing slash: ${without}`).toResponse();
+      return new HttpProblem('not-found', `no route ${c.req.path}; remove the trailing slash: ${without}`, { headers }).toResponse();
     }
     const methods =
       rest === ''
@@ -57,10 +59,12 @@ export function buildAutomationRoutes(
             ? allowed(shapes.item)
             : '';
     if (methods === '') {
-      return new HttpProblem('not-found', `no route ${c.req.path}; see /openapi.json for the operations of ${plan.basePath}`).toResponse();
+      return new HttpProblem('not-found', `no route ${c.req.path}; see /openapi.json for the operations of ${plan.basePath}`, {
+        headers,
+      }).toResponse();
     }
     return new HttpProblem('method-not-allowed', `${c.req.method} is not available on ${c.req.path}; allowed: ${methods}`, {
-      headers: { allow: methods },
+      headers: { ...headers, allow: methods },
     }).toResponse();
   };
   return {
