@@ -86,11 +86,23 @@ endpoints:
       const logged = lines.slice(before).filter((l) => l.message === 'request failed');
       assert.equal(logged.length, 1, JSON.stringify(lines.slice(before)));
       assert.equal(logged[0]?.level, 'error');
+      const operation = method === 'GET' ? 'list' : 'create';
       assert.deepEqual(
-        { ...logged[0]?.fields, error: undefined },
-        { requestId, automation: name, method, path: `/${name}`, status: 500, error: undefined },
-        'the line names the request by the id its answer carries',
+        { ...logged[0]?.fields, error: undefined, durationMs: undefined },
+        {
+          requestId,
+          automation: name,
+          method,
+          path: `/${name}`,
+          operation,
+          key: 'anonymous',
+          status: 500,
+          error: undefined,
+          durationMs: undefined,
+        },
+        'the line names the request by the id its answer carries, its operation and caller',
       );
+      assert.ok(Number(logged[0]?.fields?.durationMs) >= 0, 'and how long it took');
       assert.match(String(logged[0]?.fields?.error), new RegExp(`StorageError: .*query failed.*\\(cause: .*${table}.* does not exist\\)`));
     }
     const health = await call(server.url, 'GET', '/health');

@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import type { Logger } from '../log.ts';
+import { ANONYMOUS } from '../observe/usage.ts';
 import { requestIdOf } from '../request/request-id.ts';
 import type { AutomationEnv, RequestScope } from '../request/route-table.ts';
 import { addGuardHeader, guardHeaders } from './answer.ts';
@@ -38,7 +39,16 @@ export function createAutomationsApp(logger: Logger): (request: Request, scope: 
     // Every error answer names its request, reads included, and its log line says the same id.
     const requestId = guardHeaders(c)?.['x-request-id'] ?? requestIdOf(c);
     addGuardHeader(c, 'x-request-id', requestId);
-    const request = { requestId, automation: c.req.path.split('/')[1], method: c.req.method, path: c.req.path };
+    // What the access log says of a request, so an error line stands on its own: the operation and the key's name (never the key).
+    const { endpoint, caller, started } = c.env;
+    const request = {
+      requestId,
+      automation: c.req.path.split('/')[1],
+      method: c.req.method,
+      path: c.req.path,
+      ...(endpoint ? { operation: endpoint.operation, key: caller ?? ANONYMOUS } : {}),
+      ...(started ? { durationMs: Math.round((performance.now() - started) * 1000) / 1000 } : {}),
+    };
     return withGuardHeaders(c, renderError(error, logger, request));
   });
   return (request, scope) => app.fetch(request, scope);

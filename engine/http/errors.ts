@@ -8,7 +8,7 @@ import { type Logger, STORAGE_UNAVAILABLE } from '../log.ts';
  */
 export interface FailedRequest {
   readonly requestId: string;
-  readonly [field: string]: string | undefined;
+  readonly [field: string]: string | number | undefined;
 }
 
 /**
