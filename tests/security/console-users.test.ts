@@ -152,8 +152,10 @@ describe('council users without a server', () => {
         [['disable', 'ann@example.com', '--role', 'admin'], 'council users: --role and --automations are for create only'],
         [['lsit'], 'council users: "lsit" is not one (did you mean "list"?); say create, list, disable or reset'],
       ];
-      for (const [args, first] of cases) {
-        const run = await council(...args);
+      // At once: each is a process of its own that stops before opening any store.
+      const runs = await Promise.all(cases.map(([args]) => council(...args)));
+      for (const [i, [args, first]] of cases.entries()) {
+        const run = runs[i] as Awaited<ReturnType<typeof council>>;
         assert.equal(run.status, 2, args.join(' '));
         assert.equal(run.stderr.split('\n')[0], first);
         assert.match(run.stderr.split('\n')[1] as string, /^usage: council users create\|list\|disable\|reset /);
