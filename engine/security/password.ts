@@ -5,7 +5,8 @@ import { randomBase62 } from './base62.ts';
  * Console passwords, stored as `scrypt$N$r$p$salt$hash` (salt and hash in base64): the
  * string says how it was made, so raising the cost later leaves older hashes verifiable.
  * Unlike API keys (190 random bits, a SHA-256 is enough), a password a person chose can be
- * guessed, so each guess must cost memory and time: N=2^15, r=8 is 32 MiB and about 0.1 s.
+ * guessed, so each guess must cost memory and time: N=2^15, r=8 is 32 MiB and 0.1 to 0.2 s
+ * of a core.
  */
 const COST = { N: 2 ** 15, r: 8, p: 1 } as const;
 const SALT_BYTES = 16;
