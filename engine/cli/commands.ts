@@ -8,6 +8,7 @@ import {
   serveFlags,
   statsFlags,
   typesFlags,
+  usersFlags,
   validateFlags,
 } from './flags.ts';
 
@@ -87,6 +88,19 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
       'With a server running on the data directory, it goes through that server.',
     ],
     load: async () => (await import('./keys.ts')).keysCommand,
+  },
+  users: {
+    summary: 'Create, list, disable console users, or give one a new one-time password.',
+    arguments: 'create|list|disable|reset [EMAIL]',
+    options: usersFlags,
+    details: [
+      'council users create --email EMAIL --role admin|editor|viewer [--automations A,B]   prints a one-time password once, on stdout',
+      'council users list            one line per user: email, role, automations, state, last login; never a hash',
+      'council users disable EMAIL   the user can no longer log in (kept, so audit entries still name them)',
+      'council users reset EMAIL     prints a new one-time password once, on stdout',
+      'A one-time password must be changed at first login. With a server running on the data directory, it goes through that server.',
+    ],
+    load: async () => (await import('./users.ts')).usersCommand,
   },
   audit: {
     summary: 'Print the audit log (who did what), newest first.',

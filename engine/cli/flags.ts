@@ -112,6 +112,27 @@ export const keysFlags = {
   data,
 } as const;
 
+/**
+ * Not projectFlags: `--automations` here names the automations an editor may edit, not the
+ * manifest folder (which `council users` never reads).
+ */
+export const usersFlags = {
+  email: { type: 'string', value: 'EMAIL', description: "create: the new user's email, which they log in with (stored in lower case)." },
+  role: {
+    type: 'string',
+    value: 'admin|editor|viewer',
+    description: 'create: admin (everything, users and keys included), editor (manifests) or viewer (read only).',
+  },
+  automations: {
+    type: 'string',
+    value: 'NAME[,NAME]',
+    description: 'create, for an editor only: the automations they may edit. Default: all of them.',
+  },
+  config,
+  data,
+  help,
+} as const;
+
 export const statsFlags = {
   since: { type: 'string', value: '24h|ISO-TIME', description: 'From then until now: 30m, 24h, 7d or an ISO time. Default: 24h.' },
   automation: { type: 'string', value: 'NAME', description: 'Only this automation.' },

@@ -23,3 +23,6 @@ export function singularize(name: string): string {
   }
   return name;
 }
+
+/** What an automation's name may be (the meta-schema's `name` pattern): it is the first segment of its paths. */
+export const AUTOMATION_NAME_PATTERN = /^[a-z][a-z0-9-]*$/;

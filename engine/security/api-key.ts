@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { BASE62, randomBase62 } from './base62.ts';
 
 /**
  * API keys look like `ck_<32 base62 characters>_<6 base62 checksum>`: the `ck_` prefix
@@ -9,7 +10,6 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 export const KEY_PREFIX = 'ck_';
 const BODY_LENGTH = 32;
 const CHECK_LENGTH = 6;
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SHAPE = new RegExp(`^${KEY_PREFIX}([0-9A-Za-z]{${BODY_LENGTH}})_([0-9A-Za-z]{${CHECK_LENGTH}})$`);
 
 export interface NewKey {
@@ -21,9 +21,7 @@ export interface NewKey {
 }
 
 export function generateKey(): NewKey {
-  const bytes = randomBytes(BODY_LENGTH);
-  // 62 values: the modulo bias is under 1 bit over 32 characters, irrelevant at 190 bits.
-  const body = [...bytes].map((b) => BASE62[b % 62]).join('');
+  const body = randomBase62(BODY_LENGTH);
   const secret = `${KEY_PREFIX}${body}_${checksum(body)}`;
   return { secret, hash: hashKey(secret), display: displayOf(secret) };
 }

@@ -11,17 +11,19 @@ import type { Authenticator } from '../security/authenticator.ts';
 import type { KeyRecord } from '../security/key-store.ts';
 import { scopeWarnings } from '../security/scope-warnings.ts';
 import { addPlanRoute } from './admin-plan.ts';
+import { addUserRoutes } from './admin-users.ts';
 import { sameToken } from './local-admin.ts';
 
 /** Who called: `cli` (the local token) or the key's id. */
 export type AdminEnv = { Variables: { actor: string } };
 
 /**
- * `/admin`: key management (`/admin/keys`), the audit log (`/admin/audit`) and storage
- * plans (`/admin/storage/plan`) through a running server, for `council keys`, `audit`,
- * `migrate --dry-run` and `validate` (which cannot open an embedded store the server
- * holds) and later the console. Allowed with the server's local admin token (readable
- * only from its data directory's lock file) or an API key with scope `*`.
+ * `/admin`: key management (`/admin/keys`), console users (`/admin/users`), the audit log
+ * (`/admin/audit`) and storage plans (`/admin/storage/plan`) through a running server, for
+ * `council keys`, `users`, `audit`, `migrate --dry-run` and `validate` (which cannot open
+ * an embedded store the server holds) and later the console. Allowed with the server's
+ * local admin token (readable only from its data directory's lock file) or an API key
+ * with scope `*`.
  */
 export function adminRoutes(
   auth: Authenticator,
@@ -66,6 +68,7 @@ export function adminRoutes(
     return c.json({ data: await audit.list(query) });
   });
   addPlanRoute(app, connections);
+  addUserRoutes(app, connections, audit);
   app.get('/analytics', async (c) => {
     if (!analytics) throw new HttpProblem('not-found', 'usage analytics are off on this server (analytics.enabled: false in its config)');
     return c.json({ data: await analytics.report(analyticsQuery((name) => c.req.query(name))) });

@@ -53,7 +53,7 @@ export async function callLocalServer(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ data?: unknown; secret?: string; warnings?: string[]; detail?: string } | undefined> {
+): Promise<{ data?: unknown; secret?: string; password?: string; warnings?: string[]; detail?: string } | undefined> {
   const startedWaiting = Date.now();
   for (;;) {
     let response: Response;
@@ -74,8 +74,19 @@ export async function callLocalServer(
       continue;
     }
     if (response.status === 404) return undefined;
-    if (!response.ok) throw new Error(`the running server at ${server.url} answered ${response.status}: ${json.detail ?? ''}`);
+    if (!response.ok)
+      throw new AdminAnswerError(response.status, `the running server at ${server.url} answered ${response.status}: ${json.detail ?? ''}`);
     return json;
+  }
+}
+
+/** An answer of the admin API other than 2xx or 404, with its status (a 409 is the caller's to explain). */
+export class AdminAnswerError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
