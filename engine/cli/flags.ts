@@ -113,8 +113,8 @@ export const keysFlags = {
 } as const;
 
 /**
- * Not projectFlags: `--automations` here names the automations an editor may edit, not the
- * manifest folder (which `council users` never reads).
+ * Not projectFlags: `council users` never reads the manifest folder, and `--can-edit`
+ * names automations (not `--automations`, which is that folder everywhere else).
  */
 export const usersFlags = {
   email: { type: 'string', value: 'EMAIL', description: "create: the new user's email, which they log in with (stored in lower case)." },
@@ -123,7 +123,7 @@ export const usersFlags = {
     value: 'admin|editor|viewer',
     description: 'create: admin (everything, users and keys included), editor (manifests) or viewer (read only).',
   },
-  automations: {
+  'can-edit': {
     type: 'string',
     value: 'NAME[,NAME]',
     description: 'create, for an editor only: the automations they may edit. Default: all of them.',

@@ -28,12 +28,12 @@ export async function usersCommand(args: string[]): Promise<number> {
   if (extra.length || (target !== undefined && (action === 'create' || action === 'list'))) {
     throw new UsageError(`${action} takes ${action === 'create' ? 'the email as --email EMAIL' : 'no argument'}, not "${target}"`);
   }
-  if (action !== 'create' && (values.role !== undefined || values.automations !== undefined)) {
-    throw new UsageError('--role and --automations are for create only');
+  if (action !== 'create' && (values.role !== undefined || values['can-edit'] !== undefined)) {
+    throw new UsageError('--role and --can-edit are for create only');
   }
   const request = action === 'create' ? createRequest(values) : undefined;
   const email = action === 'disable' || action === 'reset' ? existingEmail(action, target ?? values.email) : '';
-  // --automations is not the manifest folder here: only --config and --data say where the project is.
+  // Only --config and --data say where the project is: the manifest folder is never read.
   const config = projectConfig({ config: values.config, data: values.data });
   const route = await storeRoute(config);
   if (route.kind === 'busy' && isEmbedded(config, SYSTEM_CONNECTION)) {
@@ -96,10 +96,10 @@ function noSuchUser(email: string): number {
   return 1;
 }
 
-function createRequest(values: { email?: unknown; role?: unknown; automations?: unknown }): NewUser {
+function createRequest(values: { email?: unknown; role?: unknown; 'can-edit'?: unknown }): NewUser {
   const automations =
-    typeof values.automations === 'string'
-      ? values.automations
+    typeof values['can-edit'] === 'string'
+      ? values['can-edit']
           .split(',')
           .map((name) => name.trim())
           .filter(Boolean)

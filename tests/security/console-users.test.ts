@@ -52,7 +52,7 @@ describe('council users without a server', () => {
   it('create prints a one-time password that verifies; list, disable and reset work; nothing shows a hash', async () => {
     const { project, council } = usersProject();
     try {
-      const created = await council('create', '--email', ' Ann@Example.COM ', '--role', 'editor', '--automations', 'tickets,notes');
+      const created = await council('create', '--email', ' Ann@Example.COM ', '--role', 'editor', '--can-edit', 'tickets,notes');
       assert.equal(created.status, 0, created.stderr);
       assert.match(created.stdout, ONE_TIME);
       assert.match(
@@ -140,16 +140,16 @@ describe('council users without a server', () => {
         [['create', '--email', 'ann@example.com'], 'council users: create: a role is needed: say admin, editor, viewer'],
         [['create', '--role', 'admin'], 'council users: create: an email is needed, e.g. ann@example.com'],
         [
-          ['create', '--email', 'ann@example.com', '--role', 'viewer', '--automations', 'tickets'],
+          ['create', '--email', 'ann@example.com', '--role', 'viewer', '--can-edit', 'tickets'],
           'council users: create: automations are for an editor only: an admin edits every automation, a viewer none',
         ],
         [
-          ['create', '--email', 'ann@example.com', '--role', 'editor', '--automations', 'Tickets,ok'],
+          ['create', '--email', 'ann@example.com', '--role', 'editor', '--can-edit', 'Tickets,ok'],
           'council users: create: automations are automation names, e.g. tickets,notes; not a name: Tickets',
         ],
         [['disable'], "council users: disable needs the user's email, e.g. council users disable ann@example.com"],
         [['reset', 'ann'], 'council users: "ann" is not an email address (name@example.com)'],
-        [['disable', 'ann@example.com', '--role', 'admin'], 'council users: --role and --automations are for create only'],
+        [['disable', 'ann@example.com', '--role', 'admin'], 'council users: --role and --can-edit are for create only'],
         [['lsit'], 'council users: "lsit" is not one (did you mean "list"?); say create, list, disable or reset'],
       ];
       // At once: each is a process of its own that stops before opening any store.
