@@ -209,8 +209,9 @@ describe('usage analytics across a kill -9', () => {
     try {
       const first = await serveProcess(['--config', 'council.config.yaml'], { cwd: project.root, env });
       for (let i = 0; i < 20; i++) assert.equal((await call(first.url, 'POST', '/notices', { text: `n${i}` })).status, 201);
-      // Past a flush (every whole second), then a few more that no flush will see.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Past a flush (every whole second; the first also creates the usage table, which took
+      // over 3 s under a load average of 6), then a few more that no flush will see.
+      await new Promise((resolve) => setTimeout(resolve, 6000));
       for (let i = 0; i < 5; i++) await call(first.url, 'POST', '/notices', { text: `late${i}` });
       first.child.kill('SIGKILL');
       await new Promise((resolve) => first.child.once('exit', resolve));
