@@ -29,10 +29,14 @@ export async function bindAutomation(
   const connection = await connections.get(plan.storage.connection);
   const staged = options.beside ? await stage(connection, plan.storage.spec) : undefined;
   const store = staged ? staged.store : await connection.open(plan.storage.spec);
-  // Its handlers' calls are counted by connection (/metrics); the memory store answers
-  // within the request's own turn: a deadline could never fire, so it costs for nothing.
-  const counted = options.monitor.counting.storeCalls ? countedStore(store, plan.storage.connection, options.monitor.storeCalls) : store;
-  const routes = buildAutomationRoutes(plan, counted, runsInProcess(connection.backend) ? { ...options, timeoutMs: 0 } : options);
+  // Its handlers' calls to another service are counted by connection (/metrics). The
+  // memory store answers within the request's own turn: its calls are the requests
+  // themselves (council_requests_total), and a deadline could never fire, so neither
+  // the count nor the deadline is paid for on it.
+  const inProcess = runsInProcess(connection.backend);
+  const counted =
+    options.monitor.counting.storeCalls && !inProcess ? countedStore(store, plan.storage.connection, options.monitor.storeCalls) : store;
+  const routes = buildAutomationRoutes(plan, counted, inProcess ? { ...options, timeoutMs: 0 } : options);
   const mounted = Object.freeze({
     plan,
     store,
