@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { compileAutomation } from '../engine/compile/compile.ts';
 import { type ManifestIssueCode, manifestIssueCodes } from '../engine/errors/codes.ts';
 import { loadManifests } from '../engine/manifest/load.ts';
+import { AUTOMATION_NAME_PATTERN } from '../engine/schema/naming.ts';
 import { formatIssue, type ManifestIssue } from '../engine/source/issues.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/manifests/', import.meta.url));
@@ -398,5 +399,12 @@ describe('hostile input never throws', () => {
       issues.map((i) => [i.code, i.file, i.line, i.col]),
       [['file-unreadable', path, 1, 1]],
     );
+  });
+});
+
+describe('the automation name pattern', () => {
+  test("the engine's copy (council new, council users --can-edit) is the meta-schema's", () => {
+    const schema = JSON.parse(readFileSync(new URL('../schemas/manifest.schema.json', import.meta.url), 'utf8'));
+    assert.equal(AUTOMATION_NAME_PATTERN.source, schema.properties.name.pattern);
   });
 });

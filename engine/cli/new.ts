@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capabilities } from '../../adapters/capabilities.ts';
 import { backendNames } from '../../adapters/index.ts';
-import { singularize } from '../schema/naming.ts';
+import { AUTOMATION_NAME_PATTERN, singularize } from '../schema/naming.ts';
 import { projectConfig, projectOptions, UsageError } from './options.ts';
 
 export const newUsage = `council new NAME [--backend ${backendNames.join('|')}] [--config FILE] [--automations DIR]`;
@@ -12,7 +12,7 @@ export const newUsage = `council new NAME [--backend ${backendNames.join('|')}] 
 export async function newCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { ...projectOptions, backend: { type: 'string' } }, allowPositionals: true });
   const [name] = positionals;
-  if (!name || !/^[a-z][a-z0-9-]*$/.test(name))
+  if (!name || !AUTOMATION_NAME_PATTERN.test(name))
     throw new UsageError('NAME must be lowercase letters, digits and dashes, starting with a letter (e.g. support-tickets)');
   const backend = values.backend ?? 'postgres';
   if (!backendNames.includes(backend)) {
