@@ -1,4 +1,5 @@
-import type { ListFilter, RecordStore, StoredRecord } from '../../adapters/types.ts';
+import { everyRecord } from '../../adapters/every-record.ts';
+import type { ListFilter, RecordStore } from '../../adapters/types.ts';
 import { mergeSketch, newSketch, quantileMs, SKETCH_RELATIVE_ERROR } from '../observe/latency-sketch.ts';
 import { mergeCounts } from './sum.ts';
 import { decodeRow, STEP_MS, type Step, stepStart, type UsageCounts } from './usage-rows.ts';
@@ -67,22 +68,13 @@ export async function usageReport(store: RecordStore, query: UsageQuery): Promis
   ];
   const bySteps = new Map<string, UsageCounts[]>();
   const all: UsageCounts[] = [];
-  let after: { value: string; id: string } | undefined;
-  for (;;) {
-    const page = await store.list({ filters, sort: { field: 'at', direction: 'asc' }, limit: PAGE, ...(after ? { after } : {}) });
-    for (const record of page.records) {
-      const row = decodeRow(record);
-      const cells = row.cells.filter(
-        (c) => (!query.automation || c.automation === query.automation) && (!query.key || c.key === query.key),
-      );
-      if (cells.length === 0) continue;
-      const at = stepStart(Date.parse(row.at), step);
-      bySteps.set(at, [...(bySteps.get(at) ?? []), ...cells]);
-      all.push(...cells);
-    }
-    const last: StoredRecord | undefined = page.records.at(-1);
-    if (!page.hasMore || !last) break;
-    after = { value: String(last.at), id: last.id };
+  for await (const record of everyRecord(store, filters, 'at', PAGE)) {
+    const row = decodeRow(record);
+    const cells = row.cells.filter((c) => (!query.automation || c.automation === query.automation) && (!query.key || c.key === query.key));
+    if (cells.length === 0) continue;
+    const at = stepStart(Date.parse(row.at), step);
+    bySteps.set(at, [...(bySteps.get(at) ?? []), ...cells]);
+    all.push(...cells);
   }
   const top = query.top ?? 10;
   const cells = mergeCounts(all);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type RecordStore, StorageError, type StoredRecord } from '../../adapters/types.ts';
+import { everyRecord } from '../../adapters/every-record.ts';
+import { type ListFilter, type RecordStore, StorageError, type StoredRecord } from '../../adapters/types.ts';
 import { mergeCounts } from './sum.ts';
 import { decodeRow, encodeRow, STEP_MS, type Step, stepStart } from './usage-rows.ts';
 
@@ -64,16 +65,10 @@ async function compact(store: RecordStore, from: Step, to: Step, before: number)
   }
 }
 
-async function everyRow(store: RecordStore, filters: Parameters<RecordStore['list']>[0]['filters']): Promise<StoredRecord[]> {
+async function everyRow(store: RecordStore, filters: readonly ListFilter[]): Promise<StoredRecord[]> {
   const rows: StoredRecord[] = [];
-  let after: { value: string; id: string } | undefined;
-  for (;;) {
-    const page = await store.list({ filters, sort: { field: 'at', direction: 'asc' }, limit: PAGE, ...(after ? { after } : {}) });
-    rows.push(...page.records);
-    const last = page.records.at(-1);
-    if (!page.hasMore || !last) return rows;
-    after = { value: String(last.at), id: last.id };
-  }
+  for await (const row of everyRecord(store, filters, 'at', PAGE)) rows.push(row);
+  return rows;
 }
 
 /** The one id of the roll-up row of a step (a UUID, version 8, from its step and start: ids are UUIDs in every store). */

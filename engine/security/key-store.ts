@@ -1,3 +1,4 @@
+import { everyRecord, oldestRecord } from '../../adapters/every-record.ts';
 import type { RecordStore, StorageConnection, StorageSpec, StoredRecord } from '../../adapters/types.ts';
 import { generateKey } from './api-key.ts';
 
@@ -69,34 +70,18 @@ export class KeyStore {
   }
 
   async findByHash(hash: string): Promise<KeyRecord | undefined> {
-    const page = await this.#records.list({
-      filters: [{ field: 'hash', op: 'eq', value: hash }],
-      sort: { field: 'createdAt', direction: 'asc' },
-      limit: 1,
-    });
-    return page.records[0] as KeyRecord | undefined;
+    return (await oldestRecord(this.#records, [{ field: 'hash', op: 'eq', value: hash }])) as KeyRecord | undefined;
   }
 
   /** Every key, oldest first. */
   async list(): Promise<KeyRecord[]> {
     const keys: KeyRecord[] = [];
-    let after: { value: string; id: string } | undefined;
-    for (;;) {
-      const page = await this.#records.list({
-        filters: [],
-        sort: { field: 'createdAt', direction: 'asc' },
-        limit: 100,
-        ...(after ? { after } : {}),
-      });
-      keys.push(...(page.records as KeyRecord[]));
-      const last = page.records.at(-1);
-      if (!page.hasMore || !last) return keys;
-      after = { value: last.createdAt, id: last.id };
-    }
+    for await (const key of everyRecord(this.#records, [], 'createdAt', 100)) keys.push(key as KeyRecord);
+    return keys;
   }
 
   async isEmpty(): Promise<boolean> {
-    return (await this.#records.list({ filters: [], sort: { field: 'createdAt', direction: 'asc' }, limit: 1 })).records.length === 0;
+    return (await oldestRecord(this.#records, [])) === undefined;
   }
 
   /** Revokes the key with this id or display text (`ck_AbCd…wxyz`); resolves the key, or undefined if none matches. */

@@ -1,3 +1,4 @@
+import { everyRecord, oldestRecord } from '../../adapters/every-record.ts';
 import { type RecordStore, type StorageConnection, StorageError, type StorageSpec, type StoredRecord } from '../../adapters/types.ts';
 import { type NewUser, normalizeEmail, type Role } from './console-user.ts';
 import { hashPassword, oneTimePassword, verifyPassword } from './password.ts';
@@ -90,30 +91,14 @@ export class UserStore {
   }
 
   async findByEmail(email: string): Promise<UserRecord | undefined> {
-    const page = await this.#records.list({
-      filters: [{ field: 'email', op: 'eq', value: normalizeEmail(email) }],
-      sort: { field: 'createdAt', direction: 'asc' },
-      limit: 1,
-    });
-    return page.records[0] as UserRecord | undefined;
+    return (await oldestRecord(this.#records, [{ field: 'email', op: 'eq', value: normalizeEmail(email) }])) as UserRecord | undefined;
   }
 
   /** Every user, oldest first. */
   async list(): Promise<UserRecord[]> {
     const users: UserRecord[] = [];
-    let after: { value: string; id: string } | undefined;
-    for (;;) {
-      const page = await this.#records.list({
-        filters: [],
-        sort: { field: 'createdAt', direction: 'asc' },
-        limit: 100,
-        ...(after ? { after } : {}),
-      });
-      users.push(...(page.records as UserRecord[]));
-      const last = page.records.at(-1);
-      if (!page.hasMore || !last) return users;
-      after = { value: last.createdAt, id: last.id };
-    }
+    for await (const user of everyRecord(this.#records, [], 'createdAt', 100)) users.push(user as UserRecord);
+    return users;
   }
 
   /** Disables the user with this email (kept, so the audit log's entries still name someone); undefined if none has it. */
