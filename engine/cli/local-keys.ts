@@ -1,27 +1,14 @@
 import type { CouncilConfig } from '../config/config.ts';
-import { silentLogger } from '../log.ts';
-import { ConnectionPool } from '../registry/connections.ts';
-import { AuditLog } from '../security/audit-log.ts';
-import { auditStoreOf } from '../security/audit-open.ts';
+import type { ConnectionPool } from '../registry/connections.ts';
+import type { AuditLog } from '../security/audit-log.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import type { Keys } from './keys.ts';
+import { openLocalSystem } from './local-system.ts';
 
-/** The system store opened by the command itself (no server holds it), and how to close it. */
+/** The key store opened by the command itself (no server holds it), and how to close it. */
 export async function openLocalKeys(config: CouncilConfig): Promise<{ keys: Keys; close: () => Promise<void> }> {
-  const pool = new ConnectionPool(config.connections, config.dataDir);
-  try {
-    const audit = new AuditLog(auditStoreOf(pool), silentLogger);
-    return {
-      keys: await auditedKeys(pool, audit),
-      close: async () => {
-        await audit.close();
-        await pool.closeAll();
-      },
-    };
-  } catch (error) {
-    await pool.closeAll();
-    throw error;
-  }
+  const { opened, close } = await openLocalSystem(config, auditedKeys);
+  return { keys: opened, close };
 }
 
 /** The store itself, with the key events recorded in the audit log as the server would. */

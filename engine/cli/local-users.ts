@@ -1,28 +1,15 @@
 import type { CouncilConfig } from '../config/config.ts';
-import { silentLogger } from '../log.ts';
-import { ConnectionPool } from '../registry/connections.ts';
-import { AuditLog } from '../security/audit-log.ts';
-import { auditStoreOf } from '../security/audit-open.ts';
+import type { ConnectionPool } from '../registry/connections.ts';
+import type { AuditLog } from '../security/audit-log.ts';
 import { SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { describeUser, shownUser, UserStore } from '../security/user-store.ts';
+import { openLocalSystem } from './local-system.ts';
 import type { Users } from './users.ts';
 
-/** The system store opened by the command itself (no server holds it), and how to close it. */
+/** The user store opened by the command itself (no server holds it), and how to close it. */
 export async function openLocalUsers(config: CouncilConfig): Promise<{ users: Users; close: () => Promise<void> }> {
-  const pool = new ConnectionPool(config.connections, config.dataDir);
-  try {
-    const audit = new AuditLog(auditStoreOf(pool), silentLogger);
-    return {
-      users: await auditedUsers(pool, audit),
-      close: async () => {
-        await audit.close();
-        await pool.closeAll();
-      },
-    };
-  } catch (error) {
-    await pool.closeAll();
-    throw error;
-  }
+  const { opened, close } = await openLocalSystem(config, auditedUsers);
+  return { users: opened, close };
 }
 
 /** The store itself, with each change recorded in the audit log as the server would (never a password or hash). */
