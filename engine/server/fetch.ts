@@ -159,7 +159,8 @@ export function createFetch(parts: {
    */
   function answered(mounted: MountedAutomation, scope: RequestScope, response: Response | undefined): Response | undefined {
     mounted.traffic.leave();
-    if (!usage && !config().server.accessLog) return response;
+    const accessLog = config().server.accessLog;
+    if (!usage && !accessLog) return response;
     const endpoint = scope.endpoint ?? unmatched(mounted.plan.name);
     const status = response?.status ?? 500;
     // 0: not timed (the access log was turned on by a reload while it ran).
@@ -167,7 +168,7 @@ export function createFetch(parts: {
     const caller = scope.caller ?? ANONYMOUS;
     const bytes = scope.body === undefined ? 0 : Buffer.byteLength(scope.body);
     usage?.record(endpoint, status, caller, seconds, bytes);
-    if (config().server.accessLog) {
+    if (accessLog) {
       const requestId = response?.headers.get('x-request-id');
       logger.info('request', {
         ...(requestId ? { requestId } : {}),
