@@ -22,6 +22,7 @@ const LAYERS = [
   ['engine/openapi'],
   ['engine/types', 'engine/mcp'],
   ['engine/reload'],
+  ['engine/console'],
   ['engine/server'],
   ['engine/cli'],
 ];

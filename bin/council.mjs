@@ -18,7 +18,7 @@ function builtAt() {
 function newerThan(dir, time) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory() ? newerThan(path, time) : /\.(ts|json)$/.test(entry.name) && statSync(path).mtimeMs > time) return true;
+    if (entry.isDirectory() ? newerThan(path, time) : /\.(tsx?|json)$/.test(entry.name) && statSync(path).mtimeMs > time) return true;
   }
   return false;
 }

@@ -30,7 +30,7 @@ const LONG = [
 
 const long = process.argv[2] === 'long';
 const passed = process.argv.slice(long ? 3 : 2);
-const all = ['tests', 'tests/adapters', 'tests/security'].flatMap((dir) =>
+const all = ['tests', 'tests/adapters', 'tests/security', 'tests/console'].flatMap((dir) =>
   readdirSync(dir)
     .filter((name) => name.endsWith('.test.ts'))
     .map((name) => `${dir}/${name}`),

@@ -68,3 +68,16 @@ export function checkNewUser(input: {
   if (problems.length) return { problems };
   return { user: { email, role: role as Role, ...(automations ? { automations } : {}) } };
 }
+
+/** Shortest password a user may choose (NIST SP 800-63B asks at least 8; a passphrase clears 12 easily). */
+export const PASSWORD_MIN = 12;
+/** Longest: enough for any passphrase, short enough that hashing it costs nothing extra. */
+export const PASSWORD_MAX = 256;
+
+/** Undefined when a user may choose `password`; else why not, in a sentence. */
+export function passwordProblem(password: string, email: string): string | undefined {
+  if ([...password].length < PASSWORD_MIN) return `a password has at least ${PASSWORD_MIN} characters`;
+  if ([...password].length > PASSWORD_MAX) return `a password has at most ${PASSWORD_MAX} characters`;
+  if (normalizeEmail(password) === normalizeEmail(email)) return 'a password cannot be your email';
+  return undefined;
+}

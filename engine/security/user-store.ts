@@ -94,6 +94,10 @@ export class UserStore {
     return (await oldestRecord(this.#records, [{ field: 'email', op: 'eq', value: normalizeEmail(email) }])) as UserRecord | undefined;
   }
 
+  async get(id: string): Promise<UserRecord | undefined> {
+    return (await this.#records.get(id)) as UserRecord | undefined;
+  }
+
   /** Every user, oldest first. */
   async list(): Promise<UserRecord[]> {
     const users: UserRecord[] = [];
@@ -126,6 +130,35 @@ export class UserStore {
       updatedAt: now,
     }))) as UserRecord | undefined;
     return changed ? { password, user: changed } : undefined;
+  }
+
+  /** Sets a password the user chose (no longer one-time); undefined if the user is gone. */
+  async changePassword(id: string, password: string): Promise<UserRecord | undefined> {
+    const passwordHash = await hashPassword(password);
+    const now = new Date().toISOString();
+    return (await this.#records.modify(id, (current) => ({
+      ...current,
+      passwordHash,
+      passwordSetAt: now,
+      mustChangePassword: false,
+      updatedAt: now,
+    }))) as UserRecord | undefined;
+  }
+
+  /** Notes a successful sign-in (`lastLoginAt`), leaving `updatedAt`: the user did not change. */
+  async recordLogin(id: string, at = new Date()): Promise<void> {
+    await this.#records.modify(id, (current) => ({ ...current, lastLoginAt: at.toISOString() }));
+  }
+
+  /** Lifts a disable; undefined if no user has the email. */
+  async enable(email: string): Promise<UserRecord | undefined> {
+    const user = await this.findByEmail(email);
+    if (!user) return undefined;
+    const now = new Date().toISOString();
+    return (await this.#records.modify(user.id, (current) => {
+      const { disabledAt: _disabled, ...rest } = current as UserRecord;
+      return { ...rest, updatedAt: now };
+    })) as UserRecord | undefined;
   }
 
   /**

@@ -3,6 +3,7 @@ import { UsageRecorder } from '../analytics/recorder.ts';
 import { usageReport } from '../analytics/report.ts';
 import { USAGE_SPEC } from '../analytics/usage-rows.ts';
 import type { CouncilConfig } from '../config/config.ts';
+import { consoleApp } from '../console/console-app.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { type McpOptions, mcpEndpoint } from '../mcp/server.ts';
@@ -142,8 +143,10 @@ export async function startEngine(
     auditWaiting: () => audit.waiting,
     mcpSessions: () => mcp.sessionCount(),
   });
+  const consolePages = consoleApp({ registry, config: () => reloader.config, connections, limiter, audit, logger: requestLog });
   const routes = createFetch({
     registry,
+    console: consolePages,
     config: () => reloader.config,
     logger: requestLog,
     admin,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type Context, Hono } from 'hono';
 import { LRUCache } from 'lru-cache';
 import type { CouncilConfig } from '../config/config.ts';
+import type { ConsoleEnv } from '../console/console-env.ts';
 import { describeProblem, HttpProblem } from '../errors/problem.ts';
 import { createAutomationsApp } from '../http/automations-app.ts';
 import { renderError } from '../http/errors.ts';
@@ -11,12 +12,12 @@ import type { McpEndpoint } from '../mcp/server.ts';
 import { ANONYMOUS, type EndpointLabel, type Usage } from '../observe/usage.ts';
 import type { AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
 import { requestIdOf } from '../request/request-id.ts';
+import { requestOrigin } from '../request/request-origin.ts';
 import { RequestScope } from '../request/route-table.ts';
 import type { AdminEnv } from './admin.ts';
 import { docsApp } from './docs.ts';
 import { automationOpenApi, ORIGINS_CACHED, openApiView } from './openapi-view.ts';
 import { livez } from './probes.ts';
-import { requestOrigin } from './request-origin.ts';
 
 /**
  * The engine's fetch handler: a request whose first path segment names a serving
@@ -28,6 +29,8 @@ export function createFetch(parts: {
   config: () => CouncilConfig;
   logger: Logger;
   admin: Hono<AdminEnv>;
+  /** The web console, at /console. */
+  console: Hono<ConsoleEnv>;
   mcp: McpEndpoint;
   health: (c: Context) => Promise<Response>;
   ready: (c: Context) => Promise<Response>;
@@ -38,6 +41,7 @@ export function createFetch(parts: {
   const { registry, config, logger, admin, mcp, health, usage } = parts;
   const engineApp = new Hono();
   engineApp.route('/admin', admin);
+  engineApp.route('/console', parts.console);
   const openapi = openApiView(registry, config);
   engineApp.all('/mcp', (c) => mcp.handle(c));
   // RFC 9728: what /mcp's 401 points at, for the server and for /mcp.

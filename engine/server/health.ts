@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Context } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
+import { automationStates } from '../registry/automation-states.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { ReloadOutcome } from '../reload/reloader.ts';
@@ -22,41 +23,15 @@ export async function healthReport(
   reloads: Record<ReloadOutcome, number>,
   root: string,
 ) {
-  const relative = projectRelative(root);
-  const mounted = registry.serving();
-  const servingFiles = new Set(mounted.map((m) => m.plan.file));
-  const serving = mounted.map((m) => {
-    const failure = registry.failureOf(m.plan.file);
-    return {
-      name: m.plan.name,
-      state: failure ? ('degraded' as const) : ('serving' as const),
-      file: relative(m.plan.file),
-      path: m.plan.basePath,
-      backend: m.plan.storage.backend,
-      connection: m.plan.storage.connection,
-      version: m.version,
-      loadedAt: m.loadedAt,
-      ...(failure ? { errors: failure.errors.map(relative), failedAt: failure.at } : {}),
-    };
-  });
-  const failed = registry
-    .failures()
-    .filter((f) => !servingFiles.has(f.file))
-    .map((f) => ({
-      ...(f.name ? { name: f.name } : {}),
-      state: f.state,
-      file: relative(f.file),
-      errors: f.errors.map(relative),
-      failedAt: f.at,
-    }));
+  const automations = automationStates(registry, root);
   const connectionStates = await connections.status();
   // A server with no manifest at all serves nothing anyone meant it to: say so rather than `ok`.
-  const empty = mounted.length === 0 && registry.failures().length === 0;
+  const empty = automations.length === 0;
   const healthy = !empty && registry.failures().length === 0 && connectionStates.every((c) => c.state !== 'down');
   return {
     status: healthy ? ('ok' as const) : ('degraded' as const),
     ...(empty ? { warnings: ['no automation is loaded: the automations folder has no manifest (*.yaml)'] } : {}),
-    automations: [...serving, ...failed],
+    automations,
     connections: connectionStates,
     reloads: { ...reloads },
   };
@@ -93,10 +68,4 @@ export function healthEndpoint(options: {
       automations: report.automations.map((a) => ({ ...('name' in a ? { name: a.name } : {}), state: a.state })),
     });
   };
-}
-
-/** `/srv/shop/automations/a.yaml` → `automations/a.yaml`, also where such paths start lines of text (`FILE:LINE:COL: …`). */
-function projectRelative(root: string): (text: string) => string {
-  const prefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
-  return (text) => text.replaceAll(prefix, '');
 }

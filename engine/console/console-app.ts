@@ -1,0 +1,80 @@
+import { Hono } from 'hono';
+import { StorageError } from '../../adapters/types.ts';
+import type { CouncilConfig } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+import type { ConnectionPool } from '../registry/connections.ts';
+import type { AutomationRegistry } from '../registry/registry.ts';
+import type { AuditLog } from '../security/audit-log.ts';
+import type { RateLimiter } from '../security/rate-limit.ts';
+import { assetFile } from './assets.ts';
+import { addAutomationPages } from './automation-pages.ts';
+import type { ConsoleEnv } from './console-env.ts';
+import { guard } from './guard.ts';
+import type { On } from './on.ts';
+import { MessagePage } from './pages/layout.tsx';
+import { render } from './render.ts';
+import { CONSOLE_ROUTES } from './routes.ts';
+import { securityHeaders } from './security-headers.ts';
+import { addSignIn } from './sign-in.ts';
+import { consoleStores } from './stores.ts';
+import { addUserPages } from './user-pages.ts';
+
+export interface ConsoleParts {
+  readonly registry: AutomationRegistry;
+  readonly config: () => CouncilConfig;
+  readonly connections: ConnectionPool;
+  readonly limiter: RateLimiter;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+}
+
+/**
+ * The web console, mounted at `/console`: server-rendered pages that work without
+ * JavaScript, for console users signed in with a password (security/user-store.ts). Every
+ * route is a line of CONSOLE_ROUTES and gets that line's guard (guard.ts).
+ */
+export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
+  const { registry, config, connections, limiter, audit, logger } = parts;
+  const app = new Hono<ConsoleEnv>();
+  const stores = consoleStores(connections);
+  const trustedProxies = () => config().server.trustedProxies;
+  const registered = new Set<string>();
+  const on: On = (key, handler) => {
+    const [method, path] = key.split(' ') as [string, string];
+    app.on(method, path, guard(CONSOLE_ROUTES[key], stores, audit, trustedProxies), handler);
+    registered.add(key);
+  };
+  app.use('*', securityHeaders);
+  on('GET /assets/:file', (c) => {
+    const file = assetFile(c.req.param('file') ?? '');
+    if (!file) return c.text('no such file', 404);
+    return c.body(file.body, 200, { 'content-type': file.type, 'cache-control': 'public, max-age=31536000, immutable' });
+  });
+  addSignIn(on, { stores, limiter, audit, trustedProxies });
+  addAutomationPages(on, { registry, config });
+  addUserPages(on, { stores, audit });
+  const missing = Object.keys(CONSOLE_ROUTES).filter((key) => !registered.has(key));
+  if (missing.length > 0) throw new Error(`console routes without a handler: ${missing.join(', ')}`);
+  app.all('*', (c) => render(c, MessagePage({ title: 'Not found', message: `The console has no page ${c.req.path}.` }), 404));
+  app.onError((error, c) => {
+    if (error instanceof StorageError && error.kind === 'unavailable') {
+      logger.warn('console: the system store is unavailable', { path: c.req.path, error: error.message });
+      c.header('retry-after', '5');
+      return render(
+        c,
+        MessagePage({
+          title: 'Unavailable',
+          message: 'The system store (users and sessions) is not answering. Try again in a few seconds.',
+        }),
+        503,
+      );
+    }
+    logger.error('console: request failed', { path: c.req.path, error: (error as Error).message });
+    return render(
+      c,
+      MessagePage({ title: 'Something went wrong', message: 'The console could not answer this request. It is logged; try again.' }),
+      500,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,145 @@
+import type { FC } from 'hono/jsx';
+import type { AutomationPlan, JsonSchema } from '../../compile/plan.ts';
+import type { AutomationState } from '../../registry/automation-states.ts';
+import { type Frame, Layout, Notice } from './layout.tsx';
+
+/** One automation: its state and errors, where its data lives, its endpoints with their access, and its fields. */
+export const AutomationPage: FC<
+  Frame & { state: AutomationState; plan?: AutomationPlan; rateLimit: { requests: number; perSeconds: number } }
+> = ({ state, plan, rateLimit, ...frame }) => (
+  <Layout title={state.name ?? state.file} section="automations" {...frame}>
+    {state.errors?.length ? (
+      <Notice kind="error">
+        <p>
+          {state.state === 'degraded'
+            ? 'The file changed and its latest text was refused; the version before it still serves.'
+            : 'This file does not serve.'}
+        </p>
+        <ul>
+          {state.errors.map((e) => (
+            <li>
+              <code>{e}</code>
+            </li>
+          ))}
+        </ul>
+      </Notice>
+    ) : null}
+    <dl class="facts">
+      <dt>State</dt>
+      <dd>
+        <span class={`state state-${state.state}`}>{state.state}</span>
+      </dd>
+      <dt>File</dt>
+      <dd>
+        <code>{state.file}</code>
+      </dd>
+      {'backend' in state ? (
+        <>
+          <dt>Storage</dt>
+          <dd>{`${state.backend}, connection "${state.connection}"${plan ? `, collection ${plan.storage.spec.collection}` : ''}`}</dd>
+          <dt>Version</dt>
+          <dd>
+            <code>{state.version}</code> loaded {state.loadedAt}
+          </dd>
+        </>
+      ) : null}
+      {plan ? (
+        <>
+          <dt>Rate limit</dt>
+          <dd>{`${rateLimit.requests} requests per ${rateLimit.perSeconds} s per key (or per address without one)${plan.rateLimit ? '' : ', the config default'}`}</dd>
+          <dt>Documents</dt>
+          <dd>
+            <a href={`/automations/${plan.name}/openapi.json`}>OpenAPI</a> ·{' '}
+            <a href={`/automations/${plan.name}/types.ts`}>TypeScript types</a>
+          </dd>
+        </>
+      ) : null}
+    </dl>
+    {plan ? (
+      <>
+        <p>{plan.description}</p>
+        <h2>Endpoints</h2>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Operation</th>
+              <th scope="col">Request</th>
+              <th scope="col">Access</th>
+              <th scope="col">Options</th>
+            </tr>
+          </thead>
+          <tbody>
+            {plan.endpoints.map((e) => (
+              <tr>
+                <td>{e.operation}</td>
+                <td>
+                  <code>{`${e.method} ${e.path}`}</code>
+                </td>
+                <td>{e.access.public ? 'public (no key)' : `key with ${e.access.scopes.join(' and ')}`}</td>
+                <td>
+                  {[
+                    e.filters.length ? `filters: ${e.filters.map((f) => f.field).join(', ')}` : '',
+                    e.sort.length ? `sort: ${e.sort.join(', ')}` : '',
+                    e.searchFields.length ? `search: ${e.searchFields.join(', ')}` : '',
+                  ]
+                    .filter(Boolean)
+                    .join('; ')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h2>Fields</h2>
+        <Fields schema={plan.schema} />
+      </>
+    ) : null}
+  </Layout>
+);
+
+/** The record's properties: name, type, whether required, limits and description. */
+const Fields: FC<{ schema: JsonSchema }> = ({ schema }) => {
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Field</th>
+          <th scope="col">Type</th>
+          <th scope="col">Required</th>
+          <th scope="col">Rules</th>
+          <th scope="col">Description</th>
+        </tr>
+      </thead>
+      <tbody>
+        {Object.entries(properties).map(([name, property]) => (
+          <tr>
+            <td>
+              <code>{name}</code>
+            </td>
+            <td>{typeText(property)}</td>
+            <td>{required.has(name) ? 'yes' : 'no'}</td>
+            <td>{rulesText(property)}</td>
+            <td>{typeof property.description === 'string' ? property.description : ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+};
+
+function typeText(property: JsonSchema): string {
+  const type = Array.isArray(property.type) ? property.type.join(' or ') : (property.type as string | undefined);
+  const format = typeof property.format === 'string' ? ` (${property.format})` : '';
+  if (type === 'array' && property.items && typeof property.items === 'object') return `array of ${typeText(property.items as JsonSchema)}`;
+  return `${type ?? 'any'}${format}`;
+}
+
+const RULES = ['minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'pattern', 'minItems', 'maxItems'];
+
+function rulesText(property: JsonSchema): string {
+  const rules = RULES.filter((r) => property[r] !== undefined).map((r) => `${r} ${String(property[r])}`);
+  if (Array.isArray(property.enum)) rules.unshift(`one of ${property.enum.map((v) => JSON.stringify(v)).join(', ')}`);
+  if (property.default !== undefined) rules.push(`default ${JSON.stringify(property.default)}`);
+  return rules.join('; ');
+}

@@ -1,0 +1,37 @@
+import type { Role } from '../security/console-user.ts';
+
+/** Who may call a console route: `anyone` (signing in, assets), or a signed-in user with at least this role. */
+export type Need = 'anyone' | Role;
+
+/** Roles from least to most: each may do what the ones before it may. */
+const RANK: Readonly<Record<Need, number>> = { anyone: 0, viewer: 1, editor: 2, admin: 3 };
+
+/** Whether a user with `role` may call a route that needs `need`. */
+export function allows(role: Role, need: Need): boolean {
+  return RANK[role] >= RANK[need];
+}
+
+/**
+ * Every console route (below `/console`) and the least role it needs: the console
+ * registers its handlers only through this table (console-app.ts `on`), and the tests
+ * walk it, so no route exists whose guard was not chosen here and checked there.
+ */
+export const CONSOLE_ROUTES = {
+  'GET /assets/:file': 'anyone',
+  'GET /login': 'anyone',
+  'POST /login': 'anyone',
+  'POST /logout': 'viewer',
+  'GET /password': 'viewer',
+  'POST /password': 'viewer',
+  'GET /': 'viewer',
+  'GET /automations': 'viewer',
+  'GET /automations/:name': 'viewer',
+  'GET /users': 'admin',
+  'POST /users': 'admin',
+  'POST /users/:id/disable': 'admin',
+  'POST /users/:id/enable': 'admin',
+  'POST /users/:id/reset': 'admin',
+  'POST /users/:id/sessions/revoke': 'admin',
+} as const satisfies Record<string, Need>;
+
+export type RouteKey = keyof typeof CONSOLE_ROUTES;

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../engine/server/listen.ts';
+import { axeViolations, seriousOf } from '../support/axe.ts';
+import { browserGate, launchBrowser, offline } from '../support/browser.ts';
+import { createUser } from '../support/console-client.ts';
+import { makeProject, startServer, type TestProject } from '../support/project.ts';
+
+/**
+ * The console in a real headless Chromium, offline, under its own CSP: an admin signs in
+ * with the one-time password the CLI would print, chooses a password, adds a viewer
+ * through the form; the viewer signs in and is refused the users page. axe-core checks
+ * every page on the way for serious or critical accessibility violations, and any console
+ * error or CSP violation fails the test.
+ */
+const TICKETS = `name: tickets
+description: Support tickets for the console browser test.
+storage: { backend: memory }
+schema:
+  type: object
+  required: [title]
+  properties:
+    title: { type: string, maxLength: 200, description: One-line summary. }
+endpoints:
+  - operation: list
+  - operation: get
+  - operation: create
+`;
+
+const gate = browserGate();
+
+describe('the console in a browser', { skip: gate.skip }, () => {
+  let project: TestProject;
+  let server: RunningServer;
+  before(async () => {
+    project = makeProject({ 'tickets.yaml': TICKETS, 'broken.yaml': 'name: broken\nstorage: { backend: memory }\n' });
+    server = await startServer(project, { audit: { enabled: true } });
+  });
+  after(async () => {
+    await server?.close();
+    project?.remove();
+  });
+
+  it('an admin signs in, sets a password and adds a viewer, who is refused the admin pages; every page passes axe', async (t) => {
+    const ann = await createUser(server, 'ann@example.com', 'admin');
+    const browser = await launchBrowser(gate.executable);
+    try {
+      const blocked = await offline(browser.context);
+      const page = await browser.context.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      });
+      const checked: string[] = [];
+      const lesser = new Set<string>();
+      const accessible = async (what: string) => {
+        const violations = await axeViolations(page);
+        assert.deepEqual(seriousOf(violations), [], `${what} (${page.url()}) has accessibility violations`);
+        for (const v of violations) lesser.add(`${v.impact} ${v.id} on ${what}`);
+        checked.push(what);
+      };
+      const signIn = async (email: string, password: string) => {
+        await page.goto(`${server.url}/console`);
+        assert.match(page.url(), /\/console\/login\?next=/);
+        await accessible('sign-in page');
+        await page.getByLabel('Email').fill(email);
+        await page.getByLabel('Password').fill(password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+      };
+      const choosePassword = async (oneTime: string, chosen: string) => {
+        await page.waitForURL('**/console/password');
+        await accessible('password page');
+        await page.getByLabel('Current password').fill(oneTime);
+        await page.getByLabel('New password', { exact: false }).first().fill(chosen);
+        await page.getByLabel('New password again').fill(chosen);
+        await page.getByRole('button', { name: 'Change password' }).click();
+        await page.getByText('Your password is changed').waitFor();
+      };
+
+      await signIn(ann.email, ann.password);
+      await choosePassword(ann.password, 'admin passphrase for tests');
+      await page.getByRole('link', { name: 'Automations' }).click();
+      await page.getByRole('link', { name: 'tickets' }).waitFor();
+      assert.match((await page.locator('main').textContent()) ?? '', /invalid/);
+      await accessible('automations list');
+      await page.getByRole('link', { name: 'tickets' }).click();
+      await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+      await accessible('automation page');
+
+      await page.getByRole('link', { name: 'Users' }).click();
+      await accessible('users page');
+      await page.getByLabel('Email').fill('vic@example.com');
+      await page.getByLabel('Role', { exact: false }).selectOption('viewer');
+      await page.getByRole('button', { name: 'Add user' }).click();
+      const secret = page.locator('.secret');
+      await secret.waitFor();
+      const vicPassword = (await secret.textContent())?.trim() ?? '';
+      assert.match(vicPassword, /^[0-9A-Za-z]{20}$/);
+      await accessible('users page after adding one');
+      await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+      await page.waitForURL('**/console/login');
+
+      await signIn('vic@example.com', vicPassword);
+      await choosePassword(vicPassword, 'viewer passphrase for tests');
+      assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0, 'a viewer has no Users menu');
+      const before = problems.length;
+      const refused = await page.goto(`${server.url}/console/users`);
+      assert.equal(refused?.status(), 403);
+      // Chromium reports any 4xx page load as a console error: this one is the point.
+      assert.deepEqual(problems.splice(before), [
+        'console: Failed to load resource: the server responded with a status of 403 (Forbidden)',
+      ]);
+      await page.getByText('This needs the admin role; you are signed in as viewer').waitFor();
+      await accessible('refusal page');
+
+      if (lesser.size > 0) t.diagnostic(`axe, moderate or minor: ${[...lesser].join('; ')}`);
+      t.diagnostic(`axe: no serious or critical violation on ${checked.length} pages (${[...new Set(checked)].join(', ')})`);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(blocked, [], 'nothing left the machine');
+    } finally {
+      await browser.close();
+    }
+  });
+});
