@@ -27,6 +27,7 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
     audit: { enabled: false },
     metrics: { enabled: true },
     analytics: { enabled: false, flushSeconds: 10, retentionDays: 400 },
+    console: { mode: 'write' },
     gpt: { consequentialWrites: true },
     idempotency: { windowSeconds: 86_400 },
     // The hand-written side limits nothing; a limit the load never reaches still costs its bookkeeping.

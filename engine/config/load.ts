@@ -88,6 +88,7 @@ function fromValue(
     audit: CouncilConfig['audit'];
     metrics: CouncilConfig['metrics'];
     analytics: CouncilConfig['analytics'];
+    console: CouncilConfig['console'];
     gpt: CouncilConfig['gpt'];
     idempotency: CouncilConfig['idempotency'];
     rateLimit: CouncilConfig['rateLimit'];
@@ -131,6 +132,7 @@ function fromValue(
     audit: raw.audit,
     metrics: raw.metrics,
     analytics: raw.analytics,
+    console: raw.console,
     gpt: raw.gpt,
     idempotency: raw.idempotency,
     rateLimit: raw.rateLimit,

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { CONSOLE_CSS } from './console-css.ts';
+import { CONSOLE_JS } from './console-js.ts';
 
 /** The console's own files, by name; each URL carries its content hash, so a browser may keep it for a year. */
 const FILES: Readonly<Record<string, { body: string; type: string }>> = {
   'console.css': { body: CONSOLE_CSS, type: 'text/css; charset=utf-8' },
+  'console.js': { body: CONSOLE_JS, type: 'text/javascript; charset=utf-8' },
 };
 
 const VERSIONS = Object.fromEntries(

@@ -1,15 +1,19 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { StorageError } from '../../adapters/types.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { AuditLog } from '../security/audit-log.ts';
+import type { Authenticator } from '../security/authenticator.ts';
 import type { RateLimiter } from '../security/rate-limit.ts';
 import { assetFile } from './assets.ts';
 import { addAutomationPages } from './automation-pages.ts';
 import type { ConsoleEnv } from './console-env.ts';
+import { addEditorPages, type ManifestEdits } from './editor-pages.ts';
 import { guard } from './guard.ts';
+import { addKeyPages } from './key-pages.ts';
 import type { On } from './on.ts';
 import { MessagePage } from './pages/layout.tsx';
 import { render } from './render.ts';
@@ -26,7 +30,12 @@ export interface ConsoleParts {
   readonly limiter: RateLimiter;
   readonly audit: AuditLog;
   readonly logger: Logger;
+  readonly edits: ManifestEdits;
+  readonly auth: Authenticator;
 }
+
+/** The largest form the console reads: a manifest's 512 KiB, with room for how forms encode it. */
+export const CONSOLE_BODY_LIMIT = 2 * 1024 * 1024;
 
 /**
  * The web console, mounted at `/console`: server-rendered pages that work without
@@ -34,9 +43,9 @@ export interface ConsoleParts {
  * route is a line of CONSOLE_ROUTES and gets that line's guard (guard.ts).
  */
 export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
-  const { registry, config, connections, limiter, audit, logger } = parts;
+  const { registry, config, connections, limiter, audit, logger, edits, auth } = parts;
   const app = new Hono<ConsoleEnv>();
-  const stores = consoleStores(connections);
+  const stores = consoleStores(connections, auth);
   const trustedProxies = () => config().server.trustedProxies;
   const registered = new Set<string>();
   const on: On = (key, handler) => {
@@ -45,6 +54,18 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
     registered.add(key);
   };
   app.use('*', securityHeaders);
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: CONSOLE_BODY_LIMIT,
+      onError: (c) =>
+        render(
+          c,
+          MessagePage({ title: 'Too large', message: `A console form holds at most ${CONSOLE_BODY_LIMIT / 1024 / 1024} MiB.` }),
+          413,
+        ),
+    }),
+  );
   on('GET /assets/:file', (c) => {
     const file = assetFile(c.req.param('file') ?? '');
     if (!file) return c.text('no such file', 404);
@@ -52,6 +73,8 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
   });
   addSignIn(on, { stores, limiter, audit, trustedProxies });
   addAutomationPages(on, { registry, config });
+  addEditorPages(on, { registry, config, edits, audit });
+  addKeyPages(on, { registry, auth, stores, audit });
   addUserPages(on, { stores, audit });
   const missing = Object.keys(CONSOLE_ROUTES).filter((key) => !registered.has(key));
   if (missing.length > 0) throw new Error(`console routes without a handler: ${missing.join(', ')}`);

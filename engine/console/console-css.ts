@@ -44,6 +44,19 @@ button.quiet { background: transparent; color: var(--accent); }
 .notice.error { border-left-color: var(--bad); }
 .notice.ok { border-left-color: var(--ok); }
 .secret { font-family: ui-monospace, monospace; font-size: 1.1em; user-select: all; }
+form.stack.wide { max-width: none; }
+fieldset { border: 1px solid var(--line); border-radius: 4px; padding: .6rem .8rem; }
+legend { font-weight: 600; padding: 0 .3rem; }
+label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
+form.editor { display: grid; gap: .5rem; }
+form.editor textarea { width: 100%; font-family: ui-monospace, monospace; font-size: .9rem; line-height: 1.4; tab-size: 2; }
+.buttons { display: flex; gap: .6rem; }
+ul.issues { padding-left: 1.2rem; }
+li.issue-error code { color: var(--bad); }
+li.issue-warning code { color: var(--warn); }
+pre.diff .add { color: var(--ok); }
+pre.diff .del { color: var(--bad); }
+pre.diff .hunk { color: var(--muted); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }

@@ -26,6 +26,14 @@ export const CONSOLE_ROUTES = {
   'GET /': 'viewer',
   'GET /automations': 'viewer',
   'GET /automations/:name': 'viewer',
+  'GET /automations/:name/edit': 'editor',
+  'POST /automations/:name/edit': 'editor',
+  'GET /new': 'editor',
+  'POST /new': 'editor',
+  'POST /new/yaml': 'editor',
+  'GET /keys': 'editor',
+  'POST /keys': 'editor',
+  'POST /keys/:id/revoke': 'editor',
   'GET /users': 'admin',
   'POST /users': 'admin',
   'POST /users/:id/disable': 'admin',
@@ -35,3 +43,17 @@ export const CONSOLE_ROUTES = {
 } as const satisfies Record<string, Need>;
 
 export type RouteKey = keyof typeof CONSOLE_ROUTES;
+
+/**
+ * Whether a user may change automation `name`: an admin any, an editor those it was given
+ * (all when it was given none). A viewer none.
+ */
+export function mayEdit(user: { readonly role: Role; readonly automations?: readonly string[] }, name: string): boolean {
+  if (user.role === 'admin') return true;
+  return user.role === 'editor' && (!user.automations || user.automations.includes(name));
+}
+
+/** Whether a user may add automations: an admin, or an editor not limited to some. */
+export function mayCreate(user: { readonly role: Role; readonly automations?: readonly string[] }): boolean {
+  return user.role === 'admin' || (user.role === 'editor' && !user.automations);
+}

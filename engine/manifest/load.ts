@@ -64,7 +64,14 @@ export interface FileLoad {
 export function loadManifestFile(file: string, connections: ConnectionBackends): FileLoad {
   const read = readManifestText(file);
   if (read.issue) return { issues: [read.issue], dependencies: [file], fingerprint: fingerprintOf([undefined]), missing: read.missing };
-  const { text } = read;
+  return checkManifestText(file, read.text, connections);
+}
+
+/**
+ * Parses and checks `text` as the manifest at `file` (a schema file it `$ref`s is read
+ * from beside it): what loading that file would find, for a text not written yet.
+ */
+export function checkManifestText(file: string, text: string, connections: ConnectionBackends): FileLoad {
   const done = (issues: ManifestIssue[], resolved?: { file?: string; text?: string }, manifest?: LoadedManifest): FileLoad => ({
     ...(manifest ? { manifest } : {}),
     issues,

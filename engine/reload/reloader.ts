@@ -5,7 +5,15 @@ import { compileAutomation } from '../compile/compile.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import type { Logger } from '../log.ts';
-import { checkAcrossManifests, type FileLoad, fingerprintOnDisk, isDirectory, loadManifestFile, manifestFiles } from '../manifest/load.ts';
+import {
+  checkAcrossManifests,
+  checkManifestText,
+  type FileLoad,
+  fingerprintOnDisk,
+  isDirectory,
+  loadManifestFile,
+  manifestFiles,
+} from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { storageRefusal } from '../manifest/storage-refusal.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
@@ -117,6 +125,38 @@ export class Reloader {
         .map((f) => f.file);
       return files.length ? this.#apply(new Set(files), true, 'retry') : undefined;
     });
+  }
+
+  /**
+   * What a reload would find in `text` as the new content of `file`, without writing,
+   * binding or serving anything: the file's own checks, its names against every other
+   * serving manifest, and compiling. Warnings come back too. (What the store would do to
+   * stored data is not asked here.)
+   */
+  check(file: string, text: string): ManifestIssue[] {
+    const load = checkManifestText(file, text, connectionBackends(this.#config));
+    if (!load.manifest) return load.issues;
+    const other = (m: LoadedManifest | undefined) => (m && m.file !== file ? m : undefined);
+    const across = checkAcrossManifests([load.manifest], {
+      name: (n) => other(this.#names.name(n)),
+      recordName: (n) => other(this.#names.recordName(n)),
+    });
+    const issues = [...load.issues, ...across.issues];
+    if (hasErrors(issues)) return issues;
+    try {
+      compileAutomation(load.manifest, { pagination: this.#config.pagination, consequentialWrites: this.#config.gpt.consequentialWrites });
+    } catch (error) {
+      issues.push({
+        code: 'manifest-schema',
+        severity: 'error',
+        file,
+        line: 1,
+        col: 1,
+        pointer: '',
+        message: `could not be compiled: ${(error as Error).message}`,
+      });
+    }
+    return issues;
   }
 
   /** Rescans the automations folder and reloads every file in it, and every file that left it. */

@@ -143,7 +143,16 @@ export async function startEngine(
     auditWaiting: () => audit.waiting,
     mcpSessions: () => mcp.sessionCount(),
   });
-  const consolePages = consoleApp({ registry, config: () => reloader.config, connections, limiter, audit, logger: requestLog });
+  const consolePages = consoleApp({
+    registry,
+    config: () => reloader.config,
+    connections,
+    limiter,
+    audit,
+    logger: requestLog,
+    auth,
+    edits: { check: (file, text) => reloader.check(file, text), reload: (files) => reloader.reload(files, { trigger: 'console' }) },
+  });
   const routes = createFetch({
     registry,
     console: consolePages,

@@ -118,6 +118,49 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       await accessible('refusal page');
 
       if (lesser.size > 0) t.diagnostic(`axe, moderate or minor: ${[...lesser].join('; ')}`);
+      // An editor adds an automation through the form, sees it serving, then breaks its YAML and sees where.
+      await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+      const eve = await createUser(server, 'eve@example.com', 'editor');
+      await signIn(eve.email, eve.password);
+      await choosePassword(eve.password, 'editor passphrase for tests');
+      await page.getByRole('link', { name: 'Automations' }).click();
+      await page.getByRole('link', { name: 'New automation' }).click();
+      await accessible('new automation form');
+      await page.locator('input[name="name"]').fill('orders');
+      await page.locator('textarea[name="description"]').fill('Customer orders the support assistant looks up.');
+      await page.locator('select[name="connection"]').selectOption('memory');
+      await page.getByLabel('Field 1 name').fill('customer');
+      await page.getByLabel('Field 1 required').check();
+      await page.getByLabel('Field 2 name').fill('total');
+      await page.getByLabel('Field 2 type').selectOption('number');
+      await page.getByRole('button', { name: 'Show the YAML' }).click();
+      await page.getByRole('heading', { name: 'The engine accepts this text' }).waitFor();
+      await accessible('editor with a new automation');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Saved. The engine loaded it').waitFor();
+      assert.match((await page.locator('main').textContent()) ?? '', /serving/);
+      await page.getByRole('link', { name: 'Edit the YAML' }).click();
+      const yaml = page.locator('textarea#yaml');
+      const text = await yaml.inputValue();
+      await yaml.fill(text.replace('type: number', 'type: numbr'));
+      await page.getByRole('button', { name: 'Check' }).click();
+      await page.getByRole('heading', { name: /error\(s\): not saved/ }).waitFor();
+      const line = text.split('\n').findIndex((l) => l.includes('type: number')) + 1;
+      assert.match((await page.locator('ul.issues').textContent()) ?? '', new RegExp(`automations/orders\\.yaml:${line}:\\d+`));
+      assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0, 'no Save while it has errors');
+      await accessible('editor with errors');
+      // The text is not saved: leaving the page asks first, and staying keeps it.
+      const asked = new Promise<string>((resolve) =>
+        page.once('dialog', (d) => {
+          resolve(d.type());
+          void d.dismiss();
+        }),
+      );
+      await page.getByRole('link', { name: 'Automations' }).click({ noWaitAfter: true });
+      assert.equal(await asked, 'beforeunload');
+      assert.match(page.url(), /\/console\/automations\/orders\/edit$/);
+      assert.match(await yaml.inputValue(), /type: numbr/);
+
       t.diagnostic(`axe: no serious or critical violation on ${checked.length} pages (${[...new Set(checked)].join(', ')})`);
       assert.deepEqual(problems, []);
       assert.deepEqual(blocked, [], 'nothing left the machine');

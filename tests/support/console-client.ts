@@ -53,10 +53,13 @@ export class ConsoleClient {
 
   async post(
     path: string,
-    form: Record<string, string> = {},
+    form: Record<string, string | string[]> = {},
     headers: Record<string, string> = {},
   ): Promise<{ status: number; location: string | null; text: string; headers: Headers }> {
-    const body = new URLSearchParams({ _csrf: this.csrf, ...form });
+    const body = new URLSearchParams();
+    for (const [name, value] of Object.entries({ _csrf: this.csrf, ...form })) {
+      for (const one of Array.isArray(value) ? value : [value]) body.append(name, one);
+    }
     const response = await fetch(`${this.base}${path}`, {
       method: 'POST',
       body,

@@ -50,6 +50,7 @@ export function makeProject(
       metrics: { enabled: true },
       // Off unless a test is about it: its flushes would open the system store too.
       analytics: { enabled: false, flushSeconds: 10, retentionDays: 400 },
+      console: { mode: 'write' },
       gpt: { consequentialWrites: true },
       idempotency: { windowSeconds: 86_400 },
       rateLimit: { requests: 100_000, perSeconds: 1 },

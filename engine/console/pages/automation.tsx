@@ -4,10 +4,30 @@ import type { AutomationState } from '../../registry/automation-states.ts';
 import { type Frame, Layout, Notice } from './layout.tsx';
 
 /** One automation: its state and errors, where its data lives, its endpoints with their access, and its fields. */
+const SAVED: Readonly<Record<string, { kind: 'ok' | 'error' | 'info'; text: string }>> = {
+  loaded: { kind: 'ok', text: 'Saved. The engine loaded it: this version serves now.' },
+  updated: { kind: 'ok', text: 'Saved. The engine loaded it: this version serves now.' },
+  unchanged: { kind: 'info', text: 'Saved. The engine found nothing to change in what serves.' },
+  rejected: { kind: 'error', text: 'Saved, but the engine refused to serve it (why is below); the version before it keeps serving.' },
+  pending: { kind: 'info', text: 'Saved. The engine is still loading it (its store is slow to answer); reload this page to see.' },
+};
+
 export const AutomationPage: FC<
-  Frame & { state: AutomationState; plan?: AutomationPlan; rateLimit: { requests: number; perSeconds: number } }
-> = ({ state, plan, rateLimit, ...frame }) => (
+  Frame & {
+    state: AutomationState;
+    plan?: AutomationPlan;
+    rateLimit: { requests: number; perSeconds: number };
+    saved?: string;
+    canEdit: boolean;
+  }
+> = ({ state, plan, rateLimit, saved, canEdit, ...frame }) => (
   <Layout title={state.name ?? state.file} section="automations" {...frame}>
+    {saved && SAVED[saved] ? <Notice kind={SAVED[saved].kind}>{SAVED[saved].text}</Notice> : null}
+    {canEdit && state.name ? (
+      <p>
+        <a href={`/console/automations/${state.name}/edit`}>Edit the YAML</a>
+      </p>
+    ) : null}
     {state.errors?.length ? (
       <Notice kind="error">
         <p>

@@ -26,11 +26,21 @@ export function filterAutomations(all: readonly AutomationState[], filter: Autom
   return { matching: matching.length, page, pages, shown: matching.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE) };
 }
 
-export const AutomationsPage: FC<Frame & { all: readonly AutomationState[]; filter: AutomationFilter }> = ({ all, filter, ...frame }) => {
+export const AutomationsPage: FC<Frame & { all: readonly AutomationState[]; filter: AutomationFilter; canCreate: boolean }> = ({
+  all,
+  filter,
+  canCreate,
+  ...frame
+}) => {
   const { matching, page, pages, shown } = filterAutomations(all, filter);
   const pageHref = (n: number) => `/console/automations?${new URLSearchParams({ q: filter.q, state: filter.state, page: String(n) })}`;
   return (
     <Layout title="Automations" section="automations" {...frame}>
+      {canCreate ? (
+        <p>
+          <a href="/console/new">New automation</a>
+        </p>
+      ) : null}
       <form class="filters" method="get" action="/console/automations" aria-label="Filter automations">
         <label>
           Name, file or backend contains

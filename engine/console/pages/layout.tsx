@@ -8,11 +8,12 @@ export interface Frame {
   readonly user?: UserRecord;
   readonly csrf?: string;
   /** The menu entry to mark as the current page. */
-  readonly section?: 'automations' | 'users' | 'password';
+  readonly section?: 'automations' | 'keys' | 'users' | 'password';
 }
 
 const MENU = [
   { section: 'automations', href: '/console/automations', label: 'Automations', need: 'viewer' },
+  { section: 'keys', href: '/console/keys', label: 'Keys', need: 'editor' },
   { section: 'users', href: '/console/users', label: 'Users', need: 'admin' },
 ] as const;
 
@@ -24,6 +25,7 @@ export const Layout: FC<PropsWithChildren<Frame & { title: string }>> = ({ title
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{`${title} · theCouncil console`}</title>
       <link rel="stylesheet" href={assetHref('console.css')} />
+      <script src={assetHref('console.js')} defer />
     </head>
     <body>
       <a class="skip" href="#main">

@@ -86,6 +86,15 @@ metrics?: {
 enabled?: boolean
 }
 /**
+ * The web console at /console.
+ */
+console?: {
+/**
+ * write: editors save manifests into the automations folder. readonly (GitOps: the folder follows a git branch, e.g. under git-sync): nothing is written; every edit ends in the YAML and a unified diff to put in a pull request.
+ */
+mode?: ("write" | "readonly")
+}
+/**
  * Usage analytics in the system store: requests per minute by automation, operation, key and status class, with latency percentiles and bytes (GET /admin/analytics, council stats).
  */
 analytics?: {

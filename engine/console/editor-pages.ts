@@ -1,0 +1,252 @@
+import { join } from 'node:path';
+import type { Context } from 'hono';
+import { parse } from 'yaml';
+import type { CouncilConfig } from '../config/config.ts';
+import { MAX_MANIFEST_BYTES } from '../manifest/read-text.ts';
+import { manifestText } from '../manifest/scaffold.ts';
+import type { AutomationRegistry } from '../registry/registry.ts';
+import type { ReloadReport } from '../reload/reloader.ts';
+import { AUTOMATION_NAME_PATTERN } from '../schema/naming.ts';
+import type { AuditLog } from '../security/audit-log.ts';
+import { hasErrors, type ManifestIssue } from '../source/issues.ts';
+import { actorOf, type ConsoleEnv } from './console-env.ts';
+import { draftFromForm, type FormValues } from './draft-form.ts';
+import { readManifest, writeManifest } from './manifest-file.ts';
+import type { On } from './on.ts';
+import { EditorPage, type EditorView } from './pages/editor.tsx';
+import { MessagePage } from './pages/layout.tsx';
+import { NewAutomationPage } from './pages/new-automation.tsx';
+import { manifestFileOf, projectFile } from './project.ts';
+import { render } from './render.ts';
+import { mayCreate, mayEdit } from './routes.ts';
+import { unifiedDiff } from './yaml-diff.ts';
+
+/** What the editor asks of the engine: its own checks of a text, and a reload of written files. */
+export interface ManifestEdits {
+  check(file: string, text: string): ManifestIssue[];
+  reload(files: string[]): Promise<ReloadReport>;
+}
+
+/** How long a save waits for the engine to load what it wrote before the page says it is still loading. */
+export const RELOAD_WAIT_MS = 10_000;
+
+/**
+ * Editing automations: one automation's YAML (`/automations/NAME/edit`) and a new one
+ * (`/new`: a form that becomes YAML, then `/new/yaml`). Every text is checked by the
+ * engine's own loader before anything is written; Save writes atomically, only over the
+ * text the editor opened, then reloads the file at once (the watcher would too) and shows
+ * what serves. With `console.mode: readonly` nothing is written: the diff is the outcome.
+ */
+export function addEditorPages(
+  on: On,
+  parts: { registry: AutomationRegistry; config: () => CouncilConfig; edits: ManifestEdits; audit: AuditLog },
+) {
+  const { registry, config, edits, audit } = parts;
+  const frame = (c: Context<ConsoleEnv>) => ({ user: c.get('user'), csrf: c.get('session').csrf });
+  const page = (c: Context<ConsoleEnv>, view: EditorView, status: 200 | 409 | 413 | 422 = 200) =>
+    render(c, EditorPage({ ...frame(c), view }), status);
+  const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404) =>
+    render(c, MessagePage({ ...frame(c), title, message: text }), status);
+  const readonly = () => config().console.mode === 'readonly';
+
+  on('GET /automations/:name/edit', (c) => {
+    const name = c.req.param('name') ?? '';
+    if (!mayEdit(c.get('user'), name)) return message(c, 'Not allowed', notYours(c, name), 403);
+    const file = manifestFileOf(registry, name);
+    const current = file ? readManifest(file) : undefined;
+    if (!file || !current) return message(c, 'Not found', `No manifest file holds an automation named "${name}".`, 404);
+    return page(c, {
+      title: `Edit ${name}`,
+      action: `/console/automations/${name}/edit`,
+      file: projectFile(config(), file),
+      text: current.text,
+      base: current.hash,
+      readonly: readonly(),
+    });
+  });
+
+  on('POST /automations/:name/edit', async (c) => {
+    const name = c.req.param('name') ?? '';
+    if (!mayEdit(c.get('user'), name)) return message(c, 'Not allowed', notYours(c, name), 403);
+    const file = manifestFileOf(registry, name);
+    if (!file) return message(c, 'Not found', `No manifest file holds an automation named "${name}".`, 404);
+    const form = await c.req.parseBody();
+    const current = readManifest(file);
+    const text = submittedText(form.yaml, current?.text);
+    const base = typeof form.base === 'string' ? form.base : '';
+    const view = {
+      title: `Edit ${name}`,
+      action: `/console/automations/${name}/edit`,
+      file: projectFile(config(), file),
+      text,
+      base,
+      readonly: readonly(),
+    };
+    return checkAndSave(c, { view, file, current, save: form.step === 'save', mayName: (n) => mayEdit(c.get('user'), n) });
+  });
+
+  on('GET /new', (c) => {
+    if (!mayCreate(c.get('user'))) return message(c, 'Not allowed', onlySome(c), 403);
+    return render(c, NewAutomationPage({ ...frame(c), connections: connectionList(config()), values: {} }));
+  });
+
+  on('POST /new', async (c) => {
+    if (!mayCreate(c.get('user'))) return message(c, 'Not allowed', onlySome(c), 403);
+    const values = (await c.req.parseBody({ all: true })) as FormValues;
+    const drafted = draftFromForm(values, config().connections);
+    if ('problems' in drafted) {
+      return render(c, NewAutomationPage({ ...frame(c), connections: connectionList(config()), values, problems: drafted.problems }), 422);
+    }
+    const text = manifestText(drafted.draft);
+    const file = newFile(config(), drafted.draft.name);
+    const view = {
+      title: `New automation ${drafted.draft.name}`,
+      action: '/console/new/yaml',
+      file: projectFile(config(), file),
+      text,
+      base: '',
+      readonly: readonly(),
+    };
+    return checkAndSave(c, { view, file, current: readManifest(file), save: false, mayName: () => true });
+  });
+
+  on('POST /new/yaml', async (c) => {
+    if (!mayCreate(c.get('user'))) return message(c, 'Not allowed', onlySome(c), 403);
+    const form = await c.req.parseBody();
+    const text = submittedText(form.yaml, undefined);
+    const name = nameIn(text);
+    const file = newFile(config(), name ?? 'new-automation');
+    const view = {
+      title: `New automation ${name ?? ''}`.trim(),
+      action: '/console/new/yaml',
+      file: projectFile(config(), file),
+      text,
+      base: '',
+      readonly: readonly(),
+    };
+    return checkAndSave(c, { view, file, current: readManifest(file), save: form.step === 'save', mayName: () => true });
+  });
+
+  /**
+   * Checks `view.text` as `file`'s new content, and with `save` writes it when it checks
+   * clean, the console may write, and the file is still what the editor opened.
+   */
+  async function checkAndSave(
+    c: Context<ConsoleEnv>,
+    step: {
+      view: EditorView;
+      file: string;
+      current: { text: string; hash: string } | undefined;
+      save: boolean;
+      mayName: (name: string) => boolean;
+    },
+  ): Promise<Response> {
+    const { file, current, save } = step;
+    let view = step.view;
+    if (Buffer.byteLength(view.text) > MAX_MANIFEST_BYTES) {
+      return page(
+        c,
+        { ...view, notice: { kind: 'error', text: `A manifest holds at most ${MAX_MANIFEST_BYTES / 1024} KiB; this text is longer.` } },
+        413,
+      );
+    }
+    const isNew = view.base === '';
+    const issues = [...edits.check(file, view.text)];
+    const renamed = nameIn(view.text);
+    if (renamed && !step.mayName(renamed)) {
+      issues.unshift(nameIssue(file, view.text, `you may not edit an automation named "${renamed}"; ${notYours(c, renamed)}`));
+    }
+    if (isNew && current) {
+      issues.unshift(nameIssue(file, view.text, `${view.file} already exists: choose another name, or edit that automation`));
+    }
+    view = { ...view, issues, diff: unifiedDiff(view.file, current?.text ?? '', view.text) };
+    if (!save) return page(c, view);
+    if (hasErrors(issues))
+      return page(
+        c,
+        { ...view, notice: { kind: 'error', text: 'Not saved: the engine would refuse this text (the errors are below).' } },
+        422,
+      );
+    if (view.readonly)
+      return page(c, {
+        ...view,
+        notice: { kind: 'info', text: 'Nothing was written (read-only console): the change is below, for a pull request.' },
+      });
+    const written =
+      (current?.hash ?? '') === view.base
+        ? writeManifest(file, view.text, isNew ? undefined : view.base)
+        : { written: false as const, now: current };
+    if (!written.written) {
+      const now = written.now;
+      return page(
+        c,
+        {
+          ...view,
+          base: now?.hash ?? '',
+          diff: unifiedDiff(view.file, now?.text ?? '', view.text),
+          notice: {
+            kind: 'error',
+            text: now
+              ? `Not saved: ${view.file} changed on disk since you opened it (a git pull, or another editor). The diff below goes from what is on disk now to your text; Save again to replace it, or reload the editor to start from the new text.`
+              : `Not saved: ${view.file} was removed since you opened it.`,
+          },
+        },
+        409,
+      );
+    }
+    const name = renamed ?? '';
+    audit.record({
+      actor: actorOf(c.get('user')),
+      action: isNew ? 'manifest.create' : 'manifest.edit',
+      outcome: 'ok',
+      automation: name,
+      detail: view.file,
+    });
+    const outcome = await Promise.race([
+      edits.reload([file]).then((report) => report.files.find((f) => f.file === file)?.outcome ?? 'unchanged'),
+      new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), RELOAD_WAIT_MS).unref()),
+    ]);
+    return c.redirect(`/console/automations/${name}?${new URLSearchParams({ saved: outcome })}`, 303);
+  }
+}
+
+/** A textarea's text as the file should hold it: browsers send CRLF; a file that had none gets none. */
+function submittedText(value: unknown, before: string | undefined): string {
+  const text = typeof value === 'string' ? value : '';
+  return before?.includes('\r\n') ? text : text.replace(/\r\n/g, '\n');
+}
+
+/** The `name:` a manifest text declares, when it is a valid one. */
+function nameIn(text: string): string | undefined {
+  try {
+    const name = (parse(text) as { name?: unknown } | null)?.name;
+    return typeof name === 'string' && AUTOMATION_NAME_PATTERN.test(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function newFile(config: CouncilConfig, name: string): string {
+  return join(config.automations, `${name}.yaml`);
+}
+
+/** An error about the text's `name:`, at its line. */
+function nameIssue(file: string, text: string, message: string): ManifestIssue {
+  const line = text.split('\n').findIndex((l) => /^name\s*:/.test(l)) + 1 || 1;
+  return { code: 'name-duplicate', severity: 'error', file, line, col: 1, pointer: '/name', message };
+}
+
+function connectionList(config: CouncilConfig) {
+  return [...config.connections.values()].map((c) => ({ name: c.name, backend: c.backend }));
+}
+
+function notYours(c: Context<ConsoleEnv>, name: string): string {
+  const mine = c.get('user').automations;
+  return c.get('user').role === 'viewer'
+    ? 'viewers read only'
+    : `you may edit ${mine?.length ? mine.join(', ') : 'no automation'}, not ${name}; an admin can change that`;
+}
+
+function onlySome(c: Context<ConsoleEnv>): string {
+  return `You may edit only ${c.get('user').automations?.join(', ')}; adding automations needs an editor not limited to some, or an admin.`;
+}

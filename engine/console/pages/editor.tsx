@@ -1,0 +1,99 @@
+import type { FC } from 'hono/jsx';
+import type { ManifestIssue } from '../../source/issues.ts';
+import { Csrf, type Frame, Layout, Notice } from './layout.tsx';
+
+/** What the editor page shows: the text, what the engine's checks found in it, and the change as a diff. */
+export interface EditorView {
+  readonly title: string;
+  /** Where the form posts (the automation's edit route, or the new-automation route). */
+  readonly action: string;
+  /** The file as the project names it (automations/x.yaml), for the diff and the messages. */
+  readonly file: string;
+  readonly text: string;
+  /** Hash of the file when it was opened; empty for a file that does not exist yet. */
+  readonly base: string;
+  /** Undefined until the text was checked. */
+  readonly issues?: readonly ManifestIssue[];
+  readonly diff?: string;
+  /** No file is written here (console.mode: readonly): the diff is the outcome. */
+  readonly readonly: boolean;
+  readonly notice?: { readonly kind: 'error' | 'ok' | 'info'; readonly text: string };
+}
+
+/**
+ * The YAML editor: a plain text area (it works without JavaScript), Check runs the
+ * engine's own checks and shows each problem at its line and column with the line
+ * itself, and the change as a unified diff; Save appears once the text checks clean.
+ */
+export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ view, ...frame }) => {
+  const errors = view.issues?.filter((i) => i.severity === 'error') ?? [];
+  const warnings = view.issues?.filter((i) => i.severity === 'warning') ?? [];
+  const lines = view.text.split(/\r?\n/);
+  const canSave = view.issues !== undefined && errors.length === 0 && view.diff !== '' && !view.readonly;
+  return (
+    <Layout title={view.title} section="automations" {...frame}>
+      {view.notice ? <Notice kind={view.notice.kind}>{view.notice.text}</Notice> : null}
+      {view.readonly ? (
+        <Notice>
+          This console is read-only (<code>console.mode: readonly</code>): nothing is written here. Check your change, then put the YAML or
+          the diff below in a pull request.
+        </Notice>
+      ) : null}
+      {view.issues !== undefined ? (
+        <section aria-labelledby="checked">
+          <h2 id="checked">{errors.length ? `${errors.length} error(s): not saved` : 'The engine accepts this text'}</h2>
+          {errors.length + warnings.length > 0 ? (
+            <ul class="issues">
+              {[...errors, ...warnings].map((issue) => (
+                <li class={`issue issue-${issue.severity}`}>
+                  <code>{`${view.file}:${issue.line}:${issue.col}`}</code>
+                  {`: ${issue.severity === 'warning' ? 'warning: ' : ''}${issue.message}`}
+                  {lines[issue.line - 1] !== undefined ? (
+                    <pre>{`${String(issue.line).padStart(4)} | ${lines[issue.line - 1]}\n       ${' '.repeat(Math.max(0, issue.col - 1))}^`}</pre>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>No error or warning.</p>
+          )}
+        </section>
+      ) : null}
+      {view.diff ? (
+        <section aria-labelledby="change">
+          <h2 id="change">The change</h2>
+          <pre class="diff">
+            {view.diff.split('\n').map((line) => (
+              <span
+                class={line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : ''}
+              >{`${line}\n`}</span>
+            ))}
+          </pre>
+        </section>
+      ) : view.issues !== undefined ? (
+        <p>The text is the same as the file's: nothing to save.</p>
+      ) : null}
+      <form method="post" action={view.action} class="editor" data-unsaved-guard={view.diff ? 'dirty' : ''}>
+        <Csrf token={frame.csrf} />
+        <input type="hidden" name="base" value={view.base} />
+        <label for="yaml">
+          {`YAML of ${view.file}`}{' '}
+          <span class="hint">the same file a pull request would change; checked by the engine before it is written</span>
+        </label>
+        <textarea id="yaml" name="yaml" rows={Math.min(40, Math.max(12, lines.length + 2))} spellcheck={false} autocapitalize="off">
+          {view.text}
+        </textarea>
+        <div class="buttons">
+          <button type="submit" name="step" value="check">
+            Check
+          </button>
+          {canSave ? (
+            <button type="submit" name="step" value="save">
+              Save
+            </button>
+          ) : null}
+        </div>
+      </form>
+    </Layout>
+  );
+};
