@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { StorageError } from '../../adapters/types.ts';
+import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
@@ -21,6 +22,7 @@ import { CONSOLE_ROUTES } from './routes.ts';
 import { securityHeaders } from './security-headers.ts';
 import { addSignIn } from './sign-in.ts';
 import { consoleStores } from './stores.ts';
+import { addUsagePages } from './usage-pages.ts';
 import { addUserPages } from './user-pages.ts';
 
 export interface ConsoleParts {
@@ -32,6 +34,8 @@ export interface ConsoleParts {
   readonly logger: Logger;
   readonly edits: ManifestEdits;
   readonly auth: Authenticator;
+  /** Absent when `analytics.enabled` is false. */
+  readonly analytics?: UsageAnalytics;
 }
 
 /** The largest form the console reads: a manifest's 512 KiB, with room for how forms encode it. */
@@ -74,6 +78,7 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
   addSignIn(on, { stores, limiter, audit, trustedProxies });
   addAutomationPages(on, { registry, config });
   addEditorPages(on, { registry, config, edits, audit });
+  addUsagePages(on, { registry, analytics: parts.analytics, audit });
   addKeyPages(on, { registry, auth, stores, audit });
   addUserPages(on, { stores, audit });
   const missing = Object.keys(CONSOLE_ROUTES).filter((key) => !registered.has(key));

@@ -57,6 +57,25 @@ li.issue-warning code { color: var(--warn); }
 pre.diff .add { color: var(--ok); }
 pre.diff .del { color: var(--bad); }
 pre.diff .hunk { color: var(--muted); }
+svg.chart { width: 100%; max-width: 60rem; height: auto; display: block; }
+svg.chart .axis { stroke: var(--line); }
+svg.chart .tick { fill: var(--muted); font-size: 10px; }
+svg.chart .bar { fill: var(--accent); }
+svg.chart .bar-bad { fill: var(--bad); }
+svg.chart .line { stroke-width: 2; vector-effect: non-scaling-stroke; }
+svg.chart .line-0 { stroke: var(--accent); }
+svg.chart .line-1 { stroke: var(--warn); }
+svg.chart .dot-0 { fill: var(--accent); }
+svg.chart .dot-1 { fill: var(--warn); }
+svg.chart .marker { stroke: var(--fg); stroke-dasharray: 4 3; vector-effect: non-scaling-stroke; }
+.legend { display: flex; gap: .4rem 1rem; align-items: center; flex-wrap: wrap; margin: .2rem 0; color: var(--muted); }
+.swatch { display: inline-block; width: .9rem; height: .9rem; vertical-align: middle; margin-right: .2rem; }
+.swatch.bar { background: var(--accent); }
+.swatch.bar-bad { background: var(--bad); }
+.swatch.marker { border-left: 2px dashed var(--fg); width: .3rem; }
+.swatch.line-0 { border-top: 3px solid var(--accent); height: 0; }
+.swatch.line-1 { border-top: 3px solid var(--warn); height: 0; }
+fieldset.inline { display: flex; gap: .6rem; align-items: center; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }

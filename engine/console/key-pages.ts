@@ -3,7 +3,6 @@ import type { AutomationRegistry } from '../registry/registry.ts';
 import { SCOPE_PATTERN } from '../schema/scopes.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
-import type { KeyRecord } from '../security/key-store.ts';
 import { scopeWarnings } from '../security/scope-warnings.ts';
 import type { UserRecord } from '../security/user-store.ts';
 import { actorOf, type ConsoleEnv } from './console-env.ts';

@@ -31,6 +31,8 @@ export const CONSOLE_ROUTES = {
   'GET /new': 'editor',
   'POST /new': 'editor',
   'POST /new/yaml': 'editor',
+  'GET /usage': 'viewer',
+  'GET /audit': 'editor',
   'GET /keys': 'editor',
   'POST /keys': 'editor',
   'POST /keys/:id/revoke': 'editor',

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
-import type { UsageQuery, UsageReport } from '../analytics/report.ts';
+import type { UsageQuery } from '../analytics/report.ts';
 import { timeFromText } from '../analytics/time-text.ts';
+import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import type { Step } from '../analytics/usage-rows.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
 import { HttpProblem } from '../errors/problem.ts';
@@ -105,12 +106,6 @@ export function adminRoutes(
     return c.json({ data: shown(revoked) });
   });
   return app;
-}
-
-/** What `/admin/analytics` reads: the usage report of this engine's system store. */
-export interface UsageAnalytics {
-  report(query: UsageQuery): Promise<UsageReport>;
-  close(): Promise<void>;
 }
 
 const STEPS: readonly Step[] = ['minute', 'hour', 'day'];

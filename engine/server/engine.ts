@@ -1,6 +1,7 @@
 import { backendsWith, capabilities } from '../../adapters/capabilities.ts';
 import { UsageRecorder } from '../analytics/recorder.ts';
 import { usageReport } from '../analytics/report.ts';
+import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import { USAGE_SPEC } from '../analytics/usage-rows.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { consoleApp } from '../console/console-app.ts';
@@ -21,7 +22,7 @@ import { auditStoreOf } from '../security/audit-open.ts';
 import { Authenticator } from '../security/authenticator.ts';
 import { KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../security/rate-limit.ts';
-import { adminRoutes, type UsageAnalytics } from './admin.ts';
+import { adminRoutes } from './admin.ts';
 import { withCors } from './cors.ts';
 import { createFetch } from './fetch.ts';
 import { healthEndpoint } from './health.ts';
@@ -151,6 +152,7 @@ export async function startEngine(
     audit,
     logger: requestLog,
     auth,
+    ...(analytics ? { analytics } : {}),
     edits: { check: (file, text) => reloader.check(file, text), reload: (files) => reloader.reload(files, { trigger: 'console' }) },
   });
   const routes = createFetch({

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../engine/server/listen.ts';
 import { axeViolations, seriousOf } from '../support/axe.ts';
@@ -34,14 +35,14 @@ describe('the console in a browser', { skip: gate.skip }, () => {
   let server: RunningServer;
   before(async () => {
     project = makeProject({ 'tickets.yaml': TICKETS, 'broken.yaml': 'name: broken\nstorage: { backend: memory }\n' });
-    server = await startServer(project, { audit: { enabled: true } });
+    server = await startServer(project, { audit: { enabled: true }, analytics: { enabled: true, flushSeconds: 1, retentionDays: 400 } });
   });
   after(async () => {
     await server?.close();
     project?.remove();
   });
 
-  it('an admin signs in, sets a password and adds a viewer, who is refused the admin pages; every page passes axe', async (t) => {
+  it('an admin adds a viewer, who is refused the admin pages; an editor adds and breaks an automation, makes a key and sees its use; every page passes axe', async (t) => {
     const ann = await createUser(server, 'ann@example.com', 'admin');
     const browser = await launchBrowser(gate.executable);
     try {
@@ -57,6 +58,11 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       });
       const checked: string[] = [];
       const lesser = new Set<string>();
+      // CONSOLE_SCREENSHOTS=documents/console: the pictures in documents/console.md, taken on the way.
+      const shot = async (name: string) => {
+        const dir = process.env.CONSOLE_SCREENSHOTS;
+        if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+      };
       const accessible = async (what: string) => {
         const violations = await axeViolations(page);
         assert.deepEqual(seriousOf(violations), [], `${what} (${page.url()}) has accessibility violations`);
@@ -87,6 +93,7 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       await page.getByRole('link', { name: 'tickets' }).waitFor();
       assert.match((await page.locator('main').textContent()) ?? '', /invalid/);
       await accessible('automations list');
+      await shot('automations');
       await page.getByRole('link', { name: 'tickets' }).click();
       await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
       await accessible('automation page');
@@ -126,6 +133,7 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       await page.getByRole('link', { name: 'Automations' }).click();
       await page.getByRole('link', { name: 'New automation' }).click();
       await accessible('new automation form');
+      await shot('new-automation');
       await page.locator('input[name="name"]').fill('orders');
       await page.locator('textarea[name="description"]').fill('Customer orders the support assistant looks up.');
       await page.locator('select[name="connection"]').selectOption('memory');
@@ -149,6 +157,7 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       assert.match((await page.locator('ul.issues').textContent()) ?? '', new RegExp(`automations/orders\\.yaml:${line}:\\d+`));
       assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0, 'no Save while it has errors');
       await accessible('editor with errors');
+      await shot('editor-errors');
       // The text is not saved: leaving the page asks first, and staying keeps it.
       const asked = new Promise<string>((resolve) =>
         page.once('dialog', (d) => {
@@ -160,6 +169,33 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       assert.equal(await asked, 'beforeunload');
       assert.match(page.url(), /\/console\/automations\/orders\/edit$/);
       assert.match(await yaml.inputValue(), /type: numbr/);
+
+      // The editor makes a key, a client uses it, and the request shows in the usage chart and the audit log.
+      page.once('dialog', (d) => void d.accept());
+      await page.getByRole('link', { name: 'Keys' }).click();
+      await page.waitForURL('**/console/keys');
+      await accessible('keys page');
+      await page.getByLabel('Name', { exact: false }).first().fill('browser key');
+      await page.getByLabel('orders read').check();
+      await page.getByRole('button', { name: 'Make the key' }).click();
+      const key = ((await page.locator('.secret').textContent()) ?? '').trim();
+      assert.match(key, /^ck_/);
+      await accessible('keys page with a new key');
+      await shot('keys');
+      const used = await fetch(`${server.url}/orders`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(used.status, 200);
+      await page.getByRole('link', { name: 'Usage' }).click();
+      await page.getByLabel('1h').check();
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.getByRole('link', { name: 'browser key' }).waitFor();
+      assert.equal(await page.locator('svg.chart').count(), 2);
+      await accessible('usage page');
+      await shot('usage');
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByLabel('Action', { exact: false }).fill('key.');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      assert.match((await page.locator('tbody').textContent()) ?? '', /user:eve@example\.comkey\.create/);
+      await accessible('audit log');
 
       t.diagnostic(`axe: no serious or critical violation on ${checked.length} pages (${[...new Set(checked)].join(', ')})`);
       assert.deepEqual(problems, []);

@@ -8,11 +8,13 @@ export interface Frame {
   readonly user?: UserRecord;
   readonly csrf?: string;
   /** The menu entry to mark as the current page. */
-  readonly section?: 'automations' | 'keys' | 'users' | 'password';
+  readonly section?: 'automations' | 'usage' | 'audit' | 'keys' | 'users' | 'password';
 }
 
 const MENU = [
   { section: 'automations', href: '/console/automations', label: 'Automations', need: 'viewer' },
+  { section: 'usage', href: '/console/usage', label: 'Usage', need: 'viewer' },
+  { section: 'audit', href: '/console/audit', label: 'Audit log', need: 'editor' },
   { section: 'keys', href: '/console/keys', label: 'Keys', need: 'editor' },
   { section: 'users', href: '/console/users', label: 'Users', need: 'admin' },
 ] as const;

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '../../engine/server/listen.ts';
+import { ConsoleClient, createUser } from '../support/console-client.ts';
+import { call, makeProject, startServer, type TestProject } from '../support/project.ts';
+
+/**
+ * The usage page and the audit log in the console over real HTTP: a known mix of requests
+ * with a key made in the console shows up in the totals, the chart, the top keys and the
+ * failing endpoints; a manifest saved in the console is a revision line on the chart; the
+ * audit log narrows by actor, automation, action and time.
+ */
+const TICKETS = `name: tickets
+description: Support tickets for the console usage tests.
+storage: { backend: memory }
+schema:
+  type: object
+  required: [title]
+  properties:
+    title: { type: string, maxLength: 100 }
+endpoints:
+  - operation: list
+  - operation: create
+`;
+const PASSWORD = 'correct horse battery staple';
+
+describe('usage and the audit log in the console', () => {
+  let project: TestProject;
+  let server: RunningServer;
+  let admin: ConsoleClient;
+  let secret: string;
+  before(async () => {
+    project = makeProject({ 'tickets.yaml': TICKETS });
+    server = await startServer(project, {
+      audit: { enabled: true },
+      analytics: { enabled: true, flushSeconds: 1, retentionDays: 400 },
+      server: { ...project.config().server, trustedProxies: ['127.0.0.1'] },
+    });
+    const ann = await createUser(server, 'ann@example.com', 'admin');
+    admin = new ConsoleClient(server.url);
+    await admin.signIn(ann.email, ann.password, PASSWORD);
+    const made = await admin.post('/console/keys', { name: 'support-gpt', scope: ['tickets:read', 'tickets:write'] });
+    secret = /<span class="secret">(ck_[^<]+)<\/span>/.exec(made.text)?.[1] as string;
+    const auth = { authorization: `Bearer ${secret}` };
+    for (let i = 0; i < 5; i++) assert.equal((await call(server.url, 'GET', '/tickets', undefined, auth)).status, 200);
+    for (let i = 0; i < 2; i++) assert.equal((await call(server.url, 'POST', '/tickets', { nope: 1 }, auth)).status, 422);
+  });
+  after(async () => {
+    await server.close();
+    project.remove();
+  });
+
+  it("counts the key's requests and errors, and names the failing endpoint", async () => {
+    const page = await admin.get('/console/usage?range=1h');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<dt>Requests<\/dt><dd>7<\/dd>/);
+    assert.match(page.text, /<dt>Errors \(4xx and 5xx\)<\/dt><dd>2 \(0 server errors\)<\/dd>/);
+    assert.match(page.text, /<a href="\/console\/usage\?key=support-gpt&amp;range=1h">support-gpt<\/a><\/td><td>7<\/td><td>2<\/td>/);
+    assert.match(page.text, /<td><a href="\/console\/automations\/tickets">tickets<\/a><\/td><td>create<\/td><td>4xx<\/td><td>2<\/td>/);
+    assert.match(
+      page.text,
+      /<svg class="chart"[^>]*role="img" aria-label="Requests per minute for every automation: 7 in all, 2 errors\."/,
+    );
+    const bars = [...page.text.matchAll(/<rect class="bar" /g)].length;
+    // One per minute, zero or not: the hour's 60, and the current minute's when the hour does not start on a minute.
+    assert.ok(bars === 60 || bars === 61, `${bars} bars`);
+    const byKey = await admin.get('/console/usage?range=1h&key=nobody');
+    assert.match(byKey.text, /<dt>Requests<\/dt><dd>0<\/dd>/);
+  });
+
+  it('marks a manifest saved in the console as a revision on the charts', async () => {
+    const opened = await admin.get('/console/automations/tickets/edit');
+    const base = /name="base" value="([^"]*)"/.exec(opened.text)?.[1] ?? '';
+    const saved = await admin.post('/console/automations/tickets/edit', {
+      yaml: TICKETS.replace('maxLength: 100', 'maxLength: 120'),
+      base,
+      step: 'save',
+    });
+    assert.equal(saved.status, 303);
+    const page = await admin.get('/console/usage?range=1h&automation=tickets');
+    assert.match(page.text, /<line class="marker"[^>]*><title>[^<]* UTC: tickets updated<\/title><\/line>/);
+    assert.match(page.text, /<li>[^<]* UTC: tickets updated<\/li>/);
+  });
+
+  it('the audit log narrows by actor, automation, action and time', async () => {
+    const all = await admin.get('/console/audit');
+    assert.equal(all.status, 200);
+    assert.match(all.text, /<td>user:ann@example\.com<\/td><td>key\.create<\/td>/);
+    const keys = await admin.get('/console/audit?action=key.');
+    const actions = [...keys.text.matchAll(/<td>(?:user:[^<]+|cli|engine|[0-9a-f-]{36})<\/td><td>([^<]+)<\/td>/g)].map((m) => m[1]);
+    assert.ok(actions.length > 0 && actions.every((a) => a?.startsWith('key.')), actions.join(', '));
+    const denied = await admin.get('/console/audit?automation=tickets&action=create');
+    assert.match(denied.text, /<td>create<\/td><td><a href="\/console\/automations\/tickets">tickets<\/a><\/td><td>failed \(422\)<\/td>/);
+    const byActor = await admin.get('/console/audit?actor=user%3Aann%40example.com');
+    assert.doesNotMatch(byActor.text, /<td>engine<\/td>/);
+    const future = await admin.get('/console/audit?since=2099-01-01');
+    assert.match(future.text, /0 entries/);
+    const bad = await admin.get('/console/audit?since=yesterday-ish');
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /is not a date or time/);
+  });
+});
