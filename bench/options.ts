@@ -2,8 +2,8 @@
 import { coreCount } from './machine.ts';
 import { tasksetPresent } from './processes.ts';
 
-export type Part = 'http' | 'observe' | 'start' | 'cli' | 'scale';
-export const PARTS: readonly Part[] = ['http', 'observe', 'start', 'cli', 'scale'];
+export type Part = 'http' | 'observe' | 'start' | 'cli' | 'scale' | 'console';
+export const PARTS: readonly Part[] = ['http', 'observe', 'start', 'cli', 'scale', 'console'];
 export const STORES = ['memory', 'postgres', 'redis'] as const;
 export const OPERATIONS = ['get', 'list', 'post'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -34,6 +34,8 @@ export interface BenchOptions {
   sliceSeconds: number;
   /** Automations in the scale part. */
   scaleCount: number;
+  /** The console part: requests per page. */
+  consoleRequests: number;
   loadTool: string | undefined;
   /** Build dist/ in each checkout that has a build step, as `npm install` does (BENCH_BUILD=off: run as found). */
   build: boolean;
@@ -82,6 +84,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     observeStarts: Math.round(positive(env.BENCH_OBSERVE_STARTS, 8, 'BENCH_OBSERVE_STARTS')),
     sliceSeconds: positive(env.BENCH_SLICE_SECONDS, 3, 'BENCH_SLICE_SECONDS'),
     scaleCount: Math.round(positive(env.BENCH_SCALE_COUNT, 1000, 'BENCH_SCALE_COUNT')),
+    consoleRequests: Math.round(positive(env.BENCH_CONSOLE_REQUESTS, 50, 'BENCH_CONSOLE_REQUESTS')),
     loadTool: env.BENCH_LOAD,
     build: env.BENCH_BUILD !== 'off',
   };

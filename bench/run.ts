@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BaselineCheckout, checkOutBaseline } from './baseline-checkout.ts';
 import { type CliTimings, cliLines, cliPart } from './cli-part.ts';
+import { consoleLines, consolePart } from './console-part.ts';
 import { buildEngine } from './engine-build.ts';
 import { type HttpPartResult, httpPart } from './http-part.ts';
 import { coreUseLine, formatTable, httpTable } from './http-table.ts';
@@ -48,6 +49,7 @@ const results: {
   cli?: Record<string, CliTimings>;
   scale?: Record<string, ScaleSide[]>;
   observe?: ObserveResult[];
+  console?: Awaited<ReturnType<typeof consolePart>>;
 } = {};
 try {
   for (const checkout of checkouts) say(`${checkout.label} (${checkout.dir}) runs ${buildEngine(checkout.dir, options.build)}`);
@@ -109,6 +111,12 @@ try {
       results.scale[checkout.label] = sides;
       for (const line of scaleLines(checkout.label, sides)) say(line);
     }
+    say();
+  }
+  if (options.parts.includes('console')) {
+    // This checkout only: the console is new, a baseline before it has none.
+    results.console = await consolePart(root, options);
+    for (const line of consoleLines(results.console)) say(line);
     say();
   }
 } finally {

@@ -20,6 +20,7 @@ import { MessagePage } from './pages/layout.tsx';
 import { render } from './render.ts';
 import { CONSOLE_ROUTES } from './routes.ts';
 import { securityHeaders } from './security-headers.ts';
+import { serverTiming } from './server-timing.ts';
 import { addSignIn } from './sign-in.ts';
 import { consoleStores } from './stores.ts';
 import { addUsagePages } from './usage-pages.ts';
@@ -57,6 +58,7 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
     app.on(method, path, guard(CONSOLE_ROUTES[key], stores, audit, trustedProxies), handler);
     registered.add(key);
   };
+  app.use('*', serverTiming);
   app.use('*', securityHeaders);
   app.use(
     '*',

@@ -13,6 +13,8 @@ import { render } from './render.ts';
 
 /** Entries the audit page reads at most (the log's own limit per read). */
 export const AUDIT_PAGE_LIMIT = 1000;
+/** Revisions drawn at most: the newest (a server starting with 1,000 automations loads 1,000 at once). */
+export const MARKERS_SHOWN = 50;
 /** Manifest events drawn as revisions on the usage charts. */
 const REVISIONS = new Set(['manifest.loaded', 'manifest.updated', 'manifest.removed']);
 
@@ -52,8 +54,10 @@ export function addUsagePages(on: On, parts: { registry: AutomationRegistry; ana
       ...(filter.automation ? { automation: filter.automation } : {}),
       limit: AUDIT_PAGE_LIMIT,
     });
-    const markers: ChartMarker[] = revisions
-      .filter((e) => REVISIONS.has(e.action))
+    const changes = revisions.filter((e) => REVISIONS.has(e.action));
+    const hidden = Math.max(0, changes.length - MARKERS_SHOWN);
+    const markers: ChartMarker[] = changes
+      .slice(0, MARKERS_SHOWN)
       .map((e) => ({
         at: Date.parse(e.createdAt),
         label: `${e.createdAt.slice(0, 19).replace('T', ' ')} UTC: ${e.automation ?? ''} ${e.action.slice('manifest.'.length)}`,
@@ -61,7 +65,7 @@ export function addUsagePages(on: On, parts: { registry: AutomationRegistry; ana
       .reverse();
     // The chart spans whole steps: from the start of the first (partly before `from`) to the end of the current one.
     const span = { from: points[0]?.at ?? from, to: (points.at(-1)?.at ?? to) + step };
-    return render(c, UsagePage({ ...base, ...span, report, points, markers }));
+    return render(c, UsagePage({ ...base, ...span, report, points, markers, hiddenMarkers: hidden }));
   });
 
   on('GET /audit', async (c) => {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../engine/server/listen.ts';
 import { axeViolations, seriousOf } from '../support/axe.ts';
 import { browserGate, launchBrowser, offline } from '../support/browser.ts';
 import { createUser } from '../support/console-client.ts';
-import { makeProject, startServer, type TestProject } from '../support/project.ts';
+import { adminHeaders, makeProject, startServer, type TestProject } from '../support/project.ts';
 
 /**
  * The console in a real headless Chromium, offline, under its own CSP: an admin signs in
@@ -100,14 +102,20 @@ describe('the console in a browser', { skip: gate.skip }, () => {
 
       await page.getByRole('link', { name: 'Users' }).click();
       await accessible('users page');
-      await page.getByLabel('Email').fill('vic@example.com');
-      await page.getByLabel('Role', { exact: false }).selectOption('viewer');
-      await page.getByRole('button', { name: 'Add user' }).click();
-      const secret = page.locator('.secret');
-      await secret.waitFor();
-      const vicPassword = (await secret.textContent())?.trim() ?? '';
-      assert.match(vicPassword, /^[0-9A-Za-z]{20}$/);
+      /** Adds a user through the form and returns the one-time password the page shows once. */
+      const addUser = async (email: string, role: string) => {
+        await page.getByLabel('Email').fill(email);
+        await page.getByLabel('Role', { exact: false }).selectOption(role);
+        await page.getByRole('button', { name: 'Add user' }).click();
+        const secret = page.locator('.secret');
+        await secret.waitFor();
+        const password = (await secret.textContent())?.trim() ?? '';
+        assert.match(password, /^[0-9A-Za-z]{20}$/);
+        return password;
+      };
+      const vicPassword = await addUser('vic@example.com', 'viewer');
       await accessible('users page after adding one');
+      const evePassword = await addUser('eve@example.com', 'editor');
       await page.getByRole('button', { name: 'Sign out', exact: true }).click();
       await page.waitForURL('**/console/login');
 
@@ -127,9 +135,8 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       if (lesser.size > 0) t.diagnostic(`axe, moderate or minor: ${[...lesser].join('; ')}`);
       // An editor adds an automation through the form, sees it serving, then breaks its YAML and sees where.
       await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-      const eve = await createUser(server, 'eve@example.com', 'editor');
-      await signIn(eve.email, eve.password);
-      await choosePassword(eve.password, 'editor passphrase for tests');
+      await signIn('eve@example.com', evePassword);
+      await choosePassword(evePassword, 'editor passphrase for tests');
       await page.getByRole('link', { name: 'Automations' }).click();
       await page.getByRole('link', { name: 'New automation' }).click();
       await accessible('new automation form');
@@ -196,6 +203,27 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       await page.getByRole('button', { name: 'Filter' }).click();
       assert.match((await page.locator('tbody').textContent()) ?? '', /user:eve@example\.comkey\.create/);
       await accessible('audit log');
+
+      // A page on another site that posts a form to the console while the editor is signed in: refused, nothing made.
+      const evil = createServer((_, res) => {
+        res.setHeader('content-type', 'text/html');
+        res.end(
+          `<form method="post" action="${server.url}/console/keys"><input name="name" value="forged"><input name="scope" value="orders:delete"></form><script>document.forms[0].submit()</script>`,
+        );
+      });
+      await new Promise<void>((resolve) => evil.listen(0, 'localhost', resolve));
+      try {
+        const before = problems.length;
+        const answered = page.waitForResponse((r) => r.url() === `${server.url}/console/keys`);
+        await page.goto(`http://localhost:${(evil.address() as AddressInfo).port}/`);
+        assert.equal((await answered).status(), 403);
+        await page.getByText('This form was sent from another site, so it was not carried out').waitFor();
+        problems.splice(before);
+      } finally {
+        evil.close();
+      }
+      const keys = await fetch(`${server.url}/admin/keys`, { headers: adminHeaders(server) });
+      assert.ok(!(await keys.text()).includes('forged'), 'no key was made');
 
       t.diagnostic(`axe: no serious or critical violation on ${checked.length} pages (${[...new Set(checked)].join(', ')})`);
       assert.deepEqual(problems, []);

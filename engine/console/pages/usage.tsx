@@ -30,9 +30,11 @@ export const UsagePage: FC<
     from: number;
     to: number;
     markers: readonly ChartMarker[];
+    /** Older revisions in the range not drawn. */
+    hiddenMarkers?: number;
     off?: string;
   }
-> = ({ filter, automations, report, points, from, to, markers, off, ...frame }) => {
+> = ({ filter, automations, report, points, from, to, markers, hiddenMarkers = 0, off, ...frame }) => {
   const href = (change: Partial<UsageFilter>) => {
     const next = { ...filter, ...change };
     const query = new URLSearchParams(Object.entries(next).filter(([, v]) => v !== '') as [string, string][]);
@@ -119,6 +121,9 @@ export const UsagePage: FC<
                   <li>{m.label}</li>
                 ))}
               </ul>
+              {hiddenMarkers > 0 ? (
+                <p class="hint">{`and ${hiddenMarkers} older ones, not drawn; choose an automation to see its own`}</p>
+              ) : null}
             </>
           ) : null}
           <details>
