@@ -2,8 +2,9 @@ import { type AutomationDraft, FIELD_TYPES, type FieldDraft, type FieldType, OPE
 import type { Operation } from '../schema/json-schema.ts';
 import { AUTOMATION_NAME_PATTERN } from '../schema/naming.ts';
 
-/** Rows of fields the new-automation form offers (without JavaScript, a fixed number). */
+/** Empty rows of fields a form offers (without JavaScript, rows cannot be added): all 8 for a new automation, 2 beside an existing one's fields. */
 export const FIELD_ROWS = 8;
+export const SPARE_ROWS = 2;
 
 /** A form's values: one string per name, several for the operation checkboxes. */
 export type FormValues = Record<string, string | string[]>;
@@ -26,9 +27,17 @@ const list = (value: string) =>
 export function draftFromForm(
   form: FormValues,
   connections: ReadonlyMap<string, { readonly backend: string }>,
+  options: {
+    /** Configuring an existing automation: its name, which the form does not change. */
+    readonly name?: string;
+    /** A string field without a maximum length gets 200 (new automations); an existing one keeps what it has. */
+    readonly defaultMaxLength: boolean;
+    /** false: the fields are not on the form (the schema is in another file). */
+    readonly fields?: boolean;
+  } = { defaultMaxLength: true },
 ): { draft: AutomationDraft } | { problems: string[] } {
   const problems: string[] = [];
-  const name = text(form, 'name');
+  const name = options.name ?? text(form, 'name');
   if (!AUTOMATION_NAME_PATTERN.test(name))
     problems.push('the name is lowercase letters, digits and dashes, starting with a letter (e.g. support-tickets)');
   const description = text(form, 'description');
@@ -38,11 +47,17 @@ export function draftFromForm(
   const connection = connections.get(connectionName);
   if (!connection) problems.push(`choose a connection (${[...connections.keys()].join(', ')})`);
   const fields: FieldDraft[] = [];
-  for (let row = 0; row < FIELD_ROWS; row++) {
-    const field = fieldOf(form, row, problems);
-    if (field) fields.push(field);
+  const rows = Object.keys(form)
+    .map((key) => /^field-(\d+)-name$/.exec(key)?.[1])
+    .filter((row): row is string => row !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  for (const row of rows) {
+    const field = fieldOf(form, row, problems, options.defaultMaxLength);
+    if (field && fields.some((f) => f.name === field.name)) problems.push(`two fields are named ${field.name}`);
+    else if (field) fields.push(field);
   }
-  if (fields.length === 0) problems.push('give the record at least one field');
+  if (fields.length === 0 && options.fields !== false) problems.push('give the record at least one field');
   const checked = form.operations;
   const operations = OPERATIONS.filter((o) => (Array.isArray(checked) ? checked : [checked]).includes(o));
   if (operations.length === 0) problems.push('choose at least one operation');
@@ -70,7 +85,7 @@ export function draftFromForm(
 }
 
 /** One row of the fields table, or undefined when its name is empty. */
-function fieldOf(form: FormValues, row: number, problems: string[]): FieldDraft | undefined {
+function fieldOf(form: FormValues, row: number, problems: string[], defaultMaxLength: boolean): FieldDraft | undefined {
   const at = (part: string) => text(form, `field-${row}-${part}`);
   const name = at('name');
   if (!name) return undefined;
@@ -94,8 +109,38 @@ function fieldOf(form: FormValues, row: number, problems: string[]): FieldDraft 
     ...(description ? { description } : {}),
     ...(type === 'string' && values.length > 0 ? { enum: values } : {}),
     // A string without a bound is one a model cannot size, and one no index can always hold.
-    ...(type === 'string' && values.length === 0 ? { maxLength: maxLength ?? 200 } : {}),
+    ...(type === 'string' && values.length === 0 && (maxLength !== undefined || defaultMaxLength) ? { maxLength: maxLength ?? 200 } : {}),
     ...(type !== 'string' && type !== 'boolean' && minimum !== undefined ? { minimum } : {}),
     ...(type !== 'string' && type !== 'boolean' && maximum !== undefined ? { maximum } : {}),
   };
+}
+
+/** A draft as the form's values, to fill the form with an automation as it is. */
+export function formValuesOf(draft: AutomationDraft): FormValues {
+  const values: FormValues = {
+    name: draft.name,
+    description: draft.description,
+    connection: draft.connection ?? draft.backend,
+    operations: [...draft.operations],
+    filters: draft.filters.join(', '),
+    sort: draft.sort.join(', '),
+    search: draft.searchFields.join(', '),
+    public: draft.public ? 'yes' : 'no',
+    rateRequests: draft.rateLimit ? String(draft.rateLimit.requests) : '',
+    ratePerSeconds: draft.rateLimit ? String(draft.rateLimit.perSeconds) : '',
+  };
+  draft.fields.forEach((field, row) => {
+    const at = (part: string, value: string | number | undefined) => {
+      if (value !== undefined) values[`field-${row}-${part}`] = String(value);
+    };
+    at('name', field.name);
+    at('type', field.type);
+    at('required', field.required ? 'yes' : undefined);
+    at('enum', field.enum?.join(', '));
+    at('maxLength', field.maxLength);
+    at('minimum', field.minimum);
+    at('maximum', field.maximum);
+    at('description', field.description);
+  });
+  return values;
 }

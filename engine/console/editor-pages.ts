@@ -2,20 +2,24 @@ import { join } from 'node:path';
 import type { Context } from 'hono';
 import { parse } from 'yaml';
 import type { CouncilConfig } from '../config/config.ts';
+import { draftEdits, draftOfManifest, formField } from '../manifest/draft-edits.ts';
 import { MAX_MANIFEST_BYTES } from '../manifest/read-text.ts';
 import { manifestText } from '../manifest/scaffold.ts';
+import { editYaml } from '../manifest/yaml-edit.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { ReloadReport } from '../reload/reloader.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
+import type { Manifest } from '../schema/manifest-shape.ts';
 import { AUTOMATION_NAME_PATTERN } from '../schema/naming.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import { hasErrors, type ManifestIssue } from '../source/issues.ts';
 import { actorOf, type ConsoleEnv } from './console-env.ts';
-import { draftFromForm, type FormValues } from './draft-form.ts';
+import { draftFromForm, FIELD_ROWS, type FormValues, formValuesOf, SPARE_ROWS } from './draft-form.ts';
 import { readManifest, writeManifest } from './manifest-file.ts';
 import type { On } from './on.ts';
+import { AutomationFormPage } from './pages/automation-form.tsx';
 import { EditorPage, type EditorView } from './pages/editor.tsx';
 import { MessagePage } from './pages/layout.tsx';
-import { NewAutomationPage } from './pages/new-automation.tsx';
 import { manifestFileOf, projectFile } from './project.ts';
 import { render } from './render.ts';
 import { mayCreate, mayEdit } from './routes.ts';
@@ -45,7 +49,7 @@ export function addEditorPages(
   const frame = (c: Context<ConsoleEnv>) => ({ user: c.get('user'), csrf: c.get('session').csrf });
   const page = (c: Context<ConsoleEnv>, view: EditorView, status: 200 | 409 | 413 | 422 = 200) =>
     render(c, EditorPage({ ...frame(c), view }), status);
-  const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404) =>
+  const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404 | 409) =>
     render(c, MessagePage({ ...frame(c), title, message: text }), status);
   const readonly = () => config().console.mode === 'readonly';
 
@@ -85,9 +89,88 @@ export function addEditorPages(
     return checkAndSave(c, { view, file, current, save: form.step === 'save', mayName: (n) => mayEdit(c.get('user'), n) });
   });
 
+  /** The manifest of automation `name` as the configure form needs it, or the page that says why there is none. */
+  const configurable = (c: Context<ConsoleEnv>, name: string) => {
+    if (!mayEdit(c.get('user'), name)) return message(c, 'Not allowed', notYours(c, name), 403);
+    const file = manifestFileOf(registry, name);
+    const current = file ? readManifest(file) : undefined;
+    if (!file || !current) return message(c, 'Not found', `No manifest file holds an automation named "${name}".`, 404);
+    if (hasErrors(edits.check(file, current.text))) {
+      return message(
+        c,
+        'Fix the YAML first',
+        `${projectFile(config(), file)} does not load as it is, so the form cannot read it: edit its YAML (/console/automations/${name}/edit).`,
+        409,
+      );
+    }
+    const manifest = parse(current.text) as Manifest;
+    const schema = manifest.schema as JsonSchema;
+    const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+    const draft = draftOfManifest(manifest);
+    const purpose = {
+      title: `Configure ${name}`,
+      action: `/console/automations/${name}/configure`,
+      submit: 'Show the change',
+      fixedName: name,
+      rows: draft.fields.length + SPARE_ROWS,
+      kept: Object.entries(properties)
+        .filter(([, p]) => !formField(p))
+        .map(([n]) => n),
+      ...(typeof schema.$ref === 'string' ? { schemaElsewhere: schema.$ref } : {}),
+    };
+    return { file, current, manifest, draft, purpose };
+  };
+
+  on('GET /automations/:name/configure', (c) => {
+    const found = configurable(c, c.req.param('name') ?? '');
+    if (found instanceof Promise) return found;
+    const { draft, purpose } = found;
+    return render(c, AutomationFormPage({ ...frame(c), purpose, connections: connectionList(config()), values: formValuesOf(draft) }));
+  });
+
+  on('POST /automations/:name/configure', async (c) => {
+    const name = c.req.param('name') ?? '';
+    const found = configurable(c, name);
+    if (found instanceof Promise) return found;
+    const { file, current, manifest, purpose } = found;
+    const values = (await c.req.parseBody({ all: true })) as FormValues;
+    const drafted = draftFromForm(values, config().connections, { name, defaultMaxLength: false, fields: !purpose.schemaElsewhere });
+    if ('problems' in drafted) {
+      return render(
+        c,
+        AutomationFormPage({ ...frame(c), purpose, connections: connectionList(config()), values, problems: drafted.problems }),
+        422,
+      );
+    }
+    const { text, reformatted } = editYaml(current.text, draftEdits(manifest, drafted.draft));
+    const view = {
+      title: `Configure ${name}`,
+      action: `/console/automations/${name}/edit`,
+      file: projectFile(config(), file),
+      text,
+      base: current.hash,
+      readonly: readonly(),
+    };
+    const notice = reformatted
+      ? {
+          kind: 'info' as const,
+          text: 'The file has a layout these edits could not keep line by line, so yaml wrote it again (comments kept): read the diff before saving.',
+        }
+      : text === current.text
+        ? { kind: 'info' as const, text: 'The form changes nothing in the file.' }
+        : undefined;
+    return checkAndSave(c, {
+      view: { ...view, ...(notice ? { notice } : {}) },
+      file,
+      current,
+      save: false,
+      mayName: (n) => mayEdit(c.get('user'), n),
+    });
+  });
+
   on('GET /new', (c) => {
     if (!mayCreate(c.get('user'))) return message(c, 'Not allowed', onlySome(c), 403);
-    return render(c, NewAutomationPage({ ...frame(c), connections: connectionList(config()), values: {} }));
+    return render(c, AutomationFormPage({ ...frame(c), purpose: NEW_PURPOSE, connections: connectionList(config()), values: {} }));
   });
 
   on('POST /new', async (c) => {
@@ -95,7 +178,17 @@ export function addEditorPages(
     const values = (await c.req.parseBody({ all: true })) as FormValues;
     const drafted = draftFromForm(values, config().connections);
     if ('problems' in drafted) {
-      return render(c, NewAutomationPage({ ...frame(c), connections: connectionList(config()), values, problems: drafted.problems }), 422);
+      return render(
+        c,
+        AutomationFormPage({
+          ...frame(c),
+          purpose: NEW_PURPOSE,
+          connections: connectionList(config()),
+          values,
+          problems: drafted.problems,
+        }),
+        422,
+      );
     }
     const text = manifestText(drafted.draft);
     const file = newFile(config(), drafted.draft.name);
@@ -209,6 +302,8 @@ export function addEditorPages(
     return c.redirect(`/console/automations/${name}?${new URLSearchParams({ saved: outcome })}`, 303);
   }
 }
+
+const NEW_PURPOSE = { title: 'New automation', action: '/console/new', submit: 'Show the YAML', rows: FIELD_ROWS };
 
 /** A textarea's text as the file should hold it: browsers send CRLF; a file that had none gets none. */
 function submittedText(value: unknown, before: string | undefined): string {

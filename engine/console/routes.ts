@@ -28,6 +28,8 @@ export const CONSOLE_ROUTES = {
   'GET /automations/:name': 'viewer',
   'GET /automations/:name/edit': 'editor',
   'POST /automations/:name/edit': 'editor',
+  'GET /automations/:name/configure': 'editor',
+  'POST /automations/:name/configure': 'editor',
   'GET /new': 'editor',
   'POST /new': 'editor',
   'POST /new/yaml': 'editor',

@@ -279,3 +279,89 @@ function decode(html: string): string {
     .replace(/&#39;/g, "'")
     .replace(/&amp;/g, '&');
 }
+
+describe('configuring an automation with the form', () => {
+  it('fills the form from the manifest, and turns a change into edits of only its lines, comments kept', async () => {
+    const project = makeProject({ 'tickets.yaml': TICKETS });
+    const server = await startServer(project);
+    try {
+      const made = await createUser(server, 'eve@example.com', 'editor');
+      const eve = new ConsoleClient(server.url);
+      await eve.signIn(made.email, made.password, PASSWORD);
+      const form = await eve.get('/console/automations/tickets/configure');
+      assert.equal(form.status, 200);
+      assert.match(form.text, /name="field-0-name"[^>]*value="title"/);
+      assert.match(form.text, /name="field-0-maxLength"[^>]*value="200"/);
+      assert.match(form.text, /name="field-1-enum"[^>]*value="open, done"/);
+      assert.match(form.text, /value="create" checked=""/);
+      // As the browser would send it back, with three changes: a shorter title, status required, and a new field.
+      const answer = await eve.post('/console/automations/tickets/configure', {
+        description: 'Support tickets for the console edit tests.',
+        connection: 'memory',
+        'field-0-name': 'title',
+        'field-0-type': 'string',
+        'field-0-required': 'yes',
+        'field-0-maxLength': '60',
+        'field-0-description': 'One-line summary.',
+        'field-1-name': 'status',
+        'field-1-type': 'string',
+        'field-1-required': 'yes',
+        'field-1-enum': 'open, done',
+        'field-2-name': 'due',
+        'field-2-type': 'string',
+        'field-2-maxLength': '10',
+        'field-3-name': '',
+        operations: ['list', 'get', 'create'],
+        filters: 'status',
+        sort: '',
+        search: '',
+        public: 'no',
+        rateRequests: '',
+        ratePerSeconds: '',
+      });
+      assert.equal(answer.status, 200, answer.text.slice(0, 800));
+      assert.match(answer.text, /The engine accepts this text/);
+      const diff = decode((/<pre class="diff">([\s\S]*?)<\/pre>/.exec(answer.text)?.[1] ?? '').replace(/<\/?span[^>]*>/g, ''));
+      const changedLines = diff.split('\n').filter((l) => /^[-+][^-+]/.test(l));
+      assert.deepEqual(changedLines, [
+        '-  required: [title]',
+        '+  required: [title, status]',
+        '-    title: { type: string, maxLength: 200, description: One-line summary. }   # shown in lists',
+        '+    title: { type: string, maxLength: 60, description: One-line summary. }   # shown in lists',
+        '+    due:',
+        '+      type: string',
+        '+      maxLength: 10',
+      ]);
+      const base = /name="base" value="([^"]*)"/.exec(answer.text)?.[1] ?? '';
+      const yaml = decode(/<textarea id="yaml"[^>]*>([\s\S]*?)<\/textarea>/.exec(answer.text)?.[1] ?? '');
+      const saved = await eve.post('/console/automations/tickets/edit', { yaml, base, step: 'save' });
+      assert.equal(saved.status, 303);
+      const onDisk = readFileSync(join(project.automations, 'tickets.yaml'), 'utf8');
+      assert.match(onDisk, /^# Support tickets\. Owned by the support team; ask in #support before changing\.$/m);
+      assert.match(onDisk, /# shown in lists$/m);
+      const nothing = await eve.post('/console/automations/tickets/configure', {
+        description: 'Support tickets for the console edit tests.',
+        connection: 'memory',
+        'field-0-name': 'title',
+        'field-0-type': 'string',
+        'field-0-required': 'yes',
+        'field-0-maxLength': '60',
+        'field-0-description': 'One-line summary.',
+        'field-1-name': 'status',
+        'field-1-type': 'string',
+        'field-1-required': 'yes',
+        'field-1-enum': 'open, done',
+        'field-2-name': 'due',
+        'field-2-type': 'string',
+        'field-2-maxLength': '10',
+        operations: ['list', 'get', 'create'],
+        filters: 'status',
+        public: 'no',
+      });
+      assert.match(nothing.text, /The form changes nothing in the file/);
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+});

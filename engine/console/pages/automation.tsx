@@ -25,6 +25,7 @@ export const AutomationPage: FC<
     {saved && SAVED[saved] ? <Notice kind={SAVED[saved].kind}>{SAVED[saved].text}</Notice> : null}
     {canEdit && state.name ? (
       <p>
+        <a href={`/console/automations/${state.name}/configure`}>Configure</a> ·{' '}
         <a href={`/console/automations/${state.name}/edit`}>Edit the YAML</a>
       </p>
     ) : null}

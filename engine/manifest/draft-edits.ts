@@ -1,0 +1,165 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { JsonSchema, Operation } from '../schema/json-schema.ts';
+import type { Manifest } from '../schema/manifest-shape.ts';
+import { type AutomationDraft, FIELD_TYPES, type FieldDraft, type FieldType, OPERATIONS } from './scaffold.ts';
+import type { YamlEdit, YamlPath } from './yaml-edit.ts';
+
+/** The field attributes a form sets; every other keyword of a property (format, pattern, default...) is left as it is. */
+const FORM_ATTRIBUTES = ['type', 'enum', 'maxLength', 'minimum', 'maximum', 'description'] as const;
+
+/** A property a form can show: one scalar type. Others (objects, lists, several types) stay YAML-only. */
+export function formField(schema: JsonSchema): schema is JsonSchema & { type: FieldType } {
+  return typeof schema.type === 'string' && (FIELD_TYPES as readonly string[]).includes(schema.type);
+}
+
+/** The draft a manifest is, as far as a form shows it: what {@link draftEdits} compares the form's draft with. */
+export function draftOfManifest(manifest: Manifest): AutomationDraft {
+  const schema = manifest.schema as JsonSchema;
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  const fields = Object.entries(properties)
+    .filter(([, p]) => formField(p))
+    .map(
+      ([name, p]): FieldDraft => ({
+        name,
+        type: p.type as FieldType,
+        required: required.has(name),
+        ...(typeof p.description === 'string' ? { description: p.description } : {}),
+        ...(Array.isArray(p.enum) ? { enum: p.enum.map(String) } : {}),
+        ...(typeof p.maxLength === 'number' ? { maxLength: p.maxLength } : {}),
+        ...(typeof p.minimum === 'number' ? { minimum: p.minimum } : {}),
+        ...(typeof p.maximum === 'number' ? { maximum: p.maximum } : {}),
+      }),
+    );
+  const list = manifest.endpoints.find((e) => e.operation === 'list');
+  const search = manifest.endpoints.find((e) => e.operation === 'search');
+  return {
+    name: manifest.name,
+    description: manifest.description,
+    backend: manifest.storage.backend,
+    ...(manifest.storage.connection ? { connection: manifest.storage.connection } : {}),
+    fields,
+    operations: manifest.endpoints.map((e) => e.operation),
+    filters: (list?.filters ?? []).map((f) => (typeof f === 'string' ? f : f.field)),
+    sort: [...(list?.sort ?? [])],
+    searchFields: [...(search?.fields ?? [])],
+    public: manifest.access?.public === true,
+    ...(manifest.rateLimit ? { rateLimit: manifest.rateLimit } : {}),
+  };
+}
+
+/**
+ * The edits that turn `manifest` into what the form's `draft` says, and nothing more: a
+ * field the form did not change gets no edit, a property the form does not show (an
+ * object, a list) is kept, and so are keywords the form has no input for. Endpoints are
+ * edited in place; removed ones are deleted, new ones appended.
+ */
+export function draftEdits(manifest: Manifest, draft: AutomationDraft): YamlEdit[] {
+  const edits: YamlEdit[] = [];
+  const set = (path: YamlPath, value: unknown, current: unknown) => {
+    if (value === undefined) {
+      if (current !== undefined) edits.push({ op: 'delete', path });
+    } else if (!isDeepStrictEqual(value, current)) {
+      edits.push({ op: 'set', path, value });
+    }
+  };
+  set(['description'], draft.description, manifest.description);
+  set(['storage', 'backend'], draft.backend, manifest.storage.backend);
+  set(['storage', 'connection'], draft.connection, manifest.storage.connection);
+  // `public: [list, get]` (some operations) is not something the form shows: kept as written.
+  if (!Array.isArray(manifest.access?.public)) {
+    if (draft.public && manifest.access?.public !== true) {
+      edits.push(
+        manifest.access ? { op: 'set', path: ['access', 'public'], value: true } : { op: 'set', path: ['access'], value: { public: true } },
+      );
+    } else if (!draft.public && manifest.access?.public === true) {
+      edits.push(
+        Object.keys(manifest.access).length === 1 ? { op: 'delete', path: ['access'] } : { op: 'delete', path: ['access', 'public'] },
+      );
+    }
+  }
+  set(['rateLimit'], draft.rateLimit, manifest.rateLimit);
+
+  const schema = manifest.schema as JsonSchema;
+  // A schema in another file (`$ref`) is edited there; the form leaves it alone.
+  if (typeof schema.$ref === 'string') return [...edits, ...endpointEdits(manifest, draft)];
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const shown = new Set(
+    Object.entries(properties)
+      .filter(([, p]) => formField(p))
+      .map(([name]) => name),
+  );
+  const wanted = new Map(draft.fields.map((f) => [f.name, f]));
+  for (const name of shown) if (!wanted.has(name)) edits.push({ op: 'delete', path: ['schema', 'properties', name] });
+  for (const field of draft.fields) {
+    const current = properties[field.name];
+    const next = fieldSchema(field);
+    if (!current) {
+      edits.push({ op: 'set', path: ['schema', 'properties', field.name], value: next });
+      continue;
+    }
+    for (const attribute of FORM_ATTRIBUTES) set(['schema', 'properties', field.name, attribute], next[attribute], current[attribute]);
+  }
+  const before = (schema.required as string[] | undefined) ?? [];
+  const required = [
+    ...before.filter((name) => !shown.has(name) || wanted.get(name)?.required),
+    ...draft.fields.filter((f) => f.required && !before.includes(f.name)).map((f) => f.name),
+  ];
+  set(['schema', 'required'], required.length ? required : undefined, schema.required);
+  return [...edits, ...endpointEdits(manifest, draft)];
+}
+
+/** The endpoint edits: options of the ones that stay, then the removed ones (last first, so indexes hold), then new ones. */
+function endpointEdits(manifest: Manifest, draft: AutomationDraft): YamlEdit[] {
+  const edits: YamlEdit[] = [];
+  const set = (path: YamlPath, value: unknown, current: unknown) => {
+    if (value === undefined) {
+      if (current !== undefined) edits.push({ op: 'delete', path });
+    } else if (!isDeepStrictEqual(value, current)) {
+      edits.push({ op: 'set', path, value });
+    }
+  };
+  // Endpoints: options of the ones that stay, then the removed ones (last first, so indexes hold), then new ones.
+  const removed: number[] = [];
+  manifest.endpoints.forEach((endpoint, index) => {
+    if (!draft.operations.includes(endpoint.operation)) return void removed.push(index);
+    if (endpoint.operation === 'list') {
+      const filters = (endpoint.filters ?? []).map((f) => (typeof f === 'string' ? f : f.field));
+      if (!isDeepStrictEqual(filters, draft.filters))
+        set(['endpoints', index, 'filters'], draft.filters.length ? [...draft.filters] : undefined, endpoint.filters);
+      set(['endpoints', index, 'sort'], draft.sort.length ? [...draft.sort] : undefined, endpoint.sort);
+    }
+    if (endpoint.operation === 'search') set(['endpoints', index, 'fields'], [...draft.searchFields], endpoint.fields);
+  });
+  for (const index of removed.reverse()) edits.push({ op: 'delete', path: ['endpoints', index] });
+  let next = manifest.endpoints.length - removed.length;
+  const present = new Set(manifest.endpoints.map((e) => e.operation));
+  for (const operation of OPERATIONS.filter((o) => draft.operations.includes(o) && !present.has(o))) {
+    edits.push({ op: 'set', path: ['endpoints', next++], value: newEndpoint(operation, draft) });
+  }
+  return edits;
+}
+
+/** A property's schema as the form describes it (the keywords the form sets only). */
+export function fieldSchema(field: FieldDraft): JsonSchema & Partial<Record<(typeof FORM_ATTRIBUTES)[number], unknown>> {
+  return {
+    type: field.type,
+    ...(field.enum ? { enum: [...field.enum] } : {}),
+    ...(field.maxLength !== undefined ? { maxLength: field.maxLength } : {}),
+    ...(field.minimum !== undefined ? { minimum: field.minimum } : {}),
+    ...(field.maximum !== undefined ? { maximum: field.maximum } : {}),
+    ...(field.description ? { description: field.description } : {}),
+  };
+}
+
+function newEndpoint(operation: Operation, draft: AutomationDraft): Record<string, unknown> {
+  if (operation === 'list') {
+    return {
+      operation,
+      ...(draft.filters.length ? { filters: [...draft.filters] } : {}),
+      ...(draft.sort.length ? { sort: [...draft.sort] } : {}),
+    };
+  }
+  if (operation === 'search') return { operation, fields: [...draft.searchFields] };
+  return { operation };
+}
