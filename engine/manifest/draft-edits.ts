@@ -56,13 +56,7 @@ export function draftOfManifest(manifest: Manifest): AutomationDraft {
  */
 export function draftEdits(manifest: Manifest, draft: AutomationDraft): YamlEdit[] {
   const edits: YamlEdit[] = [];
-  const set = (path: YamlPath, value: unknown, current: unknown) => {
-    if (value === undefined) {
-      if (current !== undefined) edits.push({ op: 'delete', path });
-    } else if (!isDeepStrictEqual(value, current)) {
-      edits.push({ op: 'set', path, value });
-    }
-  };
+  const set = (path: YamlPath, value: unknown, current: unknown) => change(edits, path, value, current);
   set(['description'], draft.description, manifest.description);
   set(['storage', 'backend'], draft.backend, manifest.storage.backend);
   set(['storage', 'connection'], draft.connection, manifest.storage.connection);
@@ -112,17 +106,13 @@ export function draftEdits(manifest: Manifest, draft: AutomationDraft): YamlEdit
 /** The endpoint edits: options of the ones that stay, then the removed ones (last first, so indexes hold), then new ones. */
 function endpointEdits(manifest: Manifest, draft: AutomationDraft): YamlEdit[] {
   const edits: YamlEdit[] = [];
-  const set = (path: YamlPath, value: unknown, current: unknown) => {
-    if (value === undefined) {
-      if (current !== undefined) edits.push({ op: 'delete', path });
-    } else if (!isDeepStrictEqual(value, current)) {
-      edits.push({ op: 'set', path, value });
-    }
-  };
-  // Endpoints: options of the ones that stay, then the removed ones (last first, so indexes hold), then new ones.
+  const set = (path: YamlPath, value: unknown, current: unknown) => change(edits, path, value, current);
   const removed: number[] = [];
   manifest.endpoints.forEach((endpoint, index) => {
-    if (!draft.operations.includes(endpoint.operation)) return void removed.push(index);
+    if (!draft.operations.includes(endpoint.operation)) {
+      removed.push(index);
+      return;
+    }
     if (endpoint.operation === 'list') {
       const filters = (endpoint.filters ?? []).map((f) => (typeof f === 'string' ? f : f.field));
       if (!isDeepStrictEqual(filters, draft.filters))
@@ -138,6 +128,15 @@ function endpointEdits(manifest: Manifest, draft: AutomationDraft): YamlEdit[] {
     edits.push({ op: 'set', path: ['endpoints', next++], value: newEndpoint(operation, draft) });
   }
   return edits;
+}
+
+/** Adds the edit that makes `current` into `value` (undefined: absent), if they differ. */
+function change(edits: YamlEdit[], path: YamlPath, value: unknown, current: unknown): void {
+  if (value === undefined) {
+    if (current !== undefined) edits.push({ op: 'delete', path });
+  } else if (!isDeepStrictEqual(value, current)) {
+    edits.push({ op: 'set', path, value });
+  }
 }
 
 /** A property's schema as the form describes it (the keywords the form sets only). */
