@@ -78,10 +78,10 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
     return c.body(file.body, 200, { 'content-type': file.type, 'cache-control': 'public, max-age=31536000, immutable' });
   });
   addSignIn(on, { stores, limiter, audit, trustedProxies });
-  addAutomationPages(on, { registry, config });
+  addAutomationPages(on, { registry, config, analytics: parts.analytics, stores });
   addEditorPages(on, { registry, config, edits, audit });
   addUsagePages(on, { registry, analytics: parts.analytics, audit });
-  addKeyPages(on, { registry, auth, stores, audit });
+  addKeyPages(on, { registry, auth, stores, audit, analytics: parts.analytics });
   addUserPages(on, { stores, audit });
   const missing = Object.keys(CONSOLE_ROUTES).filter((key) => !registered.has(key));
   if (missing.length > 0) throw new Error(`console routes without a handler: ${missing.join(', ')}`);

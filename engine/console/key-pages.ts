@@ -1,12 +1,14 @@
 import type { Context } from 'hono';
+import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
-import { SCOPE_PATTERN } from '../schema/scopes.ts';
+import { grantsAll, SCOPE_PATTERN } from '../schema/scopes.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
 import { scopeWarnings } from '../security/scope-warnings.ts';
 import type { UserRecord } from '../security/user-store.ts';
 import { actorOf, type ConsoleEnv } from './console-env.ts';
 import type { On } from './on.ts';
+import { KeyPage } from './pages/key.tsx';
 import { type KeysOutcome, KeysPage } from './pages/keys.tsx';
 import { render } from './render.ts';
 import { mayEdit } from './routes.ts';
@@ -17,8 +19,17 @@ import type { ConsoleStores } from './stores.ts';
  * the automations it may edit only, and revokes only keys whose every scope is such a
  * one. A new key's secret is on the answer to the form, once. Audited like the CLI's.
  */
-export function addKeyPages(on: On, parts: { registry: AutomationRegistry; auth: Authenticator; stores: ConsoleStores; audit: AuditLog }) {
-  const { registry, auth, stores, audit } = parts;
+export function addKeyPages(
+  on: On,
+  parts: {
+    registry: AutomationRegistry;
+    auth: Authenticator;
+    stores: ConsoleStores;
+    audit: AuditLog;
+    analytics: UsageAnalytics | undefined;
+  },
+) {
+  const { registry, auth, stores, audit, analytics } = parts;
   const page = async (c: Context<ConsoleEnv>, outcome?: KeysOutcome, status: 200 | 201 | 400 | 403 | 404 = 200) => {
     const user = c.get('user');
     const keys = await stores.keys((k) => k.list());
@@ -69,6 +80,37 @@ export function addKeyPages(on: On, parts: { registry: AutomationRegistry; auth:
       key.scopes,
     );
     return page(c, { secret: { name: key.name, secret, warnings } }, 201);
+  });
+  on('GET /keys/:id', async (c) => {
+    const key = (await stores.keys((k) => k.list())).find((k) => k.id === c.req.param('id'));
+    if (!key) return page(c, { error: 'No such key.' }, 404);
+    const plans = registry.serving().map((m) => m.plan);
+    const reach = plans
+      .map((plan) => ({
+        automation: plan.name,
+        operations: plan.endpoints
+          .filter((e) => e.access.public || grantsAll(key.scopes, e.access.scopes))
+          .map((e) => ({ operation: e.operation, request: `${e.method} ${e.path}` })),
+      }))
+      .filter((r) => r.operations.length > 0)
+      .sort((a, b) => a.automation.localeCompare(b.automation));
+    let unused: string[] | undefined;
+    let requests30d: number | undefined;
+    if (analytics) {
+      const to = Date.now();
+      const report = await analytics.report({ from: to - 30 * 86_400_000, to, key: key.name, top: 10_000 });
+      requests30d = report.totals.requests;
+      // The scopes each endpoint that answered this key needed; a held scope is used when it grants one of them.
+      const needed = report.top.operations.flatMap(
+        (o) => plans.find((p) => p.name === o.automation)?.endpoints.find((e) => e.operation === o.operation)?.access.scopes ?? [],
+      );
+      unused = key.scopes.filter((held) => !needed.some((scope) => grantsAll([held], [scope])));
+    }
+    const frame = { user: c.get('user'), csrf: c.get('session').csrf };
+    return render(
+      c,
+      KeyPage({ ...frame, keyRecord: key, reach, ...(unused ? { unused } : {}), ...(requests30d !== undefined ? { requests30d } : {}) }),
+    );
   });
   on('POST /keys/:id/revoke', async (c) => {
     const user = c.get('user');

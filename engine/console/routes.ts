@@ -38,6 +38,7 @@ export const CONSOLE_ROUTES = {
   'GET /keys': 'editor',
   'POST /keys': 'editor',
   'POST /keys/:id/revoke': 'editor',
+  'GET /keys/:id': 'editor',
   'GET /users': 'admin',
   'POST /users': 'admin',
   'POST /users/:id/disable': 'admin',

@@ -1,6 +1,9 @@
 import type { FC } from 'hono/jsx';
 import type { AutomationPlan, JsonSchema } from '../../compile/plan.ts';
 import type { AutomationState } from '../../registry/automation-states.ts';
+import { grantsAll } from '../../schema/scopes.ts';
+import type { KeyRecord } from '../../security/key-store.ts';
+import { type RecentUsage, recentText } from './automations.tsx';
 import { type Frame, Layout, Notice } from './layout.tsx';
 
 /** One automation: its state and errors, where its data lives, its endpoints with their access, and its fields. */
@@ -19,8 +22,12 @@ export const AutomationPage: FC<
     rateLimit: { requests: number; perSeconds: number };
     saved?: string;
     canEdit: boolean;
+    /** Active keys, to say which may call each endpoint. */
+    keys: readonly KeyRecord[];
+    /** Requests and errors in the last hour (absent: analytics off). */
+    usage?: RecentUsage;
   }
-> = ({ state, plan, rateLimit, saved, canEdit, ...frame }) => (
+> = ({ state, plan, rateLimit, saved, canEdit, keys, usage, ...frame }) => (
   <Layout title={state.name ?? state.file} section="automations" {...frame}>
     {saved && SAVED[saved] ? <Notice kind={SAVED[saved].kind}>{SAVED[saved].text}</Notice> : null}
     {canEdit && state.name ? (
@@ -66,6 +73,14 @@ export const AutomationPage: FC<
       ) : null}
       {plan ? (
         <>
+          {usage ? (
+            <>
+              <dt>Last hour</dt>
+              <dd>
+                {recentText(usage)} (<a href={`/console/usage?automation=${plan.name}&range=24h`}>usage</a>)
+              </dd>
+            </>
+          ) : null}
           <dt>Rate limit</dt>
           <dd>{`${rateLimit.requests} requests per ${rateLimit.perSeconds} s per key (or per address without one)${plan.rateLimit ? '' : ', the config default'}`}</dd>
           <dt>Documents</dt>
@@ -86,6 +101,7 @@ export const AutomationPage: FC<
               <th scope="col">Operation</th>
               <th scope="col">Request</th>
               <th scope="col">Access</th>
+              <th scope="col">Keys that may call it</th>
               <th scope="col">Options</th>
             </tr>
           </thead>
@@ -97,6 +113,7 @@ export const AutomationPage: FC<
                   <code>{`${e.method} ${e.path}`}</code>
                 </td>
                 <td>{e.access.public ? 'public (no key)' : `key with ${e.access.scopes.join(' and ')}`}</td>
+                <td>{e.access.public ? 'any caller' : keysText(keys.filter((k) => grantsAll(k.scopes, e.access.scopes)))}</td>
                 <td>
                   {[
                     e.filters.length ? `filters: ${e.filters.map((f) => f.field).join(', ')}` : '',
@@ -163,4 +180,11 @@ function rulesText(property: JsonSchema): string {
   if (Array.isArray(property.enum)) rules.unshift(`one of ${property.enum.map((v) => JSON.stringify(v)).join(', ')}`);
   if (property.default !== undefined) rules.push(`default ${JSON.stringify(property.default)}`);
   return rules.join('; ');
+}
+
+/** `support GPT, ops` or `12 keys: a, b, c, d, e and 7 more`; `none` when no active key may. */
+function keysText(keys: readonly KeyRecord[]): string {
+  if (keys.length === 0) return 'none';
+  const names = keys.map((k) => k.name);
+  return names.length <= 5 ? names.join(', ') : `${names.length} keys: ${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
 }

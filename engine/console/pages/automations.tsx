@@ -26,12 +26,15 @@ export function filterAutomations(all: readonly AutomationState[], filter: Autom
   return { matching: matching.length, page, pages, shown: matching.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE) };
 }
 
-export const AutomationsPage: FC<Frame & { all: readonly AutomationState[]; filter: AutomationFilter; canCreate: boolean }> = ({
-  all,
-  filter,
-  canCreate,
-  ...frame
-}) => {
+/** An automation's requests and errors in the last hour. */
+export interface RecentUsage {
+  readonly requests: number;
+  readonly errors: number;
+}
+
+export const AutomationsPage: FC<
+  Frame & { all: readonly AutomationState[]; filter: AutomationFilter; canCreate: boolean; usage?: ReadonlyMap<string, RecentUsage> }
+> = ({ all, filter, canCreate, usage, ...frame }) => {
   const { matching, page, pages, shown } = filterAutomations(all, filter);
   const pageHref = (n: number) => `/console/automations?${new URLSearchParams({ q: filter.q, state: filter.state, page: String(n) })}`;
   return (
@@ -79,6 +82,7 @@ export const AutomationsPage: FC<Frame & { all: readonly AutomationState[]; filt
               <th scope="col">Backend (connection)</th>
               <th scope="col">File</th>
               <th scope="col">Version</th>
+              {usage ? <th scope="col">Last hour</th> : null}
             </tr>
           </thead>
           <tbody>
@@ -94,6 +98,7 @@ export const AutomationsPage: FC<Frame & { all: readonly AutomationState[]; filt
                   <code>{a.file}</code>
                 </td>
                 <td>{'version' in a ? <code>{a.version.slice(0, 8)}</code> : ''}</td>
+                {usage ? <td>{a.name ? recentText(usage.get(a.name)) : ''}</td> : null}
               </tr>
             ))}
           </tbody>
@@ -108,3 +113,10 @@ export const AutomationsPage: FC<Frame & { all: readonly AutomationState[]; filt
     </Layout>
   );
 };
+
+/** `120 requests, 3 errors (2.5%)`, or `none`. */
+export function recentText(recent: RecentUsage | undefined): string {
+  if (!recent?.requests) return 'none';
+  const share = recent.errors ? ` (${Number(((100 * recent.errors) / recent.requests).toPrecision(2))}%)` : '';
+  return `${recent.requests} requests, ${recent.errors} errors${share}`;
+}

@@ -60,7 +60,9 @@ export const KeysPage: FC<
       <tbody>
         {keys.map((k) => (
           <tr>
-            <td>{k.name}</td>
+            <td>
+              <a href={`/console/keys/${k.id}`}>{k.name}</a>
+            </td>
             <td>
               <code>{k.display}</code>
             </td>
