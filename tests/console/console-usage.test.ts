@@ -74,7 +74,11 @@ describe('usage and the audit log in the console', () => {
     assert.match(list.text, /<td>7 requests, 2 errors \(29%\)<\/td>/);
     const page = await admin.get('/console/automations/tickets');
     assert.match(page.text, /<dt>Last hour<\/dt><dd>7 requests, 2 errors \(29%\)/);
-    assert.match(page.text, /<code>GET \/tickets<\/code><\/td><td>key with tickets:read<\/td><td>bootstrap admin, support-gpt<\/td>/, "the bootstrap key (*) may too");
+    assert.match(
+      page.text,
+      /<code>GET \/tickets<\/code><\/td><td>key with tickets:read<\/td><td>bootstrap admin, support-gpt<\/td>/,
+      'the bootstrap key (*) may too',
+    );
     assert.match(page.text, /<code>POST \/tickets<\/code><\/td><td>key with tickets:write<\/td><td>bootstrap admin, support-gpt<\/td>/);
   });
 
@@ -83,11 +87,16 @@ describe('usage and the audit log in the console', () => {
     const id = (name: string) => keys.json.data.find((k: { name: string }) => k.name === name).id;
     const used = await admin.get(`/console/keys/${id('support-gpt')}`);
     assert.equal(used.status, 200);
-    assert.match(used.text, /<td><a href="\/console\/automations\/tickets">tickets<\/a><\/td><td>list \(GET \/tickets\), create \(POST \/tickets\)<\/td>/);
+    assert.match(
+      used.text,
+      /<td><a href="\/console\/automations\/tickets">tickets<\/a><\/td><td>list \(GET \/tickets\), create \(POST \/tickets\)<\/td>/,
+    );
     assert.match(used.text, /Every scope it holds was needed by a request in the last 30 days/);
     assert.match(used.text, /<dt>Requests in 30 days<\/dt><dd>7 /);
     await admin.post('/console/keys', { name: 'idle', scope: ['tickets:read', 'tickets:delete'] });
-    const idle = await admin.get(`/console/keys/${(await call(server.url, 'GET', '/admin/keys', undefined, adminHeaders(server))).json.data.find((k: { name: string }) => k.name === 'idle').id}`);
+    const idle = await admin.get(
+      `/console/keys/${(await call(server.url, 'GET', '/admin/keys', undefined, adminHeaders(server))).json.data.find((k: { name: string }) => k.name === 'idle').id}`,
+    );
     assert.match(idle.text, /No request with this key needed tickets:read, tickets:delete in the last 30 days/);
     assert.match(idle.text, /list \(GET \/tickets\)<\/td>/, 'delete is not an operation of tickets, so only list shows');
   });
