@@ -1,11 +1,14 @@
+import type { Context } from 'hono';
 import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { automationStates } from '../registry/automation-states.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
+import type { ConsoleEnv } from './console-env.ts';
 import type { On } from './on.ts';
 import { AutomationPage } from './pages/automation.tsx';
 import { AutomationsPage } from './pages/automations.tsx';
 import { MessagePage } from './pages/layout.tsx';
+import type { TryView } from './pages/try-panel.tsx';
 import { projectRoot } from './project.ts';
 import { render } from './render.ts';
 import { mayCreate, mayEdit } from './routes.ts';
@@ -14,9 +17,16 @@ import type { ConsoleStores } from './stores.ts';
 /** The automations list (filter by name, file, backend, state) and one automation's page, for every signed-in role. */
 export function addAutomationPages(
   on: On,
-  parts: { registry: AutomationRegistry; config: () => CouncilConfig; analytics: UsageAnalytics | undefined; stores: ConsoleStores },
+  parts: {
+    registry: AutomationRegistry;
+    config: () => CouncilConfig;
+    analytics: UsageAnalytics | undefined;
+    stores: ConsoleStores;
+    /** The engine's own routes, for the try-it panel. */
+    dispatch: (request: Request) => Promise<Response>;
+  },
 ) {
-  const { registry, config, analytics, stores } = parts;
+  const { registry, config, analytics, stores, dispatch } = parts;
   /** Requests and errors of the last hour by automation, when the analytics are on. */
   const lastHour = async (automation?: string) => {
     if (!analytics) return undefined;
@@ -47,7 +57,11 @@ export function addAutomationPages(
       }),
     );
   });
-  on('GET /automations/:name', async (c) => {
+  on('GET /automations/:name', (c) => automationPage(c));
+  on('POST /automations/:name/try', async (c) => automationPage(c, await tryEndpoint(c)));
+
+  /** One automation's page; with `tried`, the try-it form as sent and the answer. */
+  async function automationPage(c: Context<ConsoleEnv>, tried?: TryView) {
     const frame = { user: c.get('user'), csrf: c.get('session').csrf };
     const name = c.req.param('name') ?? '';
     const state = states().find((s) => s.name === name);
@@ -73,7 +87,59 @@ export function addAutomationPages(
         canEdit: mayEdit(frame.user, name),
         keys,
         ...(usage ? { usage } : {}),
+        ...(tried ? { tried } : {}),
       }),
+      tried?.error ? 400 : 200,
     );
-  });
+  }
+
+  /** Sends the try-it form's request through the engine's own routes, with the pasted key. */
+  async function tryEndpoint(c: Context<ConsoleEnv>): Promise<TryView> {
+    const form = await c.req.parseBody();
+    const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
+    const view = {
+      operation: field('operation'),
+      id: field('id').trim(),
+      query: field('query').trim().replace(/^\?/, ''),
+      body: field('body'),
+      key: field('key').trim(),
+    };
+    const endpoint = registry.match(c.req.param('name') ?? '')?.plan.endpoints.find((e) => e.operation === view.operation);
+    if (!endpoint) return { ...view, error: 'Choose one of the operations this automation serves.' };
+    if (endpoint.path.includes('{id}') && !view.id) return { ...view, error: `${endpoint.operation} needs the id of a record.` };
+    const withBody = endpoint.method === 'POST' || endpoint.method === 'PUT' || endpoint.method === 'PATCH';
+    if (withBody) {
+      try {
+        JSON.parse(view.body || '{}');
+      } catch (error) {
+        return { ...view, error: `The body is not JSON: ${(error as Error).message}` };
+      }
+    }
+    const path = endpoint.path.replace('{id}', encodeURIComponent(view.id)) + (view.query && !withBody ? `?${view.query}` : '');
+    const request = new Request(new URL(path, c.req.url), {
+      method: endpoint.method,
+      headers: {
+        ...(view.key ? { authorization: `Bearer ${view.key}` } : {}),
+        ...(withBody ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(withBody ? { body: view.body || '{}' } : {}),
+    });
+    const response = await dispatch(request);
+    const text = await response.text();
+    let shown = text;
+    try {
+      shown = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // Not JSON: shown as it came.
+    }
+    return {
+      ...view,
+      result: {
+        request: `${endpoint.method} ${path}`,
+        status: response.status,
+        requestId: response.headers.get('x-request-id'),
+        text: shown,
+      },
+    };
+  }
 }

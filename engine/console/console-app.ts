@@ -35,6 +35,8 @@ export interface ConsoleParts {
   readonly logger: Logger;
   readonly edits: ManifestEdits;
   readonly auth: Authenticator;
+  /** The engine's own routes (the try-it panel sends its requests through them). */
+  readonly dispatch: (request: Request) => Promise<Response>;
   /** Absent when `analytics.enabled` is false. */
   readonly analytics?: UsageAnalytics;
 }
@@ -78,7 +80,7 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
     return c.body(file.body, 200, { 'content-type': file.type, 'cache-control': 'public, max-age=31536000, immutable' });
   });
   addSignIn(on, { stores, limiter, audit, trustedProxies });
-  addAutomationPages(on, { registry, config, analytics: parts.analytics, stores });
+  addAutomationPages(on, { registry, config, analytics: parts.analytics, stores, dispatch: parts.dispatch });
   addEditorPages(on, { registry, config, edits, audit });
   addUsagePages(on, { registry, analytics: parts.analytics, audit });
   addKeyPages(on, { registry, auth, stores, audit, analytics: parts.analytics });

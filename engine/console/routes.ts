@@ -26,6 +26,7 @@ export const CONSOLE_ROUTES = {
   'GET /': 'viewer',
   'GET /automations': 'viewer',
   'GET /automations/:name': 'viewer',
+  'POST /automations/:name/try': 'viewer',
   'GET /automations/:name/edit': 'editor',
   'POST /automations/:name/edit': 'editor',
   'GET /automations/:name/configure': 'editor',

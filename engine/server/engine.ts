@@ -153,6 +153,8 @@ export async function startEngine(
     logger: requestLog,
     auth,
     ...(analytics ? { analytics } : {}),
+    // Late-bound: the routes are made below, with the console among them.
+    dispatch: async (request) => routes(request),
     edits: { check: (file, text) => reloader.check(file, text), reload: (files) => reloader.reload(files, { trigger: 'console' }) },
   });
   const routes = createFetch({

@@ -191,7 +191,13 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       await shot('keys');
       const used = await fetch(`${server.url}/orders`, { headers: { authorization: `Bearer ${key}` } });
       assert.equal(used.status, 200);
-      await page.getByRole('link', { name: 'Usage' }).click();
+      await page.goto(`${server.url}/console/automations/orders`);
+      await page.getByLabel('Operation').selectOption('list');
+      await page.getByLabel('API key', { exact: false }).fill(key);
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.getByText('answered 200').waitFor();
+      await accessible('automation page with a tried request');
+      await page.getByRole('link', { name: 'Usage', exact: true }).click();
       await page.getByLabel('1h').check();
       await page.getByRole('button', { name: 'Show' }).click();
       await page.getByRole('link', { name: 'browser key' }).waitFor();

@@ -132,4 +132,23 @@ describe('usage and the audit log in the console', () => {
     assert.equal(bad.status, 400);
     assert.match(bad.text, /is not a date or time/);
   });
+
+  it("tries an endpoint with a pasted key, through the engine's own checks", async () => {
+    const created = await admin.post('/console/automations/tickets/try', {
+      operation: 'create',
+      body: '{"title":"from the console"}',
+      key: secret,
+    });
+    assert.equal(created.status, 200);
+    assert.match(created.text, /<code>POST \/tickets<\/code> answered 201 \(request [^)]+\)/);
+    assert.match(created.text, /&quot;title&quot;: &quot;from the console&quot;|"title": "from the console"/);
+    const listed = await admin.post('/console/automations/tickets/try', { operation: 'list', query: '?limit=1', key: secret });
+    assert.match(listed.text, /<code>GET \/tickets\?limit=1<\/code> answered 200/);
+    const keyless = await admin.post('/console/automations/tickets/try', { operation: 'list' });
+    assert.match(keyless.text, /answered 401/, 'no key, no records: the API decides, not the console');
+    const badJson = await admin.post('/console/automations/tickets/try', { operation: 'create', body: '{title:', key: secret });
+    assert.equal(badJson.status, 400);
+    assert.match(badJson.text, /The body is not JSON/);
+    assert.ok(!created.text.includes(`Bearer ${secret}`));
+  });
 });

@@ -5,6 +5,7 @@ import { grantsAll } from '../../schema/scopes.ts';
 import type { KeyRecord } from '../../security/key-store.ts';
 import { type RecentUsage, recentText } from './automations.tsx';
 import { type Frame, Layout, Notice } from './layout.tsx';
+import { TryPanel, type TryView } from './try-panel.tsx';
 
 /** One automation: its state and errors, where its data lives, its endpoints with their access, and its fields. */
 const SAVED: Readonly<Record<string, { kind: 'ok' | 'error' | 'info'; text: string }>> = {
@@ -26,8 +27,10 @@ export const AutomationPage: FC<
     keys: readonly KeyRecord[];
     /** Requests and errors in the last hour (absent: analytics off). */
     usage?: RecentUsage;
+    /** The try-it form as last sent, and its answer. */
+    tried?: TryView;
   }
-> = ({ state, plan, rateLimit, saved, canEdit, keys, usage, ...frame }) => (
+> = ({ state, plan, rateLimit, saved, canEdit, keys, usage, tried, ...frame }) => (
   <Layout title={state.name ?? state.file} section="automations" {...frame}>
     {saved && SAVED[saved] ? <Notice kind={SAVED[saved].kind}>{SAVED[saved].text}</Notice> : null}
     {canEdit && state.name ? (
@@ -77,7 +80,7 @@ export const AutomationPage: FC<
             <>
               <dt>Last hour</dt>
               <dd>
-                {recentText(usage)} (<a href={`/console/usage?automation=${plan.name}&range=24h`}>usage</a>)
+                {recentText(usage)} (<a href={`/console/usage?automation=${plan.name}&range=24h`}>its usage over 24 h</a>)
               </dd>
             </>
           ) : null}
@@ -129,6 +132,7 @@ export const AutomationPage: FC<
         </table>
         <h2>Fields</h2>
         <Fields schema={plan.schema} />
+        {frame.csrf ? <TryPanel plan={plan} csrf={frame.csrf} {...(tried ? { view: tried } : {})} /> : null}
       </>
     ) : null}
   </Layout>

@@ -48,7 +48,8 @@ export const KeyPage: FC<
         <>
           <dt>Requests in 30 days</dt>
           <dd>
-            {requests30d} (<a href={`/console/usage?key=${encodeURIComponent(k.name)}&range=7d`}>usage</a>; counted by key name)
+            {requests30d} (<a href={`/console/usage?key=${encodeURIComponent(k.name)}&range=7d`}>its usage over 7 days</a>; counted by key
+            name)
           </dd>
         </>
       ) : null}
