@@ -1,13 +1,16 @@
 import { join } from 'node:path';
 import type { Context } from 'hono';
 import { parse } from 'yaml';
+import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { draftEdits, draftOfManifest, formField } from '../manifest/draft-edits.ts';
 import { MAX_MANIFEST_BYTES } from '../manifest/read-text.ts';
 import { manifestText } from '../manifest/scaffold.ts';
 import { editYaml } from '../manifest/yaml-edit.ts';
+import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
-import type { ReloadReport } from '../reload/reloader.ts';
+import type { CheckedText, ReloadReport } from '../reload/reloader.ts';
+import { settleWithin } from '../request/deadline.ts';
 import type { JsonSchema } from '../schema/json-schema.ts';
 import type { Manifest } from '../schema/manifest-shape.ts';
 import { AUTOMATION_NAME_PATTERN } from '../schema/naming.ts';
@@ -23,11 +26,12 @@ import { MessagePage } from './pages/layout.tsx';
 import { manifestFileOf, projectFile } from './project.ts';
 import { render } from './render.ts';
 import { mayCreate, mayEdit } from './routes.ts';
+import { CONSOLE_STORE_MS } from './stores.ts';
 import { unifiedDiff } from './yaml-diff.ts';
 
 /** What the editor asks of the engine: its own checks of a text, and a reload of written files. */
 export interface ManifestEdits {
-  check(file: string, text: string): ManifestIssue[];
+  check(file: string, text: string): CheckedText;
   reload(files: string[]): Promise<ReloadReport>;
 }
 
@@ -43,9 +47,16 @@ export const RELOAD_WAIT_MS = 10_000;
  */
 export function addEditorPages(
   on: On,
-  parts: { registry: AutomationRegistry; config: () => CouncilConfig; edits: ManifestEdits; audit: AuditLog },
+  parts: { registry: AutomationRegistry; config: () => CouncilConfig; edits: ManifestEdits; audit: AuditLog; connections: ConnectionPool },
 ) {
-  const { registry, config, edits, audit } = parts;
+  const { registry, config, edits, audit, connections } = parts;
+  /** What opening the plan's storage spec would change, asked of its connection within the console's store deadline. */
+  const storagePlan = (plan: AutomationPlan) =>
+    settleWithin(
+      connections.get(plan.storage.connection).then((connection) => connection.plan(plan.storage.spec)),
+      CONSOLE_STORE_MS,
+      () => new Error(`connection "${plan.storage.connection}" did not answer within ${CONSOLE_STORE_MS / 1000} s`),
+    );
   const frame = (c: Context<ConsoleEnv>) => ({ user: c.get('user'), csrf: c.get('session').csrf });
   const page = (c: Context<ConsoleEnv>, view: EditorView, status: 200 | 409 | 413 | 422 = 200) =>
     render(c, EditorPage({ ...frame(c), view }), status);
@@ -95,7 +106,7 @@ export function addEditorPages(
     const file = manifestFileOf(registry, name);
     const current = file ? readManifest(file) : undefined;
     if (!file || !current) return message(c, 'Not found', `No manifest file holds an automation named "${name}".`, 404);
-    if (hasErrors(edits.check(file, current.text))) {
+    if (hasErrors(edits.check(file, current.text).issues)) {
       return message(
         c,
         'Fix the YAML first',
@@ -244,7 +255,8 @@ export function addEditorPages(
       );
     }
     const isNew = view.base === '';
-    const issues = [...edits.check(file, view.text)];
+    const checked = edits.check(file, view.text);
+    const issues = [...checked.issues];
     const renamed = nameIn(view.text);
     if (renamed && !step.mayName(renamed)) {
       issues.unshift(nameIssue(file, view.text, `you may not edit an automation named "${renamed}"; ${notYours(c, renamed)}`));
@@ -252,7 +264,19 @@ export function addEditorPages(
     if (isNew && current) {
       issues.unshift(nameIssue(file, view.text, `${view.file} already exists: choose another name, or edit that automation`));
     }
-    view = { ...view, issues, diff: unifiedDiff(view.file, current?.text ?? '', view.text) };
+    // What the store would do to stored data (PostgreSQL: columns and indexes); what it would refuse is an error here, at its field.
+    let storage: EditorView['storage'];
+    const refusal = checked.refusal;
+    if (!hasErrors(issues) && checked.plan) {
+      try {
+        const plan = await storagePlan(checked.plan);
+        if (refusal) issues.push(...plan.refused.map((r) => refusal(r.field, r.message)));
+        if (plan.steps.length > 0) storage = { target: plan.target, steps: plan.steps };
+      } catch (error) {
+        storage = { error: `The store could not be asked what this does to stored data: ${(error as Error).message}` };
+      }
+    }
+    view = { ...view, issues, diff: unifiedDiff(view.file, current?.text ?? '', view.text), ...(storage ? { storage } : {}) };
     if (!save) return page(c, view);
     if (hasErrors(issues))
       return page(

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { sep } from 'node:path';
 import { type StagedStore, StorageError } from '../../adapters/types.ts';
 import { compileAutomation } from '../compile/compile.ts';
+import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import type { Logger } from '../log.ts';
@@ -41,6 +42,14 @@ interface FileEntry {
   readonly fingerprint: string;
   readonly loaded?: LoadedManifest;
   readonly mounted?: MountedAutomation;
+}
+
+/** What {@link Reloader.check} found in a text: its issues and, when it compiles, its plan. */
+export interface CheckedText {
+  readonly issues: ManifestIssue[];
+  readonly plan?: AutomationPlan;
+  /** An issue at the manifest's `field` (or its storage) for a change the store refuses. */
+  readonly refusal?: (field: string, message: string) => ManifestIssue;
 }
 
 /** Issue codes that depend on other manifests: such a file is retried when another one goes away. */
@@ -131,20 +140,26 @@ export class Reloader {
    * What a reload would find in `text` as the new content of `file`, without writing,
    * binding or serving anything: the file's own checks, its names against every other
    * serving manifest, and compiling. Warnings come back too. (What the store would do to
-   * stored data is not asked here.)
+   * stored data is not asked here: `plan` is what to ask the store about, and `refusal`
+   * places what it refuses at the manifest's field.)
    */
-  check(file: string, text: string): ManifestIssue[] {
+  check(file: string, text: string): CheckedText {
     const load = checkManifestText(file, text, connectionBackends(this.#config));
-    if (!load.manifest) return load.issues;
+    const manifest = load.manifest;
+    if (!manifest) return { issues: load.issues };
     const other = (m: LoadedManifest | undefined) => (m && m.file !== file ? m : undefined);
     const across = checkAcrossManifests([load.manifest], {
       name: (n) => other(this.#names.name(n)),
       recordName: (n) => other(this.#names.recordName(n)),
     });
     const issues = [...load.issues, ...across.issues];
-    if (hasErrors(issues)) return issues;
+    if (hasErrors(issues)) return { issues };
     try {
-      compileAutomation(load.manifest, { pagination: this.#config.pagination, consequentialWrites: this.#config.gpt.consequentialWrites });
+      const plan = compileAutomation(manifest, {
+        pagination: this.#config.pagination,
+        consequentialWrites: this.#config.gpt.consequentialWrites,
+      });
+      return { issues, plan, refusal: (field, message) => storageRefusal(manifest, field, message) };
     } catch (error) {
       issues.push({
         code: 'manifest-schema',
@@ -155,8 +170,8 @@ export class Reloader {
         pointer: '',
         message: `could not be compiled: ${(error as Error).message}`,
       });
+      return { issues };
     }
-    return issues;
   }
 
   /** Rescans the automations folder and reloads every file in it, and every file that left it. */

@@ -365,3 +365,45 @@ describe('configuring an automation with the form', () => {
     }
   });
 });
+
+describe('what a save does to stored data (PostgreSQL)', () => {
+  it('shows the statements a save would run, and refuses one that would lose stored values, at its field', async () => {
+    const NOTES_PG = `name: pgnotes
+description: Notes on PostgreSQL for the console edit tests.
+storage: { backend: postgres }
+schema:
+  type: object
+  properties:
+    text: { type: string, maxLength: 500 }
+    mood: { type: string, maxLength: 20 }
+endpoints:
+  - operation: list
+  - operation: create
+`;
+    const project = makeProject({ 'pgnotes.yaml': NOTES_PG });
+    const server = await startServer(project);
+    try {
+      const key = (await call(server.url, 'POST', '/admin/keys', { name: 'pg', scopes: ['*'] }, adminHeaders(server))).json.secret;
+      const created = await call(server.url, 'POST', '/pgnotes', { text: 'hello', mood: 'good' }, { authorization: `Bearer ${key}` });
+      assert.equal(created.status, 201);
+      const made = await createUser(server, 'eve@example.com', 'editor');
+      const eve = new ConsoleClient(server.url);
+      await eve.signIn(made.email, made.password, PASSWORD);
+      const base = /name="base" value="([^"]*)"/.exec((await eve.get('/console/automations/pgnotes/edit')).text)?.[1] ?? '';
+      const added = await eve.post('/console/automations/pgnotes/edit', {
+        yaml: NOTES_PG.replace('    mood:', '    topic: { type: string, maxLength: 40 }\n    mood:'),
+        base,
+        step: 'check',
+      });
+      assert.match(added.text, /What saving does to stored data/);
+      assert.match(added.text, /<code>ALTER TABLE[^<]*ADD COLUMN[^<]*topic[^<]*<\/code>/i);
+      const dropped = await eve.post('/console/automations/pgnotes/edit', { yaml: NOTES_PG.replace(/ {4}mood:.*\n/, ''), base, step: 'save' });
+      assert.equal(dropped.status, 422, 'a change the store would refuse is not written');
+      assert.match(dropped.text, /automations\/pgnotes\.yaml:\d+:\d+<\/code>: [^<]*mood/);
+      assert.equal(readFileSync(join(project.automations, 'pgnotes.yaml'), 'utf8'), NOTES_PG);
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+});

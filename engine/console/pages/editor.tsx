@@ -1,4 +1,5 @@
 import type { FC } from 'hono/jsx';
+import type { StorageStep } from '../../../adapters/types.ts';
 import type { ManifestIssue } from '../../source/issues.ts';
 import { Csrf, type Frame, Layout, Notice } from './layout.tsx';
 
@@ -18,6 +19,8 @@ export interface EditorView {
   /** No file is written here (console.mode: readonly): the diff is the outcome. */
   readonly readonly: boolean;
   readonly notice?: { readonly kind: 'error' | 'ok' | 'info'; readonly text: string };
+  /** What saving would change in the store (steps to run), or why that could not be asked. */
+  readonly storage?: { readonly target: string; readonly steps: readonly StorageStep[] } | { readonly error: string };
 }
 
 /**
@@ -56,6 +59,26 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
             </ul>
           ) : (
             <p>No error or warning.</p>
+          )}
+        </section>
+      ) : null}
+      {view.storage ? (
+        <section aria-labelledby="stored">
+          <h2 id="stored">What saving does to stored data</h2>
+          {'error' in view.storage ? (
+            <Notice kind="error">{view.storage.error}</Notice>
+          ) : (
+            <>
+              <p>{`Once saved and loaded, the engine runs on ${view.storage.target} (as council migrate --dry-run shows):`}</p>
+              <ul>
+                {view.storage.steps.map((s) => (
+                  <li>
+                    <code>{s.statement}</code>
+                    {` ${s.why}${s.defer ? ' (after the version serving now has finished its requests)' : ''}`}
+                  </li>
+                ))}
+              </ul>
+            </>
           )}
         </section>
       ) : null}
