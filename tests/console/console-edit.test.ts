@@ -397,7 +397,11 @@ endpoints:
       });
       assert.match(added.text, /What saving does to stored data/);
       assert.match(added.text, /<code>ALTER TABLE[^<]*ADD COLUMN[^<]*topic[^<]*<\/code>/i);
-      const dropped = await eve.post('/console/automations/pgnotes/edit', { yaml: NOTES_PG.replace(/ {4}mood:.*\n/, ''), base, step: 'save' });
+      const dropped = await eve.post('/console/automations/pgnotes/edit', {
+        yaml: NOTES_PG.replace(/ {4}mood:.*\n/, ''),
+        base,
+        step: 'save',
+      });
       assert.equal(dropped.status, 422, 'a change the store would refuse is not written');
       assert.match(dropped.text, /automations\/pgnotes\.yaml:\d+:\d+<\/code>: [^<]*mood/);
       assert.equal(readFileSync(join(project.automations, 'pgnotes.yaml'), 'utf8'), NOTES_PG);
