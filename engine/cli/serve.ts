@@ -68,6 +68,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (nothing) console.log(`  warning: ${nothing}`);
   if (failed.length) console.log(`  ${failed.length} manifest(s) skipped; see the errors above and ${server.url}/health`);
   console.log(`  OpenAPI: ${server.url}/openapi.json   docs: ${server.url}/docs   MCP: ${server.url}/mcp   health: ${server.url}/health`);
+  console.log(`  console: ${server.url}/console (council users create --email EMAIL --role admin makes its first user)`);
   const key = server.engine.bootstrapKey;
   if (key) {
     // Printed here once, on the terminal, never through the logger: it is a secret.

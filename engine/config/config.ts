@@ -27,8 +27,8 @@ export interface CouncilConfig {
   readonly audit: { readonly enabled: boolean };
   /** Counting for /metrics (requests, store calls); read at start only. */
   readonly metrics: { readonly enabled: boolean };
-  /** The web console: `readonly` writes nothing (GitOps), every edit ends in a diff. */
-  readonly console: { readonly mode: 'write' | 'readonly' };
+  /** The web console: `readonly` writes nothing (GitOps), every edit ends in a diff; `auto` is readonly under git-sync. */
+  readonly console: { readonly mode: 'auto' | 'write' | 'readonly' };
   /** Usage analytics: written every `flushSeconds`, kept `retentionDays`. */
   readonly analytics: { readonly enabled: boolean; readonly flushSeconds: number; readonly retentionDays: number };
   /** Idempotency-Key: how long keys are remembered, and on which connection (default: the system store). */

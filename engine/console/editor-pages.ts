@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Context } from 'hono';
 import { parse } from 'yaml';
 import type { AutomationPlan } from '../compile/plan.ts';
@@ -18,12 +18,13 @@ import type { AuditLog } from '../security/audit-log.ts';
 import { hasErrors, type ManifestIssue } from '../source/issues.ts';
 import { actorOf, type ConsoleEnv } from './console-env.ts';
 import { draftFromForm, FIELD_ROWS, type FormValues, formValuesOf, SPARE_ROWS } from './draft-form.ts';
+import { commitToBranch, gitWorkTree } from './git-branch.ts';
 import { readManifest, writeManifest } from './manifest-file.ts';
 import type { On } from './on.ts';
 import { AutomationFormPage } from './pages/automation-form.tsx';
 import { EditorPage, type EditorView } from './pages/editor.tsx';
 import { MessagePage } from './pages/layout.tsx';
-import { manifestFileOf, projectFile } from './project.ts';
+import { consoleMode, manifestFileOf, projectFile } from './project.ts';
 import { render } from './render.ts';
 import { mayCreate, mayEdit } from './routes.ts';
 import { CONSOLE_STORE_MS } from './stores.ts';
@@ -62,7 +63,7 @@ export function addEditorPages(
     render(c, EditorPage({ ...frame(c), view }), status);
   const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404 | 409) =>
     render(c, MessagePage({ ...frame(c), title, message: text }), status);
-  const readonly = () => config().console.mode === 'readonly';
+  const readonly = () => consoleMode(config()) === 'readonly';
 
   on('GET /automations/:name/edit', (c) => {
     const name = c.req.param('name') ?? '';
@@ -97,7 +98,14 @@ export function addEditorPages(
       base,
       readonly: readonly(),
     };
-    return checkAndSave(c, { view, file, current, save: form.step === 'save', mayName: (n) => mayEdit(c.get('user'), n) });
+    return checkAndSave(c, {
+      view,
+      file,
+      current,
+      save: form.step === 'save',
+      branch: form.step === 'branch',
+      mayName: (n) => mayEdit(c.get('user'), n),
+    });
   });
 
   /** The manifest of automation `name` as the configure form needs it, or the page that says why there is none. */
@@ -228,7 +236,14 @@ export function addEditorPages(
       base: '',
       readonly: readonly(),
     };
-    return checkAndSave(c, { view, file, current: readManifest(file), save: form.step === 'save', mayName: () => true });
+    return checkAndSave(c, {
+      view,
+      file,
+      current: readManifest(file),
+      save: form.step === 'save',
+      branch: form.step === 'branch',
+      mayName: () => true,
+    });
   });
 
   /**
@@ -242,10 +257,12 @@ export function addEditorPages(
       file: string;
       current: { text: string; hash: string } | undefined;
       save: boolean;
+      /** Read-only console: commit the text to a new git branch instead. */
+      branch?: boolean;
       mayName: (name: string) => boolean;
     },
   ): Promise<Response> {
-    const { file, current, save } = step;
+    const { file, current, save, branch } = step;
     let view = step.view;
     if (Buffer.byteLength(view.text) > MAX_MANIFEST_BYTES) {
       return page(
@@ -277,18 +294,46 @@ export function addEditorPages(
       }
     }
     view = { ...view, issues, diff: unifiedDiff(view.file, current?.text ?? '', view.text), ...(storage ? { storage } : {}) };
-    if (!save) return page(c, view);
+    if (view.readonly && !hasErrors(issues) && view.diff) view = { ...view, branchable: (await gitWorkTree(dirname(file))) !== undefined };
+    if (!save && !branch) return page(c, view);
     if (hasErrors(issues))
       return page(
         c,
         { ...view, notice: { kind: 'error', text: 'Not saved: the engine would refuse this text (the errors are below).' } },
         422,
       );
-    if (view.readonly)
+    if (view.readonly) {
+      const root = branch && view.branchable ? await gitWorkTree(dirname(file)) : undefined;
+      if (!root) {
+        return page(c, {
+          ...view,
+          notice: { kind: 'info', text: 'Nothing was written (read-only console): the change is below, for a pull request.' },
+        });
+      }
+      const user = c.get('user');
+      const name = renamed ?? 'automation';
+      const made = await commitToBranch(
+        root,
+        file,
+        view.text,
+        `${isNew ? 'Add' : 'Change'} ${view.file}\n\nWritten in the console by ${user.email}.`,
+        `council/${name}-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`,
+      );
+      audit.record({
+        actor: actorOf(user),
+        action: 'manifest.branch',
+        outcome: 'ok',
+        automation: name,
+        detail: `${made.branch} ${made.commit.slice(0, 12)}`,
+      });
       return page(c, {
         ...view,
-        notice: { kind: 'info', text: 'Nothing was written (read-only console): the change is below, for a pull request.' },
+        notice: {
+          kind: 'ok',
+          text: `Committed ${made.commit.slice(0, 12)} on the new branch ${made.branch}; the files here are unchanged. Push it (git push origin ${made.branch}) and open a pull request.`,
+        },
       });
+    }
     const written =
       (current?.hash ?? '') === view.base
         ? writeManifest(file, view.text, isNew ? undefined : view.base)

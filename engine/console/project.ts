@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { CouncilConfig } from '../config/config.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
@@ -21,4 +22,19 @@ export function projectFile(config: CouncilConfig, file: string): string {
 /** The manifest file of automation `name`: the one serving it, or one that failed under that name. */
 export function manifestFileOf(registry: AutomationRegistry, name: string): string | undefined {
   return registry.match(name)?.plan.file ?? registry.failures().find((f) => f.name === name)?.file;
+}
+
+/**
+ * Whether the console may write manifests. `auto` is read-only when the automations folder
+ * is a git-sync checkout: a path through a symbolic link into a `.worktrees` folder, which
+ * the next sync replaces (a file written there would be lost, and never reviewed).
+ */
+export function consoleMode(config: CouncilConfig): 'write' | 'readonly' {
+  if (config.console.mode !== 'auto') return config.console.mode;
+  try {
+    const real = realpathSync(config.automations);
+    return real !== path.resolve(config.automations) && real.split(path.sep).includes('.worktrees') ? 'readonly' : 'write';
+  } catch {
+    return 'write';
+  }
 }

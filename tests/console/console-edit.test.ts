@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -407,6 +407,81 @@ endpoints:
       assert.equal(readFileSync(join(project.automations, 'pgnotes.yaml'), 'utf8'), NOTES_PG);
     } finally {
       await server.close();
+      project.remove();
+    }
+  });
+});
+
+describe('GitOps: a branch instead of a write, and read-only by itself under git-sync', () => {
+  const git = (cwd: string, ...args: string[]) => {
+    const done = spawnSync('git', args, { cwd, encoding: 'utf8' });
+    assert.equal(done.status, 0, `git ${args.join(' ')}: ${done.stderr}`);
+    return done.stdout.trim();
+  };
+
+  it('commits a checked change to a new branch, leaving the work tree, its index and HEAD as they were', async () => {
+    const project = makeProject({ 'tickets.yaml': TICKETS });
+    git(project.root, 'init', '-q', '-b', 'main');
+    git(project.root, 'config', 'user.name', 'Ops');
+    git(project.root, 'config', 'user.email', 'ops@example.com');
+    git(project.root, 'add', 'automations');
+    git(project.root, 'commit', '-q', '-m', 'tickets');
+    const head = git(project.root, 'rev-parse', 'HEAD');
+    const server = await startServer(project, { audit: { enabled: true }, console: { mode: 'readonly' } });
+    try {
+      const made = await createUser(server, 'eve@example.com', 'editor');
+      const eve = new ConsoleClient(server.url);
+      await eve.signIn(made.email, made.password, PASSWORD);
+      const base = /name="base" value="([^"]*)"/.exec((await eve.get('/console/automations/tickets/edit')).text)?.[1] ?? '';
+      const edited = TICKETS.replace('maxLength: 200', 'maxLength: 80');
+      const checked = await eve.post('/console/automations/tickets/edit', { yaml: edited, base, step: 'check' });
+      assert.match(checked.text, /value="branch"/, 'git is here with an author: a branch is offered');
+      const committed = await eve.post('/console/automations/tickets/edit', { yaml: edited, base, step: 'branch' });
+      assert.equal(committed.status, 200);
+      const branch = /on the new branch (council\/tickets-\d{14})/.exec(committed.text)?.[1];
+      assert.ok(branch, committed.text.slice(0, 1500));
+      assert.equal(git(project.root, 'show', `${branch}:automations/tickets.yaml`), edited.trimEnd());
+      assert.equal(git(project.root, 'rev-parse', `${branch}~1`), head, 'the branch is one commit on HEAD');
+      assert.match(
+        git(project.root, 'log', '-1', '--format=%an <%ae>%n%B', branch),
+        /^Ops <ops@example\.com>\nChange automations\/tickets\.yaml\n\nWritten in the console by eve@example\.com\./,
+      );
+      assert.equal(git(project.root, 'rev-parse', 'HEAD'), head);
+      assert.equal(git(project.root, 'status', '--porcelain', '--', 'automations'), '', 'the work tree and index are untouched');
+      assert.equal(readFileSync(join(project.automations, 'tickets.yaml'), 'utf8'), TICKETS);
+    } finally {
+      await server.close();
+      project.remove();
+    }
+  });
+
+  it('auto mode is read-only when the automations folder is a git-sync checkout, and writes otherwise', async () => {
+    const project = makeProject({});
+    const worktree = join(project.root, 'sync', '.worktrees', 'abc123');
+    mkdirSync(join(worktree, 'automations'), { recursive: true });
+    writeFileSync(join(worktree, 'automations', 'tickets.yaml'), TICKETS);
+    symlinkSync(join('.worktrees', 'abc123'), join(project.root, 'sync', 'current'));
+    const synced = await startServer(project, {
+      automations: join(project.root, 'sync', 'current', 'automations'),
+      console: { mode: 'auto' },
+    });
+    try {
+      const made = await createUser(synced, 'eve@example.com', 'editor');
+      const eve = new ConsoleClient(synced.url);
+      await eve.signIn(made.email, made.password, PASSWORD);
+      assert.match((await eve.get('/console/automations/tickets/edit')).text, /This console is read-only/);
+    } finally {
+      await synced.close();
+    }
+    project.write('tickets.yaml', TICKETS);
+    const plain = await startServer(project, { console: { mode: 'auto' } });
+    try {
+      const made = await createUser(plain, 'otto@example.com', 'editor');
+      const otto = new ConsoleClient(plain.url);
+      await otto.signIn(made.email, made.password, PASSWORD);
+      assert.doesNotMatch((await otto.get('/console/automations/tickets/edit')).text, /This console is read-only/);
+    } finally {
+      await plain.close();
       project.remove();
     }
   });

@@ -19,6 +19,8 @@ export interface EditorView {
   /** No file is written here (console.mode: readonly): the diff is the outcome. */
   readonly readonly: boolean;
   readonly notice?: { readonly kind: 'error' | 'ok' | 'info'; readonly text: string };
+  /** Read-only, checked clean, and in a git work tree with an author: a branch can hold the change. */
+  readonly branchable?: boolean;
   /** What saving would change in the store (steps to run), or why that could not be asked. */
   readonly storage?: { readonly target: string; readonly steps: readonly StorageStep[] } | { readonly error: string };
 }
@@ -113,6 +115,11 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
           {canSave ? (
             <button type="submit" name="step" value="save">
               Save
+            </button>
+          ) : null}
+          {view.readonly && view.branchable ? (
+            <button type="submit" name="step" value="branch">
+              Commit to a new branch
             </button>
           ) : null}
         </div>

@@ -90,9 +90,9 @@ enabled?: boolean
  */
 console?: {
 /**
- * write: editors save manifests into the automations folder. readonly (GitOps: the folder follows a git branch, e.g. under git-sync): nothing is written; every edit ends in the YAML and a unified diff to put in a pull request.
+ * write: editors save manifests into the automations folder. readonly (GitOps: the folder follows a git branch): nothing is written; every edit ends in the YAML and a unified diff to put in a pull request, or a commit on a new branch. auto: readonly when the automations folder is a git-sync checkout (reached through a link into a .worktrees folder, which the next sync replaces), else write.
  */
-mode?: ("write" | "readonly")
+mode?: ("auto" | "write" | "readonly")
 }
 /**
  * Usage analytics in the system store: requests per minute by automation, operation, key and status class, with latency percentiles and bytes (GET /admin/analytics, council stats).
