@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CONSOLE_CSS } from './console-css.ts';
 import { CONSOLE_JS } from './console-js.ts';
+import { EDITOR_VERSION, editorBundle } from './editor-bundle.ts';
 
 /** The console's own files, by name; each URL carries its content hash, so a browser may keep it for a year. */
 const FILES: Readonly<Record<string, { body: string; type: string }>> = {
@@ -13,11 +14,15 @@ const VERSIONS = Object.fromEntries(
 );
 
 /** `/console/assets/console.css?v=1a2b…`: the URL a page links. */
-export function assetHref(name: keyof typeof FILES & string): string {
-  return `/console/assets/${name}?v=${VERSIONS[name]}`;
+export function assetHref(name: 'console.css' | 'console.js' | typeof EDITOR_SCRIPT): string {
+  return `/console/assets/${name}?v=${name === EDITOR_SCRIPT ? EDITOR_VERSION : VERSIONS[name]}`;
 }
 
+/** The YAML editor's script: bundled when first asked for (editor-bundle.ts). */
+export const EDITOR_SCRIPT = 'yaml-editor.js';
+
 /** The file of an asset's name, or undefined. */
-export function assetFile(name: string): { body: string; type: string } | undefined {
+export async function assetFile(name: string): Promise<{ body: string; type: string } | undefined> {
+  if (name === EDITOR_SCRIPT) return { body: await editorBundle(), type: 'text/javascript; charset=utf-8' };
   return Object.hasOwn(FILES, name) ? FILES[name] : undefined;
 }

@@ -74,8 +74,8 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
         ),
     }),
   );
-  on('GET /assets/:file', (c) => {
-    const file = assetFile(c.req.param('file') ?? '');
+  on('GET /assets/:file', async (c) => {
+    const file = await assetFile(c.req.param('file') ?? '');
     if (!file) return c.text('no such file', 404);
     return c.body(file.body, 200, { 'content-type': file.type, 'cache-control': 'public, max-age=31536000, immutable' });
   });

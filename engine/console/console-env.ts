@@ -8,6 +8,8 @@ export type ConsoleEnv = {
     session: SessionRecord;
     /** The cookie's token of this session (sign out revokes it). */
     token: string;
+    /** This answer's style nonce, in its Content-Security-Policy (security-headers.ts). */
+    styleNonce: string;
   };
 };
 

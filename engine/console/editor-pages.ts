@@ -1,7 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { Context } from 'hono';
 import { parse } from 'yaml';
-import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { draftEdits, draftOfManifest, formField } from '../manifest/draft-edits.ts';
 import { MAX_MANIFEST_BYTES } from '../manifest/read-text.ts';
@@ -10,12 +9,10 @@ import { editYaml } from '../manifest/yaml-edit.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { CheckedText, ReloadReport } from '../reload/reloader.ts';
-import { settleWithin } from '../request/deadline.ts';
 import type { JsonSchema } from '../schema/json-schema.ts';
 import type { Manifest } from '../schema/manifest-shape.ts';
-import { AUTOMATION_NAME_PATTERN } from '../schema/naming.ts';
 import type { AuditLog } from '../security/audit-log.ts';
-import { hasErrors, type ManifestIssue } from '../source/issues.ts';
+import { hasErrors } from '../source/issues.ts';
 import { actorOf, type ConsoleEnv } from './console-env.ts';
 import { draftFromForm, FIELD_ROWS, type FormValues, formValuesOf, SPARE_ROWS } from './draft-form.ts';
 import { commitToBranch, gitWorkTree } from './git-branch.ts';
@@ -27,7 +24,7 @@ import { MessagePage } from './pages/layout.tsx';
 import { consoleMode, manifestFileOf, projectFile } from './project.ts';
 import { render } from './render.ts';
 import { mayCreate, mayEdit } from './routes.ts';
-import { CONSOLE_STORE_MS } from './stores.ts';
+import { nameIn, textChecker } from './text-check.ts';
 import { unifiedDiff } from './yaml-diff.ts';
 
 /** What the editor asks of the engine: its own checks of a text, and a reload of written files. */
@@ -51,16 +48,10 @@ export function addEditorPages(
   parts: { registry: AutomationRegistry; config: () => CouncilConfig; edits: ManifestEdits; audit: AuditLog; connections: ConnectionPool },
 ) {
   const { registry, config, edits, audit, connections } = parts;
-  /** What opening the plan's storage spec would change, asked of its connection within the console's store deadline. */
-  const storagePlan = (plan: AutomationPlan) =>
-    settleWithin(
-      connections.get(plan.storage.connection).then((connection) => connection.plan(plan.storage.spec)),
-      CONSOLE_STORE_MS,
-      () => new Error(`connection "${plan.storage.connection}" did not answer within ${CONSOLE_STORE_MS / 1000} s`),
-    );
+  const checkText = textChecker(edits, connections);
   const frame = (c: Context<ConsoleEnv>) => ({ user: c.get('user'), csrf: c.get('session').csrf });
   const page = (c: Context<ConsoleEnv>, view: EditorView, status: 200 | 409 | 413 | 422 = 200) =>
-    render(c, EditorPage({ ...frame(c), view }), status);
+    render(c, EditorPage({ ...frame(c), view: { ...view, styleNonce: c.get('styleNonce') } }), status);
   const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404 | 409) =>
     render(c, MessagePage({ ...frame(c), title, message: text }), status);
   const readonly = () => consoleMode(config()) === 'readonly';
@@ -74,6 +65,7 @@ export function addEditorPages(
     return page(c, {
       title: `Edit ${name}`,
       action: `/console/automations/${name}/edit`,
+      checkUrl: `/console/automations/${name}/check`,
       file: projectFile(config(), file),
       text: current.text,
       base: current.hash,
@@ -93,6 +85,7 @@ export function addEditorPages(
     const view = {
       title: `Edit ${name}`,
       action: `/console/automations/${name}/edit`,
+      checkUrl: `/console/automations/${name}/check`,
       file: projectFile(config(), file),
       text,
       base,
@@ -165,6 +158,7 @@ export function addEditorPages(
     const view = {
       title: `Configure ${name}`,
       action: `/console/automations/${name}/edit`,
+      checkUrl: `/console/automations/${name}/check`,
       file: projectFile(config(), file),
       text,
       base: current.hash,
@@ -185,6 +179,36 @@ export function addEditorPages(
       save: false,
       mayName: (n) => mayEdit(c.get('user'), n),
     });
+  });
+
+  /** The editor's live check as one types: the same check as the Check button, answered as JSON for its gutter. */
+  const liveCheck = async (c: Context<ConsoleEnv>, file: string, text: string, taken: boolean) => {
+    if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES)
+      return c.json({
+        issues: [{ line: 1, col: 1, severity: 'error', message: `a manifest holds at most ${MAX_MANIFEST_BYTES / 1024} KiB` }],
+      });
+    const { issues } = await checkText({
+      file,
+      shown: projectFile(config(), file),
+      text,
+      taken,
+      mayName: (n) => mayEdit(c.get('user'), n),
+      notYours: (n) => notYours(c, n),
+    });
+    return c.json({ issues: issues.map(({ line, col, severity, message }) => ({ line, col, severity, message })) });
+  };
+  on('POST /automations/:name/check', async (c) => {
+    const name = c.req.param('name') ?? '';
+    const file = manifestFileOf(registry, name);
+    if (!mayEdit(c.get('user'), name) || !file) return c.json({ issues: [] }, mayEdit(c.get('user'), name) ? 404 : 403);
+    const current = readManifest(file);
+    return liveCheck(c, file, submittedText((await c.req.parseBody()).yaml, current?.text), false);
+  });
+  on('POST /new/check', async (c) => {
+    if (!mayCreate(c.get('user'))) return c.json({ issues: [] }, 403);
+    const text = submittedText((await c.req.parseBody()).yaml, undefined);
+    const file = newFile(config(), nameIn(text) ?? 'new-automation');
+    return liveCheck(c, file, text, readManifest(file) !== undefined);
   });
 
   on('GET /new', (c) => {
@@ -214,6 +238,7 @@ export function addEditorPages(
     const view = {
       title: `New automation ${drafted.draft.name}`,
       action: '/console/new/yaml',
+      checkUrl: '/console/new/check',
       file: projectFile(config(), file),
       text,
       base: '',
@@ -231,6 +256,7 @@ export function addEditorPages(
     const view = {
       title: `New automation ${name ?? ''}`.trim(),
       action: '/console/new/yaml',
+      checkUrl: '/console/new/check',
       file: projectFile(config(), file),
       text,
       base: '',
@@ -272,27 +298,15 @@ export function addEditorPages(
       );
     }
     const isNew = view.base === '';
-    const checked = edits.check(file, view.text);
-    const issues = [...checked.issues];
+    const { issues, storage } = await checkText({
+      file,
+      shown: view.file,
+      text: view.text,
+      taken: isNew && current !== undefined,
+      mayName: step.mayName,
+      notYours: (n) => notYours(c, n),
+    });
     const renamed = nameIn(view.text);
-    if (renamed && !step.mayName(renamed)) {
-      issues.unshift(nameIssue(file, view.text, `you may not edit an automation named "${renamed}"; ${notYours(c, renamed)}`));
-    }
-    if (isNew && current) {
-      issues.unshift(nameIssue(file, view.text, `${view.file} already exists: choose another name, or edit that automation`));
-    }
-    // What the store would do to stored data (PostgreSQL: columns and indexes); what it would refuse is an error here, at its field.
-    let storage: EditorView['storage'];
-    const refusal = checked.refusal;
-    if (!hasErrors(issues) && checked.plan) {
-      try {
-        const plan = await storagePlan(checked.plan);
-        if (refusal) issues.push(...plan.refused.map((r) => refusal(r.field, r.message)));
-        if (plan.steps.length > 0) storage = { target: plan.target, steps: plan.steps };
-      } catch (error) {
-        storage = { error: `The store could not be asked what this does to stored data: ${(error as Error).message}` };
-      }
-    }
     view = { ...view, issues, diff: unifiedDiff(view.file, current?.text ?? '', view.text), ...(storage ? { storage } : {}) };
     if (view.readonly && !hasErrors(issues) && view.diff) view = { ...view, branchable: (await gitWorkTree(dirname(file))) !== undefined };
     if (!save && !branch) return page(c, view);
@@ -380,24 +394,8 @@ function submittedText(value: unknown, before: string | undefined): string {
   return before?.includes('\r\n') ? text : text.replace(/\r\n/g, '\n');
 }
 
-/** The `name:` a manifest text declares, when it is a valid one. */
-function nameIn(text: string): string | undefined {
-  try {
-    const name = (parse(text) as { name?: unknown } | null)?.name;
-    return typeof name === 'string' && AUTOMATION_NAME_PATTERN.test(name) ? name : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function newFile(config: CouncilConfig, name: string): string {
   return join(config.automations, `${name}.yaml`);
-}
-
-/** An error about the text's `name:`, at its line. */
-function nameIssue(file: string, text: string, message: string): ManifestIssue {
-  const line = text.split('\n').findIndex((l) => /^name\s*:/.test(l)) + 1 || 1;
-  return { code: 'name-duplicate', severity: 'error', file, line, col: 1, pointer: '/name', message };
 }
 
 function connectionList(config: CouncilConfig) {

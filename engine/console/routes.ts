@@ -29,6 +29,8 @@ export const CONSOLE_ROUTES = {
   'POST /automations/:name/try': 'viewer',
   'GET /automations/:name/edit': 'editor',
   'POST /automations/:name/edit': 'editor',
+  'POST /automations/:name/check': 'editor',
+  'POST /new/check': 'editor',
   'GET /automations/:name/configure': 'editor',
   'POST /automations/:name/configure': 'editor',
   'GET /new': 'editor',

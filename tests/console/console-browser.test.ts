@@ -155,9 +155,27 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       await page.getByText('Saved. The engine loaded it').waitFor();
       assert.match((await page.locator('main').textContent()) ?? '', /serving/);
       await page.getByRole('link', { name: 'Edit the YAML' }).click();
+      // The YAML editor (CodeMirror, over the text area it keeps in step): typed into, it checks as one types.
       const yaml = page.locator('textarea#yaml');
       const text = await yaml.inputValue();
-      await yaml.fill(text.replace('type: number', 'type: numbr'));
+      const editor = page.locator('.cm-content');
+      await editor.waitFor();
+      assert.equal(await yaml.isHidden(), true, 'the editor stands in for the text area');
+      // As a person edits: to the end of the line, two words back, and the new word typed.
+      await page.locator('.cm-line', { hasText: 'type: number' }).click();
+      await page.keyboard.press('End');
+      for (let i = 0; i < 'number'.length; i++) await page.keyboard.press('Backspace');
+      await page.keyboard.type('numbr');
+      await page.locator('.cm-lintRange-error').first().waitFor();
+      const typedLine = text.split('\n').findIndex((l) => l.includes('type: number')) + 1;
+      const marked = await page
+        .locator('.cm-lintRange-error')
+        .first()
+        .evaluate((el) => el.closest('.cm-line')?.textContent ?? '');
+      assert.match(marked, /type: numbr/, `the live check marks line ${typedLine}`);
+      assert.match(await yaml.inputValue(), /type: numbr/, 'the text area holds what was typed');
+      await accessible('YAML editor with a live error');
+      await shot('yaml-editor');
       await page.getByRole('button', { name: 'Check' }).click();
       await page.getByRole('heading', { name: /error\(s\): not saved/ }).waitFor();
       const line = text.split('\n').findIndex((l) => l.includes('type: number')) + 1;

@@ -90,6 +90,36 @@ describe('editing automations in the console', () => {
     assert.equal(readFileSync(file(), 'utf8'), TICKETS);
   });
 
+  it('checks a text as one types (the editor script asks), answering the issues as JSON; the script is bundled from the installed CodeMirror', async (t) => {
+    const { base, yaml } = fields((await editor.get('/console/automations/tickets/edit')).text);
+    assert.ok(base);
+    const live = await editor.post('/console/automations/tickets/check', { yaml: yaml.replace('maxLength: 200', 'maxLength: -1') });
+    assert.equal(live.status, 200);
+    assert.match(live.headers.get('content-type') ?? '', /^application\/json/);
+    const { issues } = JSON.parse(live.text) as { issues: { line: number; col: number; severity: string; message: string }[] };
+    assert.ok(
+      issues.some((i) => i.line === 9 && i.severity === 'error' && /maxLength/.test(i.message)),
+      live.text,
+    );
+    const clean = JSON.parse((await editor.post('/console/automations/tickets/check', { yaml })).text);
+    assert.deepEqual(clean.issues, []);
+    const page = await editor.get('/console/automations/tickets/edit');
+    const src = /<script src="(\/console\/assets\/yaml-editor\.js\?v=[0-9a-f]{12})" defer=""><\/script>/.exec(page.text)?.[1];
+    assert.ok(src, 'the editor page loads the editor script');
+    assert.match(page.text, /data-style-nonce="([^"]+)"/);
+    const nonce = /data-style-nonce="([^"]+)"/.exec(page.text)?.[1] as string;
+    assert.ok(page.headers.get('content-security-policy')?.includes(`style-src 'self' 'nonce-${nonce}'`));
+    const began = performance.now();
+    const script = await editor.get(src);
+    t.diagnostic(
+      `yaml-editor.js: ${Math.round(script.text.length / 1024)} KiB, first answer (bundled then) in ${Math.round(performance.now() - began)} ms`,
+    );
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.match(script.text, /cm-content/);
+    assert.doesNotMatch(script.text, /https?:\/\/(cdn|unpkg|esm\.sh)/);
+  });
+
   it('saves a good edit atomically, keeps the comments, and the new version serves at once', async () => {
     const { base, yaml } = fields((await editor.get('/console/automations/tickets/edit')).text);
     // As a browser sends a textarea: CRLF line ends. The file keeps LF.

@@ -1,6 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { StorageStep } from '../../../adapters/types.ts';
 import type { ManifestIssue } from '../../source/issues.ts';
+import { assetHref, EDITOR_SCRIPT } from '../assets.ts';
 import { Csrf, type Frame, Layout, Notice } from './layout.tsx';
 
 /** What the editor page shows: the text, what the engine's checks found in it, and the change as a diff. */
@@ -8,6 +9,10 @@ export interface EditorView {
   readonly title: string;
   /** Where the form posts (the automation's edit route, or the new-automation route). */
   readonly action: string;
+  /** Where the editor's script asks for checks as one types (answered with the issues as JSON). */
+  readonly checkUrl: string;
+  /** The answer's style nonce, for the <style> element the editor's script adds. */
+  readonly styleNonce?: string;
   /** The file as the project names it (automations/x.yaml), for the diff and the messages. */
   readonly file: string;
   readonly text: string;
@@ -36,7 +41,7 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
   const lines = view.text.split(/\r?\n/);
   const canSave = view.issues !== undefined && errors.length === 0 && view.diff !== '' && !view.readonly;
   return (
-    <Layout title={view.title} section="automations" {...frame}>
+    <Layout title={view.title} section="automations" scripts={[assetHref(EDITOR_SCRIPT)]} {...frame}>
       {view.notice ? <Notice kind={view.notice.kind}>{view.notice.text}</Notice> : null}
       {view.readonly ? (
         <Notice>
@@ -105,7 +110,15 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
           {`YAML of ${view.file}`}{' '}
           <span class="hint">the same file a pull request would change; checked by the engine before it is written</span>
         </label>
-        <textarea id="yaml" name="yaml" rows={Math.min(40, Math.max(12, lines.length + 2))} spellcheck={false} autocapitalize="off">
+        <textarea
+          id="yaml"
+          name="yaml"
+          rows={Math.min(40, Math.max(12, lines.length + 2))}
+          spellcheck={false}
+          autocapitalize="off"
+          data-yaml-editor={view.checkUrl}
+          data-style-nonce={view.styleNonce}
+        >
           {view.text}
         </textarea>
         <div class="buttons">

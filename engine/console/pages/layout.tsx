@@ -7,6 +7,8 @@ import { allows } from '../routes.ts';
 export interface Frame {
   readonly user?: UserRecord;
   readonly csrf?: string;
+  /** Scripts beyond the console's own, by URL (the YAML editor's). */
+  readonly scripts?: readonly string[];
   /** The menu entry to mark as the current page. */
   readonly section?: 'automations' | 'usage' | 'audit' | 'keys' | 'users' | 'password';
 }
@@ -20,7 +22,7 @@ const MENU = [
 ] as const;
 
 /** The page: a skip link, the menu the user's role allows, who is signed in, then `children` under the title. */
-export const Layout: FC<PropsWithChildren<Frame & { title: string }>> = ({ title, user, csrf, section, children }) => (
+export const Layout: FC<PropsWithChildren<Frame & { title: string }>> = ({ title, user, csrf, section, scripts, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -28,6 +30,9 @@ export const Layout: FC<PropsWithChildren<Frame & { title: string }>> = ({ title
       <title>{`${title} · theCouncil console`}</title>
       <link rel="stylesheet" href={assetHref('console.css')} />
       <script src={assetHref('console.js')} defer />
+      {scripts?.map((src) => (
+        <script src={src} defer />
+      ))}
     </head>
     <body>
       <a class="skip" href="#main">
