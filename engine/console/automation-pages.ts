@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { automationStates } from '../registry/automation-states.ts';
+import { placement } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { ConsoleEnv } from './console-env.ts';
 import type { On } from './on.ts';
@@ -9,7 +10,7 @@ import { AutomationPage } from './pages/automation.tsx';
 import { AutomationsPage } from './pages/automations.tsx';
 import { MessagePage } from './pages/layout.tsx';
 import type { TryView } from './pages/try-panel.tsx';
-import { projectRoot } from './project.ts';
+import { projectFile, projectRoot } from './project.ts';
 import { render } from './render.ts';
 import { mayCreate, mayEdit } from './routes.ts';
 import type { ConsoleStores } from './stores.ts';
@@ -40,6 +41,12 @@ export function addAutomationPages(
     return new Map(report.top.automations.map((a) => [a.automation, { requests: a.requests, errors: a.errors }]));
   };
   const states = () => automationStates(registry, projectRoot(config()));
+  /** Where each connection's records really live, in words (`postgres: embedded PGlite in .council/data`), by connection name. */
+  const placements = () => {
+    const current = config();
+    const dataDir = projectFile(current, current.dataDir);
+    return new Map([...current.connections.values()].map((c) => [c.name, placement(c, dataDir)]));
+  };
   on('GET /', (c) => c.redirect('/console/automations', 303));
   on('GET /automations', async (c) => {
     const filter = { q: c.req.query('q') ?? '', state: c.req.query('state') ?? '', page: Number(c.req.query('page')) || 1 };
@@ -51,6 +58,7 @@ export function addAutomationPages(
         user,
         csrf: c.get('session').csrf,
         all: states(),
+        placements: placements(),
         filter,
         canCreate: mayCreate(user),
         ...(usage ? { usage } : {}),
@@ -82,6 +90,7 @@ export function addAutomationPages(
         ...frame,
         state,
         ...(plan ? { plan } : {}),
+        ...('connection' in state ? { where: placements().get(state.connection) ?? state.connection } : {}),
         rateLimit: plan?.rateLimit ?? { requests, perSeconds },
         ...(saved ? { saved } : {}),
         canEdit: mayEdit(frame.user, name),

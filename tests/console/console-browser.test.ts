@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -254,6 +255,80 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       assert.deepEqual(blocked, [], 'nothing left the machine');
     } finally {
       await browser.close();
+    }
+  });
+
+  it('an edit racing a git pull is refused and both texts kept; a read-only console writes nothing and shows the diff', async () => {
+    const racing = makeProject({ 'tickets.yaml': TICKETS });
+    const raced = await startServer(racing);
+    const browser = await launchBrowser(gate.executable);
+    try {
+      const made = await createUser(raced, 'eve@example.com', 'editor');
+      const page = await browser.context.newPage();
+      const signIn = async (url: string, password: string) => {
+        await page.goto(`${url}/console/login`);
+        await page.getByLabel('Email').fill('eve@example.com');
+        await page.getByLabel('Password').fill(password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+      };
+      await signIn(raced.url, made.password);
+      await page.getByLabel('Current password').fill(made.password);
+      await page.getByLabel('New password', { exact: false }).first().fill('editor passphrase for tests');
+      await page.getByLabel('New password again').fill('editor passphrase for tests');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText('Your password is changed').waitFor();
+      await page.goto(`${raced.url}/console/automations/tickets/edit`);
+      await page.locator('.cm-content').waitFor();
+      // A git pull lands while the page is open.
+      const file = join(racing.automations, 'tickets.yaml');
+      const pulled = TICKETS.replace('One-line summary.', 'One-line summary (from git).');
+      writeFileSync(file, pulled);
+      await page.locator('.cm-line', { hasText: 'maxLength: 200' }).click();
+      await page.keyboard.press('End');
+      await page.keyboard.type(' # edited in the console');
+      await page.getByRole('button', { name: 'Check' }).click();
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('changed on disk since you opened it').waitFor();
+      assert.equal(readFileSync(file, 'utf8'), pulled, 'what git wrote is kept');
+      assert.match(
+        await page.locator('textarea#yaml').inputValue(),
+        /# edited in the console/,
+        'and what was typed is still in the editor',
+      );
+    } finally {
+      await browser.close();
+      await raced.close();
+      racing.remove();
+    }
+
+    const gitops = makeProject({ 'tickets.yaml': TICKETS });
+    const readonly = await startServer(gitops, { console: { mode: 'readonly' } });
+    const second = await launchBrowser(gate.executable);
+    try {
+      const made = await createUser(readonly, 'otto@example.com', 'editor');
+      const page = await second.context.newPage();
+      await page.goto(`${readonly.url}/console/login`);
+      await page.getByLabel('Email').fill('otto@example.com');
+      await page.getByLabel('Password').fill(made.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Current password').fill(made.password);
+      await page.getByLabel('New password', { exact: false }).first().fill('editor passphrase for tests');
+      await page.getByLabel('New password again').fill('editor passphrase for tests');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText('Your password is changed').waitFor();
+      await page.goto(`${readonly.url}/console/automations/tickets/configure`);
+      await page.getByLabel('Field 1 max length').fill('80');
+      await page.getByRole('button', { name: 'Show the change' }).click();
+      await page.getByText('This console is read-only').waitFor();
+      const diff = (await page.locator('pre.diff').textContent()) ?? '';
+      assert.match(diff, /-\s+title: \{ type: string, maxLength: 200/);
+      assert.match(diff, /\+\s+title: \{ type: string, maxLength: 80/);
+      assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0, 'nothing to save');
+      assert.equal(readFileSync(join(gitops.automations, 'tickets.yaml'), 'utf8'), TICKETS);
+    } finally {
+      await second.close();
+      await readonly.close();
+      gitops.remove();
     }
   });
 });

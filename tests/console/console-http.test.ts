@@ -108,6 +108,7 @@ describe('the console over HTTP', () => {
     assert.equal(list.status, 200);
     assert.match(list.text, /<a href="\/console\/automations\/tickets">tickets<\/a>/);
     assert.match(list.text, /state-invalid">invalid/);
+    assert.match(list.text, /<td>memory: in this process, lost on restart \(connection memory\)<\/td>/, 'where the records really live');
     assert.match(list.text, /automations\/broken\.yaml:\d+:\d+/, 'the error names its file:line:col');
     const filtered = await viewer.get('/console/automations?state=serving');
     assert.match(filtered.text, /1 of 2 automations/);

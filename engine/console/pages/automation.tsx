@@ -29,8 +29,10 @@ export const AutomationPage: FC<
     usage?: RecentUsage;
     /** The try-it form as last sent, and its answer. */
     tried?: TryView;
+    /** Where its connection keeps records, in words. */
+    where?: string;
   }
-> = ({ state, plan, rateLimit, saved, canEdit, keys, usage, tried, ...frame }) => (
+> = ({ state, plan, rateLimit, saved, canEdit, keys, usage, tried, where, ...frame }) => (
   <Layout title={state.name ?? state.file} section="automations" {...frame}>
     {saved && SAVED[saved] ? <Notice kind={SAVED[saved].kind}>{SAVED[saved].text}</Notice> : null}
     {canEdit && state.name ? (
@@ -67,7 +69,7 @@ export const AutomationPage: FC<
       {'backend' in state ? (
         <>
           <dt>Storage</dt>
-          <dd>{`${state.backend}, connection "${state.connection}"${plan ? `, collection ${plan.storage.spec.collection}` : ''}`}</dd>
+          <dd>{`${where ?? state.backend}; connection "${state.connection}"${plan ? `, collection ${plan.storage.spec.collection}` : ''}`}</dd>
           <dt>Version</dt>
           <dd>
             <code>{state.version}</code> loaded {state.loadedAt}

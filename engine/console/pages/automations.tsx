@@ -33,8 +33,15 @@ export interface RecentUsage {
 }
 
 export const AutomationsPage: FC<
-  Frame & { all: readonly AutomationState[]; filter: AutomationFilter; canCreate: boolean; usage?: ReadonlyMap<string, RecentUsage> }
-> = ({ all, filter, canCreate, usage, ...frame }) => {
+  Frame & {
+    all: readonly AutomationState[];
+    /** Where each connection's records live, in words, by connection name. */
+    placements: ReadonlyMap<string, string>;
+    filter: AutomationFilter;
+    canCreate: boolean;
+    usage?: ReadonlyMap<string, RecentUsage>;
+  }
+> = ({ all, placements, filter, canCreate, usage, ...frame }) => {
   const { matching, page, pages, shown } = filterAutomations(all, filter);
   const pageHref = (n: number) => `/console/automations?${new URLSearchParams({ q: filter.q, state: filter.state, page: String(n) })}`;
   return (
@@ -79,7 +86,7 @@ export const AutomationsPage: FC<
             <tr>
               <th scope="col">Name</th>
               <th scope="col">State</th>
-              <th scope="col">Backend (connection)</th>
+              <th scope="col">Where the records live</th>
               <th scope="col">File</th>
               <th scope="col">Version</th>
               {usage ? <th scope="col">Last hour</th> : null}
@@ -93,7 +100,7 @@ export const AutomationsPage: FC<
                   <span class={`state state-${a.state}`}>{a.state}</span>
                   {a.errors?.length ? <div class="hint">{a.errors[0]}</div> : null}
                 </td>
-                <td>{'backend' in a ? `${a.backend} (${a.connection})` : ''}</td>
+                <td>{'backend' in a ? `${placements.get(a.connection) ?? a.backend} (connection ${a.connection})` : ''}</td>
                 <td>
                   <code>{a.file}</code>
                 </td>
