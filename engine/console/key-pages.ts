@@ -61,8 +61,10 @@ export function addKeyPages(
     const other = typeof form.otherScopes === 'string' ? form.otherScopes.split(/[\s,]+/).filter(Boolean) : [];
     const scopes = [...new Set([...picked, ...other])];
     const expires = typeof form.expires === 'string' ? form.expires : '';
+    const note = typeof form.note === 'string' ? form.note.trim() : '';
     const problems: string[] = [];
     if (!name || name.length > 100) problems.push('a key needs a name of 1 to 100 characters (who or what uses it)');
+    if (note.length > KEY_NOTE_MAX) problems.push(`a note has at most ${KEY_NOTE_MAX} characters`);
     if (scopes.length === 0) problems.push('pick at least one scope');
     const malformed = scopes.filter((s) => !SCOPE_PATTERN.test(s));
     if (malformed.length)
@@ -73,7 +75,9 @@ export function addKeyPages(
     if (expires && (!expiresAt || expiresAt <= new Date().toISOString()))
       problems.push('the expiry is a date in the future (or empty: never)');
     if (problems.length) return page(c, { error: `No key made: ${problems.join('; ')}.` }, 400);
-    const { secret, key } = await stores.keys((k) => k.create({ name, scopes, ...(expiresAt ? { expiresAt } : {}) }));
+    const { secret, key } = await stores.keys((k) =>
+      k.create({ name, scopes, ...(expiresAt ? { expiresAt } : {}), ...(note ? { note } : {}) }),
+    );
     audit.record({ actor: actorOf(user), action: 'key.create', outcome: 'ok', detail: `${key.display} ${key.scopes.join(',')}` });
     const warnings = scopeWarnings(
       registry.serving().map((m) => m.plan),
@@ -127,6 +131,9 @@ export function addKeyPages(
     return page(c, { done: `${key.name} (${key.display}) is revoked: requests with it are refused from now on.` });
   });
 }
+
+/** The longest note a key takes: a sentence or two, not a document. */
+export const KEY_NOTE_MAX = 500;
 
 /** Whether `user` may grant (and so revoke) every scope listed: an admin any; an editor `NAME:…` on automations it may edit. */
 function mayGrantAll(user: UserRecord, scopes: readonly string[]): boolean {

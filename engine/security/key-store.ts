@@ -9,6 +9,8 @@ export interface KeyRecord extends StoredRecord {
   /** `ck_AbCd…wxyz`: enough to recognise a key, not to use it. */
   readonly display: string;
   readonly scopes: readonly string[];
+  /** What the key is for and who holds it, in a sentence (the console asks for one). */
+  readonly note?: string;
   readonly expiresAt?: string;
   readonly revokedAt?: string;
   readonly lastUsedAt?: string;
@@ -31,6 +33,7 @@ export const KEYS_SPEC: StorageSpec = {
     { name: 'display', kind: 'string' },
     { name: 'scopes', kind: 'json' },
     { name: 'expiresAt', kind: 'string' },
+    { name: 'note', kind: 'string' },
     { name: 'revokedAt', kind: 'string' },
     { name: 'lastUsedAt', kind: 'string' },
   ],
@@ -52,7 +55,12 @@ export class KeyStore {
   }
 
   /** Stores a new key; the returned `secret` is the only time the key exists in clear. */
-  async create(options: { name: string; scopes: readonly string[]; expiresAt?: string }): Promise<{ secret: string; key: KeyRecord }> {
+  async create(options: {
+    name: string;
+    scopes: readonly string[];
+    expiresAt?: string;
+    note?: string;
+  }): Promise<{ secret: string; key: KeyRecord }> {
     const { secret, hash, display } = generateKey();
     const now = new Date().toISOString();
     const key: KeyRecord = {
@@ -64,6 +72,7 @@ export class KeyStore {
       display,
       scopes: [...options.scopes],
       ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+      ...(options.note ? { note: options.note } : {}),
     };
     await this.#records.create(key);
     return { secret, key };

@@ -52,7 +52,12 @@ describe('API keys in the console', () => {
     const page = await editor.get('/console/keys');
     assert.equal(page.status, 200);
     assert.match(page.text, /aria-label="tickets read"/);
-    const made = await editor.post('/console/keys', { name: 'support GPT', scope: ['tickets:read'], expires: '' });
+    const made = await editor.post('/console/keys', {
+      name: 'support GPT',
+      note: 'The help desk assistant; ask Ann before revoking.',
+      scope: ['tickets:read'],
+      expires: '',
+    });
     assert.equal(made.status, 201);
     const secret = secretIn(made.text);
     assert.ok(secret, made.text.slice(0, 2000));
@@ -62,7 +67,10 @@ describe('API keys in the console', () => {
     assert.equal((await call(server.url, 'GET', '/notes', undefined, auth)).status, 403);
     const again = await editor.get('/console/keys');
     assert.ok(!again.text.includes(secret), 'the list never shows a secret');
-    assert.match(again.text, /support GPT/);
+    assert.match(again.text, /support GPT<\/a><div class="hint">The help desk assistant; ask Ann before revoking\.<\/div>/);
+    const tooLong = await editor.post('/console/keys', { name: 'wordy', note: 'x'.repeat(501), scope: ['tickets:read'] });
+    assert.equal(tooLong.status, 400);
+    assert.match(tooLong.text, /a note has at most 500 characters/);
   });
 
   it('revoking a key refuses it from the next request', async () => {

@@ -30,6 +30,12 @@ export const KeyPage: FC<
       </dd>
       <dt>Scopes</dt>
       <dd>{k.scopes.join(' ')}</dd>
+      {k.note ? (
+        <>
+          <dt>Note</dt>
+          <dd>{k.note}</dd>
+        </>
+      ) : null}
       <dt>State</dt>
       <dd>
         {k.revokedAt

@@ -62,6 +62,7 @@ export const KeysPage: FC<
           <tr>
             <td>
               <a href={`/console/keys/${k.id}`}>{k.name}</a>
+              {k.note ? <div class="hint">{k.note}</div> : null}
             </td>
             <td>
               <code>{k.display}</code>
@@ -94,6 +95,10 @@ export const KeysPage: FC<
       <label>
         Name <span class="hint">who or what uses it, e.g. "support GPT"</span>
         <input type="text" name="name" required maxlength={100} />
+      </label>
+      <label>
+        Note <span class="hint">optional: what it is for, who holds it, when it can go</span>
+        <textarea name="note" rows={2} maxlength={500} />
       </label>
       <fieldset>
         <legend>Scopes</legend>
