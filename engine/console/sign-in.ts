@@ -1,3 +1,4 @@
+import { getCookie } from 'hono/cookie';
 import { clientAddress } from '../http/automation-routes.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import { passwordProblem } from '../security/console-user.ts';
@@ -7,7 +8,7 @@ import type { On } from './on.ts';
 import { LoginPage } from './pages/login.tsx';
 import { PasswordPage } from './pages/password.tsx';
 import { render } from './render.ts';
-import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
+import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.ts';
 import type { ConsoleStores } from './stores.ts';
 
 /**
@@ -59,6 +60,9 @@ export function addSignIn(
       const error = 'That email and password do not match an active user.';
       return render(c, LoginPage({ next, email, error }), 401);
     }
+    // A session this browser held before (another user's, or its own) ends: one cookie, one session.
+    const previous = getCookie(c, SESSION_COOKIE);
+    if (previous) await stores.sessions((s) => s.revoke(previous));
     const { token } = await stores.sessions((s) => s.create(user.id));
     await stores.users((u) => u.recordLogin(user.id));
     setSessionCookie(c, token, trustedProxies());

@@ -41,8 +41,13 @@ export class SessionStore {
     return new SessionStore(await connection.open(SESSIONS_SPEC));
   }
 
-  /** A new session for the user; `token` is the cookie's value and is not kept. */
+  /**
+   * A new session for the user; `token` is the cookie's value and is not kept. The user's
+   * sessions that expired unseen (a browser closed, never signed out) are deleted first,
+   * so they do not pile up.
+   */
   async create(userId: string, now = new Date()): Promise<{ token: string; session: SessionRecord }> {
+    await this.#sweep(userId, now);
     const token = randomBytes(32).toString('base64url');
     const session: SessionRecord = {
       id: tokenId(token),
@@ -71,6 +76,14 @@ export class SessionStore {
   /** Ends one session (sign out). */
   async revoke(token: string): Promise<void> {
     await this.#records.delete(tokenId(token));
+  }
+
+  async #sweep(userId: string, now: Date): Promise<void> {
+    const expired: string[] = [];
+    for await (const session of everyRecord(this.#records, [{ field: 'userId', op: 'eq', value: userId }], 'createdAt', 100)) {
+      if ((session as SessionRecord).expiresAt <= now.toISOString()) expired.push(session.id);
+    }
+    for (const id of expired) await this.#records.delete(id);
   }
 
   /** Ends every session of a user (disabled, password reset or changed, or revoked by an admin); how many there were. */

@@ -204,6 +204,18 @@ describe('the console over HTTP', () => {
     assert.equal((await client.get('/console/automations')).status, 303, 'the old cookie no longer signs in');
   });
 
+  it('signing in again in the same browser ends the session it held', async () => {
+    const client = new ConsoleClient(server.url);
+    await client.signIn('vic@example.com', PASSWORD);
+    const first = client.cookie;
+    await client.signIn('vic@example.com', PASSWORD);
+    assert.notEqual(client.cookie, first);
+    const other = new ConsoleClient(server.url, client.address);
+    other.cookie = first;
+    assert.equal((await other.get('/console/automations')).status, 303, 'the first session is gone');
+    assert.equal((await client.get('/console/automations')).status, 200);
+  });
+
   it('limits sign-in attempts per address with the API limiter, and says when to retry', async () => {
     const client = new ConsoleClient(server.url);
     let answer = await client.post('/console/login', { email: 'nobody@example.com', password: 'wrong password 1' });
