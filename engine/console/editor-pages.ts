@@ -70,6 +70,7 @@ export function addEditorPages(
       text: current.text,
       base: current.hash,
       readonly: readonly(),
+      ...(Number(c.req.query('line')) > 0 ? { line: Number(c.req.query('line')) } : {}),
     });
   });
 

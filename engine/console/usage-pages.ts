@@ -5,10 +5,13 @@ import { STEP_MS } from '../analytics/usage-rows.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { AuditLog, AuditRecord } from '../security/audit-log.ts';
 import type { ConsoleEnv } from './console-env.ts';
+import { endpointLine } from './endpoint-line.ts';
+import { readManifest } from './manifest-file.ts';
 import type { On } from './on.ts';
 import { AuditPage } from './pages/audit.tsx';
 import type { ChartMarker } from './pages/chart.tsx';
 import { RANGES, type Range, UsagePage } from './pages/usage.tsx';
+import { manifestFileOf } from './project.ts';
 import { render } from './render.ts';
 
 /** Entries the audit page reads at most (the log's own limit per read). */
@@ -65,7 +68,15 @@ export function addUsagePages(on: On, parts: { registry: AutomationRegistry; ana
       .reverse();
     // The chart spans whole steps: from the start of the first (partly before `from`) to the end of the current one.
     const span = { from: points[0]?.at ?? from, to: (points.at(-1)?.at ?? to) + step };
-    return render(c, UsagePage({ ...base, ...span, report, points, markers, hiddenMarkers: hidden }));
+    // Each failing endpoint links to the line of its manifest that declares it, where there is one.
+    const lines = new Map<string, number>();
+    for (const e of report.top.errors) {
+      const file = manifestFileOf(registry, e.automation);
+      const text = file ? readManifest(file)?.text : undefined;
+      const line = file && text ? endpointLine(file, text, e.operation) : undefined;
+      if (line) lines.set(`${e.automation}\0${e.operation}`, line);
+    }
+    return render(c, UsagePage({ ...base, ...span, report, points, markers, hiddenMarkers: hidden, endpointLines: lines }));
   });
 
   on('GET /audit', async (c) => {

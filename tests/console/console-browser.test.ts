@@ -223,6 +223,10 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       assert.equal(await page.locator('svg.chart').count(), 2);
       await accessible('usage page');
       await shot('usage');
+      // Opened at a line (as a failing endpoint links it), the editor starts there.
+      page.once('dialog', (d) => void d.accept());
+      await page.goto(`${server.url}/console/automations/orders/edit?line=3`);
+      await page.locator('.cm-activeLine', { hasText: 'name: orders' }).waitFor();
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Action', { exact: false }).fill('key.');
       await page.getByRole('button', { name: 'Filter' }).click();

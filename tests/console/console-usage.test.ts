@@ -56,7 +56,14 @@ describe('usage and the audit log in the console', () => {
     assert.match(page.text, /<dt>Requests<\/dt><dd>7<\/dd>/);
     assert.match(page.text, /<dt>Errors \(4xx and 5xx\)<\/dt><dd>2 \(0 server errors\)<\/dd>/);
     assert.match(page.text, /<a href="\/console\/usage\?key=support-gpt&amp;range=1h">support-gpt<\/a><\/td><td>7<\/td><td>2<\/td>/);
-    assert.match(page.text, /<td><a href="\/console\/automations\/tickets">tickets<\/a><\/td><td>create<\/td><td>4xx<\/td><td>2<\/td>/);
+    assert.match(
+      page.text,
+      /<td><a href="\/console\/automations\/tickets">tickets<\/a><\/td><td>create<\/td><td>4xx<\/td><td>2<\/td><td><a href="\/console\/automations\/tickets\/edit\?line=11">line 11/,
+      'the failing endpoint links to the line that declares it',
+    );
+    const drill = await admin.get('/console/automations/tickets/edit?line=11');
+    assert.match(drill.text, /Line 11 of automations\/tickets\.yaml: <code> {2}- operation: create<\/code>/);
+    assert.match(drill.text, /data-line="11"/);
     assert.match(
       page.text,
       /<svg class="chart"[^>]*role="img" aria-label="Requests per minute for every automation: 7 in all, 2 errors\."/,

@@ -58,4 +58,11 @@ for (const area of Array.from(document.querySelectorAll<HTMLTextAreaElement>('te
   });
   area.hidden = true;
   area.after(editor.dom);
+  // Opened at a line (a link from a failing endpoint): the cursor starts there, in view.
+  const at = Number(area.dataset.line);
+  if (at >= 1 && at <= editor.state.doc.lines) {
+    const line = editor.state.doc.line(at);
+    editor.dispatch({ selection: { anchor: line.from, head: line.to }, scrollIntoView: true });
+    editor.focus();
+  }
 }

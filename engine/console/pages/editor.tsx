@@ -13,6 +13,8 @@ export interface EditorView {
   readonly checkUrl: string;
   /** The answer's style nonce, for the <style> element the editor's script adds. */
   readonly styleNonce?: string;
+  /** A line to show first (a link from a failing endpoint): quoted above the editor, and where its cursor starts. */
+  readonly line?: number;
   /** The file as the project names it (automations/x.yaml), for the diff and the messages. */
   readonly file: string;
   readonly text: string;
@@ -43,6 +45,12 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
   return (
     <Layout title={view.title} section="automations" scripts={[assetHref(EDITOR_SCRIPT)]} {...frame}>
       {view.notice ? <Notice kind={view.notice.kind}>{view.notice.text}</Notice> : null}
+      {view.line && lines[view.line - 1] !== undefined ? (
+        <Notice>
+          {`Line ${view.line} of ${view.file}: `}
+          <code>{lines[view.line - 1]}</code>
+        </Notice>
+      ) : null}
       {view.readonly ? (
         <Notice>
           This console is read-only (<code>console.mode: readonly</code>): nothing is written here. Check your change, then put the YAML or
@@ -118,6 +126,7 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
           autocapitalize="off"
           data-yaml-editor={view.checkUrl}
           data-style-nonce={view.styleNonce}
+          data-line={view.line}
         >
           {view.text}
         </textarea>

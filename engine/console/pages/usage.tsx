@@ -32,9 +32,11 @@ export const UsagePage: FC<
     markers: readonly ChartMarker[];
     /** Older revisions in the range not drawn. */
     hiddenMarkers?: number;
+    /** The manifest line declaring each failing endpoint, by `automation\0operation`. */
+    endpointLines?: ReadonlyMap<string, number>;
     off?: string;
   }
-> = ({ filter, automations, report, points, from, to, markers, hiddenMarkers = 0, off, ...frame }) => {
+> = ({ filter, automations, report, points, from, to, markers, hiddenMarkers = 0, endpointLines, off, ...frame }) => {
   const href = (change: Partial<UsageFilter>) => {
     const next = { ...filter, ...change };
     const query = new URLSearchParams(Object.entries(next).filter(([, v]) => v !== '') as [string, string][]);
@@ -167,6 +169,7 @@ export const UsagePage: FC<
                   <th scope="col">Operation</th>
                   <th scope="col">Status</th>
                   <th scope="col">Answers</th>
+                  <th scope="col">In the manifest</th>
                 </tr>
               </thead>
               <tbody>
@@ -178,6 +181,16 @@ export const UsagePage: FC<
                     <td>{e.operation}</td>
                     <td>{e.statusClass}</td>
                     <td>{e.requests}</td>
+                    <td>
+                      {endpointLines?.get(`${e.automation}\0${e.operation}`) ? (
+                        <a href={`/console/automations/${e.automation}/edit?line=${endpointLines.get(`${e.automation}\0${e.operation}`)}`}>
+                          {`line ${endpointLines.get(`${e.automation}\0${e.operation}`)}`}
+                          <span class="visually-hidden">{` of ${e.automation}, its ${e.operation} endpoint`}</span>
+                        </a>
+                      ) : (
+                        '–'
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
