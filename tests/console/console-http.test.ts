@@ -159,6 +159,15 @@ describe('the console over HTTP', () => {
     assert.deepEqual(after.json.data, before.json.data);
   });
 
+  it('the users page says what each role may do, from the route table itself', async () => {
+    const page = await admin.get('/console/users');
+    assert.match(page.text, /<td><code>POST \/console\/users<\/code><\/td><td>yes<\/td><td>no<\/td><td>no<\/td>/);
+    assert.match(page.text, /<td><code>POST \/console\/keys<\/code><\/td><td>yes<\/td><td>yes<\/td><td>no<\/td>/);
+    assert.match(page.text, /<td><code>GET \/console\/usage<\/code><\/td><td>yes<\/td><td>yes<\/td><td>yes<\/td>/);
+    const rows = [...page.text.matchAll(/<td><code>(GET|POST) \/console[^<]*<\/code><\/td>/g)].length;
+    assert.equal(rows, Object.values(CONSOLE_ROUTES).filter((need) => need !== 'anyone').length);
+  });
+
   it('an admin adds, disables, enables and resets users; a disabled user is signed out at once', async () => {
     const added = await admin.post('/console/users', { email: 'Eve@Example.com', role: 'editor', automations: 'tickets' });
     assert.equal(added.status, 201);

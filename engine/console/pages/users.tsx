@@ -1,6 +1,7 @@
 import type { Child, FC } from 'hono/jsx';
 import { ROLES } from '../../security/console-user.ts';
 import type { UserRecord } from '../../security/user-store.ts';
+import { allows, CONSOLE_ROUTES, type Need } from '../routes.ts';
 import { Csrf, type Frame, Layout, Notice } from './layout.tsx';
 
 /** What the last action on the page said: a problem, or a one-time password to hand over (shown this once). */
@@ -64,6 +65,33 @@ export const UsersPage: FC<
         ))}
       </tbody>
     </table>
+    <h2 id="roles">What each role may do</h2>
+    <p class="hint">Every console route and the roles that may call it, from the table the console registers its routes with.</p>
+    <table aria-labelledby="roles">
+      <thead>
+        <tr>
+          <th scope="col">Route</th>
+          {ROLES.map((r) => (
+            <th scope="col">{r}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {(Object.entries(CONSOLE_ROUTES) as [string, Need][])
+          .filter(([, need]) => need !== 'anyone')
+          .map(([route, need]) => (
+            <tr>
+              <td>
+                <code>{`${route.replace(' /', ' /console/').replace(/\/$/, '')}`}</code>
+              </td>
+              {ROLES.map((r) => (
+                <td>{allows(r, need) ? 'yes' : 'no'}</td>
+              ))}
+            </tr>
+          ))}
+      </tbody>
+    </table>
+    <p class="hint">An editor given some automations edits, and grants keys on, those only; one given none, all of them.</p>
     <h2 id="add">Add a user</h2>
     <form class="stack" method="post" action="/console/users" aria-labelledby="add">
       <Csrf token={frame.csrf} />
