@@ -411,6 +411,35 @@ describe('council keys create', () => {
     const clean = await council(root, ['keys', 'create', '--name', 'fine', '--scopes', 'tickets:read,tickets:*,*', '--data', 'data']);
     assert.equal(clean.code, 0, clean.stderr);
     assert.doesNotMatch(clean.stderr, /warning/);
+    const noted = await council(root, [
+      'keys',
+      'create',
+      '--name',
+      'noted',
+      '--scopes',
+      'tickets:read',
+      '--note',
+      'For the weekly report.',
+      '--data',
+      'data',
+    ]);
+    assert.equal(noted.code, 0, noted.stderr);
+    const listed = await council(root, ['keys', 'list', '--data', 'data']);
+    assert.match(listed.stdout, /"noted" {2}\(For the weekly report\.\) {2}tickets:read/);
+    const long = await council(root, [
+      'keys',
+      'create',
+      '--name',
+      'wordy',
+      '--scopes',
+      'tickets:read',
+      '--note',
+      'x'.repeat(501),
+      '--data',
+      'data',
+    ]);
+    assert.equal(long.code, 2);
+    assert.match(long.stderr, /--note takes at most 500 characters/);
   });
 
   test('with a server running, the server checks the scopes against what it serves (the CLI loads no manifest)', async () => {

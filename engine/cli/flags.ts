@@ -108,6 +108,11 @@ export const keysFlags = {
     value: '30d',
     description: 'create: when the key stops working, in days (30d) or hours (12h). Default: never.',
   },
+  note: {
+    type: 'string',
+    value: 'TEXT',
+    description: 'create: what the key is for and who holds it, in a sentence (at most 500 characters); list shows it.',
+  },
   ...projectFlags,
   data,
 } as const;

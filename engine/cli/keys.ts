@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { SCOPE_PATTERN } from '../schema/scopes.ts';
-import { type KeyRecord, type KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
+import { KEY_NOTE_MAX, type KeyRecord, type KeyStore, SYSTEM_CONNECTION } from '../security/key-store.ts';
 import { callLocalServer, type LocalServer } from '../server/local-admin.ts';
 import { keysFlags } from './flags.ts';
 import { projectConfig, UsageError } from './options.ts';
@@ -76,9 +76,12 @@ function warn(warnings: readonly string[]): void {
   for (const warning of warnings) console.error(`council keys: warning: ${warning}; the key is made anyway`);
 }
 
-function createRequest(values: Record<string, unknown>): { name: string; scopes: string[]; expiresAt?: string } {
+function createRequest(values: Record<string, unknown>): { name: string; scopes: string[]; expiresAt?: string; note?: string } {
   const name = typeof values.name === 'string' ? values.name.trim() : '';
   if (!name) throw new UsageError('create needs --name, e.g. --name "support GPT"');
+  const note = typeof values.note === 'string' ? values.note.trim() : '';
+  if (note.length > KEY_NOTE_MAX) throw new UsageError(`--note takes at most ${KEY_NOTE_MAX} characters`);
+  const noted = note ? { note } : {};
   const scopes = typeof values.scopes === 'string' ? values.scopes.split(',').map((s) => s.trim()) : [];
   const bad = scopes.filter((s) => !SCOPE_PATTERN.test(s));
   if (scopes.length === 0 || bad.length) {
@@ -86,11 +89,11 @@ function createRequest(values: Record<string, unknown>): { name: string; scopes:
       `--scopes takes NAME:read, NAME:write, NAME:delete, NAME:* or *, comma-separated${bad.length ? `; not a scope: ${bad.join(', ')}` : ''}`,
     );
   }
-  if (typeof values.expires !== 'string') return { name, scopes };
+  if (typeof values.expires !== 'string') return { name, scopes, ...noted };
   const match = /^(\d+)([dh])$/.exec(values.expires);
   if (!match) throw new UsageError('--expires takes a number of days or hours, e.g. 30d or 12h');
   const ms = Number(match[1]) * (match[2] === 'd' ? 86_400_000 : 3_600_000);
-  return { name, scopes, expiresAt: new Date(Date.now() + ms).toISOString() };
+  return { name, scopes, expiresAt: new Date(Date.now() + ms).toISOString(), ...noted };
 }
 
 function describe(key: KeyRecord): string {
@@ -102,6 +105,7 @@ function describe(key: KeyRecord): string {
   const parts = [
     key.display,
     `"${key.name}"`,
+    ...(key.note ? [`(${key.note})`] : []),
     key.scopes.join(','),
     `created ${key.createdAt}`,
     `last used ${key.lastUsedAt ?? 'never'}`,

@@ -4,6 +4,7 @@ import type { AutomationRegistry } from '../registry/registry.ts';
 import { grantsAll, SCOPE_PATTERN } from '../schema/scopes.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
+import { KEY_NOTE_MAX } from '../security/key-store.ts';
 import { scopeWarnings } from '../security/scope-warnings.ts';
 import type { UserRecord } from '../security/user-store.ts';
 import { actorOf, type ConsoleEnv } from './console-env.ts';
@@ -131,9 +132,6 @@ export function addKeyPages(
     return page(c, { done: `${key.name} (${key.display}) is revoked: requests with it are refused from now on.` });
   });
 }
-
-/** The longest note a key takes: a sentence or two, not a document. */
-export const KEY_NOTE_MAX = 500;
 
 /** Whether `user` may grant (and so revoke) every scope listed: an admin any; an editor `NAME:…` on automations it may edit. */
 function mayGrantAll(user: UserRecord, scopes: readonly string[]): boolean {

@@ -16,6 +16,9 @@ export interface KeyRecord extends StoredRecord {
   readonly lastUsedAt?: string;
 }
 
+/** The longest note a key takes: a sentence or two, not a document. */
+export const KEY_NOTE_MAX = 500;
+
 /** The connection that holds the system store (API keys; later the audit log). */
 export const SYSTEM_CONNECTION = 'postgres';
 

@@ -9,7 +9,7 @@ import type { ConnectionPool } from '../registry/connections.ts';
 import { SCOPE_PATTERN } from '../schema/scopes.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import type { Authenticator } from '../security/authenticator.ts';
-import type { KeyRecord } from '../security/key-store.ts';
+import { KEY_NOTE_MAX, type KeyRecord } from '../security/key-store.ts';
 import { scopeWarnings } from '../security/scope-warnings.ts';
 import { addPlanRoute } from './admin-plan.ts';
 import { addUserRoutes } from './admin-users.ts';
@@ -76,18 +76,23 @@ export function adminRoutes(
   });
   app.get('/keys', async (c) => c.json({ data: (await (await auth.store()).list()).map(shown) }));
   app.post('/keys', async (c) => {
-    const body = (await c.req.json().catch(() => null)) as { name?: unknown; scopes?: unknown; expiresAt?: unknown } | null;
+    const body = (await c.req.json().catch(() => null)) as { name?: unknown; scopes?: unknown; expiresAt?: unknown; note?: unknown } | null;
     const scopes = Array.isArray(body?.scopes) ? body.scopes : [];
     const valid =
       typeof body?.name === 'string' &&
       body.name.trim() !== '' &&
       scopes.length > 0 &&
       scopes.every((s) => typeof s === 'string' && SCOPE_PATTERN.test(s)) &&
-      (body.expiresAt === undefined || (typeof body.expiresAt === 'string' && !Number.isNaN(Date.parse(body.expiresAt))));
+      (body.expiresAt === undefined || (typeof body.expiresAt === 'string' && !Number.isNaN(Date.parse(body.expiresAt)))) &&
+      (body.note === undefined || (typeof body.note === 'string' && body.note.length <= KEY_NOTE_MAX));
     if (!valid || !body) {
-      throw new HttpProblem('validation-failed', 'send { "name": "...", "scopes": ["NAME:read", ...], "expiresAt"?: ISO time }');
+      throw new HttpProblem(
+        'validation-failed',
+        `send { "name": "...", "scopes": ["NAME:read", ...], "expiresAt"?: ISO time, "note"?: at most ${KEY_NOTE_MAX} characters }`,
+      );
     }
-    const request = { name: (body.name as string).trim(), scopes: scopes as string[] };
+    const note = typeof body.note === 'string' ? body.note.trim() : '';
+    const request = { name: (body.name as string).trim(), scopes: scopes as string[], ...(note ? { note } : {}) };
     const { secret, key } = await (await auth.store()).create(
       typeof body.expiresAt === 'string' ? { ...request, expiresAt: new Date(body.expiresAt).toISOString() } : request,
     );
