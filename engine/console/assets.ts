@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { packageJson } from '../package-file.ts';
 import { CONSOLE_CSS } from './console-css.ts';
 import { CONSOLE_JS } from './console-js.ts';
 import { EDITOR_VERSION, editorBundle } from './editor-bundle.ts';
@@ -7,6 +8,8 @@ import { EDITOR_VERSION, editorBundle } from './editor-bundle.ts';
 const FILES: Readonly<Record<string, { body: string; type: string }>> = {
   'console.css': { body: CONSOLE_CSS, type: 'text/css; charset=utf-8' },
   'console.js': { body: CONSOLE_JS, type: 'text/javascript; charset=utf-8' },
+  // The YAML editor completes keys and values from it.
+  'manifest.schema.json': { body: JSON.stringify(packageJson('schemas/manifest.schema.json')), type: 'application/json' },
 };
 
 const VERSIONS = Object.fromEntries(
@@ -14,7 +17,7 @@ const VERSIONS = Object.fromEntries(
 );
 
 /** `/console/assets/console.css?v=1a2b…`: the URL a page links. */
-export function assetHref(name: 'console.css' | 'console.js' | typeof EDITOR_SCRIPT): string {
+export function assetHref(name: 'console.css' | 'console.js' | 'manifest.schema.json' | typeof EDITOR_SCRIPT): string {
   return `/console/assets/${name}?v=${name === EDITOR_SCRIPT ? EDITOR_VERSION : VERSIONS[name]}`;
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -34,10 +35,17 @@ export function editorBundle(): Promise<string> {
   return bundled;
 }
 
-/** A version for the script's URL: its source and the installed CodeMirror packages' versions. */
+/** A version for the script's URL: its sources (every file of editor/) and the installed CodeMirror packages' versions. */
+const sources = readdirSync(dirname(entry))
+  .sort()
+  .map((name) => readFileSync(join(dirname(entry), name)));
 export const EDITOR_VERSION = createHash('sha256')
-  .update(readFileSync(entry))
-  .update(['codemirror', '@codemirror/lang-yaml', '@codemirror/lint'].map((name) => packageVersion(name)).join())
+  .update(Buffer.concat(sources))
+  .update(
+    ['codemirror', '@codemirror/autocomplete', '@codemirror/lang-yaml', '@codemirror/lint', '@codemirror/state']
+      .map((name) => packageVersion(name))
+      .join(),
+  )
   .digest('hex')
   .slice(0, 12);
 

@@ -106,7 +106,7 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       /** Adds a user through the form and returns the one-time password the page shows once. */
       const addUser = async (email: string, role: string) => {
         await page.getByLabel('Email').fill(email);
-        await page.getByLabel('Role', { exact: false }).selectOption(role);
+        await page.locator('select[name="role"]').selectOption(role);
         await page.getByRole('button', { name: 'Add user' }).click();
         const secret = page.locator('.secret');
         await secret.waitFor();
@@ -227,6 +227,16 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       page.once('dialog', (d) => void d.accept());
       await page.goto(`${server.url}/console/automations/orders/edit?line=3`);
       await page.locator('.cm-activeLine', { hasText: 'name: orders' }).waitFor();
+      // Completion from the meta-schema: a new key under storage offers `connection`, and a backend's values.
+      await page.locator('.cm-line', { hasText: 'backend: memory' }).click();
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      // Whatever indentation the editor chose, the key starts at storage's keys' column.
+      await page.keyboard.press('Shift+Home');
+      await page.keyboard.type('  conn');
+      await page.locator('.cm-tooltip-autocomplete', { hasText: 'connection' }).waitFor();
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+z');
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Action', { exact: false }).fill('key.');
       await page.getByRole('button', { name: 'Filter' }).click();

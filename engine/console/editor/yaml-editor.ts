@@ -4,9 +4,11 @@
 // asks the engine to check the text as it is typed, showing each problem at its line and
 // column. The check is the same as the page's Check button: POST .../check with the
 // form's `_csrf`, answered with the issues as JSON.
-import { yaml } from '@codemirror/lang-yaml';
+import { yaml, yamlLanguage } from '@codemirror/lang-yaml';
 import { type Diagnostic, linter, lintGutter } from '@codemirror/lint';
+import { StateEffect } from '@codemirror/state';
 import { basicSetup, EditorView } from 'codemirror';
+import { metaCompletion } from './meta-completion.ts';
 
 interface Issue {
   line: number;
@@ -20,6 +22,14 @@ for (const area of Array.from(document.querySelectorAll<HTMLTextAreaElement>('te
   const checkUrl = area.dataset.yamlEditor;
   if (!form || !checkUrl) continue;
   const csrf = (form.elements.namedItem('_csrf') as HTMLInputElement | null)?.value ?? '';
+  // Keys and values from the manifest meta-schema, once it has come (the editor works without it).
+  const metaSchema = area.dataset.metaSchema;
+  const completion = metaSchema
+    ? fetch(metaSchema)
+        .then((r) => r.json())
+        .then((schema) => yamlLanguage.data.of({ autocomplete: metaCompletion(schema) }))
+        .catch(() => [])
+    : Promise.resolve([]);
   const check = linter(
     async (view) => {
       const text = view.state.doc.toString();
@@ -58,6 +68,7 @@ for (const area of Array.from(document.querySelectorAll<HTMLTextAreaElement>('te
   });
   area.hidden = true;
   area.after(editor.dom);
+  void completion.then((extension) => editor.dispatch({ effects: StateEffect.appendConfig.of(extension) }));
   // Opened at a line (a link from a failing endpoint): the cursor starts there, in view.
   const at = Number(area.dataset.line);
   if (at >= 1 && at <= editor.state.doc.lines) {

@@ -127,6 +127,7 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
           data-yaml-editor={view.checkUrl}
           data-style-nonce={view.styleNonce}
           data-line={view.line}
+          data-meta-schema={assetHref('manifest.schema.json')}
         >
           {view.text}
         </textarea>
