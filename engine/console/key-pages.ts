@@ -34,6 +34,13 @@ export function addKeyPages(
   const page = async (c: Context<ConsoleEnv>, outcome?: KeysOutcome, status: 200 | 201 | 400 | 403 | 404 = 200) => {
     const user = c.get('user');
     const keys = await stores.keys((k) => k.list());
+    // Requests per key name over 30 days, when the analytics are on.
+    let requests: Map<string, number> | undefined;
+    if (analytics) {
+      const to = Date.now();
+      const report = await analytics.report({ from: to - 30 * 86_400_000, to, top: Math.max(10, keys.length) });
+      requests = new Map(report.top.keys.map((k) => [k.key, k.requests]));
+    }
     const grantable = registry
       .serving()
       .map((m) => m.plan.name)
@@ -48,6 +55,7 @@ export function addKeyPages(
         grantable,
         anyScope: user.role === 'admin',
         mayRevoke: (key) => mayGrantAll(user, key.scopes),
+        ...(requests ? { requests } : {}),
         ...(outcome ? { outcome } : {}),
       }),
       status,

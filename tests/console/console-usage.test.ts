@@ -89,6 +89,15 @@ describe('usage and the audit log in the console', () => {
     assert.match(page.text, /<code>POST \/tickets<\/code><\/td><td>key with tickets:write<\/td><td>bootstrap admin, support-gpt<\/td>/);
   });
 
+  it('the keys list gives each key its requests over 30 days', async () => {
+    const page = await admin.get('/console/keys');
+    assert.match(page.text, /<th scope="col">Requests \(30 days\)<\/th>/);
+    assert.match(
+      page.text,
+      />support-gpt<\/a><\/td><td><code>ck_[^<]+<\/code><\/td><td>tickets:read tickets:write<\/td><td>[^<]+<\/td><td>never<\/td><td>[^<]+<\/td><td>7<\/td>/,
+    );
+  });
+
   it('says what a key may call, and which of its scopes no request needed in 30 days', async () => {
     const keys = await call(server.url, 'GET', '/admin/keys', undefined, adminHeaders(server));
     const id = (name: string) => keys.json.data.find((k: { name: string }) => k.name === name).id;

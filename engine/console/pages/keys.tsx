@@ -25,8 +25,10 @@ export const KeysPage: FC<
     anyScope: boolean;
     mayRevoke: (key: KeyRecord) => boolean;
     outcome?: KeysOutcome;
+    /** Requests in the last 30 days by key name (absent: analytics off). */
+    requests?: ReadonlyMap<string, number>;
   }
-> = ({ keys, grantable, anyScope, mayRevoke, outcome, ...frame }) => (
+> = ({ keys, grantable, anyScope, mayRevoke, outcome, requests, ...frame }) => (
   <Layout title="API keys" section="keys" {...frame}>
     {outcome?.error ? <Notice kind="error">{outcome.error}</Notice> : null}
     {outcome?.done ? <Notice kind="ok">{outcome.done}</Notice> : null}
@@ -54,6 +56,7 @@ export const KeysPage: FC<
           <th scope="col">Created</th>
           <th scope="col">Expires</th>
           <th scope="col">Last used</th>
+          {requests ? <th scope="col">Requests (30 days)</th> : null}
           <th scope="col">State</th>
         </tr>
       </thead>
@@ -71,6 +74,7 @@ export const KeysPage: FC<
             <td>{k.createdAt.slice(0, 10)}</td>
             <td>{k.expiresAt ? k.expiresAt.slice(0, 10) : 'never'}</td>
             <td>{k.lastUsedAt ?? 'never'}</td>
+            {requests ? <td>{requests.get(k.name) ?? 0}</td> : null}
             <td>
               {k.revokedAt ? (
                 `revoked ${k.revokedAt.slice(0, 10)}`
