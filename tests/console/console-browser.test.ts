@@ -96,6 +96,17 @@ describe('the console in a browser', { skip: gate.skip }, () => {
       await page.getByRole('link', { name: 'tickets' }).waitFor();
       assert.match((await page.locator('main').textContent()) ?? '', /invalid/);
       await accessible('automations list');
+      // By keyboard: the first Tab reaches the skip link, Enter on it moves on to the page's own content.
+      await page.locator('body').press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
+      await page.keyboard.press('Enter');
+      assert.match(page.url(), /#main$/);
+      await page.keyboard.press('Tab');
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.closest('main') !== null),
+        true,
+        'the next Tab lands inside the main content, past the menu',
+      );
       await shot('automations');
       await page.getByRole('link', { name: 'tickets' }).click();
       await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
