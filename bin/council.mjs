@@ -29,6 +29,7 @@ if (built > 0 && !['engine', 'adapters', 'schemas'].some((source) => newerThan(`
   await import('../dist/engine/cli/main.js');
 } else {
   const { register } = await import('tsx/esm/api');
-  register();
+  // The engine's own tsconfig, whatever the working directory: its JSX settings (hono/jsx) and paths must not depend on where `council` runs.
+  register({ tsconfig: new URL('../tsconfig.json', import.meta.url).pathname });
   await import('../engine/cli/main.ts');
 }

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { AuditRecord } from '../../security/audit-log.ts';
 import { type Frame, Layout } from './layout.tsx';

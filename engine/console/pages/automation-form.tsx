@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import { FIELD_TYPES, OPERATIONS } from '../../manifest/scaffold.ts';
 import type { FormValues } from '../draft-form.ts';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { AutomationPlan, JsonSchema } from '../../compile/plan.ts';
 import type { AutomationState } from '../../registry/automation-states.ts';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { AutomationState } from '../../registry/automation-states.ts';
 import { type Frame, Layout } from './layout.tsx';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { StorageStep } from '../../../adapters/types.ts';
 import type { ManifestIssue } from '../../source/issues.ts';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { KeyRecord } from '../../security/key-store.ts';
 import { type Frame, Layout, Notice } from './layout.tsx';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import type { UserRecord } from '../../security/user-store.ts';
 import { assetHref } from '../assets.ts';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { UsageReport, UsageSummary } from '../../analytics/report.ts';
 import { type ChartMarker, type ChartPoint, formatValue, TimeChart } from './chart.tsx';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Child, FC } from 'hono/jsx';
 import { ROLES } from '../../security/console-user.ts';
 import type { UserRecord } from '../../security/user-store.ts';
