@@ -55,6 +55,26 @@ export function addEditorPages(
   const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404 | 409) =>
     render(c, MessagePage({ ...frame(c), title, message: text }), status);
   const readonly = () => consoleMode(config()) === 'readonly';
+  /** The editor over automation `name`'s file: it posts to the automation's edit route, and checks there as one types. */
+  const automationView = (title: string, name: string, file: string, text: string, base: string): EditorView => ({
+    title,
+    action: `/console/automations/${name}/edit`,
+    checkUrl: `/console/automations/${name}/check`,
+    file: projectFile(config(), file),
+    text,
+    base,
+    readonly: readonly(),
+  });
+  /** The editor over a file that does not exist yet (base ''): it posts to the new-automation routes. */
+  const newView = (title: string, file: string, text: string): EditorView => ({
+    title,
+    action: '/console/new/yaml',
+    checkUrl: '/console/new/check',
+    file: projectFile(config(), file),
+    text,
+    base: '',
+    readonly: readonly(),
+  });
 
   on('GET /automations/:name/edit', (c) => {
     const name = c.req.param('name') ?? '';
@@ -63,13 +83,7 @@ export function addEditorPages(
     const current = file ? readManifest(file) : undefined;
     if (!file || !current) return message(c, 'Not found', `No manifest file holds an automation named "${name}".`, 404);
     return page(c, {
-      title: `Edit ${name}`,
-      action: `/console/automations/${name}/edit`,
-      checkUrl: `/console/automations/${name}/check`,
-      file: projectFile(config(), file),
-      text: current.text,
-      base: current.hash,
-      readonly: readonly(),
+      ...automationView(`Edit ${name}`, name, file, current.text, current.hash),
       ...(Number(c.req.query('line')) > 0 ? { line: Number(c.req.query('line')) } : {}),
     });
   });
@@ -83,15 +97,7 @@ export function addEditorPages(
     const current = readManifest(file);
     const text = submittedText(form.yaml, current?.text);
     const base = typeof form.base === 'string' ? form.base : '';
-    const view = {
-      title: `Edit ${name}`,
-      action: `/console/automations/${name}/edit`,
-      checkUrl: `/console/automations/${name}/check`,
-      file: projectFile(config(), file),
-      text,
-      base,
-      readonly: readonly(),
-    };
+    const view = automationView(`Edit ${name}`, name, file, text, base);
     return checkAndSave(c, {
       view,
       file,
@@ -156,15 +162,7 @@ export function addEditorPages(
       );
     }
     const { text, reformatted } = editYaml(current.text, draftEdits(manifest, drafted.draft));
-    const view = {
-      title: `Configure ${name}`,
-      action: `/console/automations/${name}/edit`,
-      checkUrl: `/console/automations/${name}/check`,
-      file: projectFile(config(), file),
-      text,
-      base: current.hash,
-      readonly: readonly(),
-    };
+    const view = automationView(`Configure ${name}`, name, file, text, current.hash);
     const notice = reformatted
       ? {
           kind: 'info' as const,
@@ -236,15 +234,7 @@ export function addEditorPages(
     }
     const text = manifestText(drafted.draft);
     const file = newFile(config(), drafted.draft.name);
-    const view = {
-      title: `New automation ${drafted.draft.name}`,
-      action: '/console/new/yaml',
-      checkUrl: '/console/new/check',
-      file: projectFile(config(), file),
-      text,
-      base: '',
-      readonly: readonly(),
-    };
+    const view = newView(`New automation ${drafted.draft.name}`, file, text);
     return checkAndSave(c, { view, file, current: readManifest(file), save: false, mayName: () => true });
   });
 
@@ -254,15 +244,7 @@ export function addEditorPages(
     const text = submittedText(form.yaml, undefined);
     const name = nameIn(text);
     const file = newFile(config(), name ?? 'new-automation');
-    const view = {
-      title: `New automation ${name ?? ''}`.trim(),
-      action: '/console/new/yaml',
-      checkUrl: '/console/new/check',
-      file: projectFile(config(), file),
-      text,
-      base: '',
-      readonly: readonly(),
-    };
+    const view = newView(`New automation ${name ?? ''}`.trim(), file, text);
     return checkAndSave(c, {
       view,
       file,
