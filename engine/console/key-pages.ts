@@ -95,7 +95,7 @@ export function addKeyPages(
     return page(c, { secret: { name: key.name, secret, warnings } }, 201);
   });
   on('GET /keys/:id', async (c) => {
-    const key = (await stores.keys((k) => k.list())).find((k) => k.id === c.req.param('id'));
+    const key = await stores.keys(async (k) => k.get(c.req.param('id') ?? ''));
     if (!key) return page(c, { error: 'No such key.' }, 404);
     const plans = registry.serving().map((m) => m.plan);
     const reach = plans
@@ -128,7 +128,7 @@ export function addKeyPages(
   on('POST /keys/:id/revoke', async (c) => {
     const user = c.get('user');
     const id = c.req.param('id') ?? '';
-    const key = (await stores.keys((k) => k.list())).find((k) => k.id === id);
+    const key = await stores.keys(async (k) => k.get(id));
     if (!key) return page(c, { error: 'No such key.' }, 404);
     if (!mayGrantAll(user, key.scopes)) {
       return page(c, { error: `You may not revoke ${key.name}: it has scopes beyond the automations you may edit.` }, 403);

@@ -85,6 +85,10 @@ export class KeyStore {
     return (await oldestRecord(this.#records, [{ field: 'hash', op: 'eq', value: hash }])) as KeyRecord | undefined;
   }
 
+  async get(id: string): Promise<KeyRecord | undefined> {
+    return (await this.#records.get(id)) as KeyRecord | undefined;
+  }
+
   /** Every key, oldest first. */
   async list(): Promise<KeyRecord[]> {
     const keys: KeyRecord[] = [];
