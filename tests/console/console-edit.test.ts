@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../engine/server/listen.ts';
-import { ConsoleClient, createUser } from '../support/console-client.ts';
+import { ConsoleClient, createUser, signedInUser } from '../support/console-client.ts';
 import { adminHeaders, call, makeProject, startServer, type TestProject } from '../support/project.ts';
 
 /**
@@ -54,12 +54,8 @@ describe('editing automations in the console', () => {
       audit: { enabled: true },
       server: { ...project.config().server, trustedProxies: ['127.0.0.1'] },
     });
-    const eve = await createUser(server, 'eve@example.com', 'editor');
-    editor = new ConsoleClient(server.url);
-    await editor.signIn(eve.email, eve.password, PASSWORD);
-    const lim = await createUser(server, 'lim@example.com', 'editor', ['tickets']);
-    limited = new ConsoleClient(server.url);
-    await limited.signIn(lim.email, lim.password, PASSWORD);
+    editor = await signedInUser(server, 'eve@example.com', 'editor', PASSWORD);
+    limited = await signedInUser(server, 'lim@example.com', 'editor', PASSWORD, ['tickets']);
   });
   after(async () => {
     await server.close();
@@ -315,9 +311,7 @@ describe('configuring an automation with the form', () => {
     const project = makeProject({ 'tickets.yaml': TICKETS });
     const server = await startServer(project);
     try {
-      const made = await createUser(server, 'eve@example.com', 'editor');
-      const eve = new ConsoleClient(server.url);
-      await eve.signIn(made.email, made.password, PASSWORD);
+      const eve = await signedInUser(server, 'eve@example.com', 'editor', PASSWORD);
       const form = await eve.get('/console/automations/tickets/configure');
       assert.equal(form.status, 200);
       assert.match(form.text, /name="field-0-name"[^>]*value="title"/);
@@ -506,9 +500,7 @@ describe('GitOps: a branch instead of a write, and read-only by itself under git
     project.write('tickets.yaml', TICKETS);
     const plain = await startServer(project, { console: { mode: 'auto' } });
     try {
-      const made = await createUser(plain, 'otto@example.com', 'editor');
-      const otto = new ConsoleClient(plain.url);
-      await otto.signIn(made.email, made.password, PASSWORD);
+      const otto = await signedInUser(plain, 'otto@example.com', 'editor', PASSWORD);
       assert.doesNotMatch((await otto.get('/console/automations/tickets/edit')).text, /This console is read-only/);
     } finally {
       await plain.close();

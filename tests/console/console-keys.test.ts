@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../engine/server/listen.ts';
-import { ConsoleClient, createUser } from '../support/console-client.ts';
+import { type ConsoleClient, signedInUser } from '../support/console-client.ts';
 import { adminHeaders, call, makeProject, startServer, type TestProject } from '../support/project.ts';
 
 /**
@@ -34,12 +34,8 @@ describe('API keys in the console', () => {
       audit: { enabled: true },
       server: { ...project.config().server, trustedProxies: ['127.0.0.1'] },
     });
-    const eve = await createUser(server, 'eve@example.com', 'editor');
-    editor = new ConsoleClient(server.url);
-    await editor.signIn(eve.email, eve.password, PASSWORD);
-    const lim = await createUser(server, 'lim@example.com', 'editor', ['tickets']);
-    limited = new ConsoleClient(server.url);
-    await limited.signIn(lim.email, lim.password, PASSWORD);
+    editor = await signedInUser(server, 'eve@example.com', 'editor', PASSWORD);
+    limited = await signedInUser(server, 'lim@example.com', 'editor', PASSWORD, ['tickets']);
   });
   after(async () => {
     await server.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../engine/server/listen.ts';
-import { ConsoleClient, createUser } from '../support/console-client.ts';
+import { type ConsoleClient, signedInUser } from '../support/console-client.ts';
 import { adminHeaders, call, makeProject, startServer, type TestProject } from '../support/project.ts';
 
 /**
@@ -36,9 +36,7 @@ describe('usage and the audit log in the console', () => {
       analytics: { enabled: true, flushSeconds: 1, retentionDays: 400 },
       server: { ...project.config().server, trustedProxies: ['127.0.0.1'] },
     });
-    const ann = await createUser(server, 'ann@example.com', 'admin');
-    admin = new ConsoleClient(server.url);
-    await admin.signIn(ann.email, ann.password, PASSWORD);
+    admin = await signedInUser(server, 'ann@example.com', 'admin', PASSWORD);
     const made = await admin.post('/console/keys', { name: 'support-gpt', scope: ['tickets:read', 'tickets:write'] });
     secret = /<span class="secret">(ck_[^<]+)<\/span>/.exec(made.text)?.[1] as string;
     const auth = { authorization: `Bearer ${secret}` };

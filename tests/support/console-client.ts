@@ -19,6 +19,20 @@ export async function createUser(
   return { id: made.json.data.id, email, password: made.json.password };
 }
 
+/** A user made through `/admin/users`, signed in on a new client that has chosen `password` in place of the one-time one. */
+export async function signedInUser(
+  server: RunningServer,
+  email: string,
+  role: 'admin' | 'editor' | 'viewer',
+  password: string,
+  automations?: string[],
+): Promise<ConsoleClient> {
+  const made = await createUser(server, email, role, automations);
+  const client = new ConsoleClient(server.url);
+  await client.signIn(made.email, made.password, password);
+  return client;
+}
+
 let nextAddress = 1;
 
 /**
