@@ -18,6 +18,7 @@ export const capabilityWords: Readonly<Record<keyof Capabilities, string>> = {
   unique: 'enforce unique fields (unique)',
   ttl: 'expire records (ttl)',
   transactions: 'run several writes in one transaction',
+  upsert: 'create or replace by a unique field in one step (upsert)',
   listIndexes: 'index this many list sorts and filters',
   indexedStringBytes: 'index a string this long',
   columns: 'keep columns (storage.migrations)',

@@ -8,7 +8,7 @@ import { redisCapabilities } from './redis/capabilities.ts';
 import type { Capabilities, StorageBackend } from './types.ts';
 
 export type * from './types.ts';
-export { StorageError } from './types.ts';
+export { BatchAborted, GET_MANY_MAX, StorageError } from './types.ts';
 
 /** One backend as the engine knows it before any driver loads. */
 export interface BackendEntry {

@@ -73,7 +73,13 @@ export interface Capabilities {
   readonly unique: boolean;
   /** Records that expire a set time after their last write (`storage.ttl`). */
   readonly ttl: boolean;
+  /**
+   * Many writes all or none: {@link RecordStore.writeAll}. Without it a batch runs write by
+   * write, each with its own result.
+   */
   readonly transactions: boolean;
+  /** Create-or-replace by a unique field in one atomic step: {@link RecordStore.upsert}. */
+  readonly upsert?: boolean;
   /**
    * The most list indexes one automation may need, where each costs the store a real
    * index: one per sort field, plus one per (filter field, sort field) pair. Absent: no
@@ -211,6 +217,12 @@ export interface RecordStore {
   /** Backends without the `search` capability reject with a `rejected` {@link StorageError}. */
   search(query: SearchQuery): Promise<ListPage>;
   /**
+   * Optional: the records of these ids in one round trip to the store (the engine embeds
+   * related records this way: `?expand=`). Ids not stored are absent from the map. At most
+   * {@link GET_MANY_MAX} ids per call. Without it the engine lists with an `id in` filter.
+   */
+  getMany?(ids: readonly string[]): Promise<ReadonlyMap<string, StoredRecord>>;
+  /**
    * Inserts a new record; `record.id` is chosen by the engine. Never overwrites: an id
    * already stored rejects with a `conflict` {@link StorageError} naming `id` (the
    * engine claims Idempotency-Keys this way).
@@ -235,10 +247,58 @@ export interface RecordStore {
    */
   modify(id: string, change: (current: StoredRecord) => StoredRecord): Promise<StoredRecord | undefined>;
   /**
+   * Optional, with the `upsert` capability: creates `record`, or, when a record already
+   * holds the same value of the unique `field`, passes it to `change` and stores what
+   * `change` returns instead (the id and createdAt of the stored one are the caller's to
+   * keep). One atomic step: two concurrent upserts of one value make one record. If
+   * `change` throws, nothing is written and the error propagates.
+   */
+  upsert?(
+    field: string,
+    record: StoredRecord,
+    change: (current: StoredRecord) => StoredRecord,
+  ): Promise<{ readonly record: StoredRecord; readonly created: boolean }>;
+  /**
+   * Optional, with the `transactions` capability: runs every write or none. The writes run
+   * in order, each with the rules of its single form (`create`, `modify`, `delete`). If one
+   * fails (its `change` or `check` throws, its id is not stored, a unique field or an id
+   * conflicts), nothing of the batch is written and it rejects with a
+   * {@link BatchAborted} naming that write's index and why.
+   */
+  writeAll?(writes: readonly BatchWrite[]): Promise<readonly StoredRecord[]>;
+  /**
    * Resolves true if a record was deleted. `check` sees the record first, in the same
    * atomic step as the delete; if it throws, nothing is deleted and the error propagates.
    */
   delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean>;
+}
+
+/** The most ids one {@link RecordStore.getMany} call takes (DynamoDB's BatchGetItem: 100 keys). */
+export const GET_MANY_MAX = 100;
+
+/**
+ * One write of a {@link RecordStore.writeAll} batch. A `modify` or `delete` of an id not
+ * stored fails the batch (unlike their single forms, which report it).
+ */
+export type BatchWrite =
+  | { readonly op: 'create'; readonly record: StoredRecord }
+  | { readonly op: 'modify'; readonly id: string; readonly change: (current: StoredRecord) => StoredRecord }
+  | { readonly op: 'delete'; readonly id: string; readonly check?: (current: StoredRecord) => void };
+
+/**
+ * Why a {@link RecordStore.writeAll} batch wrote nothing: the write at `index` failed.
+ * `cause` is what its `change` or `check` threw, or a {@link StorageError} (`conflict`,
+ * `too-large`, ...); `missing` when its id is not stored.
+ */
+export class BatchAborted extends Error {
+  override readonly name = 'BatchAborted';
+  constructor(
+    readonly index: number,
+    readonly reason: 'missing' | 'failed',
+    options?: { cause?: unknown },
+  ) {
+    super(reason === 'missing' ? `write ${index}: no record has that id` : `write ${index} failed`, options);
+  }
 }
 
 /** A live connection to one store, shared by every automation that names it. */
