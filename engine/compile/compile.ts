@@ -4,6 +4,7 @@ import { fieldsOf } from '../schema/fields.ts';
 import { indexedFields } from '../schema/indexed-fields.ts';
 import { pascalCase, singularize } from '../schema/naming.ts';
 import { compilingAjv } from '../schema/record-ajv.ts';
+import { referencesOf } from '../schema/references.ts';
 import { defaultScope } from '../schema/scopes.ts';
 import { compileEndpoint } from './endpoints.ts';
 import type { AutomationPlan, EndpointPlan, Operation } from './plan.ts';
@@ -58,6 +59,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     schema: structuredClone(schema),
     storage: { backend: manifest.storage.backend, connection: manifest.storage.connection ?? manifest.storage.backend, spec },
     endpoints,
+    references: referencesOf(manifest),
     requireIfMatch: manifest.requireIfMatch ?? false,
     ...(manifest.rateLimit ? { rateLimit: { ...manifest.rateLimit } } : {}),
     pagination: { maxResponseChars: DEFAULT_MAX_RESPONSE_CHARS, ...options.pagination },

@@ -1,6 +1,9 @@
 import type { ValidateFunction } from 'ajv';
 import type { FieldKind, FilterOperator, StorageSpec } from '../../adapters/types.ts';
 import type { JsonSchema, Operation } from '../schema/json-schema.ts';
+import type { Reference } from '../schema/references.ts';
+
+export type { OnDelete, Reference } from '../schema/references.ts';
 
 export { ENGINE_FIELDS, type JsonSchema, type Operation } from '../schema/json-schema.ts';
 
@@ -61,6 +64,11 @@ export interface AutomationPlan {
     readonly spec: StorageSpec;
   };
   readonly endpoints: readonly EndpointPlan[];
+  /**
+   * Properties holding another automation's record id (`references:`), in manifest order.
+   * The referred automations are looked up when a request needs them: each reloads on its own.
+   */
+  readonly references: readonly Reference[];
   /** `maxResponseChars`: lists stop before the record that would make the JSON body longer. */
   readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars: number };
   /** Requests per client per window; absent: the config's default. */

@@ -53,6 +53,11 @@ export const manifestIssueCodes = {
   'name-duplicate': 'Two manifests use the same automation name (and so the same path).',
   'record-name-duplicate': 'Two automations would publish the same schema or operation names (e.g. `account` and `accounts`).',
   'path-reserved': 'The automation path collides with a route of the engine itself.',
+  'reference-invalid':
+    'A `references:` entry names a field that is not a string property, reuses one, is named like a property, or sets null on a required field.',
+  'reference-unknown': 'A `references:` entry names an automation that no manifest defines.',
+  'reference-inverse-duplicate': 'Two references would publish the same reverse list (/OTHER/{id}/INVERSE); give one another `inverse:`.',
+  'reference-cycle': 'References with `onDelete: cascade` form a loop, so one delete would cascade on and on.',
   'config-invalid': 'council.config.yaml does not match its schema.',
   'config-env-missing': 'council.config.yaml uses ${VAR} and VAR is not set (use ${VAR:-default}).',
 } as const;
@@ -73,6 +78,9 @@ export const problemCodes = {
   'invalid-header': 'A request header has a value the API cannot use (400).',
   'idempotency-in-progress': 'The first request with this Idempotency-Key is still running (409); retry to get its answer.',
   'idempotency-key-reused': 'The Idempotency-Key was already used for a different request (422).',
+  'reference-missing': 'A reference field names a record that does not exist in the automation it refers to (422).',
+  'still-referenced': 'The record cannot be deleted while records of another automation refer to it (onDelete: restrict) (409).',
+  'reference-unavailable': 'The automation a reference field refers to is not serving, so the reference cannot be checked or embedded (503).',
   'precondition-failed': 'If-Match names a version the record no longer has: it changed since it was read (412).',
   'validation-failed': 'The request body violates the resource schema (422).',
   'value-too-long': 'A string in a sorted, filtered or unique field is longer than the store can index; shorten it (422).',

@@ -8,6 +8,7 @@ import { checkIndexedStrings } from './indexed-strings.ts';
 import type { LoadedManifest, Manifest } from './manifest.ts';
 import { validateManifestShape } from './meta.ts';
 import { readManifestText } from './read-text.ts';
+import { checkReferencesAcross } from './reference-graph.ts';
 import { checkResourceSchema } from './resource-schema.ts';
 import { resolveResourceSchema } from './schema-ref.ts';
 import { type ConnectionBackends, checkSemantics } from './semantics.ts';
@@ -217,5 +218,6 @@ export function loadManifests(paths: readonly string[], connections: ConnectionB
     if (result.manifest) valid.push(result.manifest);
   }
   const across = checkAcrossManifests(valid);
-  return { manifests: across.accepted, issues: [...issues, ...across.issues], files };
+  const references = checkReferencesAcross(across.accepted, { name: () => undefined });
+  return { manifests: references.accepted, issues: [...issues, ...across.issues, ...references.issues], files };
 }

@@ -7,6 +7,7 @@ import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt, type PathSegment, type SourceFile } from '../source/source.ts';
 import { checkFilters, checkSearch } from './endpoint-options.ts';
 import type { Manifest } from './manifest.ts';
+import { checkReferences } from './references.ts';
 
 /** The connections a manifest may name: connection name -> backend. */
 export type ConnectionBackends = ReadonlyMap<string, string>;
@@ -24,6 +25,7 @@ export function checkSemantics(
     ...checkMigrations(source, manifest, schema),
     ...checkCapabilities(source, manifest),
     ...checkUnique(source, manifest, schema),
+    ...checkReferences(source, manifest, schema),
     ...publicEndpoints(source, manifest),
   ];
 }

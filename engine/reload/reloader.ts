@@ -16,6 +16,7 @@ import {
   manifestFiles,
 } from '../manifest/load.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
+import { checkReferencesAcross, type ServingReferences } from '../manifest/reference-graph.ts';
 import { storageRefusal } from '../manifest/storage-refusal.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationFailure, AutomationRegistry, MountedAutomation } from '../registry/registry.ts';
@@ -53,7 +54,7 @@ export interface CheckedText {
 }
 
 /** Issue codes that depend on other manifests: such a file is retried when another one goes away. */
-const CROSS_CODES = new Set(['name-duplicate', 'record-name-duplicate']);
+const CROSS_CODES = new Set(['name-duplicate', 'record-name-duplicate', 'reference-unknown', 'reference-inverse-duplicate']);
 
 interface Built {
   readonly file: string;
@@ -152,7 +153,8 @@ export class Reloader {
       name: (n) => other(this.#names.name(n)),
       recordName: (n) => other(this.#names.recordName(n)),
     });
-    const issues = [...load.issues, ...across.issues];
+    const references = checkReferencesAcross(across.accepted, this.#servingReferences(other));
+    const issues = [...load.issues, ...across.issues, ...references.issues];
     if (hasErrors(issues)) return { issues };
     try {
       const plan = compileAutomation(manifest, {
@@ -226,6 +228,15 @@ export class Reloader {
     return [...new Set([...this.#entries.values()].flatMap((e) => e.dependencies))].filter((f) => !f.startsWith(inside));
   }
 
+  /** The serving manifests a new one's references are checked against, less those `keep` leaves out. */
+  #servingReferences(keep: (m: LoadedManifest | undefined) => LoadedManifest | undefined): ServingReferences {
+    return {
+      name: (n) => keep(this.#names.name(n)),
+      inverse: (target, inverse) => keep(this.#names.inverse(target, inverse)),
+      names: () => [...this.#names.names()].filter((n) => keep(this.#names.name(n))),
+    };
+  }
+
   #serialize<T>(job: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(job);
     this.#queue = run.catch(() => {});
@@ -279,8 +290,9 @@ export class Reloader {
       candidates.map((c) => c.load.manifest as LoadedManifest),
       { name: (n) => staying(this.#names.name(n)), recordName: (n) => staying(this.#names.recordName(n)) },
     );
-    const accepted = new Set(across.accepted);
-    const crossIssues = groupByFile(across.issues);
+    const references = checkReferencesAcross(across.accepted, this.#servingReferences(staying));
+    const accepted = new Set(references.accepted);
+    const crossIssues = groupByFile([...across.issues, ...references.issues]);
     const built = await Promise.all(
       candidates.map(async ({ file, load }): Promise<Built> => {
         const manifest = load.manifest as LoadedManifest;
@@ -305,8 +317,9 @@ export class Reloader {
     );
     for (const { outcome } of outcomes.values()) this.counts[outcome]++;
 
-    // A file that lost a name contest may win it now that another file let go of the name.
-    const letGo = removed.length > 0 || [...outcomes.values()].some((o) => o.outcome === 'updated');
+    // A file that lost a name contest may win it now that another file let go of the name,
+    // and one whose reference named an automation not serving may find it now it serves.
+    const letGo = removed.length > 0 || [...outcomes.values()].some((o) => o.outcome === 'updated' || o.outcome === 'loaded');
     const waiting = letGo
       ? this.#registry
           .failures()

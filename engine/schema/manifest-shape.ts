@@ -22,8 +22,17 @@ export interface Manifest {
     readonly public?: boolean | readonly Operation[];
     readonly scopes?: Readonly<Partial<Record<Operation, readonly string[]>>>;
   };
+  /** Properties holding another automation's record id, by relation name. */
+  readonly references?: Readonly<Record<string, ReferenceDeclaration>>;
   readonly schema: JsonSchema;
   readonly endpoints: readonly EndpointDeclaration[];
+}
+
+export interface ReferenceDeclaration {
+  readonly field: string;
+  readonly automation: string;
+  readonly onDelete?: 'restrict' | 'cascade' | 'setNull';
+  readonly inverse?: string;
 }
 
 export interface EndpointDeclaration {

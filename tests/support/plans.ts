@@ -70,6 +70,7 @@ export function makePlan(overrides: PlanOverrides = {}): AutomationPlan {
     file: overrides.file ?? `automations/${name}.yaml`,
     names: { singular, plural },
     schema,
+    references: [],
     storage: {
       backend: 'memory',
       connection: 'memory',

@@ -84,6 +84,29 @@ requests: number
 perSeconds: number
 }
 /**
+ * Properties that hold the id of another automation's record, by relation name: `?expand=NAME` embeds that record, writes check that it exists, and the other automation lists the records that refer to one of its own at /OTHER/{id}/INVERSE.
+ */
+references?: {
+[k: string]: {
+/**
+ * The top-level string property holding the other record's id, e.g. accountId.
+ */
+field: string
+/**
+ * The automation whose records it refers to, e.g. accounts.
+ */
+automation: string
+/**
+ * What deleting the referred record does to the records that refer to it: restrict (refused with 409 while any refer), cascade (they are deleted first), setNull (the field is removed from them first).
+ */
+onDelete?: ("restrict" | "cascade" | "setNull")
+/**
+ * Path segment of the reverse list at /AUTOMATION/{id}/INVERSE. Default: this automation's name.
+ */
+inverse?: string
+}
+}
+/**
  * JSON Schema (draft 2020-12) of one record: inline, or `{ $ref: <file> }` relative to this manifest.
  */
 schema: {
