@@ -1,5 +1,17 @@
 import { Client, errors } from '@opensearch-project/opensearch';
 import {
+  answeredError,
+  errorType,
+  type IndexPlan,
+  type IndexStep,
+  indexName,
+  type LiveMapping,
+  planIndex,
+  refusalOf,
+  socketCode,
+  storagePlan,
+} from '../search-dsl/index.ts';
+import {
   type ConnectContext,
   type ConnectionSettings,
   type RecordStore,
@@ -8,8 +20,8 @@ import {
   type StoragePlan,
   type StorageSpec,
 } from '../types.ts';
-import { OpenSearchRecordStore, type Run } from './adapter.ts';
-import { type IndexPlan, type IndexStep, indexName, type LiveMapping, planIndex, storagePlan } from './mapping.ts';
+import { openSearchRecordStore, type Run } from './adapter.ts';
+import { OPENSEARCH } from './dialect.ts';
 
 /** The start-up ping fails fast, so a server that is down is reported, not waited for. */
 const PING_TIMEOUT_MS = 5_000;
@@ -69,11 +81,11 @@ class OpenSearchConnection implements StorageConnection {
   async open(spec: StorageSpec): Promise<RecordStore> {
     for (let attempt = 0; ; attempt++) {
       const plan = await this.#plan(spec);
-      const [first] = plan.refused;
-      if (first) throw new StorageError('rejected', plan.refused.map((r) => r.message).join('; '), { field: first.field });
+      const refusal = refusalOf(plan);
+      if (refusal) throw refusal;
       try {
         for (const step of plan.steps) await this.#apply(plan.index, step);
-        return new OpenSearchRecordStore(spec, plan.index, this.#run);
+        return openSearchRecordStore(spec, plan.index, this.#run);
       } catch (error) {
         // Another process created the index between the plan and the create: plan again.
         if (attempt > 0 || errorType(error) !== 'resource_already_exists_exception') throw error;
@@ -97,11 +109,11 @@ class OpenSearchConnection implements StorageConnection {
   }
 
   async #plan(spec: StorageSpec): Promise<IndexPlan> {
-    const index = indexName(spec.collection);
+    const index = indexName(spec.collection, OPENSEARCH);
     const { statusCode, body } = await this.#run((c) => c.indices.getMapping({ index }, { ignore: [404] }));
     // Keyed by the concrete index name, which differs when `index` is an alias.
     const live = statusCode === 404 ? undefined : ((Object.values(body)[0]?.mappings ?? {}) as LiveMapping);
-    return planIndex(spec, live);
+    return planIndex(spec, live, OPENSEARCH);
   }
 
   async #apply(index: string, step: IndexStep): Promise<void> {
@@ -142,15 +154,7 @@ class OpenSearchConnection implements StorageConnection {
 function storageError(error: unknown, label: string): StorageError {
   if (error instanceof StorageError) return error;
   if (isUnreachable(error)) return new StorageError('unavailable', `${label} is unavailable (${failureCode(error)})`, { cause: error });
-  if (error instanceof errors.ResponseError) {
-    const status = error.statusCode;
-    const reason = reasonOf(error.body);
-    if ([401, 429, 502, 503, 504].includes(status)) {
-      return new StorageError('unavailable', `${label} is unavailable (HTTP ${status}${reason ? `: ${reason}` : ''})`, { cause: error });
-    }
-    const kind = status === 400 ? 'rejected' : 'failed';
-    return new StorageError(kind, `${label} failed (HTTP ${status}${reason ? `: ${reason}` : ''})`, { cause: error });
-  }
+  if (error instanceof errors.ResponseError) return answeredError(error.statusCode, error.body, label, error);
   return new StorageError('failed', `${label} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }
 
@@ -164,19 +168,6 @@ function isUnreachable(error: unknown): error is Error {
 function failureCode(error: unknown): string {
   if (error instanceof StorageError) return error.cause ? failureCode(error.cause) : 'no OpenSearch at the url';
   if (error instanceof errors.ResponseError) return `HTTP ${error.statusCode}`;
-  if (isUnreachable(error)) return /\bE[A-Z0-9_]{2,}\b/.exec(error.message)?.[0] ?? error.name;
+  if (isUnreachable(error)) return socketCode(error);
   return (error as Error)?.name ?? 'error';
-}
-
-/** `type: reason` of the root cause OpenSearch reports, e.g. `mapper_parsing_exception: ...`. */
-function reasonOf(body: unknown): string {
-  const error = (body as { error?: { type?: string; reason?: string; root_cause?: { type?: string; reason?: string }[] } })?.error;
-  const cause = error?.root_cause?.[0] ?? error;
-  return cause?.type ? `${cause.type}: ${cause.reason ?? ''}` : '';
-}
-
-/** The OpenSearch error type behind a StorageError, if any. */
-function errorType(error: unknown): string | undefined {
-  const cause = (error as { cause?: { body?: { error?: { type?: string } } } })?.cause;
-  return cause?.body?.error?.type;
 }

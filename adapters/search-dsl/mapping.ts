@@ -1,7 +1,18 @@
 import { type FieldKind, StorageError, type StoragePlan, type StorageSpec } from '../types.ts';
 
 /**
- * How far a search request may reach (`from + size`). OpenSearch's default, set on the
+ * What differs between the stores that speak this query DSL and mapping (OpenSearch,
+ * Elasticsearch), as far as the translation goes. Each backend folder declares its own.
+ */
+export interface SearchDialect {
+  /** The store's name as messages give it, e.g. `OpenSearch`. */
+  readonly store: string;
+  /** The store's own metadata fields (`_id`, `_source`, ...), which no document may hold. */
+  readonly metadataFields: ReadonlySet<string>;
+}
+
+/**
+ * How far a search request may reach (`from + size`). The stores' default, set on the
  * index explicitly so the checks in query.ts and the index agree.
  */
 export const MAX_RESULT_WINDOW = 10_000;
@@ -31,10 +42,10 @@ export function searchFields(spec: StorageSpec): string[] {
  * `council-<collection>` with `_` as `-`: one index per automation, apart from other
  * indexes of a shared cluster.
  */
-export function indexName(collection: string): string {
+export function indexName(collection: string, dialect: SearchDialect): string {
   const name = `council-${collection.replaceAll('_', '-').toLowerCase()}`;
   if (!collection || /[\\/*?"<>|\s,#:]/.test(collection) || Buffer.byteLength(name) > 255) {
-    throw new StorageError('rejected', `collection "${collection}" cannot name an OpenSearch index`);
+    throw new StorageError('rejected', `collection "${collection}" cannot name an ${dialect.store} index`);
   }
   return name;
 }
@@ -124,9 +135,9 @@ export interface LiveMapping {
  * cannot change type in place, so a changed type is refused. A removed property keeps
  * its mapping and its values stay in _source, like any undeclared property.
  */
-export function planIndex(spec: StorageSpec, live: LiveMapping | undefined): IndexPlan {
-  const index = indexName(spec.collection);
-  const refused: Refusal[] = spec.fields.flatMap((f) => nameProblem(f.name));
+export function planIndex(spec: StorageSpec, live: LiveMapping | undefined, dialect: SearchDialect): IndexPlan {
+  const index = indexName(spec.collection, dialect);
+  const refused: Refusal[] = spec.fields.flatMap((f) => nameProblem(f.name, dialect));
   if (refused.length > 0) return { index, steps: [], refused };
   if (!live) return { index, steps: [{ action: 'create', body: indexBody(spec), why: `create index "${index}"` }], refused };
   const added: Record<string, Json> = {};
@@ -138,7 +149,7 @@ export function planIndex(spec: StorageSpec, live: LiveMapping | undefined): Ind
     if (builtIn && (!found || typeText(found) !== need)) {
       refused.push({ field: name, message: `index "${index}" does not map "${name}" as ${need}; it was not created by theCouncil` });
     } else if (found && typeText(found) !== need) {
-      refused.push({ field: name, message: retypeMessage(index, name, typeText(found), need) });
+      refused.push({ field: name, message: retypeMessage(dialect, index, name, typeText(found), need) });
     } else if (!found) {
       added[name] = wanted;
       whys.push(`new property ${name}: map it as ${need}`);
@@ -182,23 +193,26 @@ function hasText(field: LiveField | Json): boolean {
   return (field.fields as LiveField['fields'])?.[TEXT_SUBFIELD]?.type === 'text';
 }
 
-function retypeMessage(index: string, name: string, have: string, need: string): string {
-  return `property "${name}" now needs a ${need} field but index "${index}" maps it as ${have}; OpenSearch cannot change a mapped field's type in place, so storage.migrations.retype cannot convert it either: restore the property's type, or give the property a new name`;
+function retypeMessage(dialect: SearchDialect, index: string, name: string, have: string, need: string): string {
+  return `property "${name}" now needs a ${need} field but index "${index}" maps it as ${have}; ${dialect.store} cannot change a mapped field's type in place, so storage.migrations.retype cannot convert it either: restore the property's type, or give the property a new name`;
 }
 
-// OpenSearch's own fields, which a document cannot hold.
-const METADATA = new Set(
-  '_id _index _routing _source _field_names _ignored _seq_no _primary_term _version _doc_count _type _size _nested_path _data_stream_timestamp'.split(
-    ' ',
-  ),
-);
+/**
+ * The refusals as one error, naming the first refused field (so a manifest position can be
+ * shown), or undefined when the plan refuses nothing.
+ */
+export function refusalOf(plan: IndexPlan): StorageError | undefined {
+  const [first] = plan.refused;
+  return first && new StorageError('rejected', plan.refused.map((r) => r.message).join('; '), { field: first.field });
+}
 
 type Refusal = StoragePlan['refused'][number];
 
-function nameProblem(name: string): Refusal[] {
-  if (METADATA.has(name)) return [{ field: name, message: `property "${name}" is an OpenSearch metadata field name; rename the property` }];
+function nameProblem(name: string, { store, metadataFields }: SearchDialect): Refusal[] {
+  if (metadataFields.has(name))
+    return [{ field: name, message: `property "${name}" is an ${store} metadata field name; rename the property` }];
   // A dotted name is read as an object path, so it would never match its own mapping.
   if (!name.trim() || name.includes('.'))
-    return [{ field: name, message: `property "${name}" cannot be an OpenSearch field name (no dots, not blank); rename the property` }];
+    return [{ field: name, message: `property "${name}" cannot be an ${store} field name (no dots, not blank); rename the property` }];
   return [];
 }

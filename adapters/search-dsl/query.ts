@@ -9,7 +9,7 @@ import {
 } from '../types.ts';
 import { type FieldKinds, MAX_RESULT_WINDOW, TEXT_SUBFIELD } from './mapping.ts';
 
-/** One query DSL clause, as the JSON OpenSearch receives. */
+/** One query DSL clause, as the JSON the store receives. */
 export type Query = Readonly<Record<string, unknown>>;
 
 /** The body of `POST /<index>/_search`. */
@@ -39,15 +39,20 @@ export function listBody(kinds: FieldKinds, query: ListQuery): SearchBody {
   return { query: allOf(...conditions), sort: sortClauses(kinds, query.sort), size: query.limit + 1, track_total_hits: false };
 }
 
+/** The body of `POST /<index>/_count`. */
+export interface CountBody {
+  readonly query: Query;
+}
+
 /** The body of `POST /<index>/_count`: the filters alone, whatever the page. */
-export function countBody(kinds: FieldKinds, filters: ListQuery['filters']): { query: Query } {
+export function countBody(kinds: FieldKinds, filters: ListQuery['filters']): CountBody {
   return { query: allOf(...filters.map((f) => filterCondition(kinds, f))) };
 }
 
 /**
  * One filter with exactly the meaning of adapters/filter-match.ts. Only typed clauses:
  * a value of another type than the field's matches nothing (and `ne` everything), as in
- * JavaScript, instead of OpenSearch converting it or refusing the query.
+ * JavaScript, instead of the store converting it or refusing the query.
  */
 export function filterCondition(kinds: FieldKinds, filter: ListFilter): Query {
   const kind = kindOf(kinds, filter.field, 'filter on');
@@ -106,7 +111,7 @@ export function sortClauses(kinds: FieldKinds, sort: SortOrder): Query[] {
 }
 
 /**
- * Every word in one of the fields (cross_fields, operator and), ranked by OpenSearch's
+ * Every word in one of the fields (cross_fields, operator and), ranked by the store's
  * own relevance (BM25, which also weighs how short a field is); tie_breaker 1 adds the
  * fields' scores up instead of taking the best one. Ties by id.
  */
