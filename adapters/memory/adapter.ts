@@ -1,10 +1,27 @@
+import { batchFailure, distinctIds, idConflict } from '../batch.ts';
 import { matchesFilters } from '../filter-match.ts';
 import { compareRecords, isAfter } from '../keyset.ts';
 import { searchWords, textScore } from '../text-match.ts';
-import { type ListPage, type ListQuery, type RecordStore, type SearchQuery, StorageError, type StoredRecord } from '../types.ts';
+import {
+  BatchAborted,
+  type BatchWrite,
+  type ListPage,
+  type ListQuery,
+  type RecordStore,
+  type SearchQuery,
+  StorageError,
+  type StoredRecord,
+} from '../types.ts';
 import { ListIndexes, type ListSource, walkSource } from './list-indexes.ts';
 
 const PROTO_KEY = '__proto__';
+
+/** A record as a batch found it, to put back if a later write of the batch fails. */
+interface Undo {
+  readonly id: string;
+  readonly record: StoredRecord | undefined;
+  readonly expires: number | undefined;
+}
 
 /**
  * Records in a Map, each a deep-frozen copy of what was written. Reads return the stored
@@ -18,6 +35,9 @@ const PROTO_KEY = '__proto__';
  * field, the records of each value sorted the same ways, so a page costs O(page) plus
  * the records other filters (any operator) skip. A sort field without an index (not
  * declared) is scanned and sorted, as before indexes.
+ *
+ * `writeAll` and `upsert` are atomic the same way: they never await. A batch writes as it
+ * goes and, when a write fails, puts back what the writes before it replaced.
  */
 export class MemoryRecordStore implements RecordStore {
   readonly #records = new Map<string, StoredRecord>();
@@ -60,6 +80,15 @@ export class MemoryRecordStore implements RecordStore {
 
   get(id: string): StoredRecord | undefined {
     return this.#live(id);
+  }
+
+  async getMany(ids: readonly string[]): Promise<ReadonlyMap<string, StoredRecord>> {
+    const found = new Map<string, StoredRecord>();
+    for (const id of distinctIds(ids)) {
+      const record = this.#live(id);
+      if (record) found.set(id, record);
+    }
+    return found;
   }
 
   async list(query: ListQuery): Promise<ListPage> {
@@ -150,6 +179,86 @@ export class MemoryRecordStore implements RecordStore {
     if (!current) return false;
     this.#drop(id);
     return true;
+  }
+
+  async upsert(
+    field: string,
+    record: StoredRecord,
+    change: (current: StoredRecord) => StoredRecord,
+  ): Promise<{ readonly record: StoredRecord; readonly created: boolean }> {
+    if (!this.#unique.includes(field))
+      throw new StorageError('rejected', `upsert needs a unique field, and "${field}" is not one`, { field });
+    const current = this.#holder(field, record[field]);
+    if (!current) return { record: await this.create(record), created: true };
+    const changed = change(structuredClone(current));
+    const next = changed.id === current.id ? changed : { ...changed, id: current.id };
+    this.#write(next, current);
+    return { record: next, created: false };
+  }
+
+  async writeAll(writes: readonly BatchWrite[]): Promise<readonly StoredRecord[]> {
+    const undo: Undo[] = [];
+    try {
+      return writes.map((write, index) => this.#batchWrite(write, index, undo));
+    } catch (error) {
+      for (const step of undo.reverse()) this.#restore(step);
+      throw error;
+    }
+  }
+
+  /** One write of a batch, noting in `undo` what it replaced. */
+  #batchWrite(write: BatchWrite, index: number, undo: Undo[]): StoredRecord {
+    const id = write.op === 'create' ? write.record.id : write.id;
+    const current = this.#live(id);
+    const before: Undo = { id, record: current, expires: this.#expires.get(id) };
+    try {
+      if (write.op === 'create') {
+        if (current) throw idConflict(id);
+        this.#write(write.record, undefined);
+        undo.push(before);
+        return write.record;
+      }
+      if (!current) throw new BatchAborted(index, 'missing');
+      if (write.op === 'delete') {
+        write.check?.(current);
+        this.#drop(id);
+        undo.push(before);
+        return current;
+      }
+      const changed = write.change(structuredClone(current));
+      const next = changed.id === id ? changed : { ...changed, id };
+      this.#write(next, current);
+      undo.push(before);
+      return next;
+    } catch (error) {
+      throw batchFailure(index, error);
+    }
+  }
+
+  /** Puts back a record as a batch found it (or drops the one it created), with its expiry. */
+  #restore({ id, record, expires }: Undo): void {
+    const now = this.#records.get(id);
+    if (!record) {
+      this.#drop(id);
+      return;
+    }
+    this.#records.set(id, record);
+    if (now) this.#release(now);
+    this.#hold(record);
+    if (now) this.#indexes.replace(now, record);
+    else this.#indexes.add(record);
+    this.#expires.delete(id);
+    if (expires !== undefined) this.#expires.set(id, expires);
+  }
+
+  /** The live record holding `value` of the unique `field`, if any. */
+  #holder(field: string, value: unknown): StoredRecord | undefined {
+    if (value === undefined || value === null) return undefined;
+    for (const id of [...(this.#holders.get(field)?.get(value) ?? [])]) {
+      const record = this.#live(id);
+      if (record?.[field] === value) return record;
+    }
+    return undefined;
   }
 
   /** Stores `record` in place of `previous` (the stored record with its id, which the caller has just read). */

@@ -7,5 +7,6 @@ export const memoryCapabilities: Capabilities = {
   search: true,
   unique: true,
   ttl: true,
-  transactions: false,
+  transactions: true,
+  upsert: true,
 };

@@ -1,5 +1,8 @@
+import { batchFailure, distinctIds } from '../batch.ts';
 import { searchWords } from '../text-match.ts';
 import {
+  BatchAborted,
+  type BatchWrite,
   type ListFilter,
   type ListPage,
   type ListQuery,
@@ -9,7 +12,7 @@ import {
   type StoredRecord,
 } from '../types.ts';
 import type { Executor, Row } from './executor.ts';
-import { ALWAYS_INDEXED_BYTES, PROGRAM_LIMIT_EXCEEDED, tooLongToIndex } from './index-limit.ts';
+import { refusal, UNIQUE_VIOLATION, violatedField } from './refusal.ts';
 import { type ColumnKind, type ColumnSpec, EXTRA_COLUMN, type TableSchema } from './schema.ts';
 import { listArguments, type RecordStatements, type Statement } from './statements.ts';
 
@@ -37,6 +40,17 @@ export class PostgresRecordStore implements RecordStore {
       const row = rows[0];
       return row && this.#decode(row);
     });
+  }
+
+  async getMany(ids: readonly string[]): Promise<ReadonlyMap<string, StoredRecord>> {
+    const wanted = distinctIds(ids).filter((id) => uuidPattern.test(id));
+    const found = new Map<string, StoredRecord>();
+    if (wanted.length === 0) return found;
+    for (const row of await run(this.#db, this.#statements.getMany, [JSON.stringify(wanted)])) {
+      const record = this.#decode(row);
+      found.set(record.id, record);
+    }
+    return found;
   }
 
   async list(query: ListQuery): Promise<ListPage> {
@@ -72,7 +86,7 @@ export class PostgresRecordStore implements RecordStore {
     try {
       return this.#decode(single(await run(this.#db, this.#statements.insert, this.#encodeRecord(record))));
     } catch (error) {
-      throw this.#refusal(error, record);
+      throw refusal(this.#schema, error, record);
     }
   }
 
@@ -88,7 +102,7 @@ export class PostgresRecordStore implements RecordStore {
     try {
       await run(this.#db, this.#statements.insertMany, [JSON.stringify(rows)]);
     } catch (error) {
-      throw this.#refusal(error, undefined);
+      throw refusal(this.#schema, error, undefined);
     }
   }
 
@@ -110,8 +124,91 @@ export class PostgresRecordStore implements RecordStore {
         return this.#decode(single(updated));
       })
       .catch((error) => {
-        throw this.#refusal(error, written);
+        throw refusal(this.#schema, error, written);
       });
+  }
+
+  /**
+   * Locks the record holding the value and replaces it, else inserts, in one transaction.
+   * Two upserts of a new value both find nothing to lock; the second insert then waits on
+   * the unique index for the first to commit and fails, and runs again: it now finds (and
+   * locks) the first one's record.
+   */
+  async upsert(
+    field: string,
+    record: StoredRecord,
+    change: (current: StoredRecord) => StoredRecord,
+  ): Promise<{ readonly record: StoredRecord; readonly created: boolean }> {
+    if (![...this.#schema.uniqueIndexes.values()].includes(field)) {
+      throw new StorageError('rejected', `upsert needs a unique field, and "${field}" is not one of "${this.#schema.table}"`, { field });
+    }
+    const value = this.#encode(field, record[field]);
+    for (let attempt = 1; ; attempt++) {
+      let written: StoredRecord = record;
+      try {
+        return await this.#db.transaction(async (tx) => {
+          const [row] = value === null ? [] : await run(tx, this.#statements.lockBy(field), [value]);
+          if (!row)
+            return { record: this.#decode(single(await run(tx, this.#statements.insert, this.#encodeRecord(record)))), created: true };
+          const current = this.#decode(row);
+          written = { ...change(current), id: current.id };
+          return { record: this.#decode(single(await run(tx, this.#statements.update, this.#encodeRecord(written)))), created: false };
+        });
+      } catch (error) {
+        const lostRace = written === record && isUniqueViolation(error) && violatedField(this.#schema, error) === field;
+        if (!lostRace || attempt >= UPSERT_ATTEMPTS) throw refusal(this.#schema, error, written);
+      }
+    }
+  }
+
+  /**
+   * The batch in one transaction, write by write, each `modify` and `delete` locking its
+   * row first as the single forms do; the first write that fails rolls back the rest.
+   */
+  async writeAll(writes: readonly BatchWrite[]): Promise<readonly StoredRecord[]> {
+    if (writes.length === 0) return [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.transaction(async (tx) => {
+          const results: StoredRecord[] = [];
+          for (const [index, write] of writes.entries()) {
+            try {
+              results.push(await this.#batchWrite(tx, write, index));
+            } catch (error) {
+              // Not the write's fault: another batch locked the same rows in another order.
+              throw isDeadlock(error) ? error : batchFailure(index, error);
+            }
+          }
+          return results;
+        });
+      } catch (error) {
+        if (!isDeadlock(error) || attempt >= DEADLOCK_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async #batchWrite(tx: Executor, write: BatchWrite, index: number): Promise<StoredRecord> {
+    if (write.op === 'create') {
+      try {
+        return this.#decode(single(await run(tx, this.#statements.insert, this.#encodeRecord(write.record))));
+      } catch (error) {
+        throw refusal(this.#schema, error, write.record);
+      }
+    }
+    const [row] = uuidPattern.test(write.id) ? await run(tx, this.#statements.lock, [write.id]) : [];
+    if (!row) throw new BatchAborted(index, 'missing');
+    const current = this.#decode(row);
+    if (write.op === 'delete') {
+      write.check?.(current);
+      await run(tx, this.#statements.delete, [write.id]);
+      return current;
+    }
+    const next = { ...write.change(current), id: write.id };
+    try {
+      return this.#decode(single(await run(tx, this.#statements.update, this.#encodeRecord(next))));
+    } catch (error) {
+      throw refusal(this.#schema, error, next);
+    }
   }
 
   async delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean> {
@@ -123,46 +220,6 @@ export class PostgresRecordStore implements RecordStore {
       check(this.#decode(row));
       return (await run(tx, this.#statements.delete, [id])).length > 0;
     });
-  }
-
-  /**
-   * A write the table refused because of what was written, as data: a unique violation
-   * (SQLSTATE 23505) as a `conflict` naming its field, a value too long to index (54000)
-   * as `too-large` naming its field and the limit; anything else unchanged.
-   */
-  #refusal(error: unknown, record: StoredRecord | undefined): unknown {
-    const cause = (error instanceof StorageError ? error.cause : error) as { code?: string; constraint?: string; constraint_name?: string };
-    const constraint = cause?.constraint ?? cause?.constraint_name ?? '';
-    if (cause?.code === PROGRAM_LIMIT_EXCEEDED) return this.#tooLong(error, constraint, record);
-    if (cause?.code !== '23505') return error;
-    const field = constraint === `${this.#schema.table}_pkey` ? 'id' : this.#schema.uniqueIndexes.get(constraint);
-    return new StorageError('conflict', `another record already has this ${field ?? 'value'}`, {
-      cause: error,
-      ...(field ? { field } : {}),
-    });
-  }
-
-  /**
-   * The field whose value did not fit its index: the one the index named in the error
-   * covers, else (an entry past 8 KB names no index) the longest indexed string over the
-   * size that always fits. Without one (a text-search vector too large), the record as a whole.
-   */
-  #tooLong(error: unknown, constraint: string, record: StoredRecord | undefined): StorageError {
-    const bytes = (field: string) => {
-      const value = record?.[field];
-      return typeof value === 'string' ? Buffer.byteLength(value) : 0;
-    };
-    const named = this.#schema.indexes.find((i) => i.name === constraint)?.fields.find((f) => f !== 'id');
-    const candidates = this.#schema.indexes
-      .filter((i) => !i.search)
-      .flatMap((i) => i.fields)
-      .filter((f) => this.#schema.byName.get(f)?.kind === 'string' && bytes(f) > ALWAYS_INDEXED_BYTES)
-      .sort((a, b) => bytes(b) - bytes(a));
-    const field = named !== undefined && bytes(named) > 0 ? named : candidates[0];
-    if (field === undefined) {
-      return new StorageError('too-large', 'the record holds more text than postgres can index in one piece', { cause: error });
-    }
-    return new StorageError('too-large', tooLongToIndex(field, bytes(field)), { cause: error, field });
   }
 
   #encode(field: string, value: unknown): unknown {
@@ -208,6 +265,25 @@ function addExtras(record: Record<string, unknown>, extras: Record<string, unkno
     if (key === '__proto__' || Object.hasOwn(record, key)) continue;
     Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   }
+}
+
+/** How often an upsert runs when a concurrent upsert inserted the same value first (then it finds that record). */
+const UPSERT_ATTEMPTS = 3;
+
+/** How often a batch runs when the server broke a deadlock by aborting it. */
+const DEADLOCK_ATTEMPTS = 3;
+
+function sqlState(error: unknown): string | undefined {
+  return ((error instanceof StorageError ? error.cause : error) as { code?: string } | undefined)?.code;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === UNIQUE_VIOLATION;
+}
+
+/** SQLSTATE deadlock_detected. */
+function isDeadlock(error: unknown): boolean {
+  return sqlState(error) === '40P01';
 }
 
 function run(db: Executor, statement: Statement, args: readonly unknown[]): Promise<Row[]> {

@@ -9,5 +9,6 @@ export const postgresCapabilities: Capabilities = {
   unique: true,
   ttl: false,
   transactions: true,
+  upsert: true,
   indexedStringBytes: ALWAYS_INDEXED_BYTES,
 };

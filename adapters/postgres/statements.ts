@@ -21,8 +21,12 @@ export interface Statement {
  */
 export interface RecordStatements {
   readonly get: Statement;
+  /** The records of the ids in one JSON array (`[jsonText]`), in one statement. */
+  readonly getMany: Statement;
   /** `get` with `FOR UPDATE`, for read-modify-write inside a transaction. */
   readonly lock: Statement;
+  /** The record holding one value (`[value]`) of a unique field, `FOR UPDATE`: an upsert's read. */
+  lockBy(field: string): Statement;
   readonly insert: Statement;
   /** Inserts the records of one JSON array (`[jsonText]`), each an object keyed by column name; returns nothing. */
   readonly insertMany: Statement;
@@ -73,7 +77,16 @@ export function recordStatements(schema: TableSchema): RecordStatements {
   };
   return {
     get: build(sql`select ${columns} from ${table} where ${byId}`),
+    // The ids travel as one JSON array, as an `in` filter's values do.
+    getMany: build(
+      sql`select ${columns} from ${table} where ${sql.identifier('id')} = any(array(select jsonb_array_elements_text(${param(0, 'json')}))::uuid[])`,
+    ),
     lock: build(sql`select ${columns} from ${table} where ${byId} for update`),
+    lockBy: (field) =>
+      memo(`lock\0${field}`, () => {
+        const column = columnOf(schema, field);
+        return sql`select ${columns} from ${table} where ${sql.identifier(column.name)} = ${param(0, column.kind)} for update`;
+      }),
     insert: build(sql`insert into ${table} (${columns}) values (${sql.join(values, sql`, `)}) returning ${columns}`),
     insertMany: build(
       // json, not jsonb: parsed once into the rows, never kept as a jsonb value itself.
