@@ -18,6 +18,7 @@ import {
   type StoredRecord,
 } from '../../adapters/types.ts';
 import { incompressible } from '../support/incompressible.ts';
+import { runBatchContract } from './batch-contract.ts';
 import { runKnownAnswers } from './known-answers.ts';
 import { runQueryContract } from './query-contract.ts';
 
@@ -560,6 +561,7 @@ export function runRecordStoreContract(name: string, makeConnection: () => Promi
     const usable = (filters: readonly ListFilter[]) => filters.every((f) => !unindexed.filterable.includes(f.field));
     runQueryContract(open, options.capabilities, usable);
     runKnownAnswers(() => open(), options.capabilities, sorts, usable);
+    runBatchContract(name, open, options.capabilities);
 
     it('open rejects a spec whose property changed type', { skip: options.lacks?.columnTypes ?? false }, async () => {
       const spec = contractSpec();
