@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Client } from '@opensearch-project/opensearch';
 import { opensearchCapabilities } from '../../adapters/opensearch/capabilities.ts';
@@ -9,8 +7,10 @@ import { OPENSEARCH } from '../../adapters/opensearch/dialect.ts';
 import { opensearchBackend } from '../../adapters/opensearch/index.ts';
 import { indexBody, planIndex } from '../../adapters/search-dsl/mapping.ts';
 import { GET_MANY_MAX, StorageError, type StorageSpec } from '../../adapters/types.ts';
+import { searchStub as stubServer } from '../support/search-stub.ts';
 import { requireStoreFromEnv } from '../support/stores.ts';
 import { contractSpec, newRecord, runRecordStoreContract } from './contract.ts';
+import { runIndexEvolution } from './search-evolution.ts';
 
 const gate = await requireStoreFromEnv('opensearch', 'OPENSEARCH_URL', probe);
 const url = gate.url;
@@ -200,130 +200,4 @@ describe('opensearch: connection', () => {
   });
 });
 
-describe('opensearch: index evolution', { skip: gate.skip }, () => {
-  it('open rejects a changed property type, naming it, and changes nothing', async () => {
-    const connection = await connect('evolution');
-    try {
-      const base = contractSpec();
-      const record = await (await connection.open(base)).create(newRecord({ age: 3 }));
-      const changed = { ...base, fields: base.fields.map((f) => (f.name === 'age' ? { ...f, kind: 'string' as const } : f)) };
-      assert.deepEqual(
-        (await connection.plan(changed)).refused.map((r) => r.field),
-        ['age'],
-      );
-      await assert.rejects(
-        connection.open(changed),
-        (error) => error instanceof StorageError && error.kind === 'rejected' && error.field === 'age',
-      );
-      assert.deepEqual(await (await connection.open(base)).get(record.id), record);
-    } finally {
-      await connection.close();
-    }
-  });
-
-  it('a property declared or made searchable later finds the records written before', async () => {
-    const connection = await connect('evolution');
-    try {
-      const base = contractSpec();
-      const record = await (await connection.open(base)).create(newRecord({ name: 'Refund desk', nickname: 'zed' }));
-      const grown: StorageSpec = { ...contractSpec([{ name: 'nickname', kind: 'string' }], base.collection), searchable: ['name'] };
-      const store = await connection.open(grown);
-      const page = await store.list({
-        filters: [{ field: 'nickname', op: 'eq', value: 'zed' }],
-        sort: { field: 'id', direction: 'asc' },
-        limit: 5,
-      });
-      assert.deepEqual(page.records, [record]);
-      assert.deepEqual((await store.search({ text: 'refund', offset: 0, limit: 5 })).records, [record]);
-      assert.deepEqual((await connection.plan(grown)).steps, []);
-    } finally {
-      await connection.close();
-    }
-  });
-});
-
-interface Seen {
-  readonly method: string;
-  readonly path: string;
-  readonly query: URLSearchParams;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: unknown;
-}
-
-/**
- * An HTTP server answering the few requests the wiring test sends, as OpenSearch's REST
- * API documents them, with documents and sequence numbers: it checks what the real client
- * puts on the wire, not how OpenSearch behaves.
- */
-async function stubServer() {
-  const docs = new Map<string, { source: unknown; seqNo: number }>();
-  let seqNo = 0;
-  let index = false;
-  const state = {
-    url: '',
-    seen: [] as Seen[],
-    refuseLogin: false,
-    bump: (id: string) => {
-      const doc = docs.get(id);
-      if (doc) doc.seqNo = ++seqNo;
-    },
-    /** Someone deleted the index: every document goes with it. */
-    dropIndex: () => {
-      index = false;
-      docs.clear();
-    },
-    start: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  const answer = (method: string, path: string, query: URLSearchParams, body: unknown): [number, unknown?] => {
-    if (state.refuseLogin) return [401, { error: { type: 'security_exception', reason: 'authentication failed' } }];
-    if (path === '/') return [200];
-    if (path.endsWith('/_mapping')) return index ? [200, {}] : [404, { error: { type: 'index_not_found_exception' } }];
-    if (method === 'PUT' && path.split('/').length === 2) {
-      index = true;
-      return [200, { acknowledged: true }];
-    }
-    if (path.endsWith('/_mget')) {
-      // A missing index fails each entry, not the request (TransportMultiGetAction).
-      const entry = (id: string) => {
-        const doc = docs.get(id);
-        if (!index) return { _id: id, error: { type: 'index_not_found_exception', reason: 'no such index' } };
-        return doc ? { _id: id, found: true, _seq_no: doc.seqNo, _primary_term: 1, _source: doc.source } : { _id: id, found: false };
-      };
-      return [200, { docs: (body as { ids: string[] }).ids.map(entry) }];
-    }
-    const id = decodeURIComponent(path.split('/').at(-1) ?? '');
-    const doc = docs.get(id);
-    const expected = query.get('if_seq_no');
-    const conflict = (query.get('op_type') === 'create' && doc) || (expected !== null && (!doc || String(doc.seqNo) !== expected));
-    if (method !== 'GET' && conflict) return [409, { error: { type: 'version_conflict_engine_exception' } }];
-    if (method === 'GET')
-      return doc ? [200, { found: true, _seq_no: doc.seqNo, _primary_term: 1, _source: doc.source }] : [404, { found: false }];
-    if (method === 'DELETE') return docs.delete(id) ? [200, { result: 'deleted' }] : [404, { result: 'not_found' }];
-    docs.set(id, { source: body, seqNo: ++seqNo });
-    return [201, { result: 'created' }];
-  };
-  const server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk) => {
-      text += chunk;
-    });
-    req.on('end', () => {
-      const parsed = new URL(req.url ?? '/', 'http://stub');
-      const body = text ? JSON.parse(text) : undefined;
-      state.seen.push({ method: req.method ?? '', path: parsed.pathname, query: parsed.searchParams, headers: req.headers, body });
-      const [status, payload] = answer(req.method ?? '', parsed.pathname, parsed.searchParams, body);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(req.method === 'HEAD' || payload === undefined ? undefined : JSON.stringify(payload));
-    });
-  });
-  let port = 0;
-  await state.start();
-  port = (server.address() as AddressInfo).port;
-  state.url = `http://127.0.0.1:${port}`;
-  return state;
-}
+runIndexEvolution('opensearch', () => connect('evolution'), gate.skip);
