@@ -1,10 +1,19 @@
+import { batchIds, distinctIds, planBatch } from '../batch.ts';
 import { encodeSortValue, type SortKind } from '../sort-encoding.ts';
-import type { ListFilter, ListPage, ListQuery, RecordStore, SearchQuery, StorageSpec, StoredRecord } from '../types.ts';
+import type { BatchWrite, ListFilter, ListPage, ListQuery, RecordStore, SearchQuery, StorageSpec, StoredRecord } from '../types.ts';
 import { StorageError } from '../types.ts';
 import { type IndexOp, indexEntries, type RedisKeys, removing } from './keys.ts';
 
 /** Runs one of the connection's Lua scripts (scripts.ts, list-script.ts) with string arguments. */
-export type RunScript = (name: 'apply' | 'list' | 'count', args: readonly string[]) => Promise<unknown>;
+export type RunScript = (name: 'apply' | 'writeAll' | 'list' | 'count', args: readonly string[]) => Promise<unknown>;
+
+/** What the store asks of the connection: its scripts, and plain reads by key. */
+export interface RedisIo {
+  readonly run: RunScript;
+  readonly get: (key: string) => Promise<string | null>;
+  /** Several keys in one round trip (MGET). */
+  readonly getMany: (keys: readonly string[]) => Promise<(string | null)[]>;
+}
 
 /** How often a write is retried when another writer changed the record in between. */
 const MAX_ATTEMPTS = 100;
@@ -12,7 +21,9 @@ const MAX_ATTEMPTS = 100;
 /**
  * One automation's records in Redis. Writes are compare-and-set Lua scripts: a record and
  * all its index entries change together, and only if the record is still what the
- * writer read, so concurrent `modify` calls retry instead of losing an update.
+ * writer read, so concurrent `modify` calls retry instead of losing an update. A batch
+ * (`writeAll`) is the same for many records at once: read them, work the batch out in
+ * memory, then one script writes it only if none of them changed meanwhile.
  */
 export class RedisRecordStore implements RecordStore {
   readonly #keys: RedisKeys;
@@ -20,6 +31,7 @@ export class RedisRecordStore implements RecordStore {
   readonly #kinds: ReadonlyMap<string, SortKind>;
   readonly #run: RunScript;
   readonly #get: (key: string) => Promise<string | null>;
+  readonly #getMany: (keys: readonly string[]) => Promise<(string | null)[]>;
   readonly #ttl: string;
   /**
    * Index entries and candidates list pages have examined, in all: a test's measure of
@@ -27,23 +39,32 @@ export class RedisRecordStore implements RecordStore {
    */
   examined = 0;
 
-  constructor(
-    keys: RedisKeys,
-    spec: StorageSpec,
-    kinds: ReadonlyMap<string, SortKind>,
-    io: { run: RunScript; get: (key: string) => Promise<string | null> },
-  ) {
+  constructor(keys: RedisKeys, spec: StorageSpec, kinds: ReadonlyMap<string, SortKind>, io: RedisIo) {
     this.#keys = keys;
     this.#spec = spec;
     this.#kinds = kinds;
     this.#run = io.run;
     this.#get = io.get;
+    this.#getMany = io.getMany;
     this.#ttl = String(Math.round((spec.ttlSeconds ?? 0) * 1000));
   }
 
   async get(id: string): Promise<StoredRecord | undefined> {
     const text = await this.#get(this.#keys.record + id);
     return text === null ? undefined : (JSON.parse(text) as StoredRecord);
+  }
+
+  /** One MGET; an expired record's key is gone (it was written with PX), as for get. */
+  async getMany(ids: readonly string[]): Promise<ReadonlyMap<string, StoredRecord>> {
+    const found = new Map<string, StoredRecord>();
+    const wanted = distinctIds(ids);
+    if (wanted.length === 0) return found;
+    const texts = await this.#getMany(wanted.map((id) => this.#keys.record + id));
+    for (const [i, id] of wanted.entries()) {
+      const text = texts[i];
+      if (text !== null && text !== undefined) found.set(id, JSON.parse(text) as StoredRecord);
+    }
+    return found;
   }
 
   async list(query: ListQuery): Promise<ListPage> {
@@ -125,6 +146,37 @@ export class RedisRecordStore implements RecordStore {
       if (await this.#apply(id, text, '', removing(this.#entries(current)))) return true;
     }
     throw new StorageError('failed', `"${this.#spec.collection}" record ${id} kept changing under ${MAX_ATTEMPTS} attempts to delete it`);
+  }
+
+  /**
+   * Reads every record the batch touches (one MGET), runs the batch over them in memory
+   * (a failing write rejects here, before anything is written), then writes every record
+   * it changed in one script, conditioned on each being still the text read; when one
+   * changed meanwhile, reads again and retries, as modify does.
+   */
+  async writeAll(writes: readonly BatchWrite[]): Promise<readonly StoredRecord[]> {
+    if (writes.length === 0) return [];
+    const ids = batchIds(writes);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const texts = await this.#getMany(ids.map((id) => this.#keys.record + id));
+      const read = new Map<string, string>();
+      for (const [i, id] of ids.entries()) {
+        const text = texts[i];
+        if (text !== null && text !== undefined) read.set(id, text);
+      }
+      const plan = planBatch(writes, new Map([...read].map(([id, text]) => [id, JSON.parse(text) as StoredRecord])));
+      const args = [this.#ttl, this.#keys.expiry];
+      for (const [id, { before, after }] of plan.records) {
+        const ops = [...(before ? removing(this.#entries(before)) : []), ...(after ? this.#entries(after) : [])];
+        const next = after ? JSON.stringify(after) : '';
+        args.push(this.#keys.record + id, this.#keys.entries(id), read.get(id) ?? '', next, String(ops.length), ...ops.flat());
+      }
+      if ((await this.#run('writeAll', args)) === 1) return plan.results;
+    }
+    throw new StorageError(
+      'failed',
+      `"${this.#spec.collection}" records kept changing under ${MAX_ATTEMPTS} attempts to write a batch of them`,
+    );
   }
 
   #entries(record: StoredRecord): IndexOp[] {

@@ -1,6 +1,11 @@
 import type { Capabilities } from '../types.ts';
 
-/** Sorting and equality filters (eq, in) only on the fields a list declares (they are indexed); no text search. */
+/**
+ * Sorting and equality filters (eq, in) only on the fields a list declares (they are
+ * indexed); no text search, no unique fields (so no upsert). Transactions: a batch is
+ * read, worked out in memory, and written by one Lua script only if none of its records
+ * changed since the read (adapter.ts writeAll).
+ */
 export const redisCapabilities: Capabilities = {
   filterOperators: ['eq', 'in'],
   sort: true,
@@ -8,5 +13,5 @@ export const redisCapabilities: Capabilities = {
   search: false,
   unique: false,
   ttl: true,
-  transactions: false,
+  transactions: true,
 };

@@ -9,14 +9,14 @@ import {
   type StoragePlan,
   type StorageSpec,
 } from '../types.ts';
-import { RedisRecordStore, type RunScript } from './adapter.ts';
+import { type RedisIo, RedisRecordStore } from './adapter.ts';
 import { indexEntries, RedisKeys } from './keys.ts';
 import { LIST } from './list-script.ts';
-import { APPLY, COUNT } from './scripts.ts';
+import { APPLY, COUNT, WRITE_ALL } from './scripts.ts';
 
 type Client = ReturnType<typeof createClient>;
 
-const SCRIPTS = { apply: APPLY, list: LIST, count: COUNT } as const;
+const SCRIPTS = { apply: APPLY, writeAll: WRITE_ALL, list: LIST, count: COUNT } as const;
 const SHAS = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, body]) => [name, createHash('sha1').update(body).digest('hex')]),
 ) as Record<keyof typeof SCRIPTS, string>;
@@ -78,9 +78,12 @@ class RedisConnection implements StorageConnection {
     await this.#wrap(async () => {
       if ((await this.#client.hGet(keys.meta, 'indexes')) !== layout) await this.#reindex(keys, spec, kinds, layout);
     });
-    const run: RunScript = (name, args) => this.#wrap(() => this.#script(name, args));
-    const get = (key: string) => this.#wrap(() => this.#client.get(key));
-    return new RedisRecordStore(keys, spec, kinds, { run, get });
+    const io: RedisIo = {
+      run: (name, args) => this.#wrap(() => this.#script(name, args)),
+      get: (key) => this.#wrap(() => this.#client.get(key)),
+      getMany: (keys) => this.#wrap(() => this.#client.mGet([...keys])),
+    };
+    return new RedisRecordStore(keys, spec, kinds, io);
   }
 
   async plan(spec: StorageSpec): Promise<StoragePlan> {

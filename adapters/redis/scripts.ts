@@ -28,39 +28,79 @@ end
 `;
 
 /**
+ * Writes one record and its index entries, shared by APPLY and WRITE_ALL: the record key
+ * (ending in the 36-character id), its index-entry list key, the new JSON ('' = delete),
+ * the TTL in ms ('0' = none), the expiry index, then ARGV[first..last] as groups of
+ * (op, key, member) with op zadd | zrem | sadd | srem.
+ */
+const WRITE_RECORD = `
+local function writeRecord(key, entriesKey, json, ttl, expiryKey, first, last)
+  local adds = {}
+  for i = first, last, 3 do
+    local op, index, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    if op == 'zadd' then redis.call('ZADD', index, 0, member); adds[#adds + 1] = {op, index, member}
+    elseif op == 'zrem' then redis.call('ZREM', index, member)
+    elseif op == 'sadd' then redis.call('SADD', index, member); adds[#adds + 1] = {op, index, member}
+    else redis.call('SREM', index, member) end
+  end
+  local id = string.sub(key, #key - 35)
+  if json == '' then
+    redis.call('DEL', key, entriesKey)
+    redis.call('ZREM', expiryKey, id)
+  elseif ttl ~= '0' then
+    redis.call('SET', key, json, 'PX', ttl)
+    -- Remember when it expires and which index entries it has, so a sweep can remove them.
+    local now = redis.call('TIME')
+    redis.call('ZADD', expiryKey, now[1] * 1000 + math.floor(now[2] / 1000) + tonumber(ttl), id)
+    redis.call('SET', entriesKey, cjson.encode(adds))
+  else
+    redis.call('SET', key, json)
+  end
+end
+
+local function unchanged(key, expected)
+  local current = redis.call('GET', key)
+  if expected == '' then return not current end
+  return current == expected
+end
+`;
+
+/**
  * Compare-and-set of one record with its index entries.
  * ARGV: record key (ending in the 36-character id), expected current JSON ('' = must not
  * exist), new JSON ('' = delete), TTL in ms ('0' = none), the expiry index, the record's
  * index-entry list key, then groups of (op, key, member) with op zadd | zrem | sadd | srem.
  * Returns 1 when applied, 0 when the record was not as expected (the caller re-reads and retries).
  */
-export const APPLY = `
-local current = redis.call('GET', ARGV[1])
-if ARGV[2] == '' then
-  if current then return 0 end
-elseif current ~= ARGV[2] then
-  return 0
+export const APPLY = `${WRITE_RECORD}
+if not unchanged(ARGV[1], ARGV[2]) then return 0 end
+writeRecord(ARGV[1], ARGV[6], ARGV[3], ARGV[4], ARGV[5], 7, #ARGV)
+return 1
+`;
+
+/**
+ * Compare-and-set of several records at once (a batch, all or none): every record is
+ * checked first, and only if each is still what the writer read is any written.
+ * ARGV: TTL in ms ('0' = none), the expiry index, then per record: its key, its
+ * index-entry list key, expected current JSON ('' = must not exist), new JSON ('' =
+ * delete), the number of index operations, then those operations as for APPLY.
+ * Returns 1 when applied, 0 when a record was not as expected (nothing written).
+ */
+export const WRITE_ALL = `${WRITE_RECORD}
+local ttl, expiryKey = ARGV[1], ARGV[2]
+local records = {}
+local at = 3
+while at <= #ARGV do
+  local last = at + 4 + tonumber(ARGV[at + 4]) * 3
+  records[#records + 1] = {at, last}
+  at = last + 1
 end
-local adds = {}
-for i = 7, #ARGV, 3 do
-  local op, key, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if op == 'zadd' then redis.call('ZADD', key, 0, member); adds[#adds + 1] = {op, key, member}
-  elseif op == 'zrem' then redis.call('ZREM', key, member)
-  elseif op == 'sadd' then redis.call('SADD', key, member); adds[#adds + 1] = {op, key, member}
-  else redis.call('SREM', key, member) end
+for _, record in ipairs(records) do
+  if not unchanged(ARGV[record[1]], ARGV[record[1] + 2]) then return 0 end
 end
-local id = string.sub(ARGV[1], #ARGV[1] - 35)
-if ARGV[3] == '' then
-  redis.call('DEL', ARGV[1], ARGV[6])
-  redis.call('ZREM', ARGV[5], id)
-elseif ARGV[4] ~= '0' then
-  redis.call('SET', ARGV[1], ARGV[3], 'PX', ARGV[4])
-  -- Remember when it expires and which index entries it has, so a sweep can remove them.
-  local now = redis.call('TIME')
-  redis.call('ZADD', ARGV[5], now[1] * 1000 + math.floor(now[2] / 1000) + tonumber(ARGV[4]), id)
-  redis.call('SET', ARGV[6], cjson.encode(adds))
-else
-  redis.call('SET', ARGV[1], ARGV[3])
+for _, record in ipairs(records) do
+  local i = record[1]
+  writeRecord(ARGV[i], ARGV[i + 1], ARGV[i + 3], ttl, expiryKey, i + 5, record[2])
 end
 return 1
 `;

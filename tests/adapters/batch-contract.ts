@@ -6,6 +6,7 @@ import {
   type BatchWrite,
   type Capabilities,
   GET_MANY_MAX,
+  type ListQuery,
   type RecordStore,
   StorageError,
   type StorageSpec,
@@ -29,6 +30,12 @@ const aborted =
 
 const conflictOn = (field: string) => (error: unknown) =>
   error instanceof StorageError && error.kind === 'conflict' && error.field === field;
+
+const byName = (name: string): ListQuery => ({
+  filters: [{ field: 'name', op: 'eq', value: name }],
+  sort: { field: 'createdAt', direction: 'asc' },
+  limit: 10,
+});
 
 const increment = (current: StoredRecord): StoredRecord => ({ ...current, age: (current.age as number) + 1 });
 
@@ -110,6 +117,15 @@ export function runBatchContract(name: string, open: Open, capabilities: Capabil
       assert.deepEqual(await store.get(fresh.id), { ...fresh, age: 11 });
       assert.deepEqual(await store.get(kept.id), changed);
       assert.equal(await store.get(doomed.id), undefined);
+      // Lists (and the indexes some stores keep for them) follow the batch too.
+      for (const [value, expected] of [
+        ['changed', [changed]],
+        ['kept', []],
+        ['doomed', []],
+        ['fresh', [{ ...fresh, age: 11 }]],
+      ] as const) {
+        assert.deepEqual((await store.list(byName(value))).records, expected, `name ${value}`);
+      }
       assert.deepEqual(await store.writeAll?.([]), []);
     });
 
@@ -130,6 +146,8 @@ export function runBatchContract(name: string, open: Open, capabilities: Capabil
       assert.deepEqual(await store.get(a.id), a, 'the record modified before the failure is as it was');
       assert.deepEqual(await store.get(b.id), b);
       assert.equal(await store.get(fresh.id), undefined, 'the record created before the failure is not there');
+      assert.deepEqual((await store.list(byName('fresh'))).records, [], 'nor in a list');
+      assert.deepEqual((await store.list(byName('a'))).records, [a]);
       // The store still works after the rollback.
       assert.equal((await store.modify(a.id, increment))?.age, 2);
     };

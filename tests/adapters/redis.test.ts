@@ -94,6 +94,48 @@ describe('redis: indexes follow the spec', { skip: gate.skip }, () => {
     }
   });
 
+  it('with a TTL, a batch gives each record it writes an expiry, and its index entries are swept with it', async () => {
+    const connection = await redisBackend.connect({ name: 'ttl-batch', backend: 'redis', url }, { dataDir: '' });
+    const client = createClient({ url });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const spec = { ...contractSpec(), ttlSeconds: 1 };
+      const store = await connection.open(spec);
+      const stamp = '2024-01-01T00:00:00.000Z';
+      const record = (n: number) => ({
+        id: `00000000-0000-4000-8000-00000000000${n}`,
+        createdAt: stamp,
+        updatedAt: stamp,
+        name: 'batch',
+        age: n,
+      });
+      const kept = await store.create(record(1));
+      await store.writeAll?.([
+        { op: 'create', record: record(2) },
+        { op: 'modify', id: kept.id, change: (current) => ({ ...current, age: 10 }) },
+      ]);
+      for (const id of [kept.id, record(2).id]) {
+        const ttl = await client.pTTL(`council:${spec.collection}:r:${id}`);
+        assert.ok(ttl > 0 && ttl <= 1000, `expires within the TTL (${ttl} ms left)`);
+      }
+      const page = () =>
+        store.list({ filters: [{ field: 'name', op: 'eq', value: 'batch' }], sort: { field: 'age', direction: 'asc' }, limit: 10 });
+      assert.deepEqual(
+        (await page()).records.map((r) => r.age),
+        [2, 10],
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1150));
+      assert.deepEqual((await page()).records, []);
+      const left = [];
+      for await (const keys of client.scanIterator({ MATCH: `council:${spec.collection}:*`, COUNT: 1000 })) left.push(...keys);
+      assert.deepEqual(left.sort(), [`council:${spec.collection}:meta`], 'every index entry of the expired records is gone');
+    } finally {
+      await client.close();
+      await connection.close();
+    }
+  });
+
   it('an unreachable server is unavailable, never a hang, and names no url', async () => {
     const secret = 'redis://:hunter2@127.0.0.1:1';
     await assert.rejects(redisBackend.connect({ name: 'down', backend: 'redis', url: secret }, { dataDir: '' }), (error) => {
