@@ -3,9 +3,8 @@ import type { FieldKind, FilterOperator, StorageSpec } from '../../adapters/type
 import type { JsonSchema, Operation } from '../schema/json-schema.ts';
 import type { Reference } from '../schema/references.ts';
 
-export type { OnDelete, Reference } from '../schema/references.ts';
-
 export { ENGINE_FIELDS, type JsonSchema, type Operation } from '../schema/json-schema.ts';
+export type { OnDelete, Reference } from '../schema/references.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -80,7 +80,8 @@ export const problemCodes = {
   'idempotency-key-reused': 'The Idempotency-Key was already used for a different request (422).',
   'reference-missing': 'A reference field names a record that does not exist in the automation it refers to (422).',
   'still-referenced': 'The record cannot be deleted while records of another automation refer to it (onDelete: restrict) (409).',
-  'reference-unavailable': 'The automation a reference field refers to is not serving, so the reference cannot be checked or embedded (503).',
+  'reference-unavailable':
+    'The automation a reference field refers to is not serving, so the reference cannot be checked or embedded (503).',
   'precondition-failed': 'If-Match names a version the record no longer has: it changed since it was read (412).',
   'validation-failed': 'The request body violates the resource schema (422).',
   'value-too-long': 'A string in a sorted, filtered or unique field is longer than the store can index; shorten it (422).',

@@ -4,6 +4,7 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
 import type { Monitor } from '../observe/monitor.ts';
+import type { RelatedAutomations } from '../registry/registry.ts';
 import { withinDeadline } from '../request/deadline.ts';
 import { requestHeaders } from '../request/request-header.ts';
 import { requestIdOf } from '../request/request-id.ts';
@@ -13,6 +14,7 @@ import type { Authenticator, Principal } from '../security/authenticator.ts';
 import type { RateDecision, RateLimit, RateLimiter } from '../security/rate-limit.ts';
 import { addGuardHeader, guardHeaders, wasReplayed, writtenId } from './answer.ts';
 import type { Idempotency } from './idempotency.ts';
+import { listHandler } from './list-handler.ts';
 import { rateLimitHeaders } from './rate-limit-answer.ts';
 import { type Handler, recordHandler } from './record-handlers.ts';
 
@@ -33,11 +35,23 @@ export function buildAutomationRoutes(
   };
   for (const endpoint of plan.endpoints) {
     const shape = endpoint.operation === 'search' ? 'search' : endpoint.path.endsWith('/{id}') ? 'item' : 'collection';
-    const handler = guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit, options.idempotency), {
+    const handler = guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit, options.idempotency, options), {
       ...options,
       rateLimit: plan.rateLimit ?? options.defaultRateLimit,
     });
     shapes[shape].set(endpoint.method, handler);
+  }
+  // Each reference publishes a reverse list on the referred automation's path, with this list's guards.
+  const list = plan.endpoints.find((e) => e.operation === 'list');
+  const inverse = new Map<string, RouteHandler>();
+  if (list) {
+    for (const reference of plan.references) {
+      const handler = listHandler(plan, list, store, options.related, reference);
+      inverse.set(
+        `${reference.automation}/${reference.inverse}`,
+        guarded(plan.name, list, handler, { ...options, rateLimit: plan.rateLimit ?? options.defaultRateLimit }),
+      );
+    }
   }
   // HEAD is answered wherever GET is (Hono runs the GET handler without the body).
   const allowed = (table: ReadonlyMap<string, RouteHandler>) =>
@@ -71,6 +85,7 @@ export function buildAutomationRoutes(
     collection: shapes.collection,
     item: shapes.item,
     ...(shapes.search.size ? { search: shapes.search } : {}),
+    ...(inverse.size ? { inverse } : {}),
     unmatched,
   };
 }
@@ -102,6 +117,8 @@ export interface Guards {
   readonly idempotency: Idempotency;
   /** Longest a handler may take before the caller gets a 504 (`server.requestTimeoutSeconds`); 0: no deadline. */
   readonly timeoutMs: number;
+  /** The automations serving now: what references lead to (expand, checks, cascades, reverse lists). */
+  readonly related: RelatedAutomations;
   /** Where requests are counted (the endpoint and caller of each go on its scope; 429s and replays here). */
   readonly monitor: Monitor;
 }
@@ -131,7 +148,10 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
     if (write && principal) c.set('actor', principal.keyId);
     if (principal) {
       const scope = scopeOf(c);
-      if (scope) scope.caller = principal.name;
+      if (scope) {
+        scope.caller = principal.name;
+        scope.granted = principal.scopes;
+      }
     }
     let decision: RateDecision | Promise<RateDecision>;
     try {

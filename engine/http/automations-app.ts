@@ -1,6 +1,8 @@
 import { type Context, Hono } from 'hono';
+import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
 import { ANONYMOUS } from '../observe/usage.ts';
+import type { RelatedAutomations } from '../registry/registry.ts';
 import { requestIdOf } from '../request/request-id.ts';
 import type { AutomationEnv, RequestScope } from '../request/route-table.ts';
 import { addGuardHeader, guardHeaders } from './answer.ts';
@@ -20,7 +22,7 @@ type Answer = Response | Promise<Response>;
  * `scope` carries what the Node adapter passes (the incoming message) and the table of the
  * automation the request's first path segment names.
  */
-export function createAutomationsApp(logger: Logger): (request: Request, scope: RequestScope) => Answer {
+export function createAutomationsApp(logger: Logger, related: RelatedAutomations): (request: Request, scope: RequestScope) => Answer {
   const app = new Hono<AutomationEnv>();
   const method = (c: Context) => (c.req.method === 'HEAD' ? 'GET' : c.req.method);
   app.all('/:automation', (c) => {
@@ -32,6 +34,20 @@ export function createAutomationsApp(logger: Logger): (request: Request, scope: 
     // Only an automation that declares search reads the id: GET by id pays nothing for it.
     const table = routes.search && c.req.param('id') === 'search' ? routes.search : routes.item;
     return (table.get(method(c)) ?? routes.unmatched)(c);
+  });
+  // A reverse list (`/accounts/{id}/tickets`) is answered by the automation whose reference publishes it.
+  app.all('/:automation/:id/:inverse', (c) => {
+    const target = c.req.param('automation');
+    const segment = c.req.param('inverse');
+    const referrer = related.referrers(target).find((r) => r.reference.inverse === segment);
+    const handler = referrer?.mounted.routes.inverse?.get(`${target}/${segment}`);
+    if (!handler) return c.env.routes.unmatched(c);
+    if (method(c) !== 'GET') {
+      return new HttpProblem('method-not-allowed', `${c.req.method} is not available on ${c.req.path}; allowed: GET, HEAD`, {
+        headers: { allow: 'GET, HEAD', 'x-request-id': requestIdOf(c) },
+      }).toResponse();
+    }
+    return handler(c);
   });
   // Deeper paths, a trailing slash: the automation says what it answers instead.
   app.notFound((c) => c.env.routes.unmatched(c));

@@ -11,14 +11,16 @@ export function selectableFields(plan: AutomationPlan): string[] {
 
 /**
  * `?fields=a,b`: return only those properties of each record (and always `id`, so the
- * record can be fetched or changed next). Undefined when absent; problems go to `errors`.
+ * record can be fetched or changed next); `relation.b` names a property of an expanded record. Undefined when absent; problems go to `errors`.
  */
 export function parseFieldsParam(plan: AutomationPlan, params: URLSearchParams, errors: FieldError[]): readonly string[] | undefined {
   const raw = params.get('fields');
   if (raw === null) return undefined;
   const names = raw.split(',').map((n) => n.trim());
   const known = selectableFields(plan);
-  const unknown = names.filter((n) => !known.includes(n));
+  // `account.name`: a field of the record embedded by `?expand=account` (expand.ts picks it).
+  const relations = plan.references.map((r) => r.name);
+  const unknown = names.filter((n) => !known.includes(n) && !relations.includes(n.split('.')[0] as string));
   if (raw.trim() === '' || unknown.length) {
     const what = raw.trim() === '' ? 'names no field' : unknown.map((n) => `"${n}" is not a field${didYouMean(n, known)}`).join('; ');
     errors.push({

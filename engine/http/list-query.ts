@@ -3,6 +3,7 @@ import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import { type CursorState, invalidCursor, readCursor } from './cursor.ts';
+import { type ExpandRequest, parseExpandParam } from './expand.ts';
 import { parseFieldsParam } from './fields-param.ts';
 import { filterParameters, isOfferedFilter, parseFilterParams } from './filter-params.ts';
 
@@ -19,9 +20,10 @@ export function parseListQuery(
   plan: AutomationPlan,
   endpoint: EndpointPlan,
   params: URLSearchParams,
-): ListQuery & { readonly fields?: readonly string[] } {
+): ListQuery & { readonly fields?: readonly string[]; readonly expand?: ExpandRequest } {
   const errors = unknownOrRepeated(plan, endpoint, params);
   const fields = parseFieldsParam(plan, params, errors);
+  const expand = parseExpandParam(plan, params, errors);
   const cursorText = params.get('cursor');
   const cursor = cursorText ? readCursor(cursorText) : undefined;
   const sortText = params.get('sort');
@@ -44,6 +46,7 @@ export function parseListQuery(
     ...(count ? { count } : {}),
     ...(cursor ? { after: keysetOf(plan, sort, cursor) } : {}),
     ...(fields ? { fields } : {}),
+    ...(expand ? { expand } : {}),
   };
 }
 
@@ -58,7 +61,14 @@ function parseBoolean(params: URLSearchParams, name: string, errors: FieldError[
 function unknownOrRepeated(plan: AutomationPlan, endpoint: EndpointPlan, params: URLSearchParams): FieldError[] {
   const errors: FieldError[] = [];
   // `sort` is a known parameter only where the list declares sort fields.
-  const general = ['limit', 'cursor', ...(endpoint.sort.length ? ['sort'] : []), 'fields', 'count'];
+  const general = [
+    'limit',
+    'cursor',
+    ...(endpoint.sort.length ? ['sort'] : []),
+    'fields',
+    ...(plan.references.length ? ['expand'] : []),
+    'count',
+  ];
   const known = [...general, ...filterParameters(endpoint)];
   // Every operator spelled out would bury the answer: `plan, plan[ne|in]` reads better.
   const filters = endpoint.filters.map((f) => {

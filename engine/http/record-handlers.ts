@@ -3,25 +3,37 @@ import type { RecordStore, StoredRecord } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
+import type { RelatedAutomations } from '../registry/registry.ts';
 import { newRecordId } from '../request/record-id.ts';
 import { requestHeader } from '../request/request-header.ts';
-import type { RouteHandler } from '../request/route-table.ts';
+import { requestIdOf } from '../request/request-id.ts';
+import { type RouteHandler, scopeOf } from '../request/route-table.ts';
+import type { AuditLog } from '../security/audit-log.ts';
 import { jsonAnswer, noteReplayed, noteWritten } from './answer.ts';
 import { readJsonObject } from './body.ts';
-import { encodeCursor } from './cursor.ts';
+import { deleteReferrers } from './delete-referrers.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
+import { type ExpandRequest, embed, parseExpandParam, resolveExpand } from './expand.ts';
 import { toFieldErrors } from './field-errors.ts';
 import { parseFieldsParam, selectFields } from './fields-param.ts';
 import type { Idempotency } from './idempotency.ts';
-import { invalidQuery, parseListQuery } from './list-query.ts';
+import { listHandler } from './list-handler.ts';
+import { invalidQuery } from './list-query.ts';
 import { pageBody } from './page-body.ts';
 import { pieceLinks, recordBody } from './record-body.ts';
 import { type PieceQuery, parsePieceQuery, pieceBody } from './record-piece.ts';
+import { checkReferencesExist } from './reference-checks.ts';
 import { encodeSearchCursor, parseSearchQuery } from './search-query.ts';
 
 /** An endpoint's answer: at once when the store answered at once (a memory read), else a promise. */
 /** What answers one endpoint (the shared router's {@link RouteHandler}). */
 export type Handler = RouteHandler;
+
+/** How handlers reach the automations their records refer to, and audit what a cascade does. */
+export interface RecordLinks {
+  readonly related: RelatedAutomations;
+  readonly audit: AuditLog;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -32,6 +44,7 @@ export function recordHandler(
   store: RecordStore,
   bodyLimit: number,
   idempotency?: Idempotency,
+  links?: RecordLinks,
 ): Handler {
   const singular = plan.names.singular;
   const notFound = (id: string) =>
@@ -43,6 +56,9 @@ export function recordHandler(
   };
   // Engine-field errors and schema errors are reported together, so one retry can fix all.
   // A top-level null means "not set", as in a merge patch, so every store keeps the same thing.
+  // Reference fields the body sets must name existing records (skipped without references).
+  const referencesExist = (body: Record<string, unknown>) =>
+    links && plan.references.length ? checkReferencesExist(plan, body, links.related) : undefined;
   const validated = (body: Record<string, unknown>, errors = engineFieldErrors(body)) => {
     for (const field of ENGINE_FIELDS) delete body[field];
     for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
@@ -75,24 +91,7 @@ export function recordHandler(
 
   switch (endpoint.operation) {
     case 'list':
-      return async (c) => {
-        const { fields, ...query } = parseListQuery(plan, endpoint, new URL(c.req.url).searchParams);
-        const page = await store.list(query);
-        const data = fields ? page.records.map((r) => selectFields(r, fields)) : page.records;
-        const count = page.total === undefined ? {} : { count: page.total };
-        const { body } = pageBody(
-          data,
-          budget,
-          (kept) => {
-            const truncated = kept < page.records.length;
-            const last = page.records[kept - 1];
-            const next = (page.hasMore || truncated) && last ? encodeCursor(query, last) : null;
-            return { next, limit: query.limit, ...count, ...(truncated ? { truncated } : {}) };
-          },
-          linksOf(page.records[0]),
-        );
-        return jsonAnswer(c, body, 200);
-      };
+      return listHandler(plan, endpoint, store, links?.related);
     case 'search':
       return async (c) => {
         const { fields, ...query } = parseSearchQuery(plan, new URL(c.req.url).searchParams);
@@ -113,15 +112,24 @@ export function recordHandler(
     case 'get': {
       const answer = (c: Context, id: string, record: StoredRecord | undefined, query: GetQuery): Response => {
         if (!record) throw notFound(id);
-        const links = pieceLinks(plan, record);
+        const pieces = pieceLinks(plan, record);
         const { fields, piece } = query;
-        const body = piece ? pieceBody(record, piece, budget, links) : recordBody(selectFields(record, fields), budget, links);
+        const body = piece ? pieceBody(record, piece, budget, pieces) : recordBody(selectFields(record, fields), budget, pieces);
         return jsonAnswer(c, body, 200, { etag: etagOf(record) });
+      };
+      // The record with its relations embedded: read first, then one read per relation.
+      const expanded = async (c: Context, id: string, query: GetQuery & { expand: ExpandRequest }): Promise<Response> => {
+        const resolved = resolveExpand(plan, query.expand, (links as RecordLinks).related, scopeOf(c)?.granted);
+        const record = await store.get(id);
+        if (!record) throw notFound(id);
+        const [shown] = await embed([record], resolved, query.fields);
+        return jsonAnswer(c, recordBody(shown, budget, pieceLinks(plan, record)), 200, { etag: etagOf(record) });
       };
       // The memory store answers at once, and so does this handler then.
       return (c) => {
         const query = getQuery(c, plan);
         const id = itemId(c);
+        if (query.expand && links) return expanded(c, id, query as GetQuery & { expand: ExpandRequest });
         const found = store.get(id);
         return found instanceof Promise ? found.then((record) => answer(c, id, record, query)) : answer(c, id, found, query);
       };
@@ -132,6 +140,7 @@ export function recordHandler(
         const raw = await readJsonObject(c, bodyLimit);
         return once(c, raw, async () => {
           const body = validated(raw);
+          await referencesExist(body);
           const now = new Date().toISOString();
           const record = await store.create({ id: newRecordId(), createdAt: now, updatedAt: now, ...body });
           noteWritten(c, record.id);
@@ -147,6 +156,7 @@ export function recordHandler(
         const id = itemId(c);
         const check = ifMatch(c);
         const body = validated(await readJsonObject(c, bodyLimit));
+        await referencesExist(body);
         const record = await store.modify(id, (current) => {
           check?.(current);
           return { id, createdAt: current.createdAt, updatedAt: nextUpdatedAt(current.updatedAt), ...body };
@@ -163,6 +173,7 @@ export function recordHandler(
         return once(c, patch, async () => {
           const engineErrors = engineFieldErrors(patch);
           for (const field of ENGINE_FIELDS) delete patch[field];
+          await referencesExist(patch);
           const record = await store.modify(id, (current) => {
             check?.(current);
             const { id: _id, createdAt, updatedAt: _updatedAt, ...data } = current;
@@ -177,7 +188,15 @@ export function recordHandler(
       return async (c) => {
         noQuery(c);
         const id = itemId(c);
-        if (!(await store.delete(id, ifMatch(c)))) throw notFound(id);
+        const check = ifMatch(c);
+        // What refers to it is dealt with first (restrict refuses; cascade, setNull change them).
+        if (links && links.related.referrers(plan.name).length) {
+          const current = await store.get(id);
+          if (!current) throw notFound(id);
+          check?.(current);
+          await deleteReferrers(plan.name, id, links, { actor: String(c.get('actor') ?? 'anonymous'), requestId: requestIdOf(c) });
+        }
+        if (!(await store.delete(id, check))) throw notFound(id);
         return jsonAnswer(c, null, 204);
       };
   }
@@ -211,6 +230,7 @@ function invalidBody(errors: readonly FieldError[]): HttpProblem {
 interface GetQuery {
   readonly fields?: readonly string[];
   readonly piece?: PieceQuery;
+  readonly expand?: ExpandRequest;
 }
 
 const NO_QUERY: GetQuery = {};
@@ -219,20 +239,23 @@ const NO_QUERY: GetQuery = {};
 function getQuery(c: Context, plan: AutomationPlan): GetQuery {
   if (!c.req.url.includes('?')) return NO_QUERY;
   const params = new URL(c.req.url).searchParams;
+  const known = plan.references.length ? [...GET_PARAMETERS, 'expand'] : GET_PARAMETERS;
   const errors: FieldError[] = [...params.keys()]
-    .filter((name) => !GET_PARAMETERS.includes(name))
+    .filter((name) => !known.includes(name))
     .map((name) => ({
       pointer: `/query/${name}`,
-      message: `get takes only ${GET_PARAMETERS.join(', ')}; remove it`,
-      ...choices(name, GET_PARAMETERS),
+      message: `get takes only ${known.join(', ')}; remove it`,
+      ...choices(name, known),
     }));
-  for (const name of GET_PARAMETERS) {
+  for (const name of known) {
     if (params.getAll(name).length > 1) errors.push({ pointer: `/query/${name}`, message: 'given more than once; pass it once' });
   }
   const fields = parseFieldsParam(plan, params, errors);
   const piece = parsePieceQuery(params, errors);
+  const expand = parseExpandParam(plan, params, errors);
+  if (expand && piece) errors.push({ pointer: '/query/expand', message: 'does not go with piece; read the piece without expand' });
   if (errors.length) throw invalidQuery(errors);
-  return { ...(fields ? { fields } : {}), ...(piece ? { piece } : {}) };
+  return { ...(fields ? { fields } : {}), ...(piece ? { piece } : {}), ...(expand ? { expand } : {}) };
 }
 
 const GET_PARAMETERS = ['fields', 'piece', 'offset', 'version'];

@@ -43,7 +43,15 @@ export function checkReferencesAcross(
       const holder = inverses.get(key) ?? serving.inverse?.(reference.automation, reference.inverse);
       if (holder && holder.manifest.name !== loaded.manifest.name) {
         const message = `/${reference.automation}/{id}/${reference.inverse} already lists the ${holder.manifest.name} of one ${reference.automation} record (${holder.file}); set \`inverse:\` to another name`;
-        own.push(issueAt(loaded.source, reference.inverse === loaded.manifest.name ? at : [...at, 'inverse'], 'reference-inverse-duplicate', message, { key: true }));
+        own.push(
+          issueAt(
+            loaded.source,
+            reference.inverse === loaded.manifest.name ? at : [...at, 'inverse'],
+            'reference-inverse-duplicate',
+            message,
+            { key: true },
+          ),
+        );
       } else if (holder) {
         const message = `another reference of ${loaded.manifest.name} to ${reference.automation} already uses the reverse list /${reference.automation}/{id}/${reference.inverse}; give each its own \`inverse:\``;
         own.push(issueAt(loaded.source, at, 'reference-inverse-duplicate', message, { key: true }));

@@ -23,19 +23,30 @@ export function checkReferences(source: SourceFile, manifest: Manifest, schema: 
     const invalid = (key: string | undefined, message: string, options: { key?: boolean } = {}) =>
       issues.push(issueAt(source, key ? [...at, key] : at, 'reference-invalid', message, options));
     if (names.includes(reference.name) || (ENGINE_FIELDS as readonly string[]).includes(reference.name)) {
-      invalid(undefined, `relation "${reference.name}" has the name of a property; an expanded record goes under the relation's name, so rename it (e.g. "${reference.name}Record")`, { key: true });
+      invalid(
+        undefined,
+        `relation "${reference.name}" has the name of a property; an expanded record goes under the relation's name, so rename it (e.g. "${reference.name}Record")`,
+        { key: true },
+      );
     }
     const { field } = reference;
     if (!names.includes(field)) {
-      invalid('field', `"${field}" is not a property of the schema${didYouMean(field, names)}; a reference names the property that holds the other record's id`);
+      invalid(
+        'field',
+        `"${field}" is not a property of the schema${didYouMean(field, names)}; a reference names the property that holds the other record's id`,
+      );
       continue;
     }
     const kind = fieldKind(properties[field], schema);
     if (kind !== 'string') {
-      invalid('field', `"${field}" is ${kind === 'json' ? 'not a scalar' : `a ${kind}`}, but ${reference.automation} ids are strings (UUIDs); declare it as type: string, format: uuid`);
+      invalid(
+        'field',
+        `"${field}" is ${kind === 'json' ? 'not a scalar' : `a ${kind}`}, but ${reference.automation} ids are strings (UUIDs); declare it as type: string, format: uuid`,
+      );
     }
     const earlier = fields.get(field);
-    if (earlier !== undefined) invalid('field', `"${field}" is already the field of relation "${earlier}"; one property refers to one record`);
+    if (earlier !== undefined)
+      invalid('field', `"${field}" is already the field of relation "${earlier}"; one property refers to one record`);
     fields.set(field, reference.name);
     if (reference.onDelete === 'setNull' && required.includes(field)) {
       invalid('onDelete', `setNull removes "${field}", which the schema requires; make it optional, or use restrict or cascade`);

@@ -1,5 +1,5 @@
 import type { RecordStore } from '../../adapters/types.ts';
-import type { AutomationPlan } from '../compile/plan.ts';
+import type { AutomationPlan, Reference } from '../compile/plan.ts';
 import type { RouteTable } from '../request/route-table.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import type { Traffic } from './traffic.ts';
@@ -15,6 +15,22 @@ export interface MountedAutomation {
   readonly version: string;
   /** Requests in flight on this version. */
   readonly traffic: Traffic;
+}
+
+/** A serving automation whose records refer to another's, and the reference they do it by. */
+export interface Referrer {
+  readonly mounted: MountedAutomation;
+  readonly reference: Reference;
+}
+
+/**
+ * The automations serving now, as a handler that follows references sees them: each
+ * automation reloads on its own, so a reference is looked up when a request needs it.
+ */
+export interface RelatedAutomations {
+  match(name: string): MountedAutomation | undefined;
+  /** The serving automations whose references refer to `name`, in name order. */
+  referrers(name: string): readonly Referrer[];
 }
 
 /**
@@ -38,11 +54,14 @@ export interface AutomationFailure {
  * so routing cost stays flat however many automations there are; replacing one is a
  * single Map assignment, so a request sees either the old version or the new one.
  */
-export class AutomationRegistry {
+export class AutomationRegistry implements RelatedAutomations {
   readonly #mounted = new Map<string, MountedAutomation>();
   readonly #failures = new Map<string, AutomationFailure>();
   #version = 0;
   readonly #listeners = new Set<() => void>();
+  /** Referrers by referred automation, as of {@link version} `#referrersAt`. */
+  #referrers = new Map<string, Referrer[]>();
+  #referrersAt = -1;
 
   /** Calls `listener` after every change of what serves (MCP tells its clients); returns the unsubscribe. */
   onChange(listener: () => void): () => void {
@@ -91,6 +110,22 @@ export class AutomationRegistry {
   /** Serving automations, sorted by name (the order OpenAPI and /health list them). */
   serving(): MountedAutomation[] {
     return [...this.#mounted.values()].sort((a, b) => (a.plan.name < b.plan.name ? -1 : 1));
+  }
+
+  referrers(name: string): readonly Referrer[] {
+    if (this.#referrersAt !== this.#version) {
+      const index = new Map<string, Referrer[]>();
+      for (const mounted of this.serving()) {
+        for (const reference of mounted.plan.references) {
+          const list = index.get(reference.automation) ?? [];
+          list.push({ mounted, reference });
+          index.set(reference.automation, list);
+        }
+      }
+      this.#referrers = index;
+      this.#referrersAt = this.#version;
+    }
+    return this.#referrers.get(name) ?? [];
   }
 
   failures(): AutomationFailure[] {

@@ -62,7 +62,7 @@ export type BindPlan = (
 export function planBinder(
   connections: ConnectionPool,
   logger: Logger,
-  guards: Pick<RouterGuards, 'auth' | 'audit' | 'limiter' | 'idempotency' | 'monitor'>,
+  guards: Pick<RouterGuards, 'auth' | 'audit' | 'limiter' | 'idempotency' | 'monitor' | 'related'>,
 ): BindPlan {
   return (plan, { config, version, beside }) =>
     bindAutomation(plan, connections, {

@@ -16,6 +16,11 @@ export interface RouteTable {
   readonly item: ReadonlyMap<string, RouteHandler>;
   /** `/<automation>/search`, when it declares search (otherwise `search` is an id like any other). */
   readonly search?: ReadonlyMap<string, RouteHandler>;
+  /**
+   * Its reverse lists, by `<referred automation>/<inverse>`: `GET /accounts/{id}/tickets`
+   * is answered by the tickets table's `accounts/tickets` entry, under tickets' own list guards.
+   */
+  readonly inverse?: ReadonlyMap<string, RouteHandler>;
   /** Any other path under the automation, or a method it does not answer there: 404 or 405, saying what it does answer. */
   readonly unmatched: RouteHandler;
 }
@@ -31,6 +36,11 @@ export class RequestScope {
   endpoint: EndpointLabel | undefined = undefined;
   /** The name of the caller's key, once known. */
   caller: string | undefined = undefined;
+  /**
+   * The scopes of the caller's key, once its guards let the request through (undefined
+   * without a key): what it may read of other automations (`?expand=`) is decided by them.
+   */
+  granted: readonly string[] | undefined = undefined;
   /**
    * The body the handler answered with (none for a problem answer): its bytes are counted
    * once it is answered, and only when something reads them (metrics, analytics, access log).

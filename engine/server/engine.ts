@@ -109,7 +109,7 @@ export async function startEngine(
     requests: config.metrics.enabled || config.analytics.enabled,
     storeCalls: config.metrics.enabled,
   });
-  const bind = planBinder(connections, requestLog, { auth, audit, limiter, idempotency, monitor });
+  const bind = planBinder(connections, requestLog, { auth, audit, limiter, idempotency, monitor, related: registry });
   const reloader = new Reloader(config, registry, connections, requestLog, { bind, audit });
   await reloader.reloadAll({ trigger: 'start' });
   const analytics = usageAnalytics(config, monitor, connections, logger);

@@ -127,7 +127,7 @@ export function createFetch(parts: {
     response.headers.set('x-request-id', requestId);
     return response;
   });
-  const automations = createAutomationsApp(logger);
+  const automations = createAutomationsApp(logger, registry);
 
   // `env` is what the Node adapter passes (the incoming socket, for the client's address).
   return (request: Request, env?: unknown): Response | Promise<Response> => {

@@ -142,7 +142,7 @@ automations?: string
 dataDir?: string
 connections?: {
 [k: string]: {
-backend: ("memory" | "postgres" | "redis" | "mongodb" | "opensearch" | "dynamodb")
+backend: ("memory" | "postgres" | "redis" | "mongodb" | "opensearch" | "elasticsearch" | "dynamodb")
 /**
  * Server URL. Empty: postgres runs embedded (PGlite); redis runs on memory (said at start and in /health; refused with --strict or NODE_ENV=production).
  */

@@ -17,7 +17,7 @@ singular?: string
  */
 description: string
 storage: {
-backend: ("memory" | "postgres" | "redis" | "mongodb" | "opensearch" | "dynamodb")
+backend: ("memory" | "postgres" | "redis" | "mongodb" | "opensearch" | "elasticsearch" | "dynamodb")
 /**
  * Name of a connection under `connections:` in council.config.yaml. Default: the connection named like the backend.
  */

@@ -1,0 +1,43 @@
+import type { AutomationPlan } from '../compile/plan.ts';
+import { type FieldError, HttpProblem } from '../errors/problem.ts';
+import type { RelatedAutomations } from '../registry/registry.ts';
+import { readMany } from './related-read.ts';
+
+/**
+ * Checks that every reference field `body` sets names a record that exists, on whatever
+ * store its automation uses: a 422 naming each field and missing id, so one retry can fix
+ * them all. Fields the body leaves out (or clears) are not checked.
+ * A referred automation not serving is a 503: nothing can be checked there now.
+ */
+export async function checkReferencesExist(
+  plan: AutomationPlan,
+  body: Readonly<Record<string, unknown>>,
+  related: RelatedAutomations,
+): Promise<void> {
+  const wanted = plan.references.filter((r) => typeof body[r.field] === 'string');
+  if (wanted.length === 0) return;
+  const errors: FieldError[] = [];
+  await Promise.all(
+    wanted.map(async (reference) => {
+      const target = related.match(reference.automation);
+      if (!target) {
+        throw new HttpProblem(
+          'reference-unavailable',
+          `${reference.field} refers to ${reference.automation}, which is not serving right now, so the reference cannot be checked; retry later`,
+        );
+      }
+      const id = body[reference.field] as string;
+      const found = await readMany(target.store, [id]);
+      if (!found.has(id)) {
+        errors.push({
+          pointer: `/${reference.field}`,
+          message: `no ${reference.automation} record has id "${body[reference.field]}"; list ${target.plan.basePath} to find one, or leave ${reference.field} out`,
+        });
+      }
+    }),
+  );
+  if (errors.length === 0) return;
+  errors.sort((a, b) => (a.pointer < b.pointer ? -1 : 1));
+  const detail = errors.map((e) => `${e.pointer} ${e.message}`).join('; ');
+  throw new HttpProblem('reference-missing', `a referenced record does not exist: ${detail}`, { errors });
+}
