@@ -190,7 +190,7 @@ export function recordHandler(
         const id = itemId(c);
         const check = ifMatch(c);
         // What refers to it is dealt with first (restrict refuses; cascade, setNull change them).
-        if (links && links.related.referrers(plan.name).length) {
+        if (links?.related.referrers(plan.name).length) {
           const current = await store.get(id);
           if (!current) throw notFound(id);
           check?.(current);
