@@ -79,7 +79,19 @@ export function countedStore(store: RecordStore, connection: string, calls: Stor
     modify: (id, change) => run(counters.modify, () => store.modify(id, change)),
     delete: (id, check) => run(counters.delete, () => store.delete(id, check)),
   };
-  const { createMany, setMany } = store;
+  const { createMany, setMany, getMany, upsert, writeAll } = store;
+  if (getMany) {
+    const counter = c('getMany');
+    counted.getMany = (ids) => run(counter, () => getMany.call(store, ids));
+  }
+  if (upsert) {
+    const counter = c('upsert');
+    counted.upsert = (field, record, change) => run(counter, () => upsert.call(store, field, record, change));
+  }
+  if (writeAll) {
+    const counter = c('writeAll');
+    counted.writeAll = (writes) => run(counter, () => writeAll.call(store, writes));
+  }
   if (createMany) {
     const counter = c('createMany');
     counted.createMany = (records) => run(counter, () => createMany.call(store, records));

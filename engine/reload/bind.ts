@@ -39,7 +39,8 @@ export async function bindAutomation(
   const routes = buildAutomationRoutes(plan, counted, inProcess ? { ...options, timeoutMs: 0 } : options);
   const mounted = Object.freeze({
     plan,
-    store,
+    // Counted too: other automations read it through references (expand, checks, cascades).
+    store: counted,
     routes,
     loadedAt: new Date().toISOString(),
     version: options.version,
