@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BatchGetCommand, DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { distinctIds } from '../batch.ts';
 import { matchesFilters } from '../filter-match.ts';
 import type { SortKind } from '../sort-encoding.ts';
 import type { ListFilter, ListPage, ListQuery, RecordStore, SearchQuery, StorageSpec, StoredRecord } from '../types.ts';
@@ -12,6 +13,18 @@ export type Send = <T>(request: () => Promise<T>) => Promise<T>;
 
 /** How often a write is retried when another writer changed the record in between. */
 const MAX_ATTEMPTS = 100;
+
+/** What the store runs its requests with. */
+export interface DynamoIo {
+  readonly db: DynamoDBDocumentClient;
+  readonly send: Send;
+  /**
+   * How long retrying the reads DynamoDB left unprocessed may go on: the time one request
+   * may take (the connection's statement timeout), so a throttled table answers a 503
+   * rather than outliving the request.
+   */
+  readonly retryForMs: number;
+}
 
 /** The index a list reads, and its partitions: `*`, or one per filter value. */
 interface Scope {
@@ -43,16 +56,12 @@ export class DynamoRecordStore implements RecordStore {
   readonly #patterns: readonly ListPattern[];
   readonly #kinds: ReadonlyMap<string, SortKind>;
   readonly #ttlMs: number;
+  readonly #retryForMs: number;
 
-  constructor(
-    io: { db: DynamoDBDocumentClient; send: Send },
-    table: string,
-    spec: StorageSpec,
-    patterns: readonly ListPattern[],
-    kinds: ReadonlyMap<string, SortKind>,
-  ) {
+  constructor(io: DynamoIo, table: string, spec: StorageSpec, patterns: readonly ListPattern[], kinds: ReadonlyMap<string, SortKind>) {
     this.#db = io.db;
     this.#send = io.send;
+    this.#retryForMs = io.retryForMs;
     this.#table = table;
     this.#spec = spec;
     this.#patterns = patterns;
@@ -63,6 +72,15 @@ export class DynamoRecordStore implements RecordStore {
   async get(id: string): Promise<StoredRecord | undefined> {
     const item = await this.#read(id);
     return item && live(item) ? record(item) : undefined;
+  }
+
+  /** One BatchGetItem (consistent reads), hiding expired records as get does. */
+  async getMany(ids: readonly string[]): Promise<ReadonlyMap<string, StoredRecord>> {
+    const found = new Map<string, StoredRecord>();
+    const wanted = distinctIds(ids).filter(isKey);
+    if (wanted.length === 0) return found;
+    for (const [id, item] of await this.#readMany(wanted)) if (live(item)) found.set(id, record(item));
+    return found;
   }
 
   async create(next: StoredRecord): Promise<StoredRecord> {
@@ -233,24 +251,35 @@ export class DynamoRecordStore implements RecordStore {
   }
 
   async #read(id: string): Promise<Item | undefined> {
-    // DynamoDB refuses an empty partition key or one over 2048 bytes: no record has one.
-    if (id === '' || Buffer.byteLength(id) > 2048) return undefined;
+    if (!isKey(id)) return undefined;
     const result = await this.#send(() => this.#db.send(new GetCommand({ TableName: this.#table, Key: { id }, ConsistentRead: true })));
     return result.Item as Item | undefined;
   }
 
-  /** Items by id with consistent reads, 100 per request, retrying what DynamoDB leaves unprocessed. */
+  /**
+   * Items by id with consistent reads, 100 per request, retrying what DynamoDB leaves
+   * unprocessed (throttling) with a growing pause, until {@link DynamoIo.retryForMs} has
+   * passed: then `unavailable`.
+   */
   async #readMany(ids: readonly string[]): Promise<Map<string, Item>> {
     const found = new Map<string, Item>();
+    const giveUpAt = Date.now() + this.#retryForMs;
     for (let from = 0; from < ids.length; from += 100) {
       let keys: Record<string, unknown>[] = ids.slice(from, from + 100).map((id) => ({ id }));
       for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt >= MAX_ATTEMPTS) throw new StorageError('unavailable', 'dynamodb kept leaving reads unprocessed');
         const request = { [this.#table]: { Keys: keys, ConsistentRead: true } };
         const result = await this.#send(() => this.#db.send(new BatchGetCommand({ RequestItems: request })));
         for (const item of (result.Responses?.[this.#table] ?? []) as Item[]) found.set(item.id, item);
         keys = result.UnprocessedKeys?.[this.#table]?.Keys ?? [];
-        if (keys.length) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** attempt)));
+        if (keys.length === 0) break;
+        const pause = Math.min(1000, 10 * 2 ** attempt);
+        if (attempt + 1 >= MAX_ATTEMPTS || Date.now() + pause > giveUpAt) {
+          throw new StorageError(
+            'unavailable',
+            `dynamodb left ${keys.length} reads unprocessed for ${this.#retryForMs} ms (throttled); retry`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
     return found;
@@ -271,6 +300,11 @@ export class DynamoRecordStore implements RecordStore {
     }
     await this.#send(() => this.#db.send(new PutCommand({ TableName: this.#table, Item: item, ...condition })));
   }
+}
+
+/** DynamoDB refuses an empty partition key or one over 2048 bytes: no record has one. */
+function isKey(id: string): boolean {
+  return id !== '' && Buffer.byteLength(id) <= 2048;
 }
 
 function live(item: Item): boolean {

@@ -55,6 +55,7 @@ export async function connectDynamo(settings: ConnectionSettings, context?: Conn
   const aws = /^dynamodb(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$/.exec(endpoint.hostname);
   const region = aws?.[1] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const local = !aws && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE;
+  const requestMs = context?.statementTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const client = new DynamoDBClient({
     endpoint: endpoint.origin,
     region,
@@ -62,9 +63,9 @@ export async function connectDynamo(settings: ConnectionSettings, context?: Conn
     // The SDK retries throttling and lost connections (3 attempts); a conditional write
     // whose first attempt had landed recognises itself on the retry (adapter.ts #landed).
     maxAttempts: 3,
-    requestHandler: { requestTimeout: context?.statementTimeoutMs ?? REQUEST_TIMEOUT_MS, connectionTimeout: 5_000 },
+    requestHandler: { requestTimeout: requestMs, connectionTimeout: 5_000 },
   });
-  const connection = new DynamoConnection(client, label, prefix);
+  const connection = new DynamoConnection(client, label, prefix, requestMs);
   try {
     await connection.ping();
   } catch (error) {
@@ -80,12 +81,15 @@ class DynamoConnection implements StorageConnection {
   readonly #db: DynamoDBDocumentClient;
   readonly #label: string;
   readonly #prefix: string;
+  /** The longest one request may take: also how long unprocessed reads are retried. */
+  readonly #requestMs: number;
 
-  constructor(client: DynamoDBClient, label: string, prefix: string) {
+  constructor(client: DynamoDBClient, label: string, prefix: string, requestMs: number) {
     this.#client = client;
     this.#db = DynamoDBDocumentClient.from(client);
     this.#label = label;
     this.#prefix = prefix;
+    this.#requestMs = requestMs;
   }
 
   async open(spec: StorageSpec): Promise<RecordStore> {
@@ -110,7 +114,7 @@ class DynamoConnection implements StorageConnection {
       await this.#reindex(table, (record) => indexKeys(patterns, kinds, record));
       await this.#send(() => this.#db.send(new PutCommand({ TableName: table, Item: { id: LAYOUT_ID, layout } })));
     }
-    return new DynamoRecordStore({ db: this.#db, send: this.#send }, table, spec, patterns, kinds);
+    return new DynamoRecordStore({ db: this.#db, send: this.#send, retryForMs: this.#requestMs }, table, spec, patterns, kinds);
   }
 
   async plan(spec: StorageSpec): Promise<StoragePlan> {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, type Server, connect as tcpConnect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -182,6 +183,7 @@ describe('dynamodb: server behaviour beyond the contract', { skip: server.skip }
       const store = await connection.open(smallSpec());
       for (const id of ['#layout', '', ' ', 'x'.repeat(3000)]) {
         assert.equal(await store.get(id), undefined, JSON.stringify(id.slice(0, 9)));
+        assert.equal((await store.getMany?.([id]))?.size, 0);
         assert.equal(await store.delete(id), false);
         assert.equal(await store.modify(id, (r) => r), undefined);
       }
@@ -278,6 +280,90 @@ describe('dynamodb: servers opening the same automation at once', { skip: server
       assert.deepEqual(await two.get(written.id), written);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+/**
+ * An HTTP proxy in front of dynalite that answers the next `throttled.batches`
+ * BatchGetItem requests itself, with every key unprocessed (what a throttled table
+ * answers), and passes every other request through.
+ */
+async function throttlingProxy(target: string): Promise<{ url: string; throttled: { batches: number }; close: () => Promise<void> }> {
+  const throttled = { batches: 0 };
+  const server = createHttpServer((incoming, answer) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (incoming.headers['x-amz-target'] === 'DynamoDB_20120810.BatchGetItem' && throttled.batches > 0) {
+        throttled.batches--;
+        const { RequestItems } = JSON.parse(String(body)) as { RequestItems: Record<string, unknown> };
+        const reply = JSON.stringify({
+          Responses: Object.fromEntries(Object.keys(RequestItems).map((t) => [t, []])),
+          UnprocessedKeys: RequestItems,
+        });
+        answer.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(reply) }).end(reply);
+        return;
+      }
+      const upstream = httpRequest(
+        new URL(incoming.url ?? '/', target),
+        { method: incoming.method, headers: incoming.headers },
+        (reply) => {
+          answer.writeHead(reply.statusCode ?? 500, reply.headers);
+          reply.pipe(answer);
+        },
+      );
+      upstream.on('error', () => answer.destroy());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    throttled,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('dynamodb: getMany when DynamoDB leaves reads unprocessed', { skip: server.skip }, () => {
+  it('retries them until read, and past the request timeout gives up as unavailable', async () => {
+    const proxy = await throttlingProxy(server.url);
+    const requestMs = 1500;
+    const connection = await dynamodbBackend.connect(
+      { name: 'throttled', backend: 'dynamodb', url: proxy.url },
+      { dataDir: '', statementTimeoutMs: requestMs },
+    );
+    try {
+      const store = await connection.open(smallSpec());
+      const [one, two] = [record(1, { name: 'one' }), record(2, { name: 'two' })];
+      await createAll(store, [one, two]);
+      proxy.throttled.batches = 3;
+      const found = await store.getMany?.([one.id, two.id]);
+      assert.equal(proxy.throttled.batches, 0, 'three answers left every key unprocessed');
+      assert.deepEqual(
+        found,
+        new Map([
+          [one.id, one],
+          [two.id, two],
+        ]),
+      );
+      proxy.throttled.batches = Number.POSITIVE_INFINITY;
+      const started = Date.now();
+      await assert.rejects(
+        store.getMany?.([one.id]) as Promise<unknown>,
+        (error) => error instanceof StorageError && error.kind === 'unavailable',
+      );
+      const took = Date.now() - started;
+      assert.ok(took <= requestMs + 500, `gave up within the request timeout (${took} ms)`);
+    } finally {
+      await connection.close();
+      await proxy.close();
     }
   });
 });
