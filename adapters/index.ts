@@ -1,4 +1,5 @@
 import { dynamodbCapabilities } from './dynamodb/capabilities.ts';
+import { elasticsearchCapabilities } from './elasticsearch/capabilities.ts';
 import { memoryCapabilities } from './memory/capabilities.ts';
 import { mongodbCapabilities } from './mongodb/capabilities.ts';
 import { opensearchCapabilities } from './opensearch/capabilities.ts';
@@ -62,6 +63,11 @@ export const backends: Readonly<Record<string, BackendEntry>> = {
   opensearch: {
     load: async () => (await import('./opensearch/index.ts')).opensearchBackend,
     capabilities: opensearchCapabilities,
+    withoutUrl: 'memory',
+  },
+  elasticsearch: {
+    load: async () => (await import('./elasticsearch/index.ts')).elasticsearchBackend,
+    capabilities: elasticsearchCapabilities,
     withoutUrl: 'memory',
   },
   dynamodb: {

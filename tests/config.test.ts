@@ -189,7 +189,7 @@ describe('types and defaults', () => {
     assert.ok(!config.server.publicUrl);
   });
 
-  test('connections keep their settings and gain their name; the built-in postgres, redis, mongodb, opensearch, dynamodb and memory stay unless redefined', () => {
+  test('connections keep their settings and gain their name; the built-in postgres, redis, mongodb, opensearch, elasticsearch, dynamodb and memory stay unless redefined', () => {
     const file = configFile(
       [
         'connections:',
@@ -217,6 +217,7 @@ describe('types and defaults', () => {
         ['redis', 'redis'],
         ['mongodb', 'mongodb'],
         ['opensearch', 'opensearch'],
+        ['elasticsearch', 'elasticsearch'],
         ['dynamodb', 'dynamodb'],
         ['memory', 'memory'],
         ['main', 'postgres'],
@@ -322,7 +323,7 @@ describe('finding the config file', () => {
     assert.deepEqual(at(loadConfig(folder, {}).issues), [['file-unreadable', 1, 1]]);
   });
 
-  test('no config file at the default path: built-in defaults with postgres (embedded), redis, mongodb, opensearch and dynamodb (on memory without a url) and memory connections', () => {
+  test('no config file at the default path: built-in defaults with postgres (embedded), redis, mongodb, opensearch, elasticsearch and dynamodb (on memory without a url) and memory connections', () => {
     const empty = mkdtempSync(join(root, 'empty-'));
     const { result, cwd } = inFolder(empty, () => ({ result: loadConfig(undefined, {}), cwd: process.cwd() }));
     const config = loaded(result);
@@ -334,6 +335,7 @@ describe('finding the config file', () => {
         { name: 'redis', backend: 'redis', url: '' },
         { name: 'mongodb', backend: 'mongodb', url: '' },
         { name: 'opensearch', backend: 'opensearch', url: '' },
+        { name: 'elasticsearch', backend: 'elasticsearch', url: '' },
         { name: 'dynamodb', backend: 'dynamodb', url: '' },
         { name: 'memory', backend: 'memory' },
       ],
@@ -362,6 +364,7 @@ describe('finding the config file', () => {
         ['redis', 'redis'],
         ['mongodb', 'mongodb'],
         ['opensearch', 'opensearch'],
+        ['elasticsearch', 'elasticsearch'],
         ['dynamodb', 'dynamodb'],
         ['memory', 'memory'],
       ],
@@ -369,6 +372,7 @@ describe('finding the config file', () => {
     assert.equal(config.connections.get('redis')?.url, '', 'no REDIS_URL: redis runs on memory');
     assert.equal(config.connections.get('mongodb')?.url, '', 'no MONGODB_URL: mongodb runs on memory');
     assert.equal(config.connections.get('opensearch')?.url, '', 'no OPENSEARCH_URL: opensearch runs on memory');
+    assert.equal(config.connections.get('elasticsearch')?.url, '', 'no ELASTICSEARCH_URL: elasticsearch runs on memory');
     assert.equal(config.connections.get('dynamodb')?.url, '', 'no DYNAMODB_ENDPOINT: dynamodb runs on memory');
     assert.equal(config.server.port, 8080);
   });

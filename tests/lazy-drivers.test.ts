@@ -10,6 +10,7 @@ const DRIVERS = {
   redis: /\/node_modules\/(redis|@redis\/[^/]+)\//,
   mongodb: /\/node_modules\/mongodb\//,
   opensearch: /\/node_modules\/@opensearch-project\//,
+  elasticsearch: /\/node_modules\/@elastic\//,
   dynamodb: /\/node_modules\/@aws-sdk\//,
   postgres: /\/node_modules\/(postgres|@electric-sql\/pglite|drizzle-orm)\//,
 };
@@ -41,6 +42,11 @@ describe('driver packages load only when a connection uses them', () => {
     assert.ok(modules.some((url) => url.endsWith('/adapters/memory/index.ts')));
     assert.ok(modules.some((url) => /\/node_modules\/hono\//.test(url)));
     assert.deepEqual(drivers, []);
+    // Nor what the search backends share (their record store, mapping and queries).
+    assert.deepEqual(
+      modules.filter((url) => /\/adapters\/search-dsl\//.test(url)),
+      [],
+    );
     // Nor the MCP SDK: the first MCP session loads it.
     assert.deepEqual(
       modules.filter((url) => /\/node_modules\/@modelcontextprotocol\//.test(url)),
@@ -48,7 +54,9 @@ describe('driver packages load only when a connection uses them', () => {
     );
     // What other backends declare (capabilities, limits) is known without a driver; none of them is loaded.
     assert.deepEqual(
-      modules.filter((url) => /\/adapters\/(postgres|redis|mongodb|opensearch|dynamodb)\/(index|connection|adapter)\.ts$/.test(url)),
+      modules.filter((url) =>
+        /\/adapters\/(postgres|redis|mongodb|opensearch|elasticsearch|dynamodb)\/(index|connection|adapter)\.ts$/.test(url),
+      ),
       [],
     );
   });

@@ -8,7 +8,7 @@
  * describe('postgres server', { skip: gate.skip }, () => { ... });
  */
 
-export type StoreName = 'postgres' | 'redis' | 'mongodb' | 'opensearch' | 'mysql' | 'dynamodb';
+export type StoreName = 'postgres' | 'redis' | 'mongodb' | 'opensearch' | 'elasticsearch' | 'mysql' | 'dynamodb';
 
 export interface StoreGate {
   /** A reason to pass to `describe(name, { skip })`, or false when the store answered. */
@@ -75,7 +75,7 @@ function scrub(text: string, url: string): string {
 
 /**
  * Gates suites of a store that only exists when an environment variable points at it
- * (MongoDB, OpenSearch: no server can run on the development machines). Unset, the
+ * (MongoDB, OpenSearch, Elasticsearch: no server can run on the development machines). Unset, the
  * suites skip with one plain line saying so, unless COUNCIL_TEST_REQUIRE names the store.
  */
 export async function requireStoreFromEnv(
