@@ -28,6 +28,11 @@ export function byId(id: string): Document {
   return { _id: { $eq: id } };
 }
 
+/** The records with these ids (strings only, so no operator can come from them). */
+export function byIds(ids: readonly string[]): Document {
+  return { _id: { $in: ids.map(String) } };
+}
+
 /**
  * The record with this id, only while it is still exactly `current` as read (every field,
  * in order, same values): the compare of a compare-and-set write. `$cmp` on `$$ROOT`
