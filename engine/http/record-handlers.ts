@@ -9,7 +9,7 @@ import { requestHeader } from '../request/request-header.ts';
 import { requestIdOf } from '../request/request-id.ts';
 import { type RouteHandler, scopeOf } from '../request/route-table.ts';
 import type { AuditLog } from '../security/audit-log.ts';
-import { jsonAnswer, noteReplayed, noteWritten } from './answer.ts';
+import { guardHeaders, jsonAnswer, noteReplayed, noteWritten } from './answer.ts';
 import { readJsonObject } from './body.ts';
 import { deleteReferrers } from './delete-referrers.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
@@ -194,7 +194,9 @@ export function recordHandler(
           const current = await store.get(id);
           if (!current) throw notFound(id);
           check?.(current);
-          await deleteReferrers(plan.name, id, links, { actor: String(c.get('actor') ?? 'anonymous'), requestId: requestIdOf(c) });
+          // The request id its guards gave it, so every entry of the cascade names the same request.
+          const requestId = guardHeaders(c)?.['x-request-id'] ?? requestIdOf(c);
+          await deleteReferrers(plan.name, id, links, { actor: String(c.get('actor') ?? 'anonymous'), requestId });
         }
         if (!(await store.delete(id, check))) throw notFound(id);
         return jsonAnswer(c, null, 204);
