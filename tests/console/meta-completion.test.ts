@@ -34,7 +34,15 @@ describe("the YAML editor's completion from the meta-schema", () => {
   });
 
   it('knows the values a key allows', () => {
-    assert.deepEqual(schemaAt(META, ['storage', 'backend'])?.enum, ['memory', 'postgres', 'redis', 'mongodb', 'opensearch', 'elasticsearch', 'dynamodb']);
+    assert.deepEqual(schemaAt(META, ['storage', 'backend'])?.enum, [
+      'memory',
+      'postgres',
+      'redis',
+      'mongodb',
+      'opensearch',
+      'elasticsearch',
+      'dynamodb',
+    ]);
     assert.ok((schemaAt(META, ['endpoints', 'operation'])?.enum ?? []).includes('search'));
   });
 });
