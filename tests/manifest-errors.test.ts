@@ -122,11 +122,16 @@ describe('invalid manifest fixtures', () => {
   test('loading every invalid fixture in one run reports the issues of all of them', () => {
     const { issues, manifests } = loadManifests([INVALID], connections);
     assert.deepEqual(sortedSet(producedKeys(issues)), sortedSet(fixtures.filter((f) => existsSync(f.subject)).flatMap(expectedKeys)));
-    // Only the first file of each clashing pair survives, besides manifests with warnings only.
+    // Only the first file of each clashing pair survives (and the automations the reference fixtures refer to), besides manifests with warnings only.
     const warningsOnly = fixtures.filter((f) => f.expected.every((e) => e.severity === 'warning')).map((f) => f.subject);
     assert.deepEqual(
       manifests.map((m) => m.file).filter((f) => !warningsOnly.includes(f)),
-      [join(INVALID, 'name-duplicate', 'a-tickets.yaml'), join(INVALID, 'record-name-duplicate', 'a-accounts.yaml')],
+      [
+        join(INVALID, 'name-duplicate', 'a-tickets.yaml'),
+        join(INVALID, 'record-name-duplicate', 'a-accounts.yaml'),
+        join(INVALID, 'reference-inverse-duplicate', 'payers.yaml'),
+        join(INVALID, 'reference-unknown', 'customers.yaml'),
+      ],
     );
   });
 

@@ -41,7 +41,7 @@ export function checkReferences(source: SourceFile, manifest: Manifest, schema: 
     if (kind !== 'string') {
       invalid(
         'field',
-        `"${field}" is ${kind === 'json' ? 'not a scalar' : `a ${kind}`}, but ${reference.automation} ids are strings (UUIDs); declare it as type: string, format: uuid`,
+        `"${field}" is ${kind === 'json' ? 'not a scalar' : kind === 'integer' ? 'an integer' : `a ${kind}`}, but ${reference.automation} ids are strings (UUIDs); declare it as type: string, format: uuid`,
       );
     }
     const earlier = fields.get(field);
