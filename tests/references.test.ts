@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
@@ -241,5 +242,41 @@ describe('references between automations', () => {
     const afterwards = (await api('GET', `/accounts/${account2}`)).json.data;
     assert.equal(afterwards.ownerId, undefined);
     assert.notEqual(afterwards.updatedAt, before.updatedAt);
+  });
+});
+
+describe('references across reloads', () => {
+  it('a manifest referring to an automation not serving waits, rejected, and loads once that automation loads', async () => {
+    const project = makeProject({ 'tickets.yaml': MANIFESTS['tickets.yaml'] });
+    const server = await listen(project.config(), silentLogger);
+    try {
+      const health = async () => (await call(server.url, 'GET', '/health', undefined, adminHeaders(server))).json;
+      const waiting = (await health()).automations.find((a: { name?: string; file: string }) => a.file.endsWith('tickets.yaml'));
+      assert.equal(waiting.state, 'invalid');
+      assert.match(JSON.stringify(waiting), /no automation named \\"accounts\\"/);
+      project.write(
+        'accounts.yaml',
+        MANIFESTS['accounts.yaml']
+          .replace('  owner: { field: ownerId, automation: users, onDelete: setNull }\n', '')
+          .replace('references:\n', ''),
+      );
+      await server.engine.reloader.reload([`${project.automations}/accounts.yaml`]);
+      const states = Object.fromEntries((await health()).automations.map((a: { name: string; state: string }) => [a.name, a.state]));
+      assert.deepEqual(states, { accounts: 'serving', tickets: 'serving' });
+      // Removing the referred automation leaves the referring one serving; its writes say why they cannot be checked.
+      const headers = {
+        authorization: `Bearer ${(await call(server.url, 'POST', '/admin/keys', { name: 'k', scopes: ['*'] }, adminHeaders(server))).json.secret}`,
+      };
+      const account = (await call(server.url, 'POST', '/accounts', { title: 'Acme' }, headers)).json.data.id;
+      rmSync(`${project.automations}/accounts.yaml`);
+      await server.engine.reloader.reload([`${project.automations}/accounts.yaml`]);
+      assert.equal((await health()).automations.find((a: { name: string }) => a.name === 'tickets').state, 'serving');
+      const refused = await call(server.url, 'POST', '/tickets', { title: 'x', accountId: account }, headers);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.json.code, 'reference-unavailable');
+    } finally {
+      await server.close();
+      project.remove();
+    }
   });
 });
