@@ -12,8 +12,9 @@ import {
   type StoredRecord,
 } from '../types.ts';
 import type { Executor, Row } from './executor.ts';
-import { refusal, UNIQUE_VIOLATION, violatedField } from './refusal.ts';
-import { type ColumnKind, type ColumnSpec, EXTRA_COLUMN, type TableSchema } from './schema.ts';
+import { decodeRow, encodeField, encodeRecord, extrasOf } from './record-codec.ts';
+import { isDeadlock, isUniqueViolation, refusal, violatedField } from './refusal.ts';
+import { EXTRA_COLUMN, type TableSchema } from './schema.ts';
 import { listArguments, type RecordStatements, type Statement } from './statements.ts';
 
 // Ids are uuid columns: anything else cannot exist, so it is answered without a query.
@@ -38,7 +39,7 @@ export class PostgresRecordStore implements RecordStore {
     if (!uuidPattern.test(id)) return undefined;
     return run(this.#db, this.#statements.get, [id]).then((rows) => {
       const row = rows[0];
-      return row && this.#decode(row);
+      return row && decodeRow(this.#schema, row);
     });
   }
 
@@ -47,7 +48,7 @@ export class PostgresRecordStore implements RecordStore {
     const found = new Map<string, StoredRecord>();
     if (wanted.length === 0) return found;
     for (const row of await run(this.#db, this.#statements.getMany, [JSON.stringify(wanted)])) {
-      const record = this.#decode(row);
+      const record = decodeRow(this.#schema, row);
       found.set(record.id, record);
     }
     return found;
@@ -56,13 +57,13 @@ export class PostgresRecordStore implements RecordStore {
   async list(query: ListQuery): Promise<ListPage> {
     const statement = this.#statements.list(query);
     const filters = query.filters.map((f) => this.#encodeFilter(f));
-    const after = query.after ? this.#encode(query.sort.field, query.after.value) : null;
+    const after = query.after ? encodeField(this.#schema, query.sort.field, query.after.value) : null;
     const [rows, counted] = await Promise.all([
       run(this.#db, statement, listArguments(filters, query, after)),
       query.count ? run(this.#db, this.#statements.count(query), filters) : undefined,
     ]);
     const hasMore = rows.length > query.limit;
-    const records = (hasMore ? rows.slice(0, query.limit) : rows).map((r) => this.#decode(r));
+    const records = (hasMore ? rows.slice(0, query.limit) : rows).map((r) => decodeRow(this.#schema, r));
     return { records, hasMore, ...(counted ? { total: Number(counted[0]?.total ?? 0) } : {}) };
   }
 
@@ -73,18 +74,18 @@ export class PostgresRecordStore implements RecordStore {
     if (words.length === 0) return { records: [], hasMore: false };
     const rows = await run(this.#db, statement, [words.join(' & '), query.offset, query.limit + 1]);
     const hasMore = rows.length > query.limit;
-    return { records: (hasMore ? rows.slice(0, query.limit) : rows).map((r) => this.#decode(r)), hasMore };
+    return { records: (hasMore ? rows.slice(0, query.limit) : rows).map((r) => decodeRow(this.#schema, r)), hasMore };
   }
 
   #encodeFilter(filter: ListFilter): unknown {
     if (filter.op === 'exists') return null;
     if (filter.op === 'in') return JSON.stringify(filter.value);
-    return this.#encode(filter.field, filter.value);
+    return encodeField(this.#schema, filter.field, filter.value);
   }
 
   async create(record: StoredRecord): Promise<StoredRecord> {
     try {
-      return this.#decode(single(await run(this.#db, this.#statements.insert, this.#encodeRecord(record))));
+      return decodeRow(this.#schema, single(await run(this.#db, this.#statements.insert, encodeRecord(this.#schema, record))));
     } catch (error) {
       throw refusal(this.#schema, error, record);
     }
@@ -96,7 +97,7 @@ export class PostgresRecordStore implements RecordStore {
     // values (jsonb columns, `@extra`) nest as they are.
     // A record whose properties all have columns goes as it is (the usual case: no copy).
     const rows = records.map((record) => {
-      const extras = this.#extras(record);
+      const extras = extrasOf(this.#schema, record);
       return extras === undefined ? record : { ...record, [EXTRA_COLUMN]: extras };
     });
     try {
@@ -119,9 +120,9 @@ export class PostgresRecordStore implements RecordStore {
       .transaction(async (tx) => {
         const [row] = await run(tx, this.#statements.lock, [id]);
         if (!row) return undefined;
-        written = { ...change(this.#decode(row)), id };
-        const updated = await run(tx, this.#statements.update, this.#encodeRecord(written));
-        return this.#decode(single(updated));
+        written = { ...change(decodeRow(this.#schema, row)), id };
+        const updated = await run(tx, this.#statements.update, encodeRecord(this.#schema, written));
+        return decodeRow(this.#schema, single(updated));
       })
       .catch((error) => {
         throw refusal(this.#schema, error, written);
@@ -142,17 +143,16 @@ export class PostgresRecordStore implements RecordStore {
     if (![...this.#schema.uniqueIndexes.values()].includes(field)) {
       throw new StorageError('rejected', `upsert needs a unique field, and "${field}" is not one of "${this.#schema.table}"`, { field });
     }
-    const value = this.#encode(field, record[field]);
+    const value = encodeField(this.#schema, field, record[field]);
     for (let attempt = 1; ; attempt++) {
       let written: StoredRecord = record;
       try {
         return await this.#db.transaction(async (tx) => {
           const [row] = value === null ? [] : await run(tx, this.#statements.lockBy(field), [value]);
-          if (!row)
-            return { record: this.#decode(single(await run(tx, this.#statements.insert, this.#encodeRecord(record)))), created: true };
-          const current = this.#decode(row);
+          if (!row) return { record: await this.#write(tx, 'insert', record), created: true };
+          const current = decodeRow(this.#schema, row);
           written = { ...change(current), id: current.id };
-          return { record: this.#decode(single(await run(tx, this.#statements.update, this.#encodeRecord(written)))), created: false };
+          return { record: await this.#write(tx, 'update', written), created: false };
         });
       } catch (error) {
         const lostRace = written === record && isUniqueViolation(error) && violatedField(this.#schema, error) === field;
@@ -190,14 +190,14 @@ export class PostgresRecordStore implements RecordStore {
   async #batchWrite(tx: Executor, write: BatchWrite, index: number): Promise<StoredRecord> {
     if (write.op === 'create') {
       try {
-        return this.#decode(single(await run(tx, this.#statements.insert, this.#encodeRecord(write.record))));
+        return await this.#write(tx, 'insert', write.record);
       } catch (error) {
         throw refusal(this.#schema, error, write.record);
       }
     }
     const [row] = uuidPattern.test(write.id) ? await run(tx, this.#statements.lock, [write.id]) : [];
     if (!row) throw new BatchAborted(index, 'missing');
-    const current = this.#decode(row);
+    const current = decodeRow(this.#schema, row);
     if (write.op === 'delete') {
       write.check?.(current);
       await run(tx, this.#statements.delete, [write.id]);
@@ -205,10 +205,15 @@ export class PostgresRecordStore implements RecordStore {
     }
     const next = { ...write.change(current), id: write.id };
     try {
-      return this.#decode(single(await run(tx, this.#statements.update, this.#encodeRecord(next))));
+      return await this.#write(tx, 'update', next);
     } catch (error) {
       throw refusal(this.#schema, error, next);
     }
+  }
+
+  /** Inserts or updates (by id) one record, and reads it back as stored. */
+  async #write(db: Executor, statement: 'insert' | 'update', record: StoredRecord): Promise<StoredRecord> {
+    return decodeRow(this.#schema, single(await run(db, this.#statements[statement], encodeRecord(this.#schema, record))));
   }
 
   async delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean> {
@@ -217,53 +222,9 @@ export class PostgresRecordStore implements RecordStore {
     return this.#db.transaction(async (tx) => {
       const [row] = await run(tx, this.#statements.lock, [id]);
       if (!row) return false;
-      check(this.#decode(row));
+      check(decodeRow(this.#schema, row));
       return (await run(tx, this.#statements.delete, [id])).length > 0;
     });
-  }
-
-  #encode(field: string, value: unknown): unknown {
-    return encode(this.#schema.byName.get(field)?.kind ?? 'string', value);
-  }
-
-  #encodeRecord(record: StoredRecord): unknown[] {
-    return this.#schema.columns.map((c) => encode(c.kind, c.name === EXTRA_COLUMN ? this.#extras(record) : record[c.name]));
-  }
-
-  /** Properties without a column of their own, or undefined when there are none. */
-  #extras(record: StoredRecord): Record<string, unknown> | undefined {
-    let extras: Record<string, unknown> | undefined;
-    for (const key of Object.keys(record)) {
-      if (this.#schema.byName.has(key)) continue;
-      // Without a prototype, a `__proto__` key is a property like any other.
-      extras ??= Object.create(null) as Record<string, unknown>;
-      extras[key] = record[key];
-    }
-    return extras;
-  }
-
-  #decode(row: Row): StoredRecord {
-    const record: Record<string, unknown> = {};
-    for (const column of this.#schema.columns) {
-      const value = row[column.name];
-      if (value === null || value === undefined) continue;
-      if (column.name === EXTRA_COLUMN) addExtras(record, value as Record<string, unknown>);
-      else record[column.name] = decode(column, value);
-    }
-    return record as StoredRecord;
-  }
-}
-
-/**
- * The `@extra` properties, defined on the record, never assigned: `Object.assign` would
- * make a stored `__proto__` key the record's prototype, so its values would show through
- * `?fields=`. The engine refuses that key in bodies; one written by anything else is not
- * served. A column's own value is never overwritten.
- */
-function addExtras(record: Record<string, unknown>, extras: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(extras)) {
-    if (key === '__proto__' || Object.hasOwn(record, key)) continue;
-    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   }
 }
 
@@ -272,19 +233,6 @@ const UPSERT_ATTEMPTS = 3;
 
 /** How often a batch runs when the server broke a deadlock by aborting it. */
 const DEADLOCK_ATTEMPTS = 3;
-
-function sqlState(error: unknown): string | undefined {
-  return ((error instanceof StorageError ? error.cause : error) as { code?: string } | undefined)?.code;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return sqlState(error) === UNIQUE_VIOLATION;
-}
-
-/** SQLSTATE deadlock_detected. */
-function isDeadlock(error: unknown): boolean {
-  return sqlState(error) === '40P01';
-}
 
 function run(db: Executor, statement: Statement, args: readonly unknown[]): Promise<Row[]> {
   return db.query(
@@ -297,22 +245,4 @@ function single(rows: Row[]): Row {
   const [row] = rows;
   if (!row) throw new StorageError('failed', 'postgres returned no row for a write that must return one');
   return row;
-}
-
-/** JSON goes as text (cast to jsonb in SQL): PGlite and postgres.js then bind it alike. */
-function encode(kind: ColumnKind, value: unknown): unknown {
-  if (value === undefined || value === null) return null;
-  return kind === 'json' ? JSON.stringify(value) : value;
-}
-
-/** postgres.js returns bigint as a string and both drivers return timestamptz as a Date. */
-function decode(column: ColumnSpec, value: unknown): unknown {
-  switch (column.kind) {
-    case 'integer':
-      return Number(value);
-    case 'timestamp':
-      return (value instanceof Date ? value : new Date(String(value))).toISOString();
-    default:
-      return value;
-  }
 }

@@ -3,7 +3,22 @@ import { ALWAYS_INDEXED_BYTES, PROGRAM_LIMIT_EXCEEDED, tooLongToIndex } from './
 import type { TableSchema } from './schema.ts';
 
 /** SQLSTATE unique_violation. */
-export const UNIQUE_VIOLATION = '23505';
+const UNIQUE_VIOLATION = '23505';
+/** SQLSTATE deadlock_detected: the server aborted one of two transactions waiting on each other. */
+const DEADLOCK_DETECTED = '40P01';
+
+/** The SQLSTATE of a driver error, wrapped in a StorageError or not. */
+function sqlState(error: unknown): string | undefined {
+  return ((error instanceof StorageError ? error.cause : error) as { code?: string } | undefined)?.code;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === UNIQUE_VIOLATION;
+}
+
+export function isDeadlock(error: unknown): boolean {
+  return sqlState(error) === DEADLOCK_DETECTED;
+}
 
 /**
  * A write the table refused because of what was written, as data: a unique violation
@@ -11,9 +26,9 @@ export const UNIQUE_VIOLATION = '23505';
  * as `too-large` naming its field and the limit; anything else unchanged.
  */
 export function refusal(schema: TableSchema, error: unknown, record: StoredRecord | undefined): unknown {
-  const cause = (error instanceof StorageError ? error.cause : error) as { code?: string };
-  if (cause?.code === PROGRAM_LIMIT_EXCEEDED) return tooLong(schema, error, constraintOf(error), record);
-  if (cause?.code !== UNIQUE_VIOLATION) return error;
+  const code = sqlState(error);
+  if (code === PROGRAM_LIMIT_EXCEEDED) return tooLong(schema, error, constraintOf(error), record);
+  if (code !== UNIQUE_VIOLATION) return error;
   const field = violatedField(schema, error);
   return new StorageError('conflict', `another record already has this ${field ?? 'value'}`, {
     cause: error,
