@@ -1,6 +1,6 @@
+import { distinctIds } from '../batch.ts';
 import { searchWords } from '../text-match.ts';
 import {
-  GET_MANY_MAX,
   type ListPage,
   type ListQuery,
   type RecordStore,
@@ -91,9 +91,8 @@ export class SearchRecordStore implements RecordStore {
 
   /** One `_mget`, realtime like get: ids not stored (or that no record can have) are absent. */
   async getMany(ids: readonly string[]): Promise<ReadonlyMap<string, StoredRecord>> {
-    if (ids.length > GET_MANY_MAX) throw new StorageError('rejected', `getMany takes at most ${GET_MANY_MAX} ids, not ${ids.length}`);
     const found = new Map<string, StoredRecord>();
-    const wanted = [...new Set(ids)].filter(usableId);
+    const wanted = distinctIds(ids).filter(usableId);
     if (wanted.length === 0) return found;
     const { statusCode, body } = await this.#requests.mget(wanted);
     if (statusCode === 404) this.#checkIndex(body);
