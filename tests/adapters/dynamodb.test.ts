@@ -360,7 +360,8 @@ describe('dynamodb: getMany when DynamoDB leaves reads unprocessed', { skip: ser
         (error) => error instanceof StorageError && error.kind === 'unavailable',
       );
       const took = Date.now() - started;
-      assert.ok(took <= requestMs + 500, `gave up within the request timeout (${took} ms)`);
+      // Past the timeout by at most one request (a pause is never started that would end past it).
+      assert.ok(took < 2 * requestMs, `gave up at the request timeout, not after 100 pauses (${took} ms)`);
     } finally {
       await connection.close();
       await proxy.close();
