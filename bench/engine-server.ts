@@ -30,6 +30,8 @@ export interface EngineOptions {
   count?: number;
   /** false: metrics and usage analytics off (what they cost is the difference); default on, as shipped. */
   observed?: boolean;
+  /** The manifests to serve, by file name, instead of the notes (`count` is then ignored). */
+  manifests?: Readonly<Record<string, string>>;
 }
 
 export interface EngineServer {
@@ -91,7 +93,8 @@ export async function startEngine(options: EngineOptions): Promise<EngineServer>
   writeFileSync(join(dir, 'council.config.yaml'), configText(options, port));
   const count = options.count ?? 1;
   const names = count === 1 ? [options.name] : Array.from({ length: count }, (_, i) => `${options.name}-${i}`);
-  for (const name of names) writeFileSync(join(dir, 'automations', `${name}.yaml`), notesManifest(name, options.store, options.guards));
+  const files = options.manifests ?? Object.fromEntries(names.map((name) => [`${name}.yaml`, notesManifest(name, options.store, options.guards)]));
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, 'automations', file), text);
   const env = { ...process.env };
   for (const name of ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'NODE_ENV']) delete env[name];
   const began = performance.now();

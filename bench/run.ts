@@ -8,6 +8,7 @@ import { type BaselineCheckout, checkOutBaseline } from './baseline-checkout.ts'
 import { type CliTimings, cliLines, cliPart } from './cli-part.ts';
 import { consoleLines, consolePart } from './console-part.ts';
 import { buildEngine } from './engine-build.ts';
+import { type ExpandResult, expandLines, expandPart } from './expand-part.ts';
 import { type HttpPartResult, httpPart } from './http-part.ts';
 import { coreUseLine, formatTable, httpTable } from './http-table.ts';
 import { loadTool } from './load.ts';
@@ -50,6 +51,7 @@ const results: {
   scale?: Record<string, ScaleSide[]>;
   observe?: ObserveResult[];
   console?: Awaited<ReturnType<typeof consolePart>>;
+  expand?: ExpandResult[];
 } = {};
 try {
   for (const checkout of checkouts) say(`${checkout.label} (${checkout.dir}) runs ${buildEngine(checkout.dir, options.build)}`);
@@ -117,6 +119,12 @@ try {
     // This checkout only: the console is new, a baseline before it has none.
     results.console = await consolePart(root, options);
     for (const line of consoleLines(results.console)) say(line);
+    say();
+  }
+  if (options.parts.includes('expand')) {
+    // This checkout only: references are new, a baseline before them has none.
+    results.expand = await expandPart(options, tool);
+    for (const line of expandLines(results.expand)) say(line);
     say();
   }
 } finally {
