@@ -122,13 +122,13 @@ describe("council new's scaffold", () => {
   it('validates with no warning on every backend', async () => {
     const root = mkdtempSync(join(tmpdir(), 'council-new-'));
     try {
-      for (const backend of ['postgres', 'memory', 'redis', 'mongodb', 'opensearch', 'dynamodb']) {
+      for (const backend of ['postgres', 'memory', 'redis', 'mongodb', 'opensearch', 'elasticsearch', 'dynamodb']) {
         const created = await runNode([BIN, 'new', `on-${backend}`, '--backend', backend], { cwd: root });
         assert.equal(created.status, 0, created.stderr);
       }
       const validated = await runNode([BIN, 'validate'], { cwd: root });
       assert.equal(validated.status, 0, validated.stderr);
-      assert.match(validated.stdout, /^6 manifest\(s\) checked: 0 error\(s\), 0 warning\(s\)/m, validated.stdout + validated.stderr);
+      assert.match(validated.stdout, /^7 manifest\(s\) checked: 0 error\(s\), 0 warning\(s\)/m, validated.stdout + validated.stderr);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

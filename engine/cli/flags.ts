@@ -44,7 +44,7 @@ export const serveFlags = {
   strict: {
     type: 'boolean',
     description:
-      'Refuse what a production server must not do quietly: serve a redis, mongodb, opensearch or dynamodb automation from memory (its connection has no url), or start with no manifest to serve. On by default when NODE_ENV=production.',
+      'Refuse what a production server must not do quietly: serve a redis, mongodb, opensearch, elasticsearch or dynamodb automation from memory (its connection has no url), or start with no manifest to serve. On by default when NODE_ENV=production.',
   },
   ...projectFlags,
   data,

@@ -22,7 +22,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const port = portText === undefined ? config.server.port : /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`${portSource} must be an integer from 0 to 65535, got "${portText}"`);
   const watch = values['no-watch'] ? false : {};
-  // Production never serves a redis/mongodb/opensearch/dynamodb automation from memory, nor nothing at all, by accident.
+  // Production never serves a redis/mongodb/opensearch/elasticsearch/dynamodb automation from memory, nor nothing at all, by accident.
   const strict = values.strict === true || process.env.NODE_ENV === 'production';
   const empty = nothingToServe(config.automations);
   if (empty && strict) {

@@ -106,7 +106,7 @@ export function manifestText(draft: AutomationDraft): string {
   if (draft.public) set(root, 'access', { public: true }, 'every endpoint answers without an API key');
   if (draft.rateLimit) set(root, 'rateLimit', { ...draft.rateLimit }, 'per API key (or address without one)');
   const storage = new YAMLMap();
-  set(storage, 'backend', draft.backend, 'memory | postgres | redis | mongodb | opensearch | dynamodb (documents/storage.md)');
+  set(storage, 'backend', draft.backend, 'memory | postgres | redis | mongodb | opensearch | elasticsearch | dynamodb (documents/storage.md)');
   if (draft.connection) set(storage, 'connection', draft.connection, 'a connection in council.config.yaml');
   root.set(doc.createNode('storage'), storage);
 

@@ -97,7 +97,7 @@ export class ConnectionPool {
   }
 
   /**
-   * Opens a connection. A redis, mongodb, opensearch or dynamodb connection without a URL runs on
+   * Opens a connection. A redis, mongodb, opensearch, elasticsearch or dynamodb connection without a URL runs on
    * the memory backend, so `npm start` serves every example without a server; it says
    * so in the log and in /health, and strict mode refuses it instead.
    */
