@@ -15,6 +15,7 @@ import { buildOpenApi } from '../engine/openapi/index.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { automationOpenApi } from '../engine/server/openapi-view.ts';
 import { call } from './support/project.ts';
+import { referencePlans } from './support/reference-manifests.ts';
 
 /**
  * Spectral's own OpenAPI ruleset (`spectral:oas`, every rule, not only the recommended
@@ -107,5 +108,20 @@ describe('spectral:oas over every published document', () => {
     });
     assertClean('fixtures together', await lint(all), t);
     for (const plan of plans) assertClean(plan.name, await lint(automationOpenApi(plan, publicConfig)), t);
+  });
+
+  it('automations that refer to each other: expand, relations, reverse lists, together and each alone', async (t) => {
+    const { config } = loadConfig(join(ROOT, 'council.config.yaml'));
+    assert.ok(config);
+    const plans = [...referencePlans().values()];
+    const publicConfig = { ...config, server: { ...config.server, publicUrl: 'https://api.council.test' } };
+    const all = buildOpenApi(plans, {
+      title: 'references',
+      version: '1',
+      description: 'References.',
+      serverUrl: 'https://api.council.test',
+    });
+    assertClean('references together', await lint(all), t);
+    for (const plan of plans) assertClean(plan.name, await lint(automationOpenApi(plan, publicConfig, undefined, plans)), t);
   });
 });

@@ -19,7 +19,7 @@ export async function openapiCommand(args: string[]): Promise<number> {
       `no valid automation "${values.automation}"${didYouMean(values.automation, names)}; valid: ${names.join(', ') || '(none)'}`,
     );
   }
-  const doc = only ? automationOpenApi(only, config) : buildOpenApi(plans, openApiOptions(config));
+  const doc = only ? automationOpenApi(only, config, undefined, plans) : buildOpenApi(plans, openApiOptions(config));
   const text = `${JSON.stringify(doc, null, 2)}\n`;
   if (values.out) {
     writeFileSync(values.out, text);

@@ -28,10 +28,11 @@ export async function validateCommand(args: string[]): Promise<number> {
   const checked = result.manifests.map((loaded) => ({ loaded, plan: compileAutomation(loaded, compileOptions(config)) }));
   const stores = values['no-store'] || checked.length === 0 ? undefined : await checkStores(config, checked);
   const severity = values.profile === 'gpt' ? 'error' : 'warning';
+  const plans = checked.map((c) => c.plan);
   const issues = [
     ...result.issues,
     ...checked.flatMap(({ loaded, plan }) => [
-      ...gptProfileIssues(loaded, plan, automationOpenApi(plan, config), severity),
+      ...gptProfileIssues(loaded, plan, automationOpenApi(plan, config, undefined, plans), severity),
       ...mcpToolIssues(loaded, plan, severity),
     ]),
     ...(stores?.issues ?? []),

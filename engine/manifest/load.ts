@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { JsonSchema } from '../schema/json-schema.ts';
 import { pascalCase, singularize } from '../schema/naming.ts';
+import { referencesOf } from '../schema/references.ts';
+import { reverseListName } from '../schema/reverse-lists.ts';
 import { hasErrors, type ManifestIssue } from '../source/issues.ts';
 import { issueAt, locate, parseSource } from '../source/source.ts';
 import { manifestFiles } from './files.ts';
@@ -187,13 +189,17 @@ export interface TakenNames {
   recordName(recordName: string): LoadedManifest | undefined;
 }
 
-/** The PascalCase names an automation publishes in OpenAPI schemas and operation ids. */
+/**
+ * The PascalCase names an automation publishes in OpenAPI schemas and operation ids, its
+ * reverse lists' among them (`AccountTickets`: `listAccountTickets`), so no two clash.
+ */
 export function recordNames(loaded: LoadedManifest): string[] {
   let names = recordNamesCache.get(loaded);
   if (!names) {
     const { name, singular } = loaded.manifest;
     const one = pascalCase(singular ?? singularize(name));
-    names = [...new Set([one, `${one}Input`, `${one}Patch`, `${one}Partial`, pascalCase(name)])];
+    const reverse = referencesOf(loaded.manifest).map((r) => reverseListName(r.name, pascalCase(name)));
+    names = [...new Set([one, `${one}Input`, `${one}Patch`, `${one}Partial`, pascalCase(name), ...reverse])];
     recordNamesCache.set(loaded, names);
   }
   return names;

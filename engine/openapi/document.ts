@@ -4,7 +4,9 @@ import { schemaNames } from './names.ts';
 import { operationFor } from './operations.ts';
 import { PROBLEM_SCHEMA, problemSchema } from './problem.ts';
 import { pruneUnused } from './prune.ts';
+import { relatedPlans } from './related.ts';
 import { problemResponses } from './responses.ts';
+import { reverseListOperation, reverseLists } from './reverse-lists.ts';
 import { automationSchemas } from './schemas.ts';
 
 /** The one security scheme: the API key as a bearer token. */
@@ -21,12 +23,20 @@ export interface OpenApiOptions {
    * API key, so the per-automation document, made for them, offers none.
    */
   readonly omitOptionalHeaders?: boolean;
+  /**
+   * Every automation serving beside the documented ones (they may be among them): what
+   * references reach, for the words of `expand` and of deletes that cascade. Only the
+   * documented plans are published. Default: the documented plans.
+   */
+  readonly related?: readonly AutomationPlan[];
 }
 
 /**
  * The OpenAPI 3.1 document describing the HTTP API of the given automations: one tag per
  * automation, one operation per endpoint, component schemas per automation and shared
- * problem+json error responses. Pure and deterministic: automations are ordered by name,
+ * problem+json error responses, and the reverse list of each reference
+ * (`/accounts/{id}/tickets`, tagged with the referring automation). A relation whose
+ * automation is documented too refers to its record schema. Pure and deterministic: automations are ordered by name,
  * so the same plans give byte-identical JSON whatever order they come in. Plans are not
  * modified and the document shares no objects with them.
  *
@@ -71,13 +81,19 @@ export function buildOpenApi(plans: readonly AutomationPlan[], options: OpenApiO
   };
 
   addSchema(PROBLEM_SCHEMA, problemSchema(), 'the engine');
+  const related = relatedPlans([...(options.related ?? []), ...plans]);
+  const documented = new Map(plans.map((plan) => [plan.name, schemaNames(plan)]));
+  const omit = options.omitOptionalHeaders ?? false;
   for (const plan of [...plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     builder.addTag({ name: plan.name, description: plan.description });
-    for (const [name, schema] of automationSchemas(plan)) addSchema(name, schema, plan.name);
+    for (const [name, schema] of automationSchemas(plan, (automation) => documented.get(automation))) addSchema(name, schema, plan.name);
     for (const endpoint of plan.endpoints) {
       builder.addPath(endpoint.path, {
-        [endpoint.method.toLowerCase()]: operationFor(plan, endpoint, options.omitOptionalHeaders ?? false),
+        [endpoint.method.toLowerCase()]: operationFor(plan, endpoint, omit, related),
       });
+    }
+    for (const reverse of reverseLists(plan)) {
+      builder.addPath(reverse.endpoint.path, { get: reverseListOperation(plan, reverse, omit, related) });
     }
   }
   for (const [name, response] of problemResponses()) builder.addResponse(name, response);

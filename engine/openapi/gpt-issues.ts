@@ -6,6 +6,7 @@ import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt, type PathSegment } from '../source/source.ts';
 import { boundIssues } from './gpt-bounds.ts';
 import { type GptFinding, lintGptDocument } from './gpt-profile.ts';
+import { reverseLists } from './reverse-lists.ts';
 
 export type GptSeverity = 'warning' | 'error';
 
@@ -31,7 +32,9 @@ function documentIssue(loaded: LoadedManifest, plan: AutomationPlan, finding: Gp
   const at = (path: PathSegment[], message = finding.message) => issueAt(source, path, finding.rule, message, { severity });
   if (finding.rule === 'gpt-too-many-operations') return at(['endpoints']);
   if (finding.rule === 'gpt-operation-id') return at(manifest.singular === undefined ? ['name'] : ['singular']);
-  const index = plan.endpoints.findIndex((e) => e.operationId === finding.operationId);
+  // A reverse list (`listAccountTickets`) is the list endpoint's, published again.
+  const reverse = reverseLists(plan).some((r) => r.endpoint.operationId === finding.operationId);
+  const index = plan.endpoints.findIndex((e) => (reverse ? e.operation === 'list' : e.operationId === finding.operationId));
   const declared = manifest.endpoints[index];
   const endpoint: PathSegment[] = ['endpoints', index];
   switch (finding.rule) {

@@ -5,6 +5,8 @@ import { exampleRecord } from './example.ts';
 import { GPT_LIMITS } from './gpt-profile.ts';
 import { recordNouns, responseRef, schemaNames, schemaRef } from './names.ts';
 import { getParameters, idParameter, listParameters, searchParameters } from './parameters.ts';
+import { NO_RELATED, type RelatedPlans } from './related.ts';
+import { deleteEffects, expandNeedsKey, expandParameter } from './relations.ts';
 import { PROBLEM_RESPONSES, type ProblemStatus } from './responses.ts';
 
 /** Error statuses each operation documents; 429, 503 and 504 are added to all of them, 500 to none. */
@@ -18,13 +20,26 @@ const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   search: [400],
 };
 
-/** One OpenAPI operation for one endpoint of an automation. */
-export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan, omitOptionalHeaders = false): OperationObject {
+/**
+ * One OpenAPI operation for one endpoint of an automation. `related` (the other automations
+ * known) makes what references reach precise: the scopes `expand` needs, what a delete
+ * also deletes or changes.
+ */
+export function operationFor(
+  plan: AutomationPlan,
+  endpoint: EndpointPlan,
+  omitOptionalHeaders = false,
+  related: RelatedPlans = NO_RELATED,
+): OperationObject {
+  const effects = endpoint.operation === 'delete' ? deleteEffects(plan, related) : '';
   const operation: OperationObject = {
     operationId: endpoint.operationId,
     tags: [plan.name],
     summary: endpoint.summary,
-    description: endpoint.description ?? defaultDescription(plan, endpoint.operation),
+    description:
+      endpoint.description === undefined
+        ? defaultDescription(plan, endpoint.operation, effects)
+        : [endpoint.description, effects].filter(Boolean).join(' '),
   };
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
   else if (endpoint.operation === 'search') operation.parameters = searchParameters(plan, endpoint);
@@ -32,12 +47,15 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan, omitO
   else if (endpoint.operation !== 'create') {
     operation.parameters = omitOptionalHeaders && !plan.requireIfMatch ? [idParameter(plan)] : [idParameter(plan), ifMatchParameter(plan)];
   }
+  if ((endpoint.operation === 'list' || endpoint.operation === 'get') && plan.references.length) {
+    operation.parameters?.push(expandParameter(plan, related));
+  }
   if (!omitOptionalHeaders && (endpoint.operation === 'create' || endpoint.operation === 'update')) {
     operation.parameters = [...(operation.parameters ?? []), idempotencyKeyParameter()];
   }
   const body = requestBody(plan, endpoint.operation);
   if (body) operation.requestBody = body;
-  operation.responses = { ...successResponse(plan, endpoint.operation), ...errorResponses(plan, endpoint) };
+  operation.responses = { ...successResponse(plan, endpoint.operation), ...errorResponses(plan, endpoint, related) };
   // The document's default is the API key; a public operation opts out.
   if (endpoint.access.public) operation.security = [];
   // GPT Actions ask the user before calling a consequential operation.
@@ -45,7 +63,7 @@ export function operationFor(plan: AutomationPlan, endpoint: EndpointPlan, omitO
   return operation;
 }
 
-function defaultDescription(plan: AutomationPlan, operation: Operation): string {
+function defaultDescription(plan: AutomationPlan, operation: Operation, effects: string): string {
   const { one, many } = recordNouns(plan);
   const what: Record<Operation, string> = {
     list: `Lists ${many}, one page at a time: to read further, call again with \`cursor\` set to \`meta.next\` until it is null.`,
@@ -58,8 +76,9 @@ function defaultDescription(plan: AutomationPlan, operation: Operation): string 
   };
   // The automation's description follows when the whole stays within what GPT Actions
   // accept; it is always in the tag and in the per-automation document's info.
-  const full = `${what[operation]} ${plan.description}`;
-  return full.length <= GPT_LIMITS.operationText ? full : what[operation];
+  const own = [what[operation], effects].filter(Boolean).join(' ');
+  const full = `${own} ${plan.description}`;
+  return full.length <= GPT_LIMITS.operationText ? full : own;
 }
 
 function requestBody(plan: AutomationPlan, operation: Operation): RequestBodyObject | undefined {
@@ -128,12 +147,17 @@ function successResponse(plan: AutomationPlan, operation: Operation): ResponsesO
   }
 }
 
-function errorResponses(plan: AutomationPlan, endpoint: EndpointPlan): ResponsesObject {
+function errorResponses(plan: AutomationPlan, endpoint: EndpointPlan, related: RelatedPlans): ResponsesObject {
   const { operation } = endpoint;
-  const statuses: ProblemStatus[] = [...ERRORS[operation], ...(endpoint.access.public ? [] : ([401, 403] as const))];
+  // A public read may still expand a relation whose automation needs a key.
+  const reads = operation === 'list' || operation === 'get';
+  const keyed = !endpoint.access.public || (reads && plan.references.length > 0 && expandNeedsKey(plan, related));
+  const statuses: ProblemStatus[] = [...ERRORS[operation], ...(keyed ? ([401, 403] as const) : [])];
   if (plan.requireIfMatch && ERRORS[operation].includes(412)) statuses.push(428);
   // Writes can repeat a unique value.
   if ((plan.storage.spec.unique ?? []).length && operation === 'replace') statuses.push(409);
+  // Other records still refer to it (restrict), or more than a delete may change would cascade.
+  if (operation === 'delete' && related.referrers(plan.name).length) statuses.push(409);
   statuses.sort((a, b) => a - b);
   return Object.fromEntries(
     [...statuses, 429 as const, 503 as const, 504 as const].map((status) => [status, responseRef(PROBLEM_RESPONSES[status])]),

@@ -2,20 +2,29 @@ import type { SchemaObject } from 'openapi3-ts/oas31';
 import { type AutomationPlan, ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { embedResourceSchema } from './embed.ts';
 import { exampleRecord } from './example.ts';
-import { recordNouns, schemaNames } from './names.ts';
+import { recordNouns, type SchemaNames, schemaNames } from './names.ts';
+import { relationProperty } from './relations.ts';
 
 /**
  * The component schemas of one automation, in document order: the record (`Account`),
  * the create/replace body (`AccountInput`), the merge-patch body (`AccountPatch`), part of
  * a record (`AccountPartial`: `?fields=`, or long values cut), then the resource schema's
  * hoisted definitions (`Account_Address`, ...). Each of the first four carries one example,
- * made from the schema (see {@link exampleRecord}) when a valid one can be made.
+ * made from the schema (see {@link exampleRecord}) when a valid one can be made. The
+ * record has a property per relation (`?expand=`): the referred automation's record when
+ * `referred` names its schemas (it is in the same document), else an object with its id.
  */
-export function automationSchemas(plan: AutomationPlan): [string, SchemaObject][] {
+export function automationSchemas(
+  plan: AutomationPlan,
+  referred: (automation: string) => SchemaNames | undefined = () => undefined,
+): [string, SchemaObject][] {
   const names = schemaNames(plan);
   const { root, defs } = embedResourceSchema(plan.schema, plan.names.singular, names.input);
   const example = exampleRecord(plan);
   const record = recordSchema(plan, structuredClone(root));
+  for (const reference of plan.references) {
+    (record.properties as Record<string, SchemaObject>)[reference.name] = relationProperty(reference, referred(reference.automation));
+  }
   const input = inputSchema(plan, structuredClone(root));
   const patch = patchSchema(plan, structuredClone(root), new Map(defs));
   const partial = partialSchema(plan, record);

@@ -56,21 +56,28 @@ export function createFetch(parts: {
   // Swagger UI over the live document, its assets from the installed package (no CDN): each
   // page load fetches /openapi.json, so it shows what serves after every reload.
   engineApp.route('/docs', docsApp(config));
-  // One automation's document: what a GPT Action imports. Built once per mounted version, config and origin (a few).
-  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; docs: LRUCache<string, object> }>();
+  // One automation's document: what a GPT Action imports. Built once per mounted version, config, origin (a few)
+  // and what serves beside it (its words name what references reach).
+  const specs = new WeakMap<MountedAutomation, { config: CouncilConfig; serving: number; docs: LRUCache<string, object> }>();
   engineApp.get('/automations/:name/openapi.json', (c) => {
     const mounted = registry.match(c.req.param('name'));
     if (!mounted) throw new HttpProblem('not-found', `no automation "${c.req.param('name')}" is serving; see /health`);
     let spec = specs.get(mounted);
-    if (spec?.config !== config()) {
-      spec = { config: config(), docs: new LRUCache({ max: ORIGINS_CACHED }) };
+    if (spec?.config !== config() || spec.serving !== registry.version) {
+      spec = { config: config(), serving: registry.version, docs: new LRUCache({ max: ORIGINS_CACHED }) };
       specs.set(mounted, spec);
     }
     const from = origin(c);
     const key = config().server.publicUrl ? '' : (from ?? '');
     let doc = spec.docs.get(key);
     if (!doc) {
-      doc = automationOpenApi(mounted.plan, config(), from);
+      const related = mounted.plan.references.length || registry.referrers(mounted.plan.name).length ? registry.serving() : [];
+      doc = automationOpenApi(
+        mounted.plan,
+        config(),
+        from,
+        related.map((m) => m.plan),
+      );
       spec.docs.set(key, doc);
     }
     return c.json(doc);

@@ -26,14 +26,23 @@ export function openApiOptions(config: CouncilConfig, origin?: string) {
 /**
  * One automation's own document, for a GPT Action or any client of that automation only:
  * its title and description are the automation's, and optional headers are left out.
+ * `related` (the automations serving beside it) names what its references reach: the
+ * scopes `expand` needs, what its delete also deletes or changes; the document itself
+ * holds this automation's operations and schemas only.
  */
-export function automationOpenApi(plan: AutomationPlan, config: CouncilConfig, origin?: string): OpenAPIObject {
+export function automationOpenApi(
+  plan: AutomationPlan,
+  config: CouncilConfig,
+  origin?: string,
+  related: readonly AutomationPlan[] = [],
+): OpenAPIObject {
   const options = openApiOptions(config, origin);
   return buildOpenApi([plan], {
     ...options,
     title: `${plan.name} (theCouncil)`,
     description: plan.description,
     omitOptionalHeaders: true,
+    related,
   });
 }
 
