@@ -301,9 +301,51 @@ export class BatchAborted extends Error {
   }
 }
 
+/** One relation a {@link SharedDatabase.listWith} reads with the page: `field` of each listed record holds an id of `spec`'s records. */
+export interface ListJoin {
+  readonly field: string;
+  readonly spec: StorageSpec;
+}
+
+/** A page read with its related records: for each join, in order, the referred records found, by id. */
+export interface JoinedPage extends ListPage {
+  readonly joined: readonly ReadonlyMap<string, StoredRecord>[];
+}
+
+/** One write of a {@link SharedDatabase.writeAcross} batch: a {@link BatchWrite} to the records of `spec`. */
+export interface SpecWrite {
+  readonly spec: StorageSpec;
+  readonly write: BatchWrite;
+}
+
+/**
+ * What several automations can do together when their records share one database behind
+ * one connection (postgres): statements across their tables. Only automations this
+ * connection opened take part ({@link holds}); others reject as `rejected`.
+ */
+export interface SharedDatabase {
+  /** Whether this connection opened (or staged) the store of `spec`, so the statements below reach it. */
+  holds(spec: StorageSpec): boolean;
+  /**
+   * `list(query)` of `spec`'s records and, in the same statement, the records each join
+   * refers to: what `getMany` of the page's ids would answer, decoded as `get` decodes them
+   * (ids not stored, or not ids at all, are absent), read in one snapshot with the page.
+   * Only records on the page returned are looked up.
+   */
+  listWith(spec: StorageSpec, query: ListQuery, joins: readonly ListJoin[]): Promise<JoinedPage>;
+  /**
+   * {@link RecordStore.writeAll} across automations: every write or none, in one
+   * transaction, in order, each with its single form's rules; a failure rejects with a
+   * {@link BatchAborted} naming the write's index in `writes`.
+   */
+  writeAcross(writes: readonly SpecWrite[]): Promise<readonly StoredRecord[]>;
+}
+
 /** A live connection to one store, shared by every automation that names it. */
 export interface StorageConnection {
   readonly backend: string;
+  /** Optional: statements across the automations it opened (a join, one transaction), where they share one database. */
+  readonly shared?: SharedDatabase;
   /** Creates (or checks) what the automation needs in the store and returns its record store. */
   open(spec: StorageSpec): Promise<RecordStore>;
   /**

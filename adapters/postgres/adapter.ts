@@ -1,9 +1,7 @@
-import { batchFailure, distinctIds } from '../batch.ts';
+import { distinctIds } from '../batch.ts';
 import { searchWords } from '../text-match.ts';
 import {
-  BatchAborted,
   type BatchWrite,
-  type ListFilter,
   type ListPage,
   type ListQuery,
   type RecordStore,
@@ -11,14 +9,13 @@ import {
   StorageError,
   type StoredRecord,
 } from '../types.ts';
-import type { Executor, Row } from './executor.ts';
-import { decodeRow, encodeField, encodeRecord, extrasOf } from './record-codec.ts';
-import { isDeadlock, isUniqueViolation, refusal, violatedField } from './refusal.ts';
+import { runBatch } from './batch-write.ts';
+import type { Executor } from './executor.ts';
+import { decodeRow, encodeField, encodeListQuery, encodeRecord, extrasOf } from './record-codec.ts';
+import { isUniqueViolation, refusal, violatedField } from './refusal.ts';
 import { EXTRA_COLUMN, type TableSchema } from './schema.ts';
-import { listArguments, type RecordStatements, type Statement } from './statements.ts';
-
-// Ids are uuid columns: anything else cannot exist, so it is answered without a query.
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import type { RecordStatements } from './statements.ts';
+import { run, single, type Table, uuidPattern, writeRow } from './table.ts';
 
 /**
  * One table's records. Runs statements built once at `open()`; the request path only
@@ -28,11 +25,13 @@ export class PostgresRecordStore implements RecordStore {
   readonly #db: Executor;
   readonly #statements: RecordStatements;
   readonly #schema: TableSchema;
+  readonly #table: Table;
 
-  constructor(db: Executor, schema: TableSchema, statements: RecordStatements) {
+  constructor(db: Executor, table: Table) {
     this.#db = db;
-    this.#schema = schema;
-    this.#statements = statements;
+    this.#table = table;
+    this.#schema = table.schema;
+    this.#statements = table.statements;
   }
 
   get(id: string): StoredRecord | undefined | Promise<StoredRecord | undefined> {
@@ -56,10 +55,9 @@ export class PostgresRecordStore implements RecordStore {
 
   async list(query: ListQuery): Promise<ListPage> {
     const statement = this.#statements.list(query);
-    const filters = query.filters.map((f) => this.#encodeFilter(f));
-    const after = query.after ? encodeField(this.#schema, query.sort.field, query.after.value) : null;
+    const { args, filters } = encodeListQuery(this.#schema, query);
     const [rows, counted] = await Promise.all([
-      run(this.#db, statement, listArguments(filters, query, after)),
+      run(this.#db, statement, args),
       query.count ? run(this.#db, this.#statements.count(query), filters) : undefined,
     ]);
     const hasMore = rows.length > query.limit;
@@ -75,12 +73,6 @@ export class PostgresRecordStore implements RecordStore {
     const rows = await run(this.#db, statement, [words.join(' & '), query.offset, query.limit + 1]);
     const hasMore = rows.length > query.limit;
     return { records: (hasMore ? rows.slice(0, query.limit) : rows).map((r) => decodeRow(this.#schema, r)), hasMore };
-  }
-
-  #encodeFilter(filter: ListFilter): unknown {
-    if (filter.op === 'exists') return null;
-    if (filter.op === 'in') return JSON.stringify(filter.value);
-    return encodeField(this.#schema, filter.field, filter.value);
   }
 
   async create(record: StoredRecord): Promise<StoredRecord> {
@@ -161,59 +153,16 @@ export class PostgresRecordStore implements RecordStore {
     }
   }
 
-  /**
-   * The batch in one transaction, write by write, each `modify` and `delete` locking its
-   * row first as the single forms do; the first write that fails rolls back the rest.
-   */
-  async writeAll(writes: readonly BatchWrite[]): Promise<readonly StoredRecord[]> {
-    if (writes.length === 0) return [];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#db.transaction(async (tx) => {
-          const results: StoredRecord[] = [];
-          for (const [index, write] of writes.entries()) {
-            try {
-              results.push(await this.#batchWrite(tx, write, index));
-            } catch (error) {
-              // Not the write's fault: another batch locked the same rows in another order.
-              throw isDeadlock(error) ? error : batchFailure(index, error);
-            }
-          }
-          return results;
-        });
-      } catch (error) {
-        if (!isDeadlock(error) || attempt >= DEADLOCK_ATTEMPTS) throw error;
-      }
-    }
+  /** The batch in one transaction (see runBatch). */
+  writeAll(writes: readonly BatchWrite[]): Promise<readonly StoredRecord[]> {
+    return runBatch(
+      this.#db,
+      writes.map((write) => ({ table: this.#table, write })),
+    );
   }
 
-  async #batchWrite(tx: Executor, write: BatchWrite, index: number): Promise<StoredRecord> {
-    if (write.op === 'create') {
-      try {
-        return await this.#write(tx, 'insert', write.record);
-      } catch (error) {
-        throw refusal(this.#schema, error, write.record);
-      }
-    }
-    const [row] = uuidPattern.test(write.id) ? await run(tx, this.#statements.lock, [write.id]) : [];
-    if (!row) throw new BatchAborted(index, 'missing');
-    const current = decodeRow(this.#schema, row);
-    if (write.op === 'delete') {
-      write.check?.(current);
-      await run(tx, this.#statements.delete, [write.id]);
-      return current;
-    }
-    const next = { ...write.change(current), id: write.id };
-    try {
-      return await this.#write(tx, 'update', next);
-    } catch (error) {
-      throw refusal(this.#schema, error, next);
-    }
-  }
-
-  /** Inserts or updates (by id) one record, and reads it back as stored. */
-  async #write(db: Executor, statement: 'insert' | 'update', record: StoredRecord): Promise<StoredRecord> {
-    return decodeRow(this.#schema, single(await run(db, this.#statements[statement], encodeRecord(this.#schema, record))));
+  #write(db: Executor, statement: 'insert' | 'update', record: StoredRecord): Promise<StoredRecord> {
+    return writeRow(db, this.#table, statement, record);
   }
 
   async delete(id: string, check?: (current: StoredRecord) => void): Promise<boolean> {
@@ -230,19 +179,3 @@ export class PostgresRecordStore implements RecordStore {
 
 /** How often an upsert runs when a concurrent upsert inserted the same value first (then it finds that record). */
 const UPSERT_ATTEMPTS = 3;
-
-/** How often a batch runs when the server broke a deadlock by aborting it. */
-const DEADLOCK_ATTEMPTS = 3;
-
-function run(db: Executor, statement: Statement, args: readonly unknown[]): Promise<Row[]> {
-  return db.query(
-    statement.text,
-    statement.slots.map((slot) => args[slot]),
-  );
-}
-
-function single(rows: Row[]): Row {
-  const [row] = rows;
-  if (!row) throw new StorageError('failed', 'postgres returned no row for a write that must return one');
-  return row;
-}

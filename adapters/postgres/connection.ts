@@ -15,6 +15,7 @@ import { Gate } from './gate.ts';
 import { embeddedDirectory } from './location.ts';
 import { planMigration } from './migration.ts';
 import { type TableSchema, tableSchema } from './schema.ts';
+import { PostgresShared } from './shared.ts';
 import { recordStatements } from './statements.ts';
 
 /**
@@ -97,6 +98,7 @@ async function connectServer(url: string, settings: ConnectionSettings, context:
 
 class PostgresConnection implements StorageConnection {
   readonly backend = 'postgres';
+  readonly shared: PostgresShared;
   readonly #db: Executor;
   /** Uncounted: a health check is not pool usage (and /metrics pings while it reads the count). */
   readonly #ping: Executor;
@@ -113,6 +115,7 @@ class PostgresConnection implements StorageConnection {
     });
     this.#end = end;
     this.#max = max;
+    this.shared = new PostgresShared(this.#db);
   }
 
   poolUsage(): { inFlight: number; max: number } {
@@ -122,7 +125,9 @@ class PostgresConnection implements StorageConnection {
   async open(spec: StorageSpec): Promise<RecordStore> {
     const schema = tableSchema(spec);
     await this.#db.transaction((tx) => prepareTable(tx, schema, spec));
-    return new PostgresRecordStore(this.#db, schema, recordStatements(schema));
+    const table = { schema, statements: recordStatements(schema) };
+    this.shared.add(spec, table);
+    return new PostgresRecordStore(this.#db, table);
   }
 
   async stage(spec: StorageSpec): Promise<StagedStore> {
@@ -133,7 +138,9 @@ class PostgresConnection implements StorageConnection {
       return plan.steps.filter((step) => step.defer);
     });
     const gate = deferred.some((step) => step.defer === 'gated') ? new Gate() : undefined;
-    const store = new PostgresRecordStore(gate ? gate.wrap(this.#db) : this.#db, schema, recordStatements(schema));
+    const table = { schema, statements: recordStatements(schema) };
+    this.shared.add(spec, table, gate);
+    const store = new PostgresRecordStore(gate ? gate.wrap(this.#db) : this.#db, table);
     return {
       store,
       deferred: deferred.map((step) => step.why),

@@ -1,6 +1,7 @@
-import type { StoredRecord } from '../types.ts';
+import type { ListFilter, ListQuery, StoredRecord } from '../types.ts';
 import type { Row } from './executor.ts';
 import { type ColumnKind, type ColumnSpec, EXTRA_COLUMN, type TableSchema } from './schema.ts';
+import { listArguments } from './statements.ts';
 
 /**
  * Records to statement arguments and rows back to records, for one table: pure, the
@@ -29,10 +30,16 @@ export function extrasOf(schema: TableSchema, record: StoredRecord): Record<stri
   return extras;
 }
 
-export function decodeRow(schema: TableSchema, row: Row): StoredRecord {
+/**
+ * The record a row holds. `aliases`: the row's name of each column (in `schema.columns`
+ * order) where a statement renamed them, as a join does with the referred table's.
+ */
+export function decodeRow(schema: TableSchema, row: Row, aliases?: readonly string[]): StoredRecord {
   const record: Record<string, unknown> = {};
-  for (const column of schema.columns) {
-    const value = row[column.name];
+  const columns = schema.columns;
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i] as ColumnSpec;
+    const value = row[aliases ? (aliases[i] as string) : column.name];
     if (value === null || value === undefined) continue;
     if (column.name === EXTRA_COLUMN) addExtras(record, value as Record<string, unknown>);
     else record[column.name] = decode(column, value);
@@ -51,6 +58,22 @@ function addExtras(record: Record<string, unknown>, extras: Record<string, unkno
     if (key === '__proto__' || Object.hasOwn(record, key)) continue;
     Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   }
+}
+
+/**
+ * The arguments of a list statement for `query` (see listArguments), and the filter
+ * values alone, which its count statement takes.
+ */
+export function encodeListQuery(schema: TableSchema, query: ListQuery): { readonly args: unknown[]; readonly filters: unknown[] } {
+  const filters = query.filters.map((f) => encodeFilter(schema, f));
+  const after = query.after ? encodeField(schema, query.sort.field, query.after.value) : null;
+  return { args: listArguments(filters, query, after), filters };
+}
+
+function encodeFilter(schema: TableSchema, filter: ListFilter): unknown {
+  if (filter.op === 'exists') return null;
+  if (filter.op === 'in') return JSON.stringify(filter.value);
+  return encodeField(schema, filter.field, filter.value);
 }
 
 /** JSON goes as text (cast to jsonb in SQL): PGlite and postgres.js then bind it alike. */

@@ -59,10 +59,7 @@ const dialect = new PgDialect();
 export function recordStatements(schema: TableSchema): RecordStatements {
   const build = builder(schema);
   const table = sql.identifier(schema.table);
-  const columns = sql.join(
-    schema.columns.map((c) => sql.identifier(c.name)),
-    sql`, `,
-  );
+  const columns = columnList(schema);
   const byId = sql`${sql.identifier('id')} = ${param(0, 'uuid')}`;
   const values = schema.columns.map((c, i) => param(i, c.kind));
   const assignments = schema.columns.map((c, i) => sql`${sql.identifier(c.name)} = ${param(i, c.kind)}`).slice(1);
@@ -126,22 +123,24 @@ export function listArguments(filterValues: readonly unknown[], query: ListQuery
   return [...filterValues, afterValue, query.after?.id ?? null, query.limit + 1];
 }
 
-function listStatement(schema: TableSchema, columns: SQL, query: ListQuery): SQL {
+/** The SQL of a list of `query`'s shape, selecting `columns` (see {@link columnList}); takes {@link listArguments}. */
+export function listStatement(schema: TableSchema, columns: SQL, query: ListQuery): SQL {
   const filters = query.filters.length;
   const { field, direction } = query.sort;
   const sortColumn = columnOf(schema, field);
   const conditions = filterConditions(schema, query.filters);
   if (query.after) conditions.push(keyset(sortColumn, direction, query.after.value === null, filters));
   const where = whereOf(conditions);
+  return sql`select ${columns} from ${sql.identifier(schema.table)}${where} order by ${listOrder(query)} limit ${param(filters + 2, 'integer')}`;
+}
+
+/** A list's `order by`: `(field, id)`, missing values last ascending and first descending. */
+export function listOrder(query: ListQuery): SQL {
+  const { field, direction } = query.sort;
   const f = sql.identifier(field);
   const id = sql.identifier('id');
-  const order =
-    field === 'id'
-      ? sql`${id} ${sql.raw(direction)}`
-      : direction === 'asc'
-        ? sql`${f} asc nulls last, ${id} asc`
-        : sql`${f} desc nulls first, ${id} desc`;
-  return sql`select ${columns} from ${sql.identifier(schema.table)}${where} order by ${order} limit ${param(filters + 2, 'integer')}`;
+  if (field === 'id') return sql`${id} ${sql.raw(direction)}`;
+  return direction === 'asc' ? sql`${f} asc nulls last, ${id} asc` : sql`${f} desc nulls first, ${id} desc`;
 }
 
 /**
@@ -182,7 +181,8 @@ function whereOf(conditions: readonly SQL[]): SQL {
   return conditions.length ? sql` where ${sql.join([...conditions], sql` and `)}` : sql``;
 }
 
-function listShape(query: ListQuery): string {
+/** What tells list statements apart: two queries of one shape run one statement with other arguments. */
+export function listShape(query: ListQuery): string {
   const cursor = query.after ? (query.after.value === null ? 'null' : 'value') : 'none';
   return [query.sort.field, query.sort.direction, cursor, filterShape(query.filters)].join('\0');
 }
@@ -192,7 +192,7 @@ function filterShape(filters: readonly ListFilter[]): string {
   return filters.map((f) => `${f.field}\0${f.op}${f.op === 'exists' ? f.value : ''}`).join('\0');
 }
 
-function columnOf(schema: TableSchema, field: string): ColumnSpec {
+export function columnOf(schema: TableSchema, field: string): ColumnSpec {
   const column = schema.byName.get(field);
   if (!column) throw new StorageError('rejected', `"${schema.table}" has no field "${field}"`);
   return column;
@@ -213,11 +213,30 @@ function param(slot: number, kind: ColumnKind): SQL {
   return sql`${sql.placeholder(String(slot))}::${sql.raw(casts[kind])}`;
 }
 
+/** Every column of the table, by name, in `schema.columns` order. */
+export function columnList(schema: TableSchema): SQL {
+  return sql.join(
+    schema.columns.map((c) => sql.identifier(c.name)),
+    sql`, `,
+  );
+}
+
+/**
+ * The comment a statement over these tables starts with: a hash of their column types,
+ * so a statement text changes whenever one of them does (see recordStatements).
+ */
+export function columnsMark(schemas: readonly TableSchema[]): string {
+  const columns = schemas.map((schema) => schema.columns.map((c) => `${c.name} ${c.type} ${c.collation}`).join('\0')).join('\0\0');
+  return `/* columns ${createHash('sha256').update(columns).digest('hex').slice(0, 12)} */ `;
+}
+
+/** The statement of `query`, its text starting with `mark`. */
+export function buildStatement(mark: string, query: SQL): Statement {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return { text: mark + text, slots: params.map((p) => Number((p as Placeholder).name)) };
+}
+
 function builder(schema: TableSchema): (query: SQL) => Statement {
-  const columns = schema.columns.map((c) => `${c.name} ${c.type} ${c.collation}`).join('\0');
-  const mark = `/* columns ${createHash('sha256').update(columns).digest('hex').slice(0, 12)} */ `;
-  return (query) => {
-    const { sql: text, params } = dialect.sqlToQuery(query);
-    return { text: mark + text, slots: params.map((p) => Number((p as Placeholder).name)) };
-  };
+  const mark = columnsMark([schema]);
+  return (query) => buildStatement(mark, query);
 }
