@@ -10,6 +10,7 @@ import { clientAddress } from '../http/automation-routes.ts';
 import { rateLimitHeaders } from '../http/rate-limit-answer.ts';
 import type { Logger } from '../log.ts';
 import type { Monitor } from '../observe/monitor.ts';
+import type { RelatedPlans } from '../openapi/related.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import { requestHeaders } from '../request/request-header.ts';
 import { grantsAll } from '../schema/scopes.ts';
@@ -94,9 +95,10 @@ export function mcpEndpoint(options: {
     for (const { server } of sessions.sessions()) server.sendToolListChanged().catch(() => {});
   });
 
+  const related = servingRelated(registry);
   const findTool = (name: string): Tool | undefined => {
     for (const mounted of registry.serving()) {
-      const tool = toolsOf(mounted.plan).find((t) => t.definition.name === name);
+      const tool = toolsOf(mounted.plan, related).find((t) => t.definition.name === name);
       if (tool) return tool;
     }
     return undefined;
@@ -123,7 +125,7 @@ export function mcpEndpoint(options: {
     server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => ({
       tools: registry
         .serving()
-        .flatMap((m) => toolsOf(m.plan).filter((t) => visible(t.endpoint, extra.authInfo)))
+        .flatMap((m) => toolsOf(m.plan, related).filter((t) => visible(t.endpoint, extra.authInfo)))
         .map((t) => t.definition),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
@@ -227,6 +229,14 @@ export function mcpEndpoint(options: {
       sessions.closeAll();
     },
     sessionCount: () => sessions.size,
+  };
+}
+
+/** The serving automations, as tools name what their references reach (scopes, relations, cascades). */
+function servingRelated(registry: AutomationRegistry): RelatedPlans {
+  return {
+    plan: (name) => registry.match(name)?.plan,
+    referrers: (name) => registry.referrers(name).map((r) => ({ plan: r.mounted.plan, reference: r.reference })),
   };
 }
 

@@ -68,7 +68,8 @@ function findingIssue(
   if (finding.rule === 'tool-name') {
     return issueAt(loaded.source, loaded.manifest.singular === undefined ? ['name'] : ['singular'], code, message, { severity });
   }
-  const index = plan.endpoints.indexOf(tool.endpoint);
+  // A reverse list's tool is the list endpoint's, at another path.
+  const index = tool.reference ? plan.endpoints.findIndex((e) => e.operation === 'list') : plan.endpoints.indexOf(tool.endpoint);
   const source = sourceOf(tool.input.sources, finding.pointer);
   if (source && 'schema' in source) {
     return issueAt(loaded.schemaAt.source, [...loaded.schemaAt.base, ...source.schema], code, message, { key: true, severity });

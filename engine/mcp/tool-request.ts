@@ -13,7 +13,7 @@ type Arguments = Readonly<Record<string, unknown>>;
  * Builds the HTTP request of a tool call whose arguments match the tool's input schema:
  * the same route, so the same checks, answers and audit. Null and missing arguments
  * are left out (see the schema's notes on what that means); JSON-text arguments are
- * parsed; `fields` and `in` lists are joined with commas as the query string takes them.
+ * parsed; `fields`, `expand` and `in` lists are joined with commas as the query string takes them.
  * Pure.
  */
 export function requestFor(endpoint: EndpointPlan, input: ToolInput, args: Arguments, origin: string): ToolRequest {
@@ -45,6 +45,7 @@ function queryOf(args: Arguments, errors: FieldError[]): [string, string][] {
     if (value !== null && value !== undefined) query.push([name, String(value)]);
   }
   if (Array.isArray(args.fields)) query.push(['fields', args.fields.join(',')]);
+  if (Array.isArray(args.expand)) query.push(['expand', args.expand.join(',')]);
   const filter = args.filter;
   if (isObject(filter)) {
     for (const [field, conditions] of Object.entries(filter)) {

@@ -1,6 +1,9 @@
-import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import type { AutomationPlan, EndpointPlan, Operation, Reference } from '../compile/plan.ts';
 import { recordNouns } from '../openapi/names.ts';
 import { operationFor } from '../openapi/operations.ts';
+import { NO_RELATED, type RelatedPlans } from '../openapi/related.ts';
+import { reverseLists } from '../openapi/reverse-lists.ts';
+import { expandNote, reverseListInput, withExpand } from './reference-tools.ts';
 import { type ArgumentCheck, argumentAjv, argumentCheck } from './tool-arguments.ts';
 import { type ToolInput, toolInput } from './tool-input.ts';
 import { type OutputSchema, toolOutput } from './tool-output.ts';
@@ -22,6 +25,8 @@ export interface Tool {
   readonly endpoint: EndpointPlan;
   readonly input: ToolInput;
   readonly check: ArgumentCheck;
+  /** A reverse list's tool (`listAccountTickets`): the reference it lists by; `endpoint` is then the list at its path. */
+  readonly reference?: Reference;
 }
 
 const READS: ReadonlySet<Operation> = new Set(['list', 'get', 'search']);
@@ -31,24 +36,35 @@ const READS: ReadonlySet<Operation> = new Set(['list', 'get', 'search']);
  */
 const DESTRUCTIVE: ReadonlySet<Operation> = new Set(['delete', 'replace', 'update']);
 
-const built = new WeakMap<AutomationPlan, readonly Tool[]>();
+const built = new WeakMap<AutomationPlan, { readonly related: readonly unknown[]; readonly tools: readonly Tool[] }>();
 
 /**
- * The tools of one automation, one per endpoint, built once per compiled plan (plans
- * are immutable; a reload brings a new plan and so new tools).
+ * The tools of one automation, one per endpoint, then one per reverse list its references
+ * publish (`listAccountTickets`), built once per compiled plan (plans are immutable; a
+ * reload brings a new plan and so new tools) and per version of the automations its
+ * references reach, whose scopes and relations the tools name (`related`).
  */
-export function toolsOf(plan: AutomationPlan): readonly Tool[] {
-  let tools = built.get(plan);
-  if (!tools) {
-    const ajv = argumentAjv();
-    tools = plan.endpoints.map((endpoint) => {
-      const input = toolInput(plan, endpoint);
-      const definition = toolFor(plan, endpoint, input);
-      return { definition, plan, endpoint, input, check: argumentCheck(ajv, definition.inputSchema) };
-    });
-    built.set(plan, tools);
+export function toolsOf(plan: AutomationPlan, related: RelatedPlans = NO_RELATED): readonly Tool[] {
+  const reached = [...plan.references.map((r) => related.plan(r.automation)), ...related.referrers(plan.name).map((r) => r.plan)];
+  const cached = built.get(plan);
+  if (cached && cached.related.length === reached.length && cached.related.every((p, i) => p === reached[i])) return cached.tools;
+  const ajv = argumentAjv();
+  const tool = (endpoint: EndpointPlan, input: ToolInput, reference?: Reference): Tool => {
+    const definition = toolFor(plan, endpoint, input, related);
+    return { definition, plan, endpoint, input, check: argumentCheck(ajv, definition.inputSchema), ...(reference ? { reference } : {}) };
+  };
+  const tools = plan.endpoints.map((endpoint) => tool(endpoint, endpointInput(plan, endpoint, related)));
+  for (const reverse of reverseLists(plan)) {
+    tools.push(tool(reverse.endpoint, reverseListInput(plan, reverse, endpointInput(plan, reverse.endpoint, related)), reverse.reference));
   }
+  built.set(plan, { related: reached, tools });
   return tools;
+}
+
+/** An endpoint's tool input; a list or get of an automation with references also takes `expand`. */
+function endpointInput(plan: AutomationPlan, endpoint: EndpointPlan, related: RelatedPlans): ToolInput {
+  const input = toolInput(plan, endpoint);
+  return endpoint.operation === 'list' || endpoint.operation === 'get' ? withExpand(input, plan, related) : input;
 }
 
 /**
@@ -66,13 +82,20 @@ function updateDescription(plan: AutomationPlan, endpoint: EndpointPlan): string
  * document: the input from its parameters or record schema in the subset every model
  * client accepts (see client-rules.ts), the output from its success response. Pure.
  */
-export function toolFor(plan: AutomationPlan, endpoint: EndpointPlan, input = toolInput(plan, endpoint)): ToolDefinition {
+export function toolFor(
+  plan: AutomationPlan,
+  endpoint: EndpointPlan,
+  input = toolInput(plan, endpoint),
+  related: RelatedPlans = NO_RELATED,
+): ToolDefinition {
   const { operation } = endpoint;
-  const openapi = operationFor(plan, endpoint, true);
+  const openapi = operationFor(plan, endpoint, true, related);
+  const own = operation === 'update' ? updateDescription(plan, endpoint) : (openapi.description ?? endpoint.summary);
+  const expands = input.schema.properties.expand ? expandNote(plan, related) : '';
   return {
     name: endpoint.operationId,
     title: endpoint.summary,
-    description: operation === 'update' ? updateDescription(plan, endpoint) : (openapi.description ?? endpoint.summary),
+    description: [own, expands].filter(Boolean).join(' '),
     inputSchema: input.schema,
     outputSchema: toolOutput(plan, endpoint),
     annotations: {
