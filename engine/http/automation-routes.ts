@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { RecordStore } from '../../adapters/types.ts';
+import type { RecordStore, SharedDatabase } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { HttpProblem } from '../errors/problem.ts';
 import type { Logger } from '../log.ts';
@@ -26,7 +26,7 @@ import { type Handler, recordHandler } from './record-handlers.ts';
 export function buildAutomationRoutes(
   plan: AutomationPlan,
   store: RecordStore,
-  options: { bodyLimit: number; logger: Logger } & RouterGuards,
+  options: { bodyLimit: number; logger: Logger; shared?: SharedDatabase | undefined } & RouterGuards,
 ): RouteTable {
   const shapes = {
     collection: new Map<string, RouteHandler>(),
@@ -46,7 +46,7 @@ export function buildAutomationRoutes(
   const inverse = new Map<string, RouteHandler>();
   if (list) {
     for (const reference of plan.references) {
-      const handler = listHandler(plan, list, store, options.related, reference);
+      const handler = listHandler(plan, list, store, options, reference);
       inverse.set(
         `${reference.automation}/${reference.inverse}`,
         guarded(plan.name, list, handler, { ...options, rateLimit: plan.rateLimit ?? options.defaultRateLimit }),

@@ -1,4 +1,4 @@
-import type { StoredRecord } from '../../adapters/types.ts';
+import type { ListJoin, SharedDatabase, StoredRecord } from '../../adapters/types.ts';
 import type { AutomationPlan, Reference } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import type { MountedAutomation, RelatedAutomations } from '../registry/registry.ts';
@@ -38,7 +38,7 @@ export function parseExpandParam(plan: AutomationPlan, params: URLSearchParams, 
 }
 
 /** One relation to embed, its referred automation found and the caller's access to it checked. */
-interface Resolved {
+export interface Resolved {
   readonly reference: Reference;
   readonly target: MountedAutomation;
   readonly inner: readonly Resolved[];
@@ -98,19 +98,37 @@ export function resolveExpand(
 }
 
 /**
+ * The relations of `resolved` whose records `shared` reads in the listing's own statement
+ * (a join): those of automations opened on the same connection as `plan`'s. The others,
+ * and every second level, are read by embed, one read of many ids each.
+ */
+export function joinable(plan: AutomationPlan, resolved: readonly Resolved[], shared: SharedDatabase): Resolved[] {
+  if (!shared.holds(plan.storage.spec)) return [];
+  return resolved.filter(({ target }) => shared.holds(target.plan.storage.spec));
+}
+
+/** What {@link SharedDatabase.listWith} takes for these relations. */
+export function listJoins(joins: readonly Resolved[]): ListJoin[] {
+  return joins.map(({ reference, target }) => ({ field: reference.field, spec: target.plan.storage.spec }));
+}
+
+/**
  * `records` with each resolved relation embedded under its name (`null` where the referred
  * record is missing or the field unset), and `fields` applied: plain names to the records
  * (the relations always kept), `relation.name` inside the embedded ones. One read of many
- * ids per relation and level, whatever the number of records.
+ * ids per relation and level, whatever the number of records, except for the relations
+ * `read` already holds the records of (read with the records, by a join).
  */
 export async function embed(
   records: readonly StoredRecord[],
   resolved: readonly Resolved[],
   fields: readonly string[] | undefined,
+  read?: ReadonlyMap<Resolved, ReadonlyMap<string, StoredRecord>>,
 ): Promise<Record<string, unknown>[]> {
   const found = await Promise.all(
-    resolved.map(async ({ reference, target, inner }) => {
-      const byId = await readMany(target.store, idsIn(records, reference.field));
+    resolved.map(async (relation) => {
+      const { reference, target, inner } = relation;
+      const byId = read?.get(relation) ?? (await readMany(target.store, idsIn(records, reference.field)));
       const innerFields = nestedFields(fields, reference.name);
       const embedded = inner.length ? await embed([...byId.values()], inner, innerFields) : undefined;
       const shown = new Map(

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { RecordStore, StoredRecord } from '../../adapters/types.ts';
+import type { RecordStore, SharedDatabase, StoredRecord } from '../../adapters/types.ts';
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
@@ -11,7 +11,7 @@ import { type RouteHandler, scopeOf } from '../request/route-table.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import { guardHeaders, jsonAnswer, noteReplayed, noteWritten } from './answer.ts';
 import { readJsonObject } from './body.ts';
-import { deleteReferrers } from './delete-referrers.ts';
+import { deleteWithReferrers } from './delete-referrers.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
 import { type ExpandRequest, embed, parseExpandParam, resolveExpand } from './expand.ts';
 import { toFieldErrors } from './field-errors.ts';
@@ -33,6 +33,8 @@ export type Handler = RouteHandler;
 export interface RecordLinks {
   readonly related: RelatedAutomations;
   readonly audit: AuditLog;
+  /** Statements across this automation's table and others on its connection, where it has them (see expand, delete). */
+  readonly shared?: SharedDatabase | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -91,7 +93,7 @@ export function recordHandler(
 
   switch (endpoint.operation) {
     case 'list':
-      return listHandler(plan, endpoint, store, links?.related);
+      return listHandler(plan, endpoint, store, links);
     case 'search':
       return async (c) => {
         const { fields, ...query } = parseSearchQuery(plan, new URL(c.req.url).searchParams);
@@ -189,14 +191,16 @@ export function recordHandler(
         noQuery(c);
         const id = itemId(c);
         const check = ifMatch(c);
-        // What refers to it is dealt with first (restrict refuses; cascade, setNull change them).
+        // What refers to it is dealt with too (restrict refuses; cascade, setNull change them).
         if (links?.related.referrers(plan.name).length) {
           const current = await store.get(id);
           if (!current) throw notFound(id);
           check?.(current);
           // The request id its guards gave it, so every entry of the cascade names the same request.
           const requestId = guardHeaders(c)?.['x-request-id'] ?? requestIdOf(c);
-          await deleteReferrers(plan.name, id, links, { actor: String(c.get('actor') ?? 'anonymous'), requestId });
+          const request = { actor: String(c.get('actor') ?? 'anonymous'), requestId };
+          if (!(await deleteWithReferrers(plan, store, id, check, links, request))) throw notFound(id);
+          return jsonAnswer(c, null, 204);
         }
         if (!(await store.delete(id, check))) throw notFound(id);
         return jsonAnswer(c, null, 204);

@@ -1,4 +1,4 @@
-import { type RecordStore, StorageError } from '../../adapters/types.ts';
+import { type RecordStore, type SharedDatabase, StorageError } from '../../adapters/types.ts';
 
 /** Calls of one method on one connection's stores: those that succeeded, and failures by StorageError kind. */
 export interface CallCounter {
@@ -101,4 +101,26 @@ export function countedStore(store: RecordStore, connection: string, calls: Stor
     counted.setMany = (field, values) => run(counter, () => setMany.call(store, field, values));
   }
   return counted;
+}
+
+/**
+ * `shared` with its statements counted under `connection` as `listWith` and `writeAcross`:
+ * a list with its related records joined is one call, not a `list` and a `getMany`.
+ */
+export function countedShared(shared: SharedDatabase, connection: string, calls: StoreCalls): SharedDatabase {
+  const listWith = calls.counter(connection, 'listWith');
+  const writeAcross = calls.counter(connection, 'writeAcross');
+  const run = <T>(counter: CallCounter, call: () => Promise<T>): Promise<T> => {
+    try {
+      return settle(counter, call());
+    } catch (error) {
+      fail(counter, error);
+      throw error;
+    }
+  };
+  return {
+    holds: (spec) => shared.holds(spec),
+    listWith: (spec, query, joins) => run(listWith, () => shared.listWith(spec, query, joins)),
+    writeAcross: (writes) => run(writeAcross, () => shared.writeAcross(writes)),
+  };
 }

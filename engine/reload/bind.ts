@@ -4,7 +4,7 @@ import type { AutomationPlan } from '../compile/plan.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { buildAutomationRoutes, type RouterGuards } from '../http/automation-routes.ts';
 import type { Logger } from '../log.ts';
-import { countedStore } from '../observe/counted-store.ts';
+import { countedShared, countedStore } from '../observe/counted-store.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { MountedAutomation } from '../registry/registry.ts';
 import { Traffic } from '../registry/traffic.ts';
@@ -34,9 +34,12 @@ export async function bindAutomation(
   // themselves (council_requests_total), and a deadline could never fire, so neither
   // the count nor the deadline is paid for on it.
   const inProcess = runsInProcess(connection.backend);
-  const counted =
-    options.monitor.counting.storeCalls && !inProcess ? countedStore(store, plan.storage.connection, options.monitor.storeCalls) : store;
-  const routes = buildAutomationRoutes(plan, counted, inProcess ? { ...options, timeoutMs: 0 } : options);
+  const counting = options.monitor.counting.storeCalls && !inProcess;
+  const counted = counting ? countedStore(store, plan.storage.connection, options.monitor.storeCalls) : store;
+  // Statements across this automation's table and others the connection opened (a join, one transaction).
+  const { shared } = connection;
+  const across = shared && counting ? countedShared(shared, plan.storage.connection, options.monitor.storeCalls) : shared;
+  const routes = buildAutomationRoutes(plan, counted, { ...options, ...(inProcess ? { timeoutMs: 0 } : {}), shared: across });
   const mounted = Object.freeze({
     plan,
     // Counted too: other automations read it through references (expand, checks, cascades).
