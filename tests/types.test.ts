@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import ts from 'typescript';
 import { generateTypes } from '../engine/types/index.ts';
 import { makePlan } from './support/plans.ts';
+import { referencePlans } from './support/reference-manifests.ts';
 
 /** Type-checks files in a scratch directory with `strict`; returns the diagnostics as text. */
 async function typeCheck(files: Record<string, string>): Promise<string[]> {
@@ -102,5 +103,46 @@ describe('generateTypes', () => {
     const before = JSON.stringify(plan);
     assert.equal(await generateTypes(plan), await generateTypes(plan));
     assert.equal(JSON.stringify(plan), before);
+  });
+});
+
+describe('generateTypes with references', () => {
+  const plans = referencePlans();
+  const all = [...plans.values()];
+  const of = (name: string) => plans.get(name) as NonNullable<ReturnType<typeof plans.get>>;
+
+  test('each relation is an optional property of the record, typed as the referred record imported beside it', async () => {
+    const tickets = await generateTypes(of('tickets'), 'automations/tickets.yaml', { related: all });
+    assert.match(tickets, /^import type \{ ?Account ?\} from '\.\/accounts\.js';$/m);
+    assert.match(tickets, /\baccount\?: Account \| null;/);
+    assert.doesNotMatch(tickets.slice(tickets.indexOf('export interface TicketInput')), /account\?:/, 'not an input');
+    const files = {
+      'users.ts': await generateTypes(of('users'), 'automations/users.yaml', { related: all }),
+      'accounts.ts': await generateTypes(of('accounts'), 'automations/accounts.yaml', { related: all }),
+      'tickets.ts': tickets,
+      'use.ts': [
+        "import type { Ticket } from './tickets.ts';",
+        "const at = '2025-01-01T00:00:00Z';",
+        "const owner = { id: 'u', createdAt: at, updatedAt: at, title: 'Ada' };",
+        "const ticket: Ticket = { id: 't', createdAt: at, updatedAt: at, title: 'Fax', accountId: 'a', account: { id: 'a', createdAt: at, updatedAt: at, title: 'Acme', owner } };",
+        'const title: string | undefined = ticket.account?.owner?.title;',
+        '// @ts-expect-error an expanded account is an account',
+        "const wrong: Ticket = { ...ticket, account: { id: 'a' } };",
+        'export { title, wrong };',
+        '',
+      ].join('\n'),
+    };
+    assert.deepEqual(await typeCheck(files), []);
+  });
+
+  test('without the referred plan, an object with its id; a name this file declares is imported under an alias', async () => {
+    const alone = await generateTypes(of('tickets'));
+    assert.doesNotMatch(alone, /^import/m);
+    assert.match(alone, /account\?: \{ ?id: string; \[field: string\]: unknown ?\} \| null;/);
+    const source = await generateTypes(of('accounts'), 'a.yaml', {
+      related: [{ ...of('users'), names: { singular: 'Account', plural: 'Users' } }],
+    });
+    assert.match(source, /^import type \{ ?Account as UsersRecord ?\} from '\.\/users\.js';$/m);
+    assert.match(source, /owner\?: UsersRecord \| null;/);
   });
 });

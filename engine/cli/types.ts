@@ -6,7 +6,7 @@ import { compileProject } from './compile-project.ts';
 import { typesFlags } from './flags.ts';
 import { projectConfig } from './options.ts';
 
-/** Writes `<out>/<name>.ts` with the record and input types of each valid automation. */
+/** Writes `<out>/<name>.ts` with the record and input types of each valid automation (a relation's type imported from the file beside it). */
 export async function typesCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: typesFlags });
   const config = projectConfig(values);
@@ -16,7 +16,7 @@ export async function typesCommand(args: string[]): Promise<number> {
   mkdirSync(out, { recursive: true });
   for (const plan of plans) {
     const file = join(out, `${plan.name}.ts`);
-    writeFileSync(file, await generateTypes(plan, relative(root, plan.file).split(sep).join('/')));
+    writeFileSync(file, await generateTypes(plan, relative(root, plan.file).split(sep).join('/'), { related: plans }));
     console.error(`wrote ${file}`);
   }
   return ok ? 0 : 1;

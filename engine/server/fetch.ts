@@ -83,21 +83,26 @@ export function createFetch(parts: {
     return c.json(doc);
   });
   // TypeScript types of what serves now, so clients can regenerate after every reload.
-  const types = new WeakMap<MountedAutomation, Promise<string>>();
+  // A relation's type is imported from the referred automation's file: the versions serving of those count too.
+  const types = new WeakMap<MountedAutomation, { version: string; source: Promise<string> }>();
   engineApp.get('/automations/:name/types.ts', async (c) => {
     const mounted = registry.match(c.req.param('name'));
     if (!mounted) throw new HttpProblem('not-found', `no automation "${c.req.param('name')}" is serving; see /health`);
-    let source = types.get(mounted);
-    if (!source) {
+    const referred = mounted.plan.references.map((r) => registry.match(r.automation));
+    const version = [mounted.version, ...referred.map((m) => m?.version ?? '-')].join('.');
+    let cached = types.get(mounted);
+    if (cached?.version !== version) {
       const file = config().file;
       const root = file ? path.dirname(file) : process.cwd();
+      const related = referred.flatMap((m) => (m ? [m.plan] : []));
       // Loaded on the first request for types: json-schema-to-typescript brings prettier, a third of a second at start.
-      source = import('../types/index.ts').then(({ generateTypes }) =>
-        generateTypes(mounted.plan, path.relative(root, mounted.plan.file).split(path.sep).join('/')),
+      const source = import('../types/index.ts').then(({ generateTypes }) =>
+        generateTypes(mounted.plan, path.relative(root, mounted.plan.file).split(path.sep).join('/'), { related }),
       );
-      types.set(mounted, source);
+      cached = { version, source };
+      types.set(mounted, cached);
     }
-    return c.body(await source, 200, { 'content-type': 'text/plain; charset=utf-8', etag: `"${mounted.version}"` });
+    return c.body(await cached.source, 200, { 'content-type': 'text/plain; charset=utf-8', etag: `"${version}"` });
   });
   engineApp.get('/problems/:code', (c) => {
     const problem = describeProblem(c.req.param('code'));

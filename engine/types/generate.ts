@@ -1,6 +1,7 @@
 import { compile } from 'json-schema-to-typescript';
 import { type AutomationPlan, ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { decodeSegment, localRefSegments, mapSchemaRefs } from '../openapi/index.ts';
+import { type RelationTypes, relationTypes } from './relation-types.ts';
 
 type CompilableSchema = Parameters<typeof compile>[0];
 
@@ -14,12 +15,21 @@ type CompilableSchema = Parameters<typeof compile>[0];
  * `source` names the manifest in the banner (default: the plan's file); pass a path
  * relative to the project so generated files do not depend on where it was checked out.
  *
- * @example await writeFile('types/accounts.ts', await generateTypes(plan, 'automations/accounts.yaml'));
+ * The record has an optional property per relation (`?expand=`): the referred automation's
+ * record type, imported from its file beside this one (`./accounts.js`, as `council types`
+ * writes them) when `related` has its plan; else an object with its `id`.
+ *
+ * @example await writeFile('types/accounts.ts', await generateTypes(plan, 'automations/accounts.yaml', { related: plans }));
  */
-export async function generateTypes(plan: AutomationPlan, source: string = plan.file): Promise<string> {
+export async function generateTypes(
+  plan: AutomationPlan,
+  source: string = plan.file,
+  options: { readonly related?: readonly AutomationPlan[] } = {},
+): Promise<string> {
   const record = plan.names.singular;
-  return compile(typesSchema(plan) as CompilableSchema, record, {
-    bannerComment: banner(source),
+  const relations = relationTypes(plan, options.related ?? [], declaredNames(plan));
+  return compile(typesSchema(plan, relations) as CompilableSchema, record, {
+    bannerComment: [banner(source), ...relations.imports].join('\n'),
     $refOptions: { resolve: { external: false } },
     // Tuples for every `maxItems` are precise but unreadable; records keep plain arrays.
     ignoreMinAndMaxItems: true,
@@ -33,7 +43,7 @@ export async function generateTypes(plan: AutomationPlan, source: string = plan.
  * into the resource schema's root (`#`, `#/properties/...`) are redirected there, since
  * the root is now the record; `definitions` join `$defs` (the generator takes only one).
  */
-function typesSchema(plan: AutomationPlan): JsonSchema {
+function typesSchema(plan: AutomationPlan, relations: RelationTypes): JsonSchema {
   const { singular } = plan.names;
   const defs = defKeys(plan.schema, `${singular}Input`);
   const rewrite = (ref: string): string => {
@@ -61,6 +71,7 @@ function typesSchema(plan: AutomationPlan): JsonSchema {
       id: { type: 'string', format: 'uuid', description: 'Unique id, set by the server.' },
       createdAt: { type: 'string', format: 'date-time', description: 'When the record was created (ISO 8601), set by the server.' },
       updatedAt: { type: 'string', format: 'date-time', description: 'When the record was last changed (ISO 8601), set by the server.' },
+      ...relations.properties,
     },
     required: [...ENGINE_FIELDS],
     additionalProperties: false,
@@ -96,6 +107,13 @@ function defKeys(schema: JsonSchema, wanted: string): { keys: Map<string, string
   let input = wanted;
   while (taken.has(input)) input = `_${input}`;
   return { keys, input };
+}
+
+/** The type names this file declares: the record, its input and the resource schema's definitions. */
+function declaredNames(plan: AutomationPlan): Set<string> {
+  const { singular } = plan.names;
+  const { keys, input } = defKeys(plan.schema, `${singular}Input`);
+  return new Set([singular, input, ...keys.values()]);
 }
 
 function encodeSegment(key: string): string {
