@@ -3,6 +3,7 @@ import { didYouMean } from '../errors/did-you-mean.ts';
 import { fieldKind, propertiesOf } from '../schema/fields.ts';
 import { indexedFields } from '../schema/indexed-fields.ts';
 import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
+import { referencesOf } from '../schema/references.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt, type PathSegment, type SourceFile } from '../source/source.ts';
 import { checkFilters, checkSearch } from './endpoint-options.ts';
@@ -79,6 +80,14 @@ function checkListIndexes(source: SourceFile, manifest: Manifest, limit: number)
   const { filterable, sortable } = indexedFields(manifest);
   const needed = sortable.length + filterable.length * sortable.length;
   if (needed <= limit) return [];
+  // Within the limit without its references, a reference's reverse list is what needs one too many.
+  const references = referencesOf(manifest);
+  const without = indexedFields({ ...manifest, references: {} });
+  const first = references.find((r) => !without.filterable.includes(r.field));
+  if (first && without.sortable.length + without.filterable.length * without.sortable.length <= limit) {
+    const message = `backend ${manifest.storage.backend} gives each list sort, and each filter with each sort, an index of its own and has ${limit}; a reference's field is filtered on (its reverse list and onDelete read by it), so these need ${needed} (${sortable.length} sorts incl. createdAt + ${filterable.length} filters incl. ${first.field} x ${sortable.length} sorts): declare fewer filters or sorts, or keep the automation on ${backendsWith((can) => can.listIndexes === undefined)}`;
+    return [issueAt(source, ['references', first.name, 'field'], 'capability-missing', message)];
+  }
   const lists = manifest.endpoints.map((e, i) => ({ e, i })).filter(({ e }) => e.operation === 'list');
   const last = lists.findLast(({ e }) => e.filters?.length || e.sort?.length) ?? lists[lists.length - 1];
   const key = last?.e.filters?.length ? 'filters' : last?.e.sort?.length ? 'sort' : 'operation';
