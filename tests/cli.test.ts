@@ -512,6 +512,28 @@ describe('council new', { concurrency: true }, () => {
     assert.equal(validated.code, 0, validated.stderr);
   });
 
+  test('--reference scaffolds a field that refers to another automation, declared under references:', async () => {
+    const root = project();
+    assert.equal((await council(root, ['new', 'accounts', '--backend', 'memory'])).code, 0);
+    const created = await council(root, ['new', 'tickets', '--backend', 'memory', '--reference', 'account=accounts']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(created.stderr, '', 'accounts exists: no note');
+    const text = readFileSync(join(root, 'automations', 'tickets.yaml'), 'utf8');
+    assert.match(text, /^references:\n {2}account: \{field: accountId, automation: accounts\}/m);
+    assert.match(text, /^ {4}accountId:\n {6}type: string\n {6}format: uuid\b/m);
+    const validated = await council(root, ['validate']);
+    assert.equal(validated.code, 0, validated.stderr);
+    assert.match(validated.stdout, /^2 manifest\(s\) checked: 0 error\(s\), 0 warning\(s\)/m, 'the GPT profile too');
+    const ahead = await council(root, ['new', 'orders', '--backend', 'memory', '--reference', 'customer=customers,account=accounts']);
+    assert.equal(ahead.code, 0, ahead.stderr);
+    assert.match(ahead.stderr, /no manifest in .* is named "customers" yet; validate reports reference-unknown/);
+    assert.doesNotMatch(ahead.stderr, /"accounts"/);
+    const bad = await council(root, ['new', 'notes', '--reference', 'Account=accounts']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--reference takes RELATION=AUTOMATION/);
+    assert.equal(existsSync(join(root, 'automations', 'notes.yaml')), false);
+  });
+
   test('a bad name or backend is a usage error (exit 2) and creates nothing', async () => {
     const root = project();
     const badName = await council(root, ['new', 'Bad_Name']);

@@ -86,6 +86,12 @@ export const newFlags = {
     value: backendNames.join('|'),
     description: 'The storage backend of the new manifest. Default: postgres.',
   },
+  reference: {
+    type: 'string',
+    value: 'RELATION=AUTOMATION[,...]',
+    description:
+      'A field RELATIONId holding the id of a record of AUTOMATION, declared under references: (writes check it exists, ?expand=RELATION embeds it, /AUTOMATION/{id}/NAME lists the records that refer to one). E.g. --reference account=accounts.',
+  },
   ...projectFlags,
 } as const;
 

@@ -34,6 +34,8 @@ export function draftFromForm(
     readonly defaultMaxLength: boolean;
     /** false: the fields are not on the form (the schema is in another file). */
     readonly fields?: boolean;
+    /** The automations a field may refer to (the serving ones). */
+    readonly automations?: readonly string[];
   } = { defaultMaxLength: true },
 ): { draft: AutomationDraft } | { problems: string[] } {
   const problems: string[] = [];
@@ -53,7 +55,7 @@ export function draftFromForm(
     .map(Number)
     .sort((a, b) => a - b);
   for (const row of rows) {
-    const field = fieldOf(form, row, problems, options.defaultMaxLength);
+    const field = fieldOf(form, row, problems, options.defaultMaxLength, options.automations ?? []);
     if (field && fields.some((f) => f.name === field.name)) problems.push(`two fields are named ${field.name}`);
     else if (field) fields.push(field);
   }
@@ -85,11 +87,22 @@ export function draftFromForm(
 }
 
 /** One row of the fields table, or undefined when its name is empty. */
-function fieldOf(form: FormValues, row: number, problems: string[], defaultMaxLength: boolean): FieldDraft | undefined {
+function fieldOf(
+  form: FormValues,
+  row: number,
+  problems: string[],
+  defaultMaxLength: boolean,
+  automations: readonly string[],
+): FieldDraft | undefined {
   const at = (part: string) => text(form, `field-${row}-${part}`);
   const name = at('name');
   if (!name) return undefined;
-  const type = (FIELD_TYPES as readonly string[]).includes(at('type')) ? (at('type') as FieldType) : 'string';
+  const refersTo = at('refersTo') || undefined;
+  if (refersTo !== undefined && !automations.includes(refersTo)) {
+    problems.push(`field ${name}: it may refer to a serving automation only (${automations.join(', ') || 'none serves'}), not ${refersTo}`);
+  }
+  // A reference holds an id: a string, bounded by its uuid format rather than a length.
+  const type = refersTo ? 'string' : (FIELD_TYPES as readonly string[]).includes(at('type')) ? (at('type') as FieldType) : 'string';
   const number = (part: string) => {
     const value = at(part);
     if (!value) return undefined;
@@ -107,11 +120,14 @@ function fieldOf(form: FormValues, row: number, problems: string[], defaultMaxLe
     type,
     required: at('required') === 'yes',
     ...(description ? { description } : {}),
-    ...(type === 'string' && values.length > 0 ? { enum: values } : {}),
+    ...(type === 'string' && values.length > 0 && !refersTo ? { enum: values } : {}),
     // A string without a bound is one a model cannot size, and one no index can always hold.
-    ...(type === 'string' && values.length === 0 && (maxLength !== undefined || defaultMaxLength) ? { maxLength: maxLength ?? 200 } : {}),
+    ...(type === 'string' && values.length === 0 && (maxLength !== undefined || (defaultMaxLength && !refersTo))
+      ? { maxLength: maxLength ?? 200 }
+      : {}),
     ...(type !== 'string' && type !== 'boolean' && minimum !== undefined ? { minimum } : {}),
     ...(type !== 'string' && type !== 'boolean' && maximum !== undefined ? { maximum } : {}),
+    ...(refersTo ? { refersTo } : {}),
   };
 }
 
@@ -141,6 +157,7 @@ export function formValuesOf(draft: AutomationDraft): FormValues {
     at('minimum', field.minimum);
     at('maximum', field.maximum);
     at('description', field.description);
+    at('refersTo', field.refersTo);
   });
   return values;
 }

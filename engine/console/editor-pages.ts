@@ -55,6 +55,8 @@ export function addEditorPages(
   const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404 | 409) =>
     render(c, MessagePage({ ...frame(c), title, message: text }), status);
   const readonly = () => consoleMode(config()) === 'readonly';
+  /** The automations a field may refer to: the ones serving. */
+  const serving = () => registry.serving().map((m) => m.plan.name);
   /** The editor over automation `name`'s file: it posts to the automation's edit route, and checks there as one types. */
   const automationView = (title: string, name: string, file: string, text: string, base: string): EditorView => ({
     title,
@@ -144,7 +146,16 @@ export function addEditorPages(
     const found = configurable(c, c.req.param('name') ?? '');
     if (found instanceof Promise) return found;
     const { draft, purpose } = found;
-    return render(c, AutomationFormPage({ ...frame(c), purpose, connections: connectionList(config()), values: formValuesOf(draft) }));
+    return render(
+      c,
+      AutomationFormPage({
+        ...frame(c),
+        purpose,
+        connections: connectionList(config()),
+        automations: serving(),
+        values: formValuesOf(draft),
+      }),
+    );
   });
 
   on('POST /automations/:name/configure', async (c) => {
@@ -153,11 +164,23 @@ export function addEditorPages(
     if (found instanceof Promise) return found;
     const { file, current, manifest, purpose } = found;
     const values = (await c.req.parseBody({ all: true })) as FormValues;
-    const drafted = draftFromForm(values, config().connections, { name, defaultMaxLength: false, fields: !purpose.schemaElsewhere });
+    const drafted = draftFromForm(values, config().connections, {
+      name,
+      defaultMaxLength: false,
+      fields: !purpose.schemaElsewhere,
+      automations: serving(),
+    });
     if ('problems' in drafted) {
       return render(
         c,
-        AutomationFormPage({ ...frame(c), purpose, connections: connectionList(config()), values, problems: drafted.problems }),
+        AutomationFormPage({
+          ...frame(c),
+          purpose,
+          connections: connectionList(config()),
+          automations: serving(),
+          values,
+          problems: drafted.problems,
+        }),
         422,
       );
     }
@@ -212,13 +235,16 @@ export function addEditorPages(
 
   on('GET /new', (c) => {
     if (!mayCreate(c.get('user'))) return message(c, 'Not allowed', onlySome(c), 403);
-    return render(c, AutomationFormPage({ ...frame(c), purpose: NEW_PURPOSE, connections: connectionList(config()), values: {} }));
+    return render(
+      c,
+      AutomationFormPage({ ...frame(c), purpose: NEW_PURPOSE, connections: connectionList(config()), automations: serving(), values: {} }),
+    );
   });
 
   on('POST /new', async (c) => {
     if (!mayCreate(c.get('user'))) return message(c, 'Not allowed', onlySome(c), 403);
     const values = (await c.req.parseBody({ all: true })) as FormValues;
-    const drafted = draftFromForm(values, config().connections);
+    const drafted = draftFromForm(values, config().connections, { defaultMaxLength: true, automations: serving() });
     if ('problems' in drafted) {
       return render(
         c,
@@ -226,6 +252,7 @@ export function addEditorPages(
           ...frame(c),
           purpose: NEW_PURPOSE,
           connections: connectionList(config()),
+          automations: serving(),
           values,
           problems: drafted.problems,
         }),

@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { JsonSchema, Operation } from '../schema/json-schema.ts';
 import type { Manifest } from '../schema/manifest-shape.ts';
-import { type AutomationDraft, FIELD_TYPES, type FieldDraft, type FieldType, OPERATIONS } from './scaffold.ts';
+import { referencesOf } from '../schema/references.ts';
+import { type AutomationDraft, FIELD_TYPES, type FieldDraft, type FieldType, OPERATIONS, relationName } from './scaffold.ts';
 import type { YamlEdit, YamlPath } from './yaml-edit.ts';
 
 /** The field attributes a form sets; every other keyword of a property (format, pattern, default...) is left as it is. */
@@ -17,6 +18,7 @@ export function draftOfManifest(manifest: Manifest): AutomationDraft {
   const schema = manifest.schema as JsonSchema;
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema.required as string[] | undefined) ?? []);
+  const refersTo = new Map(referencesOf(manifest).map((r) => [r.field, r.automation]));
   const fields = Object.entries(properties)
     .filter(([, p]) => formField(p))
     .map(
@@ -29,6 +31,7 @@ export function draftOfManifest(manifest: Manifest): AutomationDraft {
         ...(typeof p.maxLength === 'number' ? { maxLength: p.maxLength } : {}),
         ...(typeof p.minimum === 'number' ? { minimum: p.minimum } : {}),
         ...(typeof p.maximum === 'number' ? { maximum: p.maximum } : {}),
+        ...(refersTo.has(name) ? { refersTo: refersTo.get(name) } : {}),
       }),
     );
   const list = manifest.endpoints.find((e) => e.operation === 'list');
@@ -93,6 +96,9 @@ export function draftEdits(manifest: Manifest, draft: AutomationDraft): YamlEdit
       continue;
     }
     for (const attribute of FORM_ATTRIBUTES) set(['schema', 'properties', field.name, attribute], next[attribute], current[attribute]);
+    // A field that comes to refer to a record holds its id: a uuid, unless it says otherwise already.
+    if (field.refersTo !== undefined && current.format === undefined)
+      edits.push({ op: 'set', path: ['schema', 'properties', field.name, 'format'], value: 'uuid' });
   }
   const before = (schema.required as string[] | undefined) ?? [];
   const required = [
@@ -100,7 +106,44 @@ export function draftEdits(manifest: Manifest, draft: AutomationDraft): YamlEdit
     ...draft.fields.filter((f) => f.required && !before.includes(f.name)).map((f) => f.name),
   ];
   set(['schema', 'required'], required.length ? required : undefined, schema.required);
-  return [...edits, ...endpointEdits(manifest, draft)];
+  return [...edits, ...referenceEdits(manifest, draft, shown), ...endpointEdits(manifest, draft)];
+}
+
+/**
+ * The `references:` edits: a field the form shows that no longer refers to anything loses
+ * its relation, one that refers elsewhere gets the new automation, a field that comes to
+ * refer gets a relation named after it (`accountId` -> `account`), as a pull request
+ * would write it. Relations of fields the form does not show, `onDelete` and `inverse` stay.
+ */
+function referenceEdits(manifest: Manifest, draft: AutomationDraft, shown: ReadonlySet<string>): YamlEdit[] {
+  const declared = referencesOf(manifest);
+  const wanted = new Map(draft.fields.flatMap((f) => (f.refersTo === undefined ? [] : [[f.name, f.refersTo] as const])));
+  const edits: YamlEdit[] = [];
+  const removed = declared.filter((r) => shown.has(r.field) && !wanted.has(r.field));
+  for (const reference of declared) {
+    const automation = wanted.get(reference.field);
+    if (automation !== undefined && automation !== reference.automation) {
+      edits.push({ op: 'set', path: ['references', reference.name, 'automation'], value: automation });
+    }
+  }
+  const taken = [
+    ...Object.keys(((manifest.schema as JsonSchema).properties ?? {}) as object),
+    ...draft.fields.map((f) => f.name),
+    ...declared.map((r) => r.name),
+  ];
+  const added: [string, { field: string; automation: string }][] = [];
+  for (const [field, automation] of wanted) {
+    if (declared.some((r) => r.field === field)) continue;
+    const name = relationName(field, taken);
+    taken.push(name);
+    added.push([name, { field, automation }]);
+  }
+  if (removed.length === declared.length && declared.length > 0 && added.length === 0)
+    return [...edits, { op: 'delete', path: ['references'] }];
+  for (const reference of removed) edits.push({ op: 'delete', path: ['references', reference.name] });
+  if (added.length && manifest.references === undefined) edits.push({ op: 'set', path: ['references'], value: Object.fromEntries(added) });
+  else for (const [name, value] of added) edits.push({ op: 'set', path: ['references', name], value });
+  return edits;
 }
 
 /** The endpoint edits: options of the ones that stay, then the removed ones (last first, so indexes hold), then new ones. */
@@ -148,6 +191,7 @@ export function fieldSchema(field: FieldDraft): JsonSchema & Partial<Record<(typ
     ...(field.minimum !== undefined ? { minimum: field.minimum } : {}),
     ...(field.maximum !== undefined ? { maximum: field.maximum } : {}),
     ...(field.description ? { description: field.description } : {}),
+    ...(field.refersTo !== undefined ? { format: 'uuid' } : {}),
   };
 }
 

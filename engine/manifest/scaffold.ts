@@ -22,6 +22,11 @@ export interface FieldDraft {
   readonly maxLength?: number;
   readonly minimum?: number;
   readonly maximum?: number;
+  /**
+   * The automation whose record id it holds: a string (`format: uuid`) declared under
+   * `references:` with the relation named after it (`accountId` -> `account`).
+   */
+  readonly refersTo?: string;
 }
 
 /** A whole automation as a form describes it: what {@link manifestText} writes as a commented manifest. */
@@ -106,9 +111,29 @@ export function manifestText(draft: AutomationDraft): string {
   if (draft.public) set(root, 'access', { public: true }, 'every endpoint answers without an API key');
   if (draft.rateLimit) set(root, 'rateLimit', { ...draft.rateLimit }, 'per API key (or address without one)');
   const storage = new YAMLMap();
-  set(storage, 'backend', draft.backend, 'memory | postgres | redis | mongodb | opensearch | elasticsearch | dynamodb (documents/storage.md)');
+  set(
+    storage,
+    'backend',
+    draft.backend,
+    'memory | postgres | redis | mongodb | opensearch | elasticsearch | dynamodb (documents/storage.md)',
+  );
   if (draft.connection) set(storage, 'connection', draft.connection, 'a connection in council.config.yaml');
   root.set(doc.createNode('storage'), storage);
+  const referring = draft.fields.filter((f) => f.refersTo !== undefined);
+  if (referring.length > 0) {
+    const references = new YAMLMap();
+    const names = draft.fields.map((f) => f.name);
+    for (const field of referring) {
+      const relation = relationName(field.name, names);
+      const entry = doc.createNode({ field: field.name, automation: field.refersTo }) as YAMLMap;
+      entry.flow = true;
+      entry.comment = ` ?expand=${relation}; GET /${field.refersTo}/{id}/${draft.name} lists the ${draft.name} of one`;
+      references.set(doc.createNode(relation), entry);
+    }
+    const node = doc.createNode('references');
+    node.commentBefore = " fields holding the id of another automation's record: writes check it exists, ?expand= embeds it";
+    root.set(node, references);
+  }
 
   const one = singularize(draft.name).replace(/-/g, ' ');
   const schema = new YAMLMap();
@@ -137,6 +162,21 @@ export function manifestText(draft: AutomationDraft): string {
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
+/**
+ * The relation a field that refers to another record is declared under: its name without
+ * an `Id` suffix (`accountId` -> `account`, `owner_id` -> `owner`), or with `Record`
+ * added where that is a property's name (an expanded record goes under it).
+ */
+export function relationName(field: string, properties: readonly string[]): string {
+  const base = field
+    .replace(/(_id|Id|ID)$/, '')
+    .replace(/_+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase())
+    .replace(/[^a-zA-Z0-9]/g, '');
+  const name = base.charAt(0).toLowerCase() + base.slice(1);
+  if (!/^[a-z][a-zA-Z0-9]*$/.test(name)) return 'related';
+  return properties.includes(name) ? `${name}Record` : name;
+}
+
 function fieldNode(doc: Document, field: FieldDraft): YAMLMap {
   const node = new YAMLMap();
   const put = (key: string, value: unknown, comment?: string) => {
@@ -146,6 +186,7 @@ function fieldNode(doc: Document, field: FieldDraft): YAMLMap {
     node.set(doc.createNode(key), made);
   };
   put('type', field.type);
+  if (field.refersTo !== undefined) put('format', 'uuid', `the id of a record of ${field.refersTo}`);
   if (field.enum && field.enum.length > 0) put('enum', [...field.enum]);
   if (field.default !== undefined) put('default', field.default);
   if (field.minLength !== undefined) put('minLength', field.minLength);

@@ -40,10 +40,12 @@ export const AutomationFormPage: FC<
     csrf: string;
     purpose: FormPurpose;
     connections: readonly { name: string; backend: string }[];
+    /** The serving automations, which a field may refer to. */
+    automations: readonly string[];
     values: FormValues;
     problems?: readonly string[];
   }
-> = ({ purpose, connections, values, problems, ...frame }) => {
+> = ({ purpose, connections, automations, values, problems, ...frame }) => {
   const value = (name: string) => {
     const v = values[name];
     return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
@@ -102,7 +104,9 @@ export const AutomationFormPage: FC<
             ) : null}
             <p class="hint">
               Leave a row's name empty to skip it. id, createdAt and updatedAt are added for you. Strings get a maximum length (200 unless
-              you set one) so a model knows how long they may be; values separated by commas make a string one of those values.
+              you set one) so a model knows how long they may be; values separated by commas make a string one of those values. A field that
+              refers to another automation holds the id of one of its records: writes check that record exists, and reads can embed it with
+              ?expand=.
             </p>
             <table>
               <thead>
@@ -115,6 +119,7 @@ export const AutomationFormPage: FC<
                   <th scope="col">Minimum</th>
                   <th scope="col">Maximum</th>
                   <th scope="col">Description</th>
+                  <th scope="col">Refers to</th>
                 </tr>
               </thead>
               <tbody>
@@ -164,6 +169,18 @@ export const AutomationFormPage: FC<
                       </td>
                       <td>
                         <input type="text" name={at('description')} aria-label={label('description')} value={value(at('description'))} />
+                      </td>
+                      <td>
+                        <select name={at('refersTo')} aria-label={label('refers to')}>
+                          <option value="" selected={!value(at('refersTo'))}>
+                            (nothing)
+                          </option>
+                          {[...new Set([...automations, ...(value(at('refersTo')) ? [value(at('refersTo'))] : [])])].map((a) => (
+                            <option value={a} selected={value(at('refersTo')) === a}>
+                              {a}
+                            </option>
+                          ))}
+                        </select>
                       </td>
                     </tr>
                   );
