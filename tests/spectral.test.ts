@@ -79,7 +79,7 @@ describe('spectral:oas over every published document', () => {
 
   it('the shipped examples: /openapi.json and each automation document', async (t) => {
     const names = server.engine.registry.serving().map((m) => m.plan.name);
-    assert.equal(names.length, 6, `all six examples serve: ${names.join(', ')}`);
+    assert.equal(names.length, 7, `all seven examples serve: ${names.join(', ')}`);
     for (const path of ['/openapi.json', ...names.map((name) => `/automations/${name}/openapi.json`)]) {
       const response = await call(server.url, 'GET', path);
       assert.equal(response.status, 200, response.text);
