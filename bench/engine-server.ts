@@ -93,7 +93,8 @@ export async function startEngine(options: EngineOptions): Promise<EngineServer>
   writeFileSync(join(dir, 'council.config.yaml'), configText(options, port));
   const count = options.count ?? 1;
   const names = count === 1 ? [options.name] : Array.from({ length: count }, (_, i) => `${options.name}-${i}`);
-  const files = options.manifests ?? Object.fromEntries(names.map((name) => [`${name}.yaml`, notesManifest(name, options.store, options.guards)]));
+  const files =
+    options.manifests ?? Object.fromEntries(names.map((name) => [`${name}.yaml`, notesManifest(name, options.store, options.guards)]));
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, 'automations', file), text);
   const env = { ...process.env };
   for (const name of ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'NODE_ENV']) delete env[name];

@@ -105,7 +105,9 @@ export async function expandPart(options: BenchOptions, tool: LoadTool): Promise
       const ratios = plain.map((rps, i) => rps / (expanded[i] as number)).sort((a, b) => a - b);
       const cost = ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;
       results.push({ store: label, plain, expanded, cost, failed });
-      console.log(`expand: ${label}: ${mean(plain).toFixed(0)} req/s plain, ${mean(expanded).toFixed(0)} with expand, cost ${cost.toFixed(2)}x`);
+      console.log(
+        `expand: ${label}: ${mean(plain).toFixed(0)} req/s plain, ${mean(expanded).toFixed(0)} with expand, cost ${cost.toFixed(2)}x`,
+      );
     } finally {
       await stopProcess(engine.started);
       rmSync(engine.dir, { recursive: true, force: true });
@@ -127,7 +129,11 @@ export function expandLines(results: readonly ExpandResult[]): string[] {
 
 async function seed(base: string): Promise<void> {
   const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const answer = (await response.json()) as { data?: { id: string } };
     if (response.status !== 201 || !answer.data) throw new Error(`seeding ${path}: ${response.status} ${JSON.stringify(answer)}`);
     return answer.data.id;

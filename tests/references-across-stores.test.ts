@@ -129,4 +129,42 @@ describe('tickets on PostgreSQL referring to accounts on Redis', { skip: pg.skip
     for (const ticket of reverse.json.data) assert.equal((await api('DELETE', `/${TICKETS}/${ticket.id}`)).status, 204);
     assert.equal((await api('DELETE', `/${ACCOUNTS}/${acme}`)).status, 204);
   });
+
+  it('embeds, lists in reverse and restricts across the two stores over MCP', async () => {
+    const client = new Client({ name: 'council-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: key } }));
+    type Result = {
+      isError?: boolean;
+      structuredContent: { data: Record<string, unknown> & Array<Record<string, unknown>>; code?: string };
+    };
+    const problem = (result: Result) => {
+      assert.equal(result.isError, true, JSON.stringify(result));
+      return JSON.parse((result as unknown as { content: [{ text: string }] }).content[0].text) as { code: string };
+    };
+    const tool = async (name: string, args: Record<string, unknown>) =>
+      (await client.callTool({ name, arguments: args })) as unknown as Result;
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      // Named after the relation and the referring automation's plural: listAccountXtickets….
+      const reverseTool = names.find((n) => n.startsWith('listAccountXtickets'));
+      assert.ok(reverseTool, names.join(', '));
+      const initech = (await tool('createXaccount', { name: 'Initech' })).structuredContent.data.id as string;
+      const created = await tool('createXticket', { title: 'Stapler', accountId: initech, status: 'open' });
+      assert.equal(created.isError, undefined, JSON.stringify(created));
+      const lost = await tool('createXticket', { title: 'Lost', accountId: crypto.randomUUID(), status: 'open' });
+      assert.equal(problem(lost).code, 'reference-missing');
+      const got = await tool('getXticket', { id: created.structuredContent.data.id, expand: ['account'] });
+      assert.equal(got.isError, undefined, JSON.stringify(got));
+      assert.deepEqual((got.structuredContent.data.account as { name: string }).name, 'Initech');
+      const reverse = await tool(reverseTool, { id: initech });
+      assert.deepEqual(
+        reverse.structuredContent.data.map((t) => t.title),
+        ['Stapler'],
+      );
+      const refused = await tool('deleteXaccount', { id: initech });
+      assert.equal(problem(refused).code, 'still-referenced');
+    } finally {
+      await client.close();
+    }
+  });
 });
