@@ -172,7 +172,7 @@ describe('buildOpenApi', () => {
       },
       filters: ['email', 'tier', 'vip', 'score'],
       sort: [],
-      pagination: { defaultLimit: 5, maxLimit: 50, maxResponseChars: 50_000 },
+      pagination: { defaultLimit: 5, maxLimit: 50, maxResponseChars: 50_000, maxBatch: 100 },
     });
     const list = operation(buildOpenApi([custom], options), 'listContacts');
     assert.deepEqual(

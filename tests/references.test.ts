@@ -3,10 +3,8 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
-import { dynaliteGate } from './support/dynalite.ts';
-import { postgresServerGate } from './support/postgres-server.ts';
 import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
-import { redisServerGate } from './support/redis-server.ts';
+import { storesHere } from './support/stores-here.ts';
 
 /**
  * References between automations through HTTP (manifest.md "References", http.md
@@ -77,40 +75,8 @@ const MANIFESTS = manifests('backend: memory');
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
-const pg = await postgresServerGate();
-const redis = await redisServerGate();
-const dynalite = await dynaliteGate();
-after(() => dynalite.stop());
-
 /** Every backend the references run on here, as far as each store is reachable. */
-const BACKENDS: { name: string; storage: string; connections: Record<string, { backend: string; url?: string }>; skip: string | false }[] =
-  [
-    { name: 'memory', storage: 'backend: memory', connections: {}, skip: false },
-    {
-      name: 'embedded PGlite',
-      storage: 'backend: postgres, connection: pglite',
-      connections: { pglite: { backend: 'postgres', url: '' } },
-      skip: false,
-    },
-    {
-      name: 'the PostgreSQL server',
-      storage: 'backend: postgres, connection: pg',
-      connections: { pg: { backend: 'postgres', url: pg.url } },
-      skip: pg.skip,
-    },
-    {
-      name: 'Redis',
-      storage: 'backend: redis, connection: rds',
-      connections: { rds: { backend: 'redis', url: redis.url } },
-      skip: redis.skip,
-    },
-    {
-      name: 'DynamoDB (dynalite)',
-      storage: 'backend: dynamodb, connection: ddb',
-      connections: { ddb: { backend: 'dynamodb', url: dynalite.url } },
-      skip: dynalite.skip,
-    },
-  ];
+const BACKENDS = await storesHere();
 
 for (const backend of BACKENDS)
   describe(`references between automations on ${backend.name}`, { skip: backend.skip }, () => {

@@ -22,7 +22,7 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
       metricsHost: '127.0.0.1',
       accessLog: false,
     },
-    pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
+    pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000, maxBatch: 100 },
     // The hand-written side keeps no audit log either.
     audit: { enabled: false },
     metrics: { enabled: true },

@@ -12,8 +12,16 @@ import type { AutomationPlan, EndpointPlan, Operation } from './plan.ts';
 /** Well under the 100,000 characters a GPT Action reads of a response. */
 export const DEFAULT_MAX_RESPONSE_CHARS = 50_000;
 
+/** Operations one batch request carries unless the config says (`pagination.maxBatch`). */
+export const DEFAULT_MAX_BATCH = 100;
+
 export interface CompileOptions {
-  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars?: number };
+  readonly pagination: {
+    readonly defaultLimit: number;
+    readonly maxLimit: number;
+    readonly maxResponseChars?: number;
+    readonly maxBatch?: number;
+  };
   /** Whether create, update and replace are consequential unless a manifest says (default true). */
   readonly consequentialWrites?: boolean;
 }
@@ -62,7 +70,7 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
     references: referencesOf(manifest),
     requireIfMatch: manifest.requireIfMatch ?? false,
     ...(manifest.rateLimit ? { rateLimit: { ...manifest.rateLimit } } : {}),
-    pagination: { maxResponseChars: DEFAULT_MAX_RESPONSE_CHARS, ...options.pagination },
+    pagination: { maxResponseChars: DEFAULT_MAX_RESPONSE_CHARS, maxBatch: DEFAULT_MAX_BATCH, ...options.pagination },
     validate: loaded.validate,
   });
 }
@@ -72,7 +80,8 @@ export function compileAutomation(loaded: LoadedManifest, options: CompileOption
  * manifest, else the config. (The manifest checks refuse `consequential: false` on a delete.)
  */
 function isConsequential(operation: Operation, declared: boolean | undefined, writes: boolean): boolean {
-  if (operation === 'delete') return true;
+  // A batch may delete, and does many writes a model cannot take back one by one.
+  if (operation === 'delete' || operation === 'batch') return true;
   if (operation === 'list' || operation === 'get' || operation === 'search') return declared ?? false;
   return declared ?? writes;
 }
@@ -82,7 +91,8 @@ function endpointAccess(manifest: LoadedManifest['manifest'], operation: Operati
   const open = manifest.access?.public;
   return {
     public: open === true || (Array.isArray(open) && open.includes(operation)),
-    scopes: manifest.access?.scopes?.[operation] ?? [defaultScope(manifest.name, operation)],
+    // A batch needs no scope of its own by default: each operation in it needs its endpoint's.
+    scopes: manifest.access?.scopes?.[operation] ?? (operation === 'batch' ? [] : [defaultScope(manifest.name, operation)]),
   };
 }
 

@@ -14,6 +14,8 @@ const ROUTES: Record<Operation, { method: HttpMethod; item: boolean; verb: strin
   replace: { method: 'PUT', item: true, verb: 'replace', plural: false },
   delete: { method: 'DELETE', item: true, verb: 'delete', plural: false },
   search: { method: 'GET', item: false, verb: 'search', plural: true },
+  batch: { method: 'POST', item: false, verb: 'batch', plural: true },
+  upsert: { method: 'PUT', item: false, verb: 'upsert', plural: false },
 };
 
 const SUMMARIES: Record<Operation, (singular: string, plural: string) => string> = {
@@ -24,6 +26,8 @@ const SUMMARIES: Record<Operation, (singular: string, plural: string) => string>
   replace: (singular) => `Replace ${article(singular)} ${singular}`,
   delete: (singular) => `Delete ${article(singular)} ${singular}`,
   search: (_, plural) => `Search ${plural} by words`,
+  batch: (_, plural) => `Create, update and delete many ${plural} in one request`,
+  upsert: (singular) => `Create or replace ${article(singular)} ${singular} by a unique field`,
 };
 
 type Names = AutomationPlan['names'];
@@ -53,7 +57,8 @@ export function compileEndpoint(
       check: filterCheck(ajv, { ...withoutDefault(properties[field]), ...definitionsOf(schema) }),
     };
   });
-  const path = declaration.operation === 'search' ? `${basePath}/search` : route.item ? `${basePath}/{id}` : basePath;
+  const named = declaration.operation === 'search' || declaration.operation === 'batch';
+  const path = named ? `${basePath}/${declaration.operation}` : route.item ? `${basePath}/{id}` : basePath;
   return {
     operation: declaration.operation,
     method: route.method,

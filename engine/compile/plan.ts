@@ -69,7 +69,13 @@ export interface AutomationPlan {
    */
   readonly references: readonly Reference[];
   /** `maxResponseChars`: lists stop before the record that would make the JSON body longer. */
-  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars: number };
+  readonly pagination: {
+    readonly defaultLimit: number;
+    readonly maxLimit: number;
+    readonly maxResponseChars: number;
+    /** Most operations one `POST /NAME/batch` carries. */
+    readonly maxBatch: number;
+  };
   /** Requests per client per window; absent: the config's default. */
   readonly rateLimit?: { readonly requests: number; readonly perSeconds: number };
   /** Update, replace and delete need `If-Match` (428 without). */

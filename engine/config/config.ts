@@ -23,7 +23,12 @@ export interface CouncilConfig {
     /** One info line per automation request. */
     readonly accessLog: boolean;
   };
-  readonly pagination: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxResponseChars: number };
+  readonly pagination: {
+    readonly defaultLimit: number;
+    readonly maxLimit: number;
+    readonly maxResponseChars: number;
+    readonly maxBatch: number;
+  };
   readonly audit: { readonly enabled: boolean };
   /** Counting for /metrics (requests, store calls); read at start only. */
   readonly metrics: { readonly enabled: boolean };

@@ -39,6 +39,8 @@ export const manifestIssueCodes = {
   'filter-duplicate': 'A list declares the same filter field twice.',
   'filter-operator-invalid': 'A filter lists an operator that does not apply to its property type (e.g. contains on a number).',
   'search-invalid': 'A search endpoint has no `fields`, or names a field that is not a string property.',
+  'batch-invalid': 'A batch endpoint is declared without any of create, update, replace or delete for it to carry.',
+  'upsert-invalid': 'An upsert endpoint is declared without a `storage.unique` field to find the record by.',
   'sort-unknown-field': 'A sort field is not a scalar property of the schema nor id, createdAt or updatedAt.',
   'connection-unknown': 'The storage connection is not defined in council.config.yaml.',
   'connection-backend-mismatch': 'The named connection is for another backend.',

@@ -32,9 +32,15 @@ export function buildAutomationRoutes(
     collection: new Map<string, RouteHandler>(),
     item: new Map<string, RouteHandler>(),
     search: new Map<string, RouteHandler>(),
+    batch: new Map<string, RouteHandler>(),
   };
   for (const endpoint of plan.endpoints) {
-    const shape = endpoint.operation === 'search' ? 'search' : endpoint.path.endsWith('/{id}') ? 'item' : 'collection';
+    const shape =
+      endpoint.operation === 'search' || endpoint.operation === 'batch'
+        ? endpoint.operation
+        : endpoint.path.endsWith('/{id}')
+          ? 'item'
+          : 'collection';
     const handler = guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit, options.idempotency, options), {
       ...options,
       rateLimit: plan.rateLimit ?? options.defaultRateLimit,
@@ -69,9 +75,11 @@ export function buildAutomationRoutes(
         ? allowed(shapes.collection)
         : rest === '/search' && shapes.search.size
           ? allowed(shapes.search)
-          : /^\/[^/]+$/.test(rest)
-            ? allowed(shapes.item)
-            : '';
+          : rest === '/batch' && shapes.batch.size
+            ? allowed(shapes.batch)
+            : /^\/[^/]+$/.test(rest)
+              ? allowed(shapes.item)
+              : '';
     if (methods === '') {
       return new HttpProblem('not-found', `no route ${c.req.path}; see /openapi.json for the operations of ${plan.basePath}`, {
         headers,
@@ -85,6 +93,7 @@ export function buildAutomationRoutes(
     collection: shapes.collection,
     item: shapes.item,
     ...(shapes.search.size ? { search: shapes.search } : {}),
+    ...(shapes.batch.size ? { batch: shapes.batch } : {}),
     ...(inverse.size ? { inverse } : {}),
     unmatched,
   };
@@ -100,7 +109,7 @@ export function withGuardHeaders(c: Context, response: Response): Response {
   return response;
 }
 
-const WRITES: ReadonlySet<string> = new Set(['create', 'update', 'replace', 'delete']);
+const WRITES: ReadonlySet<string> = new Set(['create', 'update', 'replace', 'delete', 'batch', 'upsert']);
 
 /** What the engine hands every router: the shared guards and the default rate limit. */
 export type RouterGuards = Omit<Guards, 'rateLimit'> & { readonly defaultRateLimit: RateLimit };
@@ -198,7 +207,8 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
         : work);
       const replayed = wasReplayed(c);
       if (replayed) monitor.idempotentReplays.add(automation);
-      recordWrite(c, principal, requestId, response, replayed ? 'idempotent replay' : undefined);
+      // A batch audited each of its writes (batch-handler.ts); a replay wrote nothing new.
+      if (action !== 'batch' || replayed) recordWrite(c, principal, requestId, response, replayed ? 'idempotent replay' : undefined);
       // The kept answer is a Response of its own, which Hono sends without the guards' headers.
       return replayed ? withGuardHeaders(c, response) : response;
     } catch (error) {
@@ -222,7 +232,7 @@ function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, g
       automation,
       // A replayed create names its record in the kept Location only.
       recordId:
-        action === 'create'
+        action === 'create' || action === 'upsert'
           ? (writtenId(c) ?? (wasReplayed(c) ? response?.headers.get('location')?.split('/').pop() : undefined))
           : c.req.param('id'),
       requestId,

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import { ANONYMOUS } from '../observe/usage.ts';
 import type { RelatedAutomations } from '../registry/registry.ts';
 import { requestIdOf } from '../request/request-id.ts';
-import type { AutomationEnv, RequestScope } from '../request/route-table.ts';
+import type { AutomationEnv, RequestScope, RouteHandler, RouteTable } from '../request/route-table.ts';
 import { addGuardHeader, guardHeaders } from './answer.ts';
 import { withGuardHeaders } from './automation-routes.ts';
 import { renderError } from './errors.ts';
@@ -31,8 +31,8 @@ export function createAutomationsApp(logger: Logger, related: RelatedAutomations
   });
   app.all('/:automation/:id', (c) => {
     const routes = c.env.routes;
-    // Only an automation that declares search reads the id: GET by id pays nothing for it.
-    const table = routes.search && c.req.param('id') === 'search' ? routes.search : routes.item;
+    // Only an automation that declares search or batch reads the id: GET by id pays nothing for it.
+    const table = routes.search || routes.batch ? namedOr(routes, c.req.param('id')) : routes.item;
     return (table.get(method(c)) ?? routes.unmatched)(c);
   });
   // A reverse list (`/accounts/{id}/tickets`) is answered by the automation whose reference publishes it.
@@ -68,4 +68,11 @@ export function createAutomationsApp(logger: Logger, related: RelatedAutomations
     return withGuardHeaders(c, renderError(error, logger, request));
   });
   return (request, scope) => app.fetch(request, scope);
+}
+
+/** `/NAME/search` and `/NAME/batch` where declared; otherwise the segment is an id. */
+function namedOr(routes: RouteTable, id: string): ReadonlyMap<string, RouteHandler> {
+  if (id === 'search' && routes.search) return routes.search;
+  if (id === 'batch' && routes.batch) return routes.batch;
+  return routes.item;
 }

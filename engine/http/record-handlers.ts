@@ -3,6 +3,7 @@ import type { RecordStore, SharedDatabase, StoredRecord } from '../../adapters/t
 import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
 import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
+import type { Logger } from '../log.ts';
 import type { RelatedAutomations } from '../registry/registry.ts';
 import { newRecordId } from '../request/record-id.ts';
 import { requestHeader } from '../request/request-header.ts';
@@ -10,6 +11,7 @@ import { requestIdOf } from '../request/request-id.ts';
 import { type RouteHandler, scopeOf } from '../request/route-table.ts';
 import type { AuditLog } from '../security/audit-log.ts';
 import { guardHeaders, jsonAnswer, noteReplayed, noteWritten } from './answer.ts';
+import { batchHandler } from './batch-handler.ts';
 import { readJsonObject } from './body.ts';
 import { deleteWithReferrers } from './delete-referrers.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
@@ -24,6 +26,7 @@ import { pieceLinks, recordBody } from './record-body.ts';
 import { type PieceQuery, parsePieceQuery, pieceBody } from './record-piece.ts';
 import { checkReferencesExist } from './reference-checks.ts';
 import { encodeSearchCursor, parseSearchQuery } from './search-query.ts';
+import { upsertHandler } from './upsert-handler.ts';
 
 /** An endpoint's answer: at once when the store answered at once (a memory read), else a promise. */
 /** What answers one endpoint (the shared router's {@link RouteHandler}). */
@@ -35,6 +38,8 @@ export interface RecordLinks {
   readonly audit: AuditLog;
   /** Statements across this automation's table and others on its connection, where it has them (see expand, delete). */
   readonly shared?: SharedDatabase | undefined;
+  /** Where a batch operation's unexpected failure is logged (its answer says only that it failed). */
+  readonly logger?: Logger;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -91,7 +96,31 @@ export function recordHandler(
   const budget = plan.pagination.maxResponseChars;
   const linksOf = (record: StoredRecord | undefined) => (record ? pieceLinks(plan, record) : () => null);
 
+  // How a batch or an upsert treats a body, the same as the single writes below.
+  const rules = {
+    bodyLimit,
+    readBody: (c: Context) => readJsonObject(c, bodyLimit),
+    errorsOf: (data: Record<string, unknown>) => {
+      const errors = engineFieldErrors(data);
+      const body = Object.fromEntries(
+        Object.entries(data).filter(([key, value]) => value !== null && !errors.some((e) => e.pointer === `/${key}`)),
+      );
+      if (!plan.validate(body)) errors.push(...toFieldErrors(plan.validate.errors));
+      return errors;
+    },
+    patched: (current: StoredRecord, patch: Record<string, unknown>): StoredRecord => {
+      const { id, createdAt, updatedAt, ...data } = current;
+      const next = validated(mergePatch(data, patch) as Record<string, unknown>, engineFieldErrors(patch));
+      return { id, createdAt, updatedAt: nextUpdatedAt(updatedAt), ...next };
+    },
+    once,
+  };
+
   switch (endpoint.operation) {
+    case 'batch':
+      return batchHandler(plan, store, rules, links);
+    case 'upsert':
+      return upsertHandler(plan, store, rules, links);
     case 'list':
       return listHandler(plan, endpoint, store, links);
     case 'search':

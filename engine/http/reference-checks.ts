@@ -1,7 +1,13 @@
 import type { AutomationPlan } from '../compile/plan.ts';
 import { type FieldError, HttpProblem } from '../errors/problem.ts';
 import type { RelatedAutomations } from '../registry/registry.ts';
-import { readMany } from './related-read.ts';
+import { idsIn, readMany } from './related-read.ts';
+
+/** A body whose references are checked, and where its fields are in the request (`''`: the body itself). */
+export interface ReferringBody {
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly at: string;
+}
 
 /**
  * Checks that every reference field `body` sets names a record that exists, on whatever
@@ -9,12 +15,21 @@ import { readMany } from './related-read.ts';
  * them all. Fields the body leaves out (or clears) are not checked.
  * A referred automation not serving is a 503: nothing can be checked there now.
  */
-export async function checkReferencesExist(
+export function checkReferencesExist(
   plan: AutomationPlan,
   body: Readonly<Record<string, unknown>>,
   related: RelatedAutomations,
 ): Promise<void> {
-  const wanted = plan.references.filter((r) => typeof body[r.field] === 'string');
+  return checkReferencesOf(plan, [{ body, at: '' }], related);
+}
+
+/** {@link checkReferencesExist} for many bodies (a batch): one read of many ids per relation, not one per body. */
+export async function checkReferencesOf(
+  plan: AutomationPlan,
+  bodies: readonly ReferringBody[],
+  related: RelatedAutomations,
+): Promise<void> {
+  const wanted = plan.references.filter((r) => bodies.some(({ body }) => typeof body[r.field] === 'string'));
   if (wanted.length === 0) return;
   const errors: FieldError[] = [];
   await Promise.all(
@@ -26,12 +41,19 @@ export async function checkReferencesExist(
           `${reference.field} refers to ${reference.automation}, which is not serving right now, so the reference cannot be checked; retry later`,
         );
       }
-      const id = body[reference.field] as string;
-      const found = await readMany(target.store, [id]);
-      if (!found.has(id)) {
+      const found = await readMany(
+        target.store,
+        idsIn(
+          bodies.map(({ body }) => body),
+          reference.field,
+        ),
+      );
+      for (const { body, at } of bodies) {
+        const id = body[reference.field];
+        if (typeof id !== 'string' || found.has(id)) continue;
         errors.push({
-          pointer: `/${reference.field}`,
-          message: `no ${reference.automation} record has id "${body[reference.field]}"; list ${target.plan.basePath} to find one, or leave ${reference.field} out`,
+          pointer: `${at}/${reference.field}`,
+          message: `no ${reference.automation} record has id "${id}"; list ${target.plan.basePath} to find one, or leave ${reference.field} out`,
         });
       }
     }),

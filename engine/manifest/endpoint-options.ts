@@ -94,3 +94,38 @@ export function checkSearch(
         ],
   );
 }
+
+/** A batch carries the writes the automation declares: at least one of them. */
+export function checkBatch(
+  source: SourceFile,
+  manifest: Manifest,
+  endpoint: EndpointDeclaration,
+  at: readonly PathSegment[],
+): ManifestIssue[] {
+  if (endpoint.operation !== 'batch') return [];
+  const writes = ['create', 'update', 'replace', 'delete'];
+  if (manifest.endpoints.some((e) => writes.includes(e.operation))) return [];
+  const message = `a batch carries the writes this automation declares, and it declares none; add ${writes.join(', ')} endpoints it should carry, or remove batch`;
+  return [issueAt(source, [...at, 'operation'], 'batch-invalid', message)];
+}
+
+/** An upsert finds its record by a unique field, in one atomic step the backend must offer. */
+export function checkUpsert(
+  source: SourceFile,
+  manifest: Manifest,
+  endpoint: EndpointDeclaration,
+  at: readonly PathSegment[],
+): ManifestIssue[] {
+  if (endpoint.operation !== 'upsert') return [];
+  const { backend } = manifest.storage;
+  if (capabilities[backend] && !capabilities[backend].upsert) {
+    const message = `backend ${backend} cannot create-or-replace by a unique field in one atomic step (upsert); use ${backendsWith((can) => can.upsert === true)}, or remove this endpoint`;
+    return [issueAt(source, [...at, 'operation'], 'capability-missing', message)];
+  }
+  if ((manifest.storage.unique ?? []).length === 0) {
+    const message =
+      'an upsert finds the record to replace by a unique field: list it under storage.unique (e.g. unique: [email]), or remove upsert';
+    return [issueAt(source, [...at, 'operation'], 'upsert-invalid', message)];
+  }
+  return [];
+}

@@ -89,6 +89,8 @@ const ROUTES: Readonly<Record<Operation, (name: string) => string>> = {
   replace: (n) => `PUT    /${n}/{id}`,
   delete: (n) => `DELETE /${n}/{id}`,
   search: (n) => `GET    /${n}/search?q=words  (best matches first)`,
+  batch: (n) => `POST   /${n}/batch  (up to pagination.maxBatch creates, updates and deletes)`,
+  upsert: (n) => `PUT    /${n}?by=FIELD  (create or replace by a unique field)`,
 };
 
 /**

@@ -6,7 +6,7 @@ import { ENGINE_FIELDS, type JsonSchema } from '../schema/json-schema.ts';
 import { referencesOf } from '../schema/references.ts';
 import type { ManifestIssue } from '../source/issues.ts';
 import { issueAt, type PathSegment, type SourceFile } from '../source/source.ts';
-import { checkFilters, checkSearch } from './endpoint-options.ts';
+import { checkBatch, checkFilters, checkSearch, checkUpsert } from './endpoint-options.ts';
 import type { Manifest } from './manifest.ts';
 import { checkReferences } from './references.ts';
 
@@ -171,7 +171,12 @@ function checkEndpoints(source: SourceFile, manifest: Manifest, schema: JsonSche
       const message = '`consequential: false` does not apply to delete: a model always asks its user before deleting; remove it';
       issues.push(issueAt(source, [...at, 'consequential'], 'endpoint-option-misplaced', message));
     }
-    issues.push(...checkFilters(source, manifest, endpoint, at, schema), ...checkSearch(source, manifest, endpoint, at, schema));
+    issues.push(
+      ...checkFilters(source, manifest, endpoint, at, schema),
+      ...checkSearch(source, manifest, endpoint, at, schema),
+      ...checkBatch(source, manifest, endpoint, at),
+      ...checkUpsert(source, manifest, endpoint, at),
+    );
     const sortable = [...scalars, ...ENGINE_FIELDS];
     endpoint.sort?.forEach((field, i) => {
       if (!sortable.includes(field)) {

@@ -1,5 +1,6 @@
 import type { ParameterObject } from 'openapi3-ts/oas31';
 import type { FilterOperator } from '../../adapters/types.ts';
+import { batchOperations } from '../compile/batch-operations.ts';
 import type { AutomationPlan, EndpointPlan, FilterPlan, JsonSchema } from '../compile/plan.ts';
 import { selectableFields } from '../http/fields-param.ts';
 import { filterParameter, MAX_IN_VALUES } from '../http/filter-params.ts';
@@ -21,6 +22,8 @@ export interface ToolInput {
   readonly queryArguments: ReadonlyMap<string, string>;
   /** The record's fields as arguments: at the top (create, replace) or under `set` (update). */
   readonly body?: { readonly at: '' | '/set'; readonly shape: ArgumentShape };
+  /** A batch's operations: `record` and `set` of each item shaped as the create and update tools' arguments. */
+  readonly batch?: { readonly record?: ArgumentShape; readonly set?: ArgumentShape };
   /** Fields `clear` may name (update). */
   readonly clearable: readonly string[];
   /** The argument sent as `If-Match` (update, replace, delete): the record's `updatedAt` as last read. */
@@ -57,7 +60,75 @@ export function toolInput(plan: AutomationPlan, endpoint: EndpointPlan): ToolInp
       return recordInput(plan, endpoint.operation === 'replace');
     case 'update':
       return updateInput(plan);
+    case 'upsert':
+      return upsertInput(plan);
+    case 'batch':
+      return batchInput(plan);
   }
+}
+
+/** The argument naming the unique field of an upsert (HTTP's `?by=`); not a likely record field. */
+export const UPSERT_BY_ARGUMENT = 'match_by';
+
+/** Upsert: the record's fields, and `match_by`, the unique field that finds the record to replace. */
+function upsertInput(plan: AutomationPlan): ToolInput {
+  const record = recordInput(plan, false);
+  const unique = [...(plan.storage.spec.unique ?? [])];
+  const what = `The unique field to find the ${recordNouns(plan).one} by: the one holding the value given here is replaced (keeping its id), else one is created.`;
+  const by: JsonSchema =
+    unique.length === 1
+      ? orNull({ type: 'string', enum: unique, description: what }, `Null or left out: ${unique[0]}.`)
+      : { type: 'string', enum: unique, description: what };
+  return {
+    ...record,
+    ...closed({ [UPSERT_BY_ARGUMENT]: by, ...record.schema.properties }),
+    queryArguments: new Map([['by', `/${UPSERT_BY_ARGUMENT}`]]),
+  };
+}
+
+/**
+ * Batch: `operations`, each `{ op, id, record, set, if_updated_at }` with `record` shaped as
+ * the create tool's fields and `set` as the update tool's, so every client checks them.
+ */
+function batchInput(plan: AutomationPlan): ToolInput {
+  const ops = batchOperations(plan);
+  const { one, many } = recordNouns(plan);
+  const conversion = newConversion(plan);
+  const base = '/properties/operations/items/properties';
+  const item: Record<string, JsonSchema> = {
+    op: { type: 'string', enum: [...ops], description: 'What this operation does.' },
+    id: orNull(
+      { type: 'string', minLength: 1, description: `The id of the ${one} to ${ops.filter((o) => o !== 'create').join(', ')}.` },
+      'Null for create.',
+    ),
+  };
+  const shapes: { record?: ArgumentShape; set?: ArgumentShape } = {};
+  if (ops.includes('create') || ops.includes('replace')) {
+    const record = object(plan.schema, { path: [], pointer: `${base}/record/anyOf/0`, mode: 'absent' }, conversion, true);
+    item.record = orNull({ ...record.schema, description: `create and replace: the whole ${one}.` }, 'Null for update and delete.');
+    shapes.record = record.shape;
+  }
+  if (ops.includes('update')) {
+    const changes = object(plan.schema, { path: [], pointer: `${base}/set/anyOf/0`, mode: 'unchanged', names: [] }, conversion, true);
+    item.set = orNull({ ...changes.schema, description: `update: the fields to change, with their new values.` }, 'Null for the others.');
+    shapes.set = changes.shape;
+  }
+  if (ops.some((o) => o !== 'create')) item[VERSION_ARGUMENT] = versionArgument(plan);
+  const operations: JsonSchema = {
+    type: 'array',
+    description: `Up to ${plan.pagination.maxBatch} writes to ${many}, run in order.`,
+    items: { type: 'object', properties: item, required: Object.keys(item), additionalProperties: false },
+    minItems: 1,
+    maxItems: plan.pagination.maxBatch,
+  };
+  return {
+    ...closed({ operations }),
+    queryArguments: new Map(),
+    batch: shapes,
+    clearable: [],
+    adaptations: conversion.adaptations,
+    sources: schemaSources(conversion),
+  };
 }
 
 /** A record, or one piece of a value an answer cut short (`piece`, `offset`, `version` as the cut's `next` gives them). */

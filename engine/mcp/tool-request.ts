@@ -2,7 +2,7 @@ import type { EndpointPlan } from '../compile/plan.ts';
 import type { FieldError } from '../errors/problem.ts';
 import { filterParameter } from '../http/filter-params.ts';
 import type { ArgumentShape } from './portable-schema.ts';
-import type { ToolInput } from './tool-input.ts';
+import { type ToolInput, VERSION_ARGUMENT } from './tool-input.ts';
 
 /** The endpoint's HTTP request a tool call stands for, or what is wrong with its arguments. */
 export type ToolRequest = { readonly request: Request; readonly errors?: undefined } | { readonly errors: readonly FieldError[] };
@@ -25,7 +25,12 @@ export function requestFor(endpoint: EndpointPlan, input: ToolInput, args: Argum
     if (errors.length) return { errors };
     return { request: new Request(url, { method: endpoint.method, headers: ifMatch(input, args) }) };
   }
-  const body = bodyOf(input, args, errors);
+  // An upsert's `?by=` (the only query a write takes).
+  for (const [name, pointer] of input.queryArguments) {
+    const value = args[pointer.slice(1)];
+    if (typeof value === 'string') url.searchParams.set(name, value);
+  }
+  const body = input.batch ? batchBodyOf(input.batch, args, errors) : bodyOf(input, args, errors);
   if (errors.length) return { errors };
   const headers: Record<string, string> = { 'content-type': 'application/json', ...ifMatch(input, args) };
   return { request: new Request(url, { method: endpoint.method, headers, body: JSON.stringify(body) }) };
@@ -72,13 +77,34 @@ function queryOf(args: Arguments, errors: FieldError[]): [string, string][] {
   return query;
 }
 
-/** The JSON body of a create, replace or update call. */
+/** A batch call's `{ operations }`: each item's `record` or `set` as `data`, its version as `ifMatch`. */
+function batchBodyOf(shapes: NonNullable<ToolInput['batch']>, args: Arguments, errors: FieldError[]): Record<string, unknown> {
+  const items = Array.isArray(args.operations) ? (args.operations as unknown[]) : [];
+  const operations = items.map((raw, i) => {
+    const item = isObject(raw) ? raw : {};
+    const given = item.op === 'update' ? ['set', shapes.set] : ['record', shapes.record];
+    const [name, shape] = given as [string, ArgumentShape | undefined];
+    const value = item[name];
+    const data = shape && isObject(value) ? decode(value, shape, `/operations/${i}/${name}`, errors) : undefined;
+    const version = item[VERSION_ARGUMENT];
+    return {
+      op: item.op,
+      ...(typeof item.id === 'string' ? { id: item.id } : {}),
+      ...(data !== undefined && item.op !== 'delete' ? { data } : item.op === 'update' ? { data: {} } : {}),
+      ...(typeof version === 'string' && version !== '' ? { ifMatch: `"${version.replace(/"/g, '')}"` } : {}),
+    };
+  });
+  return { operations };
+}
+
+/** The JSON body of a create, replace, update or upsert call. */
 function bodyOf(input: ToolInput, args: Arguments, errors: FieldError[]): Record<string, unknown> {
   const { body } = input;
   if (!body) return {};
   if (body.at === '') {
     const { id: _id, ...fields }: Record<string, unknown> = args;
     if (input.version !== undefined) delete fields[input.version];
+    for (const pointer of input.queryArguments.values()) delete fields[pointer.slice(1)];
     return decode(fields, body.shape, '', errors) as Record<string, unknown>;
   }
   const changes = args.set;

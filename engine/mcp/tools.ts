@@ -34,7 +34,7 @@ const READS: ReadonlySet<Operation> = new Set(['list', 'get', 'search']);
  * Calls that may remove or overwrite data: a delete removes a record, a replace drops
  * what it is not sent, an update overwrites the fields it sets and removes those it clears.
  */
-const DESTRUCTIVE: ReadonlySet<Operation> = new Set(['delete', 'replace', 'update']);
+const DESTRUCTIVE: ReadonlySet<Operation> = new Set(['delete', 'replace', 'update', 'batch', 'upsert']);
 
 const built = new WeakMap<AutomationPlan, { readonly related: readonly unknown[]; readonly tools: readonly Tool[] }>();
 
@@ -102,7 +102,7 @@ export function toolFor(
       readOnlyHint: READS.has(operation),
       destructiveHint: DESTRUCTIVE.has(operation),
       // Calling again with the same arguments changes nothing more; only a create adds another record.
-      idempotentHint: operation !== 'create',
+      idempotentHint: operation !== 'create' && operation !== 'batch',
       openWorldHint: false,
     },
   };

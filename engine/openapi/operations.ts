@@ -1,5 +1,7 @@
 import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject } from 'openapi3-ts/oas31';
+import { capabilities } from '../../adapters/capabilities.ts';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { batchRequestBody, batchResponse, upsertParameter } from './batch.ts';
 import { pageBody, recordBody } from './bodies.ts';
 import { exampleRecord } from './example.ts';
 import { GPT_LIMITS } from './gpt-profile.ts';
@@ -18,6 +20,8 @@ const ERRORS: Readonly<Record<Operation, readonly ProblemStatus[]>> = {
   replace: [400, 404, 412, 413, 415, 422],
   delete: [400, 404, 412],
   search: [400],
+  batch: [400, 404, 409, 412, 413, 415, 422],
+  upsert: [400, 409, 413, 415, 422],
 };
 
 /**
@@ -44,13 +48,14 @@ export function operationFor(
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
   else if (endpoint.operation === 'search') operation.parameters = searchParameters(plan, endpoint);
   else if (endpoint.operation === 'get') operation.parameters = getParameters(plan);
-  else if (endpoint.operation !== 'create') {
+  else if (endpoint.operation === 'upsert') operation.parameters = [upsertParameter(plan)];
+  else if (endpoint.operation !== 'create' && endpoint.operation !== 'batch') {
     operation.parameters = omitOptionalHeaders && !plan.requireIfMatch ? [idParameter(plan)] : [idParameter(plan), ifMatchParameter(plan)];
   }
   if ((endpoint.operation === 'list' || endpoint.operation === 'get') && plan.references.length) {
     operation.parameters?.push(expandParameter(plan, related));
   }
-  if (!omitOptionalHeaders && (endpoint.operation === 'create' || endpoint.operation === 'update')) {
+  if (!omitOptionalHeaders && ['create', 'update', 'batch', 'upsert'].includes(endpoint.operation)) {
     operation.parameters = [...(operation.parameters ?? []), idempotencyKeyParameter()];
   }
   const body = requestBody(plan, endpoint.operation);
@@ -73,6 +78,12 @@ function defaultDescription(plan: AutomationPlan, operation: Operation, effects:
     replace: `Replaces one ${one} as a whole: fields left out are removed or reset to their defaults.`,
     delete: `Deletes one ${one} for good.`,
     search: `Finds ${many} by words, best matches first: to read further, call again with \`cursor\` set to \`meta.next\` until it is null.`,
+    batch: `Runs up to ${plan.pagination.maxBatch} creates, updates, replaces and deletes of ${many} in one request, in order. Everything is checked before anything is written. ${
+      capabilities[plan.storage.backend]?.transactions
+        ? 'All or nothing: if one write fails, none is made and the answer names it.'
+        : 'Each write is made on its own; check the `status` of each result.'
+    }`,
+    upsert: `Creates one ${one}, or replaces the one with the same value of the unique field \`by\` names (keeping its id): 201 when created, 200 when replaced.`,
   };
   // The automation's description follows when the whole stays within what GPT Actions
   // accept; it is always in the tag and in the per-automation document's info.
@@ -90,6 +101,14 @@ function requestBody(plan: AutomationPlan, operation: Operation): RequestBodyObj
       required: true,
       description:
         operation === 'create' ? `The new ${one}.` : `The ${one} as it should be; every field not sent is removed or reset to its default.`,
+      content: { 'application/json': { schema: schemaRef(names.input), ...(example ? { example: example.input } : {}) } },
+    };
+  }
+  if (operation === 'batch') return batchRequestBody(plan);
+  if (operation === 'upsert') {
+    return {
+      required: true,
+      description: `The ${one} as it should be, holding the value of the field \`by\` names.`,
       content: { 'application/json': { schema: schemaRef(names.input), ...(example ? { example: example.input } : {}) } },
     };
   }
@@ -144,6 +163,15 @@ function successResponse(plan: AutomationPlan, operation: Operation): ResponsesO
       return { 200: { ...single(`The ${one} as stored after the change.`), headers: etagHeader() } };
     case 'delete':
       return { 204: { description: `The ${one} was deleted. No body.` } };
+    case 'batch':
+      return { 200: batchResponse(plan) };
+    case 'upsert': {
+      const location = { description: `URL of the new ${one}.`, schema: { type: 'string', format: 'uri-reference' } };
+      return {
+        200: { ...single(`The ${one} as stored after replacing the one found.`), headers: etagHeader() },
+        201: { ...single(`The ${one} as stored, created: no ${one} held that value.`), headers: { Location: location, ...etagHeader() } },
+      };
+    }
   }
 }
 

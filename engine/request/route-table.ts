@@ -16,6 +16,8 @@ export interface RouteTable {
   readonly item: ReadonlyMap<string, RouteHandler>;
   /** `/<automation>/search`, when it declares search (otherwise `search` is an id like any other). */
   readonly search?: ReadonlyMap<string, RouteHandler>;
+  /** `/<automation>/batch`, when it declares batch (otherwise `batch` is an id like any other). */
+  readonly batch?: ReadonlyMap<string, RouteHandler>;
   /**
    * Its reverse lists, by `<referred automation>/<inverse>`: `GET /accounts/{id}/tickets`
    * is answered by the tickets table's `accounts/tickets` entry, under tickets' own list guards.

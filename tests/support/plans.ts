@@ -83,7 +83,7 @@ export function makePlan(overrides: PlanOverrides = {}): AutomationPlan {
       },
     },
     endpoints,
-    pagination: overrides.pagination ?? { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
+    pagination: overrides.pagination ?? { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000, maxBatch: 100 },
     requireIfMatch: overrides.requireIfMatch ?? false,
     validate: createRecordAjv().compile(structuredClone(schema)),
   };
@@ -98,6 +98,8 @@ const METHODS: Record<Operation, HttpMethod> = {
   update: 'PATCH',
   replace: 'PUT',
   delete: 'DELETE',
+  batch: 'POST',
+  upsert: 'PUT',
   search: 'GET',
 };
 

@@ -44,7 +44,7 @@ export function makeProject(
         metricsHost: '127.0.0.1',
         accessLog: false,
       },
-      pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000 },
+      pagination: { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50_000, maxBatch: 100 },
       // Off unless a test is about it: every write would otherwise open the embedded system store.
       audit: { enabled: false },
       metrics: { enabled: true },

@@ -44,6 +44,10 @@ maxLimit?: number
  * Longest JSON body of a list or search page, in characters. A page stops before the record that would pass it (never before the first), with `meta.truncated: true` and `meta.next` continuing after the last record sent. The default stays well under the 100,000 characters a GPT Action reads.
  */
 maxResponseChars?: number
+/**
+ * Most operations one `POST /NAME/batch` request carries (creates, updates, replaces and deletes together). More is refused with 422 before anything is written.
+ */
+maxBatch?: number
 }
 /**
  * Idempotency-Key on POST and PATCH: a retried write with the same key and body gets the first answer and writes nothing again.

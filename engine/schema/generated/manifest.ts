@@ -59,7 +59,7 @@ access?: {
 /**
  * true: every endpoint answers without a key; a list of operations: those do. `council validate` warns about each public endpoint.
  */
-public?: (boolean | [("list" | "get" | "create" | "update" | "replace" | "delete" | "search"), ...(("list" | "get" | "create" | "update" | "replace" | "delete" | "search"))[]])
+public?: (boolean | [("list" | "get" | "create" | "update" | "replace" | "delete" | "search" | "batch" | "upsert"), ...(("list" | "get" | "create" | "update" | "replace" | "delete" | "search" | "batch" | "upsert"))[]])
 /**
  * The scopes an operation needs instead of its default, e.g. delete: [accounts:admin]. A key needs all of them; `*` and NAME:* grant everything (on NAME).
  */
@@ -118,7 +118,7 @@ schema: {
 endpoints: [Endpoint, ...(Endpoint)[]]
 }
 export interface Endpoint {
-operation: ("list" | "get" | "create" | "update" | "replace" | "delete" | "search")
+operation: ("list" | "get" | "create" | "update" | "replace" | "delete" | "search" | "batch" | "upsert")
 summary?: string
 description?: string
 /**
