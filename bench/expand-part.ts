@@ -149,7 +149,7 @@ async function seed(base: string): Promise<void> {
   await Promise.all(Array.from({ length: 10 }, worker));
 }
 
-async function emptyDatabase(url: string): Promise<string | undefined> {
+export async function emptyDatabase(url: string): Promise<string | undefined> {
   const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
   try {
     await sql`drop schema if exists public cascade`;

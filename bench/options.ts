@@ -2,8 +2,8 @@
 import { coreCount } from './machine.ts';
 import { tasksetPresent } from './processes.ts';
 
-export type Part = 'http' | 'observe' | 'start' | 'cli' | 'scale' | 'console' | 'expand';
-export const PARTS: readonly Part[] = ['http', 'observe', 'start', 'cli', 'scale', 'console', 'expand'];
+export type Part = 'http' | 'observe' | 'start' | 'cli' | 'scale' | 'console' | 'expand' | 'batch';
+export const PARTS: readonly Part[] = ['http', 'observe', 'start', 'cli', 'scale', 'console', 'expand', 'batch'];
 export const STORES = ['memory', 'postgres', 'redis'] as const;
 export const OPERATIONS = ['get', 'list', 'post'] as const;
 export type Operation = (typeof OPERATIONS)[number];

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BaselineCheckout, checkOutBaseline } from './baseline-checkout.ts';
+import { type BatchResult, batchLines, batchPart } from './batch-part.ts';
 import { type CliTimings, cliLines, cliPart } from './cli-part.ts';
 import { consoleLines, consolePart } from './console-part.ts';
 import { buildEngine } from './engine-build.ts';
@@ -52,6 +53,7 @@ const results: {
   observe?: ObserveResult[];
   console?: Awaited<ReturnType<typeof consolePart>>;
   expand?: ExpandResult[];
+  batch?: BatchResult[];
 } = {};
 try {
   for (const checkout of checkouts) say(`${checkout.label} (${checkout.dir}) runs ${buildEngine(checkout.dir, options.build)}`);
@@ -125,6 +127,12 @@ try {
     // This checkout only: references are new, a baseline before them has none.
     results.expand = await expandPart(options, tool);
     for (const line of expandLines(results.expand)) say(line);
+    say();
+  }
+  if (options.parts.includes('batch')) {
+    // This checkout only: batches are new.
+    results.batch = await batchPart(options, tool);
+    for (const line of batchLines(results.batch)) say(line);
     say();
   }
 } finally {

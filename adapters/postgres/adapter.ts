@@ -11,7 +11,7 @@ import {
 } from '../types.ts';
 import { runBatch } from './batch-write.ts';
 import type { Executor } from './executor.ts';
-import { decodeRow, encodeField, encodeListQuery, encodeRecord, extrasOf } from './record-codec.ts';
+import { decodeRow, encodeField, encodeListQuery, encodeRecord, extrasOf, jsonRows } from './record-codec.ts';
 import { isUniqueViolation, refusal, violatedField } from './refusal.ts';
 import { EXTRA_COLUMN, type TableSchema } from './schema.ts';
 import type { RecordStatements } from './statements.ts';
@@ -85,15 +85,9 @@ export class PostgresRecordStore implements RecordStore {
 
   async createMany(records: readonly StoredRecord[]): Promise<void> {
     if (records.length === 0) return;
-    // One JSON array as the only parameter: one statement however many records, and JSON
-    // values (jsonb columns, `@extra`) nest as they are.
-    // A record whose properties all have columns goes as it is (the usual case: no copy).
-    const rows = records.map((record) => {
-      const extras = extrasOf(this.#schema, record);
-      return extras === undefined ? record : { ...record, [EXTRA_COLUMN]: extras };
-    });
+    // One JSON array as the only parameter: one statement however many records.
     try {
-      await run(this.#db, this.#statements.insertMany, [JSON.stringify(rows)]);
+      await run(this.#db, this.#statements.insertMany, [jsonRows(this.#schema, records)]);
     } catch (error) {
       throw refusal(this.#schema, error, undefined);
     }

@@ -145,7 +145,14 @@ class ThreadClient implements PgliteThread {
   async #rows(body: Body): Promise<Row[]> {
     const reply = await this.#send(body);
     if (reply.error) throw new PgliteError(reply.error);
-    return reply.rows ?? [];
+    const { rows, columns } = reply;
+    if (!rows || !columns) return [];
+    // Back to objects keyed by column, as postgres.js answers.
+    return rows.map((values) => {
+      const row: Row = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i] as string] = values[i];
+      return row;
+    });
   }
 
   executor(label: string): Executor {

@@ -68,7 +68,8 @@ async function query(id: number, text: string, params: readonly unknown[], tx: n
   try {
     const on = tx === undefined ? pg : open.get(tx)?.tx;
     if (!on) throw new Error(`transaction ${tx} is not open`);
-    reply({ id, rows: (await on.query<Record<string, unknown>>(text, params as unknown[])).rows });
+    const result = await on.query<unknown[]>(text, params as unknown[], { rowMode: 'array' });
+    reply({ id, rows: result.rows, columns: result.fields.map((f) => f.name) });
   } catch (error) {
     reply({ id, error: toWireError(error) });
   }

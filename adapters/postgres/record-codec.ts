@@ -93,3 +93,17 @@ function decode(column: ColumnSpec, value: unknown): unknown {
       return value;
   }
 }
+
+/**
+ * Records as the one JSON array parameter of a many-row insert (`insertMany`), each keyed
+ * by column name; JSON values (jsonb columns, the extras) nest as they are. A record whose
+ * properties all have columns goes as it is (the usual case: no copy).
+ */
+export function jsonRows(schema: TableSchema, records: readonly StoredRecord[]): string {
+  return JSON.stringify(
+    records.map((record) => {
+      const extras = extrasOf(schema, record);
+      return extras === undefined ? record : { ...record, [EXTRA_COLUMN]: extras };
+    }),
+  );
+}

@@ -30,6 +30,8 @@ export interface RecordStatements {
   readonly insert: Statement;
   /** Inserts the records of one JSON array (`[jsonText]`), each an object keyed by column name; returns nothing. */
   readonly insertMany: Statement;
+  /** {@link insertMany}, returning the rows inserted. */
+  readonly insertManyReturning: Statement;
   /** Sets one column of the records a JSON array of `{ id, value }` names (`[jsonText]`). */
   setMany(field: string): Statement;
   readonly update: Statement;
@@ -63,6 +65,11 @@ export function recordStatements(schema: TableSchema): RecordStatements {
   const byId = sql`${sql.identifier('id')} = ${param(0, 'uuid')}`;
   const values = schema.columns.map((c, i) => param(i, c.kind));
   const assignments = schema.columns.map((c, i) => sql`${sql.identifier(c.name)} = ${param(i, c.kind)}`).slice(1);
+  // json, not jsonb: parsed once into the rows, never kept as a jsonb value itself.
+  const insertMany = sql`insert into ${table} (${columns}) select ${columns} from json_to_recordset(${sql.placeholder('0')}::text::json) as x(${sql.join(
+    schema.columns.map((c) => sql`${sql.identifier(c.name)} ${sql.raw(c.type)}`),
+    sql`, `,
+  )})`;
   const lists = new Map<string, Statement>();
   const memo = (key: string, make: () => SQL) => {
     let statement = lists.get(key);
@@ -85,13 +92,8 @@ export function recordStatements(schema: TableSchema): RecordStatements {
         return sql`select ${columns} from ${table} where ${sql.identifier(column.name)} = ${param(0, column.kind)} for update`;
       }),
     insert: build(sql`insert into ${table} (${columns}) values (${sql.join(values, sql`, `)}) returning ${columns}`),
-    insertMany: build(
-      // json, not jsonb: parsed once into the rows, never kept as a jsonb value itself.
-      sql`insert into ${table} (${columns}) select ${columns} from json_to_recordset(${sql.placeholder('0')}::text::json) as x(${sql.join(
-        schema.columns.map((c) => sql`${sql.identifier(c.name)} ${sql.raw(c.type)}`),
-        sql`, `,
-      )})`,
-    ),
+    insertMany: build(insertMany),
+    insertManyReturning: build(sql`${insertMany} returning ${columns}`),
     setMany: (field) =>
       memo(`set\0${field}`, () => {
         const column = schema.byName.get(field);

@@ -157,8 +157,11 @@ export class RedisRecordStore implements RecordStore {
   async writeAll(writes: readonly BatchWrite[]): Promise<readonly StoredRecord[]> {
     if (writes.length === 0) return [];
     const ids = batchIds(writes);
+    // Creates alone expect their ids free, which the script checks as it writes: no read
+    // first. If one is taken, the next attempt reads, and the plan names the conflict.
+    const creates = writes.every((write) => write.op === 'create');
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const texts = await this.#getMany(ids.map((id) => this.#keys.record + id));
+      const texts = creates && attempt === 0 ? [] : await this.#getMany(ids.map((id) => this.#keys.record + id));
       const read = new Map<string, string>();
       for (const [i, id] of ids.entries()) {
         const text = texts[i];

@@ -167,8 +167,8 @@ function checkEndpoints(source: SourceFile, manifest: Manifest, schema: JsonSche
         );
       }
     }
-    if (endpoint.operation === 'delete' && endpoint.consequential === false) {
-      const message = '`consequential: false` does not apply to delete: a model always asks its user before deleting; remove it';
+    if ((endpoint.operation === 'delete' || endpoint.operation === 'batch') && endpoint.consequential === false) {
+      const message = `\`consequential: false\` does not apply to ${endpoint.operation}: a model always asks its user before ${endpoint.operation === 'delete' ? 'deleting' : 'a batch of writes'}; remove it`;
       issues.push(issueAt(source, [...at, 'consequential'], 'endpoint-option-misplaced', message));
     }
     issues.push(
