@@ -71,6 +71,32 @@ describe('generateTypes', () => {
     assert.deepEqual(diagnostics, []);
   });
 
+  test('with a batch endpoint, declares its operations and results, typed by the record', async () => {
+    const batched = makePlan({ operations: ['get', 'create', 'update', 'delete', 'batch'] });
+    const source = await generateTypes(batched);
+    assert.match(source, /export type AccountBatchOperation =/);
+    assert.doesNotMatch(source, /op: 'replace'/, 'only the writes the automation declares');
+    const diagnostics = await typeCheck({
+      'accounts.ts': source,
+      'use.ts': [
+        "import type { AccountBatchOperation, AccountBatchResult } from './accounts.ts';",
+        'const operations: AccountBatchOperation[] = [',
+        "  { op: 'create', data: { name: 'Ada', email: 'ada@example.com' } },",
+        "  { op: 'update', id: '3f1c1a8e-2b7d-4c55-9a43-1f2e3d4c5b6a', data: { plan: 'pro' } },",
+        "  { op: 'delete', id: '3f1c1a8e-2b7d-4c55-9a43-1f2e3d4c5b6a' },",
+        '];',
+        '// @ts-expect-error a create takes the whole record',
+        "const partial: AccountBatchOperation = { op: 'create', data: { name: 'Ada' } };",
+        '// @ts-expect-error replace is not declared',
+        "const replace: AccountBatchOperation = { op: 'replace', id: 'x', data: { name: 'Ada', email: 'a@b.c' } };",
+        "const result: AccountBatchResult = { op: 'create', status: 201, id: 'x' };",
+        'export { operations, partial, replace, result };',
+        '',
+      ].join('\n'),
+    });
+    assert.deepEqual(diagnostics, []);
+  });
+
   test('handles refs into the root, definitions beside $defs, and a $id without fetching it', async () => {
     const thing = makePlan({
       name: 'things',

@@ -1,4 +1,5 @@
 import { compile } from 'json-schema-to-typescript';
+import { type BatchOperation, batchOperations } from '../compile/batch-operations.ts';
 import { type AutomationPlan, ENGINE_FIELDS, type JsonSchema } from '../compile/plan.ts';
 import { decodeSegment, localRefSegments, mapSchemaRefs } from '../openapi/index.ts';
 import { type RelationTypes, relationTypes } from './relation-types.ts';
@@ -28,7 +29,7 @@ export async function generateTypes(
 ): Promise<string> {
   const record = plan.names.singular;
   const relations = relationTypes(plan, options.related ?? [], declaredNames(plan));
-  return compile(typesSchema(plan, relations) as CompilableSchema, record, {
+  const types = await compile(typesSchema(plan, relations) as CompilableSchema, record, {
     bannerComment: [banner(source), ...relations.imports].join('\n'),
     $refOptions: { resolve: { external: false } },
     // Tuples for every `maxItems` are precise but unreadable; records keep plain arrays.
@@ -36,6 +37,38 @@ export async function generateTypes(
     unreachableDefinitions: false,
     style: { singleQuote: true, trailingComma: 'all', printWidth: 120 },
   });
+  return types + batchTypes(plan);
+}
+
+/**
+ * With a batch endpoint: `TicketBatchOperation`, one item of `POST /tickets/batch`'s
+ * `operations` (the writes the automation declares), and `TicketBatchResult`, one of its answers.
+ */
+function batchTypes(plan: AutomationPlan): string {
+  if (!plan.endpoints.some((e) => e.operation === 'batch')) return '';
+  const { singular } = plan.names;
+  const shapes: Record<BatchOperation, string> = {
+    create: `{ op: 'create'; data: ${singular}Input }`,
+    update: `{ op: 'update'; id: string; data: Partial<${singular}Input>; ifMatch?: string }`,
+    replace: `{ op: 'replace'; id: string; data: ${singular}Input; ifMatch?: string }`,
+    delete: `{ op: 'delete'; id: string; ifMatch?: string }`,
+  };
+  const ops = batchOperations(plan);
+  return [
+    '',
+    `/** One operation of \`POST ${plan.basePath}/batch\` (\`{ operations: ${singular}BatchOperation[] }\`). */`,
+    `export type ${singular}BatchOperation =\n${ops.map((op) => `  | ${shapes[op]}`).join('\n')};`,
+    '',
+    `/** One result of \`POST ${plan.basePath}/batch\`, in the order of the operations. */`,
+    `export interface ${singular}BatchResult {`,
+    `  op: ${ops.map((op) => `'${op}'`).join(' | ')};`,
+    '  status: number;',
+    '  id?: string;',
+    `  data?: ${singular};`,
+    '  problem?: { code: string; detail: string; errors?: { pointer: string; message: string }[] };',
+    '}',
+    '',
+  ].join('\n');
 }
 
 /**
