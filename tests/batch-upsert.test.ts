@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { capabilities } from '../adapters/capabilities.ts';
 import { silentLogger } from '../engine/log.ts';
+import { checkTool } from '../engine/mcp/client-rules.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
 import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
 import { storesHere } from './support/stores-here.ts';
@@ -229,3 +232,80 @@ for (const store of STORES) {
     }
   });
 }
+
+describe('batch and upsert tools over MCP', () => {
+  let project: TestProject;
+  let server: RunningServer;
+  let client: Client;
+  type Result = {
+    isError?: boolean;
+    structuredContent: { data: Record<string, unknown> & Record<string, unknown>[] };
+    content: { text: string }[];
+  };
+  const tool = async (name: string, args: Record<string, unknown>) =>
+    (await client.callTool({ name, arguments: args })) as unknown as Result;
+
+  before(async () => {
+    project = makeProject({
+      'accounts.yaml': accounts('backend: memory'),
+      'tickets.yaml': tickets('backend: memory'),
+      'contacts.yaml': contacts('backend: memory'),
+    });
+    server = await listen(project.config(), silentLogger);
+    const made = await call(server.url, 'POST', '/admin/keys', { name: 'mcp batch', scopes: ['*'] }, adminHeaders(server));
+    client = new Client({ name: 'council-test', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${made.json.secret}` } },
+      }),
+    );
+  });
+  after(async () => {
+    await client?.close();
+    await server?.close();
+    project?.remove();
+  });
+
+  it('every client accepts the batch and upsert tools; they are destructive, and the batch not idempotent', async () => {
+    const tools = (await client.listTools()).tools;
+    for (const name of ['batchTickets', 'upsertContact']) {
+      const found = tools.find((t) => t.name === name);
+      assert.ok(found, name);
+      assert.deepEqual(checkTool(found as Parameters<typeof checkTool>[0]), [], name);
+      assert.equal(found.annotations?.destructiveHint, true);
+    }
+    assert.equal(tools.find((t) => t.name === 'batchTickets')?.annotations?.idempotentHint, false);
+  });
+
+  it('batchTickets creates, updates and deletes with typed record and set; upsertContact matches by email', async () => {
+    const done = await tool('batchTickets', {
+      operations: [
+        { op: 'create', id: null, record: { title: 'Printer', accountId: null, status: 'open' }, set: null, if_updated_at: null },
+        { op: 'create', id: null, record: { title: 'Fax', accountId: null, status: null }, set: null, if_updated_at: null },
+      ],
+    });
+    assert.equal(done.isError, undefined, JSON.stringify(done));
+    const [printer, fax] = done.structuredContent.data as unknown as { id: string; status: number }[];
+    assert.deepEqual([printer?.status, fax?.status], [201, 201]);
+    const changed = await tool('batchTickets', {
+      operations: [
+        { op: 'update', id: printer?.id, record: null, set: { title: null, accountId: null, status: 'closed' }, if_updated_at: null },
+        { op: 'delete', id: fax?.id, record: null, set: null, if_updated_at: null },
+      ],
+    });
+    assert.equal(changed.isError, undefined, JSON.stringify(changed));
+    assert.equal((await call(server.url, 'GET', `/tickets/${printer?.id}`, undefined, {})).status, 401, 'still locked over HTTP');
+    const got = await tool('getTicket', { id: printer?.id, fields: null, piece: null, offset: null, version: null });
+    assert.equal((got.structuredContent.data as unknown as { status: string }).status, 'closed');
+    const wrong = await tool('batchTickets', {
+      operations: [{ op: 'create', id: null, record: { title: null, accountId: null, status: null }, set: null, if_updated_at: null }],
+    });
+    assert.equal(wrong.isError, true);
+    assert.equal(JSON.parse(wrong.content[0]?.text ?? '{}').code, 'validation-failed');
+    const first = await tool('upsertContact', { match_by: null, email: 'mcp@example.com', name: 'First' });
+    const second = await tool('upsertContact', { match_by: 'email', email: 'mcp@example.com', name: 'Second' });
+    assert.equal(second.isError, undefined, JSON.stringify(second));
+    assert.equal(second.structuredContent.data.id, first.structuredContent.data.id);
+    assert.equal(second.structuredContent.data.name, 'Second');
+  });
+});
