@@ -149,6 +149,7 @@ describe('types and defaults', () => {
       defaultLimit: 10,
       maxLimit: 10,
       maxResponseChars: 50000,
+      maxBatch: 100,
     });
   });
 
@@ -164,7 +165,7 @@ describe('types and defaults', () => {
       accessLog: false,
       trustedProxies: [],
     });
-    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50000 });
+    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50000, maxBatch: 100 });
   });
 
   test('defaults fill what a section leaves out, and explicit values win', () => {
@@ -179,7 +180,7 @@ describe('types and defaults', () => {
       accessLog: false,
       trustedProxies: [],
     });
-    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 500, maxResponseChars: 50000 });
+    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 500, maxResponseChars: 50000, maxBatch: 100 });
     const limited = loaded(loadConfig(configFile('server:\n  bodyLimit: 4096\n'), {}));
     assert.equal(limited.server.bodyLimit, 4096);
   });
@@ -342,7 +343,7 @@ describe('finding the config file', () => {
     );
     assert.equal(config.automations, join(cwd, 'automations'));
     assert.equal(config.dataDir, join(cwd, '.council', 'data'));
-    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50000 });
+    assert.deepEqual(config.pagination, { defaultLimit: 20, maxLimit: 100, maxResponseChars: 50000, maxBatch: 100 });
     assert.equal(config.server.port, 8080);
   });
 

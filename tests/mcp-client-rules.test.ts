@@ -94,7 +94,8 @@ describe('MCP tools and the rules of the model clients that call them', () => {
           const mustBeGiven =
             key === 'id' ||
             (key === 'if_updated_at' && plan.requireIfMatch) ||
-            ((endpoint.operation === 'create' || endpoint.operation === 'replace') && required.has(key));
+            (['create', 'replace', 'upsert'].includes(endpoint.operation) && required.has(key)) ||
+            (endpoint.operation === 'batch' && key === 'operations');
           assert.equal(nullable(schema), !mustBeGiven, `${name}.${key} ${mustBeGiven ? 'takes no null' : 'takes null'}`);
         }
         if (endpoint.operation === 'update') {
@@ -130,12 +131,16 @@ describe('MCP tools and the rules of the model clients that call them', () => {
     }
   });
 
-  it('hints say what each call does: updates, replaces and deletes may destroy data; reads only read', () => {
+  it('hints say what each call does: updates, replaces, deletes, batches and upserts may destroy data; reads only read', () => {
     for (const { plan } of examples) {
       for (const endpoint of plan.endpoints) {
         const { annotations, outputSchema, name } = toolFor(plan, endpoint);
         const { operation } = endpoint;
-        assert.equal(annotations.destructiveHint, ['update', 'replace', 'delete'].includes(operation), `${name} destructiveHint`);
+        assert.equal(
+          annotations.destructiveHint,
+          ['update', 'replace', 'delete', 'batch', 'upsert'].includes(operation),
+          `${name} destructiveHint`,
+        );
         assert.equal(annotations.readOnlyHint, ['list', 'get', 'search'].includes(operation), `${name} readOnlyHint`);
         assert.equal(outputSchema.type, 'object', `${name} outputSchema`);
       }

@@ -202,6 +202,7 @@ describe('server', () => {
         'replaceAccount',
         'updateAccount',
         'updateNote',
+        'upsertAccount',
       ]);
     } finally {
       await server.close();
