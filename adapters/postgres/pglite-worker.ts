@@ -68,11 +68,62 @@ async function query(id: number, text: string, params: readonly unknown[], tx: n
   try {
     const on = tx === undefined ? pg : open.get(tx)?.tx;
     if (!on) throw new Error(`transaction ${tx} is not open`);
-    const result = await on.query<unknown[]>(text, params as unknown[], { rowMode: 'array' });
+    const result = await planned(on, text, params, tx !== undefined);
     reply({ id, rows: result.rows, columns: result.fields.map((f) => f.name) });
   } catch (error) {
     reply({ id, error: toWireError(error) });
   }
+}
+
+/**
+ * Statements PostgreSQL has planned once, by text (`null`: this one cannot be prepared).
+ * PGlite's query() parses and plans a statement every time it runs it, and in WebAssembly
+ * planning a list with a join costs more than running it; a prepared statement is planned
+ * once (then with a generic plan where that is as good). Its arguments go as literals in
+ * `EXECUTE` (PostgreSQL takes no bind parameters there): strings quoted with their quotes
+ * doubled (standard_conforming_strings is on, so nothing else is special), numbers,
+ * booleans and null as they are. Anything else runs through query() as before.
+ */
+const prepared = new Map<string, string | null>();
+const PREPARED_MAX = 1000;
+const PREPARABLE = /^(?:\/\*[^*]*\*\/\s*)?(?:select|insert|update|delete|with)\b/i;
+let nextStatement = 1;
+
+async function planned(on: PGlite | Transaction, text: string, params: readonly unknown[], inTransaction: boolean) {
+  const literals = params.length > 0 && PREPARABLE.test(text) ? literalsOf(params) : undefined;
+  let name = literals === undefined ? null : prepared.get(text);
+  // First seen inside a transaction: a PREPARE that failed there would abort it.
+  if (name === undefined && !inTransaction) name = await prepare(text);
+  if (!name || literals === undefined) return on.query<unknown[]>(text, params as unknown[], { rowMode: 'array' });
+  return on.query<unknown[]>(`execute ${name}(${literals.join(', ')})`, [], { rowMode: 'array' });
+}
+
+async function prepare(text: string): Promise<string | null> {
+  let name: string | null = `council_${nextStatement++}`;
+  try {
+    await pg.query(`prepare ${name} as ${text}`);
+  } catch {
+    name = null;
+  }
+  prepared.set(text, name);
+  if (prepared.size > PREPARED_MAX) {
+    const [oldest, dropped] = prepared.entries().next().value as [string, string | null];
+    prepared.delete(oldest);
+    if (dropped) await pg.query(`deallocate ${dropped}`).catch(() => {});
+  }
+  return name;
+}
+
+function literalsOf(params: readonly unknown[]): string[] | undefined {
+  const literals: string[] = [];
+  for (const value of params) {
+    if (value === null || value === undefined) literals.push('null');
+    else if (typeof value === 'string') literals.push(`'${value.replaceAll("'", "''")}'`);
+    else if (typeof value === 'boolean') literals.push(String(value));
+    else if (typeof value === 'number' && Number.isFinite(value)) literals.push(`(${value})`);
+    else return undefined;
+  }
+  return literals;
 }
 
 function begin(id: number): void {

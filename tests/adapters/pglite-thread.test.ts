@@ -80,6 +80,36 @@ describe('PGlite on its own thread', () => {
     assert.deepEqual(row?.j, { a: [1, 'x'] });
     assert.equal(row?.n, null);
   });
+
+  it('a statement run again is prepared once; its arguments arrive exactly as sent, whatever they hold', async () => {
+    await db.query('create table p (id int primary key, v text, n float8, b boolean)', []);
+    const insert = 'insert into p (id, v, n, b) values ($1::int, $2::text, $3::float8, $4::boolean) returning id, v, n, b';
+    const values: [number, string | null, number | null, boolean | null][] = [
+      [1, "it's", -1.5, true],
+      [2, "'); drop table p; --", 1e21, false],
+      [3, "back\\slash \\' and $1 and \u00e9\u4e2d", 0, null],
+      [4, null, null, true],
+      [5, "''", -42, false],
+    ];
+    for (const row of values) {
+      const [back] = await db.query(insert, row);
+      assert.deepEqual([back?.id, back?.v, back?.n, back?.b], row[1] === null ? [row[0], null, row[2], row[3]] : row, String(row[0]));
+    }
+    const [prepared] = await db.query(
+      `select count(*)::int as n from pg_prepared_statements where statement like 'prepare % as insert into p %'`,
+      [],
+    );
+    assert.equal(prepared?.n, 1, 'planned once, run five times');
+    const read = 'select v from p where id = $1::int';
+    for (const [id, v] of values) assert.equal((await db.query(read, [id]))[0]?.v, v);
+    // First seen inside a transaction: runs there as it is, and the transaction goes on.
+    await db.transaction(async (tx) => {
+      const [row] = await tx.query('select count(*)::int as n from p where b = $1::boolean', [true]);
+      assert.equal(row?.n, 2);
+      await tx.query('update p set v = $1::text where id = $2::int', ['in tx', 1]);
+    });
+    assert.equal((await db.query(read, [1]))[0]?.v, 'in tx');
+  });
 });
 
 describe('PGlite thread failures', () => {
