@@ -7,7 +7,7 @@ export const FIELD_TYPES = ['string', 'integer', 'number', 'boolean'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** Operations in the order a manifest lists them. */
-export const OPERATIONS: readonly Operation[] = ['list', 'get', 'create', 'update', 'replace', 'delete', 'search'];
+export const OPERATIONS: readonly Operation[] = ['list', 'get', 'create', 'update', 'replace', 'delete', 'search', 'batch'];
 
 /** One property of the record, as a form (or `council new`) describes it. */
 export interface FieldDraft {
