@@ -15,8 +15,8 @@ import { storesHere } from './support/stores-here.ts';
  * each write on its own elsewhere; one audit entry per write; Idempotency-Key; scopes per
  * operation; references checked for the whole batch at once.
  */
-const accounts = (storage: string) => `name: accounts
-description: Customer accounts.
+const clients = (storage: string) => `name: clients
+description: Clients of the workshop.
 storage: { ${storage} }
 schema:
   type: object
@@ -27,17 +27,17 @@ endpoints:
   - operation: get
   - operation: create
 `;
-const tickets = (storage: string) => `name: tickets
-description: Support tickets.
+const jobs = (storage: string) => `name: jobs
+description: Jobs done for clients.
 storage: { ${storage} }
 references:
-  account: { field: accountId, automation: accounts }
+  client: { field: clientId, automation: clients }
 schema:
   type: object
   required: [title]
   properties:
     title: { type: string, maxLength: 100 }
-    accountId: { type: string, format: uuid }
+    clientId: { type: string, format: uuid }
     status: { type: string, enum: [open, closed] }
 endpoints:
   - operation: list
@@ -48,7 +48,7 @@ endpoints:
   - operation: delete
   - operation: batch
 `;
-const contacts = (storage: string) => `name: contacts
+const members = (storage: string) => `name: members
 description: People we write to, one per email.
 storage: { ${storage}, unique: [email] }
 schema:
@@ -77,11 +77,11 @@ for (const store of STORES) {
     let key: Record<string, string>;
     const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
       call(server.url, method, path, body, { ...key, ...headers });
-    const count = async () => (await api('GET', '/tickets?count=true&limit=1')).json.meta.count as number;
+    const count = async () => (await api('GET', '/jobs?count=true&limit=1')).json.meta.count as number;
 
     before(async () => {
-      const files: Record<string, string> = { 'accounts.yaml': accounts(store.storage), 'tickets.yaml': tickets(store.storage) };
-      if (upserts) files['contacts.yaml'] = contacts(store.storage);
+      const files: Record<string, string> = { 'clients.yaml': clients(store.storage), 'jobs.yaml': jobs(store.storage) };
+      if (upserts) files['members.yaml'] = members(store.storage);
       project = makeProject(files, store.connections);
       server = await listen(project.config({ audit: { enabled: true } }), silentLogger);
       const made = await call(server.url, 'POST', '/admin/keys', { name: 'batch', scopes: ['*'] }, adminHeaders(server));
@@ -93,12 +93,12 @@ for (const store of STORES) {
     });
 
     it(`creates, updates, replaces and deletes in one request (${atomic ? 'atomic' : 'one by one'}), one audit entry per write`, async () => {
-      const acme = (await api('POST', '/accounts', { title: 'Acme' })).json.data.id;
-      const first = (await api('POST', '/tickets', { title: 'Old', status: 'open' })).json.data.id;
-      const second = (await api('POST', '/tickets', { title: 'Gone' })).json.data.id;
-      const answer = await api('POST', '/tickets/batch', {
+      const acme = (await api('POST', '/clients', { title: 'Acme' })).json.data.id;
+      const first = (await api('POST', '/jobs', { title: 'Old', status: 'open' })).json.data.id;
+      const second = (await api('POST', '/jobs', { title: 'Gone' })).json.data.id;
+      const answer = await api('POST', '/jobs/batch', {
         operations: [
-          { op: 'create', data: { title: 'Printer', accountId: acme, status: 'open' } },
+          { op: 'create', data: { title: 'Printer', clientId: acme, status: 'open' } },
           { op: 'create', data: { title: 'Fax' } },
           { op: 'update', id: first, data: { status: 'closed' } },
           { op: 'replace', id: second, data: { title: 'Renamed' } },
@@ -112,20 +112,20 @@ for (const store of STORES) {
       );
       assert.deepEqual(answer.json.meta, { atomic, written: 5, failed: 0 });
       const created = answer.json.data[0].data;
-      assert.equal((await api('GET', `/tickets/${created.id}`)).json.data.title, 'Printer');
-      assert.equal((await api('GET', `/tickets/${first}`)).json.data.status, 'closed');
-      assert.equal((await api('GET', `/tickets/${second}`)).status, 404);
+      assert.equal((await api('GET', `/jobs/${created.id}`)).json.data.title, 'Printer');
+      assert.equal((await api('GET', `/jobs/${first}`)).json.data.status, 'closed');
+      assert.equal((await api('GET', `/jobs/${second}`)).status, 404);
       const requestId = answer.headers.get('x-request-id');
       const audit = (await call(server.url, 'GET', '/admin/audit?limit=1000', undefined, adminHeaders(server))).json.data.filter(
         (e: { requestId: string }) => e.requestId === requestId,
       );
       assert.deepEqual(audit.map((e: { action: string }) => e.action).sort(), ['create', 'create', 'delete', 'replace', 'update']);
-      assert.ok(audit.every((e: { outcome: string; automation: string }) => e.outcome === 'ok' && e.automation === 'tickets'));
+      assert.ok(audit.every((e: { outcome: string; automation: string }) => e.outcome === 'ok' && e.automation === 'jobs'));
     });
 
     it('checks everything before writing: schema errors and missing references at /operations/N, nothing written', async () => {
       const before = await count();
-      const invalid = await api('POST', '/tickets/batch', {
+      const invalid = await api('POST', '/jobs/batch', {
         operations: [
           { op: 'create', data: { title: 'Fine' } },
           { op: 'create', data: { status: 'lost' } },
@@ -138,19 +138,19 @@ for (const store of STORES) {
       const pointers = invalid.json.errors.map((e: { pointer: string }) => e.pointer);
       for (const pointer of ['/operations/1/data/title', '/operations/1/data/status', '/operations/2/op', '/operations/3/id'])
         assert.ok(pointers.includes(pointer), `${pointer} in ${pointers}`);
-      const refs = await api('POST', '/tickets/batch', {
+      const refs = await api('POST', '/jobs/batch', {
         operations: [
           { op: 'create', data: { title: 'A' } },
-          { op: 'create', data: { title: 'B', accountId: MISSING } },
+          { op: 'create', data: { title: 'B', clientId: MISSING } },
         ],
       });
       assert.equal(refs.status, 422);
       assert.equal(refs.json.code, 'reference-missing');
       assert.deepEqual(
         refs.json.errors.map((e: { pointer: string }) => e.pointer),
-        ['/operations/1/data/accountId'],
+        ['/operations/1/data/clientId'],
       );
-      const tooMany = await api('POST', '/tickets/batch', {
+      const tooMany = await api('POST', '/jobs/batch', {
         operations: Array.from({ length: 101 }, () => ({ op: 'create', data: { title: 'x' } })),
       });
       assert.equal(tooMany.status, 422);
@@ -164,7 +164,7 @@ for (const store of STORES) {
         : 'a write that fails in the store fails alone; the others are made',
       async () => {
         const before = await count();
-        const answer = await api('POST', '/tickets/batch', {
+        const answer = await api('POST', '/jobs/batch', {
           operations: [
             { op: 'create', data: { title: 'Kept?' } },
             { op: 'update', id: MISSING, data: { status: 'closed' } },
@@ -190,18 +190,18 @@ for (const store of STORES) {
     );
 
     it('a key needs the scope of each operation it sends; Idempotency-Key runs a batch once', async () => {
-      const made = await call(server.url, 'POST', '/admin/keys', { name: 'writer', scopes: ['tickets:write'] }, adminHeaders(server));
+      const made = await call(server.url, 'POST', '/admin/keys', { name: 'writer', scopes: ['jobs:write'] }, adminHeaders(server));
       const writer = { authorization: `Bearer ${made.json.secret}` };
-      const id = (await api('POST', '/tickets', { title: 'Keep' })).json.data.id;
-      const refused = await call(server.url, 'POST', '/tickets/batch', { operations: [{ op: 'delete', id }] }, writer);
+      const id = (await api('POST', '/jobs', { title: 'Keep' })).json.data.id;
+      const refused = await call(server.url, 'POST', '/jobs/batch', { operations: [{ op: 'delete', id }] }, writer);
       assert.equal(refused.status, 403);
-      assert.match(refused.json.detail, /tickets:delete/);
-      assert.equal((await api('GET', `/tickets/${id}`)).status, 200);
+      assert.match(refused.json.detail, /jobs:delete/);
+      assert.equal((await api('GET', `/jobs/${id}`)).status, 200);
       const before = await count();
       const body = { operations: [{ op: 'create', data: { title: 'Once' } }] };
       const headers = { 'idempotency-key': `batch-${store.backend}-${Date.now()}` };
-      const one = await call(server.url, 'POST', '/tickets/batch', body, { ...writer, ...headers });
-      const two = await call(server.url, 'POST', '/tickets/batch', body, { ...writer, ...headers });
+      const one = await call(server.url, 'POST', '/jobs/batch', body, { ...writer, ...headers });
+      const two = await call(server.url, 'POST', '/jobs/batch', body, { ...writer, ...headers });
       assert.equal(one.status, 200, one.text);
       assert.equal(two.headers.get('idempotent-replayed'), 'true');
       assert.equal(two.json.data[0].id, one.json.data[0].id);
@@ -209,24 +209,24 @@ for (const store of STORES) {
     });
 
     if (upserts) {
-      it('PUT /contacts?by=email creates, then replaces the same record; concurrent upserts of one email make one record', async () => {
-        const created = await api('PUT', '/contacts?by=email', { email: `ada-${RUN}@example.com`, name: 'Ada' });
+      it('PUT /members?by=email creates, then replaces the same record; concurrent upserts of one email make one record', async () => {
+        const created = await api('PUT', '/members?by=email', { email: `ada-${RUN}@example.com`, name: 'Ada' });
         assert.equal(created.status, 201, created.text);
-        assert.equal(created.headers.get('location'), `/contacts/${created.json.data.id}`);
-        const replaced = await api('PUT', '/contacts', { email: `ada-${RUN}@example.com`, name: 'Ada Lovelace' });
+        assert.equal(created.headers.get('location'), `/members/${created.json.data.id}`);
+        const replaced = await api('PUT', '/members', { email: `ada-${RUN}@example.com`, name: 'Ada Lovelace' });
         assert.equal(replaced.status, 200, replaced.text);
         assert.equal(replaced.json.data.id, created.json.data.id);
         assert.equal(replaced.json.data.createdAt, created.json.data.createdAt);
         assert.equal(replaced.json.data.name, 'Ada Lovelace');
         const answers = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => api('PUT', '/contacts?by=email', { email: `grace-${RUN}@example.com`, name: `Grace ${i}` })),
+          Array.from({ length: 10 }, (_, i) => api('PUT', '/members?by=email', { email: `grace-${RUN}@example.com`, name: `Grace ${i}` })),
         );
         assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
         assert.equal(new Set(answers.map((a) => a.json.data.id)).size, 1);
-        const wrong = await api('PUT', '/contacts?by=name', { email: 'x@example.com', name: 'X' });
+        const wrong = await api('PUT', '/members?by=name', { email: 'x@example.com', name: 'X' });
         assert.equal(wrong.status, 400);
         assert.equal(wrong.json.errors[0].pointer, '/query/by');
-        const missing = await api('PUT', '/contacts', { name: 'No email' });
+        const missing = await api('PUT', '/members', { name: 'No email' });
         assert.equal(missing.status, 422);
       });
     }
@@ -247,9 +247,9 @@ describe('batch and upsert tools over MCP', () => {
 
   before(async () => {
     project = makeProject({
-      'accounts.yaml': accounts('backend: memory'),
-      'tickets.yaml': tickets('backend: memory'),
-      'contacts.yaml': contacts('backend: memory'),
+      'clients.yaml': clients('backend: memory'),
+      'jobs.yaml': jobs('backend: memory'),
+      'members.yaml': members('backend: memory'),
     });
     server = await listen(project.config(), silentLogger);
     const made = await call(server.url, 'POST', '/admin/keys', { name: 'mcp batch', scopes: ['*'] }, adminHeaders(server));
@@ -268,42 +268,42 @@ describe('batch and upsert tools over MCP', () => {
 
   it('every client accepts the batch and upsert tools; they are destructive, and the batch not idempotent', async () => {
     const tools = (await client.listTools()).tools;
-    for (const name of ['batchTickets', 'upsertContact']) {
+    for (const name of ['batchJobs', 'upsertMember']) {
       const found = tools.find((t) => t.name === name);
       assert.ok(found, name);
       assert.deepEqual(checkTool(found as Parameters<typeof checkTool>[0]), [], name);
       assert.equal(found.annotations?.destructiveHint, true);
     }
-    assert.equal(tools.find((t) => t.name === 'batchTickets')?.annotations?.idempotentHint, false);
+    assert.equal(tools.find((t) => t.name === 'batchJobs')?.annotations?.idempotentHint, false);
   });
 
-  it('batchTickets creates, updates and deletes with typed record and set; upsertContact matches by email', async () => {
-    const done = await tool('batchTickets', {
+  it('batchJobs creates, updates and deletes with typed record and set; upsertMember matches by email', async () => {
+    const done = await tool('batchJobs', {
       operations: [
-        { op: 'create', id: null, record: { title: 'Printer', accountId: null, status: 'open' }, set: null, if_updated_at: null },
-        { op: 'create', id: null, record: { title: 'Fax', accountId: null, status: null }, set: null, if_updated_at: null },
+        { op: 'create', id: null, record: { title: 'Printer', clientId: null, status: 'open' }, set: null, if_updated_at: null },
+        { op: 'create', id: null, record: { title: 'Fax', clientId: null, status: null }, set: null, if_updated_at: null },
       ],
     });
     assert.equal(done.isError, undefined, JSON.stringify(done));
     const [printer, fax] = done.structuredContent.data as unknown as { id: string; status: number }[];
     assert.deepEqual([printer?.status, fax?.status], [201, 201]);
-    const changed = await tool('batchTickets', {
+    const changed = await tool('batchJobs', {
       operations: [
-        { op: 'update', id: printer?.id, record: null, set: { title: null, accountId: null, status: 'closed' }, if_updated_at: null },
+        { op: 'update', id: printer?.id, record: null, set: { title: null, clientId: null, status: 'closed' }, if_updated_at: null },
         { op: 'delete', id: fax?.id, record: null, set: null, if_updated_at: null },
       ],
     });
     assert.equal(changed.isError, undefined, JSON.stringify(changed));
-    assert.equal((await call(server.url, 'GET', `/tickets/${printer?.id}`, undefined, {})).status, 401, 'still locked over HTTP');
-    const got = await tool('getTicket', { id: printer?.id, fields: null, piece: null, offset: null, version: null });
+    assert.equal((await call(server.url, 'GET', `/jobs/${printer?.id}`, undefined, {})).status, 401, 'still locked over HTTP');
+    const got = await tool('getJob', { id: printer?.id, fields: null, piece: null, offset: null, version: null });
     assert.equal((got.structuredContent.data as unknown as { status: string }).status, 'closed');
-    const wrong = await tool('batchTickets', {
-      operations: [{ op: 'create', id: null, record: { title: null, accountId: null, status: null }, set: null, if_updated_at: null }],
+    const wrong = await tool('batchJobs', {
+      operations: [{ op: 'create', id: null, record: { title: null, clientId: null, status: null }, set: null, if_updated_at: null }],
     });
     assert.equal(wrong.isError, true);
     assert.equal(JSON.parse(wrong.content[0]?.text ?? '{}').code, 'validation-failed');
-    const first = await tool('upsertContact', { match_by: null, email: 'mcp@example.com', name: 'First' });
-    const second = await tool('upsertContact', { match_by: 'email', email: 'mcp@example.com', name: 'Second' });
+    const first = await tool('upsertMember', { match_by: null, email: 'mcp@example.com', name: 'First' });
+    const second = await tool('upsertMember', { match_by: 'email', email: 'mcp@example.com', name: 'Second' });
     assert.equal(second.isError, undefined, JSON.stringify(second));
     assert.equal(second.structuredContent.data.id, first.structuredContent.data.id);
     assert.equal(second.structuredContent.data.name, 'Second');

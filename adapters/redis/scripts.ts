@@ -84,6 +84,7 @@ return 1
  * ARGV: TTL in ms ('0' = none), the expiry index, then per record: its key, its
  * index-entry list key, expected current JSON ('' = must not exist), new JSON ('' =
  * delete), the number of index operations, then those operations as for APPLY.
+ * (`unpack` takes at most a few thousand values, hence the chunks of 1,000 keys.)
  * Returns 1 when applied, 0 when a record was not as expected (nothing written).
  */
 export const WRITE_ALL = `${WRITE_RECORD}
@@ -95,8 +96,15 @@ while at <= #ARGV do
   records[#records + 1] = {at, last}
   at = last + 1
 end
+-- Records that must not exist yet (creates) are checked in one EXISTS, the others one by one.
+local fresh = {}
 for _, record in ipairs(records) do
-  if not unchanged(ARGV[record[1]], ARGV[record[1] + 2]) then return 0 end
+  local i = record[1]
+  if ARGV[i + 2] == '' then fresh[#fresh + 1] = ARGV[i]
+  elseif not unchanged(ARGV[i], ARGV[i + 2]) then return 0 end
+end
+for first = 1, #fresh, 1000 do
+  if redis.call('EXISTS', unpack(fresh, first, math.min(first + 999, #fresh))) > 0 then return 0 end
 end
 for _, record in ipairs(records) do
   local i = record[1]

@@ -22,6 +22,9 @@ const REDIS_DATABASE_OF: Readonly<Record<string, number>> = {
   'hostile-inputs.test.ts': 5,
   'rate-limit-processes.test.ts': 6,
   'keys-scopes-limits.test.ts': 7,
+  'references.test.ts': 9,
+  'batch-upsert.test.ts': 10,
+  'references-across-stores.test.ts': 11,
 };
 
 /** Where this test file's suites look for Redis: the shared server, the file's database. */

@@ -1,4 +1,5 @@
 import { after } from 'node:test';
+import { createClient } from 'redis';
 import { dynaliteGate } from './dynalite.ts';
 import { postgresServerGate } from './postgres-server.ts';
 import { redisServerGate } from './redis-server.ts';
@@ -14,13 +15,21 @@ export interface StoreHere {
 
 /**
  * The five stores that run on this machine: memory, embedded PGlite, the PostgreSQL
- * server, Redis and DynamoDB (dynalite, started here and stopped after the file), each
+ * server, Redis (the file's own database, emptied first) and DynamoDB (dynalite, started
+ * here and stopped after the file), each
  * skipped loudly when it does not answer (failed under COUNCIL_TEST_REQUIRE).
  */
 export async function storesHere(): Promise<StoreHere[]> {
   const pg = await postgresServerGate();
   const redis = await redisServerGate();
   const dynalite = await dynaliteGate();
+  // The file's own Redis database (redis-server.ts): emptied first, so lists see this run's records only.
+  if (!redis.skip) {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    await client.flushDb();
+    await client.quit();
+  }
   after(() => dynalite.stop());
   return [
     { name: 'memory', backend: 'memory', storage: 'backend: memory', connections: {}, skip: false },
