@@ -88,14 +88,16 @@ const prepared = new Map<string, string | null>();
 const PREPARED_MAX = 1000;
 const PREPARABLE = /^(?:\/\*[^*]*\*\/\s*)?(?:select|insert|update|delete|with)\b/i;
 let nextStatement = 1;
+/** Rows as arrays; timestamptz as PostgreSQL's text (PGlite's zone is UTC), which record-codec.ts reads faster than a Date. */
+const QUERY_OPTIONS = { rowMode: 'array', parsers: { 1184: (text: string) => text } } as const;
 
 async function planned(on: PGlite | Transaction, text: string, params: readonly unknown[], inTransaction: boolean) {
   const literals = params.length > 0 && PREPARABLE.test(text) ? literalsOf(params) : undefined;
   let name = literals === undefined ? null : prepared.get(text);
   // First seen inside a transaction: a PREPARE that failed there would abort it.
   if (name === undefined && !inTransaction) name = await prepare(text);
-  if (!name || literals === undefined) return on.query<unknown[]>(text, params as unknown[], { rowMode: 'array' });
-  return on.query<unknown[]>(`execute ${name}(${literals.join(', ')})`, [], { rowMode: 'array' });
+  if (!name || literals === undefined) return on.query<unknown[]>(text, params as unknown[], QUERY_OPTIONS);
+  return on.query<unknown[]>(`execute ${name}(${literals.join(', ')})`, [], QUERY_OPTIONS);
 }
 
 async function prepare(text: string): Promise<string | null> {

@@ -82,16 +82,32 @@ function encode(kind: ColumnKind, value: unknown): unknown {
   return kind === 'json' ? JSON.stringify(value) : value;
 }
 
-/** postgres.js returns bigint as a string and both drivers return timestamptz as a Date. */
+/** postgres.js returns bigint as a string; both drivers return timestamptz as the server's text in UTC. */
 function decode(column: ColumnSpec, value: unknown): unknown {
   switch (column.kind) {
     case 'integer':
       return Number(value);
     case 'timestamp':
-      return (value instanceof Date ? value : new Date(String(value))).toISOString();
+      return isoTimestamp(value);
     default:
       return value;
   }
+}
+
+/** `2026-12-07 13:27:02.12+00` (PostgreSQL's ISO style in UTC; at most microseconds). */
+const UTC_TEXT = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * A timestamptz as the engine writes it, ISO 8601 in UTC with milliseconds
+ * (`2026-12-07T13:27:02.120Z`). Anything else (a Date, another zone, a year past 9999) goes
+ * through Date, which truncates microseconds as this does.
+ */
+export function isoTimestamp(value: unknown): string {
+  if (typeof value === 'string') {
+    const parts = UTC_TEXT.exec(value);
+    if (parts) return `${parts[1]}T${parts[2]}.${`${parts[3] ?? ''}000`.slice(0, 3)}Z`;
+  }
+  return (value instanceof Date ? value : new Date(String(value))).toISOString();
 }
 
 /**

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Executor } from '../../adapters/postgres/executor.ts';
 import { postgresBackend } from '../../adapters/postgres/index.ts';
 import { type PgliteThread, startPgliteThread } from '../../adapters/postgres/pglite-thread.ts';
+import { isoTimestamp } from '../../adapters/postgres/record-codec.ts';
 import { StorageError } from '../../adapters/types.ts';
 
 /**
@@ -76,7 +77,9 @@ describe('PGlite on its own thread', () => {
       [JSON.stringify({ a: [1, 'x'] })],
     );
     assert.equal(typeof row?.b === 'bigint' || typeof row?.b === 'number' || typeof row?.b === 'string', true);
-    assert.ok(row?.at instanceof Date);
+    // As PostgreSQL's text in UTC, which record-codec.ts turns into the engine's ISO form.
+    assert.equal(row?.at, '2024-05-01 10:00:00+00');
+    assert.equal(isoTimestamp(row?.at), '2024-05-01T10:00:00.000Z');
     assert.deepEqual(row?.j, { a: [1, 'x'] });
     assert.equal(row?.n, null);
   });
@@ -127,5 +130,16 @@ describe('PGlite thread failures', () => {
       postgresBackend.connect({ name: 'x', backend: 'postgres' }, { dataDir: blocked }),
       (error) => error instanceof StorageError && error.kind === 'unavailable' && /could not start embedded Postgres/.test(error.message),
     );
+  });
+});
+
+describe('timestamptz text as the engine writes it', () => {
+  it('takes UTC text with 0 to 6 fraction digits, and anything else through Date', () => {
+    assert.equal(isoTimestamp('2026-12-07 13:27:02+00'), '2026-12-07T13:27:02.000Z');
+    assert.equal(isoTimestamp('2026-12-07 13:27:02.1+00'), '2026-12-07T13:27:02.100Z');
+    assert.equal(isoTimestamp('2026-12-07 13:27:02.12+00'), '2026-12-07T13:27:02.120Z');
+    assert.equal(isoTimestamp('2026-12-07 13:27:02.123456+00'), '2026-12-07T13:27:02.123Z');
+    assert.equal(isoTimestamp('2026-12-07 14:27:02.12+01'), '2026-12-07T13:27:02.120Z');
+    assert.equal(isoTimestamp(new Date('2026-12-07T13:27:02.120Z')), '2026-12-07T13:27:02.120Z');
   });
 });
