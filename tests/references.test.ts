@@ -149,6 +149,14 @@ for (const backend of BACKENDS)
       assert.equal(listed.status, 200);
       const fax = listed.json.data.find((t: { id: string }) => t.id === ticket);
       assert.deepEqual(fax, { id: ticket, title: 'Fax', account: { id: account, title: 'Globex' } });
+      // Without fields, a list writes each record with its relations spliced in: the same as get embeds.
+      const whole = await api('GET', `/tickets?status=open&sort=-createdAt&expand=account.owner`);
+      const one = await api('GET', `/tickets/${ticket}?expand=account.owner`);
+      assert.deepEqual(
+        whole.json.data.find((t: { id: string }) => t.id === ticket),
+        one.json.data,
+      );
+      assert.equal(one.json.data.account.owner.title, 'Ada');
       // A record whose referred record has gone embeds null (accounts without owner keep working).
       const lone = await created('/accounts', { title: 'Initech' });
       assert.equal((await api('GET', `/accounts/${lone}?expand=owner`)).json.data.owner, null);

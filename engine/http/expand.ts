@@ -125,7 +125,66 @@ export async function embed(
   fields: readonly string[] | undefined,
   read?: ReadonlyMap<Resolved, ReadonlyMap<string, StoredRecord>>,
 ): Promise<Record<string, unknown>[]> {
-  const found = await Promise.all(
+  const found = await relationsOf(records, resolved, fields, read);
+  const top = fields ? [...fields.filter((f) => !f.includes('.')), ...resolved.map((r) => r.reference.name)] : undefined;
+  return records.map((record) => {
+    const out = embedOne(record, found);
+    return top ? (selectFields(out as StoredRecord, top) as Record<string, unknown>) : out;
+  });
+}
+
+/**
+ * {@link embed} without `fields`, as the JSON text of each record: each embedded record is
+ * serialized once however many records refer to it, and spliced after the record's own
+ * members, so no record is copied (what a page with expand costs beyond the page is mostly
+ * that). The same text JSON.stringify of embed's records gives; `first` is embed's first
+ * record itself, for a page whose first record must be cut to fit (see pageBody).
+ */
+export async function embedAsJson(
+  records: readonly StoredRecord[],
+  resolved: readonly Resolved[],
+  read?: ReadonlyMap<Resolved, ReadonlyMap<string, StoredRecord>>,
+): Promise<{ texts: string[]; first: Record<string, unknown> | undefined }> {
+  const found = await relationsOf(records, resolved, undefined, read);
+  const texts = found.map(({ name, shown }) => ({
+    key: `${JSON.stringify(name)}:`,
+    byId: new Map([...shown].map(([id, record]) => [id, JSON.stringify(record)])),
+  }));
+  const first = records[0] && embedOne(records[0], found);
+  const serialized = records.map((record) => {
+    let members = '';
+    for (const [i, { name, field }] of found.entries()) {
+      // An old record holding a property of the relation's name: embed replaces it.
+      if (Object.hasOwn(record, name)) return JSON.stringify(embedOne(record, found));
+      const id = record[field];
+      const { key, byId } = texts[i] as (typeof texts)[number];
+      members += `,${key}${typeof id === 'string' ? (byId.get(id) ?? 'null') : 'null'}`;
+    }
+    const own = JSON.stringify(record);
+    return own === '{}' ? `{${members.slice(1)}}` : `${own.slice(0, -1)}${members}}`;
+  });
+  return { texts: serialized, first };
+}
+
+type Found = Awaited<ReturnType<typeof relationsOf>>;
+
+function embedOne(record: StoredRecord, found: Found): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record };
+  for (const { name, field, shown } of found) {
+    const id = record[field];
+    out[name] = typeof id === 'string' ? (shown.get(id) ?? null) : null;
+  }
+  return out;
+}
+
+/** Each relation's embedded records by id, `fields` applied inside: one read of many ids per relation and level. */
+async function relationsOf(
+  records: readonly StoredRecord[],
+  resolved: readonly Resolved[],
+  fields: readonly string[] | undefined,
+  read?: ReadonlyMap<Resolved, ReadonlyMap<string, StoredRecord>>,
+) {
+  return Promise.all(
     resolved.map(async (relation) => {
       const { reference, target, inner } = relation;
       const byId = read?.get(relation) ?? (await readMany(target.store, idsIn(records, reference.field)));
@@ -137,15 +196,6 @@ export async function embed(
       return { name: reference.name, field: reference.field, shown };
     }),
   );
-  const top = fields ? [...fields.filter((f) => !f.includes('.')), ...resolved.map((r) => r.reference.name)] : undefined;
-  return records.map((record) => {
-    const out: Record<string, unknown> = { ...record };
-    for (const { name, field, shown } of found) {
-      const id = record[field];
-      out[name] = typeof id === 'string' ? (shown.get(id) ?? null) : null;
-    }
-    return top ? (selectFields(out as StoredRecord, top) as Record<string, unknown>) : out;
-  });
 }
 
 /** `account.name,account.owner.email` inside `account`: `id`, `name`, `owner.email`; undefined when none names it (the whole record). */

@@ -6,7 +6,7 @@ import type { RelatedAutomations } from '../registry/registry.ts';
 import { scopeOf } from '../request/route-table.ts';
 import { jsonAnswer } from './answer.ts';
 import { encodeCursor } from './cursor.ts';
-import { embed, joinable, listJoins, type Resolved, resolveExpand } from './expand.ts';
+import { embed, embedAsJson, joinable, listJoins, type Resolved, resolveExpand } from './expand.ts';
 import { selectFields } from './fields-param.ts';
 import { parseListQuery } from './list-query.ts';
 import { pageBody } from './page-body.ts';
@@ -55,11 +55,15 @@ export function listHandler(
         : { ...query, filters: [{ field: (of as Reference).field, op: 'eq', value: owner } as ListFilter, ...query.filters] };
     const [page, joined] = await read(narrowed, resolved);
     if (of && owner !== undefined && page.records.length === 0 && query.after === undefined) await mustExist(of, owner, related);
-    const data = resolved
-      ? await embed(page.records, resolved, fields, joined)
-      : fields
-        ? page.records.map((r) => selectFields(r, fields))
-        : page.records;
+    // With expand and no fields, the records are serialized with their relations spliced in.
+    const spliced = resolved && !fields ? await embedAsJson(page.records, resolved, joined) : undefined;
+    const data = spliced
+      ? page.records.map((r, i) => (i === 0 ? spliced.first : r))
+      : resolved
+        ? await embed(page.records, resolved, fields, joined)
+        : fields
+          ? page.records.map((r) => selectFields(r, fields))
+          : page.records;
     const count = page.total === undefined ? {} : { count: page.total };
     const { body } = pageBody(
       data,
@@ -71,6 +75,7 @@ export function listHandler(
         return { next, limit: query.limit, ...count, ...(truncated ? { truncated } : {}) };
       },
       linksOf(plan, page.records[0]),
+      spliced?.texts,
     );
     return jsonAnswer(c, body, 200);
   };

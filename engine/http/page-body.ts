@@ -13,13 +13,15 @@ export function pageBody(
   budget: number,
   meta: (kept: number) => Record<string, unknown>,
   link: PieceLink,
+  texts?: readonly string[],
 ): { body: string; kept: number } {
   // Room for `{"data":[...],"meta":{...}}` around the records: a cursor is a few hundred characters.
   const room = budget - META_RESERVE;
   const parts: string[] = [];
   let size = 0;
-  for (const record of records) {
-    const text = JSON.stringify(record);
+  // `texts`: the records' JSON, made by the caller (see embedAsJson).
+  for (const [i, record] of records.entries()) {
+    const text = texts ? (texts[i] as string) : JSON.stringify(record);
     if (parts.length > 0 && size + text.length + 1 > room) break;
     parts.push(text);
     size += text.length + 1;
