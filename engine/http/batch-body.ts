@@ -1,8 +1,8 @@
 import { type BatchOperation, batchOperations } from '../compile/batch-operations.ts';
 import type { AutomationPlan, Operation } from '../compile/plan.ts';
-import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import { grantsAll } from '../schema/scopes.ts';
+import { engineFieldErrors } from './field-errors.ts';
 
 /** One operation of a batch, as sent and checked: `data` is the record (create, replace) or the merge patch (update). */
 export interface BatchItem {
@@ -72,13 +72,7 @@ export function parseBatch(
       errors.push({ pointer: `${at}/data`, message: op === 'update' ? 'the fields to change, as an object' : 'the record, as an object' });
     } else {
       const record = data as Record<string, unknown>;
-      const found =
-        op === 'update'
-          ? ENGINE_FIELDS.filter((f) => f in record).map((f) => ({
-              pointer: `/${f}`,
-              message: 'is set by the engine and cannot be written; remove it',
-            }))
-          : validated(record);
+      const found = op === 'update' ? engineFieldErrors(record) : validated(record);
       errors.push(...found.map((e) => ({ ...e, pointer: `${at}/data${e.pointer}` })));
     }
     return {

@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv';
+import { ENGINE_FIELDS } from '../compile/plan.ts';
 import { didYouMean } from '../errors/did-you-mean.ts';
-import { choices, type FieldError } from '../errors/problem.ts';
+import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
 import { pathToPointer } from '../source/source.ts';
 
 /**
@@ -20,6 +21,20 @@ export function toFieldErrors(errors: readonly ErrorObject[] | null | undefined)
     }
   }
   return out;
+}
+
+/** The engine's own fields a body sets (`id`, `createdAt`, `updatedAt`): each an error, since only the engine writes them. */
+export function engineFieldErrors(body: Readonly<Record<string, unknown>>): FieldError[] {
+  return ENGINE_FIELDS.filter((field) => field in body).map((field) => ({
+    pointer: `/${field}`,
+    message: 'is set by the engine and cannot be written; remove it',
+  }));
+}
+
+/** The 422 of a body that does not match the schema, naming every field at fault. */
+export function invalidBody(errors: readonly FieldError[]): HttpProblem {
+  const detail = errors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ');
+  return new HttpProblem('validation-failed', `the body does not match the schema; fix and retry: ${detail}`, { errors });
 }
 
 /** What a value of each common format looks like, so a model can produce one. */

@@ -16,7 +16,7 @@ import { readJsonObject } from './body.ts';
 import { deleteWithReferrers } from './delete-referrers.ts';
 import { etagOf, ifMatchCheck, nextUpdatedAt } from './etag.ts';
 import { type ExpandRequest, embed, parseExpandParam, resolveExpand } from './expand.ts';
-import { toFieldErrors } from './field-errors.ts';
+import { engineFieldErrors, invalidBody, toFieldErrors } from './field-errors.ts';
 import { parseFieldsParam, selectFields } from './fields-param.ts';
 import type { Idempotency } from './idempotency.ts';
 import { listHandler } from './list-handler.ts';
@@ -248,18 +248,6 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     else Object.defineProperty(base, key, { value: mergePatch(base[key], value), enumerable: true, writable: true, configurable: true });
   }
   return base;
-}
-
-function engineFieldErrors(body: Record<string, unknown>): FieldError[] {
-  return ENGINE_FIELDS.filter((field) => field in body).map((field) => ({
-    pointer: `/${field}`,
-    message: 'is set by the engine and cannot be written; remove it',
-  }));
-}
-
-function invalidBody(errors: readonly FieldError[]): HttpProblem {
-  const detail = errors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ');
-  return new HttpProblem('validation-failed', `the body does not match the schema; fix and retry: ${detail}`, { errors });
 }
 
 interface GetQuery {

@@ -6,6 +6,7 @@ import { newRecordId } from '../request/record-id.ts';
 import { jsonAnswer, noteWritten } from './answer.ts';
 import type { WriteRules } from './batch-handler.ts';
 import { etagOf, nextUpdatedAt } from './etag.ts';
+import { invalidBody } from './field-errors.ts';
 import { invalidQuery } from './list-query.ts';
 import { pieceLinks, recordBody } from './record-body.ts';
 import type { Handler, RecordLinks } from './record-handlers.ts';
@@ -29,10 +30,7 @@ export function upsertHandler(plan: AutomationPlan, store: RecordStore, rules: W
       if (!errors.length && (raw[by] === undefined || raw[by] === null)) {
         errors.push({ pointer: `/${by}`, message: `is what the upsert finds the record by (?by=${by}); send it` });
       }
-      if (errors.length) {
-        const detail = errors.map((e) => `${e.pointer || '(body)'} ${e.message}`).join('; ');
-        throw new HttpProblem('validation-failed', `the body does not match the schema; fix and retry: ${detail}`, { errors });
-      }
+      if (errors.length) throw invalidBody(errors);
       const body = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null));
       if (links && plan.references.length) await checkReferencesExist(plan, body, links.related);
       const now = new Date().toISOString();
