@@ -8,6 +8,7 @@ import { emptyDatabase } from './expand-part.ts';
 import { type LoadTool, runLoad } from './load.ts';
 import type { BenchOptions } from './options.ts';
 import { stopProcess } from './processes.ts';
+import { mean, medianRatio } from './ratios.ts';
 
 const BATCH = 100;
 
@@ -91,8 +92,7 @@ export async function batchPart(options: BenchOptions, tool: LoadTool): Promise<
         singles.push(one.rps);
         batched.push(many.rps * BATCH);
       }
-      const ratios = batched.map((rps, i) => rps / (singles[i] as number)).sort((a, b) => a - b);
-      const speedup = ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;
+      const speedup = medianRatio(batched, singles);
       results.push({ store: label, single: singles, batched, speedup, failed });
       console.log(
         `batch: ${label}: ${mean(singles).toFixed(0)} records/s by single POSTs, ${mean(batched).toFixed(0)} in batches of ${BATCH}, ${speedup.toFixed(1)}x`,
@@ -114,8 +114,4 @@ export function batchLines(results: readonly BatchResult[]): string[] {
         : `  ${r.store}: single ${r.single.map((x) => x.toFixed(0)).join(', ')}; batched ${r.batched.map((x) => x.toFixed(0)).join(', ')}; ${r.speedup.toFixed(1)}x${r.failed ? `; ${r.failed} failed requests` : ''}`,
     ),
   ];
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }

@@ -9,6 +9,7 @@ import { startEngine } from './engine-server.ts';
 import { type LoadTool, runLoad } from './load.ts';
 import type { BenchOptions } from './options.ts';
 import { stopProcess } from './processes.ts';
+import { mean, medianRatio } from './ratios.ts';
 
 const ACCOUNTS = 100;
 const TICKETS = 1000;
@@ -102,8 +103,7 @@ export async function expandPart(options: BenchOptions, tool: LoadTool): Promise
           (which === 'plain' ? plain : expanded).push(load.rps);
         }
       }
-      const ratios = plain.map((rps, i) => rps / (expanded[i] as number)).sort((a, b) => a - b);
-      const cost = ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;
+      const cost = medianRatio(plain, expanded);
       results.push({ store: label, plain, expanded, cost, failed });
       console.log(
         `expand: ${label}: ${mean(plain).toFixed(0)} req/s plain, ${mean(expanded).toFixed(0)} with expand, cost ${cost.toFixed(2)}x`,
@@ -160,8 +160,4 @@ export async function emptyDatabase(url: string): Promise<string | undefined> {
   } finally {
     await sql.end({ timeout: 1 });
   }
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }
