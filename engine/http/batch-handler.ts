@@ -15,7 +15,6 @@ import { checkReferencesOf } from './reference-checks.ts';
 
 /** What the batch shares with the single writes of record-handlers.ts, so both treat a body alike. */
 export interface WriteRules {
-  readonly bodyLimit: number;
   readonly readBody: (c: Context) => Promise<Record<string, unknown>>;
   /** The schema's errors of a create or replace body (after clearing nulls), or none. */
   readonly errorsOf: (data: Record<string, unknown>) => FieldError[];

@@ -98,7 +98,6 @@ export function recordHandler(
 
   // How a batch or an upsert treats a body, the same as the single writes below.
   const rules = {
-    bodyLimit,
     readBody: (c: Context) => readJsonObject(c, bodyLimit),
     errorsOf: (data: Record<string, unknown>) => {
       const errors = engineFieldErrors(data);
