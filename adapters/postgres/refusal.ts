@@ -7,6 +7,9 @@ const UNIQUE_VIOLATION = '23505';
 /** SQLSTATE deadlock_detected: the server aborted one of two transactions waiting on each other. */
 const DEADLOCK_DETECTED = '40P01';
 
+/** SQLSTATE invalid_text_representation: text cast to a type it is not (a uuid, say). */
+const INVALID_TEXT_REPRESENTATION = '22P02';
+
 /** The SQLSTATE of a driver error, wrapped in a StorageError or not. */
 function sqlState(error: unknown): string | undefined {
   return ((error instanceof StorageError ? error.cause : error) as { code?: string } | undefined)?.code;
@@ -18,6 +21,10 @@ export function isUniqueViolation(error: unknown): boolean {
 
 export function isDeadlock(error: unknown): boolean {
   return sqlState(error) === DEADLOCK_DETECTED;
+}
+
+export function isInvalidText(error: unknown): boolean {
+  return sqlState(error) === INVALID_TEXT_REPRESENTATION;
 }
 
 /**
