@@ -11,9 +11,9 @@ import {
 } from '../types.ts';
 import { runBatch } from './batch-write.ts';
 import type { Executor } from './executor.ts';
-import { decodeRow, encodeField, encodeListQuery, encodeRecord, extrasOf, jsonRows } from './record-codec.ts';
+import { decodeRow, encodeField, encodeListQuery, encodeRecord, jsonRows } from './record-codec.ts';
 import { isUniqueViolation, refusal, violatedField } from './refusal.ts';
-import { EXTRA_COLUMN, type TableSchema } from './schema.ts';
+import type { TableSchema } from './schema.ts';
 import type { RecordStatements } from './statements.ts';
 import { run, single, type Table, uuidPattern, writeRow } from './table.ts';
 

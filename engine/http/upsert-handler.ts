@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { RecordStore } from '../../adapters/types.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
-import { choices, type FieldError, HttpProblem } from '../errors/problem.ts';
+import { choices, type FieldError } from '../errors/problem.ts';
 import { newRecordId } from '../request/record-id.ts';
 import { jsonAnswer, noteWritten } from './answer.ts';
 import type { WriteRules } from './batch-handler.ts';
