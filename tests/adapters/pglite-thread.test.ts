@@ -138,7 +138,10 @@ describe('timestamptz text as the engine writes it', () => {
     assert.equal(isoTimestamp('2026-12-07 13:27:02+00'), '2026-12-07T13:27:02.000Z');
     assert.equal(isoTimestamp('2026-12-07 13:27:02.1+00'), '2026-12-07T13:27:02.100Z');
     assert.equal(isoTimestamp('2026-12-07 13:27:02.12+00'), '2026-12-07T13:27:02.120Z');
+    assert.equal(isoTimestamp('2026-12-07 13:27:02.123+00'), '2026-12-07T13:27:02.123Z');
+    assert.equal(isoTimestamp('2026-12-07 13:27:02.1234+00'), '2026-12-07T13:27:02.123Z');
     assert.equal(isoTimestamp('2026-12-07 13:27:02.123456+00'), '2026-12-07T13:27:02.123Z');
+    assert.equal(isoTimestamp('12026-12-07 13:27:02+00'), new Date('+012026-12-07T13:27:02Z').toISOString());
     assert.equal(isoTimestamp('2026-12-07 14:27:02.12+01'), '2026-12-07T13:27:02.120Z');
     assert.equal(isoTimestamp(new Date('2026-12-07T13:27:02.120Z')), '2026-12-07T13:27:02.120Z');
   });
