@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Log as SarifLog } from 'sarif';
 import { commands, usageLine } from '../engine/cli/commands.ts';
+import { githubCommand } from '../engine/cli/issue-formats.ts';
 import { inotifyInstances } from './support/inotify.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { logLines, serveProcess } from './support/serve-process.ts';
@@ -199,6 +201,75 @@ describe('council validate', { concurrency: true }, () => {
     const missingFile = await council(root, ['validate', '--config', 'nope.yaml']);
     assert.equal(missingFile.code, 1);
     assert.match(missingFile.stderr, /^nope\.yaml:1:1: /m);
+  });
+
+  test('--format json, github and sarif report the same issues as the human format, paths relative to the working directory', async () => {
+    const invalid = ['several-semantic-errors', 'filter-unknown-field'];
+    const root = project(['valid/notes.yaml', ...invalid.map((f) => `invalid/${f}.yaml`)]);
+    const human = await council(root, ['validate', '--no-store']);
+    const expected = reported(human.stderr, true)
+      .map((i) => `automations/${basename(i.file)}:${i.line}:${i.col}: ${i.message.replace(/^warning: /, '')}`)
+      .sort();
+    assert.ok(expected.length > 2, human.stderr);
+
+    const json = await council(root, ['validate', '--no-store', '--format', 'json']);
+    assert.equal(json.code, 1);
+    const document = JSON.parse(json.stdout) as { files: number; errors: number; warnings: number; issues: Record<string, string>[] };
+    assert.equal(document.files, 3);
+    assert.equal(document.errors + document.warnings, expected.length);
+    assert.deepEqual(document.issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.message}`).sort(), expected);
+    assert.ok(document.issues.every((i) => typeof i.code === 'string' && typeof i.pointer === 'string'));
+    assert.match(json.stderr, /^3 manifest\(s\) checked: /m, 'the summary goes to stderr, so stdout is the document alone');
+
+    const github = await council(root, ['validate', '--no-store', '--format', 'github']);
+    assert.equal(github.code, 1);
+    const annotations = github.stdout.split('\n').filter((line) => line.startsWith('::'));
+    assert.equal(annotations.length, expected.length);
+    for (const line of annotations) assert.match(line, /^::(error|warning) file=automations\/[\w.-]+\.yaml,line=\d+,col=\d+,title=[a-z-]+::\S/);
+    assert.match(github.stdout, /^3 manifest\(s\) checked: /m);
+
+    const sarif = await council(root, ['validate', '--no-store', '--format', 'sarif']);
+    assert.equal(sarif.code, 1);
+    const log = JSON.parse(sarif.stdout) as SarifLog;
+    assert.equal(log.version, '2.1.0');
+    const [run] = log.runs;
+    const results = run?.results ?? [];
+    assert.deepEqual(
+      results
+        .map((r) => {
+          const where = r.locations?.[0]?.physicalLocation;
+          return `${where?.artifactLocation?.uri}:${where?.region?.startLine}:${where?.region?.startColumn}: ${r.message.text}`;
+        })
+        .sort(),
+      expected,
+    );
+    for (const result of results) assert.equal(run?.tool.driver.rules?.[result.ruleIndex ?? -1]?.id, result.ruleId);
+  });
+
+  test('--format github annotates a config error too; an unknown format is a usage error', async () => {
+    const root = project(['valid/notes.yaml']);
+    writeFileSync(join(root, 'broken.yaml'), 'server:\n  port: [1, 2]\n');
+    const run = await council(root, ['validate', '--config', 'broken.yaml', '--format', 'github']);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /^::error file=broken\.yaml,line=2,col=\d+,title=[a-z-]+::/m);
+    const unknown = await council(root, ['validate', '--format', 'xml']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /--format takes human, json, github, sarif; got "xml"/);
+  });
+});
+
+describe('GitHub workflow commands', () => {
+  test('escape %, CR and LF in the message, and : and , in properties too', () => {
+    const line = githubCommand({
+      code: 'yaml-syntax',
+      severity: 'warning',
+      file: 'automations/a,b:c%.yaml',
+      line: 3,
+      col: 7,
+      pointer: '',
+      message: '50% done: line one\r\nline two',
+    });
+    assert.equal(line, '::warning file=automations/a%2Cb%3Ac%25.yaml,line=3,col=7,title=yaml-syntax::50%25 done: line one%0D%0Aline two');
   });
 });
 

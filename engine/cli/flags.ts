@@ -61,6 +61,12 @@ export const validateFlags = {
     type: 'boolean',
     description: 'Check the manifests only; do not ask any store what it would refuse (otherwise asked when it answers within seconds).',
   },
+  format: {
+    type: 'string',
+    value: 'human|json|github|sarif',
+    description:
+      'How issues are written: human (FILE:LINE:COL with the line and a caret, on stderr; the default), json (one document on stdout), github (annotations on the pull request, from GitHub Actions), sarif (SARIF 2.1.0 for code scanning). With json and sarif only the document goes to stdout.',
+  },
   ...projectFlags,
   data,
 } as const;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
 import type { CommandLineSetting, CouncilConfig } from '../config/config.ts';
 import { loadConfig } from '../config/load.ts';
+import type { ManifestIssue } from '../source/issues.ts';
 import { projectFlags } from './flags.ts';
 import { printIssues } from './print-issues.ts';
 
@@ -11,10 +12,13 @@ export const projectOptions = projectFlags;
 export type ParsedArgs = ReturnType<typeof parseArgs>;
 
 /** Loads council.config.yaml (or defaults) and applies `--automations` / `--data`; exits 1 on config errors. */
-export function projectConfig(values: { config?: unknown; automations?: unknown; data?: unknown }): CouncilConfig {
+export function projectConfig(
+  values: { config?: unknown; automations?: unknown; data?: unknown },
+  report: (issues: readonly ManifestIssue[]) => void = printIssues,
+): CouncilConfig {
   const { config, issues } = loadConfig(values.config as string | undefined);
   if (!config) {
-    printIssues(issues);
+    report(issues);
     process.exit(1);
   }
   const given = {

@@ -7,8 +7,8 @@ import { mcpToolIssues } from '../mcp/tool-issues.ts';
 import { gptProfileIssues } from '../openapi/gpt-issues.ts';
 import { automationOpenApi } from '../server/openapi-view.ts';
 import { validateFlags } from './flags.ts';
+import { ISSUE_FORMATS, type IssueFormat, writeIssues } from './issue-formats.ts';
 import { projectConfig, UsageError } from './options.ts';
-import { printIssues } from './print-issues.ts';
 import { checkStores } from './store-check.ts';
 
 /**
@@ -23,7 +23,9 @@ export async function validateCommand(args: string[]): Promise<number> {
     allowPositionals: true,
   });
   if (values.profile !== undefined && values.profile !== 'gpt') throw new UsageError(`--profile takes "gpt", got "${values.profile}"`);
-  const config = projectConfig(values);
+  const format = (values.format ?? 'human') as IssueFormat;
+  if (!ISSUE_FORMATS.includes(format)) throw new UsageError(`--format takes ${ISSUE_FORMATS.join(', ')}; got "${values.format}"`);
+  const config = projectConfig(values, (issues) => writeIssues({ issues, files: 0 }, format, ''));
   const result = loadManifests(positionals.length ? positionals : [config.automations], connectionBackends(config));
   const checked = result.manifests.map((loaded) => ({ loaded, plan: compileAutomation(loaded, compileOptions(config)) }));
   const stores = values['no-store'] || checked.length === 0 ? undefined : await checkStores(config, checked);
@@ -37,11 +39,10 @@ export async function validateCommand(args: string[]): Promise<number> {
     ]),
     ...(stores?.issues ?? []),
   ];
-  printIssues(issues);
   const errors = issues.filter((i) => i.severity === 'error').length;
   const warnings = issues.length - errors;
-  if (stores) console.log(stores.summary);
-  console.log(`${result.files.length} manifest(s) checked: ${errors} error(s), ${warnings} warning(s)`);
+  const summary = `${stores ? `${stores.summary}\n` : ''}${result.files.length} manifest(s) checked: ${errors} error(s), ${warnings} warning(s)`;
+  writeIssues({ issues, files: result.files.length }, format, summary);
   return errors ? 1 : 0;
 }
 
