@@ -24,6 +24,7 @@ const LAYERS = [
   ['engine/reload'],
   ['engine/console'],
   ['engine/server'],
+  ['engine/testing'],
   ['engine/cli'],
 ];
 

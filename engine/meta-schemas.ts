@@ -13,6 +13,7 @@ export const META_SCHEMAS = {
   manifest: { file: 'manifest.schema.json', options: { allErrors: true, verbose: true, strict: true } },
   // Environment values are strings; coercion turns PORT=8080 into the integer the schema wants.
   config: { file: 'config.schema.json', options: { allErrors: true, verbose: true, useDefaults: true, coerceTypes: true } },
+  tests: { file: 'tests.schema.json', options: { allErrors: true, verbose: true, strict: true } },
 } as const;
 
 export type MetaSchemaName = keyof typeof META_SCHEMAS;

@@ -9,6 +9,7 @@ const root = new URL('../', import.meta.url);
 const TARGETS = [
   { schema: 'schemas/manifest.schema.json', out: 'engine/schema/generated/manifest.ts', type: 'ManifestFile' },
   { schema: 'schemas/config.schema.json', out: 'engine/schema/generated/config.ts', type: 'ConfigFile' },
+  { schema: 'schemas/tests.schema.json', out: 'engine/schema/generated/tests.ts', type: 'TestsFile' },
 ];
 
 const check = process.argv.includes('--check');

@@ -225,7 +225,8 @@ describe('council validate', { concurrency: true }, () => {
     assert.equal(github.code, 1);
     const annotations = github.stdout.split('\n').filter((line) => line.startsWith('::'));
     assert.equal(annotations.length, expected.length);
-    for (const line of annotations) assert.match(line, /^::(error|warning) file=automations\/[\w.-]+\.yaml,line=\d+,col=\d+,title=[a-z-]+::\S/);
+    for (const line of annotations)
+      assert.match(line, /^::(error|warning) file=automations\/[\w.-]+\.yaml,line=\d+,col=\d+,title=[a-z-]+::\S/);
     assert.match(github.stdout, /^3 manifest\(s\) checked: /m);
 
     const sarif = await council(root, ['validate', '--no-store', '--format', 'sarif']);

@@ -7,6 +7,7 @@ import {
   openapiFlags,
   serveFlags,
   statsFlags,
+  testFlags,
   typesFlags,
   usersFlags,
   validateFlags,
@@ -50,6 +51,16 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
     arguments: '[PATH...]',
     options: validateFlags,
     load: async () => (await import('./validate.ts')).validateCommand,
+  },
+  test: {
+    summary: 'Run the tests declared beside the manifests (NAME.test.yaml) against fresh stores; exit 1 on a failure.',
+    arguments: '[PATH...]',
+    options: testFlags,
+    details: [
+      'PATH may be test files or folders (searched for *.test.yaml and *.test.yml); default: the automations folder.',
+      'Each file runs against its own engine on empty stores (PostgreSQL as embedded PGlite, the rest in memory), unless --url.',
+    ],
+    load: async () => (await import('./test.ts')).testCommand,
   },
   openapi: {
     summary: 'Write the OpenAPI 3.1 document of the valid manifests.',

@@ -71,6 +71,23 @@ export const validateFlags = {
   data,
 } as const;
 
+export const testFlags = {
+  url: {
+    type: 'string',
+    value: 'URL',
+    description:
+      'Run against a server already running there instead of one started in this process; the API key is read from COUNCIL_API_KEY (never a flag: it would show in process lists).',
+  },
+  junit: { type: 'string', value: 'FILE', description: 'Also write the results as JUnit XML to FILE.' },
+  format: {
+    type: 'string',
+    value: 'tap|github',
+    description: 'tap (the default): TAP 13 on stdout; github: the same, and each failure as an annotation at its line of the test file.',
+  },
+  watch: { type: 'boolean', description: 'Run again whenever a manifest, a test file or the config changes; stop with Ctrl-C.' },
+  ...projectFlags,
+} as const;
+
 export const openapiFlags = {
   automation: {
     type: 'string',

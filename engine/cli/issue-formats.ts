@@ -46,7 +46,9 @@ export function writeIssues(report: IssueReport, format: IssueFormat, summary: s
 }
 
 function repoPath(file: string, cwd: string): string {
-  const path = isAbsolute(file) ? relative(cwd, file) : file;
+  const near = isAbsolute(file) ? relative(cwd, file) : file;
+  // Outside the working directory: as given, which no annotation can place anyway.
+  const path = near.startsWith('..') ? file : near;
   return path.split(sep).join('/');
 }
 

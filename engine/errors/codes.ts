@@ -62,6 +62,8 @@ export const manifestIssueCodes = {
   'reference-cycle': 'References with `onDelete: cascade` form a loop, so one delete would cascade on and on.',
   'config-invalid': 'council.config.yaml does not match its schema.',
   'config-env-missing': 'council.config.yaml uses ${VAR} and VAR is not set (use ${VAR:-default}).',
+  'test-file-invalid': 'A test file (NAME.test.yaml) does not match its schema, or a step uses a ${name} no earlier step captured.',
+  'test-failed': 'A step of a declared test got an answer other than the one it expects (council test).',
 } as const;
 
 export const problemCodes = {

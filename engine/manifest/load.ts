@@ -16,7 +16,7 @@ import { resolveResourceSchema } from './schema-ref.ts';
 import { type ConnectionBackends, checkSemantics } from './semantics.ts';
 
 // Kept importable from here, where the loader's callers look for them.
-export { isDirectory, manifestFiles } from './files.ts';
+export { isDirectory, isManifestName, manifestFiles } from './files.ts';
 
 /** Paths the engine serves or will serve (health probes, specs, console, sign-in), and so never an automation's. */
 export const ENGINE_ROUTES = [

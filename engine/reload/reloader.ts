@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { sep } from 'node:path';
+import { basename, sep } from 'node:path';
 import { type StagedStore, StorageError } from '../../adapters/types.ts';
 import { compileAutomation } from '../compile/compile.ts';
 import type { AutomationPlan } from '../compile/plan.ts';
@@ -12,6 +12,7 @@ import {
   type FileLoad,
   fingerprintOnDisk,
   isDirectory,
+  isManifestName,
   loadManifestFile,
   manifestFiles,
 } from '../manifest/load.ts';
@@ -244,7 +245,7 @@ export class Reloader {
   }
 
   #isManifest(path: string): boolean {
-    return path.startsWith(this.#config.automations + sep) && /\.ya?ml$/.test(path);
+    return path.startsWith(this.#config.automations + sep) && isManifestName(basename(path));
   }
 
   /** The manifest files a set of changed paths affects. */

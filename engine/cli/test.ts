@@ -1,0 +1,115 @@
+import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CouncilConfig } from '../config/config.ts';
+import type { ManifestIssue } from '../source/issues.ts';
+import { failureIssues, junitReport, tapReport } from '../testing/reports.ts';
+import { runTestFile, type Send, type TestResult } from '../testing/run-tests.ts';
+import { startEngineUnderTest } from '../testing/test-engine.ts';
+import { loadTestFile, type TestFile, testFiles } from '../testing/test-file.ts';
+import { testFlags } from './flags.ts';
+import { writeIssues } from './issue-formats.ts';
+import { projectConfig, UsageError } from './options.ts';
+
+const FORMATS = ['tap', 'github'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** How long one step may take, in process or over HTTP, before it fails. */
+const STEP_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs the declared tests: each file against its own engine on empty stores, or all of
+ * them against `--url`. TAP on stdout; exit 1 when a test fails or a test file is invalid.
+ */
+export async function testCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: testFlags, allowPositionals: true });
+  const format = (values.format ?? 'tap') as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format takes ${FORMATS.join(', ')}; got "${values.format}"`);
+  if (values.url !== undefined && !/^https?:\/\/[^/]+/.test(values.url))
+    throw new UsageError(`--url takes http://HOST:PORT, got "${values.url}"`);
+  const report = (issues: readonly ManifestIssue[]) => writeIssues({ issues, files: 0 }, format === 'github' ? 'github' : 'human', '');
+  const config = projectConfig(values, report);
+  const paths = positionals.length ? positionals : [config.automations];
+  const run = () => runOnce(config, paths, positionals.length > 0, { url: values.url, junit: values.junit, format });
+  if (!values.watch) return run();
+  return watchAndRun(config, values.config, run);
+}
+
+interface Options {
+  readonly url: string | undefined;
+  readonly junit: string | undefined;
+  readonly format: Format;
+}
+
+async function runOnce(config: CouncilConfig, paths: readonly string[], named: boolean, options: Options): Promise<number> {
+  const files = testFiles(paths);
+  if (files.length === 0) {
+    const where = paths.map((p) => shown(p)).join(', ');
+    console.log(`# no test file (*.test.yaml) under ${where}: nothing to run; council new NAME writes one beside its manifest`);
+    return named ? 1 : 0;
+  }
+  const loaded: TestFile[] = [];
+  const issues: ManifestIssue[] = [];
+  for (const file of files) {
+    const { tests, issues: found } = loadTestFile(file, shown(file));
+    if (tests) loaded.push(tests);
+    issues.push(...found);
+  }
+  if (issues.length) writeIssues({ issues, files: files.length }, options.format === 'github' ? 'github' : 'human', '');
+  const results: TestResult[] = [];
+  for (const file of loaded) results.push(...(await runFile(config, file, options)));
+  console.log(tapReport(results));
+  if (options.junit) writeFileSync(options.junit, junitReport(results));
+  const failed = failureIssues(results);
+  if (options.format === 'github' && failed.length) writeIssues({ issues: failed, files: loaded.length }, 'github', '');
+  const invalid = issues.filter((i) => i.severity === 'error').length;
+  if (invalid) console.log(`# ${invalid} problem(s) in test files: those files did not run`);
+  return failed.length || invalid ? 1 : 0;
+}
+
+async function runFile(config: CouncilConfig, file: TestFile, options: Options): Promise<TestResult[]> {
+  if (options.url) {
+    const send: Send = (request) => fetch(request);
+    return runTestFile(file, send, { base: options.url, key: process.env.COUNCIL_API_KEY || undefined, stepTimeoutMs: STEP_TIMEOUT_MS });
+  }
+  const engine = await startEngineUnderTest(config);
+  try {
+    // A manifest that does not load answers 404 to its tests: say why first.
+    for (const line of engine.failures) console.log(`# not served: ${line}`);
+    return await runTestFile(file, engine.send, { base: 'http://council.test', key: engine.key, stepTimeoutMs: STEP_TIMEOUT_MS });
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Runs, then again after each change to the automations folder or the config, until SIGINT. */
+async function watchAndRun(config: CouncilConfig, configFile: string | undefined, run: () => Promise<number>): Promise<number> {
+  const { watch } = await import('chokidar');
+  let running: Promise<unknown> = run();
+  let again = false;
+  const watcher = watch([config.automations, ...(configFile ? [configFile] : ['council.config.yaml'])], { ignoreInitial: true });
+  let timer: NodeJS.Timeout | undefined;
+  watcher.on('all', () => {
+    clearTimeout(timer);
+    // Editors write a file in several steps: run once they are done.
+    timer = setTimeout(() => {
+      if (again) return;
+      again = true;
+      running = running.then(async () => {
+        again = false;
+        console.log(`\n# ${new Date().toISOString()}: a file changed; running again`);
+        await run();
+      });
+    }, 200);
+  });
+  console.log('# watching for changes; Ctrl-C stops');
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await watcher.close();
+  return 0;
+}
+
+/** A path as reports show it: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const near = relative(process.cwd(), path);
+  return near === '' || near.startsWith('..') ? path : near;
+}
