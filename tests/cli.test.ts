@@ -560,12 +560,22 @@ describe('council new', { concurrency: true }, () => {
     assert.equal(validated.code, 0, validated.stderr);
     assert.match(validated.stdout, /^1 manifest\(s\) checked: 0 error\(s\), 0 warning\(s\)/m, 'the scaffold passes the GPT profile too');
 
+    // Its starter tests beside it, which pass on the scaffold as written.
+    const tests = join(root, 'automations', 'tickets.test.yaml');
+    assert.match(created.stdout, /created .*tickets\.test\.yaml; run them with: council test /);
+    const tested = await council(root, ['test']);
+    assert.equal(tested.code, 0, tested.stdout);
+    assert.match(tested.stdout, /^ok 1 - automations\/tickets\.test\.yaml: a ticket is created, read, updated, listed and deleted$/m);
+
     const edited = `${readFileSync(file, 'utf8')}# edited by hand\n`;
     writeFileSync(file, edited);
+    writeFileSync(tests, `${readFileSync(tests, 'utf8')}# edited by hand\n`);
+    const testsBefore = readFileSync(tests, 'utf8');
     const again = await council(root, ['new', 'tickets']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already exists/);
     assert.equal(readFileSync(file, 'utf8'), edited);
+    assert.equal(readFileSync(tests, 'utf8'), testsBefore);
   });
 
   test('the redis scaffold validates too', async () => {
@@ -582,6 +592,9 @@ describe('council new', { concurrency: true }, () => {
     assert.match(readFileSync(join(root, 'automations', 'support-tickets.yaml'), 'utf8'), /^ {2}backend: postgres\b/m);
     const validated = await council(root, ['validate']);
     assert.equal(validated.code, 0, validated.stderr);
+    // Its starter tests pass on embedded PGlite.
+    const tested = await council(root, ['test']);
+    assert.equal(tested.code, 0, tested.stdout);
   });
 
   test('--reference scaffolds a field that refers to another automation, declared under references:', async () => {

@@ -7,6 +7,7 @@ import { manifestFiles } from '../manifest/files.ts';
 import { readManifestText } from '../manifest/read-text.ts';
 import { type AutomationDraft, type FieldDraft, manifestText, starterDraft } from '../manifest/scaffold.ts';
 import { AUTOMATION_NAME_PATTERN, singularize } from '../schema/naming.ts';
+import { starterTests } from '../testing/starter.ts';
 import { newFlags } from './flags.ts';
 import { projectConfig, UsageError } from './options.ts';
 
@@ -34,6 +35,12 @@ export async function newCommand(args: string[]): Promise<number> {
   const draft: AutomationDraft = { ...starter, fields: [...starter.fields, ...references] };
   writeFileSync(file, manifestText(draft));
   console.log(`created ${file}; edit it, then run: council validate ${file}`);
+  // Its tests beside it, unless some are there already (never overwritten).
+  const tests = join(config.automations, `${name}.test.yaml`);
+  if (!existsSync(tests)) {
+    writeFileSync(tests, starterTests(name));
+    console.log(`created ${tests}; run them with: council test ${tests}`);
+  }
   const missing = unknownAutomations(
     config.automations,
     references.map((r) => r.refersTo as string),
