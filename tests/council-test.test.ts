@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +150,30 @@ describe('council test', { concurrency: true }, () => {
       assert.match(unauthorized.stdout, /POST \/accounts: expected a 2xx status \(none given\), got 401/);
     } finally {
       await served.stop();
+    }
+  });
+
+  test('--watch runs again when a test file changes, with what it now says', async () => {
+    const root = project({ 'accounts.test.yaml': FAILING });
+    const child = spawn(process.execPath, [BIN, 'test', '--watch'], { cwd: root, env });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+    });
+    const until = async (pattern: RegExp) => {
+      for (let waited = 0; !pattern.test(out); waited += 50) {
+        if (waited > 60_000 || child.exitCode !== null) throw new Error(`never printed ${pattern}:\n${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    try {
+      await until(/# watching for changes/);
+      await until(/^# fail 1$/m);
+      writeFileSync(join(root, 'automations', 'accounts.test.yaml'), FAILING.replace('status: 201', 'status: 200'));
+      await until(/a file changed; running again[\s\S]*^# fail 0$/m);
+    } finally {
+      child.kill('SIGINT');
+      if (child.exitCode === null) await once(child, 'exit');
     }
   });
 
