@@ -727,10 +727,12 @@ describe('council (no command, unknown command, help)', { concurrency: true }, (
     const help = await council(root, ['validate', '--help']);
     assert.match(
       help.stdout,
-      /^usage: council validate \[PATH\.\.\.\] \[--profile gpt\] \[--no-store\] \[--config FILE\] \[--automations DIR\] \[--data DIR\]$/m,
+      /^usage: council validate \[PATH\.\.\.\] \[--profile gpt\] \[--no-store\] \[--format human\|json\|github\|sarif\] \[--config FILE\] \[--automations DIR\] \[--data DIR\]$/m,
     );
     const validated = await council(root, [
       'validate',
+      '--format',
+      'human',
       '--config',
       'council.config.yaml',
       '--automations',

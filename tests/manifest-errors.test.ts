@@ -28,6 +28,8 @@ const CONFIG_ONLY: readonly ManifestIssueCode[] = ['config-invalid', 'config-env
 const STORE_ONLY: readonly ManifestIssueCode[] = ['storage-change-refused'];
 /** Codes whose fixture would be unwieldy (a file over 512 KiB); tests/security/hostile-inputs.test.ts covers them. */
 const GENERATED_ONLY: readonly ManifestIssueCode[] = ['manifest-too-large'];
+/** Codes of test files (`council test`), which loading a manifest never produces; tests/council-test.test.ts covers them. */
+const TEST_FILE_ONLY: readonly ManifestIssueCode[] = ['test-file-invalid', 'test-failed'];
 /** Codes of the GPT profile, which loading a manifest never produces; tests/gpt-profile.test.ts covers them. */
 const GPT_PROFILE = (Object.keys(manifestIssueCodes) as ManifestIssueCode[]).filter((c) => c.startsWith('gpt-'));
 /** Codes of the MCP tool checks `council validate` runs with the GPT profile; tests/mcp-client-rules.test.ts covers them. */
@@ -173,6 +175,7 @@ describe('error code coverage', () => {
         !CONFIG_ONLY.includes(c) &&
         !STORE_ONLY.includes(c) &&
         !GENERATED_ONLY.includes(c) &&
+        !TEST_FILE_ONLY.includes(c) &&
         !GPT_PROFILE.includes(c) &&
         !MCP_PROFILE.includes(c),
     );
