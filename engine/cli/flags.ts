@@ -85,6 +85,13 @@ export const testFlags = {
     description: 'tap (the default): TAP 13 on stdout; github: the same, and each failure as an annotation at its line of the test file.',
   },
   watch: { type: 'boolean', description: 'Run again whenever a manifest, a test file or the config changes; stop with Ctrl-C.' },
+  fuzz: {
+    type: 'boolean',
+    description:
+      'Instead of the declared tests: requests generated from the OpenAPI document for every operation, valid and invalid; each answer must be documented (never a 5xx), match its schema, and refuse what breaks a rule.',
+  },
+  seed: { type: 'string', value: 'N', description: 'The fuzzer makes the same requests for the same seed (default: a new one, printed).' },
+  budget: { type: 'string', value: 'N', description: 'How many requests the fuzzer sends in all (default 1000).' },
   ...projectFlags,
 } as const;
 

@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CouncilConfig } from '../config/config.ts';
 import type { ManifestIssue } from '../source/issues.ts';
+import { fuzzApi } from '../testing/fuzz.ts';
 import { failureIssues, junitReport, tapReport } from '../testing/reports.ts';
 import { runTestFile, type Send, type TestResult } from '../testing/run-tests.ts';
 import { startEngineUnderTest } from '../testing/test-engine.ts';
@@ -30,9 +31,54 @@ export async function testCommand(args: string[]): Promise<number> {
   const report = (issues: readonly ManifestIssue[]) => writeIssues({ issues, files: 0 }, format === 'github' ? 'github' : 'human', '');
   const config = projectConfig(values, report);
   const paths = positionals.length ? positionals : [config.automations];
-  const run = () => runOnce(config, paths, positionals.length > 0, { url: values.url, junit: values.junit, format });
+  const options = { url: values.url, junit: values.junit, format };
+  if (values.fuzz) {
+    const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : wholeNumber('--seed', values.seed);
+    const budget = values.budget === undefined ? DEFAULT_BUDGET : wholeNumber('--budget', values.budget);
+    return fuzzOnce(config, { ...options, seed, budget });
+  }
+  const run = () => runOnce(config, paths, positionals.length > 0, options);
   if (!values.watch) return run();
   return watchAndRun(config, values.config, run);
+}
+
+/** Requests the fuzzer sends when --budget is not given: about a dozen per operation of the examples. */
+const DEFAULT_BUDGET = 1000;
+
+function wholeNumber(flag: string, text: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new UsageError(`${flag} takes a whole number, got "${text}"`);
+  return Number(text);
+}
+
+/** The fuzzer over every automation of the project, in process on empty stores, or at --url. */
+async function fuzzOnce(config: CouncilConfig, options: Options & { seed: number; budget: number }): Promise<number> {
+  console.log(`# fuzz: seed ${options.seed}, budget ${options.budget} requests`);
+  const engine = options.url ? undefined : await startEngineUnderTest(config);
+  try {
+    for (const line of engine?.failures ?? []) console.log(`# not served: ${line}`);
+    const base = options.url ?? 'http://council.test';
+    const send: Send = engine ? engine.send : (request) => fetch(request);
+    const key = engine ? engine.key : process.env.COUNCIL_API_KEY || undefined;
+    const answer = await send(new Request(new URL('/openapi.json', base), { headers: key ? { authorization: `Bearer ${key}` } : {} }));
+    if (!answer.ok) {
+      console.log(`Bail out! GET /openapi.json answered ${answer.status}`);
+      return 1;
+    }
+    const document = (await answer.json()) as Record<string, unknown>;
+    const manifests = [...(engine?.manifests ?? new Map<string, string>())];
+    const fileOf = (path: string) => {
+      const found = manifests.find(([basePath]) => path === basePath || path.startsWith(`${basePath}/`));
+      return found ? shown(found[1]) : undefined;
+    };
+    const results = await fuzzApi(document, send, { base, key, seed: options.seed, budget: options.budget, stepTimeoutMs: STEP_TIMEOUT_MS, fileOf });
+    console.log(tapReport(results));
+    if (options.junit) writeFileSync(options.junit, junitReport(results));
+    const failed = failureIssues(results);
+    if (options.format === 'github' && failed.length) writeIssues({ issues: failed, files: results.length }, 'github', '');
+    return failed.length ? 1 : 0;
+  } finally {
+    await engine?.close();
+  }
 }
 
 interface Options {

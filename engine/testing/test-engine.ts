@@ -12,6 +12,8 @@ export interface EngineUnderTest {
   readonly key: string | undefined;
   /** The automations that did not load, as `FILE:LINE:COL: message` lines. */
   readonly failures: readonly string[];
+  /** The manifest file serving each base path (`/tickets`). */
+  readonly manifests: ReadonlyMap<string, string>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startEngineUnderTest(config: CouncilConfig): Promise<Engin
     send: async (request) => started.fetch(request),
     key: started.bootstrapKey,
     failures,
+    manifests: new Map(started.registry.serving().map((m) => [m.plan.basePath, m.plan.file])),
     close: async () => {
       await started.close();
       rmSync(dataDir, { recursive: true, force: true });
