@@ -70,7 +70,14 @@ async function fuzzOnce(config: CouncilConfig, options: Options & { seed: number
       const found = manifests.find(([basePath]) => path === basePath || path.startsWith(`${basePath}/`));
       return found ? shown(found[1]) : undefined;
     };
-    const results = await fuzzApi(document, send, { base, key, seed: options.seed, budget: options.budget, stepTimeoutMs: STEP_TIMEOUT_MS, fileOf });
+    const results = await fuzzApi(document, send, {
+      base,
+      key,
+      seed: options.seed,
+      budget: options.budget,
+      stepTimeoutMs: STEP_TIMEOUT_MS,
+      fileOf,
+    });
     console.log(tapReport(results));
     if (options.junit) writeFileSync(options.junit, junitReport(results));
     const failed = failureIssues(results);

@@ -197,7 +197,7 @@ async function check(
   const pointer = responsePointer(op, key, document);
   const content = (resolved(pointer.response, document).content ?? {}) as Record<string, Json>;
   if (Object.keys(content).length) {
-    const schemaAt = content[type] ? `${pointer.at}/content/${escape(type)}/schema` : undefined;
+    const schemaAt = content[type] ? `${pointer.at}/content/${pointerSegment(type)}/schema` : undefined;
     if (!schemaAt) return `answered ${status} as "${type}", which the document does not list for it (${Object.keys(content).join(', ')})`;
     let body: unknown;
     try {
@@ -222,10 +222,10 @@ async function check(
 function responsePointer(op: Operation, status: string, document: Json): { response: unknown; at: string } {
   const response = ((op.operation.responses ?? {}) as Record<string, Json>)[status] as Json;
   if (typeof response?.$ref === 'string') return { response: resolved(response, document), at: response.$ref.replace(/^#/, '') };
-  return { response, at: `/paths/${escape(op.path)}/${op.method}/responses/${status}` };
+  return { response, at: `/paths/${pointerSegment(op.path)}/${op.method}/responses/${status}` };
 }
 
-function escape(segment: string): string {
+function pointerSegment(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
