@@ -148,6 +148,19 @@ describe('council test', { concurrency: true }, () => {
       const unauthorized = await council(root, ['test', '--url', served.url]);
       assert.equal(unauthorized.code, 1);
       assert.match(unauthorized.stdout, /POST \/accounts: expected a 2xx status \(none given\), got 401/);
+      // A test file saved while the server watches the folder is not loaded as a manifest either.
+      writeFileSync(join(root, 'automations', 'saved-later.test.yaml'), FAILING);
+      writeFileSync(join(root, 'automations', 'notes.yaml'), readFileSync(join(ROOT, 'automations', 'notes.yaml'), 'utf8'));
+      let health: { automations: { name: string; state: string }[] } = { automations: [] };
+      for (let waited = 0; waited < 20_000 && health.automations.length < 3; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        health = (await (await fetch(`${served.url}/health`)).json()) as typeof health;
+      }
+      assert.deepEqual(
+        health.automations.map((a) => `${a.name} ${a.state}`).sort(),
+        ['accounts serving', 'notes serving', 'support-tickets serving'],
+        'the manifest saved with it is served; the test file is nowhere',
+      );
     } finally {
       await served.stop();
     }
