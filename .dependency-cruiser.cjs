@@ -24,7 +24,7 @@ const LAYERS = [
   ['engine/reload'],
   ['engine/console'],
   ['engine/server'],
-  ['engine/testing'],
+  ['engine/testing', 'engine/review'],
   ['engine/cli'],
 ];
 

@@ -1,5 +1,6 @@
 import {
   auditFlags,
+  diffFlags,
   type Flag,
   keysFlags,
   migrateFlags,
@@ -61,6 +62,13 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
       'Each file runs against its own engine on empty stores (PostgreSQL as embedded PGlite, the rest in memory), unless --url.',
     ],
     load: async () => (await import('./test.ts')).testCommand,
+  },
+  diff: {
+    summary:
+      'List what changed in the API since a revision (breaking or additive, and what happens to stored records); exit 1 on a breaking change.',
+    options: diffFlags,
+    details: ['Builds the API at --base (from git) and in the work tree, and compares the documents and storage of each automation.'],
+    load: async () => (await import('./diff.ts')).diffCommand,
   },
   openapi: {
     summary: 'Write the OpenAPI 3.1 document of the valid manifests.',

@@ -95,6 +95,21 @@ export const testFlags = {
   ...projectFlags,
 } as const;
 
+export const diffFlags = {
+  base: {
+    type: 'string',
+    value: 'REF',
+    description: 'The revision to compare with (a branch, tag or commit; in CI the target branch, e.g. origin/main). Default: HEAD.',
+  },
+  format: {
+    type: 'string',
+    value: 'human|json|github',
+    description:
+      'human (the default): a line per change; json: one document on stdout; github: breaking changes as errors and additive ones as notices on the pull request.',
+  },
+  ...projectFlags,
+} as const;
+
 export const openapiFlags = {
   automation: {
     type: 'string',

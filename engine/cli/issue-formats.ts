@@ -67,10 +67,18 @@ export function jsonReport(issues: readonly ManifestIssue[], files: number) {
  * `%`, CR and LF in both parts, and `:` and `,` in property values too.
  */
 export function githubCommand(issue: ManifestIssue): string {
-  const data = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  const property = (text: string) => data(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
   const level = issue.severity === 'error' ? 'error' : 'warning';
-  return `::${level} file=${property(issue.file)},line=${issue.line},col=${issue.col},title=${property(issue.code)}::${data(issue.message)}`;
+  return `::${level} file=${githubProperty(issue.file)},line=${issue.line},col=${issue.col},title=${githubProperty(issue.code)}::${githubData(issue.message)}`;
+}
+
+/** A workflow command's message, escaped. */
+export function githubData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** A workflow command's property value, escaped. */
+export function githubProperty(text: string): string {
+  return githubData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
 /** One run of the `council` tool, a rule per code met, a result per issue. */
