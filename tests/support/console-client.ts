@@ -91,12 +91,28 @@ export class ConsoleClient {
 
   /** Signs in; with `newPassword`, replaces the one-time password at once. Throws unless it worked. */
   async signIn(email: string, password: string, newPassword?: string): Promise<void> {
-    const answer = await this.post('/console/login', { email, password, next: '/console/automations' });
+    const answer = await this.#untilServed(() => this.post('/console/login', { email, password, next: '/console/automations' }));
     if (answer.status !== 303) throw new Error(`sign-in of ${email} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
     if (!newPassword) return;
     await this.get('/console/password');
-    const changed = await this.post('/console/password', { current: password, password: newPassword, confirm: newPassword });
+    const changed = await this.#untilServed(() =>
+      this.post('/console/password', { current: password, password: newPassword, confirm: newPassword }),
+    );
     if (changed.status !== 200) throw new Error(`password change of ${email} answered ${changed.status}`);
+  }
+
+  /**
+   * What a browser's user does on a 503 (the user store did not answer within its
+   * deadline: hashing a password on a machine busy with the other test files): try again,
+   * a few times, a second apart.
+   */
+  async #untilServed(send: () => Promise<{ status: number; text: string }>) {
+    let answer = await send();
+    for (let tries = 1; answer.status === 503 && tries < 5; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      answer = await send();
+    }
+    return answer;
   }
 
   async #read(response: Response) {
