@@ -84,6 +84,7 @@ async function changesWith(
   for (const [name, text] of Object.entries(extra ?? {})) writeFileSync(join(repo, 'automations', name), text);
   try {
     const run = await diff(['--format', 'json']);
+    assert.ok(run.stdout.startsWith('{'), `council diff printed no document (exit ${run.code}): ${run.stderr}`);
     const document = JSON.parse(run.stdout) as { changes: Change[] };
     return { code: run.code, changes: document.changes };
   } finally {
@@ -229,6 +230,70 @@ const CATALOGUE: readonly {
     message: /^storage moves from memory "widgets" \(connection memory\) to postgres "widgets" \(connection postgres\)$/,
     storage: /nothing is copied/,
   },
+  {
+    change: 'a read operation removed',
+    edit: (t) => t.replace('  - { operation: get }\n', ''),
+    kind: 'breaking',
+    message: /^GET \/widgets\/\{id\} is removed$/,
+  },
+  {
+    change: 'a pattern set',
+    // A function gives the new text: in a string, `$'` would be read as a replacement pattern.
+    edit: (t) =>
+      t.replace(
+        'maxLength: 50, description: The name.',
+        () => "maxLength: 50, pattern: '^[a-z]+$', examples: [abc], description: The name.",
+      ),
+    kind: 'breaking',
+    message: /^pattern is set to \^\[a-z\]\+\$: values it does not match are refused$/,
+  },
+  {
+    change: 'minLength set',
+    edit: (t) => t.replace('maxLength: 50,', 'minLength: 3, maxLength: 50,'),
+    kind: 'breaking',
+    message: /^minLength is set to 3: values past it are refused$/,
+  },
+  {
+    change: 'maximum raised',
+    edit: (t) => t.replace('maximum: 10', 'maximum: 20'),
+    kind: 'additive',
+    message: /^maximum goes from 10 to 20$/,
+  },
+  {
+    change: 'a required property made optional (answers)',
+    edit: (t) => t.replace(/ {2}required: \[name\]\n/, ''),
+    kind: 'breaking',
+    message: /^property name may now be absent from the answer$/,
+  },
+  {
+    change: 'null allowed (answers)',
+    edit: (t) => t.replace('size: { type: integer,', 'size: { type: [integer, "null"],'),
+    kind: 'breaking',
+    message: /^type widens from integer to integer\|null: clients may now read null$/,
+  },
+  {
+    change: 'an enum lifted (answers)',
+    edit: (t) => t.replace('enum: [red, blue], ', ''),
+    kind: 'breaking',
+    message: /^enum gains \(any value\): clients may read a value they do not know$/,
+  },
+  {
+    change: 'a sort added',
+    edit: (t) => t.replace('filters: [color] }', 'filters: [color], sort: [name] }'),
+    kind: 'additive',
+    message: /^(query parameter sort is added|enum gains .*name.*)$/,
+  },
+  {
+    change: 'a property removed and its values dropped',
+    edit: (t) =>
+      t
+        .replace(/ {4}color: .*\n/, '')
+        .replace('filters: [color]', 'filters: [name]')
+        .replace('storage: { backend: memory }', 'storage: { backend: postgres, migrations: { drop: [color] } }'),
+    kind: 'breaking',
+    message: /^property color leaves the schema$/,
+    storage: /^its stored values are deleted \(listed under storage\.migrations\.drop\)$/,
+  },
 ];
 
 describe('council diff', () => {
@@ -248,6 +313,14 @@ describe('council diff', () => {
       assert.equal(code, changes.some((c) => c.kind === 'breaking') ? 1 : 0, 'exit 1 exactly when a change breaks');
     });
   }
+
+  test('a description changed only: no change', async () => {
+    const { code, changes } = await changesWith((t) =>
+      t.replace('Widgets for the diff catalogue.', 'Widgets, described anew.').replace('The color.', 'Its color.'),
+    );
+    assert.deepEqual(changes, []);
+    assert.equal(code, 0);
+  });
 
   test('--format github: breaking changes as errors, additive ones as notices, on the manifest', async () => {
     writeFileSync(
