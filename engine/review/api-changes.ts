@@ -7,6 +7,9 @@
  * storage specs it is given.
  */
 
+import { followLocalRef } from '../schema/fields.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
+
 type Json = Record<string, unknown>;
 
 /** One automation as built at one revision. */
@@ -318,14 +321,7 @@ function typesOf(schema: Json): string[] {
   return [];
 }
 
+/** Follows `$ref: '#/…'` inside the document; `{}` where it leads nowhere. */
 function resolve(schema: unknown, document: Json): Json {
-  let current = (schema ?? {}) as Json;
-  for (let hops = 0; typeof current.$ref === 'string' && hops < 20; hops++) {
-    let target: unknown = document;
-    for (const raw of (current.$ref as string).replace(/^#\//, '').split('/')) {
-      target = (target as Json | undefined)?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
-    }
-    current = (target ?? {}) as Json;
-  }
-  return current;
+  return (followLocalRef(schema, document as JsonSchema) ?? {}) as Json;
 }

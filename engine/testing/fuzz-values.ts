@@ -5,6 +5,9 @@
  * values, so a failure can be run again.
  */
 
+import { followLocalRef } from '../schema/fields.ts';
+import type { JsonSchema } from '../schema/json-schema.ts';
+
 type Schema = Record<string, unknown>;
 
 /** A small, fast, seeded generator (mulberry32): `next()` in [0, 1). */
@@ -31,17 +34,9 @@ export class Random {
   }
 }
 
-/** Follows `$ref: '#/…'` inside `root` (the OpenAPI document). */
+/** Follows `$ref: '#/…'` inside `root` (the OpenAPI document); `{}` where it leads nowhere. */
 export function resolved(schema: unknown, root: unknown): Schema {
-  let current = schema as Schema;
-  for (let hops = 0; typeof current?.$ref === 'string' && hops < 20; hops++) {
-    const pointer = (current.$ref as string).replace(/^#/, '');
-    let target: unknown = root;
-    for (const raw of pointer.split('/').slice(1))
-      target = (target as Record<string, unknown>)?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
-    current = target as Schema;
-  }
-  return current ?? {};
+  return (followLocalRef(schema, root as JsonSchema) ?? {}) as Schema;
 }
 
 function typesOf(schema: Schema): string[] {
