@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readManifestText } from '../manifest/read-text.ts';
 import { metaSchemaValidator } from '../meta-schemas.ts';
 import type { Step, TestsFile } from '../schema/generated/tests.ts';
 import { ajvErrorsToIssues } from '../source/ajv-issues.ts';
@@ -48,18 +48,10 @@ type RawStep = Step;
  * as issues at their line and column, never thrown.
  */
 export function loadTestFile(file: string, shownAs = file): { tests?: TestFile; issues: ManifestIssue[] } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    return {
-      issues: [
-        { code: 'file-unreadable', severity: 'error', file: shownAs, line: 1, col: 1, pointer: '', message: `cannot read file (${code})` },
-      ],
-    };
-  }
-  const { source, issues, value } = parseSource(shownAs, text);
+  // Read as manifests are: bounded in size, and a byte that is not UTF-8 reported where it is.
+  const read = readManifestText(file);
+  if (read.issue) return { issues: [{ ...read.issue, file: shownAs }] };
+  const { source, issues, value } = parseSource(shownAs, read.text);
   if (issues.length) return { issues };
   const validate = metaSchemaValidator('tests');
   if (!validate(value)) return { issues: ajvErrorsToIssues(source, validate.errors, 'test-file-invalid') };
