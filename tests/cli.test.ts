@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the config syntax under test
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import type { Log as SarifLog } from 'sarif';
 import { commands, usageLine } from '../engine/cli/commands.ts';
 import { githubCommand } from '../engine/cli/issue-formats.ts';
+import { COUNCIL_BIN as BIN, type Run, runCouncil } from './support/council-command.ts';
 import { inotifyInstances } from './support/inotify.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { logLines, serveProcess } from './support/serve-process.ts';
 
-const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/manifests/', import.meta.url));
 const TIMEOUT = 60_000;
 
@@ -35,20 +35,9 @@ connections:
 // Variables the config reads are cleared so that the caller's environment cannot change the outcome.
 const env = { ...process.env, PORT: '', DATABASE_URL: '', NODE_OPTIONS: '' };
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `node bin/council.mjs ...args` in `cwd` and resolves with its exit code and output, whatever the code. */
+/** `council ...args` in `cwd`, with the environment above and `extraEnv`. */
 function council(cwd: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, timeout: TIMEOUT }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error);
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
+  return runCouncil(cwd, args, { ...env, ...extraEnv }, TIMEOUT);
 }
 
 const pg = await postgresServerGate();

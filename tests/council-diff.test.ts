@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { type Run, runCouncil } from './support/council-command.ts';
 
 /**
  * `council diff` on a scratch git repository: a catalogue of manifest changes, each made
  * in the work tree against the committed widgets.yaml, classified breaking or additive
  * with the storage consequence where records are concerned.
  */
-const BIN = fileURLToPath(new URL('../bin/council.mjs', import.meta.url));
 const env = {
   ...process.env,
   PORT: '',
@@ -63,13 +62,8 @@ before(() => {
 });
 after(() => rmSync(repo, { recursive: true, force: true }));
 
-function diff(args: readonly string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, 'diff', ...args], { cwd: repo, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error);
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
+function diff(args: readonly string[] = []): Promise<Run> {
+  return runCouncil(repo, ['diff', ...args], env);
 }
 
 /** The changes `council diff --format json` lists with `edit` applied to the work tree (undone after). */
@@ -350,14 +344,7 @@ describe('council diff', () => {
     const outside = mkdtempSync(join(tmpdir(), 'council-diff-nogit-'));
     try {
       mkdirSync(join(outside, 'automations'));
-      const plain = await new Promise<{ code: number; stderr: string }>((resolve) =>
-        execFile(
-          process.execPath,
-          [BIN, 'diff'],
-          { cwd: outside, env: { ...env, GIT_CEILING_DIRECTORIES: tmpdir() } },
-          (error, _out, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
-        ),
-      );
+      const plain = await runCouncil(outside, ['diff'], { ...env, GIT_CEILING_DIRECTORIES: tmpdir() });
       assert.equal(plain.code, 1);
       assert.match(plain.stderr, /is not inside a git repository/);
     } finally {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { firstMismatch, interpolate } from '../engine/testing/expectations.ts';
+import { COUNCIL_BIN as BIN, type Run, runCouncil } from './support/council-command.ts';
 import { serveProcess } from './support/serve-process.ts';
 
 /**
@@ -14,22 +15,10 @@ import { serveProcess } from './support/serve-process.ts';
  * against an engine in process on empty stores and against a running server (--url).
  */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = join(ROOT, 'bin/council.mjs');
 const env = { ...process.env, PORT: '', DATABASE_URL: '', REDIS_URL: '', NODE_OPTIONS: '', COUNCIL_API_KEY: '' };
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function council(cwd: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, timeout: 120_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error);
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
+  return runCouncil(cwd, args, { ...env, ...extraEnv }, 120_000);
 }
 
 const projects: string[] = [];

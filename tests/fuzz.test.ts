@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { fuzzApi } from '../engine/testing/fuzz.ts';
 import { invalidBodies, Random, validValue } from '../engine/testing/fuzz-values.ts';
 import type { Send, TestResult } from '../engine/testing/run-tests.ts';
 import { type EngineUnderTest, startEngineUnderTest } from '../engine/testing/test-engine.ts';
+import { runCouncil } from './support/council-command.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { serveProcess } from './support/serve-process.ts';
 
@@ -21,17 +21,11 @@ import { serveProcess } from './support/serve-process.ts';
  * of the engine, the same ones for the same seed.
  */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = `${ROOT}bin/council.mjs`;
 const env = { ...process.env, PORT: '', DATABASE_URL: '', REDIS_URL: '', NODE_OPTIONS: '', COUNCIL_API_KEY: '' };
 const BASE = 'http://council.test';
 
 function council(args: readonly string[], extraEnv: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, timeout: 120_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error);
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
+  return runCouncil(ROOT, args, { ...env, ...extraEnv }, 120_000);
 }
 
 const failures = (results: readonly TestResult[]) => results.filter((r) => r.failure).map((r) => r.failure?.message);
