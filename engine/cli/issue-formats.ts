@@ -24,7 +24,7 @@ export interface IssueReport {
  * (the repository root in CI), with `/`, as annotations and SARIF locations need.
  */
 export function writeIssues(report: IssueReport, format: IssueFormat, summary: string, cwd = process.cwd()): void {
-  const issues = sortIssues(report.issues).map((issue) => ({ ...issue, file: repoPath(issue.file, cwd) }));
+  const issues = sortIssues(report.issues).map((issue) => ({ ...issue, file: shownPath(issue.file, cwd) }));
   switch (format) {
     case 'human':
       printIssues(report.issues);
@@ -45,10 +45,14 @@ export function writeIssues(report: IssueReport, format: IssueFormat, summary: s
   }
 }
 
-function repoPath(file: string, cwd: string): string {
+/**
+ * A path as reports show it: relative to the working directory (the repository's root in
+ * CI), with `/`. Outside it, or the directory itself: as given, which no annotation can
+ * place anyway.
+ */
+export function shownPath(file: string, cwd = process.cwd()): string {
   const near = isAbsolute(file) ? relative(cwd, file) : file;
-  // Outside the working directory: as given, which no annotation can place anyway.
-  const path = near.startsWith('..') ? file : near;
+  const path = near === '' || near.startsWith('..') ? file : near;
   return path.split(sep).join('/');
 }
 

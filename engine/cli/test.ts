@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CouncilConfig } from '../config/config.ts';
 import type { ManifestIssue } from '../source/issues.ts';
@@ -9,7 +8,7 @@ import { runTestFile, type Send, type TestResult } from '../testing/run-tests.ts
 import { startEngineUnderTest } from '../testing/test-engine.ts';
 import { loadTestFile, type TestFile, testFiles } from '../testing/test-file.ts';
 import { testFlags } from './flags.ts';
-import { writeIssues } from './issue-formats.ts';
+import { shownPath, writeIssues } from './issue-formats.ts';
 import { projectConfig, UsageError } from './options.ts';
 
 const FORMATS = ['tap', 'github'] as const;
@@ -53,39 +52,61 @@ function wholeNumber(flag: string, text: string): number {
 /** The fuzzer over every automation of the project, in process on empty stores, or at --url. */
 async function fuzzOnce(config: CouncilConfig, options: Options & { seed: number; budget: number }): Promise<number> {
   console.log(`# fuzz: seed ${options.seed}, budget ${options.budget} requests`);
-  const engine = options.url ? undefined : await startEngineUnderTest(config);
+  const target = await openTarget(config, options.url);
   try {
-    for (const line of engine?.failures ?? []) console.log(`# not served: ${line}`);
-    const base = options.url ?? 'http://council.test';
-    const send: Send = engine ? engine.send : (request) => fetch(request);
-    const key = engine ? engine.key : process.env.COUNCIL_API_KEY || undefined;
+    const { send, base, key } = target;
     const answer = await send(new Request(new URL('/openapi.json', base), { headers: key ? { authorization: `Bearer ${key}` } : {} }));
     if (!answer.ok) {
       console.log(`Bail out! GET /openapi.json answered ${answer.status}`);
       return 1;
     }
     const document = (await answer.json()) as Record<string, unknown>;
-    const manifests = [...(engine?.manifests ?? new Map<string, string>())];
+    const manifests = [...target.manifests];
     const fileOf = (path: string) => {
       const found = manifests.find(([basePath]) => path === basePath || path.startsWith(`${basePath}/`));
-      return found ? shown(found[1]) : undefined;
+      return found ? shownPath(found[1]) : undefined;
     };
-    const results = await fuzzApi(document, send, {
-      base,
-      key,
-      seed: options.seed,
-      budget: options.budget,
-      stepTimeoutMs: STEP_TIMEOUT_MS,
-      fileOf,
-    });
-    console.log(tapReport(results));
-    if (options.junit) writeFileSync(options.junit, junitReport(results));
-    const failed = failureIssues(results);
-    if (options.format === 'github' && failed.length) writeIssues({ issues: failed, files: results.length }, 'github', '');
-    return failed.length ? 1 : 0;
+    const { seed, budget } = options;
+    const results = await fuzzApi(document, send, { base, key, seed, budget, stepTimeoutMs: STEP_TIMEOUT_MS, fileOf });
+    return reportResults(results, options) ? 1 : 0;
   } finally {
-    await engine?.close();
+    await target.close();
   }
+}
+
+/** Where requests go: an engine started here on empty stores, or the server at --url (key from COUNCIL_API_KEY). */
+interface Target {
+  readonly send: Send;
+  readonly base: string;
+  readonly key: string | undefined;
+  /** The manifest serving each base path, where known. */
+  readonly manifests: ReadonlyMap<string, string>;
+  close(): Promise<void>;
+}
+
+async function openTarget(config: CouncilConfig, url: string | undefined): Promise<Target> {
+  if (url) {
+    return {
+      send: (request) => fetch(request),
+      base: url,
+      key: process.env.COUNCIL_API_KEY || undefined,
+      manifests: new Map(),
+      close: async () => {},
+    };
+  }
+  const engine = await startEngineUnderTest(config);
+  // A manifest that does not load answers 404 to its requests: say why first.
+  for (const line of engine.failures) console.log(`# not served: ${line}`);
+  return { send: engine.send, base: 'http://council.test', key: engine.key, manifests: engine.manifests, close: () => engine.close() };
+}
+
+/** TAP on stdout, JUnit with --junit, annotations with --format github; how many failed. */
+function reportResults(results: readonly TestResult[], options: Options): number {
+  console.log(tapReport(results));
+  if (options.junit) writeFileSync(options.junit, junitReport(results));
+  const failed = failureIssues(results);
+  if (options.format === 'github' && failed.length) writeIssues({ issues: failed, files: results.length }, 'github', '');
+  return failed.length;
 }
 
 interface Options {
@@ -97,41 +118,32 @@ interface Options {
 async function runOnce(config: CouncilConfig, paths: readonly string[], named: boolean, options: Options): Promise<number> {
   const files = testFiles(paths);
   if (files.length === 0) {
-    const where = paths.map((p) => shown(p)).join(', ');
+    const where = paths.map((p) => shownPath(p)).join(', ');
     console.log(`# no test file (*.test.yaml) under ${where}: nothing to run; council new NAME writes one beside its manifest`);
     return named ? 1 : 0;
   }
   const loaded: TestFile[] = [];
   const issues: ManifestIssue[] = [];
   for (const file of files) {
-    const { tests, issues: found } = loadTestFile(file, shown(file));
+    const { tests, issues: found } = loadTestFile(file, shownPath(file));
     if (tests) loaded.push(tests);
     issues.push(...found);
   }
   if (issues.length) writeIssues({ issues, files: files.length }, options.format === 'github' ? 'github' : 'human', '');
   const results: TestResult[] = [];
   for (const file of loaded) results.push(...(await runFile(config, file, options)));
-  console.log(tapReport(results));
-  if (options.junit) writeFileSync(options.junit, junitReport(results));
-  const failed = failureIssues(results);
-  if (options.format === 'github' && failed.length) writeIssues({ issues: failed, files: loaded.length }, 'github', '');
+  const failed = reportResults(results, options);
   const invalid = issues.filter((i) => i.severity === 'error').length;
   if (invalid) console.log(`# ${invalid} problem(s) in test files: those files did not run`);
-  return failed.length || invalid ? 1 : 0;
+  return failed || invalid ? 1 : 0;
 }
 
 async function runFile(config: CouncilConfig, file: TestFile, options: Options): Promise<TestResult[]> {
-  if (options.url) {
-    const send: Send = (request) => fetch(request);
-    return runTestFile(file, send, { base: options.url, key: process.env.COUNCIL_API_KEY || undefined, stepTimeoutMs: STEP_TIMEOUT_MS });
-  }
-  const engine = await startEngineUnderTest(config);
+  const target = await openTarget(config, options.url);
   try {
-    // A manifest that does not load answers 404 to its tests: say why first.
-    for (const line of engine.failures) console.log(`# not served: ${line}`);
-    return await runTestFile(file, engine.send, { base: 'http://council.test', key: engine.key, stepTimeoutMs: STEP_TIMEOUT_MS });
+    return await runTestFile(file, target.send, { base: target.base, key: target.key, stepTimeoutMs: STEP_TIMEOUT_MS });
   } finally {
-    await engine.close();
+    await target.close();
   }
 }
 
@@ -159,10 +171,4 @@ async function watchAndRun(config: CouncilConfig, configFile: string | undefined
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   await watcher.close();
   return 0;
-}
-
-/** A path as reports show it: relative to the working directory when inside it. */
-function shown(path: string): string {
-  const near = relative(process.cwd(), path);
-  return near === '' || near.startsWith('..') ? path : near;
 }
