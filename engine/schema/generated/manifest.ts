@@ -16,6 +16,16 @@ singular?: string
  * What the automation is for, written for the model that will call it.
  */
 description: string
+/**
+ * This manifest's version, the latest: served at /NAME and at /vVERSION/NAME. Raise it for a change that would break callers, and keep the previous shape under `versions:` while they move (see documents/versioning.md).
+ */
+version?: number
+/**
+ * Earlier versions still served, by number, each at /vN/NAME over the same records. Each keeps its own record schema; whatever it leaves out it inherits from the latest.
+ */
+versions?: {
+[k: string]: EarlierVersion
+}
 storage: {
 backend: ("memory" | "postgres" | "redis" | "mongodb" | "opensearch" | "elasticsearch" | "dynamodb")
 /**
@@ -47,6 +57,12 @@ unique?: string[]
  * Properties worth an index beyond the ones list filters and sorts already index (for example a field other systems query the table by). A real index on postgres; memory keeps no indexes.
  */
 indexes?: string[]
+/**
+ * Properties kept in the store under another name, as `property: storedName`: a property renamed in a new version keeps reading the values stored under its old name.
+ */
+storedAs?: {
+[k: string]: string
+}
 }
 /**
  * Writes (update, replace, delete) must send If-Match with the record's ETag, so no client overwrites a change it has not seen (428 without it, 412 when stale).
@@ -116,6 +132,60 @@ schema: {
  * @minItems 1
  */
 endpoints: [Endpoint, ...(Endpoint)[]]
+/**
+ * Breaking changes `council diff` lists that this change means to make without raising `version`, each named by where the diff reports it, with why.
+ */
+acceptedChanges?: {
+/**
+ * Where `council diff` reports the change, e.g. `POST /accounts request body /nickname`.
+ */
+where: string
+/**
+ * Why callers will not be hurt.
+ */
+reason: string
+}[]
+}
+export interface EarlierVersion {
+/**
+ * What this version is, for its callers (default: the automation's description).
+ */
+description?: string
+/**
+ * JSON Schema of one record as this version shows it: inline, or `{ $ref: <file> }`.
+ */
+schema: {
+
+}
+/**
+ * Properties kept in the store under another name, as `property: storedName`: a property renamed in a new version keeps reading the values stored under its old name.
+ */
+storedAs?: {
+[k: string]: string
+}
+/**
+ * This version's endpoints (default: the latest's).
+ * 
+ * @minItems 1
+ */
+endpoints?: [Endpoint, ...(Endpoint)[]]
+/**
+ * Callers should move: answers carry Deprecation, Sunset and a Link to the successor; after the sunset day (UTC) this version answers 410.
+ */
+deprecated?: {
+/**
+ * The last day (UTC) this version serves, YYYY-MM-DD.
+ */
+sunset: string
+/**
+ * The day it was deprecated, YYYY-MM-DD (the Deprecation header). Default: when the engine loaded the manifest.
+ */
+since?: string
+/**
+ * The version callers should move to (default: the latest).
+ */
+successor?: number
+}
 }
 export interface Endpoint {
 operation: ("list" | "get" | "create" | "update" | "replace" | "delete" | "search" | "batch" | "upsert")
