@@ -1,5 +1,5 @@
 import type { FilterOperator } from '../../adapters/types.ts';
-import type { Endpoint, ManifestFile } from './generated/manifest.ts';
+import type { EarlierVersion as EarlierVersionFile, Endpoint, ManifestFile } from './generated/manifest.ts';
 import type { JsonSchema, Operation } from './json-schema.ts';
 
 /** A manifest as written (version 1), after it passed the meta-schema. */
@@ -7,6 +7,10 @@ export interface Manifest {
   readonly name: string;
   readonly singular?: string;
   readonly description: string;
+  /** The latest version, served at /NAME and /vN/NAME; absent: 1. */
+  readonly version?: number;
+  /** Earlier versions still served, by number (`"1"`). */
+  readonly versions?: Readonly<Record<string, EarlierVersion>>;
   readonly storage: {
     readonly backend: string;
     readonly connection?: string;
@@ -14,6 +18,8 @@ export interface Manifest {
     readonly ttl?: number;
     readonly unique?: readonly string[];
     readonly indexes?: readonly string[];
+    /** Properties stored under another name (`property: storedName`). */
+    readonly storedAs?: Readonly<Record<string, string>>;
   };
   readonly requireIfMatch?: boolean;
   readonly rateLimit?: { readonly requests: number; readonly perSeconds: number };
@@ -26,6 +32,18 @@ export interface Manifest {
   readonly references?: Readonly<Record<string, ReferenceDeclaration>>;
   readonly schema: JsonSchema;
   readonly endpoints: readonly EndpointDeclaration[];
+  /** Breaking changes `council diff` lets through without a new version. */
+  readonly acceptedChanges?: readonly { readonly where: string; readonly reason: string }[];
+}
+
+/** An earlier version served beside the latest, over the same records. */
+export interface EarlierVersion {
+  readonly description?: string;
+  readonly schema: JsonSchema;
+  readonly storedAs?: Readonly<Record<string, string>>;
+  /** Absent: the latest's endpoints. */
+  readonly endpoints?: readonly EndpointDeclaration[];
+  readonly deprecated?: { readonly sunset: string; readonly since?: string; readonly successor?: number };
 }
 
 export interface ReferenceDeclaration {
@@ -69,4 +87,5 @@ export type ManifestAgreesWithMetaSchema = [
   Holds<SameKeys<ManifestFile, Manifest>>,
   Holds<SameKeys<ManifestFile['storage'], Manifest['storage']>>,
   Holds<SameKeys<Endpoint, EndpointDeclaration>>,
+  Holds<SameKeys<EarlierVersionFile, EarlierVersion>>,
 ];
