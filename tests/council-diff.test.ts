@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Log as SarifLog } from 'sarif';
 import { type Run, runCouncil } from './support/council-command.ts';
 
 /**
@@ -44,6 +45,9 @@ interface Change {
   readonly where: string;
   readonly message: string;
   readonly storage?: string;
+  readonly line: number;
+  readonly col: number;
+  readonly accepted?: { readonly by: 'version' | 'acceptedChanges'; readonly reason: string };
 }
 
 let repo: string;
@@ -84,6 +88,17 @@ async function changesWith(
   } finally {
     writeFileSync(file, WIDGETS);
     for (const name of Object.keys(extra ?? {})) unlinkSync(join(repo, 'automations', name));
+  }
+}
+
+/** `council diff ...args` with widgets.yaml as `text` in the work tree (restored after). */
+async function runWith(text: string, args: readonly string[]): Promise<Run> {
+  const file = join(repo, 'automations', 'widgets.yaml');
+  writeFileSync(file, text);
+  try {
+    return await diff(args);
+  } finally {
+    writeFileSync(file, WIDGETS);
   }
 }
 
@@ -326,15 +341,117 @@ describe('council diff', () => {
       assert.equal(run.code, 1);
       assert.match(
         run.stdout,
-        /^::error file=automations\/widgets\.yaml,title=breaking change::DELETE \/widgets\/\{id\}: DELETE \/widgets\/\{id\} is removed$/m,
+        /^::error file=automations\/widgets\.yaml,line=1,col=1,title=breaking change::DELETE \/widgets\/\{id\}: DELETE \/widgets\/\{id\} is removed$/m,
       );
       assert.match(
         run.stdout,
-        /^::notice file=automations\/widgets\.yaml,title=additive change::POST \/widgets request body \/name: maxLength goes from 50 to 80$/m,
+        /^::notice file=automations\/widgets\.yaml,line=1,col=1,title=additive change::POST \/widgets request body \/name: maxLength goes from 50 to 80$/m,
       );
     } finally {
       writeFileSync(join(repo, 'automations', 'widgets.yaml'), WIDGETS);
     }
+  });
+
+  test('a raised version lets every breaking change of its automation through, listed as accepted at version:', async () => {
+    const breaking = (t: string) => t.replace('  - { operation: delete }\n', '').replace('required: [name]', 'required: [name, size]');
+    const same = await runWith(breaking(WIDGETS).replace('storage:', 'version: 1\nstorage:'), ['--format', 'json']);
+    assert.equal(same.code, 1, 'version 1 written out is the version 1 of the base: nothing raised');
+
+    const raised = breaking(WIDGETS).replace('storage:', 'version: 2\nstorage:');
+    const json = await runWith(raised, ['--format', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    const document = JSON.parse(json.stdout) as { breaking: number; accepted: number; changes: Change[] };
+    const changes = document.changes.filter((c) => c.kind === 'breaking');
+    assert.ok(changes.length >= 2, json.stdout);
+    for (const change of changes) {
+      assert.deepEqual(change.accepted, { by: 'version', reason: 'version raised 1 -> 2' }, change.where);
+      assert.deepEqual([change.line, change.col], [3, 1], 'placed at version:');
+    }
+    assert.equal(document.breaking, 0);
+    assert.equal(document.accepted, changes.length);
+    assert.match(
+      json.stderr,
+      new RegExp(`^0 breaking, ${changes.length} accepted breaking and 0 additive change\\(s\\) against HEAD$`, 'm'),
+    );
+
+    const github = await runWith(raised, ['--format', 'github']);
+    assert.equal(github.code, 0);
+    assert.match(
+      github.stdout,
+      /^::warning file=automations\/widgets\.yaml,line=3,col=1,title=accepted breaking change::DELETE \/widgets\/\{id\}: DELETE \/widgets\/\{id\} is removed; accepted: version raised 1 -> 2$/m,
+    );
+    assert.doesNotMatch(github.stdout, /^::error/m);
+  });
+
+  test('acceptedChanges lets through the changes it names by where, and only those; an entry naming none is a warning at its line', async () => {
+    const edited = WIDGETS.replace('  - { operation: delete }\n', '').replace('required: [name]', 'required: [name, size]');
+    const accepting = (entries: string) => `${edited}acceptedChanges:\n${entries}`;
+    const deleteEntry = '  - where: DELETE /widgets/{id}\n    reason: no client deletes widgets\n';
+    const sizeEntry = '  - where: POST /widgets request body /size\n    reason: every client sends size already\n';
+    const staleEntry = '  - { where: "GET /widgets ?colour", reason: a typo }\n';
+    const entryLine = edited.split('\n').length + 1;
+
+    const partly = await runWith(accepting(deleteEntry + staleEntry), ['--format', 'json']);
+    assert.equal(partly.code, 1, 'size made required is not accepted');
+    const document = JSON.parse(partly.stdout) as {
+      breaking: number;
+      accepted: number;
+      changes: Change[];
+      staleAcceptances: { where: string; line: number; col: number; message: string }[];
+    };
+    const removed = document.changes.find((c) => c.where === 'DELETE /widgets/{id}');
+    assert.deepEqual(removed?.accepted, { by: 'acceptedChanges', reason: 'no client deletes widgets' });
+    assert.deepEqual([removed?.line, removed?.col], [entryLine, 5], 'placed at its acceptedChanges entry');
+    const size = document.changes.find((c) => c.where === 'POST /widgets request body /size' && c.kind === 'breaking');
+    assert.ok(size && !size.accepted, partly.stdout);
+    assert.deepEqual([size.line, size.col], [1, 1]);
+    assert.equal(document.breaking, 1);
+    assert.equal(document.accepted, 1);
+    assert.deepEqual(
+      document.staleAcceptances.map((s) => [s.where, s.line, s.col]),
+      [['GET /widgets ?colour', entryLine + 2, 5]],
+    );
+
+    const whole = await runWith(accepting(deleteEntry + sizeEntry + staleEntry), []);
+    assert.equal(whole.code, 0, `a stale entry warns, it does not fail:\n${whole.stdout}${whole.stderr}`);
+    assert.match(
+      whole.stdout,
+      /^breaking \(accepted\): automations\/widgets\.yaml: POST \/widgets request body \/size: property size is now required; accepted: every client sends size already$/m,
+    );
+    assert.match(
+      whole.stderr,
+      new RegExp(
+        `^automations/widgets\\.yaml:${entryLine + 4}:5: warning: acceptedChanges: "GET /widgets \\?colour" matches no breaking change`,
+        'm',
+      ),
+    );
+    assert.match(whole.stdout, /^0 breaking, 2 accepted breaking and 0 additive change\(s\) against HEAD$/m);
+  });
+
+  test('--format sarif: breaking changes as errors, accepted ones as warnings, additive ones as notes, stale acceptances as warnings', async () => {
+    const edited = WIDGETS.replace('  - { operation: delete }\n', '')
+      .replace('  - { operation: get }\n', '')
+      .replace('maxLength: 50', 'maxLength: 80');
+    const run = await runWith(
+      `${edited}acceptedChanges:\n  - { where: "GET /widgets/{id}", reason: reads go through the list }\n  - { where: storage, reason: nothing moved }\n`,
+      ['--format', 'sarif'],
+    );
+    assert.equal(run.code, 1);
+    const log = JSON.parse(run.stdout) as SarifLog;
+    assert.equal(log.version, '2.1.0');
+    const [only] = log.runs;
+    const results = only?.results ?? [];
+    const level = (text: RegExp) => results.find((r) => text.test(r.message.text ?? ''))?.level;
+    assert.equal(level(/^DELETE \/widgets\/\{id\}: /), 'error');
+    assert.equal(level(/^GET \/widgets\/\{id\}: .*; accepted: reads go through the list$/), 'warning');
+    assert.equal(level(/^POST \/widgets request body \/name: maxLength goes from 50 to 80$/), 'note');
+    assert.equal(level(/^acceptedChanges: "storage" matches no breaking change/), 'warning');
+    for (const result of results) {
+      assert.equal(only?.tool.driver.rules?.[result.ruleIndex ?? -1]?.id, result.ruleId);
+      assert.equal(result.locations?.[0]?.physicalLocation?.artifactLocation?.uri, 'automations/widgets.yaml');
+    }
+    assert.deepEqual([...new Set(results.map((r) => r.ruleId))].sort(), ['additive-change', 'breaking-change', 'stale-acceptance']);
+    assert.match(run.stderr, /^1 breaking, 1 accepted breaking and 1 additive change\(s\) against HEAD$/m, 'the summary on stderr');
   });
 
   test('a base that does not exist, and a folder outside git, say so with exit 1', async () => {

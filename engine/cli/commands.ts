@@ -65,9 +65,12 @@ export const commands: Readonly<Record<string, CommandSpec>> = {
   },
   diff: {
     summary:
-      'List what changed in the API since a revision (breaking or additive, and what happens to stored records); exit 1 on a breaking change.',
+      'List what changed in the API since a revision (breaking or additive, and what happens to stored records); exit 1 on a breaking change not accepted.',
     options: diffFlags,
-    details: ['Builds the API at --base (from git) and in the work tree, and compares the documents and storage of each automation.'],
+    details: [
+      'Builds the API at --base (from git) and in the work tree, and compares the documents and storage of each automation.',
+      "A breaking change is accepted when its manifest's version is raised, or when its acceptedChanges lists the change's where with a reason.",
+    ],
     load: async () => (await import('./diff.ts')).diffCommand,
   },
   openapi: {

@@ -7,27 +7,28 @@ import { compileAutomation } from '../compile/compile.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { connectionBackends } from '../config/load.ts';
 import { loadManifests } from '../manifest/load.ts';
-import { type ApiChange, apiChanges, type BuiltAutomation } from '../review/api-changes.ts';
+import type { LoadedManifest } from '../manifest/manifest.ts';
+import { type ChangePolicy, reviewChanges } from '../review/acceptance.ts';
+import { apiChanges, type BuiltAutomation } from '../review/api-changes.ts';
 import { automationOpenApi } from '../server/openapi-view.ts';
+import { locate } from '../source/source.ts';
+import { DIFF_FORMATS, type DiffFormat, writeReview } from './diff-report.ts';
 import { diffFlags } from './flags.ts';
-import { githubData, githubProperty } from './issue-formats.ts';
 import { projectConfig, UsageError } from './options.ts';
 import { printIssues } from './print-issues.ts';
-
-const FORMATS = ['human', 'json', 'github'] as const;
-type Format = (typeof FORMATS)[number];
 
 /** How long one git command may take: a huge repository must not hang CI. */
 const GIT_TIMEOUT_MS = 60_000;
 
 /**
  * Builds the API at `--base` (default HEAD) and in the work tree, and lists what changed:
- * breaking or additive, with what happens to stored records. Exit 1 on a breaking change.
+ * breaking or additive, with what happens to stored records. Exit 1 on a breaking change
+ * the manifest does not accept (a raised `version`, or an `acceptedChanges` entry).
  */
 export async function diffCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: diffFlags });
-  const format = (values.format ?? 'human') as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format takes ${FORMATS.join(', ')}; got "${values.format}"`);
+  const format = (values.format ?? 'human') as DiffFormat;
+  if (!DIFF_FORMATS.includes(format)) throw new UsageError(`--format takes ${DIFF_FORMATS.join(', ')}; got "${values.format}"`);
   const config = projectConfig(values);
   const base = values.base ?? 'HEAD';
   const root = git(['rev-parse', '--show-toplevel'], config.automations);
@@ -47,7 +48,7 @@ export async function diffCommand(args: string[]): Promise<number> {
     return 1;
   }
   const checkout = mkdtempSync(join(tmpdir(), 'council-diff-'));
-  let before: BuiltAutomation[];
+  let before: Built;
   try {
     // The whole revision, so schema files a manifest refers to are there as they were.
     const archive = join(checkout, 'base.tar');
@@ -55,16 +56,23 @@ export async function diffCommand(args: string[]): Promise<number> {
     execFileSync('tar', ['-xf', archive, '-C', checkout], { timeout: GIT_TIMEOUT_MS });
     const folder = join(checkout, relative(root, config.automations));
     // At the base, manifests with errors were not served: they are left out, not reported.
-    before = build(config, folder, checkout, true).automations;
+    before = build(config, folder, checkout, true);
   } finally {
     rmSync(checkout, { recursive: true, force: true });
   }
-  const changes = apiChanges(before, head.automations);
-  report(changes, base, format);
-  return changes.some((c) => c.kind === 'breaking') ? 1 : 0;
+  const review = reviewChanges(apiChanges(before.automations, head.automations), before.policies, head.policies);
+  writeReview(review, base, format);
+  return review.blocking > 0 ? 1 : 0;
 }
 
-function build(config: CouncilConfig, folder: string, root: string, quiet = false): { automations: BuiltAutomation[]; errors: boolean } {
+interface Built {
+  readonly automations: BuiltAutomation[];
+  /** What each manifest says about its changes (version, acceptedChanges), with positions. */
+  readonly policies: ChangePolicy[];
+  readonly errors: boolean;
+}
+
+function build(config: CouncilConfig, folder: string, root: string, quiet = false): Built {
   const result = loadManifests([folder], connectionBackends(config));
   const errors = result.issues.some((i) => i.severity === 'error');
   if (errors && !quiet) printIssues(result.issues);
@@ -86,26 +94,18 @@ function build(config: CouncilConfig, folder: string, root: string, quiet = fals
       },
     };
   });
-  return { automations, errors };
+  const policies = result.manifests.map((loaded) => changePolicy(loaded, relative(root, loaded.file).split(sep).join('/')));
+  return { automations, policies, errors };
 }
 
-function report(changes: readonly ApiChange[], base: string, format: Format): void {
-  const breaking = changes.filter((c) => c.kind === 'breaking');
-  const summary = `${breaking.length} breaking and ${changes.length - breaking.length} additive change(s) against ${base}`;
-  if (format === 'json') {
-    console.log(JSON.stringify({ base, breaking: breaking.length, additive: changes.length - breaking.length, changes }, null, 2));
-    console.error(summary);
-    return;
-  }
-  for (const change of changes) {
-    const storage = change.storage ? ` (stored records: ${change.storage})` : '';
-    const text = `${change.where}: ${change.message}${storage}`;
-    if (format === 'github') {
-      const level = change.kind === 'breaking' ? 'error' : 'notice';
-      console.log(`::${level} file=${githubProperty(change.file)},title=${githubProperty(`${change.kind} change`)}::${githubData(text)}`);
-    } else console.log(`${change.kind}: ${change.file}: ${text}`);
-  }
-  console.log(summary);
+function changePolicy({ manifest, source }: LoadedManifest, file: string): ChangePolicy {
+  return {
+    name: manifest.name,
+    file,
+    version: manifest.version ?? 1,
+    versionAt: manifest.version === undefined ? { line: 1, col: 1 } : locate(source, ['version'], { key: true }),
+    acceptedChanges: (manifest.acceptedChanges ?? []).map((entry, i) => ({ ...entry, ...locate(source, ['acceptedChanges', i]) })),
+  };
 }
 
 /** A git command's output, trimmed; undefined when it fails. */

@@ -103,9 +103,9 @@ export const diffFlags = {
   },
   format: {
     type: 'string',
-    value: 'human|json|github',
+    value: 'human|json|github|sarif',
     description:
-      'human (the default): a line per change; json: one document on stdout; github: breaking changes as errors and additive ones as notices on the pull request.',
+      'human (the default): a line per change; json: one document on stdout; github: annotations on the pull request (breaking changes as errors, accepted ones as warnings, additive ones as notices); sarif: SARIF 2.1.0 for code scanning. With json and sarif only the document goes to stdout.',
   },
   ...projectFlags,
 } as const;

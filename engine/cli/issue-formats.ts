@@ -66,13 +66,17 @@ export function jsonReport(issues: readonly ManifestIssue[], files: number) {
   };
 }
 
+/** `::error file=F,line=L,col=C,title=CODE::MESSAGE`: an issue as a GitHub annotation. */
+export function githubCommand(issue: ManifestIssue): string {
+  return githubAnnotation(issue.severity === 'error' ? 'error' : 'warning', issue, issue.code, issue.message);
+}
+
 /**
- * `::error file=F,line=L,col=C,title=CODE::MESSAGE`. Escaped as the runner reads them:
+ * `::LEVEL file=F,line=L,col=C,title=TITLE::MESSAGE`. Escaped as the runner reads them:
  * `%`, CR and LF in both parts, and `:` and `,` in property values too.
  */
-export function githubCommand(issue: ManifestIssue): string {
-  const level = issue.severity === 'error' ? 'error' : 'warning';
-  return `::${level} file=${githubProperty(issue.file)},line=${issue.line},col=${issue.col},title=${githubProperty(issue.code)}::${githubData(issue.message)}`;
+export function githubAnnotation(level: 'error' | 'warning' | 'notice', at: Placed, title: string, message: string): string {
+  return `::${level} file=${githubProperty(at.file)},line=${at.line},col=${at.col},title=${githubProperty(title)}::${githubData(message)}`;
 }
 
 /** A workflow command's message, escaped. */
@@ -85,9 +89,51 @@ export function githubProperty(text: string): string {
   return githubData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
+/** A place in a file: a path as reports show it, 1-based line and column. */
+export interface Placed {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** One result of a SARIF run: what rule, how serious, where. */
+export interface SarifFinding extends Placed {
+  readonly ruleId: string;
+  readonly level: 'error' | 'warning' | 'note';
+  readonly message: string;
+  /** Extra facts a tool may read (SARIF property bag). */
+  readonly properties?: Readonly<Record<string, unknown>>;
+}
+
+/** A rule of a SARIF run: its id, a line on what it finds, and where to read more. */
+export interface SarifRule {
+  readonly id: string;
+  readonly description: string;
+  readonly help: string;
+}
+
 /** One run of the `council` tool, a rule per code met, a result per issue. */
 export function sarifReport(issues: readonly ManifestIssue[]): Log {
   const codes = [...new Set(issues.map((i) => i.code))].sort();
+  // errors.md has a section per code: its heading is the code.
+  const rules = codes.map((code) => ({
+    id: code,
+    description: `council manifest issue ${code}`,
+    help: `What ${code} means and how to fix it: documents/errors.md of the council engine, section ${code}.`,
+  }));
+  return sarifLog(
+    rules,
+    issues.map((issue) => ({ ...issue, ruleId: issue.code, level: issue.severity })),
+  );
+}
+
+/**
+ * SARIF 2.1.0: one run of the `council` tool with `rules`, a result per finding (each
+ * finding's rule must be among them). Locations are relative to the repository's root
+ * (`%SRCROOT%`), as code scanning places them.
+ */
+export function sarifLog(rules: readonly SarifRule[], findings: readonly SarifFinding[]): Log {
+  const ids = rules.map((rule) => rule.id);
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -96,28 +142,28 @@ export function sarifReport(issues: readonly ManifestIssue[]): Log {
         tool: {
           driver: {
             name: 'council',
-            // errors.md has a section per code: its heading is the code.
-            rules: codes.map((code) => ({
-              id: code,
-              name: code,
-              shortDescription: { text: `council manifest issue ${code}` },
-              help: { text: `What ${code} means and how to fix it: documents/errors.md of the council engine, section ${code}.` },
+            rules: rules.map((rule) => ({
+              id: rule.id,
+              name: rule.id,
+              shortDescription: { text: rule.description },
+              help: { text: rule.help },
             })),
           },
         },
-        results: issues.map((issue) => ({
-          ruleId: issue.code,
-          ruleIndex: codes.indexOf(issue.code),
-          level: issue.severity,
-          message: { text: issue.message },
+        results: findings.map((finding) => ({
+          ruleId: finding.ruleId,
+          ruleIndex: ids.indexOf(finding.ruleId),
+          level: finding.level,
+          message: { text: finding.message },
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: issue.file, uriBaseId: '%SRCROOT%' },
-                region: { startLine: issue.line, startColumn: issue.col },
+                artifactLocation: { uri: finding.file, uriBaseId: '%SRCROOT%' },
+                region: { startLine: finding.line, startColumn: finding.col },
               },
             },
           ],
+          ...(finding.properties ? { properties: { ...finding.properties } } : {}),
         })),
       },
     ],
