@@ -82,4 +82,35 @@ export interface AutomationPlan {
   readonly requireIfMatch: boolean;
   /** Validates (and fills defaults into) a full record body; compiled once. */
   readonly validate: ValidateFunction;
+  /** Which version of the automation this plan serves: the latest at /NAME (and /vN/NAME), an earlier one at /vN/NAME only. */
+  readonly version: { readonly number: number; readonly latest: boolean; readonly deprecation?: Deprecation };
+  /** The earlier versions served beside the latest, latest first, over the same store; empty on an earlier one. */
+  readonly earlier: readonly AutomationPlan[];
+  /** Present when this version shows the shared records otherwise than they are stored. */
+  readonly view?: RecordView;
+}
+
+/**
+ * How a version shows records stored for every version of its automation: properties it
+ * renamed, and stored fields it does not have (another version's), which it never shows
+ * and which its writes keep as they are.
+ */
+export interface RecordView {
+  /** Property -> the name it is stored under (renamed ones only). */
+  readonly storedAs: Readonly<Record<string, string>>;
+  /** Stored fields this version does not show. */
+  readonly hidden: readonly string[];
+}
+
+/** An earlier version callers should move off, and until when it serves. */
+export interface Deprecation {
+  /** The last day served, `YYYY-MM-DD` (UTC), as the manifest says it. */
+  readonly sunset: string;
+  /** The last second served: the Sunset header; after it, 410. */
+  readonly sunsetAt: string;
+  /** When it was deprecated (the Deprecation header), if the manifest says. */
+  readonly since?: string;
+  readonly successor: number;
+  /** Where the successor is served: `/accounts` (the latest) or `/v2/accounts`. */
+  readonly successorPath: string;
 }

@@ -62,6 +62,10 @@ export const manifestIssueCodes = {
   'reference-cycle': 'References with `onDelete: cascade` form a loop, so one delete would cascade on and on.',
   'config-invalid': 'council.config.yaml does not match its schema.',
   'config-env-missing': 'council.config.yaml uses ${VAR} and VAR is not set (use ${VAR:-default}).',
+  'version-invalid':
+    'An entry under `versions:` is not earlier than `version:`, names a successor not served, has an impossible date, or a `storedAs` that clashes.',
+  'version-incompatible':
+    'Two versions of one automation could not read the records each other writes (a property retyped, newly required, or constrained differently).',
   'test-file-invalid': 'A test file (NAME.test.yaml) does not match its schema, or a step uses a ${name} no earlier step captured.',
   'test-failed': 'A step of a declared test got an answer other than the one it expects (council test).',
 } as const;
@@ -90,6 +94,8 @@ export const problemCodes = {
   'validation-failed': 'The request body violates the resource schema (422).',
   'value-too-long': 'A string in a sorted, filtered or unique field is longer than the store can index; shorten it (422).',
   'precondition-required': 'This automation requires If-Match on writes, and the request has none (428).',
+  'version-sunset':
+    'This version of the automation was served until its sunset date; call its successor, whose URL the answer gives (410).',
   'rate-limited': 'The client made more requests to this automation than its rate limit allows; wait Retry-After seconds (429).',
   'sessions-full':
     "The server holds as many MCP sessions as it keeps and none of them is the caller's to replace; retry after Retry-After seconds (503).",

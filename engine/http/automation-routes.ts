@@ -44,6 +44,7 @@ export function buildAutomationRoutes(
     const handler = guarded(plan.name, endpoint, recordHandler(plan, endpoint, store, options.bodyLimit, options.idempotency, options), {
       ...options,
       rateLimit: plan.rateLimit ?? options.defaultRateLimit,
+      counted: countedName(plan),
     });
     shapes[shape].set(endpoint.method, handler);
   }
@@ -55,7 +56,11 @@ export function buildAutomationRoutes(
       const handler = listHandler(plan, list, store, options, reference);
       inverse.set(
         `${reference.automation}/${reference.inverse}`,
-        guarded(plan.name, list, handler, { ...options, rateLimit: plan.rateLimit ?? options.defaultRateLimit }),
+        guarded(plan.name, list, handler, {
+          ...options,
+          rateLimit: plan.rateLimit ?? options.defaultRateLimit,
+          counted: countedName(plan),
+        }),
       );
     }
   }
@@ -112,7 +117,7 @@ export function withGuardHeaders(c: Context, response: Response): Response {
 const WRITES: ReadonlySet<string> = new Set(['create', 'update', 'replace', 'delete', 'batch', 'upsert']);
 
 /** What the engine hands every router: the shared guards and the default rate limit. */
-export type RouterGuards = Omit<Guards, 'rateLimit'> & { readonly defaultRateLimit: RateLimit };
+export type RouterGuards = Omit<Guards, 'rateLimit' | 'counted'> & { readonly defaultRateLimit: RateLimit };
 
 export interface Guards {
   readonly auth: Authenticator;
@@ -130,6 +135,8 @@ export interface Guards {
   readonly related: RelatedAutomations;
   /** Where requests are counted (the endpoint and caller of each go on its scope; 429s and replays here). */
   readonly monitor: Monitor;
+  /** The name they are counted under, when not the automation's ({@link countedName}). */
+  readonly counted?: string;
 }
 
 /**
@@ -143,13 +150,21 @@ export interface Guards {
  * without a promise: no microtask, no deadline entry, and the Node adapter writes it in the
  * same turn. State passes as arguments, so a read allocates no closure and no audit entry.
  */
+/**
+ * The name requests are counted under (metrics, analytics): an earlier version's are
+ * `accounts@v1`, so who still calls it shows. Rate limits and audit go by the automation.
+ */
+export function countedName(plan: AutomationPlan): string {
+  return plan.version.latest ? plan.name : `${plan.name}@v${plan.version.number}`;
+}
+
 function guarded(automation: string, endpoint: EndpointPlan, handler: Handler, guards: Guards): Handler {
   const write = WRITES.has(endpoint.operation);
   const { auth, audit, limiter, rateLimit, trustedProxies, timeoutMs, monitor } = guards;
   const { public: open, scopes } = endpoint.access;
   const action = endpoint.operation;
   const limitPrefix = `${automation}\0`;
-  const label = monitor.usage.label(automation, action);
+  const label = monitor.usage.label(guards.counted ?? automation, action);
 
   /** The key's verdict known: the rate limit (failed keys count against the address too, so guessing is limited). */
   function known(c: Context, principal: Principal | undefined, refusal: unknown, requestId: string): Response | Promise<Response> {

@@ -22,21 +22,26 @@ type Answer = Response | Promise<Response>;
  * `scope` carries what the Node adapter passes (the incoming message) and the table of the
  * automation the request's first path segment names.
  */
-export function createAutomationsApp(logger: Logger, related: RelatedAutomations): (request: Request, scope: RequestScope) => Answer {
+export function createAutomationsApp(
+  logger: Logger,
+  related: RelatedAutomations,
+  /** `/:version` for the router of `/vN/NAME/...` paths. */
+  prefix = '',
+): (request: Request, scope: RequestScope) => Answer {
   const app = new Hono<AutomationEnv>();
   const method = (c: Context) => (c.req.method === 'HEAD' ? 'GET' : c.req.method);
-  app.all('/:automation', (c) => {
+  app.all(`${prefix}/:automation`, (c) => {
     const routes = c.env.routes;
     return (routes.collection.get(method(c)) ?? routes.unmatched)(c);
   });
-  app.all('/:automation/:id', (c) => {
+  app.all(`${prefix}/:automation/:id`, (c) => {
     const routes = c.env.routes;
     // Only an automation that declares search or batch reads the id: GET by id pays nothing for it.
     const table = routes.search || routes.batch ? namedOr(routes, c.req.param('id')) : routes.item;
     return (table.get(method(c)) ?? routes.unmatched)(c);
   });
   // A reverse list (`/accounts/{id}/tickets`) is answered by the automation whose reference publishes it.
-  app.all('/:automation/:id/:inverse', (c) => {
+  app.all(`${prefix}/:automation/:id/:inverse`, (c) => {
     const target = c.req.param('automation');
     const segment = c.req.param('inverse');
     const referrer = related.referrers(target).find((r) => r.reference.inverse === segment);
@@ -59,7 +64,7 @@ export function createAutomationsApp(logger: Logger, related: RelatedAutomations
     const { endpoint, caller, started } = c.env;
     const request = {
       requestId,
-      automation: c.req.path.split('/')[1],
+      automation: c.req.path.split('/')[prefix ? 2 : 1],
       method: c.req.method,
       path: c.req.path,
       ...(endpoint ? { operation: endpoint.operation, key: caller ?? ANONYMOUS } : {}),

@@ -59,9 +59,9 @@ export async function deleteWithReferrers(
 
 function inOneDatabase(plan: AutomationPlan, planned: DeletePlan, shared: SharedDatabase): boolean {
   return (
-    shared.holds(plan.storage.spec) &&
-    planned.clears.every((clear) => shared.holds(clear.mounted.plan.storage.spec)) &&
-    planned.deletes.every((doomed) => shared.holds(doomed.mounted.plan.storage.spec))
+    held(plan, shared) &&
+    planned.clears.every((clear) => held(clear.mounted.plan, shared)) &&
+    planned.deletes.every((doomed) => held(doomed.mounted.plan, shared))
   );
 }
 
@@ -127,4 +127,9 @@ function cleared(field: string): (current: StoredRecord) => StoredRecord {
 function audited(audit: AuditLog, request: DeleteRequest, action: string, automation: string, recordId: string, detail: string): void {
   if (!audit.enabled) return;
   audit.record({ actor: request.actor, action, automation, recordId, requestId: request.requestId, outcome: 'ok', detail });
+}
+
+/** A statement writes records as stored: a version that shows them otherwise writes through its store. */
+function held(plan: AutomationPlan, shared: SharedDatabase): boolean {
+  return !plan.view && shared.holds(plan.storage.spec);
 }

@@ -103,8 +103,9 @@ export function resolveExpand(
  * and every second level, are read by embed, one read of many ids each.
  */
 export function joinable(plan: AutomationPlan, resolved: readonly Resolved[], shared: SharedDatabase): Resolved[] {
-  if (!shared.holds(plan.storage.spec)) return [];
-  return resolved.filter(({ target }) => shared.holds(target.plan.storage.spec));
+  // A statement reads records as stored: a version that shows them otherwise reads through its store.
+  if (plan.view || !shared.holds(plan.storage.spec)) return [];
+  return resolved.filter(({ target }) => !target.plan.view && shared.holds(target.plan.storage.spec));
 }
 
 /** What {@link SharedDatabase.listWith} takes for these relations. */

@@ -14,6 +14,7 @@ import { checkReferencesAcross } from './reference-graph.ts';
 import { checkResourceSchema } from './resource-schema.ts';
 import { resolveResourceSchema } from './schema-ref.ts';
 import { type ConnectionBackends, checkSemantics } from './semantics.ts';
+import { checkVersions } from './versions.ts';
 
 // Kept importable from here, where the loader's callers look for them.
 export { isDirectory, isManifestName, manifestFiles } from './files.ts';
@@ -41,6 +42,9 @@ export const ENGINE_ROUTES = [
   'assets',
   'favicon',
 ];
+
+/** A first path segment naming a version of the automation after it: `/v1/accounts`. */
+export const VERSION_SEGMENT = /^v[1-9][0-9]{0,2}$/;
 
 export interface LoadResult {
   /** Manifests with no errors, ready to compile. */
@@ -75,13 +79,18 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
  * from beside it): what loading that file would find, for a text not written yet.
  */
 export function checkManifestText(file: string, text: string, connections: ConnectionBackends): FileLoad {
-  const done = (issues: ManifestIssue[], resolved?: { file?: string; text?: string }, manifest?: LoadedManifest): FileLoad => ({
-    ...(manifest ? { manifest } : {}),
-    issues,
-    dependencies: resolved?.file ? [file, resolved.file] : [file],
-    fingerprint: fingerprintOf(resolved?.file ? [text, resolved.text] : [text]),
-    missing: false,
-  });
+  // Schema files the earlier versions `$ref`, read once the rest holds.
+  const more: { file: string; text?: string | undefined }[] = [];
+  const done = (issues: ManifestIssue[], resolved?: { file?: string; text?: string }, manifest?: LoadedManifest): FileLoad => {
+    const read = [...(resolved?.file ? [{ file: resolved.file, text: resolved.text }] : []), ...more];
+    return {
+      ...(manifest ? { manifest } : {}),
+      issues,
+      dependencies: [file, ...read.map((r) => r.file)],
+      fingerprint: fingerprintOf([text, ...read.map((r) => r.text)]),
+      missing: false,
+    };
+  };
   const { source, issues, value } = parseSource(file, text);
   if (issues.length) return done(issues);
   const shapeIssues = validateManifestShape(source, value);
@@ -100,7 +109,11 @@ export function checkManifestText(file: string, text: string, connections: Conne
     ...checkIndexedStrings(manifest, resolved.schema, resolved.at),
   ];
   if (hasErrors(all) || !validate) return done(all, resolved);
-  const dependencies = resolved.file ? [file, resolved.file] : [file];
+  const versions = checkVersions(source, manifest, { schema: resolved.schema, at: resolved.at });
+  more.push(...versions.files);
+  all.push(...versions.issues);
+  if (hasErrors(all)) return done(all, resolved);
+  const dependencies = [file, ...(resolved.file ? [resolved.file] : []), ...more.map((r) => r.file)];
   const loaded: LoadedManifest = {
     file,
     source,
@@ -108,6 +121,7 @@ export function checkManifestText(file: string, text: string, connections: Conne
     schema: resolved.schema as JsonSchema,
     schemaAt: resolved.at,
     validate,
+    versions: versions.versions,
     dependencies,
   };
   return done(all, resolved, loaded);
@@ -159,6 +173,9 @@ export function checkAcrossManifests(
           `automation "${name}" (path /${name}) is already defined at ${where(first)}; rename one of them`,
         ),
       );
+    } else if (VERSION_SEGMENT.test(name)) {
+      const message = `path /${name} is how versions are addressed (/${name}/NAME); choose another name`;
+      issues.push(issueAt(loaded.source, ['name'], 'path-reserved', message));
     } else if (ENGINE_ROUTES.includes(name)) {
       issues.push(issueAt(loaded.source, ['name'], 'path-reserved', `path /${name} is served by the engine itself; choose another name`));
     } else if (clash) {
@@ -199,7 +216,15 @@ export function recordNames(loaded: LoadedManifest): string[] {
     const { name, singular } = loaded.manifest;
     const one = pascalCase(singular ?? singularize(name));
     const reverse = referencesOf(loaded.manifest).map((r) => reverseListName(r.name, pascalCase(name)));
-    names = [...new Set([one, `${one}Input`, `${one}Patch`, `${one}Partial`, pascalCase(name), ...reverse])];
+    const published = (suffix: string) => [
+      `${one}${suffix}`,
+      `${one}${suffix}Input`,
+      `${one}${suffix}Patch`,
+      `${one}${suffix}Partial`,
+      `${pascalCase(name)}${suffix}`,
+    ];
+    const earlier = loaded.versions.flatMap((v) => published(`V${v.number}`));
+    names = [...new Set([...published(''), ...reverse, ...earlier])];
     recordNamesCache.set(loaded, names);
   }
   return names;

@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../schema/json-schema.ts';
 import type { Manifest } from '../schema/manifest-shape.ts';
 import type { PathSegment, SourceFile } from '../source/source.ts';
+import type { LoadedVersion } from './versions.ts';
 
 export type { EndpointDeclaration, FilterDeclaration, Manifest } from '../schema/manifest-shape.ts';
 
@@ -21,6 +22,8 @@ export interface LoadedManifest {
   readonly schemaAt: SchemaLocation;
   /** The record validator the schema check compiled (defaults filled in, integers bounded), which the plan uses. */
   readonly validate: ValidateFunction;
+  /** Earlier versions served beside this one (`versions:`), latest first. */
+  readonly versions: readonly LoadedVersion[];
   /** Files this manifest was built from (itself and any `$ref`-ed schema file). */
   readonly dependencies: readonly string[];
 }

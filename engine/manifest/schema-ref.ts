@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import type { JsonSchema } from '../schema/json-schema.ts';
 import type { ManifestIssue } from '../source/issues.ts';
-import { issueAt, parseSource, type SourceFile } from '../source/source.ts';
+import { issueAt, type PathSegment, parseSource, type SourceFile } from '../source/source.ts';
 import type { SchemaLocation } from './manifest.ts';
 import { readManifestText } from './read-text.ts';
 
@@ -13,21 +13,18 @@ import { readManifestText } from './read-text.ts';
 export function resolveResourceSchema(
   source: SourceFile,
   schema: JsonSchema,
+  /** Where the schema is written in `source`: `schema`, or an earlier version's. */
+  path: readonly PathSegment[] = ['schema'],
 ): { schema?: JsonSchema; at?: SchemaLocation; file?: string; text?: string; issues: ManifestIssue[] } {
   const ref = schema.$ref;
   if (typeof ref !== 'string' || ref.startsWith('#')) {
-    return { schema, at: { source, base: ['schema'] }, issues: [] };
+    return { schema, at: { source, base: path }, issues: [] };
   }
-  const refPath = ['schema', '$ref'];
+  const refPath = [...path, '$ref'];
   if (Object.keys(schema).length > 1) {
     return {
       issues: [
-        issueAt(
-          source,
-          ['schema'],
-          'schema-ref-unresolved',
-          'schema: a $ref to a file must stand alone; move the other keywords into that file',
-        ),
+        issueAt(source, path, 'schema-ref-unresolved', 'schema: a $ref to a file must stand alone; move the other keywords into that file'),
       ],
     };
   }

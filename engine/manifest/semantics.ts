@@ -140,13 +140,19 @@ function checkMigrations(source: SourceFile, manifest: Manifest, schema: JsonSch
   return issues;
 }
 
-function checkEndpoints(source: SourceFile, manifest: Manifest, schema: JsonSchema): ManifestIssue[] {
+/** The endpoints against the schema; `base` is where they are written (an earlier version's under `versions:`). */
+export function checkEndpoints(
+  source: SourceFile,
+  manifest: Manifest,
+  schema: JsonSchema,
+  base: readonly PathSegment[] = ['endpoints'],
+): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
   const properties = propertiesOf(schema);
   const scalars = Object.keys(properties).filter((name) => fieldKind(properties[name], schema) !== 'json');
   const seen = new Set<string>();
   manifest.endpoints.forEach((endpoint, index) => {
-    const at = ['endpoints', index];
+    const at = [...base, index];
     if (seen.has(endpoint.operation)) {
       issues.push(
         issueAt(source, [...at, 'operation'], 'endpoint-duplicate', `operation "${endpoint.operation}" is declared twice; keep one`),

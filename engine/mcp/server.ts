@@ -3,7 +3,8 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context } from 'hono';
-import type { EndpointPlan } from '../compile/plan.ts';
+import type { AutomationPlan, EndpointPlan } from '../compile/plan.ts';
+import { servedVersions } from '../compile/versions.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { HttpProblem } from '../errors/problem.ts';
 import { clientAddress } from '../http/automation-routes.ts';
@@ -97,8 +98,8 @@ export function mcpEndpoint(options: {
 
   const related = servingRelated(registry);
   const findTool = (name: string): Tool | undefined => {
-    for (const mounted of registry.serving()) {
-      const tool = toolsOf(mounted.plan, related).find((t) => t.definition.name === name);
+    for (const plan of servedPlans(registry)) {
+      const tool = toolsOf(plan, related).find((t) => t.definition.name === name);
       if (tool) return tool;
     }
     return undefined;
@@ -106,7 +107,7 @@ export function mcpEndpoint(options: {
 
   const newSession = async (owner: SessionOwner, authInfo: AuthInfo): Promise<Session> => {
     const { Server, WebStandardStreamableHTTPServerTransport, CallToolRequestSchema, ListToolsRequestSchema } = await sdk();
-    const plans = registry.serving().map((m) => m.plan);
+    const plans = servedPlans(registry);
     const server = new Server(
       { name: 'theCouncil', version: options.version },
       {
@@ -123,9 +124,8 @@ export function mcpEndpoint(options: {
     });
     const session = { server, transport };
     server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => ({
-      tools: registry
-        .serving()
-        .flatMap((m) => toolsOf(m.plan, related).filter((t) => visible(t.endpoint, extra.authInfo)))
+      tools: servedPlans(registry)
+        .flatMap((plan) => toolsOf(plan, related).filter((t) => visible(t.endpoint, extra.authInfo)))
         .map((t) => t.definition),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
@@ -262,4 +262,9 @@ function withHeaders(response: Response, extra: Record<string, string>): Respons
   const headers = new Headers(response.headers);
   for (const name of names) headers.set(name, extra[name] as string);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+/** Every version served now, each automation's latest first: each has tools of its own (`listAccountsV1`). */
+function servedPlans(registry: AutomationRegistry): AutomationPlan[] {
+  return registry.serving().flatMap((m) => servedVersions(m.plan));
 }

@@ -85,7 +85,9 @@ export function buildOpenApi(plans: readonly AutomationPlan[], options: OpenApiO
   const documented = new Map(plans.map((plan) => [plan.name, schemaNames(plan)]));
   const omit = options.omitOptionalHeaders ?? false;
   for (const plan of [...plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    builder.addTag({ name: plan.name, description: plan.description });
+    // One tag per automation, its versions under it.
+    if (plan.version.latest || !plans.some((p) => p.name === plan.name && p.version.latest))
+      builder.addTag({ name: plan.name, description: plan.description });
     for (const [name, schema] of automationSchemas(plan, (automation) => documented.get(automation))) addSchema(name, schema, plan.name);
     for (const endpoint of plan.endpoints) {
       builder.addPath(endpoint.path, {

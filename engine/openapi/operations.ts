@@ -1,6 +1,7 @@
 import type { OperationObject, ParameterObject, RequestBodyObject, ResponsesObject } from 'openapi3-ts/oas31';
 import { capabilities } from '../../adapters/capabilities.ts';
 import type { AutomationPlan, EndpointPlan, Operation } from '../compile/plan.ts';
+import { versionNote } from '../compile/versions.ts';
 import { batchRequestBody, batchResponse, upsertParameter } from './batch.ts';
 import { pageBody, recordBody } from './bodies.ts';
 import { exampleRecord } from './example.ts';
@@ -40,11 +41,15 @@ export function operationFor(
     operationId: endpoint.operationId,
     tags: [plan.name],
     summary: endpoint.summary,
-    description:
-      endpoint.description === undefined
-        ? defaultDescription(plan, endpoint.operation, effects)
-        : [endpoint.description, effects].filter(Boolean).join(' '),
+    description: [
+      versionNote(plan),
+      endpoint.description === undefined ? defaultDescription(plan, endpoint.operation, effects) : endpoint.description,
+      endpoint.description === undefined ? '' : effects,
+    ]
+      .filter(Boolean)
+      .join(' '),
   };
+  if (plan.version.deprecation) operation.deprecated = true;
   if (endpoint.operation === 'list') operation.parameters = listParameters(plan, endpoint);
   else if (endpoint.operation === 'search') operation.parameters = searchParameters(plan, endpoint);
   else if (endpoint.operation === 'get') operation.parameters = getParameters(plan);

@@ -15,6 +15,8 @@ export interface MountedAutomation {
   readonly version: string;
   /** Requests in flight on this version. */
   readonly traffic: Traffic;
+  /** The earlier versions of the automation served beside it (`versions:`), by number; empty on an earlier one. */
+  readonly earlier: ReadonlyMap<number, MountedAutomation>;
 }
 
 /** A serving automation whose records refer to another's, and the reference they do it by. */

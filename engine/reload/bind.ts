@@ -8,6 +8,7 @@ import { countedShared, countedStore } from '../observe/counted-store.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { MountedAutomation } from '../registry/registry.ts';
 import { Traffic } from '../registry/traffic.ts';
+import { viewedStore } from '../registry/viewed-store.ts';
 
 /** A plan bound to its store, and what the store left for once the version it replaces has drained. */
 export interface BoundAutomation {
@@ -39,16 +40,17 @@ export async function bindAutomation(
   // Statements across this automation's table and others the connection opened (a join, one transaction).
   const { shared } = connection;
   const across = shared && counting ? countedShared(shared, plan.storage.connection, options.monitor.storeCalls) : shared;
-  const routes = buildAutomationRoutes(plan, counted, { ...options, ...(inProcess ? { timeoutMs: 0 } : {}), shared: across });
-  const mounted = Object.freeze({
-    plan,
+  const loadedAt = new Date().toISOString();
+  // Every version counts its requests as the automation's: a reload drains them all.
+  const traffic = new Traffic();
+  const mount = (served: AutomationPlan, earlier: ReadonlyMap<number, MountedAutomation>): MountedAutomation => {
+    // Each version reads and writes the one store through its own view of the records.
+    const store = served.view ? viewedStore(counted, served.view) : counted;
+    const routes = buildAutomationRoutes(served, store, { ...options, ...(inProcess ? { timeoutMs: 0 } : {}), shared: across });
     // Counted too: other automations read it through references (expand, checks, cascades).
-    store: counted,
-    routes,
-    loadedAt: new Date().toISOString(),
-    version: options.version,
-    traffic: new Traffic(),
-  });
+    return Object.freeze({ plan: served, store, routes, loadedAt, version: options.version, traffic, earlier });
+  };
+  const mounted = mount(plan, new Map(plan.earlier.map((p) => [p.version.number, mount(p, new Map())])));
   return staged?.deferred.length ? { mounted, staged } : { mounted };
 }
 

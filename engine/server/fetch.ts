@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { type Context, Hono } from 'hono';
 import { LRUCache } from 'lru-cache';
+import { pastSunset } from '../compile/versions.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import type { ConsoleEnv } from '../console/console-env.ts';
 import { describeProblem, HttpProblem } from '../errors/problem.ts';
 import { createAutomationsApp } from '../http/automations-app.ts';
+import { deprecationHeaders, sunsetProblem } from '../http/deprecation.ts';
 import { renderError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
+import { VERSION_SEGMENT } from '../manifest/load.ts';
 import { METADATA_PATH } from '../mcp/protected-resource.ts';
 import type { McpEndpoint } from '../mcp/server.ts';
 import { ANONYMOUS, type EndpointLabel, type Usage } from '../observe/usage.ts';
@@ -140,11 +143,45 @@ export function createFetch(parts: {
     return response;
   });
   const automations = createAutomationsApp(logger, registry);
+  // `/v1/accounts/...`: the same router, one segment deeper.
+  const versionedApp = createAutomationsApp(logger, registry, '/:version');
 
   // `env` is what the Node adapter passes (the incoming socket, for the client's address).
   return (request: Request, env?: unknown): Response | Promise<Response> => {
-    const mounted = registry.match(firstSegment(request.url));
-    if (!mounted) return engineApp.fetch(request, env);
+    const first = firstSegment(request.url);
+    const latest = registry.match(first);
+    if (latest) return serve(latest, automations, request, env);
+    if (!VERSION_SEGMENT.test(first)) return engineApp.fetch(request, env);
+    const path = new URL(request.url).pathname;
+    const named = registry.match(path.split('/')[2] ?? '');
+    if (!named) return engineApp.fetch(request, env);
+    const number = Number(first.slice(1));
+    const mounted = named.plan.version.number === number ? named : named.earlier.get(number);
+    if (!mounted) {
+      const served = [named, ...named.earlier.values()].map((m) => `${m.plan.version.number} (${m.plan.basePath})`);
+      return new HttpProblem(
+        'not-found',
+        `${named.plan.name} has no version ${number}; it serves versions ${served.join(', ')}`,
+      ).toResponse();
+    }
+    const deprecation = mounted.plan.version.deprecation;
+    if (!deprecation) return serve(mounted, versionedApp, request, env);
+    if (pastSunset(deprecation)) return sunsetProblem(deprecation, path, mounted.plan.basePath, mounted.plan.name).toResponse();
+    const headers = deprecationHeaders(deprecation, path, mounted.plan.basePath, mounted.loadedAt);
+    const answer = serve(mounted, versionedApp, request, env);
+    const mark = (response: Response) => {
+      for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+      return response;
+    };
+    return answer instanceof Promise ? answer.then(mark) : mark(answer);
+  };
+
+  function serve(
+    mounted: MountedAutomation,
+    app: (request: Request, scope: RequestScope) => Response | Promise<Response>,
+    request: Request,
+    env?: unknown,
+  ): Response | Promise<Response> {
     // Counted so a reload can tell when the version it replaced has finished its requests.
     mounted.traffic.active++;
     // Timed only when something reads durations: the clock is a call into Node each time.
@@ -152,7 +189,7 @@ export function createFetch(parts: {
     const scope = new RequestScope(env as { incoming?: unknown; outgoing?: unknown } | undefined, mounted.routes, started);
     let response: Response | Promise<Response>;
     try {
-      response = automations(request, scope);
+      response = app(request, scope);
     } catch (error) {
       answered(mounted, scope, undefined);
       throw error;
@@ -165,7 +202,7 @@ export function createFetch(parts: {
         throw error;
       },
     );
-  };
+  }
 
   /**
    * The usage record of an automation request, by the endpoint that answered or

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
 import type { AutomationPlan } from '../compile/plan.ts';
+import { servedVersions } from '../compile/versions.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { buildOpenApi } from '../openapi/index.ts';
 import { packageJson } from '../package-file.ts';
@@ -37,7 +38,8 @@ export function automationOpenApi(
   related: readonly AutomationPlan[] = [],
 ): OpenAPIObject {
   const options = openApiOptions(config, origin);
-  return buildOpenApi([plan], {
+  // Its earlier versions served beside it too: a client of it sees where each went.
+  return buildOpenApi(servedVersions(plan), {
     ...options,
     title: `${plan.name} (theCouncil)`,
     description: plan.description,
@@ -66,7 +68,7 @@ export function openApiView(registry: AutomationRegistry, config: () => CouncilC
     let doc = cached.docs.get(key);
     if (!doc) {
       doc = buildOpenApi(
-        registry.serving().map((m) => m.plan),
+        registry.serving().flatMap((m) => servedVersions(m.plan)),
         openApiOptions(current, origin),
       );
       cached.docs.set(key, doc);

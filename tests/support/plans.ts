@@ -71,6 +71,8 @@ export function makePlan(overrides: PlanOverrides = {}): AutomationPlan {
     names: { singular, plural },
     schema,
     references: [],
+    version: { number: 1, latest: true },
+    earlier: [],
     storage: {
       backend: 'memory',
       connection: 'memory',

@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadManifests } from '../engine/manifest/load.ts';
+import type { RunningServer } from '../engine/server/listen.ts';
+import { formatIssue } from '../engine/source/issues.ts';
+import { adminHeaders, call, makeProject, startServer, type TestProject } from './support/project.ts';
+
+/**
+ * Version 2 of contacts renamed `name` to `fullName` (stored under `name` still), added
+ * `email` and the `enterprise` tier, and dropped `nickname`; version 1 keeps serving at
+ * /v1/contacts until its sunset, over the same records.
+ */
+function contacts(backend: string, sunset = '2099-06-30'): string {
+  return `name: contacts
+description: People the team talks to, one record per person.
+version: 2
+storage:
+  backend: ${backend}
+  storedAs: { fullName: name }
+schema:
+  type: object
+  required: [fullName]
+  additionalProperties: false
+  properties:
+    fullName: { type: string, maxLength: 100, description: The person's full name. }
+    email: { type: string, maxLength: 200, description: Where to write to them. }
+    tier: { type: string, enum: [free, pro, enterprise], description: What they pay for. }
+versions:
+  1:
+    deprecated: { sunset: ${sunset}, since: 2026-12-01, successor: 2 }
+    schema:
+      type: object
+      required: [name]
+      additionalProperties: false
+      properties:
+        name: { type: string, maxLength: 100, description: Their name. }
+        tier: { type: string, enum: [free, pro], description: What they pay for. }
+        nickname: { type: string, maxLength: 50, description: What they like to be called. }
+endpoints:
+  - operation: list
+    filters: [tier]
+  - operation: get
+  - operation: create
+  - operation: update
+  - operation: replace
+  - operation: delete
+access: { public: true }
+`;
+}
+
+for (const backend of ['memory', 'postgres']) {
+  describe(`two versions of one automation on ${backend === 'postgres' ? 'PGlite' : backend}`, () => {
+    let project: TestProject;
+    let server: RunningServer;
+    let base: string;
+    before(async () => {
+      project = makeProject({ 'contacts.yaml': contacts(backend) });
+      server = await startServer(project);
+      base = server.url;
+    });
+    after(async () => {
+      await server.close();
+      project.remove();
+    });
+
+    it('serve the same records, each in its own shape', async () => {
+      const made = await call(base, 'POST', '/v1/contacts', { name: 'Ada', tier: 'pro', nickname: 'A' });
+      assert.equal(made.status, 201, made.text);
+      assert.deepEqual(pick(made.json.data, ['name', 'tier', 'nickname', 'fullName']), { name: 'Ada', tier: 'pro', nickname: 'A' });
+      const id = made.json.data.id;
+      for (const path of [`/contacts/${id}`, `/v2/contacts/${id}`]) {
+        const latest = await call(base, 'GET', path);
+        assert.equal(latest.status, 200, latest.text);
+        assert.equal(latest.json.data.fullName, 'Ada');
+        assert.equal(latest.json.data.tier, 'pro');
+        assert.equal('name' in latest.json.data, false, 'v2 shows the renamed field under its new name only');
+        assert.equal('nickname' in latest.json.data, false, 'v2 does not show a field only v1 has');
+        assert.equal(latest.headers.get('deprecation'), null);
+      }
+      // A write through v2 keeps what only v1 shows, and the other way round.
+      const patched = await call(base, 'PATCH', `/contacts/${id}`, { email: 'ada@example.com' });
+      assert.equal(patched.status, 200, patched.text);
+      const old = await call(base, 'GET', `/v1/contacts/${id}`);
+      assert.deepEqual(pick(old.json.data, ['name', 'tier', 'nickname', 'email']), { name: 'Ada', tier: 'pro', nickname: 'A' });
+      const replaced = await call(base, 'PUT', `/v1/contacts/${id}`, { name: 'Ada Lovelace', tier: 'free' });
+      assert.equal(replaced.status, 200, replaced.text);
+      const now = await call(base, 'GET', `/contacts/${id}`);
+      assert.deepEqual(pick(now.json.data, ['fullName', 'tier', 'email']), {
+        fullName: 'Ada Lovelace',
+        tier: 'free',
+        email: 'ada@example.com',
+      });
+      // Filters go by each version's names; both list the record.
+      const listed = await call(base, 'GET', '/v1/contacts?tier=free');
+      assert.deepEqual(
+        listed.json.data.map((r: { name: string }) => r.name),
+        ['Ada Lovelace'],
+      );
+      // Each version validates with its own schema.
+      const refused = await call(base, 'POST', '/v1/contacts', { fullName: 'Bob' });
+      assert.equal(refused.status, 422, refused.text);
+      const wider = await call(base, 'POST', '/contacts', { fullName: 'Cy', tier: 'enterprise' });
+      assert.equal(wider.status, 201, wider.text);
+      const narrow = await call(base, 'POST', '/v1/contacts', { name: 'Cy', tier: 'enterprise' });
+      assert.equal(narrow.status, 422, 'v1 keeps its own enum for what it is sent');
+    });
+
+    it('mark the deprecated version in its answers and in OpenAPI', async () => {
+      const listed = await call(base, 'GET', '/v1/contacts');
+      assert.equal(listed.status, 200);
+      assert.equal(listed.headers.get('deprecation'), `@${Date.parse('2026-12-01T00:00:00Z') / 1000}`);
+      assert.equal(listed.headers.get('sunset'), 'Tue, 30 Jun 2099 23:59:59 GMT');
+      assert.equal(listed.headers.get('link'), '</contacts>; rel="successor-version"');
+      const one = await call(base, 'GET', `/v1/contacts/${listed.json.data[0].id}`);
+      assert.equal(one.headers.get('link'), `</contacts/${listed.json.data[0].id}>; rel="successor-version"`);
+      const missing = await call(base, 'GET', '/v1/contacts/no-such-id');
+      assert.equal(missing.status, 404);
+      assert.ok(missing.headers.get('sunset'), 'error answers carry the marks too');
+
+      const doc = (await call(base, 'GET', '/openapi.json')).json;
+      assert.equal(doc.paths['/v1/contacts'].get.deprecated, true);
+      assert.equal(doc.paths['/v1/contacts/{id}'].put.deprecated, true);
+      assert.match(doc.paths['/v1/contacts'].get.description, /^Deprecated: version 1 stops on 2099-06-30; use \/contacts \(version 2\)\./);
+      assert.equal(doc.paths['/contacts'].get.deprecated, undefined);
+      assert.equal(doc.paths['/v1/contacts'].get.operationId, 'listContactsV1');
+      assert.ok(doc.components.schemas.ContactV1.properties.nickname);
+      assert.equal(doc.components.schemas.Contact.properties.nickname, undefined);
+      const own = (await call(base, 'GET', '/automations/contacts/openapi.json')).json;
+      assert.equal(own.paths['/v1/contacts'].get.deprecated, true);
+    });
+
+    it('count the old version apart, by caller, in /metrics', async () => {
+      const metrics = (await call(base, 'GET', '/metrics', undefined, adminHeaders(server))).text;
+      assert.match(metrics, /council_requests_total\{[^}]*automation="contacts@v1"[^}]*\} [1-9]/);
+    });
+
+    it('answer 404 for a version not served, naming those that are', async () => {
+      const none = await call(base, 'GET', '/v3/contacts');
+      assert.equal(none.status, 404);
+      assert.match(none.json.detail, /contacts has no version 3; it serves versions 2 \(\/contacts\), 1 \(\/v1\/contacts\)/);
+    });
+  });
+}
+
+describe('a version past its sunset', () => {
+  let project: TestProject;
+  let server: RunningServer;
+  before(async () => {
+    project = makeProject({ 'contacts.yaml': contacts('memory', '2020-01-31').replace(' since: 2026-12-01,', '') });
+    server = await startServer(project);
+  });
+  after(async () => {
+    await server.close();
+    project.remove();
+  });
+
+  it('answers 410 with its successor, and is gone from the documents', async () => {
+    const gone = await call(server.url, 'GET', '/v1/contacts/123?x=1');
+    assert.equal(gone.status, 410);
+    assert.equal(gone.json.code, 'version-sunset');
+    assert.equal(gone.headers.get('link'), '</contacts/123>; rel="successor-version"');
+    assert.match(gone.json.detail, /was served until 2020-01-31; call \/contacts\/123 \(version 2\) instead/);
+    const write = await call(server.url, 'POST', '/v1/contacts', { name: 'Late' });
+    assert.equal(write.status, 410);
+    assert.equal((await call(server.url, 'GET', '/contacts')).status, 200);
+    const doc = (await call(server.url, 'GET', '/openapi.json')).json;
+    assert.equal(doc.paths['/v1/contacts'], undefined);
+  });
+});
+
+describe('versions that cannot read each other’s records', () => {
+  const refusals: [string, (text: string) => string, RegExp][] = [
+    [
+      'a property retyped',
+      (t) => t.replace('tier: { type: string, enum: [free, pro, enterprise]', 'tier: { type: integer'),
+      /contacts\.yaml:14:5: "tier" is stored as integer in version 2 but as string in version 1/,
+    ],
+    [
+      'an enum value dropped',
+      (t) => t.replace('enum: [free, pro, enterprise]', 'enum: [pro, enterprise]'),
+      /contacts\.yaml:14:5: "tier" in version 2 leaves out enum values version 1 writes/,
+    ],
+    [
+      'a property only the new version has, required',
+      (t) => t.replace('required: [fullName]', 'required: [fullName, email]'),
+      /contacts\.yaml:13:5: "email" is required in version 2, but records written through version 1 lack it/,
+    ],
+    [
+      'a constraint narrowed',
+      (t) => t.replace('fullName: { type: string, maxLength: 100', 'fullName: { type: string, maxLength: 80'),
+      /contacts\.yaml:12:5: "fullName" \(stored as "name"\) accepts other values in version 2 than in version 1/,
+    ],
+    [
+      'a rename without storedAs',
+      (t) => t.replace('  storedAs: { fullName: name }\n', ''),
+      /contacts\.yaml:\d+:\d+: "fullName" is required in version 2, but records written through version 1 lack it/,
+    ],
+    [
+      'an earlier version not earlier',
+      (t) => t.replace('version: 2', 'version: 1'),
+      /contacts\.yaml:\d+:3: version 1 is not earlier than the latest \(version: 1\)/,
+    ],
+    [
+      'a sunset that is no day',
+      (t) => t.replace('sunset: 2099-06-30', 'sunset: 2099-02-30'),
+      /sunset "2099-02-30" is not a day of the calendar/,
+    ],
+  ];
+  for (const [what, change, expected] of refusals) {
+    it(`refuses ${what} at FILE:LINE:COL`, () => {
+      const project = makeProject({ 'contacts.yaml': change(contacts('memory')) });
+      try {
+        const loaded = loadManifests([project.automations], new Map([['memory', 'memory']]));
+        assert.equal(loaded.manifests.length, 0, 'the manifest is refused');
+        const printed = loaded.issues.map((i) => formatIssue(i)).join('\n');
+        assert.match(printed, expected);
+      } finally {
+        project.remove();
+      }
+    });
+  }
+
+  it('accepts what both can read: descriptions, added optional fields, a widened enum', () => {
+    const project = makeProject({ 'contacts.yaml': contacts('memory') });
+    try {
+      const loaded = loadManifests([project.automations], new Map([['memory', 'memory']]));
+      assert.deepEqual(
+        loaded.issues.filter((i) => i.severity === 'error'),
+        [],
+      );
+      assert.equal(loaded.manifests[0]?.versions.length, 1);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('keeps /vN paths from automations', () => {
+    const project = makeProject({ 'v2.yaml': contacts('memory').replace('name: contacts', 'name: v2') });
+    try {
+      const loaded = loadManifests([project.automations], new Map([['memory', 'memory']]));
+      assert.match(loaded.issues.map((i) => formatIssue(i)).join('\n'), /path \/v2 is how versions are addressed/);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+function pick(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in record).map((k) => [k, record[k]]));
+}
