@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import postgres from 'postgres';
+import type { ConnectionSettings } from '../adapters/types.ts';
+import { compileAutomation } from '../engine/compile/compile.ts';
+import { silentLogger } from '../engine/log.ts';
 import { loadManifests } from '../engine/manifest/load.ts';
+import { toolsOf } from '../engine/mcp/tools.ts';
 import type { RunningServer } from '../engine/server/listen.ts';
+import { listen } from '../engine/server/listen.ts';
 import { formatIssue } from '../engine/source/issues.ts';
+import { makeKeys } from './support/keys.ts';
+import { postgresServerGate } from './support/postgres-server.ts';
 import { adminHeaders, call, makeProject, startServer, type TestProject } from './support/project.ts';
 
 /**
@@ -48,13 +56,31 @@ access: { public: true }
 `;
 }
 
-for (const backend of ['memory', 'postgres']) {
-  describe(`two versions of one automation on ${backend === 'postgres' ? 'PGlite' : backend}`, () => {
+const gate = await postgresServerGate();
+const stores: { label: string; backend: string; connection: Record<string, Omit<ConnectionSettings, 'name'>>; skip?: string | false }[] = [
+  { label: 'memory', backend: 'memory', connection: {} },
+  { label: 'PGlite', backend: 'postgres', connection: {} },
+  {
+    label: 'the PostgreSQL server',
+    backend: 'postgres',
+    connection: { postgres: { backend: 'postgres', url: gate.url ?? '' } },
+    skip: gate.skip,
+  },
+];
+for (const { label, backend, connection, skip } of stores) {
+  describe(`two versions of one automation on ${label}`, { skip: skip ?? false }, () => {
     let project: TestProject;
     let server: RunningServer;
     let base: string;
     before(async () => {
-      project = makeProject({ 'contacts.yaml': contacts(backend) });
+      const url = connection.postgres?.url;
+      if (url) {
+        // This file's own database: each run starts from no table.
+        const sql = postgres(url, { max: 1, onnotice: () => {} });
+        await sql`drop table if exists contacts`;
+        await sql.end();
+      }
+      project = makeProject({ 'contacts.yaml': contacts(backend) }, connection);
       server = await startServer(project);
       base = server.url;
     });
@@ -141,6 +167,67 @@ for (const backend of ['memory', 'postgres']) {
     });
   });
 }
+
+describe('who still calls the old version', () => {
+  let project: TestProject;
+  let server: RunningServer;
+  before(async () => {
+    project = makeProject({ 'contacts.yaml': contacts('memory').replace('access: { public: true }\n', '') });
+    const [legacy, current] = (await makeKeys(project, [
+      { name: 'legacy-bot', scopes: ['contacts:*'] },
+      { name: 'new-app', scopes: ['contacts:*'] },
+    ])) as [string, string];
+    server = await listen(project.config({ analytics: { enabled: true, flushSeconds: 1, retentionDays: 400 } }), silentLogger);
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    for (let i = 0; i < 3; i++) assert.equal((await call(server.url, 'POST', '/v1/contacts', { name: `n${i}` }, as(legacy))).status, 201);
+    assert.equal((await call(server.url, 'GET', '/v1/contacts', undefined, as(legacy))).status, 200);
+    for (let i = 0; i < 2; i++) assert.equal((await call(server.url, 'GET', '/contacts', undefined, as(current))).status, 200);
+  });
+  after(async () => {
+    await server?.close();
+    project?.remove();
+  });
+
+  it('shows in the analytics as NAME@vN, by key', async () => {
+    const report = (await call(server.url, 'GET', '/admin/analytics?from=1h&automation=contacts@v1', undefined, adminHeaders(server))).json
+      .data;
+    assert.equal(report.totals.requests, 4);
+    assert.deepEqual(
+      report.top.keys.map((k: { key: string; requests: number }) => [k.key, k.requests]),
+      [['legacy-bot', 4]],
+    );
+    const latest = (await call(server.url, 'GET', '/admin/analytics?from=1h&automation=contacts', undefined, adminHeaders(server))).json
+      .data;
+    assert.deepEqual(
+      latest.top.keys.map((k: { key: string }) => k.key),
+      ['new-app'],
+    );
+  });
+});
+
+describe('an earlier version as MCP tools', () => {
+  it('has tools of its own, whose descriptions say it is deprecated and where to go', () => {
+    const project = makeProject({ 'contacts.yaml': contacts('memory') });
+    try {
+      const [loaded] = loadManifests([project.automations], new Map([['memory', 'memory']])).manifests;
+      assert.ok(loaded);
+      const plan = compileAutomation(loaded, { pagination: { defaultLimit: 20, maxLimit: 100 } });
+      const [v1] = plan.earlier;
+      assert.ok(v1);
+      const tools = toolsOf(v1).map((t) => t.definition);
+      assert.deepEqual(
+        tools.map((t) => t.name),
+        ['listContactsV1', 'getContactV1', 'createContactV1', 'updateContactV1', 'replaceContactV1', 'deleteContactV1'],
+      );
+      for (const tool of tools)
+        assert.match(tool.description ?? '', /Deprecated: version 1 stops on 2099-06-30; use \/contacts \(version 2\)\./);
+      for (const tool of toolsOf(plan)) assert.doesNotMatch(tool.definition.description ?? '', /Deprecated/);
+      assert.ok((tools[2]?.inputSchema.properties as Record<string, unknown>).nickname, 'v1 tools take v1 fields');
+    } finally {
+      project.remove();
+    }
+  });
+});
 
 describe('a version past its sunset', () => {
   let project: TestProject;

@@ -1,4 +1,5 @@
 import type { AutomationPlan, EndpointPlan, Operation, Reference } from '../compile/plan.ts';
+import { versionNote } from '../compile/versions.ts';
 import { recordNouns } from '../openapi/names.ts';
 import { operationFor } from '../openapi/operations.ts';
 import { NO_RELATED, type RelatedPlans } from '../openapi/related.ts';
@@ -74,7 +75,7 @@ function endpointInput(plan: AutomationPlan, endpoint: EndpointPlan, related: Re
 function updateDescription(plan: AutomationPlan, endpoint: EndpointPlan): string {
   const { one } = recordNouns(plan);
   const how = `Changes some fields of one ${one}: \`set\` holds the fields to change (null or left out: unchanged), \`clear\` names optional fields to remove.`;
-  return `${how} ${endpoint.description ?? plan.description}`;
+  return [versionNote(plan), how, endpoint.description ?? plan.description].filter(Boolean).join(' ');
 }
 
 /**
