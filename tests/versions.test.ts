@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import postgres from 'postgres';
 import type { ConnectionSettings } from '../adapters/types.ts';
@@ -222,8 +223,30 @@ describe('an earlier version as MCP tools', () => {
       for (const tool of tools)
         assert.match(tool.description ?? '', /Deprecated: version 1 stops on 2099-06-30; use \/contacts \(version 2\)\./);
       for (const tool of toolsOf(plan)) assert.doesNotMatch(tool.definition.description ?? '', /Deprecated/);
-      assert.ok((tools[2]?.inputSchema.properties as Record<string, unknown>).nickname, 'v1 tools take v1 fields');
+      assert.ok(((tools[2]?.inputSchema.properties ?? {}) as Record<string, unknown>).nickname, 'v1 tools take v1 fields');
     } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('the example in documents/versioning.md', () => {
+  it('validates, and serves version 1 and version 2 over the same records', async () => {
+    const text = readFileSync(new URL('../documents/versioning.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(text)?.[1];
+    assert.ok(yaml, 'the document has a yaml example');
+    const project = makeProject({ 'accounts.yaml': `${yaml}access: { public: true }\n` });
+    const server = await startServer(project);
+    try {
+      const made = await call(server.url, 'POST', '/v1/accounts', { name: 'Initech', plan: 'pro' });
+      assert.equal(made.status, 201, made.text);
+      assert.equal(made.headers.get('sunset'), 'Wed, 30 Jun 2027 23:59:59 GMT');
+      const seen = await call(server.url, 'GET', `/accounts/${made.json.data.id}`);
+      assert.equal(seen.json.data.fullName, 'Initech');
+      const listed = await call(server.url, 'GET', '/v2/accounts?plan=pro');
+      assert.equal(listed.json.data.length, 1);
+    } finally {
+      await server.close();
       project.remove();
     }
   });

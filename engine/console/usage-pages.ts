@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { UsageSummary } from '../analytics/report.ts';
 import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import { STEP_MS } from '../analytics/usage-rows.ts';
+import { countedName } from '../http/automation-routes.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
 import type { AuditLog, AuditRecord } from '../security/audit-log.ts';
 import type { ConsoleEnv } from './console-env.ts';
@@ -29,9 +30,10 @@ export function addUsagePages(on: On, parts: { registry: AutomationRegistry; ana
   on('GET /usage', async (c) => {
     const range = (Object.hasOwn(RANGES, c.req.query('range') ?? '') ? c.req.query('range') : '24h') as Range;
     const filter = { automation: c.req.query('automation') ?? '', key: c.req.query('key') ?? '', range };
+    // An earlier version is counted apart (`accounts@v1`), so who still calls it can be picked out.
     const automations = registry
       .serving()
-      .map((m) => m.plan.name)
+      .flatMap((m) => [m.plan, ...m.plan.earlier].map(countedName))
       .sort();
     const to = Date.now();
     const from = to - RANGES[range];
