@@ -117,6 +117,24 @@ const CATALOGUE: readonly {
     message: /^DELETE \/widgets\/\{id\} is removed$/,
   },
   {
+    change: 'the record renamed (singular), so every operation id',
+    edit: (t) => t.replace('description: Widgets for', 'singular: gadget\ndescription: Widgets for'),
+    kind: 'breaking',
+    message: /^operationId getWidget becomes getGadget: the MCP tool and the GPT Action operation named getWidget are gone$/,
+  },
+  {
+    change: 'an earlier version served beside a raised one',
+    edit: (t) =>
+      t
+        .replace('storage: { backend: memory }', 'version: 2\nstorage: { backend: memory }')
+        .replace(
+          'endpoints:',
+          'versions:\n  1:\n    deprecated: { sunset: 2099-01-31 }\n    schema:\n      type: object\n      required: [name]\n      properties:\n        name: { type: string, maxLength: 50, description: The name. }\n        color: { type: string, enum: [red, blue], description: The color. }\n        size: { type: integer, minimum: 1, maximum: 10, description: The size. }\nendpoints:',
+        ),
+    kind: 'additive',
+    message: /^GET \/v1\/widgets\/\{id\} is added$/,
+  },
+  {
     change: 'an operation added',
     edit: (t) => `${t}  - { operation: update }\n`,
     kind: 'additive',

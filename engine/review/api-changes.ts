@@ -93,6 +93,15 @@ function compareDocuments(old: Json, now: Json, add: Add): void {
         add('breaking', where, `${where} is removed`);
         continue;
       }
+      if (before.operationId !== after.operationId) {
+        // What a GPT Action calls the operation, and the MCP tool's name: a model asking for the old name finds nothing.
+        add(
+          'breaking',
+          `${where} operationId`,
+          `operationId ${String(before.operationId)} becomes ${String(after.operationId)}: the MCP tool and the GPT Action operation named ${String(before.operationId)} are gone`,
+        );
+      }
+      if (before.deprecated !== true && after.deprecated === true) add('additive', where, `${where} is deprecated`);
       compareParameters(where, before, after, old, now, add);
       compareSchemas(`${where} request body`, requestSchema(before, old), requestSchema(after, now), old, now, 'request', add);
       const status = successStatus(before);
