@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import type { Send, TestResult } from '../engine/testing/run-tests.ts';
 import { type EngineUnderTest, startEngineUnderTest } from '../engine/testing/test-engine.ts';
 import { runCouncil } from './support/council-command.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
+import { makeProject } from './support/project.ts';
 import { serveProcess } from './support/serve-process.ts';
 
 /**
@@ -139,6 +140,34 @@ describe('council test --fuzz', () => {
       Array.from({ length: 5 }, () => new Random(9).next()),
       Array.from({ length: 5 }, () => new Random(9).next()),
     );
+  });
+});
+
+describe('council test --fuzz over two versions of one automation', () => {
+  test('the example of documents/versioning.md answers as documented at /accounts and /v1/accounts (PGlite)', async () => {
+    const text = readFileSync(join(ROOT, 'documents/versioning.md'), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(text)?.[1];
+    assert.ok(yaml);
+    const project = makeProject({ 'accounts.yaml': yaml });
+    const engine = await startEngineUnderTest(project.config());
+    try {
+      const doc = (await (await engine.send(new Request(`${BASE}/openapi.json`))).json()) as { paths: Record<string, unknown> };
+      assert.ok(doc.paths['/v1/accounts'], 'version 1 is in the document the fuzzer reads');
+      for (const seed of [1, 2]) {
+        const results = await fuzzApi(doc, engine.send, {
+          base: BASE,
+          key: engine.key,
+          seed,
+          budget: 600,
+          stepTimeoutMs: 30_000,
+          fileOf: () => 'automations/accounts.yaml',
+        });
+        assert.deepEqual(failures(results), [], `seed ${seed}`);
+      }
+    } finally {
+      await engine.close();
+      project.remove();
+    }
   });
 });
 

@@ -91,7 +91,40 @@ export function checkVersions(source: SourceFile, manifest: Manifest, latest: { 
     for (let j = i + 1; j < sides.length; j++) issues.push(...readableBothWays(sides[i] as Side, sides[j] as Side));
   }
   versions.sort((a, b) => b.number - a.number);
-  return { versions, issues, files };
+  if (issues.some((i) => i.severity === 'error')) return { versions, issues, files };
+  return { versions: versions.map((v) => widened(v, sides)), issues, files };
+}
+
+/**
+ * An earlier version with each enum widened to the values a later version added: its
+ * answers show the records later versions wrote as they are, so its documents say those
+ * values may appear, and it accepts them back (an update through it must not fail on a
+ * value it was not sent). Unchanged when no later version added a value.
+ */
+function widened(version: LoadedVersion, sides: readonly Side[]): LoadedVersion {
+  const own = sides.find((s) => s.number === version.number) as Side;
+  const values = new Map<string, unknown[]>();
+  for (const side of sides) {
+    for (const [stored, field] of storedFields(side)) {
+      const choices = (field.schema as JsonSchema | null)?.enum;
+      if (!Array.isArray(choices)) continue;
+      const known = values.get(stored) ?? [];
+      for (const v of choices) if (!known.some((k) => JSON.stringify(k) === JSON.stringify(v))) known.push(v);
+      values.set(stored, known);
+    }
+  }
+  const schema = structuredClone(version.schema);
+  let changed = false;
+  for (const [name, property] of Object.entries(propertiesOf(schema))) {
+    const choices = (property as JsonSchema | null)?.enum;
+    const all = values.get(own.storedAs[name] ?? name);
+    if (!Array.isArray(choices) || !all || all.length === choices.length) continue;
+    (property as JsonSchema).enum = all;
+    changed = true;
+  }
+  if (!changed) return version;
+  const { validate } = checkResourceSchema(schema, version.schemaAt);
+  return validate ? { ...version, schema, validate } : version;
 }
 
 /** An earlier version's endpoints (its own, or the latest's it inherits) against its own schema. */
