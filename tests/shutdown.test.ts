@@ -169,6 +169,108 @@ describe('council serve: SIGTERM while requests are in flight', () => {
   });
 });
 
+/** A GET's status and `Connection` header, over `agent`. */
+function getWith(url: string, agent: Agent): Promise<{ status: number; connection: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('council serve: SIGTERM with a grace period (server.shutdownGraceSeconds)', () => {
+  const started: { project: TestProject; serving: ServeProcess }[] = [];
+  after(() => {
+    for (const { project, serving } of started) {
+      serving.child.kill('SIGKILL');
+      project.remove();
+    }
+  });
+  const start = async (grace: number, timeout = 30) => {
+    const project = makeProject({ 'notes.yaml': manifest });
+    writeFileSync(
+      join(project.root, 'council.config.yaml'),
+      `automations: automations\naudit: { enabled: false }\nserver: { shutdownGraceSeconds: ${grace}, shutdownTimeoutSeconds: ${timeout} }\n`,
+    );
+    const serving = await serveProcess(['--port', '0', '--no-watch'], { cwd: project.root, env: { ...process.env, NODE_ENV: 'test' } });
+    started.push({ project, serving });
+    return serving;
+  };
+
+  it('turns /readyz 503 at once, keeps answering (each answer closing its connection) through the grace, then stops and exits 0', {
+    timeout: 60_000,
+  }, async () => {
+    const { url, child, output } = await start(1.5);
+    const kept = new Agent({ keepAlive: true, maxSockets: 1 });
+    assert.equal((await getWith(`${url}/readyz`, kept)).status, 200);
+    const exited = once(child, 'exit');
+    const signalled = performance.now();
+    child.kill('SIGTERM');
+    // /readyz turns at once (within a poll), while requests are still answered.
+    let ready = 200;
+    while (ready === 200 && performance.now() - signalled < 1000) {
+      const probe = await getWith(`${url}/readyz`, kept);
+      ready = probe.status;
+      if (ready !== 200) assert.equal(JSON.parse(probe.body).code, 'server-stopping');
+    }
+    assert.equal(ready, 503, 'readyz still 200 a second after SIGTERM');
+    const during = await getWith(`${url}/notes`, kept);
+    assert.equal(during.status, 200, 'requests are still answered in the grace period');
+    assert.equal(during.connection, 'close', 'each answer in the grace period closes its connection');
+    assert.ok(performance.now() - signalled < 1500, 'checked within the grace period');
+    const [code] = (await exited) as [number | null];
+    const took = performance.now() - signalled;
+    assert.equal(code, 0, output());
+    assert.ok(took >= 1400, `exited ${Math.round(took)} ms after SIGTERM: before its grace period ended`);
+    assert.ok(took < 8000, `exited ${Math.round(took)} ms after SIGTERM`);
+    assert.match(output(), /SIGTERM: not ready \(\/readyz 503\); serving 1\.5 s more/);
+    kept.destroy();
+  });
+
+  it('waits for a request in flight no longer than server.shutdownTimeoutSeconds', { timeout: 60_000 }, async () => {
+    const { url, child, output } = await start(0, 1);
+    // A request whose body never comes: it would hold the shutdown for ever.
+    const stuck = await holdPost(url, new Agent({ keepAlive: true }), { text: 'never finished' });
+    const answer = stuck.release.bind(stuck);
+    const exited = once(child, 'exit');
+    const signalled = performance.now();
+    child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    const took = performance.now() - signalled;
+    assert.equal(code, 0, output());
+    assert.ok(took >= 900 && took < 6000, `exited ${Math.round(took)} ms after SIGTERM (bound: 1 s)`);
+    await assert.rejects(answer(), 'its connection was closed under it');
+  });
+
+  it('exits at once on a second SIGTERM, and SIGINT skips the grace', { timeout: 60_000 }, async () => {
+    const twice = await start(30);
+    const exited = once(twice.child, 'exit');
+    const signalled = performance.now();
+    twice.child.kill('SIGTERM');
+    await sleep(300);
+    assert.equal(twice.child.exitCode, null, 'still serving its grace period');
+    twice.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 143);
+    assert.ok(performance.now() - signalled < 5000);
+    assert.match(twice.output(), /SIGTERM again: exiting at once/);
+
+    const interrupted = await start(30);
+    const stopped = once(interrupted.child, 'exit');
+    const at = performance.now();
+    interrupted.child.kill('SIGINT');
+    const [status] = (await stopped) as [number | null];
+    assert.equal(status, 0);
+    assert.ok(performance.now() - at < 5000, 'SIGINT waited for the grace period');
+  });
+});
+
 const redis = await redisServerGate();
 
 describe('listen() in a program of its own: close() leaves nothing running', { skip: redis.skip }, () => {

@@ -17,6 +17,8 @@ export function benchConfig(root: string, backend = 'memory'): CouncilConfig {
       host: '127.0.0.1',
       bodyLimit: 1 << 20,
       requestTimeoutSeconds: 20,
+      shutdownGraceSeconds: 0,
+      shutdownTimeoutSeconds: 30,
       corsOrigins: [],
       trustedProxies: [],
       metricsHost: '127.0.0.1',

@@ -38,13 +38,22 @@ export async function serveCommand(args: string[]): Promise<number> {
   // none between the two, for an instant, Node restores the default action, and a SIGTERM
   // sent as soon as the start-up lines appeared killed the process outright.
   let up = false;
-  let stopRequested = () => {};
-  const stopped = new Promise<void>((resolve) => {
+  let stopRequested: (signal: NodeJS.Signals) => void = () => {};
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     stopRequested = resolve;
   });
-  const onSignal = (signal: NodeJS.Signals) => (up ? stopRequested() : process.exit(signal === 'SIGINT' ? 130 : 143));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal while it drains: the operator wants it gone now.
+    if (!up || signalled) {
+      if (signalled) logger.warn(`${signal} again: exiting at once, without waiting for requests in flight`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    signalled = true;
+    stopRequested(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const commandLine = portText === undefined ? config.commandLine : [...(config.commandLine ?? []), 'server.port' as const];
   const server = await listen({ ...config, server: { ...config.server, port }, ...(commandLine ? { commandLine } : {}) }, logger, {
     watch,
@@ -84,11 +93,20 @@ export async function serveCommand(args: string[]): Promise<number> {
     if (!closing) void fullReload(server.engine, values.config as string | undefined, logger);
   };
   process.on('SIGHUP', hangup);
-  await stopped;
+  const signal = await stopped;
   // The listener stays, ignoring: without one, a SIGHUP while the server closes (waiting for
   // requests in flight) would end the process by the signal's default action.
   closing = true;
-  await server.close();
+  // SIGTERM is how an orchestrator stops an instance: it keeps serving while the load
+  // balancer notices /readyz; SIGINT is a person at the terminal, who wants it stopped.
+  const { shutdownGraceSeconds, shutdownTimeoutSeconds } = server.engine.config.server;
+  const graceMs = signal === 'SIGTERM' ? shutdownGraceSeconds * 1000 : 0;
+  logger.info(
+    graceMs
+      ? `${signal}: not ready (/readyz 503); serving ${shutdownGraceSeconds} s more (server.shutdownGraceSeconds), then finishing requests in flight`
+      : `${signal}: finishing requests in flight, then exiting`,
+  );
+  await server.close({ graceMs, timeoutMs: shutdownTimeoutSeconds * 1000 });
   return 0;
 }
 

@@ -13,6 +13,10 @@ export interface CouncilConfig {
     readonly bodyLimit: number;
     /** Longest a request waits for its store before a 504. */
     readonly requestTimeoutSeconds: number;
+    /** On SIGTERM: seconds of serving while not ready, before connections stop being taken. */
+    readonly shutdownGraceSeconds: number;
+    /** Then: longest wait for requests in flight before their connections are closed anyway. */
+    readonly shutdownTimeoutSeconds: number;
     /** Reverse proxies whose X-Forwarded-For is believed (read from the right). */
     readonly trustedProxies: readonly string[];
     /** Exact web origins allowed to call from a browser; empty: CORS off. */

@@ -100,6 +100,8 @@ export const problemCodes = {
   'sessions-full':
     "The server holds as many MCP sessions as it keeps and none of them is the caller's to replace; retry after Retry-After seconds (503).",
   'storage-unavailable': 'The automation store cannot be reached right now; retry later (503).',
+  'server-stopping':
+    'The server is shutting down (SIGTERM) and is not ready for new work; send requests to another instance (503, from /readyz).',
   'server-starting': 'The server is starting and serves nothing yet; retry after Retry-After seconds (503).',
   timeout: 'The store did not answer within the request timeout (504); a write may or may not have been applied.',
   'internal-error': 'An unexpected failure; details are in the server log, not in the response (500).',

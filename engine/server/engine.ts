@@ -54,6 +54,8 @@ export interface Engine {
   metrics(): Promise<{ body: string; contentType: string }>;
   /** Ends the MCP sessions and their event streams, which never end by themselves: at shutdown, before waiting on requests in flight. */
   closeSessions(): void;
+  /** From now on /readyz answers 503 `server-stopping` (a shutdown has begun); everything else still serves. */
+  stopTakingWork(): void;
   close(): Promise<void>;
 }
 
@@ -165,12 +167,13 @@ export async function startEngine(
     admin,
     mcp,
     health,
-    ready: readyz(connections),
+    ready: readyz(connections, () => stopping),
     metrics: config.metrics.enabled ? metricsEndpoint(metrics, auth, localToken) : metricsOff,
     ...(monitor.counting.requests ? { usage: monitor.usage } : {}),
   });
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);
+  let stopping = false;
   return {
     get config() {
       return reloader.config;
@@ -186,6 +189,9 @@ export async function startEngine(
     monitor,
     metrics,
     closeSessions: () => mcp.close(),
+    stopTakingWork: () => {
+      stopping = true;
+    },
     close: async () => {
       retries.stop();
       mcp.close();

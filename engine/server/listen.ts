@@ -7,7 +7,7 @@ import type { ProjectWatcher, WatchOptions } from '../reload/watch.ts';
 import { SYSTEM_CONNECTION } from '../security/key-store.ts';
 import type { Engine } from './engine.ts';
 import { newLocalToken } from './local-admin.ts';
-import { closeServer, serveHttp } from './node-http.ts';
+import { closeServer, endKeepAlive, serveHttp } from './node-http.ts';
 import { startingResponse } from './starting.ts';
 
 export interface RunningServer {
@@ -16,7 +16,13 @@ export interface RunningServer {
   readonly watcher?: ProjectWatcher;
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
-  close(): Promise<void>;
+  /**
+   * Shuts down: /readyz turns 503 at once; for `graceMs` everything else still serves, each
+   * answer closing its connection; then no new connection is taken, requests in flight get
+   * `timeoutMs` to finish (unbounded without it), and audit, analytics and pools are flushed
+   * and closed.
+   */
+  close(options?: { readonly graceMs?: number; readonly timeoutMs?: number }): Promise<void>;
 }
 
 /** The server could not start: its data directory or its port is taken. The message is one line an operator can act on. */
@@ -108,10 +114,15 @@ export async function listen(
     engine: running,
     ...(watcher ? { watcher } : {}),
     url,
-    async close() {
+    async close({ graceMs = 0, timeoutMs } = {}) {
+      running.stopTakingWork();
+      if (graceMs > 0) {
+        endKeepAlive(server);
+        await new Promise((resolve) => setTimeout(resolve, graceMs));
+      }
       await watcher?.close();
       if (metricsServer) await closeServer(metricsServer);
-      const closing = closeServer(server);
+      const closing = closeServer(server, timeoutMs);
       running.closeSessions();
       await closing;
       await running.close();

@@ -37,8 +37,8 @@ export function serveHttp(options: { fetch: Fetch; port: number; hostname: strin
   // One request listener (an event with two copies its listener list on every emit), and
   // one shared close listener per response, no closure: this runs on every request.
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    // Once closing, a request that still arrives on a kept-alive connection is its last.
-    if (!server.listening) response.shouldKeepAlive = false;
+    // Once closing (or about to), a request that still arrives on a kept-alive connection is its last.
+    if (!server.listening || lastRequests.has(server)) response.shouldKeepAlive = false;
     const socket = request.socket as Connection;
     const answering = socket[ANSWERING] ?? new Set<ServerResponse>();
     socket[ANSWERING] = answering;
@@ -100,14 +100,35 @@ const connectionsOf = new WeakMap<Server, Set<Connection>>();
  * Stops taking connections and resolves once every request in flight is answered: each
  * answer not yet started says `Connection: close` and its connection closes after it, and
  * idle connections close at once, so a client's keep-alive connection does not hold the
- * shutdown for the keep-alive timeout (65 s).
+ * shutdown for the keep-alive timeout (65 s). With `timeoutMs`, connections whose requests
+ * are still running then are closed under them.
  */
-export function closeServer(server: Server): Promise<void> {
+export function closeServer(server: Server, timeoutMs?: number): Promise<void> {
+  endKeepAlive(server);
+  return new Promise((resolve) => {
+    // Past the bound, the connections still answering are closed under their requests.
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => server.closeAllConnections(), timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Every answer from now on, and each one already begun but not yet sent, says
+ * `Connection: close` and closes its connection after it: a client (or a load balancer)
+ * opens its next connection elsewhere, while this server still takes connections.
+ */
+export function endKeepAlive(server: Server): void {
+  lastRequests.add(server);
   for (const socket of connectionsOf.get(server) ?? []) {
     for (const response of socket[ANSWERING] ?? []) if (!response.headersSent) response.shouldKeepAlive = false;
   }
-  return new Promise((resolve) => server.close(() => resolve()));
 }
+
+/** Servers whose every answer is its connection's last (a shutdown is under way). */
+const lastRequests = new WeakSet<Server>();
 
 /** Emitted on a connection each time one of its responses closes. */
 const ANSWERED = 'council:answered';

@@ -18,11 +18,14 @@ export function livez(): Response {
 /**
  * `GET /readyz`: send traffic here. The start-up load of every manifest has finished (until
  * then the server answers 503 `server-starting`), and the system store (keys, audit) answers
- * a ping when it is in use; else 503 `storage-unavailable`. A manifest that failed does not
+ * a ping when it is in use; else 503 `storage-unavailable`. From SIGTERM on, 503
+ * `server-stopping` (see listen.ts: the server keeps serving through its grace period). A manifest that failed does not
  * make the server unready: the others serve (see /health for what failed).
  */
-export function readyz(connections: ConnectionPool): (c: Context) => Promise<Response> {
+export function readyz(connections: ConnectionPool, stopping: () => boolean): (c: Context) => Promise<Response> {
   return async (c) => {
+    // Shutting down: the load balancer is to stop sending work here, while what comes still gets answered.
+    if (stopping()) throw new HttpProblem('server-stopping', 'not ready: this server is shutting down; send requests to another instance');
     const status = await connections.status(READY_PING_MS);
     const system = status.find((s) => s.name === SYSTEM_CONNECTION);
     if (system?.state === 'down') {

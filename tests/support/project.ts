@@ -39,6 +39,8 @@ export function makeProject(
         host: '127.0.0.1',
         bodyLimit: 64 * 1024,
         requestTimeoutSeconds: 20,
+        shutdownGraceSeconds: 0,
+        shutdownTimeoutSeconds: 30,
         corsOrigins: [],
         trustedProxies: [],
         metricsHost: '127.0.0.1',

@@ -17,6 +17,14 @@ bodyLimit?: number
  */
 requestTimeoutSeconds?: number
 /**
+ * On SIGTERM, how long the server keeps serving after /readyz turns 503, so a load balancer or Kubernetes stops sending it traffic before it stops taking connections. Answers in that time say `Connection: close`. 0: it stops taking connections at once (SIGINT always does).
+ */
+shutdownGraceSeconds?: number
+/**
+ * Once it stops taking connections, how long the server waits for requests in flight before it closes their connections anyway and exits.
+ */
+shutdownTimeoutSeconds?: number
+/**
  * Web origins whose pages may call the API from a browser (CORS), e.g. https://chat.openai.com. Exact origins only: no wildcard, and an origin not listed gets no CORS headers. Empty or absent: CORS is off.
  */
 corsOrigins?: string[]
