@@ -145,6 +145,24 @@ describe('deploy/kubernetes', () => {
     assert.ok(!config.connections.get('postgres')?.url?.startsWith('$'));
   });
 
+  test("docker-compose's fleet profile: three instances of one config that loads, behind nginx", () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { profiles?: string[]; command?: string[]; volumes?: string[]; environment?: Record<string, string> }>;
+    };
+    const fleet = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes('fleet'));
+    assert.deepEqual(fleet.map(([name]) => name).sort(), ['engine-1', 'engine-2', 'engine-3', 'nginx']);
+    const engines = fleet.filter(([name]) => name.startsWith('engine-')).map(([, s]) => s);
+    for (const engine of engines) assert.deepEqual(engine, engines[0], 'the instances are alike');
+    const nginx = readFileSync(join(ROOT, 'deploy/compose/nginx.conf'), 'utf8');
+    for (const name of ['engine-1', 'engine-2', 'engine-3']) assert.match(nginx, new RegExp(`server ${name}:8080;`));
+    const file = join(scratch, 'council.fleet.yaml');
+    writeFileSync(file, readFileSync(join(ROOT, 'deploy/compose/council.fleet.yaml'), 'utf8'));
+    const { config, issues } = loadConfig(file, engines[0]?.environment ?? {});
+    assert.deepEqual(issues, []);
+    assert.equal(config?.connections.get('postgres')?.url, engines[0]?.environment?.DATABASE_URL);
+    assert.equal(config?.console.mode, 'readonly');
+  });
+
   test('the pieces agree: kill timeout above the drain, probes and port the engine serves, secrets from the Secret', () => {
     const text = one('ConfigMap').data['council.config.yaml'] as string;
     const server = (parse(text) as { server: { port: number; shutdownGraceSeconds: number; shutdownTimeoutSeconds: number } }).server;
