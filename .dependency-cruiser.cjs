@@ -18,6 +18,7 @@ const LAYERS = [
   ['engine/registry'],
   ['engine/security'],
   ['engine/analytics'],
+  ['engine/fleet'],
   ['engine/http'],
   ['engine/openapi'],
   ['engine/types', 'engine/mcp'],

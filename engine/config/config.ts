@@ -40,6 +40,8 @@ export interface CouncilConfig {
   readonly console: { readonly mode: 'auto' | 'write' | 'readonly' };
   /** Usage analytics: written every `flushSeconds`, kept `retentionDays`. */
   readonly analytics: { readonly enabled: boolean; readonly flushSeconds: number; readonly retentionDays: number };
+  /** Instances sharing a system store on a server: how often each tells the others what it serves. Absent: every 5 s. */
+  readonly fleet?: { readonly heartbeatSeconds: number };
   /** Idempotency-Key: how long keys are remembered, and on which connection (default: the system store). */
   readonly idempotency: { readonly windowSeconds: number; readonly store?: string };
   /** How generated documents present the API to models. */

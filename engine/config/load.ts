@@ -88,6 +88,7 @@ function fromValue(
     audit: CouncilConfig['audit'];
     metrics: CouncilConfig['metrics'];
     analytics: CouncilConfig['analytics'];
+    fleet: NonNullable<CouncilConfig['fleet']>;
     console: CouncilConfig['console'];
     gpt: CouncilConfig['gpt'];
     idempotency: CouncilConfig['idempotency'];
@@ -132,6 +133,7 @@ function fromValue(
     audit: raw.audit,
     metrics: raw.metrics,
     analytics: raw.analytics,
+    fleet: raw.fleet,
     console: raw.console,
     gpt: raw.gpt,
     idempotency: raw.idempotency,

@@ -102,6 +102,8 @@ export const problemCodes = {
   'storage-unavailable': 'The automation store cannot be reached right now; retry later (503).',
   'server-stopping':
     'The server is shutting down (SIGTERM) and is not ready for new work; send requests to another instance (503, from /readyz).',
+  'instance-behind':
+    'This instance cannot serve what the other instances of its fleet serve: a manifest they serve failed here (503, from /readyz); /health says which.',
   'server-starting': 'The server is starting and serves nothing yet; retry after Retry-After seconds (503).',
   timeout: 'The store did not answer within the request timeout (504); a write may or may not have been applied.',
   'internal-error': 'An unexpected failure; details are in the server log, not in the response (500).',

@@ -65,6 +65,8 @@ export interface FileLoad {
   readonly fingerprint: string;
   /** The manifest file does not exist (any more). */
   readonly missing: boolean;
+  /** The automation's `name:` as written, when the text has one, even if the manifest is invalid. */
+  readonly name?: string;
 }
 
 /** Reads, parses and checks one manifest file. Never throws: problems come back as issues. */
@@ -81,10 +83,12 @@ export function loadManifestFile(file: string, connections: ConnectionBackends):
 export function checkManifestText(file: string, text: string, connections: ConnectionBackends): FileLoad {
   // Schema files the earlier versions `$ref`, read once the rest holds.
   const more: { file: string; text?: string | undefined }[] = [];
+  let named: string | undefined;
   const done = (issues: ManifestIssue[], resolved?: { file?: string; text?: string }, manifest?: LoadedManifest): FileLoad => {
     const read = [...(resolved?.file ? [{ file: resolved.file, text: resolved.text }] : []), ...more];
     return {
       ...(manifest ? { manifest } : {}),
+      ...(named ? { name: named } : {}),
       issues,
       dependencies: [file, ...read.map((r) => r.file)],
       fingerprint: fingerprintOf([text, ...read.map((r) => r.text)]),
@@ -92,6 +96,8 @@ export function checkManifestText(file: string, text: string, connections: Conne
     };
   };
   const { source, issues, value } = parseSource(file, text);
+  const written = (value as { name?: unknown } | null | undefined)?.name;
+  named = typeof written === 'string' ? written : undefined;
   if (issues.length) return done(issues);
   const shapeIssues = validateManifestShape(source, value);
   const manifest = value as Manifest;

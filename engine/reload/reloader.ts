@@ -278,7 +278,16 @@ export class Reloader {
       } else if (load.manifest) {
         candidates.push({ file, load });
       } else {
-        rejected.push({ file, load, failure: { state: 'invalid', errors: load.issues.map((i) => formatIssue(i)), issues: load.issues } });
+        rejected.push({
+          file,
+          load,
+          failure: {
+            ...(load.name ? { name: load.name } : {}),
+            state: 'invalid',
+            errors: load.issues.map((i) => formatIssue(i)),
+            issues: load.issues,
+          },
+        });
       }
       for (const issue of load.issues) if (issue.severity === 'warning') this.#logger.warn(formatIssue(issue));
     }

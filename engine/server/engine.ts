@@ -5,6 +5,7 @@ import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import { USAGE_SPEC } from '../analytics/usage-rows.ts';
 import type { CouncilConfig } from '../config/config.ts';
 import { consoleApp } from '../console/console-app.ts';
+import { Heartbeat, INSTANCES_SPEC } from '../fleet/heartbeat.ts';
 import { IDEMPOTENCY_SPEC, Idempotency } from '../http/idempotency.ts';
 import type { Logger } from '../log.ts';
 import { type McpOptions, mcpEndpoint } from '../mcp/server.ts';
@@ -115,6 +116,8 @@ export async function startEngine(
   const reloader = new Reloader(config, registry, connections, requestLog, { bind, audit });
   await reloader.reloadAll({ trigger: 'start' });
   const analytics = usageAnalytics(config, monitor, connections, logger);
+  let stopping = false;
+  const heartbeat = fleetHeartbeat(config, registry, connections, logger, () => stopping);
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = options.localToken ?? newLocalToken();
   // MCP tool calls go through the engine's own routes (not through CORS: they come from this process).
@@ -133,6 +136,7 @@ export async function startEngine(
   const health = healthEndpoint({
     registry,
     connections,
+    ...(heartbeat ? { fleet: () => heartbeat.view() } : {}),
     reloads: () => reloader.counts,
     config: () => reloader.config,
     auth,
@@ -167,13 +171,16 @@ export async function startEngine(
     admin,
     mcp,
     health,
-    ready: readyz(connections, () => stopping),
+    ready: readyz(
+      connections,
+      () => stopping,
+      () => heartbeat?.view().missing ?? [],
+    ),
     metrics: config.metrics.enabled ? metricsEndpoint(metrics, auth, localToken) : metricsOff,
     ...(monitor.counting.requests ? { usage: monitor.usage } : {}),
   });
   const fetch = withCors(routes, () => reloader.config.server.corsOrigins);
   const retries = retryUnreachable(reloader);
-  let stopping = false;
   return {
     get config() {
       return reloader.config;
@@ -191,6 +198,8 @@ export async function startEngine(
     closeSessions: () => mcp.close(),
     stopTakingWork: () => {
       stopping = true;
+      // The others learn at once that this one is leaving.
+      void heartbeat?.beat();
     },
     close: async () => {
       retries.stop();
@@ -200,6 +209,7 @@ export async function startEngine(
         Promise.all([audit.close(), auth.flush(), analytics?.close()]),
         new Promise((resolve) => setTimeout(resolve, 5000).unref()),
       ]);
+      await heartbeat?.close();
       await limiter.close?.();
       requestLog.close();
       await connections.closeAll();
@@ -294,4 +304,33 @@ function retryUnreachable(reloader: Reloader): { stop(): void } {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * This instance's heartbeat among those sharing its system store, when that store is a
+ * server (an embedded one has one instance at a time): what it serves, written every
+ * `fleet.heartbeatSeconds`, and the fleet read back for /health and /readyz.
+ */
+function fleetHeartbeat(
+  config: CouncilConfig,
+  registry: AutomationRegistry,
+  connections: ConnectionPool,
+  logger: Logger,
+  stopping: () => boolean,
+): Heartbeat | undefined {
+  if (!config.connections.get(SYSTEM_CONNECTION)?.url) return undefined;
+  const open = openOnce(async () => (await connections.get(SYSTEM_CONNECTION)).open(INSTANCES_SPEC));
+  const heartbeat = new Heartbeat(
+    open,
+    () => ({
+      state: stopping() ? 'stopping' : 'ready',
+      serving: registry.serving().map((m) => `${m.plan.name}@${m.version}`),
+      failing: registry.failures().flatMap((f) => (f.name ? [f.name] : [])),
+    }),
+    { everyMs: (config.fleet?.heartbeatSeconds ?? 5) * 1000, logger, version: openApiOptions(config).version },
+  );
+  void heartbeat.beat().then(() => heartbeat.start());
+  // A reload changes what it serves: the others learn at the next beat, or now.
+  registry.onChange(() => void heartbeat.beat());
+  return heartbeat;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Context } from 'hono';
 import type { CouncilConfig } from '../config/config.ts';
+import type { FleetView } from '../fleet/heartbeat.ts';
 import { automationStates } from '../registry/automation-states.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
@@ -49,6 +50,8 @@ export function healthEndpoint(options: {
   connections: ConnectionPool;
   reloads: () => Record<ReloadOutcome, number>;
   config: () => CouncilConfig;
+  /** The instances sharing the system store, as of the last heartbeat (absent: no fleet, an embedded system store). */
+  fleet?: () => FleetView;
   auth: Authenticator;
   localToken: string;
 }): (c: Context) => Promise<Response> {
@@ -61,11 +64,33 @@ export function healthEndpoint(options: {
     if (detailed) await authorizeAdmin(headers, auth, localToken);
     const file = options.config().file;
     const report = await healthReport(registry, connections, options.reloads(), file ? path.dirname(file) : process.cwd());
-    if (detailed) return c.json(report);
+    if (detailed) return c.json(options.fleet ? { ...report, fleet: fleetReport(options.fleet()) } : report);
     return c.json({
       status: report.status,
       ...(report.warnings ? { warnings: report.warnings } : {}),
       automations: report.automations.map((a) => ({ ...('name' in a ? { name: a.name } : {}), state: a.state })),
     });
+  };
+}
+
+/** The fleet as /health shows it: each live instance and what it serves, and whether they agree. */
+function fleetReport(view: FleetView) {
+  return {
+    agree: view.agree,
+    ...(view.missing.length ? { missing: view.missing } : {}),
+    at: view.at,
+    instances: view.instances.map((i) => ({
+      instance: i.instance,
+      self: i.self,
+      host: i.host,
+      pid: i.pid,
+      version: i.version,
+      state: i.state,
+      fingerprint: i.fingerprint,
+      serving: i.serving,
+      ...(i.failing.length ? { failing: i.failing } : {}),
+      startedAt: i.startedAt,
+      beatAt: i.beatAt,
+    })),
   };
 }

@@ -22,10 +22,22 @@ export function livez(): Response {
  * `server-stopping` (see listen.ts: the server keeps serving through its grace period). A manifest that failed does not
  * make the server unready: the others serve (see /health for what failed).
  */
-export function readyz(connections: ConnectionPool, stopping: () => boolean): (c: Context) => Promise<Response> {
+export function readyz(
+  connections: ConnectionPool,
+  stopping: () => boolean,
+  /** What the other instances serve and this one cannot (its manifests failed here), as of the last heartbeat. */
+  behind: () => readonly string[] = () => [],
+): (c: Context) => Promise<Response> {
   return async (c) => {
     // Shutting down: the load balancer is to stop sending work here, while what comes still gets answered.
     if (stopping()) throw new HttpProblem('server-stopping', 'not ready: this server is shutting down; send requests to another instance');
+    const missing = behind();
+    if (missing.length) {
+      throw new HttpProblem(
+        'instance-behind',
+        `not ready: the other instances serve ${missing.join(', ')}, whose manifests failed here; see /health for why`,
+      );
+    }
     const status = await connections.status(READY_PING_MS);
     const system = status.find((s) => s.name === SYSTEM_CONNECTION);
     if (system?.state === 'down') {

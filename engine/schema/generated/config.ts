@@ -124,6 +124,15 @@ flushSeconds?: number
 retentionDays?: number
 }
 /**
+ * Instances that share a system store on a server (the postgres connection has a url) tell each other what they serve: /health lists them and whether they agree.
+ */
+fleet?: {
+/**
+ * How often each instance writes its row (what it serves, its state) and reads the others'. An instance silent for three periods has left the fleet.
+ */
+heartbeatSeconds?: number
+}
+/**
  * Default rate limit of every automation, per client (an API key, or an address for requests without one): 429 with Retry-After past it. A manifest's rateLimit replaces it.
  */
 rateLimit?: {
