@@ -41,8 +41,8 @@ describe('/health: the summary for anyone, the details for an admin', () => {
       status: 'degraded',
       automations: [
         { name: 'good', state: 'serving' },
-        // A manifest that failed its checks has no name to show (only its file, a detail).
-        { state: 'invalid' },
+        // A manifest that failed its checks shows the name it declares (its file and errors are details).
+        { name: 'bad', state: 'invalid' },
       ],
     });
     assert.doesNotMatch(text, /yaml|council-test|postgres|memory/, 'no file, error or connection');

@@ -117,6 +117,8 @@ export class Heartbeat {
 
   /** Writes this instance's row and reads the fleet; one beat at a time, never throws. */
   beat(): Promise<void> {
+    // After close, the store's connection may be closed too: nothing more is written.
+    if (this.#closed) return Promise.resolve();
     this.#beating ??= this.#beat().finally(() => {
       this.#beating = undefined;
     });
@@ -172,7 +174,8 @@ export class Heartbeat {
     this.#closed = true;
     clearTimeout(this.#timer);
     await this.#beating;
-    if (!this.#written) return;
+    // A store that failed the last beat is not waited on at exit: the row ages out in three periods.
+    if (!this.#written || this.#failing) return;
     try {
       const store = await this.#open();
       await settleWithin(store.delete(this.instance), CALL_TIMEOUT_MS, () => new Error('heartbeat delete: no answer in 5 s'));

@@ -118,6 +118,9 @@ export async function startEngine(
   const analytics = usageAnalytics(config, monitor, connections, logger);
   let stopping = false;
   const heartbeat = fleetHeartbeat(config, registry, connections, logger, () => stopping);
+  // The first beat before serving: /health knows the fleet from the first request on.
+  await heartbeat?.beat();
+  heartbeat?.start();
   const bootstrapKey = await bootstrapIfLocked(registry, auth, logger);
   const localToken = options.localToken ?? newLocalToken();
   // MCP tool calls go through the engine's own routes (not through CORS: they come from this process).
@@ -309,7 +312,7 @@ function retryUnreachable(reloader: Reloader): { stop(): void } {
 /**
  * This instance's heartbeat among those sharing its system store, when that store is a
  * server (an embedded one has one instance at a time): what it serves, written every
- * `fleet.heartbeatSeconds`, and the fleet read back for /health and /readyz.
+ * `fleet.heartbeatSeconds` once started, and the fleet read back for /health and /readyz.
  */
 function fleetHeartbeat(
   config: CouncilConfig,
@@ -318,7 +321,7 @@ function fleetHeartbeat(
   logger: Logger,
   stopping: () => boolean,
 ): Heartbeat | undefined {
-  if (!config.connections.get(SYSTEM_CONNECTION)?.url) return undefined;
+  if (!config.connections.get(SYSTEM_CONNECTION)?.url || process.env.NOFLEET) return undefined;
   const open = openOnce(async () => (await connections.get(SYSTEM_CONNECTION)).open(INSTANCES_SPEC));
   const heartbeat = new Heartbeat(
     open,
@@ -329,7 +332,6 @@ function fleetHeartbeat(
     }),
     { everyMs: (config.fleet?.heartbeatSeconds ?? 5) * 1000, logger, version: openApiOptions(config).version },
   );
-  void heartbeat.beat().then(() => heartbeat.start());
   // A reload changes what it serves: the others learn at the next beat, or now.
   registry.onChange(() => void heartbeat.beat());
   return heartbeat;
