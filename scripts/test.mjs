@@ -26,6 +26,8 @@ const LONG = [
   'tests/security/timeouts.test.ts',
   'tests/data-dir-lock.test.ts',
   'tests/embedded-durability.test.ts',
+  // Three processes behind nginx: a rolling restart under load, then a SIGKILL.
+  'tests/fleet-nginx.test.ts',
 ];
 
 const long = process.argv[2] === 'long';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -154,7 +154,19 @@ describe('deploy/kubernetes', () => {
     const engines = fleet.filter(([name]) => name.startsWith('engine-')).map(([, s]) => s);
     for (const engine of engines) assert.deepEqual(engine, engines[0], 'the instances are alike');
     const nginx = readFileSync(join(ROOT, 'deploy/compose/nginx.conf'), 'utf8');
-    for (const name of ['engine-1', 'engine-2', 'engine-3']) assert.match(nginx, new RegExp(`server ${name}:8080;`));
+    for (const name of ['engine-1', 'engine-2', 'engine-3']) assert.match(nginx, new RegExp(`server ${name}:8080[ ;]`));
+    // nginx itself reads the file (the instances' names made local: no compose network here).
+    if (existsSync('/usr/sbin/nginx')) {
+      const prefix = join(scratch, 'nginx');
+      mkdirSync(join(prefix, 'logs'), { recursive: true });
+      writeFileSync(join(prefix, 'site.conf'), nginx.replace(/engine-\d/g, '127.0.0.1').replace('listen 80;', 'listen 127.0.0.1:1;'));
+      writeFileSync(
+        join(prefix, 'nginx.conf'),
+        `pid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log;\nevents {}\nhttp {\n  access_log off;\n  include ${prefix}/site.conf;\n}\n`,
+      );
+      const checked = spawnSync('/usr/sbin/nginx', ['-t', '-c', join(prefix, 'nginx.conf'), '-p', prefix], { encoding: 'utf8' });
+      assert.equal(checked.status, 0, checked.stderr);
+    }
     const file = join(scratch, 'council.fleet.yaml');
     writeFileSync(file, readFileSync(join(ROOT, 'deploy/compose/council.fleet.yaml'), 'utf8'));
     const { config, issues } = loadConfig(file, engines[0]?.environment ?? {});

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../engine/log.ts';
 import { listen, type RunningServer } from '../engine/server/listen.ts';
+import { signedInUser } from './support/console-client.ts';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { adminHeaders, call, makeProject, type TestProject } from './support/project.ts';
 
@@ -100,6 +101,12 @@ describe('instances sharing a system store', { skip: gate.skip }, () => {
     assert.match(fleet.instances[0]?.serving[0] ?? '', /^notes@[0-9a-f]+$/);
     // Without a key, /health says nothing of the fleet.
     assert.equal((await call(a.url, 'GET', '/health')).json.fleet, undefined);
+    // The console's automations page shows them too.
+    const viewer = await signedInUser(a, `viewer-${process.pid}-${Date.now()}@example.com`, 'viewer', 'a long enough password 1');
+    const page = await viewer.get('/console/automations');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /2 instances serving the same manifests/);
+    assert.match(page.text, /\(this one\)/);
   });
 
   test('a change to the shared folder reaches every instance within 2 s, and their fingerprints agree', async () => {

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import type { CouncilConfig } from '../config/config.ts';
+import type { FleetView } from '../fleet/heartbeat.ts';
 import { automationStates } from '../registry/automation-states.ts';
 import { placement } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
@@ -25,6 +26,8 @@ export function addAutomationPages(
     stores: ConsoleStores;
     /** The engine's own routes, for the try-it panel. */
     dispatch: (request: Request) => Promise<Response>;
+    /** The instances sharing the system store (absent: it is embedded, one instance). */
+    fleet?: (() => FleetView) | undefined;
   },
 ) {
   const { registry, config, analytics, stores, dispatch } = parts;
@@ -62,6 +65,7 @@ export function addAutomationPages(
         filter,
         canCreate: mayCreate(user),
         ...(usage ? { usage } : {}),
+        ...(parts.fleet ? { fleet: parts.fleet() } : {}),
       }),
     );
   });

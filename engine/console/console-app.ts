@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { StorageError } from '../../adapters/types.ts';
 import type { UsageAnalytics } from '../analytics/usage-analytics.ts';
 import type { CouncilConfig } from '../config/config.ts';
+import type { FleetView } from '../fleet/heartbeat.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionPool } from '../registry/connections.ts';
 import type { AutomationRegistry } from '../registry/registry.ts';
@@ -39,6 +40,8 @@ export interface ConsoleParts {
   readonly dispatch: (request: Request) => Promise<Response>;
   /** Absent when `analytics.enabled` is false. */
   readonly analytics?: UsageAnalytics;
+  /** The instances sharing the system store; absent when it is embedded. */
+  readonly fleet?: () => FleetView;
 }
 
 /** The largest form the console reads: a manifest's 512 KiB, with room for how forms encode it. */
@@ -80,7 +83,7 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
     return c.body(file.body, 200, { 'content-type': file.type, 'cache-control': 'public, max-age=31536000, immutable' });
   });
   addSignIn(on, { stores, limiter, audit, trustedProxies });
-  addAutomationPages(on, { registry, config, analytics: parts.analytics, stores, dispatch: parts.dispatch });
+  addAutomationPages(on, { registry, config, analytics: parts.analytics, stores, dispatch: parts.dispatch, fleet: parts.fleet });
   addEditorPages(on, { registry, config, edits, audit, connections });
   addUsagePages(on, { registry, analytics: parts.analytics, audit });
   addKeyPages(on, { registry, auth, stores, audit, analytics: parts.analytics });

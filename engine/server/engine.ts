@@ -162,6 +162,7 @@ export async function startEngine(
     logger: requestLog,
     auth,
     ...(analytics ? { analytics } : {}),
+    ...(heartbeat ? { fleet: () => heartbeat.view() } : {}),
     // Late-bound: the routes are made below, with the console among them.
     dispatch: async (request) => routes(request),
     edits: { check: (file, text) => reloader.check(file, text), reload: (files) => reloader.reload(files, { trigger: 'console' }) },

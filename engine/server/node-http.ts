@@ -125,6 +125,8 @@ export function endKeepAlive(server: Server): void {
   for (const socket of connectionsOf.get(server) ?? []) {
     for (const response of socket[ANSWERING] ?? []) if (!response.headersSent) response.shouldKeepAlive = false;
   }
+  // Idle ones stay open until the port closes: closed now, a client about to reuse one would
+  // find it reset under its request; used in the grace, each is answered, then closed.
 }
 
 /** Servers whose every answer is its connection's last (a shutdown is under way). */

@@ -1,6 +1,9 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
+
 import type { FC } from 'hono/jsx';
+import type { FleetView } from '../../fleet/heartbeat.ts';
 import type { AutomationState } from '../../registry/automation-states.ts';
+import { FleetSection } from './fleet.tsx';
 import { type Frame, Layout } from './layout.tsx';
 
 export const STATES = ['serving', 'degraded', 'invalid', 'unavailable'] as const;
@@ -41,8 +44,10 @@ export const AutomationsPage: FC<
     filter: AutomationFilter;
     canCreate: boolean;
     usage?: ReadonlyMap<string, RecentUsage>;
+    /** The instances sharing the system store, when it is a server. */
+    fleet?: FleetView;
   }
-> = ({ all, placements, filter, canCreate, usage, ...frame }) => {
+> = ({ all, placements, filter, canCreate, usage, fleet, ...frame }) => {
   const { matching, page, pages, shown } = filterAutomations(all, filter);
   const pageHref = (n: number) => `/console/automations?${new URLSearchParams({ q: filter.q, state: filter.state, page: String(n) })}`;
   return (
@@ -52,6 +57,7 @@ export const AutomationsPage: FC<
           <a href="/console/new">New automation</a>
         </p>
       ) : null}
+      {fleet ? <FleetSection fleet={fleet} /> : null}
       <form class="filters" method="get" action="/console/automations" aria-label="Filter automations">
         <label>
           Name, file or backend contains
