@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { postgresServerGate } from './support/postgres-server.ts';
 import { makeProject, type TestProject } from './support/project.ts';
-import { redisServerGate } from './support/redis-server.ts';
+import { freePort, redisServerGate } from './support/redis-server.ts';
 import { type ServeProcess, serveProcess } from './support/serve-process.ts';
 
 /**
@@ -40,16 +39,6 @@ endpoints:
   - operation: get
   - operation: create
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Load {
   readonly ok: number;
