@@ -32,6 +32,8 @@ export interface EngineOptions {
   observed?: boolean;
   /** The manifests to serve, by file name, instead of the notes (`count` is then ignored). */
   manifests?: Readonly<Record<string, string>>;
+  /** true: configured as one instance of a fleet (deploy/compose/council.fleet.yaml): rate limits and idempotency keys in Redis. */
+  fleet?: boolean;
 }
 
 export interface EngineServer {
@@ -74,13 +76,13 @@ endpoints:
  */
 function configText(options: EngineOptions, port: number): string {
   return `server: { port: ${port}, host: 127.0.0.1 }
-rateLimit: { requests: 1000000000, perSeconds: 1 }
-audit: { enabled: ${options.guards} }
+rateLimit: { requests: 1000000000, perSeconds: 1${options.fleet ? ', store: redis' : ''} }
+${options.fleet ? 'idempotency: { store: redis }\n' : ''}audit: { enabled: ${options.guards} }
 ${options.observed === false ? 'metrics: { enabled: false }\nanalytics: { enabled: false }\n' : ''}automations: automations
 dataDir: data
 connections:
   postgres: { backend: postgres, url: "${options.store === 'postgres' ? options.postgresUrl : ''}" }
-  redis: { backend: redis, url: "${options.store === 'redis' ? options.redisUrl : ''}" }
+  redis: { backend: redis, url: "${options.store === 'redis' || options.fleet ? options.redisUrl : ''}" }
   memory: { backend: memory }
 `;
 }

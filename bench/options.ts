@@ -2,8 +2,8 @@
 import { coreCount } from './machine.ts';
 import { tasksetPresent } from './processes.ts';
 
-export type Part = 'http' | 'observe' | 'start' | 'cli' | 'scale' | 'console' | 'expand' | 'batch';
-export const PARTS: readonly Part[] = ['http', 'observe', 'start', 'cli', 'scale', 'console', 'expand', 'batch'];
+export type Part = 'http' | 'observe' | 'start' | 'cli' | 'scale' | 'console' | 'expand' | 'batch' | 'fleet';
+export const PARTS: readonly Part[] = ['http', 'observe', 'start', 'cli', 'scale', 'console', 'expand', 'batch', 'fleet'];
 export const STORES = ['memory', 'postgres', 'redis'] as const;
 export const OPERATIONS = ['get', 'list', 'post'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -36,6 +36,8 @@ export interface BenchOptions {
   scaleCount: number;
   /** The console part: requests per page. */
   consoleRequests: number;
+  /** Each fleet instance's share of a core (BENCH_FLEET_CPU, default 0.25), or undefined (off): no quota. */
+  fleetCpu: number | undefined;
   loadTool: string | undefined;
   /** Build dist/ in each checkout that has a build step, as `npm install` does (BENCH_BUILD=off: run as found). */
   build: boolean;
@@ -85,6 +87,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     sliceSeconds: positive(env.BENCH_SLICE_SECONDS, 3, 'BENCH_SLICE_SECONDS'),
     scaleCount: Math.round(positive(env.BENCH_SCALE_COUNT, 1000, 'BENCH_SCALE_COUNT')),
     consoleRequests: Math.round(positive(env.BENCH_CONSOLE_REQUESTS, 50, 'BENCH_CONSOLE_REQUESTS')),
+    fleetCpu: env.BENCH_FLEET_CPU === 'off' ? undefined : positive(env.BENCH_FLEET_CPU, 0.25, 'BENCH_FLEET_CPU'),
     loadTool: env.BENCH_LOAD,
     build: env.BENCH_BUILD !== 'off',
   };

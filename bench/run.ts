@@ -10,6 +10,7 @@ import { type CliTimings, cliLines, cliPart } from './cli-part.ts';
 import { consoleLines, consolePart } from './console-part.ts';
 import { buildEngine } from './engine-build.ts';
 import { type ExpandResult, expandLines, expandPart } from './expand-part.ts';
+import { type FleetResult, fleetLines, fleetPart } from './fleet-part.ts';
 import { type HttpPartResult, httpPart } from './http-part.ts';
 import { coreUseLine, formatTable, httpTable } from './http-table.ts';
 import { loadTool } from './load.ts';
@@ -53,6 +54,7 @@ const results: {
   observe?: ObserveResult[];
   console?: Awaited<ReturnType<typeof consolePart>>;
   expand?: ExpandResult[];
+  fleet?: FleetResult;
   batch?: BatchResult[];
 } = {};
 try {
@@ -133,6 +135,12 @@ try {
     // This checkout only: batches are new.
     results.batch = await batchPart(options, tool);
     for (const line of batchLines(results.batch)) say(line);
+    say();
+  }
+  if (options.parts.includes('fleet')) {
+    // This checkout only: the fleet's heartbeat is new.
+    results.fleet = await fleetPart(options, tool);
+    for (const line of fleetLines(results.fleet)) say(line);
     say();
   }
 } finally {
