@@ -6,9 +6,10 @@
 import { rmSync } from 'node:fs';
 import postgres from 'postgres';
 import { startEngine } from './engine-server.ts';
+import { TICKS_PER_SECOND } from './http-part.ts';
 import { type LoadTool, runLoad } from './load.ts';
 import type { BenchOptions } from './options.ts';
-import { stopProcess } from './processes.ts';
+import { cpuTicks, stopProcess } from './processes.ts';
 import { mean, medianRatio } from './ratios.ts';
 
 const ACCOUNTS = 100;
@@ -20,6 +21,8 @@ export interface ExpandResult {
   readonly expanded: number[];
   /** Median of the per-round ratios plain / expanded: how many times a page with expand costs. */
   readonly cost: number;
+  /** The engine's CPU time per request (µs) in each round, plain and expanded: the steadier measure when the machine drifts. */
+  readonly cpuUs: { readonly plain: number[]; readonly expanded: number[] };
   readonly failed: number;
   readonly skipped?: string;
 }
@@ -67,7 +70,15 @@ export async function expandPart(options: BenchOptions, tool: LoadTool): Promise
     if (url) {
       const why = await emptyDatabase(url);
       if (why) {
-        results.push({ store: label, plain: [], expanded: [], cost: Number.NaN, failed: 0, skipped: why });
+        results.push({
+          store: label,
+          plain: [],
+          expanded: [],
+          cost: Number.NaN,
+          cpuUs: { plain: [], expanded: [] },
+          failed: 0,
+          skipped: why,
+        });
         continue;
       }
     }
@@ -94,19 +105,22 @@ export async function expandPart(options: BenchOptions, tool: LoadTool): Promise
       for (const path of Object.values(paths)) await runLoad(tool, spec(path, options.warmupSeconds), options.loadCore);
       const plain: number[] = [];
       const expanded: number[] = [];
+      const cpuUs = { plain: [] as number[], expanded: [] as number[] };
       let failed = 0;
       for (let round = 0; round < options.rounds * 2; round++) {
         const order = round % 2 === 0 ? (['plain', 'expanded'] as const) : (['expanded', 'plain'] as const);
         for (const which of order) {
+          const ticks = cpuTicks(engine.started.pid);
           const load = await runLoad(tool, spec(paths[which], options.seconds), options.loadCore);
+          cpuUs[which].push(((cpuTicks(engine.started.pid) - ticks) / TICKS_PER_SECOND / load.requests) * 1e6);
           failed += load.failed;
           (which === 'plain' ? plain : expanded).push(load.rps);
         }
       }
       const cost = medianRatio(plain, expanded);
-      results.push({ store: label, plain, expanded, cost, failed });
+      results.push({ store: label, plain, expanded, cost, cpuUs, failed });
       console.log(
-        `expand: ${label}: ${mean(plain).toFixed(0)} req/s plain, ${mean(expanded).toFixed(0)} with expand, cost ${cost.toFixed(2)}x`,
+        `expand: ${label}: ${mean(plain).toFixed(0)} req/s plain, ${mean(expanded).toFixed(0)} with expand, cost ${cost.toFixed(2)}x; engine CPU per request ${mean(cpuUs.plain).toFixed(0)} against ${mean(cpuUs.expanded).toFixed(0)} µs (${medianRatio(cpuUs.expanded, cpuUs.plain).toFixed(2)}x)`,
       );
     } finally {
       await stopProcess(engine.started);
@@ -122,7 +136,7 @@ export function expandLines(results: readonly ExpandResult[]): string[] {
     ...results.map((r) =>
       r.skipped
         ? `  ${r.store}: not measured: ${r.skipped}`
-        : `  ${r.store}: plain ${r.plain.map((x) => x.toFixed(0)).join(', ')}; expanded ${r.expanded.map((x) => x.toFixed(0)).join(', ')}; cost ${r.cost.toFixed(2)}x${r.failed ? `; ${r.failed} failed requests` : ''}`,
+        : `  ${r.store}: plain ${r.plain.map((x) => x.toFixed(0)).join(', ')}; expanded ${r.expanded.map((x) => x.toFixed(0)).join(', ')}; cost ${r.cost.toFixed(2)}x; engine CPU per request (µs) plain ${r.cpuUs.plain.map((x) => x.toFixed(0)).join(', ')}, expanded ${r.cpuUs.expanded.map((x) => x.toFixed(0)).join(', ')}: ${medianRatio(r.cpuUs.expanded, r.cpuUs.plain).toFixed(2)}x${r.failed ? `; ${r.failed} failed requests` : ''}`,
     ),
   ];
 }
