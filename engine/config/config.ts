@@ -36,8 +36,12 @@ export interface CouncilConfig {
   readonly audit: { readonly enabled: boolean };
   /** Counting for /metrics (requests, store calls); read at start only. */
   readonly metrics: { readonly enabled: boolean };
-  /** The web console: `readonly` writes nothing (GitOps), every edit ends in a diff; `auto` is readonly under git-sync. */
-  readonly console: { readonly mode: 'auto' | 'write' | 'readonly' };
+  /**
+   * The web console: `readonly` writes nothing (GitOps), every edit ends in a diff; `push`
+   * commits each save and pushes it to `git` (the fleet's git-sync brings it back); `auto` is
+   * readonly under git-sync.
+   */
+  readonly console: { readonly mode: 'auto' | 'write' | 'readonly' | 'push'; readonly git?: ConsoleGit };
   /** Usage analytics: written every `flushSeconds`, kept `retentionDays`. */
   readonly analytics: { readonly enabled: boolean; readonly flushSeconds: number; readonly retentionDays: number };
   /** Instances sharing a system store on a server: how often each tells the others what it serves. Absent: every 5 s. */
@@ -66,6 +70,12 @@ export interface CouncilConfig {
 }
 
 export type CommandLineSetting = 'automations' | 'dataDir' | 'server.port';
+
+/** Where `console.mode: push` sends a save: a remote's name or URL (maybe with credentials: never shown), and its branch. */
+export interface ConsoleGit {
+  readonly remote: string;
+  readonly branch: string;
+}
 
 /** A connection as the config defines it. */
 export interface ConfiguredConnection extends ConnectionSettings {
@@ -101,4 +111,6 @@ export type ConfigAgreesWithMetaSchema = [
   Holds<SameKeys<Required<ConfigFile>['pagination'], CouncilConfig['pagination']>>,
   Holds<SameKeys<Required<ConfigFile>['rateLimit'], CouncilConfig['rateLimit']>>,
   Holds<SameKeys<Required<ConfigFile>['idempotency'], CouncilConfig['idempotency']>>,
+  Holds<SameKeys<Required<ConfigFile>['console'], CouncilConfig['console']>>,
+  Holds<SameKeys<NonNullable<Required<ConfigFile>['console']['git']>, ConsoleGit>>,
 ];

@@ -125,6 +125,13 @@ function fromValue(
     const message = 'server.metricsPort opens a listener for /metrics, but metrics.enabled is false; remove one of the two';
     return { issues: [issueAt(source, ['server', 'metricsPort'], 'config-invalid', message)] };
   }
+  if (source && (raw.console.mode === 'push') !== (raw.console.git !== undefined)) {
+    const message =
+      raw.console.mode === 'push'
+        ? 'console.mode: push needs console.git: the branch to push to (the one git-sync follows), and the remote if not origin'
+        : `console.git is only for console.mode: push (here ${raw.console.mode}); remove one of the two`;
+    return { issues: [issueAt(source, ['console', raw.console.mode === 'push' ? 'mode' : 'git'], 'config-invalid', message)] };
+  }
   const publicUrl = raw.server.publicUrl || undefined;
   const config: CouncilConfig = {
     file: path,

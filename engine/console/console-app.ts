@@ -84,7 +84,7 @@ export function consoleApp(parts: ConsoleParts): Hono<ConsoleEnv> {
   });
   addSignIn(on, { stores, limiter, audit, trustedProxies });
   addAutomationPages(on, { registry, config, analytics: parts.analytics, stores, dispatch: parts.dispatch, fleet: parts.fleet });
-  addEditorPages(on, { registry, config, edits, audit, connections });
+  addEditorPages(on, { registry, config, edits, audit, connections, logger });
   addUsagePages(on, { registry, analytics: parts.analytics, audit });
   addKeyPages(on, { registry, auth, stores, audit, analytics: parts.analytics });
   addUserPages(on, { stores, audit });

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import type { Context } from 'hono';
 import { parse } from 'yaml';
 import type { CouncilConfig } from '../config/config.ts';
+import type { Logger } from '../log.ts';
 import { draftEdits, draftOfManifest, formField } from '../manifest/draft-edits.ts';
 import { MAX_MANIFEST_BYTES } from '../manifest/read-text.ts';
 import { manifestText } from '../manifest/scaffold.ts';
@@ -16,12 +17,14 @@ import { hasErrors } from '../source/issues.ts';
 import { actorOf, type ConsoleEnv } from './console-env.ts';
 import { draftFromForm, FIELD_ROWS, type FormValues, formValuesOf, SPARE_ROWS } from './draft-form.ts';
 import { commitToBranch, gitWorkTree } from './git-branch.ts';
+import { pushTargetLabel } from './git-push.ts';
 import { readManifest, writeManifest } from './manifest-file.ts';
 import type { On } from './on.ts';
 import { AutomationFormPage } from './pages/automation-form.tsx';
 import { EditorPage, type EditorView } from './pages/editor.tsx';
 import { MessagePage } from './pages/layout.tsx';
 import { consoleMode, manifestFileOf, projectFile } from './project.ts';
+import { saveByPush } from './push-save.ts';
 import { render } from './render.ts';
 import { mayCreate, mayEdit } from './routes.ts';
 import { nameIn, textChecker } from './text-check.ts';
@@ -42,19 +45,34 @@ export const RELOAD_WAIT_MS = 10_000;
  * engine's own loader before anything is written; Save writes atomically, only over the
  * text the editor opened, then reloads the file at once (the watcher would too) and shows
  * what serves. With `console.mode: readonly` nothing is written: the diff is the outcome.
+ * With `console.mode: push` Save commits the text and pushes it to `console.git` instead
+ * (push-save.ts): the folder changes when git-sync pulls.
  */
 export function addEditorPages(
   on: On,
-  parts: { registry: AutomationRegistry; config: () => CouncilConfig; edits: ManifestEdits; audit: AuditLog; connections: ConnectionPool },
+  parts: {
+    registry: AutomationRegistry;
+    config: () => CouncilConfig;
+    edits: ManifestEdits;
+    audit: AuditLog;
+    connections: ConnectionPool;
+    logger: Logger;
+  },
 ) {
-  const { registry, config, edits, audit, connections } = parts;
+  const { registry, config, edits, audit, connections, logger } = parts;
   const checkText = textChecker(edits, connections);
   const frame = (c: Context<ConsoleEnv>) => ({ user: c.get('user'), csrf: c.get('session').csrf });
-  const page = (c: Context<ConsoleEnv>, view: EditorView, status: 200 | 409 | 413 | 422 = 200) =>
+  const page = (c: Context<ConsoleEnv>, view: EditorView, status: 200 | 409 | 413 | 422 | 502 = 200) =>
     render(c, EditorPage({ ...frame(c), view: { ...view, styleNonce: c.get('styleNonce') } }), status);
   const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404 | 409) =>
     render(c, MessagePage({ ...frame(c), title, message: text }), status);
-  const readonly = () => consoleMode(config()) === 'readonly';
+  // `push` without `console.git` (the config's checks refuse it) writes nothing either.
+  const readonly = () => consoleMode(config()) === 'readonly' || (consoleMode(config()) === 'push' && !config().console.git);
+  /** Under `console.mode: push`, where Save sends the text. */
+  const pushing = () => {
+    const git = config().console.git;
+    return consoleMode(config()) === 'push' && git ? { pushesTo: pushTargetLabel(git) } : {};
+  };
   /** The automations a field may refer to: the ones serving. */
   const serving = () => registry.serving().map((m) => m.plan.name);
   /** The editor over automation `name`'s file: it posts to the automation's edit route, and checks there as one types. */
@@ -66,6 +84,7 @@ export function addEditorPages(
     text,
     base,
     readonly: readonly(),
+    ...pushing(),
   });
   /** The editor over a file that does not exist yet (base ''): it posts to the new-automation routes. */
   const newView = (title: string, file: string, text: string): EditorView => ({
@@ -76,6 +95,7 @@ export function addEditorPages(
     text,
     base: '',
     readonly: readonly(),
+    ...pushing(),
   });
 
   on('GET /automations/:name/edit', (c) => {
@@ -326,6 +346,11 @@ export function addEditorPages(
         { ...view, notice: { kind: 'error', text: 'Not saved: the engine would refuse this text (the errors are below).' } },
         422,
       );
+    if (view.pushesTo !== undefined) {
+      if (!save) return page(c, view);
+      const pushed = await saveByPush({ config: config(), audit, logger, user: c.get('user'), view, file, name: renamed ?? '' });
+      return page(c, pushed.view, pushed.status);
+    }
     if (view.readonly) {
       const root = branch && view.branchable ? await gitWorkTree(dirname(file)) : undefined;
       if (!root) {

@@ -1,17 +1,4 @@
-import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-/** The longest one git command may take: the console's request must not hang on it. */
-const GIT_MS = 10_000;
-
-async function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<string> {
-  const child = run('git', args, { cwd, timeout: GIT_MS, env: { ...process.env, ...env }, maxBuffer: 4 * 1024 * 1024 });
-  if (input !== undefined) child.child.stdin?.end(input);
-  return (await child).stdout.trim();
-}
+import { commitFileOnto, git, pathInRepository } from './git-command.ts';
 
 /**
  * The git work tree a folder is in, when git is installed and has an author configured
@@ -40,19 +27,10 @@ export async function commitToBranch(
   message: string,
   branch: string,
 ): Promise<{ branch: string; commit: string }> {
-  const path = relative(root, file).split('\\').join('/');
-  const index = join(await git(root, ['rev-parse', '--absolute-git-dir']), `council-index-${process.pid}-${Date.now()}`);
-  const env = { GIT_INDEX_FILE: index };
-  try {
-    const blob = await git(root, ['hash-object', '-w', '--stdin'], {}, text);
-    await git(root, ['read-tree', 'HEAD'], env);
-    await git(root, ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], env);
-    const tree = await git(root, ['write-tree'], env);
-    const commit = await git(root, ['commit-tree', tree, '-p', 'HEAD', '-m', message]);
-    // `update-ref` with an empty old value fails if the branch exists: never moves someone's branch.
-    await git(root, ['update-ref', `refs/heads/${branch}`, commit, '']);
-    return { branch, commit };
-  } finally {
-    rmSync(index, { force: true });
-  }
+  const parent = await git(root, ['rev-parse', '--verify', 'HEAD^{commit}']);
+  const path = await pathInRepository(file);
+  const commit = (await commitFileOnto(root, { parent, path, text, message, always: true })) as string;
+  // `update-ref` with an empty old value fails if the branch exists: never moves someone's branch.
+  await git(root, ['update-ref', `refs/heads/${branch}`, commit, '']);
+  return { branch, commit };
 }

@@ -25,11 +25,12 @@ export function manifestFileOf(registry: AutomationRegistry, name: string): stri
 }
 
 /**
- * Whether the console may write manifests. `auto` is read-only when the automations folder
+ * Where a save goes: the automations folder (`write`), nowhere (`readonly`), or a commit
+ * pushed to `console.git` (`push`). `auto` is read-only when the automations folder
  * is a git-sync checkout: a path through a symbolic link into a `.worktrees` folder, which
  * the next sync replaces (a file written there would be lost, and never reviewed).
  */
-export function consoleMode(config: CouncilConfig): 'write' | 'readonly' {
+export function consoleMode(config: CouncilConfig): 'write' | 'readonly' | 'push' {
   if (config.console.mode !== 'auto') return config.console.mode;
   try {
     const real = realpathSync(config.automations);

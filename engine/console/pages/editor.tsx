@@ -27,6 +27,8 @@ export interface EditorView {
   /** No file is written here (console.mode: readonly): the diff is the outcome. */
   readonly readonly: boolean;
   readonly notice?: { readonly kind: 'error' | 'ok' | 'info'; readonly text: string };
+  /** `console.mode: push`: Save commits the text and pushes it here (`origin/main`); no file is written. */
+  readonly pushesTo?: string;
   /** Read-only, checked clean, and in a git work tree with an author: a branch can hold the change. */
   readonly branchable?: boolean;
   /** What saving would change in the store (steps to run), or why that could not be asked. */
@@ -56,6 +58,12 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
         <Notice>
           This console is read-only (<code>console.mode: readonly</code>): nothing is written here. Check your change, then put the YAML or
           the diff below in a pull request.
+        </Notice>
+      ) : null}
+      {view.pushesTo !== undefined ? (
+        <Notice>
+          Saving commits this file and pushes it to <code>{view.pushesTo}</code> (<code>console.mode: push</code>): no file is written here.
+          Every instance, this one too, serves the change once git-sync has pulled it.
         </Notice>
       ) : null}
       {view.issues !== undefined ? (
@@ -138,7 +146,7 @@ export const EditorPage: FC<Frame & { csrf: string; view: EditorView }> = ({ vie
           </button>
           {canSave ? (
             <button type="submit" name="step" value="save">
-              Save
+              {view.pushesTo !== undefined ? 'Save (commit and push)' : 'Save'}
             </button>
           ) : null}
           {view.readonly && view.branchable ? (

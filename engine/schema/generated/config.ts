@@ -102,9 +102,22 @@ enabled?: boolean
  */
 console?: {
 /**
- * write: editors save manifests into the automations folder. readonly (GitOps: the folder follows a git branch): nothing is written; every edit ends in the YAML and a unified diff to put in a pull request, or a commit on a new branch. auto: readonly when the automations folder is a git-sync checkout (reached through a link into a .worktrees folder, which the next sync replaces), else write.
+ * write: editors save manifests into the automations folder. readonly (GitOps: the folder follows a git branch): nothing is written; every edit ends in the YAML and a unified diff to put in a pull request, or a commit on a new branch. push (a fleet under git-sync): a save commits the file on top of the branch named by console.git and pushes it there, writing nothing in the automations folder; every instance gets it when git-sync pulls. auto: readonly when the automations folder is a git-sync checkout (reached through a link into a .worktrees folder, which the next sync replaces), else write.
  */
-mode?: ("auto" | "write" | "readonly")
+mode?: ("auto" | "write" | "readonly" | "push")
+/**
+ * Where console.mode: push sends a save (and only then: with another mode it is refused). The automations folder must be in a git checkout of that branch: its path there is where the file goes.
+ */
+git?: {
+/**
+ * A remote of the checkout the automations folder is in (a name: no / or :), or a URL (https://user:TOKEN@host/org/repo.git, ssh://..., an absolute path). Credentials in it are never shown in pages, errors or logs: give them as ${VARIABLE}.
+ */
+remote?: string
+/**
+ * The branch git-sync follows (its --ref). It must exist on the remote.
+ */
+branch: string
+}
 }
 /**
  * Usage analytics in the system store: requests per minute by automation, operation, key and status class, with latency percentiles and bytes (GET /admin/analytics, council stats).
