@@ -1,6 +1,8 @@
 # theCouncil: serves the manifests in /app/automations; embedded data under /app/.council/data.
 # NODE_ENV=production means --strict: a redis automation needs REDIS_URL (no memory fallback).
 FROM node:20-bookworm-slim
+# git: the console's push mode (console.mode: push) commits and pushes with it.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
