@@ -137,7 +137,9 @@ export class Authenticator {
     );
     // Unknown hashes are cached too, so a flood of made-up (well-formed) keys costs one lookup each per window.
     const found = { key, at };
-    this.#cache.set(hash, found);
+    // For the rest of the window from when the store was asked, not from its answer: a slow
+    // lookup that read the key just before it was revoked must not outlive the promise.
+    this.#cache.set(hash, found, { ttl: Math.max(1, at + KEY_CACHE_MS - Date.now()) });
     return found;
   }
 
