@@ -180,3 +180,40 @@ describe("Node's HTTP layer answers in problem+json, and a write is applied only
     );
   });
 });
+
+describe('a stopping server answers a request that arrives on a connection it had just accepted', () => {
+  it('a POST written 50 ms after close began, on a connection opened before, gets its 201 with Connection: close (not a reset a load balancer would turn into a 502)', async () => {
+    const project = makeProject({ 'contacts.yaml': contactsManifest('contacts', '  backend: memory') });
+    const server = await listen(project.config(), capture);
+    try {
+      const { hostname, port } = new URL(server.url);
+      const socket = connect(Number(port), hostname);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+      });
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      const reset = new Promise<string>((resolve) => {
+        socket.on('error', (error) => resolve(String(error)));
+        socket.on('close', () => resolve('closed'));
+      });
+      const closing = server.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const payload = JSON.stringify({ name: 'late', email: 'late@example.com' });
+      socket.write(
+        `POST /contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
+      );
+      assert.equal(await reset, 'closed');
+      const [response] = parseResponses(received);
+      assert.equal(response?.status, 201, received.slice(0, 300));
+      assert.equal(response?.headers.connection, 'close');
+      await closing;
+    } finally {
+      project.remove();
+    }
+  });
+});
