@@ -99,10 +99,15 @@ async function pushNow(save: PushedSave): Promise<PushOutcome> {
       mkdirSync(scratch, { recursive: true });
       await git(scratch, ['init', '--quiet', '--bare']);
     }
-    const run = (args: string[]) => git(scratch, args, { hide });
+    // The URL (and any token in it) goes to git in its environment, as a remote's config,
+    // not on its command line, where every user of the machine could read it (ps).
+    // After any entries the environment already passes the same way.
+    const n = Number(process.env.GIT_CONFIG_COUNT) || 0;
+    const viaRemote = { GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: `remote.${REMOTE}.url`, [`GIT_CONFIG_VALUE_${n}`]: url };
+    const run = (args: string[]) => git(scratch, args, { hide, env: viaRemote });
     const fetchHead = async () => {
       // Only the tip (--depth 1): the commit needs its tree, not the history.
-      await run(['fetch', '--quiet', '--no-tags', '--depth=1', '--', url, `+refs/heads/${target.branch}:${UPSTREAM}`]);
+      await run(['fetch', '--quiet', '--no-tags', '--depth=1', '--', REMOTE, `+refs/heads/${target.branch}:${UPSTREAM}`]);
       return run(['rev-parse', '--verify', `${UPSTREAM}^{commit}`]);
     };
     const identity = await committerOf(scratch, save.author);
@@ -118,7 +123,7 @@ async function pushNow(save: PushedSave): Promise<PushOutcome> {
         env: { GIT_AUTHOR_NAME: save.author.name, GIT_AUTHOR_EMAIL: save.author.email, ...identity },
       });
       if (!commit) return { kind: 'unchanged', head };
-      const refused = await run(['push', '--porcelain', '--', url, `${commit}:refs/heads/${target.branch}`]).then(
+      const refused = await run(['push', '--porcelain', '--', REMOTE, `${commit}:refs/heads/${target.branch}`]).then(
         () => undefined,
         (error: unknown) => {
           if (!(error instanceof GitError)) throw error;
@@ -145,6 +150,8 @@ async function pushNow(save: PushedSave): Promise<PushOutcome> {
   }
 }
 
+/** The name the target's URL has for git in the scratch repository (set through the environment only). */
+const REMOTE = 'council-push';
 /** The scratch repository's ref for the branch as last fetched. */
 const UPSTREAM = 'refs/council/upstream';
 

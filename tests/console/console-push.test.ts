@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -311,8 +311,19 @@ describe('console.mode: push over HTTP with a password in the URL (documents/dep
     pages.push(opened.text, answer.text);
     return answer;
   };
+  /** Every git command line the engine ran in this suite, as `ps` would have shown it. */
+  let commandLines = '';
+  const path = process.env.PATH;
   before(async () => {
     repo = gitProject();
+    // A git first on PATH that writes down its arguments, then runs the real one.
+    const bin = join(repo.project.root, 'bin');
+    mkdirSync(bin);
+    commandLines = join(repo.project.root, 'git-command-lines');
+    const real = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${commandLines}'\nexec '${real}' "$@"\n`);
+    chmodSync(join(bin, 'git'), 0o755);
+    process.env.PATH = `${bin}:${path}`;
     remote = await httpRemote(repo.project.root, 'council', SECRET);
     const config = repo.project.config({
       automations: join(repo.checkout, 'automations'),
@@ -324,6 +335,7 @@ describe('console.mode: push over HTTP with a password in the URL (documents/dep
     eve = await signedInUser(server, 'eve@example.com', 'editor', PASSWORD);
   });
   after(async () => {
+    process.env.PATH = path;
     await server.close();
     await new Promise((resolve) => remote.server.close(resolve));
     repo.project.remove();
@@ -382,7 +394,10 @@ describe('console.mode: push over HTTP with a password in the URL (documents/dep
       logger.lines.some((line) => line.startsWith('warn console: push failed') && line.includes('Authentication failed')),
       logger.lines.join('\n'),
     );
+    const lines = readFileSync(commandLines, 'utf8');
+    assert.match(lines, /^push --porcelain/m, 'the engine ran git through the recording one');
     for (const [where, text] of [
+      ['git command lines (what ps shows every user of the machine)', lines],
       ['pages', pages.join('\n')],
       ['logs', logger.lines.join('\n')],
       ['audit', entries],
