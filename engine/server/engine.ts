@@ -322,7 +322,7 @@ function fleetHeartbeat(
   logger: Logger,
   stopping: () => boolean,
 ): Heartbeat | undefined {
-  if (!config.connections.get(SYSTEM_CONNECTION)?.url || process.env.NOFLEET) return undefined;
+  if (!config.connections.get(SYSTEM_CONNECTION)?.url) return undefined;
   const open = openOnce(async () => (await connections.get(SYSTEM_CONNECTION)).open(INSTANCES_SPEC));
   const heartbeat = new Heartbeat(
     open,
