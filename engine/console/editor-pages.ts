@@ -67,7 +67,10 @@ export function addEditorPages(
   const message = (c: Context<ConsoleEnv>, title: string, text: string, status: 403 | 404 | 409) =>
     render(c, MessagePage({ ...frame(c), title, message: text }), status);
   // `push` without `console.git` (the config's checks refuse it) writes nothing either.
-  const readonly = () => consoleMode(config()) === 'readonly' || (consoleMode(config()) === 'push' && !config().console.git);
+  const readonly = () => {
+    const mode = consoleMode(config());
+    return mode === 'readonly' || (mode === 'push' && !config().console.git);
+  };
   /** Under `console.mode: push`, where Save sends the text. */
   const pushing = () => {
     const git = config().console.git;
